@@ -1,0 +1,91 @@
+"""Personas and shared fixtures: alice and bob are two clients of one provider; staff runs it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from openbill.core.tests import factories as f
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Concurrency tests run on PostgreSQL only: on SQLite they are deselected, not skipped."""
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    keep = [item for item in items if item.get_closest_marker("postgres") is None]
+    dropped = [item for item in items if item.get_closest_marker("postgres") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.AXES_ENABLED = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def provider(db: Any) -> Any:
+    return f.provider()
+
+
+@pytest.fixture
+def vps_type(provider: Any) -> Any:
+    return f.product_type(provider, "vds")
+
+
+@pytest.fixture
+def vps_plan(vps_type: Any) -> Any:
+    return f.tariff(vps_type, "VPS-1", prices={"day": "1.00", "month": "10.00", "year": "500.00"}, setup_fee="5.00")
+
+
+@pytest.fixture
+def alice(provider: Any) -> Any:
+    return f.client(provider, "alice@test.test", balance="100.00")
+
+
+@pytest.fixture
+def bob(provider: Any) -> Any:
+    return f.client(provider, "bob@test.test", balance="50.00")
+
+
+@pytest.fixture
+def staff(db: Any) -> Any:
+    return f.staff_user()
+
+
+@pytest.fixture
+def alice_user(alice: Any) -> Any:
+    return alice.memberships.get().user
+
+
+@pytest.fixture
+def bob_user(bob: Any) -> Any:
+    return bob.memberships.get().user
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }

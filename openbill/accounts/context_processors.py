@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+
+def client(request: HttpRequest) -> dict[str, Any]:
+    return {"client": getattr(request, "client", None)}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ClientareaConfig(AppConfig):
+    name = "openbill.clientarea"
+    label = "clientarea"

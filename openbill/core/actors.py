@@ -1,0 +1,36 @@
+"""Who did something: a client's user, a staff user, or the system (a sweep, a module)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    kind: str  # "client", "staff" or "system"
+    user_id: int | None = None
+    label: str = ""
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls("system", None, label)
+
+    @classmethod
+    def of_user(cls, user: Any) -> Actor:
+        kind = "staff" if getattr(user, "is_staff", False) else "client"
+        return cls(kind, user.pk, user.get_username())
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> Actor:
+        return cls.of_user(request.user)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "staff"
+
+    def __str__(self) -> str:
+        return self.label or self.kind

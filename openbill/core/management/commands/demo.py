@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from openbill.core import demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo provider, catalog, clients and services (loading twice changes nothing)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if demo.load():
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        else:
+            self.stdout.write("Demo data already loaded; nothing changed.")
+        self.stdout.write("Logins (password 'demo'): alice@demo.test, bob@demo.test; staff admin@demo.test")

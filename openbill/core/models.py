@@ -1,0 +1,43 @@
+"""Plumbing shared by the apps: scheduler slots and idempotency keys of API calls."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class SweepSlot(models.Model):
+    """One periodic sweep enqueued for one time slot. The unique pair is what keeps several
+    schedulers (one per worker process, on any number of machines) from doubling a sweep."""
+
+    sweep = models.CharField(max_length=40)
+    slot = models.BigIntegerField()
+    enqueued_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sweep", "slot"], name="sweep_slot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.sweep}@{self.slot}"
+
+
+class IdempotencyRecord(models.Model):
+    """The stored first answer of a money-moving API call (reliability.md, invariant 7).
+
+    Scoped to the caller and the endpoint; a retry with the same key replays the answer, a
+    retry with other parameters is rejected. Kept at least 24 hours.
+    """
+
+    scope = models.CharField(max_length=200)  # "user:<id>" or "staff:<id>"
+    endpoint = models.CharField(max_length=200)
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "endpoint", "key"], name="idempotency_key_unique")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.endpoint} {self.key}"

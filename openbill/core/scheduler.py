@@ -1,0 +1,66 @@
+"""The scheduler inside ``openbill worker``: enqueue each periodic sweep once per time slot.
+
+Every worker process runs it; the unique (sweep, slot) row lets exactly one of them enqueue a
+given slot, so more workers never mean more sweeps (DESIGN.md §1).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from .models import SweepSlot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    name: str
+    every_seconds: int
+    enqueue: Callable[[datetime], object]
+
+
+SWEEPS: dict[str, Sweep] = {}
+
+
+def register(name: str, every_seconds: int) -> Callable[[Callable[[datetime], object]], Callable[[datetime], object]]:
+    def wrap(fn: Callable[[datetime], object]) -> Callable[[datetime], object]:
+        SWEEPS[name] = Sweep(name, every_seconds, fn)
+        return fn
+
+    return wrap
+
+
+def load_sweeps() -> None:
+    """Import the apps' ``sweeps`` modules so that they register."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        if config.name.startswith("openbill."):
+            try:
+                import_module(f"{config.name}.sweeps")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.sweeps":
+                    raise
+
+
+def tick(now: datetime) -> list[str]:
+    """Enqueue every sweep whose current slot nobody has enqueued yet; returns their names."""
+    started = []
+    for sweep in SWEEPS.values():
+        slot = int(now.timestamp()) // sweep.every_seconds
+        try:
+            with transaction.atomic():
+                SweepSlot.objects.create(sweep=sweep.name, slot=slot, enqueued_at=now)
+                sweep.enqueue(now)  # the task row commits with the slot row, or neither does
+        except IntegrityError:
+            continue
+        started.append(sweep.name)
+    return started

@@ -1,0 +1,50 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from openbill.billing.models import LedgerEntry
+from openbill.services.choices import Label, Operation
+from openbill.services.models import Service
+
+
+@pytest.mark.django_db
+def test_demo_loads_every_client_visible_status_and_loading_twice_changes_nothing():
+    call_command("demo", stdout=StringIO())
+    counts = (Service.objects.count(), LedgerEntry.objects.count())
+
+    call_command("demo", stdout=StringIO())
+
+    assert (Service.objects.count(), LedgerEntry.objects.count()) == counts
+    alice = Service.objects.filter(client__email="alice@demo.test")
+    labels = {s.label_code for s in alice}
+    assert {
+        Label.ACTIVE,
+        Label.ORDERED,
+        Label.CONFIGURATION_REQUIRED,
+        Label.NOT_AVAILABLE,
+        Label.SUSPENDED,
+        Label.SUSPENDED_ADMIN,
+        Label.SUSPENDED_ABUSE,
+        Label.IN_PROGRESS,
+    } <= labels
+    assert {s.operation for s in alice if s.operation} == {
+        Operation.ACTIVATION,
+        Operation.SUSPENSION,
+        Operation.RESUME,
+        Operation.REBOOT,
+        Operation.RENEWAL,
+        Operation.TRANSFER,
+        Operation.DELETION,
+    }
+    assert alice.filter(period="day", status="active").exists()
+    assert alice.filter(status="active", auto_renew=False).exists()
+    assert alice.filter(suspended_expired=True, status="suspended").exists()
+
+
+@pytest.mark.django_db
+def test_audit_is_clean_after_the_demo():
+    call_command("demo", stdout=StringIO())
+    out = StringIO()
+    call_command("audit", stdout=out)
+    assert "audit clean" in out.getvalue()

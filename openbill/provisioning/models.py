@@ -1,0 +1,86 @@
+"""Processing modules (configured servers or clusters) and provisioning tasks (running operations)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ProcessingModule(models.Model):
+    """A configured instance of a provisioning module: one server or cluster Openbill drives."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("module"), max_length=40, help_text=_("manual, libvirt, acme…"))
+    provider = models.ForeignKey("clients.Provider", on_delete=models.CASCADE, related_name="modules")
+    tariffs = models.ManyToManyField("catalog.TariffPlan", blank=True, related_name="modules")
+    config = models.JSONField(_("settings"), default=dict, blank=True)
+    secrets_encrypted = models.TextField(_("secret settings (encrypted)"), blank=True, editable=False)
+    capacity = models.JSONField(_("capacity"), default=dict, blank=True, help_text=_('e.g. {"ram": 65536, "cpu": 32}'))
+    max_running = models.PositiveIntegerField(_("operations at once"), default=4)
+    priority = models.IntegerField(_("priority"), default=0)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    has_errors = models.BooleanField(_("has errors"), default=False, editable=False)
+
+    class Meta:
+        ordering = ["-priority", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class TaskState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    WAITING_STAFF = "waiting_staff", _("Waiting for staff")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_STATES = (TaskState.QUEUED, TaskState.RUNNING, TaskState.WAITING_STAFF)
+
+
+class ProvisioningTask(models.Model):
+    """One remote operation on a service: the service's running operation while it is open.
+
+    ``lease_owner``/``lease_until`` mark a worker's claim; a task whose lease expired is handed
+    back by the reaper, so a worker killed mid-call loses nothing. ``idempotency_key`` is sent
+    to modules so that a repeated call after a lost answer does the remote work once.
+    """
+
+    service = models.ForeignKey("services.Service", on_delete=models.CASCADE, related_name="tasks")
+    operation = models.CharField(_("operation"), max_length=20)
+    state = models.CharField(_("state"), max_length=14, choices=TaskState.choices, default=TaskState.QUEUED)
+    module = models.ForeignKey(ProcessingModule, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks")
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=8)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # DESIGN §3: at most one running operation per service.
+            models.UniqueConstraint(
+                fields=["service"], condition=Q(state__in=OPEN_STATES), name="one_open_task_per_service"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="task_due"),
+            models.Index(fields=["state", "lease_until"], name="task_lease"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} of service {self.service_id} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES

@@ -1,0 +1,256 @@
+"""Everything that changes a service's status facts.
+
+``set_status`` is the only writer of ``status``; it is called when a module confirms an
+operation (``complete_operation``). Suspension reasons are recorded at once and open the
+remote operation; the status follows on confirmation (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from openbill.core.actors import Actor
+from openbill.core.errors import IllegalTransition, NotAllowed
+from openbill.core.timeutil import add_period
+
+from . import events
+from .choices import OPERATION_FROM, OPERATION_RESULT, TRANSITIONS, Operation, Status, SuspendReason
+from .models import REASON_FIELDS, Service
+
+# Reasons a client may lift; the others belong to staff or to the system (DESIGN §3).
+CLIENT_REASONS = frozenset({SuspendReason.CLIENT})
+
+
+def lock(service: Service | int) -> Service:
+    """The service row, locked for the rest of the transaction."""
+    pk = service if isinstance(service, int) else service.pk
+    return Service.objects.select_for_update().select_related("client__provider", "tariff", "product_type").get(pk=pk)
+
+
+def set_status(service: Service, to: str, *, actor: Actor, now: datetime, note: str = "") -> None:
+    """Move the confirmed status along the transition table and write the History row.
+
+    The caller holds the row lock (``lock``) inside a transaction.
+    """
+    old = service.status
+    if to not in TRANSITIONS[old]:
+        raise IllegalTransition(
+            _("A service cannot go from %(old)s to %(new)s.") % {"old": Status(old).label, "new": Status(to).label}
+        )
+    service.status = to
+    fields = ["status"]
+    if to == Status.SUSPENDED:
+        service.suspended_at = now
+        fields.append("suspended_at")
+    elif old == Status.SUSPENDED:
+        service.suspended_at = None
+        fields.append("suspended_at")
+    if to == Status.DELETED:
+        service.deleted_at = now
+        fields.append("deleted_at")
+    service.save(update_fields=fields)
+    events.record(service, "status", actor=actor, now=now, from_status=old, to_status=to, note=note)
+
+
+def start_operation(
+    service: Service,
+    operation: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    params: dict[str, object] | None = None,
+) -> None:
+    """Open the service's running operation and queue its remote work (same transaction)."""
+    from openbill.provisioning import actions as provisioning
+
+    if service.operation:
+        raise IllegalTransition(
+            _("Another operation is in progress: %(operation)s.") % {"operation": Operation(service.operation).label}
+        )
+    if service.status not in OPERATION_FROM[operation]:
+        raise IllegalTransition(
+            _("%(operation)s is not possible while the service is %(status)s.")
+            % {"operation": Operation(operation).label.capitalize(), "status": Status(service.status).label}
+        )
+    service.operation = operation
+    service.save(update_fields=["operation"])
+    events.record(service, "operation started", actor=actor, now=now, note=operation)
+    provisioning.enqueue(service, operation, actor=actor, now=now, params=params or {})
+
+
+def complete_operation(service_id: int, operation: str, *, actor: Actor, now: datetime, note: str = "") -> Service:
+    """The module confirmed ``operation``: apply its status, close it, and start what follows."""
+    with transaction.atomic():
+        service = lock(service_id)
+        if service.operation != operation:
+            raise IllegalTransition(_("No %(operation)s is in progress.") % {"operation": Operation(operation).label})
+        service.operation = ""
+        service.save(update_fields=["operation"])
+        target = OPERATION_RESULT[operation]
+        if operation == Operation.ACTIVATION:
+            # The paid period starts when the service becomes Active (DESIGN §3).
+            service.activated_at = now
+            service.expires_at = add_period(now, service.period, service.client.provider.tz)
+            service.save(update_fields=["activated_at", "expires_at"])
+        if target is not None and target != service.status:
+            set_status(service, target, actor=actor, now=now, note=note or operation)
+        else:
+            events.record(service, "operation done", actor=actor, now=now, note=note or operation)
+        reconcile(service, actor=actor, now=now)
+        return service
+
+
+def reconcile(service: Service, *, actor: Actor, now: datetime) -> None:
+    """Start the operation that brings the remote state in line with the reasons, if any."""
+    if service.operation or service.status == Status.DELETED:
+        return
+    if service.delete_at is not None and service.delete_at <= now:
+        start_operation(service, Operation.DELETION, actor=actor, now=now)
+    elif service.status == Status.ACTIVE and service.suspend_reasons:
+        start_operation(service, Operation.SUSPENSION, actor=actor, now=now)
+    elif service.status == Status.SUSPENDED and not service.suspend_reasons:
+        start_operation(service, Operation.RESUME, actor=actor, now=now)
+
+
+def suspend(service: Service, *, reason: str, actor: Actor, now: datetime, note: str = "") -> Service:
+    """Record why the service must stop and, if it is running, start the remote suspension."""
+    with transaction.atomic():
+        service = lock(service)
+        if service.status == Status.DELETED:
+            raise IllegalTransition(_("The service is deleted."))
+        if reason == SuspendReason.CLIENT and not service.product_type.client_can_suspend:
+            raise NotAllowed(_("This service cannot be suspended by the client."))
+        if reason == SuspendReason.CLIENT and service.status != Status.ACTIVE:
+            raise IllegalTransition(_("Only an active service can be suspended."))
+        if reason in service.suspend_reasons:
+            return service  # already asked for, for this reason
+        _change_reasons(
+            service,
+            service.suspend_reasons | {reason},
+            actor=actor,
+            now=now,
+            kind="suspension requested",
+            note=note or reason,
+        )
+        return service
+
+
+def resume(service: Service, *, reason: str, actor: Actor, now: datetime, note: str = "") -> Service:
+    """Lift one reason; the service resumes once no reason remains."""
+    with transaction.atomic():
+        service = lock(service)
+        if reason not in service.suspend_reasons:
+            if actor.kind == "client":
+                raise IllegalTransition(_("The service is not suspended by you."))
+            return service
+        if actor.kind == "client" and reason not in CLIENT_REASONS:
+            raise NotAllowed(_("Only the provider can lift this suspension."))
+        _change_reasons(
+            service,
+            service.suspend_reasons - {reason},
+            actor=actor,
+            now=now,
+            kind="suspension lifted",
+            note=note or reason,
+        )
+        return service
+
+
+def _change_reasons(
+    service: Service, reasons: frozenset[str], *, actor: Actor, now: datetime, kind: str, note: str
+) -> None:
+    """Record the new reasons and open the operation they call for, in one consistent write:
+    the operation is opened first, so that the row never shows a suspended service with
+    neither a reason nor an operation (the table's check constraint)."""
+    events.record(service, kind, actor=actor, now=now, note=note)
+    service.suspend_reasons = reasons
+    reconcile(service, actor=actor, now=now)
+    service.save(update_fields=list(REASON_FIELDS.values()))
+
+
+def reboot(service: Service, *, actor: Actor, now: datetime) -> Service:
+    with transaction.atomic():
+        service = lock(service)
+        start_operation(service, Operation.REBOOT, actor=actor, now=now)
+        return service
+
+
+def fail_operation(service_id: int, operation: str, *, actor: Actor, now: datetime, error: str) -> None:
+    """A permanent failure: the service stays visibly In progress; staff see it in the queue."""
+    with transaction.atomic():
+        service = lock(service_id)
+        events.record(service, "operation failed", actor=actor, now=now, note=f"{operation}: {error}"[:2000])
+
+
+def cancel_operation(service_id: int, operation: str, *, actor: Actor, now: datetime, note: str = "") -> Service:
+    """Staff give up an operation: the status stays as last confirmed."""
+    with transaction.atomic():
+        service = lock(service_id)
+        if service.operation != operation:
+            raise IllegalTransition(_("No %(operation)s is in progress.") % {"operation": Operation(operation).label})
+        service.operation = ""
+        service.save(update_fields=["operation"])
+        events.record(service, "operation cancelled", actor=actor, now=now, note=note or operation)
+        return service
+
+
+def mark_not_available(service_id: int, *, actor: Actor, now: datetime, note: str = "") -> Service:
+    """No module has capacity: the activation ends and the service waits as Not available."""
+    with transaction.atomic():
+        service = lock(service_id)
+        service.operation = ""
+        service.save(update_fields=["operation"])
+        if service.status != Status.NOT_AVAILABLE:
+            set_status(service, Status.NOT_AVAILABLE, actor=actor, now=now, note=note)
+        return service
+
+
+def missing_parameters(service: Service) -> list[str]:
+    """Codes of the product type's required parameters the service does not have yet."""
+    return [
+        p.code
+        for p in service.product_type.parameters.all()
+        if p.required and not str(service.parameters.get(p.code, "")).strip()
+    ]
+
+
+def request_activation(service: Service | int, *, actor: Actor, now: datetime) -> Service:
+    """After payment: start activation, or wait as "Configuration required" for a quick order
+    whose parameters the client has not given yet."""
+    with transaction.atomic():
+        service = lock(service)
+        if service.operation == Operation.ACTIVATION or service.status in (Status.ACTIVE, Status.SUSPENDED):
+            return service  # already under way or done: paying twice must not activate twice
+        if missing_parameters(service):
+            if service.status != Status.CONFIGURATION_REQUIRED:
+                set_status(
+                    service,
+                    Status.CONFIGURATION_REQUIRED,
+                    actor=actor,
+                    now=now,
+                    note=_("waiting for the client's parameters"),
+                )
+            return service
+        start_operation(service, Operation.ACTIVATION, actor=actor, now=now)
+        return service
+
+
+def supply_parameters(service: Service | int, values: dict[str, str], *, actor: Actor, now: datetime) -> Service:
+    """The client completes a quick order; activation starts once nothing is missing.
+
+    ``values`` must already be validated (catalog.ProductParameter.clean_value)."""
+    with transaction.atomic():
+        service = lock(service)
+        service.parameters = {**service.parameters, **values}
+        service.save(update_fields=["parameters"])
+        events.record(service, "parameters changed", actor=actor, now=now, note=", ".join(sorted(values)))
+        if (
+            service.status == Status.CONFIGURATION_REQUIRED
+            and not service.operation
+            and not missing_parameters(service)
+        ):
+            start_operation(service, Operation.ACTIVATION, actor=actor, now=now)
+        return service

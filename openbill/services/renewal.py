@@ -1,0 +1,105 @@
+"""Renewing a service: charge one more period and move the expiry, exactly once per period.
+
+Used by the client's "Extend validity period" (orders/payments) and by the renew sweep
+(automation). The period's business key is its start, so two callers racing for the same
+period — a click and the sweep, two workers — charge once (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from openbill.billing.actions import charge_service
+from openbill.billing.models import Expense, ExpenseKind
+from openbill.core.actors import Actor
+from openbill.core.errors import DomainError, IllegalTransition
+from openbill.core.timeutil import add_period
+
+from . import actions, events
+from .choices import Status, SuspendReason
+from .models import Service
+from .selectors import renewal_amount, with_pricing
+
+
+@dataclass(frozen=True)
+class Renewal:
+    expense: Expense
+    created: bool
+    period_start: datetime
+    period_end: datetime
+
+
+def next_period_start(service: Service, now: datetime) -> datetime:
+    """``max(expiry, now)``: a lapsed service restarts from now, a running one continues."""
+    if service.expires_at is None or service.expires_at < now:
+        return now
+    return service.expires_at
+
+
+def renew_service(
+    service: Service | int,
+    *,
+    actor: Actor,
+    now: datetime,
+    period: str | None = None,
+    expected_start: datetime | None = None,
+    allow_overdraft: bool = False,
+) -> Renewal:
+    """Charge one period from the balance and extend the service.
+
+    ``expected_start``, when given, is the period start the caller saw (the sweep's "due"
+    expiry, the price shown to the client): if the service has moved on since, nothing is
+    charged and the existing renewal for that start is returned. Raises InsufficientFunds.
+    """
+    with transaction.atomic():
+        locked = actions.lock(service)
+        if locked.status not in (Status.ACTIVE, Status.SUSPENDED) or locked.activated_at is None:
+            raise IllegalTransition(_("Only an active or stopped service can be renewed."))
+        period = period or locked.period
+        start = next_period_start(locked, now)
+        if expected_start is not None and start != expected_start:
+            done = Expense.objects.filter(
+                service=locked, kind=ExpenseKind.PERIOD, key=expected_start.isoformat()
+            ).first()
+            if done is not None:
+                return Renewal(done, False, done.period_start or expected_start, done.period_end or expected_start)
+            raise DomainError(_("The service has changed since its renewal was priced; try again."))
+        priced = with_pricing(Service.objects.filter(pk=locked.pk)).get()
+        amount = renewal_amount(priced, period)
+        if amount is None:
+            raise DomainError(_("This tariff does not sell that period."), field="period")
+        end = add_period(start, period, locked.client.provider.tz)
+        expense, created = charge_service(
+            locked,
+            kind=ExpenseKind.PERIOD,
+            key=start.isoformat(),
+            amount=amount,
+            description=_("%(name)s: renewal until %(date)s") % {"name": locked.name, "date": end.date().isoformat()},
+            now=now,
+            period_start=start,
+            period_end=end,
+            actor=actor,
+            allow_overdraft=allow_overdraft,
+        )
+        if not created:
+            return Renewal(expense, False, start, end)
+        locked.expires_at = end
+        if period != locked.period:
+            locked.period = period
+        locked.save(update_fields=["expires_at", "period"])
+        events.record(
+            locked,
+            "renewed",
+            actor=actor,
+            now=now,
+            note=f"{start.isoformat()} → {end.isoformat()} ({Decimal(expense.amount):f} {expense.currency})",
+        )
+        if SuspendReason.EXPIRED in locked.suspend_reasons:
+            # A service stopped only because it expired resumes once paid (reconcile opens it).
+            actions.resume(locked, reason=SuspendReason.EXPIRED, actor=actor, now=now)
+        return Renewal(expense, True, start, end)

@@ -1,0 +1,72 @@
+"""Read queries about services, always scoped to a client first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
+
+from openbill.catalog.models import AddonPrice, PeriodPrice
+from openbill.catalog.pricing import tariff_period_amount
+from openbill.core.money import format_amount
+from openbill.core.timeutil import PERIOD_SUFFIX, Period, local_date
+
+from .choices import Status
+from .models import Service, ServiceAddon
+
+
+def with_pricing(queryset: QuerySet[Service]) -> QuerySet[Service]:
+    """Everything ``renewal_amount`` and the lists need, in a fixed number of queries."""
+    return queryset.select_related("client__provider", "tariff", "product_type").prefetch_related(
+        Prefetch("tariff__prices", queryset=PeriodPrice.objects.order_by("id")),
+        Prefetch(
+            "addons",
+            queryset=ServiceAddon.objects.select_related("addon", "enum_item").prefetch_related(
+                Prefetch("addon__prices", queryset=AddonPrice.objects.all())
+            ),
+        ),
+    )
+
+
+def client_services(client: Any) -> QuerySet[Service]:
+    return with_pricing(Service.objects.for_client(client))
+
+
+def active_services(client: Any) -> QuerySet[Service]:
+    """The dashboard's Active Services: running or stopped services that the client has paid for."""
+    return client_services(client).filter(status__in=[Status.ACTIVE, Status.SUSPENDED]).order_by("expires_at", "id")
+
+
+def renewal_amount(service: Service, period: str | None = None) -> Decimal | None:
+    """The tariff's current price for one period with the service's add-ons (unrounded)."""
+    lines = [(line.addon, line.quantity, line.enum_item) for line in service.addons.all()]
+    return tariff_period_amount(service.tariff, period or service.period, lines)
+
+
+def renew_cost_text(service: Service, period: str | None = None) -> str:
+    """ "1.00 USD/day", "500 USD/year" (the seed's Renew column)."""
+    period = period or service.period
+    amount = renewal_amount(service, period)
+    if amount is None:
+        return ""
+    return f"{format_amount(amount, service.client.currency)}/{PERIOD_SUFFIX[Period(period)]}"
+
+
+def expiration_text(service: Service, now: datetime) -> str:
+    """ "Expires 2025-08-07" while it runs, "Stopped 2025-07-01" once expired or stopped."""
+    tz = service.client.provider.tz
+    moment = service.expires_at
+    if moment is None:
+        return ""
+    day = local_date(moment, tz).isoformat()
+    if service.is_stopped(now):
+        stopped_on = (
+            service.suspended_at
+            if service.status == Status.SUSPENDED and service.suspended_at and service.suspended_at < moment
+            else moment
+        )
+        return _("Stopped %(date)s") % {"date": local_date(stopped_on, tz).isoformat()}
+    return _("Expires %(date)s") % {"date": day}
