@@ -41,3 +41,23 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.endpoint} {self.key}"
+
+
+class Notice(models.Model):
+    """An email notice to a client, recorded under a unique key so that it is sent once,
+    however often the sweep or action that asks for it runs (FOSSBilling sent duplicates)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="notices")
+    template = models.CharField(max_length=100)
+    context = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["client", "-created_at"], name="notice_client_recent")]
+
+    def __str__(self) -> str:
+        return self.key
