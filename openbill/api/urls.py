@@ -2,7 +2,7 @@
 
 from importlib import import_module
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 APPS_WITH_API = (
@@ -18,7 +18,7 @@ APPS_WITH_API = (
     "support",
 )
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
