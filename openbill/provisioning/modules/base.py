@@ -1,12 +1,29 @@
-"""The module interface.
+"""The module interface (DESIGN.md §6).
 
-A module talks to one kind of remote system. It receives plain data (``ServiceSpec``), returns
-plain results, and never writes Openbill's tables. Errors say whether a retry can help.
+A module talks to one kind of remote system. It receives plain data (``ServiceSpec``: the
+service's parameters and resources plus the module instance's settings and decrypted secrets),
+returns plain results, and never writes Openbill's tables. Errors say whether a retry can help:
+
+- ``ModuleError(retryable=True)``: a timeout, a refused connection — the task is retried with
+  backoff and the service's status does not change;
+- ``ModuleError(retryable=False)``: the remote system refused for good — the task goes to the
+  staff queue with the error and the service stays visibly In progress;
+- ``NoCapacity``: the instance cannot take the service (activation → Not available);
+- ``NeedsStaff``: the operation is a person's work (the manual module).
+
+Operations receive the task's idempotency key in ``spec.idempotency_key``; a module must make a
+repeated call with the same key harmless (a worker may die after the remote call and before
+recording it; the reaper hands the task to another worker).
+
+Optional capabilities are listed in ``capabilities``; callers check ``"statistics" in
+module.capabilities`` before calling ``statistics``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 
@@ -27,6 +44,17 @@ class NoCapacity(Exception):
 
 
 @dataclass(frozen=True)
+class ConfigField:
+    """One connection setting of a module. Secrets are encrypted at rest and never shown."""
+
+    label: str
+    secret: bool = False
+    required: bool = False
+    default: str = ""
+    help: str = ""
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     """What a module knows of a service: plain values only."""
 
@@ -39,15 +67,61 @@ class ServiceSpec:
     idempotency_key: str
     config: dict[str, Any] = field(default_factory=dict)
     secrets: dict[str, Any] = field(default_factory=dict)
+    operation_params: dict[str, Any] = field(default_factory=dict)
+    module_id: int | None = None
+
+
+@dataclass(frozen=True)
+class UsageSample:
+    """One usage reading of a service, as the ``statistics`` capability returns it.
+
+    ``cumulative=False``: ``quantity`` was used during ``[start, end)``.
+    ``cumulative=True``: ``quantity`` is a counter's total at ``end`` since the remote object
+    started (libvirt's CPU time and interface byte counters work this way); the caller turns two
+    consecutive readings into usage with ``usage_between``. ``start`` is then the earliest moment
+    the counter is known to cover (the ``since`` the caller asked for).
+
+    Metrics of the built-in modules: ``cpu_time`` (unit ``seconds``), ``rx_bytes`` and
+    ``tx_bytes`` (unit ``bytes``, summed over the machine's interfaces).
+    """
+
+    metric: str
+    quantity: Decimal
+    unit: str
+    start: datetime
+    end: datetime
+    cumulative: bool = False
+
+
+def usage_between(previous: Decimal | None, current: Decimal) -> Decimal:
+    """Usage between two readings of a cumulative counter.
+
+    A reading below the previous one means the counter restarted (the machine was restarted or
+    re-created): the usage since then is the new reading itself. The first reading (``previous``
+    is None) only sets the baseline: it counts as zero usage, because nothing says over which
+    period it accumulated.
+    """
+    if previous is None:
+        return Decimal(0)
+    if current < previous:
+        return current
+    return current - previous
 
 
 class Module:
-    """Base class: subclasses implement the operations their remote system supports."""
+    """Base class: subclasses implement the operations their remote system supports.
+
+    The default of every operation is "a person does it" (``NeedsStaff``), so a module that
+    lacks one still lands in the staff queue instead of failing; ``prolong`` and ``sync`` are
+    local-only by default (most systems have no remote notion of a paid period).
+    """
 
     name: ClassVar[str] = ""
     label: ClassVar[str] = ""
-    config_schema: ClassVar[dict[str, dict[str, Any]]] = {}  # field -> {"secret": bool, "label": str}
+    config_schema: ClassVar[dict[str, ConfigField]] = {}
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    # Resources whose allocation Openbill tracks against ProcessingModule.capacity.
+    tracked_resources: ClassVar[tuple[str, ...]] = ()
 
     def open(self, spec: ServiceSpec) -> dict[str, Any]:
         raise NeedsStaff("open")
@@ -76,6 +150,20 @@ class Module:
     def sync(self, spec: ServiceSpec) -> dict[str, Any]:
         return {}
 
+    # --- optional capabilities ----------------------------------------------------------------
+    def statistics(self, spec: ServiceSpec, since: datetime, until: datetime) -> list[UsageSample]:
+        """Usage of the service (capability ``statistics``)."""
+        raise NotImplementedError
+
+    def check_connection(self, config: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:
+        """Reach the remote system; return what it reports (capability ``check_connection``)."""
+        raise NotImplementedError
+
+    def node_capacity(self, config: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Decimal]:
+        """What the remote system reports it has, to cross-check the configured limits
+        (capability ``node_capacity``)."""
+        raise NotImplementedError
+
 
 REGISTRY: dict[str, type[Module]] = {}
 
@@ -85,13 +173,35 @@ def register(cls: type[Module]) -> type[Module]:
     return cls
 
 
-def get_module(name: str) -> Module:
-    from . import manual  # noqa: F401  (built-ins register on import)
+def load_builtins() -> None:
+    """Built-ins register on import; libvirt and ACME only when their libraries are present."""
+    import importlib
+    import importlib.util
+    import logging
 
+    from . import manual  # noqa: F401
+
+    for name in ("libvirt_vm", "acme_ssl"):
+        qualified = f"{__package__}.{name}"
+        if importlib.util.find_spec(qualified) is None:
+            continue
+        try:
+            importlib.import_module(qualified)
+        except ImportError as exc:  # pragma: no cover - a deployment without the library
+            logging.getLogger(__name__).warning("module %s unavailable: %s", name, exc)
+
+
+def get_module(name: str) -> Module:
+    load_builtins()
     try:
         return REGISTRY[name]()
     except KeyError:
         raise ModuleError(f"unknown module {name!r}", retryable=False) from None
+
+
+def module_choices() -> list[tuple[str, str]]:
+    load_builtins()
+    return [(name, cls.label or name) for name, cls in sorted(REGISTRY.items())]
 
 
 # The module method that carries out each operation.
