@@ -52,10 +52,11 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy openbill
 
+# Serial tests (browser, subprocesses) first, alone; then the rest on two cores.
 # PYTEST_ARGS narrows a run; CI's .ci/run calls the pieces itself.
 pytest: $(STAMP) test-sysdeps
-	$(BIN)/python -m pytest -n 2 -m "not serial" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -n 2 -m "not serial" $(PYTEST_ARGS)
 
 test: lint types pytest
 
