@@ -2,11 +2,37 @@
 
 from importlib import import_module
 
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
+
+from . import views, views_auth
 
 app_name = "clientarea"
 
-urlpatterns: list = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.dashboard, name="dashboard"),
+    path("services/", views.services, name="services"),
+    path("services/<int:pk>/", views.service_detail, name="service"),
+    path("services/<int:pk>/history/", views.service_history, name="service_history"),
+    path("services/<int:pk>/status/", views.service_status, name="service_status"),
+    path("finances/", views.finances, name="finances"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/tokens/", views.token_create, name="token_create"),
+    path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("language/", views_auth.set_language, name="set_language"),
+    path("login/", views_auth.LoginView.as_view(), name="login"),
+    path("logout/", views_auth.LogoutView.as_view(), name="logout"),
+    path("signup/", views_auth.signup_view, name="signup"),
+    path("signup/done/", views_auth.signup_done, name="signup_done"),
+    path("signup/confirm/<uidb64>/<token>/", views_auth.signup_confirm, name="signup_confirm"),
+    path("password-reset/", views_auth.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", views_auth.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views_auth.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done/", views_auth.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
 
 # Features built beside the base (orders, lifecycle actions, metering) keep their own URL files.
 for _feature in ("orders", "lifecycle", "metering", "support"):
@@ -17,5 +43,3 @@ for _feature in ("orders", "lifecycle", "metering", "support"):
             raise
         continue
     urlpatterns += _module.urlpatterns
-
-_ = path

@@ -1,0 +1,25 @@
+"""Who may use the client area: a logged-in user who belongs to a client account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+
+def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous users go to the login page; users without a client account (staff) to /admin/."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if request.client is None:  # type: ignore[attr-defined]
+            return redirect("admin:index")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,90 @@
+"""Template helpers of the client area."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+register = template.Library()
+
+
+@register.simple_tag
+def optional_url(name: str, *args: Any, **kwargs: Any) -> str:
+    """The URL of ``name``, or "" when no such URL exists (yet).
+
+    Pages that other features add later (orders, cart, top-up, extend) are linked with
+    ``{% optional_url "clientarea:orders" as url %}{% if url %}…{% endif %}`` so that the base
+    works before, and without, them.
+    """
+    try:
+        return reverse(name, args=args or None, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return ""
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: Any, **changes: Any) -> str:
+    """The current query string with some parameters replaced ("" removes one): "?a=1&page=2"."""
+    request = context["request"]
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value in ("", None):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + params.urlencode() if params else "?"
+
+
+@register.simple_tag(takes_context=True)
+def sort_query(context: Any, field: str) -> str:
+    """The query string that sorts by ``field``, descending when it is already ascending."""
+    request = context["request"]
+    params = request.GET.copy()
+    current = params.get("ordering", "")
+    params["ordering"] = f"-{field}" if current == field else field
+    params.pop("page", None)
+    return "?" + params.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def sort_state(context: Any, field: str) -> str:
+    """ "ascending", "descending" or "none" — for aria-sort on a column header."""
+    current = context["request"].GET.get("ordering", "")
+    if current == field:
+        return "ascending"
+    if current == f"-{field}":
+        return "descending"
+    return "none"
+
+
+@register.filter
+def filter_query(value: Any, name: str = "id") -> str:
+    return "?" + urlencode({name: value})
+
+
+@register.filter
+def quantity(value: Any) -> str:
+    """A Decimal quantity without trailing zeros and never in exponent form: 10, 1.5."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+    return f"{number.normalize():f}"
+
+
+@register.filter
+def bootstrap_widget(field: Any) -> Any:
+    """Render a bound field's widget with Bootstrap's classes and its error wired for screen readers."""
+    widget = field.field.widget
+    css = "form-select" if getattr(widget, "input_type", "") == "select" else "form-control"
+    attrs: dict[str, str] = {"class": css}
+    if field.errors:
+        attrs["class"] += " is-invalid"
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = f"{field.id_for_label}-error"
+    return field.as_widget(attrs=attrs)

@@ -1,0 +1,242 @@
+"""The client area's own pages: dashboard, Goods/Services, a service, finances, profile.
+
+Every lookup by id goes through a queryset scoped to ``request.client`` (or, for API tokens,
+to ``request.user``): another client's id is a 404, never a 403 that would confirm it exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from openbill.accounts.models import ApiToken
+from openbill.billing.models import LedgerEntry
+from openbill.core.money import format_amount
+from openbill.core.timeutil import Period
+from openbill.metering.selectors import overage_widget_rows
+from openbill.services import selectors
+from openbill.services.filtersets import ServiceFilterSet
+from openbill.services.models import Service, ServiceEvent
+
+from .access import client_required
+from .forms import ApiTokenForm, LanguageForm
+
+SERVICES_PER_PAGE = 25
+WIDGET_ROWS = 20
+HISTORY_PER_PAGE = 20
+LEDGER_PER_PAGE = 25
+
+# History kinds as the client reads them (services.events writes the codes).
+EVENT_KINDS = {
+    "status": gettext_lazy("Status changed"),
+    "ordered": gettext_lazy("Ordered"),
+    "operation started": gettext_lazy("Operation started"),
+    "operation done": gettext_lazy("Operation completed"),
+    "operation failed": gettext_lazy("Operation failed"),
+    "operation cancelled": gettext_lazy("Operation cancelled"),
+    "suspension requested": gettext_lazy("Suspension requested"),
+    "suspension lifted": gettext_lazy("Suspension lifted"),
+    "parameters changed": gettext_lazy("Parameters changed"),
+    "renewed": gettext_lazy("Renewed"),
+}
+
+
+def _url_maker(name: str) -> Any:
+    """A function pk -> URL of ``name``, or None when that page does not exist (yet)."""
+    try:
+        reverse(name, kwargs={"pk": 1})
+    except NoReverseMatch:
+        return None
+    return lambda pk: reverse(name, kwargs={"pk": pk})
+
+
+def _optional(name: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+def _renew_links(service_url: Any) -> Any:
+    """How the widget's Renew cost links: extend the service; a daily-priced one tops up."""
+    extend = _url_maker("clientarea:service_extend")
+    topup = _optional("clientarea:topup") or reverse("clientarea:finances")
+
+    def link(service: Service) -> str:
+        if service.period == Period.DAY:
+            return topup
+        return extend(service.pk) if extend else service_url(service.pk)
+
+    return link
+
+
+@client_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    client = request.client  # type: ignore[attr-defined]
+    now = timezone.now()
+    services_url = reverse("clientarea:services")
+
+    def service_url(pk: int) -> str:
+        return reverse("clientarea:service", kwargs={"pk": pk})
+
+    renew_link = _renew_links(service_url)
+    active = list(selectors.active_services(client)[: WIDGET_ROWS + 1])
+    active_rows = [
+        {
+            "service": service,
+            "filter_url": f"{services_url}?id={service.pk}",
+            "expiration": selectors.expiration_text(service, now),
+            "renew_cost": selectors.renew_cost_text(service),
+            "renew_url": renew_link(service),
+        }
+        for service in active[:WIDGET_ROWS]
+    ]
+    overage_rows = [
+        {
+            **row,
+            "filter_url": f"{services_url}?id={row['service'].pk}",
+            "expiration": selectors.expiration_text(row["service"], now),
+            "cost_text": format_amount(row["cost"], row["currency"]),
+        }
+        for row in overage_widget_rows(client, now)
+    ]
+    running = list(
+        Service.objects.for_client(client).exclude(operation="").select_related("product_type").order_by("id")[:10]
+    )
+    context = {
+        "active_rows": active_rows,
+        "active_more": len(active) > WIDGET_ROWS,
+        "overage_rows": overage_rows,
+        "running": running,
+        "topup_url": _optional("clientarea:topup"),
+    }
+    return render(request, "clientarea/dashboard.html", context)
+
+
+def _page(request: HttpRequest, queryset: QuerySet[Any], per_page: int) -> Any:
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+@client_required
+def services(request: HttpRequest) -> HttpResponse:
+    client = request.client  # type: ignore[attr-defined]
+    now = timezone.now()
+    filterset = ServiceFilterSet(request.GET or None, queryset=selectors.client_services(client), client=client)
+    status = 200
+    if filterset.is_bound and not filterset.is_valid():
+        # Bad filter input: say which field, show nothing rather than an unfiltered list.
+        status = 400
+        queryset: QuerySet[Service] = Service.objects.none()
+    else:
+        queryset = filterset.qs
+    page = _page(request, queryset, SERVICES_PER_PAGE)
+    rows = [
+        {
+            "service": service,
+            "expiration": selectors.expiration_text(service, now),
+            "renew_cost": selectors.renew_cost_text(service),
+        }
+        for service in page.object_list
+    ]
+    context = {"filterset": filterset, "form": filterset.form, "page": page, "rows": rows}
+    return render(request, "clientarea/services/list.html", context, status=status)
+
+
+def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:
+    client = request.client  # type: ignore[attr-defined]
+    service = get_object_or_404(selectors.client_services(client), pk=pk)
+    now = timezone.now()
+    labels = {p.code: p.label for p in service.product_type.parameters.all()}
+    parameters = [(labels.get(code, code), value) for code, value in sorted(service.parameters.items())]
+    return {
+        "service": service,
+        "parameters": parameters,
+        "addons": list(service.addons.all()),
+        "expiration": selectors.expiration_text(service, now),
+        "renew_cost": selectors.renew_cost_text(service),
+    }
+
+
+@client_required
+def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    context = _service_context(request, pk)
+    context["tab"] = "details"
+    return render(request, "clientarea/services/detail.html", context)
+
+
+@client_required
+def service_history(request: HttpRequest, pk: int) -> HttpResponse:
+    context = _service_context(request, pk)
+    events = ServiceEvent.objects.filter(service=context["service"]).order_by("-at", "-id")
+    page = _page(request, events, HISTORY_PER_PAGE)
+    context.update(
+        tab="history",
+        page=page,
+        events=[(event, EVENT_KINDS.get(event.kind, event.kind)) for event in page.object_list],
+    )
+    return render(request, "clientarea/services/detail.html", context)
+
+
+@client_required
+def service_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The status badge; while an operation runs the fragment asks htmx to fetch it again."""
+    client = request.client  # type: ignore[attr-defined]
+    service = get_object_or_404(Service.objects.for_client(client), pk=pk)
+    return render(request, "clientarea/services/_status.html", {"service": service})
+
+
+@client_required
+def finances(request: HttpRequest) -> HttpResponse:
+    client = request.client  # type: ignore[attr-defined]
+    entries = LedgerEntry.objects.filter(client=client).select_related("service").order_by("-created_at", "-id")
+    page = _page(request, entries, LEDGER_PER_PAGE)
+    return render(request, "clientarea/finances/index.html", {"page": page, "topup_url": _optional("clientarea:topup")})
+
+
+def _profile(
+    request: HttpRequest, *, form: ApiTokenForm | None = None, raw_token: str = "", status: int = 200
+) -> HttpResponse:
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-id")
+    context = {
+        "token_form": form or ApiTokenForm(),
+        "language_form": LanguageForm(initial={"language": request.user.language}),  # type: ignore[union-attr]
+        "tokens": tokens,
+        "raw_token": raw_token,
+    }
+    return render(request, "clientarea/profile/index.html", context, status=status)
+
+
+@client_required
+def profile(request: HttpRequest) -> HttpResponse:
+    return _profile(request)
+
+
+@client_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _profile(request, form=form, status=400)
+    _token, raw = ApiToken.issue(request.user, form.cleaned_data["name"])  # type: ignore[arg-type]
+    # The raw token is in this one response and nowhere else: only its hash is stored.
+    return _profile(request, raw_token=raw)
+
+
+@client_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)
+    if token.revoked_at is None:
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
+    return redirect("clientarea:profile")

@@ -1,0 +1,134 @@
+"""Log in and out, sign up with email confirmation, password reset, language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
+
+from openbill.accounts.models import User
+from openbill.accounts.selectors import client_of
+
+from . import signup
+from .forms import EmailLoginForm, SignupForm
+
+
+def _remember_language(response: HttpResponseBase, language: str) -> None:
+    if language in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE or "Lax",
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        )
+
+
+class LoginView(auth_views.LoginView):
+    """Email + password. Django's login rotates the session key; axes counts the failures."""
+
+    form_class = EmailLoginForm
+    template_name = "clientarea/auth/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        user = self.request.user
+        if client_of(user) is None:
+            return reverse("admin:index")
+        return reverse("clientarea:dashboard")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        provider = signup.signup_provider()
+        context["signup_enabled"] = bool(provider and provider.signup_enabled)
+        return context
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # The user's saved language follows them from browser to browser.
+        _remember_language(response, form.get_user().language)
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("clientarea:login")
+
+
+@never_cache
+@csrf_protect
+@sensitive_post_parameters("password1", "password2")
+def signup_view(request: HttpRequest) -> HttpResponse:
+    provider = signup.signup_provider()
+    if provider is None or not provider.signup_enabled:
+        raise Http404(_("Sign-up is closed."))
+    if request.user.is_authenticated:
+        return redirect("clientarea:dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        signup.register_client(
+            provider=provider,
+            name=form.cleaned_data["name"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            language=get_language() or settings.LANGUAGE_CODE,
+            base_url=request.build_absolute_uri("/").rstrip("/"),
+        )
+        return redirect("clientarea:signup_done")
+    return render(request, "clientarea/auth/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def signup_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "clientarea/auth/signup_done.html")
+
+
+@never_cache
+def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    user = signup.confirm_email(uidb64, token)
+    if user is None:
+        return render(request, "clientarea/auth/signup_invalid.html", status=400)
+    messages.success(request, _("Your email is confirmed. You can log in now."))
+    return redirect("clientarea:login")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "clientarea/auth/password_reset.html"
+    email_template_name = "clientarea/email/password_reset.txt"
+    subject_template_name = "clientarea/email/password_reset.subject.txt"
+    success_url = reverse_lazy("clientarea:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "clientarea/auth/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "clientarea/auth/password_reset_confirm.html"
+    success_url = reverse_lazy("clientarea:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "clientarea/auth/password_reset_complete.html"
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (cookie + redirect to ``next``), also saved on the user."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        User.objects.filter(pk=request.user.pk).update(language=language)
+    return response
