@@ -1,0 +1,337 @@
+"""``openbill bench pages --services N [--json]``: the client area and API lists at scale.
+
+Fills the database with N services over N/10 clients (bulk inserts, a demo-like catalog under a
+provider of its own, "Bench Hosting"), then times the dashboard, the Goods/Services list and
+the API's services list in-process (Django's test client, logged in as one client): a warm-up,
+then ``--requests`` requests each; prints p50/p95 per page. Running it again on the same
+database tops the data up to N instead of refilling it, so timings can be repeated.
+
+Target (issue 2): p95 under 50 ms for each page on PostgreSQL with N = 100000.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from argparse import ArgumentParser
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import IO, Any
+
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from openbill.accounts.models import Membership, User
+from openbill.billing.models import EntryKind, LedgerEntry
+from openbill.catalog.models import Addon, AddonEnumItem, TariffPlan, ValueType
+from openbill.clients.models import Client, Provider
+from openbill.core.timeutil import add_period
+from openbill.services.choices import Operation, Status
+from openbill.services.models import Service, ServiceAddon, ServiceEvent
+
+PROVIDER_NAME = "Bench Hosting"
+SERVICES_PER_CLIENT = 10
+BATCH = 2000
+PAGES = ("dashboard", "services", "api_services")
+
+
+def add_arguments(parser: ArgumentParser) -> None:
+    parser.add_argument("--services", type=int, default=10000, help="Services in the database (N); N/10 clients.")
+    parser.add_argument("--requests", type=int, default=200, help="Timed requests per page.")
+    parser.add_argument("--warmup", type=int, default=20, help="Untimed requests per page first.")
+    parser.add_argument("--fill-only", action="store_true", help="Fill the database, time nothing.")
+
+
+def run(options: dict[str, Any], stdout: IO[str]) -> dict[str, Any]:
+    wanted = options["services"]
+    quiet = options.get("json", False)
+
+    def say(text: str) -> None:
+        if not quiet:
+            stdout.write(text + "\n")
+
+    started = time.perf_counter()
+    filled = fill(wanted, say=say)
+    result: dict[str, Any] = {
+        "services_total": Service.objects.filter(client__provider__name=PROVIDER_NAME).count(),
+        "services_created": filled,
+        "fill_seconds": round(time.perf_counter() - started, 1),
+        "database": connection.vendor,
+    }
+    if options.get("fill_only"):
+        return result
+
+    user = measured_user()
+    http = HttpClient()
+    http.force_login(user)
+    for page, url in page_urls().items():
+        timing = time_page(http, url, requests=options["requests"], warmup=options["warmup"])
+        result[page] = timing
+        say(
+            f"{page:13} {url:40} p50 {timing['p50_ms']:7.2f} ms   p95 {timing['p95_ms']:7.2f} ms   "
+            f"{timing['queries']} queries"
+        )
+    say(f"services in the database: {result['services_total']} (filled in {result['fill_seconds']} s)")
+    return result
+
+
+def page_urls() -> dict[str, str]:
+    urls: dict[str, str] = {}
+    for page, name in (("dashboard", "clientarea:dashboard"), ("services", "clientarea:services")):
+        try:
+            urls[page] = reverse(name)
+        except NoReverseMatch:
+            continue  # the page is not built yet
+    urls["api_services"] = "/api/v1/services/"
+    return urls
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of the samples (milliseconds)."""
+    ordered = sorted(samples)
+    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def time_page(http: HttpClient, url: str, *, requests: int, warmup: int) -> dict[str, Any]:
+    for _ in range(warmup):
+        _checked(http.get(url), url)
+    with CaptureQueriesContext(connection) as queries:
+        _checked(http.get(url), url)
+    samples = []
+    for _ in range(requests):
+        begin = time.perf_counter()
+        response = http.get(url)
+        samples.append((time.perf_counter() - begin) * 1000)
+        _checked(response, url)
+    return {
+        "p50_ms": round(percentile(samples, 0.50), 2),
+        "p95_ms": round(percentile(samples, 0.95), 2),
+        "mean_ms": round(statistics.fmean(samples), 2),
+        "requests": requests,
+        "queries": len(queries),
+    }
+
+
+def _checked(response: Any, url: str) -> None:
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+
+
+def measured_user() -> User:
+    """The owner of the bench's first client (its services cover every list status)."""
+    client = Client.objects.filter(provider__name=PROVIDER_NAME).order_by("pk").first()
+    assert client is not None
+    return Membership.objects.select_related("user").get(client=client).user
+
+
+# --- filling -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A tariff the bench sells, with its add-ons and what a service of it looks like."""
+
+    tariff: TariffPlan
+    period: str
+    addons: dict[str, Addon]
+    resources: dict[str, str]
+
+
+def catalog(now: datetime) -> tuple[Provider, list[Offer]]:
+    """The bench provider with the demo's catalog (created once)."""
+    from openbill.core.demo import Demo
+
+    provider = Provider.objects.filter(name=PROVIDER_NAME).first()
+    if provider is None:
+        with transaction.atomic():
+            provider = Provider.objects.create(name=PROVIDER_NAME, currency="USD", time_zone="Europe/Madrid")
+            demo = Demo(now)
+            demo.provider = provider
+            demo.catalog()
+    plans = {t.name: t for t in TariffPlan.objects.filter(product_type__provider=provider)}
+
+    def offer(name: str, period: str, resources: dict[str, str] | None = None) -> Offer:
+        plan = plans[name]
+        return Offer(plan, period, {a.resource: a for a in plan.addons.all()}, resources or {})
+
+    vps = {"ram": "2", "cpu": "2", "disk": "40", "ipv4": "1", "os": "debian-12"}
+    return provider, [
+        offer("VPS Start", "month", vps),
+        offer("VPS Pro", "year", vps),
+        offer("VPS Daily", "day", {"os": "ubuntu-24-04"}),
+        offer("Hosting Basic", "month"),
+        offer("Hosting Business", "year"),
+        offer("Dedicated E3", "month"),
+        offer(".com registration", "year"),
+        offer("Basic SSL", "year"),
+        offer("VDC Small", "month"),
+        offer("ISPmanager Lite", "month"),
+    ]
+
+
+# Each client's ten services: status, suspension reason flags, running operation.
+SHAPES: list[tuple[str, dict[str, bool], str]] = [
+    (Status.ACTIVE, {}, ""),
+    (Status.ACTIVE, {}, ""),
+    (Status.ACTIVE, {}, ""),
+    (Status.ACTIVE, {}, ""),
+    (Status.ACTIVE, {}, Operation.REBOOT),
+    (Status.SUSPENDED, {"suspended_by_client": True}, ""),
+    (Status.SUSPENDED, {"suspended_by_admin": True}, ""),
+    (Status.SUSPENDED, {"suspended_expired": True}, ""),
+    (Status.ORDERED, {}, ""),
+    (Status.DELETED, {}, ""),
+]
+
+
+def _chunks(total: int, size: int) -> Iterator[range]:
+    for start in range(0, total, size):
+        yield range(start, min(start + size, total))
+
+
+def fill(wanted: int, *, say: Callable[[str], None]) -> int:
+    """Top the bench provider up to ``wanted`` services; returns how many were created."""
+    now = timezone.now()
+    provider, offers = catalog(now)
+    have = Service.objects.filter(client__provider=provider).count()
+    if have >= wanted:
+        say(f"reusing {have} services of {PROVIDER_NAME}")
+        return 0
+    password = make_password("bench")
+    first_client = Client.objects.filter(provider=provider).count()
+    clients_needed = -(-(wanted - have) // SERVICES_PER_CLIENT)
+    created = 0
+    for chunk in _chunks(clients_needed, BATCH // SERVICES_PER_CLIENT * 5):
+        with transaction.atomic():
+            created += _fill_clients(
+                provider, offers, [first_client + i for i in chunk], wanted - have - created, password, now
+            )
+        say(f"  {have + created} / {wanted} services")
+    return created
+
+
+def _fill_clients(
+    provider: Provider,
+    offers: list[Offer],
+    numbers: list[int],
+    budget: int,
+    password: str,
+    now: datetime,
+) -> int:
+    tz = provider.tz
+    users = User.objects.bulk_create(
+        [User(email=f"bench{n}@bench.test", username=f"bench{n}@bench.test", password=password) for n in numbers],
+        batch_size=BATCH,
+    )
+    clients = Client.objects.bulk_create(
+        [
+            Client(provider=provider, name=f"Bench client {n}", email=f"bench{n}@bench.test", balance_amount=0)
+            for n in numbers
+        ],
+        batch_size=BATCH,
+    )
+    Membership.objects.bulk_create(
+        [Membership(client=c, user=u, role=Membership.Role.OWNER) for c, u in zip(clients, users, strict=True)],
+        batch_size=BATCH,
+    )
+    services: list[Service] = []
+    lines: list[tuple[int, Offer]] = []
+    for number, client in zip(numbers, clients, strict=True):
+        for slot in range(SERVICES_PER_CLIENT):
+            if len(services) >= budget:
+                break
+            status, reasons, operation = SHAPES[slot]
+            offer = offers[(number + slot) % len(offers)]
+            running = status in (Status.ACTIVE, Status.SUSPENDED, Status.DELETED)
+            activated = now - timedelta(days=(number * 7 + slot * 13) % 300 + 1) if running else None
+            expires = add_period(activated, offer.period, tz) if activated else None
+            if status == Status.ACTIVE and expires is not None and expires <= now:
+                expires = add_period(now, offer.period, tz)
+            services.append(
+                Service(
+                    client=client,
+                    tariff=offer.tariff,
+                    product_type_id=offer.tariff.product_type_id,
+                    name=f"{offer.tariff.name} #{number}-{slot}",
+                    status=status,
+                    operation=operation,
+                    period=offer.period,
+                    auto_renew=slot % 3 != 0,
+                    created_at=(activated or now) - timedelta(hours=1),
+                    activated_at=activated,
+                    expires_at=expires,
+                    paid_at=activated,
+                    suspended_at=now - timedelta(days=slot) if status == Status.SUSPENDED else None,
+                    deleted_at=now - timedelta(days=1) if status == Status.DELETED else None,
+                    **reasons,
+                )
+            )
+            lines.append((client.pk, offer))
+    Service.objects.bulk_create(services, batch_size=BATCH)
+
+    addons: list[ServiceAddon] = []
+    events: list[ServiceEvent] = []
+    ledger: list[LedgerEntry] = []
+    balances: dict[int, Decimal] = {}
+    items: dict[tuple[int, str], AddonEnumItem] = {}
+    for service, (_client_id, offer) in zip(services, lines, strict=True):
+        for resource, value in offer.resources.items():
+            addon = offer.addons[resource]
+            if addon.value_type == ValueType.ENUM:
+                key = (addon.pk, value)
+                if key not in items:
+                    items[key] = addon.items.get(code=value)
+                item = items[key]
+                addons.append(ServiceAddon(service=service, addon=addon, quantity=1, enum_item=item))
+            else:
+                addons.append(ServiceAddon(service=service, addon=addon, quantity=Decimal(value)))
+        events.append(
+            ServiceEvent(
+                service=service,
+                at=service.created_at,
+                actor_kind="client",
+                actor_label="bench",
+                kind="ordered",
+                to_status=Status.ORDERED,
+            )
+        )
+        if service.activated_at is not None:
+            events.append(
+                ServiceEvent(
+                    service=service,
+                    at=service.activated_at,
+                    actor_kind="system",
+                    actor_label="bench",
+                    kind="status",
+                    from_status=Status.ORDERED,
+                    to_status=Status.ACTIVE,
+                )
+            )
+    for client_id in {client_id for client_id, _ in lines}:
+        balances[client_id] = Decimal("1000.00")
+        ledger.append(
+            LedgerEntry(
+                client_id=client_id,
+                kind=EntryKind.PAYMENT,
+                amount=Decimal("1000.00"),
+                currency=provider.currency,
+                balance_after=Decimal("1000.00"),
+                key=f"bench:{client_id}:topup",
+                description="Bench top-up",
+                created_at=now - timedelta(days=365),
+                created_by="bench",
+            )
+        )
+    ServiceAddon.objects.bulk_create(addons, batch_size=BATCH)
+    ServiceEvent.objects.bulk_create(events, batch_size=BATCH)
+    LedgerEntry.objects.bulk_create(ledger, batch_size=BATCH)
+    # The cached balance equals the ledger, so `openbill audit` stays clean on a bench database.
+    Client.objects.filter(pk__in=list(balances)).update(balance_amount=Decimal("1000.00"))
+    return len(services)
