@@ -1,2 +1,11 @@
+"""/pay/: the card gateway's callback (Openbill's side) and the stand-in provider's checkout page."""
+
+from django.urls import path
+
+from . import views
+
 app_name = "payments"
-urlpatterns: list = []
+urlpatterns = [
+    path("card/notify/", views.card_notify, name="card_notify"),
+    path("card/checkout/<str:token>/", views.card_checkout, name="card_checkout"),
+]

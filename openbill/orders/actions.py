@@ -1,0 +1,421 @@
+"""Ordering, the cart, paying an order from the balance, extending and changing a service.
+
+Business keys (DESIGN.md §4) used here, each unique per service under ``Expense``:
+
+* first order: ``(service, setup, "first")`` and ``(service, period, "first")``. The first
+  period's dates are known only when activation completes (the paid period starts when the
+  service becomes Active), so its key is the fixed word ``first`` rather than a start date.
+* extension: ``(service, period, <period start ISO>)`` — ``services.renewal.renew_service``.
+* change: ``(service, change|refund, "line:<order line id>:<part>")``.
+
+So a double click, two tabs, an API retry or two workers paying the same order charge once:
+the order row is locked and re-checked, and the unique keys are the backstop.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from openbill.billing.actions import charge_service, insufficient_funds
+from openbill.billing.models import ExpenseKind
+from openbill.clients.models import Client
+from openbill.core.actors import Actor
+from openbill.core.errors import DomainError, IllegalTransition
+from openbill.core.money import format_amount
+from openbill.core.notify import notify
+from openbill.core.timeutil import Period
+from openbill.services import actions as service_actions
+from openbill.services import events
+from openbill.services.choices import Operation, Status
+from openbill.services.models import Service, ServiceAddon
+from openbill.services.renewal import Renewal, next_period_start, renew_service
+from openbill.services.selectors import with_pricing
+
+from .models import LineKind, Order, OrderLine, OrderStatus
+from .pricing import ChangeQuote, check_parameters, check_period, quote_change, quote_new, tariffs_for
+
+
+def _existing_line(client: Client, request_key: str) -> OrderLine | None:
+    if not request_key:
+        return None
+    return OrderLine.objects.filter(client=client, request_key=request_key).first()
+
+
+def place_order(
+    client: Client,
+    *,
+    tariff: Any,
+    period: Any,
+    actor: Actor,
+    now: datetime,
+    addons: dict[str, Any] | None = None,
+    parameters: dict[str, Any] | None = None,
+    quick: bool = False,
+    name: str = "",
+    request_key: str = "",
+) -> OrderLine:
+    """Create the service (status Ordered) and its cart line. Nothing is charged yet."""
+    quote = quote_new(client, tariff=tariff, period=period, addons=addons, parameters=parameters, quick=quick)
+    existing = _existing_line(client, request_key)
+    if existing is not None:
+        return existing
+    plan = quote.tariff
+    try:
+        with transaction.atomic():
+            service = Service.objects.create(
+                client=client,
+                tariff=plan,
+                product_type=plan.product_type,
+                name=(name.strip() or plan.name)[:200],
+                status=Status.ORDERED,
+                period=quote.period,
+                auto_renew=plan.auto_renew_default,
+                parameters=quote.parameters,
+                created_at=now,
+            )
+            ServiceAddon.objects.bulk_create(
+                ServiceAddon(service=service, addon=c.addon, quantity=c.quantity, enum_item=c.enum_item)
+                for c in quote.choices
+            )
+            line = OrderLine.objects.create(
+                client=client,
+                service=service,
+                kind=LineKind.NEW,
+                period=quote.period,
+                period_amount=quote.period_amount,
+                setup_amount=quote.setup_amount,
+                amount=quote.total,
+                currency=quote.currency,
+                description=_("%(tariff)s, %(period)s") % {"tariff": plan.name, "period": Period(quote.period).label},
+                details={
+                    "tariff": plan.pk,
+                    "addons": {c.addon.resource: c.display for c in quote.choices},
+                    "quick": quick,
+                },
+                request_key=request_key,
+                created_at=now,
+            )
+            events.record(service, "ordered", actor=actor, now=now, note=line.description)
+    except IntegrityError:
+        # The same request_key raced us: the first line is the answer.
+        line = OrderLine.objects.get(client=client, request_key=request_key)
+    return line
+
+
+def _create_order(client: Client, lines: list[OrderLine], *, actor: Actor, now: datetime) -> Order:
+    total = sum((line.amount for line in lines), Decimal(0))
+    order = Order.objects.create(
+        client=client, total_amount=total, currency=client.currency, created_at=now, created_by=str(actor)
+    )
+    OrderLine.objects.filter(pk__in=[line.pk for line in lines]).update(order=order)
+    notify(
+        client,
+        "order_placed",
+        key=f"order_placed:{order.pk}",
+        now=now,
+        context={
+            "order_id": order.pk,
+            "total": format_amount(total, client.currency),
+            "lines": [
+                {"service": line.service.name, "description": line.description, "amount": format_amount(line.amount, line.currency)}
+                for line in lines
+            ],
+        },
+    )
+    return order
+
+
+def order_now(client: Client, *, actor: Actor, now: datetime, **spec: Any) -> Order:
+    """ "Pay": one line straight into its own order (BILLmanager's skipbasket)."""
+    with transaction.atomic():
+        line = place_order(client, actor=actor, now=now, **spec)
+        if line.order_id is not None:
+            return line.order  # type: ignore[return-value]
+        return _create_order(client, [line], actor=actor, now=now)
+
+
+def checkout(client: Client, *, actor: Actor, now: datetime) -> Order:
+    """Group every cart line into one order (to be paid as a whole)."""
+    with transaction.atomic():
+        Client.objects.select_for_update().filter(pk=client.pk).first()
+        lines = list(OrderLine.objects.for_client(client).in_cart().select_related("service").order_by("id"))
+        if not lines:
+            raise DomainError(_("The cart is empty."), field="cart")
+        return _create_order(client, lines, actor=actor, now=now)
+
+
+def remove_line(line: OrderLine, *, actor: Actor, now: datetime) -> None:
+    """Take a line out of the cart: its never-paid service is deleted, leaving no charge."""
+    with transaction.atomic():
+        service = service_actions.lock(line.service_id)
+        line = OrderLine.objects.select_for_update().get(pk=line.pk)
+        if line.paid_at is not None or line.kind != LineKind.NEW or service.status != Status.ORDERED:
+            raise IllegalTransition(_("This order has been paid and cannot be removed."))
+        if line.order_id is not None:
+            order = Order.objects.select_for_update().get(pk=line.order_id)
+            if order.status != OrderStatus.PENDING:
+                raise IllegalTransition(_("This order has been paid and cannot be removed."))
+            line.delete()
+            remaining = order.lines.aggregate(total=Sum("amount"))["total"]
+            if remaining is None:
+                order.status = OrderStatus.CANCELLED
+                order.total_amount = Decimal(0)
+            else:
+                order.total_amount = remaining
+            order.save(update_fields=["status", "total_amount"])
+        else:
+            line.delete()
+        # Never paid: nothing references it in the ledger or the expenses, so it goes entirely.
+        if service.expenses.exists() or service.ledger_entries.exists():
+            raise IllegalTransition(_("This order has been paid and cannot be removed."))
+        service.delete()
+
+
+def empty_cart(client: Client, *, actor: Actor, now: datetime) -> int:
+    lines = list(OrderLine.objects.for_client(client).in_cart())
+    for line in lines:
+        remove_line(line, actor=actor, now=now)
+    return len(lines)
+
+
+def pay_order(order: Order, *, actor: Actor, now: datetime) -> Order:
+    """Charge every line of the order from the balance and start the services' activation.
+
+    Idempotent: the order row is locked and its status re-checked under the lock, so a second
+    payment (double click, second tab, retry, another worker) finds it paid and charges
+    nothing; the expenses' unique keys are the backstop. All lines are paid or none."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status == OrderStatus.PAID:
+            return locked
+        if locked.status != OrderStatus.PENDING:
+            raise IllegalTransition(_("This order was cancelled."))
+        lines = list(locked.lines.select_related("service").order_by("id"))
+        # Lock order: services, then the client (as renewals and changes do), never the reverse.
+        services = {line.service_id: service_actions.lock(line.service_id) for line in lines}
+        client = Client.objects.select_for_update().select_related("provider").get(pk=locked.client_id)
+        total = sum((line.amount for line in lines), Decimal(0))
+        if total > client.available_amount:
+            raise insufficient_funds(client, total)
+        for line in lines:
+            service = services[line.service_id]
+            if service.status == Status.DELETED:
+                raise IllegalTransition(_("A service of this order was deleted."))
+            if line.setup_amount:
+                charge_service(
+                    service,
+                    kind=ExpenseKind.SETUP,
+                    key="first",
+                    amount=line.setup_amount,
+                    description=_("%(name)s: setup fee") % {"name": service.name},
+                    now=now,
+                    actor=actor,
+                )
+            charge_service(
+                service,
+                kind=ExpenseKind.PERIOD,
+                key="first",
+                amount=line.period_amount,
+                description=_("%(name)s: first period (%(period)s)")
+                % {"name": service.name, "period": Period(line.period).label},
+                now=now,
+                actor=actor,
+            )
+            line.paid_at = now
+            line.save(update_fields=["paid_at"])
+            service.paid_at = now
+            service.save(update_fields=["paid_at"])
+            events.record(service, "paid", actor=actor, now=now, note=f"order #{locked.pk}")
+            service_actions.request_activation(service, actor=actor, now=now)
+        locked.status = OrderStatus.PAID
+        locked.paid_at = now
+        locked.save(update_fields=["status", "paid_at"])
+        return locked
+
+
+def pending_orders_total(client: Client) -> Decimal:
+    total = Order.objects.for_client(client).filter(status=OrderStatus.PENDING).aggregate(t=Sum("total_amount"))["t"]
+    return total or Decimal(0)
+
+
+def configure_service(service: Service, values: dict[str, Any], *, actor: Actor, now: datetime) -> Service:
+    """A quick order's parameters: validated like an order's, then activation can start."""
+    tariff = tariffs_for(service.client.provider).get(pk=service.tariff_id)
+    if service.status != Status.CONFIGURATION_REQUIRED and service.status != Status.ORDERED:
+        raise IllegalTransition(_("The service's parameters are already set."))
+    merged = {**service.parameters, **{k: v for k, v in values.items()}}
+    cleaned = check_parameters(tariff, merged, quick=False)
+    return service_actions.supply_parameters(service, cleaned, actor=actor, now=now)
+
+
+# --- extending ------------------------------------------------------------------------------
+
+
+def extend_service(
+    service: Service,
+    *,
+    period: Any,
+    actor: Actor,
+    now: datetime,
+    expected_start: datetime | None = None,
+) -> Renewal:
+    """ "Extend validity period": charge one period from the balance; the new expiry is
+    ``max(expiry, now) + period``; a service stopped only because it expired resumes.
+
+    ``expected_start`` is the start shown with the price: a repeated submit of the same form
+    finds that period already paid and charges nothing."""
+    if service.status not in (Status.ACTIVE, Status.SUSPENDED) or service.activated_at is None:
+        raise IllegalTransition(_("Only an active or stopped service can be extended."))
+    if service.period == Period.DAY or period == Period.DAY:
+        raise DomainError(
+            _("Daily-priced services are not extended: they are charged from the balance each day."),
+            field="period",
+        )
+    tariff = tariffs_for(service.client.provider).get(pk=service.tariff_id)
+    chosen = check_period(tariff, period)
+    return renew_service(service, actor=actor, now=now, period=chosen, expected_start=expected_start)
+
+
+def extension_start(service: Service, now: datetime) -> datetime:
+    return next_period_start(service, now)
+
+
+# --- changing -------------------------------------------------------------------------------
+
+
+def change_service(
+    service: Service,
+    *,
+    actor: Actor,
+    now: datetime,
+    tariff: Any = None,
+    addons: dict[str, Any] | None = None,
+    auto_renew: bool | None = None,
+    period: Any = None,
+    request_key: str = "",
+    expected_total: Decimal | None = None,
+) -> OrderLine | None:
+    """Edit a service: auto-renewal and its period, add-ons, tariff (prorated, see pricing).
+
+    The resources change goes to the module as a ``reconfiguration``; the expiry stays.
+    ``expected_total``, when given, is the amount the client confirmed: if the price moved
+    since (time passed, the catalog changed), nothing happens and a 409 asks to look again.
+    Returns the change's order line (None when only auto-renewal settings changed)."""
+    existing = _existing_line(service.client, request_key)
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        locked = service_actions.lock(service)
+        client = Client.objects.select_for_update().select_related("provider").get(pk=locked.client_id)
+        if locked.status == Status.DELETED:
+            raise IllegalTransition(_("The service is deleted."))
+        priced = with_pricing(Service.objects.filter(pk=locked.pk)).get()
+        wants_resources = tariff not in (None, "", locked.tariff_id, str(locked.tariff_id)) or bool(addons)
+        quote: ChangeQuote | None = None
+        if wants_resources:
+            if locked.status not in (Status.ACTIVE, Status.SUSPENDED):
+                raise IllegalTransition(_("Only an active or stopped service can be changed."))
+            quote = quote_change(priced, now=now, tariff=tariff, addons=addons)
+            if not quote.changed:
+                quote = None
+        target_tariff = quote.tariff if quote else tariffs_for(client.provider).get(pk=locked.tariff_id)
+        new_period = locked.period
+        if period not in (None, ""):
+            if locked.period == Period.DAY or period == Period.DAY:
+                if period != locked.period:
+                    raise DomainError(_("A daily-priced service keeps its daily period."), field="period")
+            new_period = check_period(target_tariff, period)
+        if quote is not None and expected_total is not None and quote.total != expected_total:
+            raise IllegalTransition(_("The price has changed since it was shown; look at it again."))
+        if quote is not None and locked.operation:
+            raise IllegalTransition(
+                _("Another operation is in progress: %(operation)s.")
+                % {"operation": Operation(locked.operation).label}
+            )
+        line = None
+        if quote is not None:
+            net = quote.total
+            if net > 0 and net > client.available_amount:
+                raise insufficient_funds(client, net)
+            line = OrderLine.objects.create(
+                client=client,
+                service=locked,
+                kind=LineKind.CHANGE,
+                period=locked.period,
+                amount=net,
+                currency=client.currency,
+                description=_("%(name)s: change of tariff or add-ons") % {"name": locked.name},
+                details={
+                    "tariff": [locked.tariff_id, quote.tariff.pk],
+                    "addons": {c.addon.resource: c.display for c in quote.choices},
+                    "share": f"{quote.share.numerator}/{quote.share.denominator}",
+                    "lines": [[cl.suffix, str(cl.amount)] for cl in quote.lines],
+                },
+                request_key=request_key,
+                created_at=now,
+                paid_at=now,
+            )
+            # Credits first, so a downgrade-and-upgrade in one change needs only the net amount.
+            for charge in sorted(quote.lines, key=lambda c: c.amount):
+                charge_service(
+                    locked,
+                    kind=ExpenseKind.REFUND if charge.amount < 0 else ExpenseKind.CHANGE,
+                    key=f"line:{line.pk}:{charge.suffix}",
+                    amount=charge.amount,
+                    description=charge.description,
+                    now=now,
+                    actor=actor,
+                )
+            _apply_resources(locked, quote)
+            events.record(
+                locked,
+                "changed",
+                actor=actor,
+                now=now,
+                note=_("%(details)s; charged %(amount)s")
+                % {
+                    "details": ", ".join(f"{c.addon.name}: {c.display}" for c in quote.choices)
+                    + (f"; {quote.tariff.name}" if quote.tariff.pk != priced.tariff_id else ""),
+                    "amount": format_amount(net, client.currency),
+                },
+            )
+            spec = {c.addon.resource: (c.enum_item.code if c.enum_item else str(c.quantity)) for c in quote.choices}
+            service_actions.start_operation(
+                locked,
+                Operation.RECONFIGURATION,
+                actor=actor,
+                now=now,
+                params={"tariff": quote.tariff.pk, "resources": spec},
+            )
+        settings_changed = []
+        if auto_renew is not None and auto_renew != locked.auto_renew:
+            locked.auto_renew = auto_renew
+            settings_changed.append(_("auto-renewal on") if auto_renew else _("auto-renewal off"))
+        if new_period != locked.period:
+            locked.period = new_period
+            settings_changed.append(_("renewal period: %(period)s") % {"period": Period(new_period).label})
+        if settings_changed:
+            locked.save(update_fields=["auto_renew", "period"])
+            events.record(locked, "settings changed", actor=actor, now=now, note=", ".join(settings_changed))
+        if quote is None and not settings_changed:
+            raise DomainError(_("Nothing to change."), field="non_field_errors")
+        return line
+
+
+def _apply_resources(service: Service, quote: ChangeQuote) -> None:
+    if quote.tariff.pk != service.tariff_id:
+        service.tariff = quote.tariff
+        service.save(update_fields=["tariff"])
+        ServiceAddon.objects.filter(service=service).delete()
+    for choice in quote.choices:
+        ServiceAddon.objects.update_or_create(
+            service=service,
+            addon=choice.addon,
+            defaults={"quantity": choice.quantity, "enum_item": choice.enum_item},
+        )

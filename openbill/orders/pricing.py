@@ -1,0 +1,374 @@
+"""What an order or a change costs, computed on the server from the catalog.
+
+The client sends a tariff, a period, add-on values and parameters — never a price. Every
+validation error names the field it is about (``period``, ``addons.ram``, ``parameters.domain``)
+and is raised before anything is written.
+
+Proration of a change (DESIGN.md §4; reference §2.7)::
+
+    share      = (expires_at − now) / length of the one billing period that ends at expires_at
+    add-on     = (new − old) × unit price of the service's period × share
+    tariff     = − old period amount × share  (credit)   + new period amount × share  (charge)
+
+``share`` counts seconds exactly (a Fraction) and may exceed 1 when several periods are
+prepaid; each ledger line is rounded once, half up, to the currency's precision. The billing
+period's length is measured on the provider's calendar (31 March − 1 month = 29 February in a
+leap year). Daily-priced services change without recalculation (reference §2.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from openbill.catalog.models import (
+    Addon,
+    AddonEnumItem,
+    AddonPrice,
+    BillingType,
+    PeriodPrice,
+    ProductParameter,
+    TariffPlan,
+    ValueType,
+)
+from openbill.catalog.pricing import addon_amount, period_price, tariff_period_amount
+from openbill.core.errors import DomainError
+from openbill.core.money import round_amount
+from openbill.core.timeutil import Period, add_period
+from openbill.services.models import Service
+
+# Add-ons the client chooses when ordering; the others are fixed (included) or metered.
+CLIENT_BILLING_TYPES = (BillingType.ORDER, BillingType.LIST)
+
+
+def tariffs_for(provider: Any) -> Any:
+    """Orderable tariffs of a provider with everything pricing needs, in a fixed number of queries."""
+    return (
+        TariffPlan.objects.filter(product_type__provider=provider)
+        .select_related("product_type")
+        .prefetch_related(
+            Prefetch("prices", queryset=PeriodPrice.objects.order_by("id")),
+            Prefetch(
+                "addons",
+                queryset=Addon.objects.prefetch_related(
+                    Prefetch("prices", queryset=AddonPrice.objects.all()),
+                    Prefetch("items", queryset=AddonEnumItem.objects.order_by("position", "id")),
+                ),
+            ),
+            Prefetch("product_type__parameters", queryset=ProductParameter.objects.order_by("position", "id")),
+        )
+    )
+
+
+def load_tariff(client: Any, tariff_id: Any, *, orderable: bool = True) -> TariffPlan:
+    """The tariff, if the client's provider sells it; otherwise a 400 naming ``tariff``."""
+    try:
+        pk = int(tariff_id)
+    except (TypeError, ValueError):
+        raise DomainError(_("Choose a tariff."), field="tariff") from None
+    queryset = tariffs_for(client.provider)
+    if orderable:
+        queryset = queryset.filter(orderable=True)
+    tariff = queryset.filter(pk=pk).first()
+    if tariff is None:
+        raise DomainError(_("This tariff cannot be ordered."), field="tariff")
+    return tariff
+
+
+@dataclass(frozen=True)
+class AddonChoice:
+    addon: Addon
+    quantity: Decimal
+    enum_item: AddonEnumItem | None = None
+
+    @property
+    def display(self) -> str:
+        if self.enum_item is not None:
+            return self.enum_item.name
+        if self.addon.value_type == ValueType.BOOLEAN:
+            return _("yes") if self.quantity else _("no")
+        unit = f" {self.addon.unit}" if self.addon.unit else ""
+        return f"{self.quantity.normalize():f}{unit}"
+
+
+def check_period(tariff: TariffPlan, period: Any) -> str:
+    if not isinstance(period, str) or period not in Period.values or period_price(tariff, period) is None:
+        raise DomainError(_("This tariff does not sell that period."), field="period")
+    return period
+
+
+def default_choice(addon: Addon) -> AddonChoice:
+    if addon.value_type == ValueType.ENUM:
+        enabled = [item for item in addon.items.all() if item.enabled]
+        return AddonChoice(addon, Decimal(1), enabled[0] if enabled else None)
+    if addon.billing_type in CLIENT_BILLING_TYPES:
+        return AddonChoice(addon, max(addon.minimum, addon.included) if addon.value_type != ValueType.BOOLEAN else Decimal(0))
+    return AddonChoice(addon, addon.included)
+
+
+def check_addons(tariff: TariffPlan, values: Mapping[str, Any] | None) -> list[AddonChoice]:
+    """One choice per add-on of the tariff: the client's value where given, else the default.
+
+    ``values`` maps an add-on's resource code to a quantity or, for an enumeration, an item
+    code. Unknown resources, values outside min/max/step and disabled items are 400s."""
+    values = dict(values or {})
+    addons = list(tariff.addons.all())
+    known = {a.resource for a in addons}
+    for resource in values:
+        if resource not in known:
+            raise DomainError(_("This tariff has no such add-on."), field=f"addons.{resource}")
+    choices = []
+    for addon in addons:
+        field_name = f"addons.{addon.resource}"
+        if addon.resource not in values or values[addon.resource] in (None, ""):
+            choices.append(default_choice(addon))
+            continue
+        raw = values[addon.resource]
+        if addon.billing_type not in CLIENT_BILLING_TYPES:
+            raise DomainError(_("This add-on cannot be chosen."), field=field_name)
+        if addon.value_type == ValueType.ENUM:
+            item = next((i for i in addon.items.all() if i.code == str(raw)), None)
+            if item is None or not item.enabled:
+                raise DomainError(_("Choose one of the offered values."), field=field_name)
+            choices.append(AddonChoice(addon, Decimal(1), item))
+            continue
+        if isinstance(raw, bool):
+            raw = int(raw)
+        try:
+            quantity = Decimal(str(raw).strip())
+        except InvalidOperation:
+            raise DomainError(_("Enter a number."), field=field_name) from None
+        if not quantity.is_finite():
+            raise DomainError(_("Enter a number."), field=field_name)
+        try:
+            addon.validate_quantity(quantity)
+        except ValidationError as exc:
+            raise DomainError(" ".join(exc.messages), field=field_name) from None
+        choices.append(AddonChoice(addon, quantity))
+    return choices
+
+
+def check_parameters(tariff: TariffPlan, values: Mapping[str, Any] | None, *, quick: bool) -> dict[str, str]:
+    """The product type's parameters, normalized (domains to punycode). A quick order may leave
+    required ones empty: the service then waits as "Configuration required" once paid."""
+    values = dict(values or {})
+    parameters = list(tariff.product_type.parameters.all())
+    known = {p.code for p in parameters}
+    for code in values:
+        if code not in known:
+            raise DomainError(_("This product has no such parameter."), field=f"parameters.{code}")
+    cleaned: dict[str, str] = {}
+    for parameter in parameters:
+        raw = values.get(parameter.code)
+        if quick and (raw is None or not str(raw).strip()):
+            continue
+        try:
+            value = parameter.clean_value(raw)
+        except ValidationError as exc:
+            raise DomainError(" ".join(exc.messages), field=f"parameters.{parameter.code}") from None
+        if value:
+            cleaned[parameter.code] = value
+    return cleaned
+
+
+def period_amount(tariff: TariffPlan, period: str, choices: list[AddonChoice]) -> Decimal:
+    amount = tariff_period_amount(tariff, period, [(c.addon, c.quantity, c.enum_item) for c in choices])
+    if amount is None:
+        raise DomainError(_("This tariff does not sell that period."), field="period")
+    return amount
+
+
+@dataclass(frozen=True)
+class NewQuote:
+    """The exact price of a new service, shown before the client decides."""
+
+    tariff: TariffPlan
+    period: str
+    choices: list[AddonChoice]
+    parameters: dict[str, str]
+    currency: str
+    base_amount: Decimal
+    addons_amount: Decimal
+    setup_amount: Decimal
+    period_amount: Decimal
+    total: Decimal
+    addon_lines: list[tuple[AddonChoice, Decimal]] = field(default_factory=list)
+
+
+def quote_new(
+    client: Any,
+    *,
+    tariff: Any,
+    period: Any,
+    addons: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    quick: bool = False,
+) -> NewQuote:
+    plan = tariff if isinstance(tariff, TariffPlan) else load_tariff(client, tariff)
+    chosen_period = check_period(plan, period)
+    if quick and not plan.quick_order:
+        raise DomainError(_("This tariff cannot be ordered without its parameters."), field="quick")
+    choices = check_addons(plan, addons)
+    cleaned = check_parameters(plan, parameters, quick=quick)
+    price = period_price(plan, chosen_period)
+    assert price is not None
+    currency = client.currency
+    addon_lines = [(c, addon_amount(c.addon, c.quantity, c.enum_item, chosen_period)) for c in choices]
+    addons_total = sum((amount for _c, amount in addon_lines), Decimal(0))
+    # Rounded as each will be written to the ledger: the setup fee and the period, once each.
+    setup = round_amount(price.setup_fee, currency)
+    period_total = round_amount(price.price + addons_total, currency)
+    return NewQuote(
+        tariff=plan,
+        period=chosen_period,
+        choices=choices,
+        parameters=cleaned,
+        currency=currency,
+        base_amount=price.price,
+        addons_amount=addons_total,
+        setup_amount=setup,
+        period_amount=period_total,
+        total=setup + period_total,
+        addon_lines=addon_lines,
+    )
+
+
+# --- changes --------------------------------------------------------------------------------
+
+
+def remaining_share(service: Service, now: datetime) -> Fraction:
+    """Seconds left of the paid time over the length of one billing period (may exceed 1)."""
+    if service.expires_at is None or service.expires_at <= now or service.period == Period.DAY:
+        return Fraction(0)
+    tz = service.client.provider.tz
+    period_start = add_period(service.expires_at, service.period, tz, count=-1)
+    length = int((service.expires_at - period_start).total_seconds())
+    left = int((service.expires_at - now).total_seconds())
+    return Fraction(left, length)
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    """One ledger line of a change: positive charges, negative credits (already rounded)."""
+
+    suffix: str
+    amount: Decimal
+    description: str
+
+
+@dataclass(frozen=True)
+class ChangeQuote:
+    service: Service
+    tariff: TariffPlan
+    choices: list[AddonChoice]
+    share: Fraction
+    old_amount: Decimal
+    new_amount: Decimal
+    lines: list[ChargeLine]
+    changed: bool
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal(0))
+
+
+def current_choices(service: Service, tariff: TariffPlan) -> dict[str, Any]:
+    """The service's add-on values keyed by resource, as ``check_addons`` takes them."""
+    values: dict[str, Any] = {}
+    for line in service.addons.all():
+        if line.addon.billing_type not in CLIENT_BILLING_TYPES:
+            continue
+        if line.enum_item is not None:
+            values[line.addon.resource] = line.enum_item.code
+        else:
+            values[line.addon.resource] = line.quantity
+    known = {a.resource: a for a in tariff.addons.all()}
+    return {k: v for k, v in values.items() if k in known and known[k].billing_type in CLIENT_BILLING_TYPES}
+
+
+def proration(amount: Decimal, share: Fraction, currency: str) -> Decimal:
+    """``amount × share``, exact, rounded once."""
+    return round_amount(Fraction(amount) * share, currency)
+
+
+def quote_change(
+    service: Service,
+    *,
+    now: datetime,
+    tariff: Any = None,
+    addons: Mapping[str, Any] | None = None,
+) -> ChangeQuote:
+    """The exact amounts of changing add-ons and/or the tariff of ``service`` at ``now``.
+
+    ``service`` must carry its add-ons (``services.selectors.with_pricing``)."""
+    client = service.client
+    currency = client.currency
+    old_tariff = tariffs_for(client.provider).get(pk=service.tariff_id)
+    if tariff in (None, "", service.tariff_id, str(service.tariff_id)):
+        new_tariff = old_tariff
+    else:
+        new_tariff = load_tariff(client, tariff, orderable=False)
+        if not old_tariff.changeable_to.filter(pk=new_tariff.pk).exists():
+            raise DomainError(_("The tariff cannot be changed to this one."), field="tariff")
+    if period_price(new_tariff, service.period) is None:
+        raise DomainError(_("The new tariff does not sell the service's period."), field="tariff")
+    wanted = current_choices(service, new_tariff)
+    wanted.update(dict(addons or {}))
+    new_choices = check_addons(new_tariff, wanted)
+    old_lines = [(line.addon, line.quantity, line.enum_item) for line in service.addons.all()]
+    old_amount = tariff_period_amount(old_tariff, service.period, old_lines) or Decimal(0)
+    new_amount = period_amount(new_tariff, service.period, new_choices)
+    share = remaining_share(service, now)
+    old_values = {line.addon_id: (line.quantity, line.enum_item_id) for line in service.addons.all()}
+    changed = new_tariff.pk != old_tariff.pk or any(
+        old_values.get(c.addon.pk) != (c.quantity, c.enum_item.pk if c.enum_item else None) for c in new_choices
+    )
+    lines: list[ChargeLine] = []
+    if changed and share > 0:
+        if new_tariff.pk != old_tariff.pk:
+            credit = proration(old_amount, share, currency)
+            charge = proration(new_amount, share, currency)
+            if credit:
+                lines.append(
+                    ChargeLine(
+                        "credit",
+                        -credit,
+                        _("%(name)s: unused part of tariff %(tariff)s") % {"name": service.name, "tariff": old_tariff.name},
+                    )
+                )
+            if charge:
+                lines.append(
+                    ChargeLine(
+                        "charge",
+                        charge,
+                        _("%(name)s: tariff %(tariff)s for the rest of the paid period")
+                        % {"name": service.name, "tariff": new_tariff.name},
+                    )
+                )
+        else:
+            difference = proration(new_amount - old_amount, share, currency)
+            if difference:
+                text = (
+                    _("%(name)s: add-ons added for the rest of the paid period")
+                    if difference > 0
+                    else _("%(name)s: unused part of removed add-ons")
+                )
+                lines.append(ChargeLine("addons", difference, text % {"name": service.name}))
+    return ChangeQuote(
+        service=service,
+        tariff=new_tariff,
+        choices=new_choices,
+        share=share,
+        old_amount=old_amount,
+        new_amount=new_amount,
+        lines=lines,
+        changed=changed,
+    )

@@ -1,0 +1,296 @@
+"""Money coming in and going back: top-ups through a payment method, the provider's
+notifications, staff confirmations, refunds and corrections.
+
+Ledger keys: a payment credits under ``payment:<id>``, a refund debits under ``refund:<id>``
+(and a failed gateway refund restores it under ``refund-reversal:<id>``), a correction under
+``correction:<id>``. A notification is recorded in PaymentEvent, unique on (method, provider
+event id), in the same transaction as the credit: five deliveries, a replay or two workers
+credit once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from openbill.billing.actions import post_entry
+from openbill.billing.models import EntryKind
+from openbill.clients.models import Client
+from openbill.core.actors import Actor
+from openbill.core.errors import DomainError, IllegalTransition, InsufficientFunds
+from openbill.core.money import format_amount, round_amount
+from openbill.core.notify import notify
+
+from . import gateways
+from .gateways import GatewayError, Notification, StartResult
+from .models import Correction, Payment, PaymentEvent, PaymentStatus, Refund, RefundStatus
+
+log = logging.getLogger(__name__)
+
+MAX_PAYMENT = Decimal("1000000")
+
+
+def clean_amount(value: Any, currency: str, *, field: str = "amount") -> Decimal:
+    """A positive amount in the currency's precision, or a 400 naming ``field``."""
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("Enter an amount."), field=field) from None
+    if not amount.is_finite():
+        raise DomainError(_("Enter an amount."), field=field)
+    if amount <= 0:
+        raise DomainError(_("The amount must be greater than zero."), field=field)
+    if amount > MAX_PAYMENT:
+        raise DomainError(_("The amount is too large."), field=field)
+    if round_amount(amount, currency) != amount:
+        raise DomainError(_("The amount has too many decimal places."), field=field)
+    return amount
+
+
+def available_methods() -> list[gateways.Gateway]:
+    return [gateways.get(code) for code in sorted(gateways.REGISTRY)]
+
+
+def start_payment(
+    client: Client,
+    *,
+    method: str,
+    amount: Any,
+    actor: Actor,
+    now: datetime,
+    absolute: Callable[[str], str],
+    return_url: str,
+    currency: str | None = None,
+    order: Any = None,
+    request_key: str = "",
+) -> tuple[Payment, StartResult]:
+    """Create a pending top-up and ask its method where to send the client."""
+    if method not in gateways.REGISTRY:
+        raise DomainError(_("Choose a payment method."), field="method")
+    if currency not in (None, "") and currency != client.currency:
+        raise DomainError(
+            _("Payments are in %(currency)s, the account's currency.") % {"currency": client.currency},
+            field="currency",
+        )
+    value = clean_amount(amount, client.currency)
+    existing = Payment.objects.filter(client=client, request_key=request_key).first() if request_key else None
+    if existing is None:
+        try:
+            with transaction.atomic():
+                existing = Payment.objects.create(
+                    client=client,
+                    method=method,
+                    amount=value,
+                    currency=client.currency,
+                    order=order,
+                    request_key=request_key,
+                    created_at=now,
+                    created_by=str(actor),
+                )
+        except IntegrityError:
+            existing = Payment.objects.get(client=client, request_key=request_key)
+    payment = Payment.objects.select_related("client__provider").get(pk=existing.pk)
+    result = gateways.get(payment.method).start(payment, absolute=absolute, return_url=return_url)
+    return payment, result
+
+
+def handle_notification(method: str, notification: Notification, *, now: datetime) -> str:
+    """Apply a verified notification once. Returns what happened (for logs and the answer)."""
+    payment = Payment.objects.filter(reference=notification.reference, method=method).first()
+    if payment is None:
+        return "unknown payment"
+    if notification.succeeded and (
+        notification.currency != payment.currency or notification.amount != payment.amount
+    ):
+        log.warning("payment %s: notification amount %s %s differs", payment.pk, notification.amount, notification.currency)
+        return "amount mismatch"
+    return _apply_event(
+        payment,
+        method=method,
+        event_id=notification.event_id,
+        kind="succeeded" if notification.succeeded else "failed",
+        payload=dict(notification.payload),
+        now=now,
+        actor=Actor.system(f"{method} gateway"),
+    )
+
+
+def confirm_payment(payment: Payment, *, actor: Actor, now: datetime) -> str:
+    """Staff confirm that a bank transfer arrived: the balance is credited (once)."""
+    if not gateways.get(payment.method).confirmed_by_staff:
+        raise DomainError(_("Only bank transfers are confirmed by staff."), field="method")
+    return _apply_event(
+        payment,
+        method=payment.method,
+        event_id=f"staff-confirmation:{payment.pk}",
+        kind="succeeded",
+        payload={"by": str(actor)},
+        now=now,
+        actor=actor,
+    )
+
+
+def _apply_event(
+    payment: Payment, *, method: str, event_id: str, kind: str, payload: dict[str, Any], now: datetime, actor: Actor
+) -> str:
+    with transaction.atomic():
+        # The payment row's lock serializes concurrent deliveries of the same notification;
+        # the event's unique (method, event_id) is the backstop.
+        locked = Payment.objects.select_for_update().select_related("client__provider").get(pk=payment.pk)
+        try:
+            with transaction.atomic():
+                PaymentEvent.objects.create(
+                    payment=locked, method=method, event_id=event_id, kind=kind, payload=payload, received_at=now
+                )
+        except IntegrityError:
+            return "duplicate"
+        if kind != "succeeded":
+            if locked.status == PaymentStatus.PENDING:
+                locked.status = PaymentStatus.FAILED
+                locked.save(update_fields=["status"])
+            return "failed"
+        if locked.entry_id is not None:
+            return "already credited"
+        entry, _created = post_entry(
+            locked.client,
+            amount=locked.amount,
+            kind=EntryKind.PAYMENT,
+            key=f"payment:{locked.pk}",
+            description=_("Payment #%(id)s (%(method)s)") % {"id": locked.pk, "method": gateways.get(method).label},
+            now=now,
+            actor=actor,
+        )
+        locked.status = PaymentStatus.COMPLETED
+        locked.completed_at = now
+        locked.entry = entry
+        locked.save(update_fields=["status", "completed_at", "entry"])
+        notify(
+            locked.client,
+            "payment_received",
+            key=f"payment_received:{locked.pk}",
+            now=now,
+            context={
+                "payment_id": locked.pk,
+                "amount": format_amount(locked.amount, locked.currency),
+                "method": str(gateways.get(method).label),
+                "balance": format_amount(entry.balance_after, locked.currency),
+            },
+        )
+        order_id = locked.order_id
+    if order_id is not None:
+        _pay_waiting_order(order_id, now=now)
+    return "credited"
+
+
+def _pay_waiting_order(order_id: int, *, now: datetime) -> None:
+    """The money for an order arrived: pay it from the balance now (it stayed Ordered)."""
+    from openbill.orders.actions import pay_order
+    from openbill.orders.models import Order, OrderStatus
+
+    order = Order.objects.filter(pk=order_id, status=OrderStatus.PENDING).first()
+    if order is None:
+        return
+    try:
+        pay_order(order, actor=Actor.system("payment received"), now=now)
+    except (InsufficientFunds, IllegalTransition) as exc:
+        log.info("order %s stays pending after payment: %s", order_id, exc)
+
+
+def refund_payment(payment: Payment, *, amount: Any, reason: str, actor: Actor, now: datetime) -> Refund:
+    """Give money back. Through the gateway where it can; by hand for bank transfers.
+
+    The balance is debited first, in its own transaction, so money already spent is never
+    refunded; the gateway call then runs with no lock held; if it fails the debit is reversed."""
+    if not reason.strip():
+        raise DomainError(_("Give a reason."), field="reason")
+    value = clean_amount(amount, payment.currency)
+    gateway = gateways.get(payment.method)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().select_related("client__provider").get(pk=payment.pk)
+        if value > locked.refundable_amount:
+            raise DomainError(
+                _("At most %(amount)s can be refunded.")
+                % {"amount": format_amount(locked.refundable_amount, locked.currency)},
+                field="amount",
+            )
+        refund = Refund.objects.create(
+            payment=locked, amount=value, reason=reason.strip()[:300], created_at=now, created_by=str(actor)
+        )
+        entry, _created = post_entry(
+            locked.client,
+            amount=-value,
+            kind=EntryKind.REFUND,
+            key=f"refund:{refund.pk}",
+            description=_("Refund of payment #%(id)s: %(reason)s") % {"id": locked.pk, "reason": refund.reason},
+            now=now,
+            actor=actor,
+        )
+        refund.entry = entry
+        refund.save(update_fields=["entry"])
+        locked.refunded_amount += value
+        if locked.refunded_amount >= locked.amount:
+            locked.status = PaymentStatus.REFUNDED
+        locked.save(update_fields=["refunded_amount", "status"])
+    provider_id = ""
+    error = ""
+    if gateway.supports_refund:
+        try:
+            provider_id = gateway.refund(locked, value, idempotency_key=f"refund:{refund.pk}")
+        except GatewayError as exc:
+            error = str(exc) or "refused"
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if error:
+            post_entry(
+                locked.client,
+                amount=value,
+                kind=EntryKind.CORRECTION,
+                key=f"refund-reversal:{refund.pk}",
+                description=_("Refund of payment #%(id)s failed; amount restored") % {"id": locked.pk},
+                now=now,
+                actor=actor,
+            )
+            refund.status = RefundStatus.FAILED
+            refund.error = error
+            Payment.objects.filter(pk=locked.pk).update(refunded_amount=locked.refunded_amount - value, status=PaymentStatus.COMPLETED)
+        else:
+            refund.status = RefundStatus.COMPLETED
+            refund.provider_refund_id = provider_id or "manual"
+        refund.save(update_fields=["status", "error", "provider_refund_id"])
+    return refund
+
+
+def record_correction(
+    client: Client, *, amount: Any, reason: str, actor: Actor, now: datetime, key: str = ""
+) -> Correction:
+    """A staff credit (positive) or debit (negative) with its reason: a new ledger entry."""
+    if not reason.strip():
+        raise DomainError(_("Give a reason."), field="reason")
+    try:
+        value = Decimal(str(amount).strip())
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("Enter an amount."), field="amount") from None
+    if not value.is_finite() or value == 0 or round_amount(value, client.currency) != value:
+        raise DomainError(_("Enter a non-zero amount in the account's currency."), field="amount")
+    with transaction.atomic():
+        correction = Correction.objects.create(
+            client=client, amount=value, reason=reason.strip()[:300], created_at=now, created_by=str(actor)
+        )
+        entry, _created = post_entry(
+            client,
+            amount=value,
+            kind=EntryKind.CORRECTION,
+            key=key or f"correction:{correction.pk}",
+            description=_("Correction: %(reason)s") % {"reason": correction.reason},
+            now=now,
+            actor=actor,
+        )
+        correction.entry = entry
+        correction.save(update_fields=["entry"])
+        return correction

@@ -1,0 +1,21 @@
+"""Payment methods as plugins behind one interface (``base.Gateway``).
+
+A gateway registers itself under its code with ``@register``; ``get(code)`` returns an instance.
+Built in: ``bank`` (bank transfer, confirmed by staff) and ``card`` (a hosted payment page).
+"""
+
+from __future__ import annotations
+
+from .base import REGISTRY, Gateway, GatewayError, InvalidNotification, Notification, StartResult, get, register
+from . import bank, card  # noqa: E402, F401  (registration)
+
+__all__ = [
+    "REGISTRY",
+    "Gateway",
+    "GatewayError",
+    "InvalidNotification",
+    "Notification",
+    "StartResult",
+    "get",
+    "register",
+]

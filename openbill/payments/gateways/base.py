@@ -1,0 +1,73 @@
+"""The payment method interface.
+
+``start`` says where to send the client (or what to tell them); ``parse_notification`` checks a
+provider's signed notification and returns what it says, raising ``InvalidNotification`` for
+anything unsigned or wrongly signed; ``refund`` asks the provider to give money back. A gateway
+never writes Openbill's tables: ``payments.actions`` does, from what the gateway returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from ..models import Payment
+
+
+class InvalidNotification(Exception):
+    """Unsigned, wrongly signed or malformed: credit nothing."""
+
+
+class GatewayError(Exception):
+    """The provider refused or failed (a refund, a start)."""
+
+
+@dataclass(frozen=True)
+class StartResult:
+    redirect_url: str = ""
+    instructions: str = ""
+
+
+@dataclass(frozen=True)
+class Notification:
+    event_id: str
+    reference: str  # the Payment.reference the provider was given at start
+    amount: Decimal
+    currency: str
+    succeeded: bool
+    payload: dict[str, object]
+
+
+class Gateway:
+    code: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    supports_refund: ClassVar[bool] = False
+    confirmed_by_staff: ClassVar[bool] = False
+
+    def start(self, payment: Payment, *, absolute: Callable[[str], str], return_url: str) -> StartResult:
+        raise NotImplementedError
+
+    def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
+        raise InvalidNotification("this method sends no notifications")
+
+    def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> str:
+        """Give ``amount`` back through the provider; returns the provider's refund id."""
+        raise GatewayError("refunds are made by hand for this method")
+
+
+REGISTRY: dict[str, type[Gateway]] = {}
+
+
+def register(cls: type[Gateway]) -> type[Gateway]:
+    REGISTRY[cls.code] = cls
+    return cls
+
+
+def get(code: str) -> Gateway:
+    try:
+        return REGISTRY[code]()
+    except KeyError:
+        raise KeyError(code) from None

@@ -1,0 +1,147 @@
+"""A card gateway that works like a hosted payment page (Stripe Checkout, PayPal, YooKassa…).
+
+Two halves, kept apart as they would be across the Internet:
+
+* the merchant side (``CardGateway``), which Openbill uses: ``start`` sends the client to the
+  provider's checkout page with a signed description of the payment; ``parse_notification``
+  accepts only notifications whose HMAC-SHA256 signature matches the shared secret;
+* the provider side (``checkout_token`` … ``send_notification``), a stand-in for the provider's
+  own site, served under ``/pay/card/``: after the card form it POSTs the signed notification
+  over HTTP to Openbill's callback URL, exactly as a real provider's server would, and sends
+  the client back. Openbill credits the payment on that notification alone.
+
+The shared secret is ``OPENBILL_CARD_SECRET`` (setting or environment); without it one is
+derived from SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+import requests
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
+
+from .base import Gateway, GatewayError, InvalidNotification, Notification, StartResult, register
+
+if TYPE_CHECKING:
+    from ..models import Payment
+
+SIGNATURE_HEADER = "X-Card-Signature"
+CHECKOUT_SALT = "openbill.payments.card.checkout"
+# Card numbers the stand-in provider declines (as test cards of real providers do).
+DECLINED_CARDS = frozenset({"4000000000000002"})
+
+
+def secret() -> bytes:
+    configured = getattr(settings, "OPENBILL_CARD_SECRET", "") or os.environ.get("OPENBILL_CARD_SECRET", "")
+    if configured:
+        return configured.encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"openbill-card-gateway", hashlib.sha256).hexdigest().encode()
+
+
+def sign(body: bytes, timestamp: int) -> str:
+    digest = hmac.new(secret(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+@register
+class CardGateway(Gateway):
+    code = "card"
+    label = gettext_lazy("Card")
+    supports_refund = True
+
+    def start(self, payment: Payment, *, absolute: Callable[[str], str], return_url: str) -> StartResult:
+        notify_url = getattr(settings, "OPENBILL_CARD_NOTIFY_URL", "") or absolute(reverse("payments:card_notify"))
+        token = checkout_token(
+            reference=str(payment.reference),
+            amount=str(payment.amount),
+            currency=payment.currency,
+            description=f"{payment.client.provider.name} #{payment.pk}",
+            notify_url=notify_url,
+            return_url=return_url,
+        )
+        return StartResult(redirect_url=absolute(reverse("payments:card_checkout", args=[token])))
+
+    def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
+        header = headers.get(SIGNATURE_HEADER, "")
+        parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+        try:
+            timestamp = int(parts.get("t", ""))
+        except ValueError:
+            raise InvalidNotification("unsigned") from None
+        expected = sign(body, timestamp)
+        if not hmac.compare_digest(expected.encode(), header.encode()):
+            raise InvalidNotification("wrong signature")
+        try:
+            data = json.loads(body)
+            amount = Decimal(str(data["amount"]))
+            return Notification(
+                event_id=str(data["id"]),
+                reference=str(data["reference"]),
+                amount=amount,
+                currency=str(data["currency"]),
+                succeeded=data["type"] == "payment.succeeded",
+                payload=data,
+            )
+        except (ValueError, KeyError, TypeError, InvalidOperation):
+            raise InvalidNotification("malformed") from None
+
+    def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> str:
+        # The stand-in provider accepts refunds of what it took; a real one is an HTTP call
+        # made here, outside any transaction, with ``idempotency_key``.
+        if amount <= 0 or amount > payment.amount:
+            raise GatewayError("refund amount out of range")
+        return "re_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+
+
+# --- the provider's side (stand-in for its hosted checkout) ---------------------------------
+
+
+def checkout_token(**fields: str) -> str:
+    return signing.dumps(fields, key=secret().decode(), salt=CHECKOUT_SALT)
+
+
+def read_checkout_token(token: str) -> dict[str, Any]:
+    try:
+        data = signing.loads(token, key=secret().decode(), salt=CHECKOUT_SALT, max_age=24 * 3600)
+    except signing.BadSignature:
+        raise InvalidNotification("bad checkout token") from None
+    if not isinstance(data, dict):
+        raise InvalidNotification("bad checkout token")
+    return data
+
+
+def notification_body(checkout: Mapping[str, Any], *, succeeded: bool, event_id: str | None = None) -> bytes:
+    return json.dumps(
+        {
+            "id": event_id or f"evt_{uuid.uuid4().hex}",
+            "type": "payment.succeeded" if succeeded else "payment.failed",
+            "reference": checkout["reference"],
+            "amount": checkout["amount"],
+            "currency": checkout["currency"],
+            "created": int(time.time()),
+        },
+        sort_keys=True,
+    ).encode()
+
+
+def send_notification(url: str, body: bytes) -> int:
+    """POST the signed notification to the merchant's callback, as the provider's server does."""
+    response = requests.post(
+        url,
+        data=body,
+        headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, int(time.time()))},
+        timeout=15,
+    )
+    return response.status_code

@@ -1,0 +1,160 @@
+"""Payments (money coming in through a payment method), the provider's notifications about
+them, refunds and staff corrections. Every movement of money is also a ledger entry."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from openbill.core.money import DECIMAL_PLACES, MAX_DIGITS, Money
+
+
+def _money(verbose: object, **kwargs: object) -> models.DecimalField[Decimal, Decimal]:
+    return models.DecimalField(verbose, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)  # type: ignore[call-overload]
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the money")
+    COMPLETED = "completed", _("Received")
+    FAILED = "failed", _("Failed")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class PaymentQuerySet(models.QuerySet["Payment"]):
+    def for_client(self, client: object) -> PaymentQuerySet:
+        return self.filter(client=client)
+
+
+class Payment(models.Model):
+    """A top-up of the client's balance through a payment method (bank transfer, card…).
+
+    Credited once, when the method confirms it (a signed notification, staff confirming a bank
+    transfer), under the ledger key ``payment:<id>``. ``order``, when set, is paid from the
+    balance as soon as the money arrives."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="payments")
+    method = models.CharField(_("payment method"), max_length=30)
+    amount = _money(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    reference = models.UUIDField(_("reference"), default=uuid.uuid4, unique=True, editable=False)
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    refunded_amount = _money(_("refunded"), default=Decimal(0))
+    request_key = models.CharField(max_length=100, blank=True, default="")
+    entry = models.OneToOneField(
+        "billing.LedgerEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="payment"
+    )
+    created_at = models.DateTimeField(_("created at"))
+    completed_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    created_by = models.CharField(max_length=200, blank=True)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["client", "-id"], name="payment_client_recent")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["client", "request_key"], condition=~Q(request_key=""), name="payment_request_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.method} {self.amount} {self.currency}"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        if self.status not in (PaymentStatus.COMPLETED,):
+            return Decimal(0)
+        return self.amount - self.refunded_amount
+
+
+class PaymentEvent(models.Model):
+    """A provider's notification (or a staff confirmation) about a payment, kept as received.
+
+    Unique on (method, provider event id): the same notification delivered five times, or
+    replayed a month later, is recorded — and credits — once."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="events")
+    method = models.CharField(max_length=30)
+    event_id = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["method", "event_id"], name="payment_event_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.method}:{self.event_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise RuntimeError("Payment events are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("In progress")
+    COMPLETED = "completed", _("Refunded")
+    FAILED = "failed", _("Failed")
+
+
+class Refund(models.Model):
+    """Money given back for a payment, through the gateway or by hand (bank transfer).
+
+    The balance is debited first (ledger ``refund:<id>``) so that money the client has already
+    spent is never sent back; if the gateway then refuses, a reversing entry restores it."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = _money(_("amount"))
+    reason = models.CharField(_("reason"), max_length=300)
+    status = models.CharField(_("status"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    provider_refund_id = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    entry = models.OneToOneField(
+        "billing.LedgerEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="refund"
+    )
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"refund #{self.pk} of {self.payment_id}"
+
+
+class Correction(models.Model):
+    """A staff credit (positive) or debit (negative) of a client's balance, with its reason.
+
+    Shown to the client as a ledger line; the ledger itself is never edited."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="corrections")
+    amount = _money(_("amount"), help_text=_("Positive credits the client, negative debits."))
+    reason = models.CharField(_("reason"), max_length=300)
+    entry = models.OneToOneField(
+        "billing.LedgerEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="correction"
+    )
+    created_at = models.DateTimeField(_("date"))
+    created_by = models.CharField(_("by"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="correction_not_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.amount}: {self.reason}"

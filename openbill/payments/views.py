@@ -1,0 +1,66 @@
+"""The card gateway's HTTP surface.
+
+``card_notify`` is Openbill's callback: it trusts nothing but a valid signature. ``card_checkout``
+is the stand-in provider's hosted page: it reads only its own signed checkout token, never
+Openbill's tables, and tells Openbill the outcome by an HTTP notification like a real provider.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import actions
+from .gateways import InvalidNotification, card
+
+log = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+def card_notify(request: HttpRequest) -> HttpResponse:
+    gateway = card.CardGateway()
+    try:
+        notification = gateway.parse_notification(request.body, request.headers)
+    except InvalidNotification as exc:
+        log.warning("card notification refused: %s", exc)
+        return JsonResponse({"detail": "invalid signature"}, status=400)
+    outcome = actions.handle_notification(gateway.code, notification, now=timezone.now())
+    status = 200 if outcome in ("credited", "duplicate", "already credited", "failed") else 400
+    return JsonResponse({"result": outcome}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def card_checkout(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        checkout = card.read_checkout_token(token)
+    except InvalidNotification:
+        return HttpResponseBadRequest(_("This payment link is not valid."))
+    error = ""
+    if request.method == "POST":
+        if "cancel" in request.POST:
+            return _back(checkout, "cancelled")
+        number = "".join(ch for ch in request.POST.get("card_number", "") if ch.isdigit())
+        if len(number) < 12:
+            error = _("Enter the card number.")
+        else:
+            body = card.notification_body(checkout, succeeded=number not in card.DECLINED_CARDS)
+            try:
+                card.send_notification(checkout["notify_url"], body)
+            except Exception:  # the merchant being down is the provider's retry problem, not the client's
+                log.exception("card notification could not be delivered")
+            return _back(checkout, "done" if number not in card.DECLINED_CARDS else "declined")
+    return render(request, "payments/card_checkout.html", {"checkout": checkout, "error": error})
+
+
+def _back(checkout: dict[str, str], outcome: str) -> HttpResponse:
+    # The return URL came inside the token Openbill signed, so it is Openbill's own.
+    url = checkout.get("return_url") or "/"
+    separator = "&" if "?" in url else "?"
+    return HttpResponseRedirect(f"{url}{separator}outcome={outcome}")
