@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from .api.throttling import TokenFailureThrottle
 from .models import ApiToken
 
 
@@ -20,12 +21,14 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
         header = authentication.get_authorization_header(request).split()
-        if not header or header[0].decode().lower() not in self.keywords:
+        if not header or header[0].decode(errors="replace").lower() not in self.keywords:
             return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed(_("Invalid token header."))
-        token = ApiToken.find(header[1].decode(errors="replace"))
+        throttle = TokenFailureThrottle()
+        if (wait := throttle.wait_if_blocked(request)) is not None:
+            raise exceptions.Throttled(wait)
+        token = ApiToken.find(header[1].decode(errors="replace")) if len(header) == 2 else None
         if token is None:
+            throttle.record_failure(request)
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if token.last_used_at is None or (timezone.now() - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())

@@ -1,0 +1,251 @@
+"""Service bodies of the API. Every field is read-only: status, price and client are never
+writable through these (state changes are verb endpoints that call services.actions)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from openbill.api.fields import money_string
+from openbill.catalog.models import ProductType, TariffPlan
+from openbill.core.money import format_amount
+from openbill.services import selectors
+from openbill.services.choices import Label, Status, SuspendReason
+from openbill.services.models import Service, ServiceAddon, ServiceEvent
+
+
+def _now(serializer: serializers.BaseSerializer[Any]) -> datetime:
+    now: datetime = serializer.context.get("now") or timezone.now()
+    return now
+
+
+class ProductTypeRefSerializer(serializers.ModelSerializer[ProductType]):
+    class Meta:
+        model = ProductType
+        fields = ["id", "name", "kind"]
+        read_only_fields = fields
+
+
+class TariffRefSerializer(serializers.ModelSerializer[TariffPlan]):
+    class Meta:
+        model = TariffPlan
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class ServiceSerializer(serializers.ModelSerializer[Service]):
+    """A row of the Goods/Services list."""
+
+    product_type = ProductTypeRefSerializer(read_only=True)
+    tariff = TariffRefSerializer(read_only=True)
+    label_code = serializers.ChoiceField(choices=Label.choices, read_only=True)
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]
+    suspend_reasons = serializers.SerializerMethodField()
+    expiration_text = serializers.SerializerMethodField()
+    renew_amount = serializers.SerializerMethodField()
+    currency = serializers.SerializerMethodField()
+    renew_cost_text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "name",
+            "product_type",
+            "tariff",
+            "status",
+            "label_code",
+            "label",
+            "operation",
+            "suspend_reasons",
+            "period",
+            "expires_at",
+            "auto_renew",
+            "expiration_text",
+            "renew_amount",
+            "currency",
+            "renew_cost_text",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=SuspendReason.choices)))
+    def get_suspend_reasons(self, service: Service) -> list[str]:
+        return sorted(service.suspend_reasons)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_expiration_text(self, service: Service) -> str:
+        """ "Expires 2025-08-07" while it runs, "Stopped 2025-07-01" once expired or stopped."""
+        return selectors.expiration_text(service, _now(self))
+
+    @extend_schema_field(serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True))
+    def get_renew_amount(self, service: Service) -> str | None:
+        """One period of the tariff with the service's add-ons, at the currency's precision."""
+        amount = selectors.renewal_amount(service)
+        return None if amount is None else money_string(amount, service.client.currency)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_currency(self, service: Service) -> str:
+        return service.client.currency
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_renew_cost_text(self, service: Service) -> str:
+        """ "1.00 USD/day", "500 USD/year"."""
+        return selectors.renew_cost_text(service)
+
+
+class ServiceAddonSerializer(serializers.ModelSerializer[ServiceAddon]):
+    resource = serializers.CharField(source="addon.resource", read_only=True)
+    name = serializers.CharField(source="addon.name", read_only=True)
+    unit = serializers.CharField(source="addon.unit", read_only=True)
+    billing_type = serializers.CharField(source="addon.billing_type", read_only=True)
+    value_type = serializers.CharField(source="addon.value_type", read_only=True)
+    quantity = serializers.SerializerMethodField()
+    enum_item = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ServiceAddon
+        fields = ["addon", "resource", "name", "unit", "billing_type", "value_type", "quantity", "enum_item"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_quantity(self, line: ServiceAddon) -> str:
+        return f"{line.quantity.normalize():f}"
+
+    @extend_schema_field(
+        serializers.DictField(child=serializers.CharField(), allow_null=True, help_text="id, code and name")
+    )
+    def get_enum_item(self, line: ServiceAddon) -> dict[str, Any] | None:
+        item = line.enum_item
+        return None if item is None else {"id": item.pk, "code": item.code, "name": item.name}
+
+
+class ServiceDetailSerializer(ServiceSerializer):
+    """A service page: the list row plus parameters, add-ons and dates."""
+
+    parameters = serializers.SerializerMethodField()
+    addons = ServiceAddonSerializer(many=True, read_only=True)
+
+    class Meta(ServiceSerializer.Meta):
+        fields = [*ServiceSerializer.Meta.fields, "parameters", "addons", "created_at", "activated_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_parameters(self, service: Service) -> dict[str, str]:
+        return {str(key): "" if value is None else str(value) for key, value in (service.parameters or {}).items()}
+
+
+class ServiceEventSerializer(serializers.ModelSerializer[ServiceEvent]):
+    """A line of a service's History."""
+
+    from_label = serializers.SerializerMethodField()
+    to_label = serializers.SerializerMethodField()
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ServiceEvent
+        fields = [
+            "id",
+            "at",
+            "kind",
+            "from_status",
+            "from_label",
+            "to_status",
+            "to_label",
+            "actor_kind",
+            "actor",
+            "note",
+        ]
+        read_only_fields = fields
+
+    @staticmethod
+    def _status_label(value: str) -> str:
+        return str(Status(value).label) if value in Status.values else value
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_from_label(self, event: ServiceEvent) -> str:
+        return self._status_label(event.from_status)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_to_label(self, event: ServiceEvent) -> str:
+        return self._status_label(event.to_status)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_actor(self, event: ServiceEvent) -> str:
+        """Who did it: the client's user, "system" — or, for staff, only that it was staff."""
+        if event.actor_kind == "staff":
+            return gettext("Staff")
+        return event.actor_label
+
+
+class ActiveServiceRowSerializer(serializers.ModelSerializer[Service]):
+    """A row of the dashboard's Active Services widget."""
+
+    expiration_text = serializers.SerializerMethodField()
+    stopped = serializers.SerializerMethodField()
+    renew_amount = serializers.SerializerMethodField()
+    currency = serializers.SerializerMethodField()
+    renew_cost_text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "name",
+            "expires_at",
+            "expiration_text",
+            "stopped",
+            "auto_renew",
+            "period",
+            "renew_amount",
+            "currency",
+            "renew_cost_text",
+        ]
+        read_only_fields = fields
+
+    get_expiration_text = ServiceSerializer.get_expiration_text
+    get_renew_amount = ServiceSerializer.get_renew_amount
+    get_currency = ServiceSerializer.get_currency
+    get_renew_cost_text = ServiceSerializer.get_renew_cost_text
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_stopped(self, service: Service) -> bool:
+        return service.is_stopped(_now(self))
+
+
+class OverageRowSerializer(serializers.Serializer[dict[str, Any]]):
+    """A row of the dashboard's Services with overages widget (rows from
+    metering.selectors.overage_widget_rows)."""
+
+    id = serializers.SerializerMethodField()
+    name = serializers.SerializerMethodField()
+    expiration_text = serializers.SerializerMethodField()
+    overage_amount = serializers.SerializerMethodField()
+    currency = serializers.CharField(read_only=True)
+    overage_cost_text = serializers.SerializerMethodField()
+    url = serializers.CharField(read_only=True)
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_id(self, row: dict[str, Any]) -> int:
+        return int(row["service"].pk)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_name(self, row: dict[str, Any]) -> str:
+        return str(row["service"].name)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_expiration_text(self, row: dict[str, Any]) -> str:
+        return selectors.expiration_text(row["service"], _now(self))
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_overage_amount(self, row: dict[str, Any]) -> str:
+        return money_string(row["cost"], row["currency"])
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_overage_cost_text(self, row: dict[str, Any]) -> str:
+        return format_amount(row["cost"], row["currency"])

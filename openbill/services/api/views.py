@@ -1,0 +1,99 @@
+"""Services in the API: the Goods/Services list, a service, its History, the dashboard widgets.
+
+Every queryset starts from the caller's client (services.selectors), so another client's id is
+a 404. The lists use the same selectors and filterset as the client area.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from openbill.api.base import ClientScopedMixin
+from openbill.metering.selectors import overage_widget_rows
+from openbill.services import selectors
+from openbill.services.filtersets import ServiceFilterSet
+from openbill.services.models import Service, ServiceEvent
+
+from .serializers import (
+    ActiveServiceRowSerializer,
+    OverageRowSerializer,
+    ServiceDetailSerializer,
+    ServiceEventSerializer,
+    ServiceSerializer,
+)
+
+
+class NowContextMixin:
+    """One ``now`` per request for every row's "Expires …"/"Stopped …"."""
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_serializer_context()  # type: ignore[misc]
+        context["now"] = timezone.now()
+        return context
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The caller's services (Goods/Services), filtered and sorted"),
+    retrieve=extend_schema(summary="One service: status, parameters, add-ons, expiry, renewal cost"),
+)
+class ServiceViewSet(ClientScopedMixin, NowContextMixin, viewsets.ReadOnlyModelViewSet[Service]):
+    """The caller's services. ``status`` filters by the client-visible label (``in_progress``,
+    ``suspended_admin`` …); ``label`` is that label in words, with the running operation."""
+
+    queryset = Service.objects.none()  # the model, for the schema; get_queryset scopes
+    filterset_class = ServiceFilterSet
+
+    def get_queryset(self) -> QuerySet[Service]:
+        return selectors.client_services(self.client)
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        if self.action == "retrieve":
+            return ServiceDetailSerializer
+        if self.action == "history":
+            return ServiceEventSerializer
+        return ServiceSerializer
+
+    @extend_schema(summary="A service's History of changes, newest first", responses=ServiceEventSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        service = get_object_or_404(Service.objects.for_client(self.client), pk=pk)
+        events = ServiceEvent.objects.filter(service=service).order_by("-at", "-id")
+        page = self.paginate_queryset(events)  # type: ignore[arg-type]
+        return self.get_paginated_response(
+            ServiceEventSerializer(page, many=True, context=self.get_serializer_context()).data
+        )
+
+
+@extend_schema(summary="The dashboard's Active Services widget")
+class ActiveServicesView(ClientScopedMixin, NowContextMixin, generics.ListAPIView[Service]):
+    """Active and suspended services, soonest expiry first: "Expires 2025-08-07" or "Stopped
+    2025-07-01", auto-renewal, and the renewal cost of one period with add-ons ("1.00 USD/day")."""
+
+    queryset = Service.objects.none()
+    serializer_class = ActiveServiceRowSerializer
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Service]:
+        return selectors.active_services(self.client)
+
+
+@extend_schema(summary="The dashboard's Services with overages widget (current reporting period)")
+class OveragesView(ClientScopedMixin, NowContextMixin, generics.ListAPIView[Any]):
+    """Services with overage in the current reporting period and its total cost so far. Empty
+    until usage has been recorded."""
+
+    serializer_class = OverageRowSerializer
+    filter_backends: list[Any] = []
+    queryset = Service.objects.none()  # for the schema; rows come from metering
+
+    def get_queryset(self) -> Any:
+        return overage_widget_rows(self.client, timezone.now())
