@@ -5,6 +5,22 @@ update that sets a lease; the remote call happens after that commit, with no row
 the result is recorded by a second compare-and-swap that checks the lease is still ours. A
 worker killed in between leaves a lease that expires; the reaper hands the task back and the
 module sees the same idempotency key again.
+
+Outcomes of a module call:
+- success → ``complete``: the task is done and the service's status follows (complete_operation);
+- retryable ``ModuleError`` → queued again with backoff (30 s, 1 min, 2 min … 1 h), the error
+  in History and on the task; the status does not change; after ``max_attempts`` it goes to
+  staff like a permanent error;
+- permanent ``ModuleError`` → the staff queue (``waiting_staff``) with the error; the service
+  stays visibly In progress; staff retry, complete by hand, or cancel;
+- ``NeedsStaff`` (manual module, or no module linked to the tariff) → the staff queue;
+- ``NoCapacity`` on activation → the service becomes Not available (see ``reserve_module``).
+
+Money policy for Not available (issue 4): the client stays charged while the service waits —
+it loses no paid time, because the paid period starts at activation — and the not-available
+sweep activates it as soon as an instance has room. If staff cancel the activation or delete a
+service that was never delivered, every charge for it is returned to the balance
+(services.actions.delete_undelivered).
 """
 
 from __future__ import annotations
@@ -19,9 +35,9 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from openbill.core.actors import Actor
-from openbill.core.crypto import decrypt_json
 from openbill.core.errors import IllegalTransition
 
+from . import capacity
 from .models import OPEN_STATES, ProcessingModule, ProvisioningTask, TaskState
 from .modules.base import OPERATION_METHOD, ModuleError, NeedsStaff, NoCapacity, ServiceSpec, get_module
 
@@ -36,38 +52,82 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def choose_module(service: Any) -> ProcessingModule | None:
-    """BILLmanager's order (reference §3.4): no errors first, under its running limit, the one
-    already attached, then priority."""
-    if service.module_id:
-        return service.module
-    candidates = list(ProcessingModule.objects.filter(enabled=True, tariffs=service.tariff_id))
-    if not candidates:
-        return None
+# --- choosing an instance ---------------------------------------------------------------------
+def candidates(service: Any) -> list[ProcessingModule]:
+    return list(ProcessingModule.objects.filter(enabled=True, tariffs=service.tariff_id).order_by("pk"))
+
+
+def rank(service: Any, modules: list[ProcessingModule]) -> list[ProcessingModule]:
+    """BILLmanager's order (reference §3.4), among the instances with room for the service:
+    no errors first, then under its running-operations limit, then the one already attached,
+    then priority, then the lowest id."""
+    if not modules:
+        return []
     running = {
         row["module_id"]: row["n"]
-        for row in ProvisioningTask.objects.filter(state=TaskState.RUNNING, module__in=candidates)
+        for row in ProvisioningTask.objects.filter(state=TaskState.RUNNING, module__in=modules)
         .values("module_id")
         .annotate(n=Count("id"))
     }
-    candidates.sort(
-        key=lambda m: (m.has_errors, running.get(m.pk, 0) >= m.max_running, m.pk != service.module_id, -m.priority)
-    )
-    return candidates[0]
+    need = capacity.requirements(service)
+    used = capacity.allocated(modules, exclude_service=service.pk)
+    with_room = [m for m in modules if capacity.fits(m, used.get(m.pk, {}), need)]
+
+    def at_limit(m: ProcessingModule) -> bool:
+        return m.max_running > 0 and running.get(m.pk, 0) >= m.max_running
+
+    return sorted(with_room, key=lambda m: (m.has_errors, at_limit(m), m.pk != service.module_id, -m.priority, m.pk))
 
 
+def choose_module(service: Any) -> ProcessingModule | None:
+    """The instance activation would pick now, or None (no instance linked, or none with room)."""
+    ranked = rank(service, candidates(service))
+    return ranked[0] if ranked else None
+
+
+def module_for(service: Any, operation: str) -> ProcessingModule | None:
+    """The instance that carries out ``operation``: the attached one, except for activation,
+    which is chosen when the worker runs it (``reserve_module``)."""
+    if operation == "activation":
+        return None
+    return service.module
+
+
+def reserve_module(task: ProvisioningTask) -> ProcessingModule | None:
+    """Pick and attach the instance for an activation, under a lock on the candidate instances
+    so that two workers cannot both fill the last slot. Raises NoCapacity when instances are
+    linked to the tariff but none has room; returns None when none is linked (a person must
+    set the service up: the staff queue, as BILLmanager's manual setup task)."""
+    from openbill.services.models import Service
+
+    with transaction.atomic():
+        service = Service.objects.select_related("tariff").get(pk=task.service_id)
+        linked = list(
+            ProcessingModule.objects.select_for_update().filter(enabled=True, tariffs=service.tariff_id).order_by("pk")
+        )
+        if not linked:
+            return None
+        ranked = rank(service, linked)
+        if not ranked:
+            raise NoCapacity(_("No server has room for this service."))
+        module = ranked[0]
+        Service.objects.filter(pk=service.pk).update(module=module)
+        ProvisioningTask.objects.filter(pk=task.pk).update(module=module)
+        task.module = module
+        task.service.module = module
+        return module
+
+
+# --- queueing and claiming --------------------------------------------------------------------
 def enqueue(service: Any, operation: str, *, actor: Actor, now: datetime, params: dict[str, Any]) -> ProvisioningTask:
-    """Create the task row in the caller's transaction and queue its run after commit."""
+    """Create the task row in the caller's transaction and queue its run after commit (the
+    task backend is the database: the worker cannot see the row before the commit)."""
     from . import tasks
 
-    module = choose_module(service)
-    if module is not None and service.module_id is None and operation == "activation":
-        service.module = module
-        service.save(update_fields=["module"])
     task = ProvisioningTask.objects.create(
         service=service,
         operation=operation,
-        module=module,
+        module=module_for(service, operation),
         params=params,
         idempotency_key=f"{service.pk}:{operation}:{uuid.uuid4().hex}",
         created_at=now,
@@ -91,11 +151,19 @@ def claim(task_id: int, *, worker: str, now: datetime) -> ProvisioningTask | Non
     )
 
 
+def resources_of(service: Any) -> dict[str, Any]:
+    """The service's size: its add-on lines, the tariff's minimum where it has none."""
+    resources: dict[str, Any] = {}
+    for addon in service.tariff.addons.all():
+        if addon.value_type != "enum":
+            resources[addon.resource] = str(max(addon.minimum, addon.included).normalize())
+    for line in service.addons.select_related("addon", "enum_item"):
+        resources[line.addon.resource] = line.enum_item.code if line.enum_item else str(line.quantity.normalize())
+    return resources
+
+
 def spec_for(task: ProvisioningTask) -> ServiceSpec:
     service = task.service
-    resources: dict[str, Any] = {}
-    for line in service.addons.select_related("addon", "enum_item"):
-        resources[line.addon.resource] = line.enum_item.code if line.enum_item else line.quantity
     module = task.module
     return ServiceSpec(
         service_id=service.pk,
@@ -103,30 +171,54 @@ def spec_for(task: ProvisioningTask) -> ServiceSpec:
         remote_id=service.remote_id,
         period=service.period,
         parameters=dict(service.parameters),
-        resources=resources,
+        resources=resources_of(service),
         idempotency_key=task.idempotency_key,
         config=dict(module.config) if module else {},
-        secrets=decrypt_json(module.secrets_encrypted) if module else {},
+        secrets=module.get_secrets() if module else {},
+        operation_params=dict(task.params),
+        module_id=module.pk if module else None,
     )
 
 
+def service_spec(service: Any) -> ServiceSpec:
+    """A spec outside any operation (statistics, sync): the attached instance's settings."""
+    module = service.module
+    return ServiceSpec(
+        service_id=service.pk,
+        name=service.name,
+        remote_id=service.remote_id,
+        period=service.period,
+        parameters=dict(service.parameters),
+        resources=resources_of(service),
+        idempotency_key=f"{service.pk}:read",
+        config=dict(module.config) if module else {},
+        secrets=module.get_secrets() if module else {},
+        module_id=module.pk if module else None,
+    )
+
+
+# --- running ----------------------------------------------------------------------------------
 def run(task_id: int, *, worker: str, now: datetime) -> str:
     """Run one task if it is due. Returns what happened (for logs and tests)."""
     task = claim(task_id, worker=worker, now=now)
     if task is None:
         return "skipped"
     try:
+        if task.operation == "activation" and task.module is None:
+            reserve_module(task)
         if task.module is None:
             raise NeedsStaff(task.operation)
         module = get_module(task.module.kind)
+        # The remote call: no transaction, no row lock held (reliability invariant 8).
         result = getattr(module, OPERATION_METHOD[task.operation])(spec_for(task)) or {}
     except NeedsStaff:
         _hand_to_staff(task, now=now, error="")
         return "staff"
     except NoCapacity as exc:
-        _no_capacity(task, now=now, error=str(exc))
+        _no_capacity(task, now=now, error=str(exc) or _("No server has room for this service."))
         return "not_available"
     except ModuleError as exc:
+        _module_health(task, now=now, error=str(exc) if exc.retryable else "")
         if exc.retryable and task.attempts + 1 < task.max_attempts:
             _retry_later(task, now=now, error=str(exc))
             return "retry"
@@ -136,8 +228,23 @@ def run(task_id: int, *, worker: str, now: datetime) -> str:
         log.exception("provisioning task %s crashed", task.pk)
         _retry_later(task, now=now, error=f"{type(exc).__name__}: {exc}")
         return "retry"
-    complete(task, now=now, result=result, actor=MODULE_ACTOR, worker=worker)
+    _module_health(task, now=now, error="")
+    try:
+        complete(task, now=now, result=result, actor=MODULE_ACTOR, worker=worker)
+    except IllegalTransition:
+        return "lost_lease"  # the reaper gave it to another worker meanwhile; theirs counts
     return "done"
+
+
+def _module_health(task: ProvisioningTask, *, now: datetime, error: str) -> None:
+    if task.module is None:
+        return
+    if error:
+        ProcessingModule.objects.filter(pk=task.module.pk).update(
+            has_errors=True, last_error=error[:2000], last_error_at=now
+        )
+    elif task.module.has_errors:
+        ProcessingModule.objects.filter(pk=task.module.pk).update(has_errors=False)
 
 
 def _still_mine(task: ProvisioningTask, worker: str | None) -> Q:
@@ -168,9 +275,8 @@ def complete(
         )
         if changed != 1:
             raise IllegalTransition(_("The operation is no longer running."))
-        remote_id = result.get("remote_id")
-        if remote_id:
-            type(task.service).objects.filter(pk=task.service_id).update(remote_id=str(remote_id))
+        if "remote_id" in result and task.operation in ("activation", "deletion"):
+            type(task.service).objects.filter(pk=task.service_id).update(remote_id=str(result["remote_id"] or ""))
         services.complete_operation(task.service_id, task.operation, actor=actor, now=now, note=note)
 
 
@@ -181,14 +287,22 @@ def _jsonable(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _retry_later(task: ProvisioningTask, *, now: datetime, error: str) -> None:
-    ProvisioningTask.objects.filter(pk=task.pk, state=TaskState.RUNNING).update(
-        state=TaskState.QUEUED,
-        attempts=task.attempts + 1,
-        next_attempt_at=now + backoff(task.attempts + 1),
-        last_error=error[:4000],
-        lease_owner="",
-        lease_until=None,
-    )
+    from openbill.services import actions as services
+
+    retry_at = now + backoff(task.attempts + 1)
+    with transaction.atomic():
+        changed = ProvisioningTask.objects.filter(pk=task.pk, state=TaskState.RUNNING).update(
+            state=TaskState.QUEUED,
+            attempts=task.attempts + 1,
+            next_attempt_at=retry_at,
+            last_error=error[:4000],
+            lease_owner="",
+            lease_until=None,
+        )
+        if changed:
+            services.note_operation_error(
+                task.service_id, task.operation, actor=MODULE_ACTOR, now=now, error=error, retry_at=retry_at
+            )
 
 
 def _hand_to_staff(task: ProvisioningTask, *, now: datetime, error: str) -> None:
@@ -208,37 +322,62 @@ def _hand_to_staff(task: ProvisioningTask, *, now: datetime, error: str) -> None
 
 def _no_capacity(task: ProvisioningTask, *, now: datetime, error: str) -> None:
     from openbill.services import actions as services
+    from openbill.services.models import Service
 
     with transaction.atomic():
         ProvisioningTask.objects.filter(pk=task.pk, state=TaskState.RUNNING).update(
             state=TaskState.CANCELLED, finished_at=now, last_error=error[:4000], lease_owner="", lease_until=None
         )
+        # A waiting service holds no capacity anywhere.
+        Service.objects.filter(pk=task.service_id).update(module=None)
         services.mark_not_available(task.service_id, actor=MODULE_ACTOR, now=now, note=error)
 
 
-def staff_complete(task: ProvisioningTask, *, actor: Actor, now: datetime, note: str = "") -> None:
+# --- staff ------------------------------------------------------------------------------------
+def _open_task(task: ProvisioningTask | int) -> ProvisioningTask:
+    pk = task if isinstance(task, int) else task.pk
+    return ProvisioningTask.objects.select_related("service", "module").get(pk=pk)
+
+
+def staff_complete(task: ProvisioningTask | int, *, actor: Actor, now: datetime, note: str = "") -> None:
     """Staff did the work by hand (manual module, or a failed operation completed by hand)."""
-    if task.state not in (TaskState.WAITING_STAFF, TaskState.QUEUED):
-        raise IllegalTransition(_("The operation is not waiting for staff."))
-    ProvisioningTask.objects.filter(pk=task.pk, state=TaskState.QUEUED).update(state=TaskState.WAITING_STAFF)
-    complete(task, now=now, result={}, actor=actor, note=note)
+    task = _open_task(task)
+    with transaction.atomic():
+        changed = ProvisioningTask.objects.filter(
+            pk=task.pk, state__in=[TaskState.WAITING_STAFF, TaskState.QUEUED]
+        ).update(state=TaskState.WAITING_STAFF)
+        if changed != 1:
+            raise IllegalTransition(_("The operation is not waiting for staff."))
+        if task.operation == "activation" and task.module is None:
+            # Done by hand on whichever server staff chose: attach the best candidate, if any.
+            module = choose_module(task.service)
+            if module is not None:
+                type(task.service).objects.filter(pk=task.service_id).update(module=module)
+        complete(task, now=now, result={}, actor=actor, note=note or _("completed by staff"))
 
 
-def staff_retry(task: ProvisioningTask, *, actor: Actor, now: datetime) -> None:
+def staff_retry(task: ProvisioningTask | int, *, actor: Actor, now: datetime) -> None:
+    from openbill.services import events
+
     from . import tasks
 
+    task = _open_task(task)
     with transaction.atomic():
         changed = ProvisioningTask.objects.filter(pk=task.pk, state=TaskState.WAITING_STAFF).update(
             state=TaskState.QUEUED, next_attempt_at=now, attempts=0
         )
         if changed != 1:
             raise IllegalTransition(_("The operation is not waiting for staff."))
+        events.record(task.service, "operation retried", actor=actor, now=now, note=task.operation)
         tasks.run_provisioning_task.enqueue(task.pk)
 
 
-def staff_cancel(task: ProvisioningTask, *, actor: Actor, now: datetime, note: str = "") -> None:
+def staff_cancel(task: ProvisioningTask | int, *, actor: Actor, now: datetime, note: str = "") -> None:
+    """Staff give up an operation: the status stays as last confirmed. Cancelling an
+    activation cancels the order: the service is deleted and its charges returned."""
     from openbill.services import actions as services
 
+    task = _open_task(task)
     with transaction.atomic():
         changed = (
             ProvisioningTask.objects.filter(pk=task.pk, state__in=OPEN_STATES)
@@ -247,9 +386,32 @@ def staff_cancel(task: ProvisioningTask, *, actor: Actor, now: datetime, note: s
         )
         if changed != 1:
             raise IllegalTransition(_("The operation cannot be cancelled now."))
-        services.cancel_operation(task.service_id, task.operation, actor=actor, now=now, note=note)
+        service = services.cancel_operation(task.service_id, task.operation, actor=actor, now=now, note=note)
+        if task.operation == "activation" and service.activated_at is None:
+            services.delete_undelivered(service, actor=actor, now=now, note=note or _("activation cancelled by staff"))
 
 
+def staff_queue() -> Any:
+    """Operations waiting for a person: manual work and permanent failures, oldest first."""
+    return (
+        ProvisioningTask.objects.filter(state=TaskState.WAITING_STAFF)
+        .select_related("service__client", "module")
+        .order_by("created_at", "pk")
+    )
+
+
+def not_available_services() -> Any:
+    from openbill.services.choices import Status
+    from openbill.services.models import Service
+
+    return (
+        Service.objects.filter(status=Status.NOT_AVAILABLE, operation="")
+        .select_related("client", "tariff")
+        .order_by("created_at", "pk")
+    )
+
+
+# --- sweeps -----------------------------------------------------------------------------------
 def reap(*, now: datetime) -> int:
     """Hand back tasks whose worker's lease expired (it died or hung)."""
     return ProvisioningTask.objects.filter(state=TaskState.RUNNING, lease_until__lt=now).update(
@@ -263,3 +425,22 @@ def due_task_ids(*, now: datetime, limit: int = 500) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def retry_not_available(*, now: datetime, limit: int = 200) -> int:
+    """Start activation again for waiting services for which an instance now has room.
+    Services with no room stay as they are (no History noise every few minutes)."""
+    from openbill.services import actions as services
+    from openbill.services.models import Service
+
+    started = 0
+    waiting = list(
+        Service.objects.filter(status="not_available", operation="").order_by("pk").values_list("pk", flat=True)[:limit]
+    )
+    for pk in waiting:
+        service = Service.objects.select_related("tariff").get(pk=pk)
+        if choose_module(service) is None:
+            continue
+        services.request_activation(pk, actor=Actor.system("not-available sweep"), now=now)
+        started += 1
+    return started

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from openbill.core.crypto import MASK, decrypt_json, encrypt_json
+
 
 class ProcessingModule(models.Model):
-    """A configured instance of a provisioning module: one server or cluster Openbill drives."""
+    """A configured instance of a provisioning module: one server or cluster Openbill drives.
+
+    ``config`` holds the plain connection settings; the module's secret settings (passwords,
+    keys) live only in ``secrets_encrypted`` (core.crypto) and are shown nowhere. ``capacity``
+    holds the limits Openbill enforces itself: resource totals (``{"ram": 64, "cpu": 32,
+    "disk": 2000}`` in the add-ons' units) and ``services`` (how many services it may hold);
+    an absent key means unlimited. ``max_running`` bounds the operations it runs at once (0 =
+    unlimited). ``has_errors`` is set when a call fails with a retryable error and cleared by
+    the next success: activation prefers instances without errors (BILLmanager §3.4).
+    """
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("module"), max_length=40, help_text=_("manual, libvirt, acme…"))
@@ -21,12 +35,41 @@ class ProcessingModule(models.Model):
     priority = models.IntegerField(_("priority"), default=0)
     enabled = models.BooleanField(_("enabled"), default=True)
     has_errors = models.BooleanField(_("has errors"), default=False, editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-priority", "name"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
+
+    # --- secrets ------------------------------------------------------------------------------
+    def get_secrets(self) -> dict[str, Any]:
+        return decrypt_json(self.secrets_encrypted)
+
+    def set_secrets(self, values: dict[str, Any]) -> None:
+        """Store secret settings encrypted. A value equal to the mask (what a form shows) or
+        empty keeps the stored one, so saving a form never wipes or leaks a password."""
+        current = self.get_secrets()
+        for key, value in values.items():
+            if value in (None, "", MASK):
+                continue
+            current[key] = value
+        self.secrets_encrypted = encrypt_json(current)
+
+    def masked_secrets(self) -> dict[str, str]:
+        return dict.fromkeys(self.get_secrets(), MASK)
+
+    # --- capacity -----------------------------------------------------------------------------
+    def limits(self) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for key, value in (self.capacity or {}).items():
+            try:
+                out[str(key)] = Decimal(str(value))
+            except (InvalidOperation, ValueError):
+                continue
+        return out
 
 
 class TaskState(models.TextChoices):

@@ -1,4 +1,5 @@
-"""Provisioning's periodic work: hand back expired leases and run due retries."""
+"""Provisioning's periodic work: hand back expired leases, run due retries, activate services
+waiting as Not available once an instance has room, start scheduled deletions."""
 
 from __future__ import annotations
 
@@ -24,6 +25,28 @@ def retry_sweep() -> dict[str, int]:
     return {"reaped": reaped, "queued": len(due)}
 
 
+@task()
+def not_available_sweep() -> dict[str, int]:
+    return {"activations": actions.retry_not_available(now=timezone.now())}
+
+
+@task()
+def scheduled_deletion_sweep() -> dict[str, int]:
+    from openbill.services.actions import start_due_deletions
+
+    return {"deletions": start_due_deletions(now=timezone.now())}
+
+
 @register("retry", every_seconds=30)
 def enqueue_retry(now: datetime) -> object:
     return retry_sweep.enqueue()
+
+
+@register("not_available", every_seconds=300)
+def enqueue_not_available(now: datetime) -> object:
+    return not_available_sweep.enqueue()
+
+
+@register("scheduled_deletion", every_seconds=300)
+def enqueue_scheduled_deletion(now: datetime) -> object:
+    return scheduled_deletion_sweep.enqueue()

@@ -8,13 +8,14 @@ remote operation; the status follows on confirmation (DESIGN.md §3).
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition, NotAllowed
-from openbill.core.timeutil import add_period
+from openbill.core.timeutil import add_period, share_of_period
 
 from . import events
 from .choices import OPERATION_FROM, OPERATION_RESULT, TRANSITIONS, Operation, Status, SuspendReason
@@ -254,3 +255,203 @@ def supply_parameters(service: Service | int, values: dict[str, str], *, actor: 
         ):
             start_operation(service, Operation.ACTIVATION, actor=actor, now=now)
         return service
+
+
+# --- lifecycle actions: errors, deletion (issue 4) ----------------------------------------------
+def note_operation_error(
+    service_id: int, operation: str, *, actor: Actor, now: datetime, error: str, retry_at: datetime
+) -> None:
+    """A retryable module error: History says what failed and when it is tried again; the
+    status and the running operation stay as they are."""
+    with transaction.atomic():
+        service = lock(service_id)
+        events.record(
+            service,
+            "operation error",
+            actor=actor,
+            now=now,
+            note=(
+                _("%(operation)s: %(error)s; next attempt at %(at)s")
+                % {"operation": operation, "error": error, "at": retry_at.isoformat(timespec="seconds")}
+            )[:2000],
+        )
+
+
+def unused_amount(service: Service, *, now: datetime) -> Decimal:
+    """The unpaid-for future of the service's period charges, prorated by seconds (DESIGN §4):
+    for each period charge still running, its amount × (period end − max(now, start)) / length.
+    Not rounded here: charge_service rounds it once."""
+    from openbill.billing.models import Expense, ExpenseKind
+
+    total = Decimal(0)
+    for expense in Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD, period_end__gt=now):
+        if expense.period_start is None or expense.period_end is None or expense.amount <= 0:
+            continue
+        share = share_of_period(
+            max(now, expense.period_start), expense.period_end, expense.period_start, expense.period_end
+        )
+        total += expense.amount * share.numerator / share.denominator
+    return total
+
+
+def refund_unused(service: Service, *, actor: Actor, now: datetime) -> Decimal:
+    """Return the unused part of the paid periods to the balance, once per service (its
+    business key is the deletion), as a negative charge. Returns the amount refunded."""
+    from openbill.billing.actions import charge_service
+    from openbill.billing.models import ExpenseKind
+
+    amount = unused_amount(service, now=now)
+    if amount <= 0:
+        return Decimal(0)
+    expense, _created = charge_service(
+        service,
+        kind=ExpenseKind.REFUND,
+        key="deletion",
+        amount=-amount,
+        description=_("%(name)s: refund of the unused period") % {"name": service.name},
+        now=now,
+        period_start=now,
+        period_end=service.expires_at,
+        actor=actor,
+    )
+    events.record(service, "refund", actor=actor, now=now, note=f"{-expense.amount:f} {expense.currency}")
+    return -expense.amount
+
+
+def delete_undelivered(service: Service, *, actor: Actor, now: datetime, note: str = "") -> Service:
+    """Delete a service that was never delivered (Ordered, Configuration required, Not
+    available, never activated): no remote work, and every charge for it is returned."""
+    from django.db.models import Sum
+
+    from openbill.billing.actions import charge_service
+    from openbill.billing.models import Expense, ExpenseKind
+
+    with transaction.atomic():
+        service = lock(service)
+        if service.status == Status.DELETED:
+            return service
+        if service.operation or service.activated_at is not None:
+            raise IllegalTransition(_("The service has been delivered; it is deleted through its module."))
+        paid = Expense.objects.filter(service=service).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        if paid > 0:
+            charge_service(
+                service,
+                kind=ExpenseKind.REFUND,
+                key="undelivered",
+                amount=-paid,
+                description=_("%(name)s: refund, the service was not delivered") % {"name": service.name},
+                now=now,
+                actor=actor,
+            )
+            events.record(service, "refund", actor=actor, now=now, note=f"{paid:f} {service.client.currency}")
+        set_status(service, Status.DELETED, actor=actor, now=now, note=note or _("deleted before delivery"))
+        return service
+
+
+UNDELIVERED = frozenset({Status.ORDERED, Status.CONFIGURATION_REQUIRED, Status.NOT_AVAILABLE})
+
+
+def delete_service(
+    service: Service | int,
+    *,
+    actor: Actor,
+    now: datetime,
+    at_period_end: bool | None = None,
+    refund: bool | None = None,
+) -> Service:
+    """Delete a service as its product type's policy says (reference §2.8).
+
+    A client may delete only if the product type allows it (``deletion_who``), at once or at
+    the end of the paid period (``deletion_when``: ``delete_at`` shows the scheduled date and
+    auto-renewal is switched off), with the unused part refunded when ``refund_unused``. Staff
+    delete at once by default and choose both options. A service never delivered is deleted
+    without remote work and its charges are returned. When another operation is under way, the
+    deletion follows it (reconcile).
+    """
+    from openbill.catalog.models import DeletionWhen, DeletionWho
+
+    with transaction.atomic():
+        service = lock(service)
+        policy = service.product_type
+        if actor.kind == "client":
+            if policy.deletion_who == DeletionWho.STAFF_ONLY:
+                raise NotAllowed(_("This service can be deleted only by the provider."))
+            at_period_end = policy.deletion_when == DeletionWhen.PERIOD_END
+            refund = policy.refund_unused
+        at_period_end = bool(at_period_end)
+        refund = policy.refund_unused if refund is None else refund
+        if service.status == Status.DELETED:
+            raise IllegalTransition(_("The service is deleted."))
+        if service.operation == Operation.DELETION:
+            return service  # already under way
+        if service.status in UNDELIVERED and service.activated_at is None:
+            if service.operation:
+                raise IllegalTransition(
+                    _("Another operation is in progress: %(operation)s.")
+                    % {"operation": Operation(service.operation).label}
+                )
+            return delete_undelivered(service, actor=actor, now=now)
+        if at_period_end and service.expires_at is not None and service.expires_at > now:
+            if service.delete_at == service.expires_at:
+                return service
+            service.delete_at = service.expires_at
+            service.auto_renew = False
+            service.save(update_fields=["delete_at", "auto_renew"])
+            events.record(
+                service,
+                "deletion scheduled",
+                actor=actor,
+                now=now,
+                note=service.delete_at.isoformat(timespec="seconds"),
+            )
+            return service
+        events.record(service, "deletion requested", actor=actor, now=now)
+        if refund:
+            refund_unused(service, actor=actor, now=now)
+        service.delete_at = now
+        service.auto_renew = False
+        service.save(update_fields=["delete_at", "auto_renew"])
+        reconcile(service, actor=actor, now=now)
+        return service
+
+
+def cancel_scheduled_deletion(service: Service | int, *, actor: Actor, now: datetime) -> Service:
+    """Keep a service whose deletion at the end of the period was asked for."""
+    with transaction.atomic():
+        service = lock(service)
+        if service.delete_at is None or service.delete_at <= now or service.operation == Operation.DELETION:
+            raise IllegalTransition(_("No deletion is scheduled for this service."))
+        service.delete_at = None
+        service.save(update_fields=["delete_at"])
+        events.record(service, "deletion cancelled", actor=actor, now=now)
+        return service
+
+
+def start_due_deletions(*, now: datetime, limit: int = 500) -> int:
+    """Start the deletion of services whose scheduled ``delete_at`` has come (indexed column);
+    each under its row lock, skipping rows another worker holds. Idempotent."""
+    due = list(
+        Service.objects.filter(delete_at__lte=now, operation="")
+        .exclude(status=Status.DELETED)
+        .order_by("delete_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    started = 0
+    actor = Actor.system("scheduled deletion")
+    for pk in due:
+        with transaction.atomic():
+            service = (
+                Service.objects.select_for_update(skip_locked=True)
+                .select_related("client__provider", "tariff", "product_type")
+                .filter(pk=pk, delete_at__lte=now, operation="")
+                .exclude(status=Status.DELETED)
+                .first()
+            )
+            if service is None:
+                continue
+            if service.status in UNDELIVERED and service.activated_at is None:
+                delete_undelivered(service, actor=actor, now=now)
+            else:
+                reconcile(service, actor=actor, now=now)
+            started += 1
+    return started
