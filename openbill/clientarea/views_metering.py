@@ -1,0 +1,223 @@
+"""The client area's usage pages: a service's Statistics tab and its Service overage section.
+
+Both resolve the service through the client's own services (another client's id → 404) and
+read through openbill.metering.selectors, as the API does.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from openbill.core.money import format_amount
+from openbill.core.timeutil import local_date
+from openbill.metering import rating, selectors
+from openbill.services.models import Service
+
+from .access import client_required
+
+PRESETS = [
+    ("today", _("Current day")),
+    ("week", _("Current week")),
+    ("month", _("Current month")),
+    ("year", _("Current year")),
+    ("yesterday", _("Previous day")),
+    ("last_week", _("Previous week")),
+    ("last_month", _("Previous month")),
+    ("custom", _("Any period")),
+]
+MAX_DAYS = 366
+
+
+def preset_range(preset: str, today: date) -> tuple[date, date]:
+    """The local dates ``[start, end]`` of a preset (weeks start on Monday)."""
+    monday = today - timedelta(days=today.weekday())
+    match preset:
+        case "today":
+            return today, today
+        case "week":
+            return monday, today
+        case "year":
+            return today.replace(month=1, day=1), today
+        case "yesterday":
+            return today - timedelta(days=1), today - timedelta(days=1)
+        case "last_week":
+            return monday - timedelta(days=7), monday - timedelta(days=1)
+        case "last_month":
+            first = rating.month_start(today)
+            return rating.month_start(first - timedelta(days=1)), first - timedelta(days=1)
+        case _:
+            return rating.month_start(today), today
+
+
+class PeriodForm(forms.Form):
+    preset = forms.ChoiceField(label=_("Period"), choices=PRESETS, required=False)
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("preset") == "custom":
+            start, end = data.get("start"), data.get("end")
+            if start is None:
+                self.add_error("start", _("Enter the first day of the period."))
+            if end is None:
+                self.add_error("end", _("Enter the last day of the period."))
+            if start and end and start > end:
+                self.add_error("end", _("The period ends before it starts."))
+            elif start and end and (end - start).days >= MAX_DAYS:
+                self.add_error("end", _("Choose at most %(days)s days.") % {"days": MAX_DAYS})
+        return data
+
+
+def quantity_text(value: Decimal, unit: str) -> str:
+    """A quantity as the client reads it: two decimals at most, trailing zeros dropped."""
+    rounded = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    text = f"{rounded:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text} {unit}".strip()
+
+
+def _service(request: HttpRequest, pk: int) -> Service:
+    client = request.client  # type: ignore[attr-defined]
+    service = get_object_or_404(
+        Service.objects.for_client(client).select_related("client__provider", "product_type", "tariff"), pk=pk
+    )
+    if not selectors.has_statistics(service):
+        raise Http404
+    return service
+
+
+CHART_WIDTH = 720
+CHART_HEIGHT = 160
+
+
+def chart(series: selectors.AddonSeries) -> dict[str, Any]:
+    """Bar geometry of one add-on's consumption by day for a server-rendered SVG."""
+    days = series.days
+    peak = series.peak
+    count = max(len(days), 1)
+    slot = CHART_WIDTH / count
+    bars = []
+    for index, day in enumerate(days):
+        height = float(day.usage / peak) * (CHART_HEIGHT - 10) if peak > 0 else 0.0
+        bars.append(
+            {
+                "x": round(index * slot + slot * 0.1, 2),
+                "y": round(CHART_HEIGHT - height, 2),
+                "width": round(max(slot * 0.8, 1), 2),
+                "height": round(height, 2),
+                "over": day.over,
+                "title": f"{day.on.isoformat()}: {quantity_text(day.usage, series.addon.unit)}",
+            }
+        )
+    return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "bars": bars}
+
+
+def _month_rows(service: Service, month: date, rows: list[selectors.OverageRow] | None = None) -> list[dict[str, Any]]:
+    currency = service.client.currency
+    return [
+        {
+            "name": row.addon.name,
+            "included": quantity_text(row.included, row.addon.unit),
+            "per_day": row.per_day,
+            "used": quantity_text(row.used, row.addon.unit),
+            "overage": quantity_text(row.overage, row.addon.unit),
+            "cost": format_amount(row.cost_amount, currency),
+            "over_maximum": row.over_maximum,
+        }
+        for row in (rows if rows is not None else selectors.overage_rows(service, month))
+    ]
+
+
+@client_required
+def service_statistics(request: HttpRequest, pk: int) -> HttpResponse:
+    service = _service(request, pk)
+    now = timezone.now()
+    today = local_date(now, service.client.provider.tz)
+    form = PeriodForm(request.GET or None)
+    preset = "month"
+    start, end = preset_range(preset, today)
+    if form.is_bound and form.is_valid():
+        preset = form.cleaned_data.get("preset") or "month"
+        if preset == "custom":
+            start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        else:
+            start, end = preset_range(preset, today)
+    series = selectors.daily_consumption(service, start, end)
+    charts = [
+        {
+            "addon": line.addon,
+            "total": quantity_text(line.total, line.addon.unit),
+            "chart": chart(line),
+            "days": [
+                {"on": day.on, "usage": quantity_text(day.usage, line.addon.unit), "over": day.over}
+                for day in line.days
+            ],
+            "overage_days": sum(1 for day in line.days if day.over),
+        }
+        for line in series
+    ]
+    month = rating.month_start(today)
+    context = {
+        "service": service,
+        "tab": "statistics",
+        "form": form,
+        "presets": PRESETS,
+        "preset": preset,
+        "start": start,
+        "end": end,
+        "charts": charts,
+        "month": month,
+        "month_rows": _month_rows(service, month),
+        "overage_url": selectors.overage_url(service.pk, month),
+    }
+    return render(request, "clientarea/metering/statistics.html", context)
+
+
+def _parse_month(value: str | None, default: date) -> date | None:
+    if not value:
+        return default
+    try:
+        parsed = datetime.strptime(value, "%Y-%m")  # noqa: DTZ007 - a calendar month, not a moment
+    except ValueError:
+        return None
+    return parsed.date()
+
+
+@client_required
+def service_overage(request: HttpRequest, pk: int) -> HttpResponse:
+    service = _service(request, pk)
+    now = timezone.now()
+    current = selectors.current_month(service, now)
+    month = _parse_month(request.GET.get("period"), current)
+    error = ""
+    if month is None:
+        error = str(_("Choose a month as YYYY-MM."))
+        month = current
+    months = []
+    cursor = current
+    for _index in range(12):
+        months.append(cursor)
+        cursor = rating.month_start(cursor - timedelta(days=1))
+    raw_rows = selectors.overage_rows(service, month)
+    rows = _month_rows(service, month, raw_rows)
+    total = sum((r.cost_amount for r in raw_rows), Decimal(0))
+    context = {
+        "service": service,
+        "tab": "overage",
+        "month": month,
+        "months": months,
+        "rows": rows,
+        "total": format_amount(total, service.client.currency),
+        "error": error,
+    }
+    return render(request, "clientarea/metering/overage.html", context, status=400 if error else 200)

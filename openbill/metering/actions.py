@@ -1,0 +1,676 @@
+"""Metering actions: ingest usage, collect it from modules, rate it, charge and suspend.
+
+The meter sweep (sweeps.py) runs ``meter``: collect from modules, rate every live service's
+current reporting periods set-based (``rate_provider``), then settle each service that needs it
+(``settle_service``: charge the increase since the last charge, suspend or lift overuse) in its
+own short transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from openbill.billing.actions import charge_service
+from openbill.billing.models import Expense, ExpenseKind
+from openbill.catalog.models import Addon, BillingType, OverageWithoutFunds, StatisticsPeriod
+from openbill.clients.models import Provider
+from openbill.core.actors import Actor
+from openbill.core.errors import InsufficientFunds
+from openbill.core.money import format_amount
+from openbill.core.notify import notify
+from openbill.core.timeutil import local_date
+from openbill.services import actions as service_actions
+from openbill.services.choices import Status, SuspendReason
+from openbill.services.models import Service
+
+from . import rating
+from .models import CollectionCursor, OverageRating, Source, UsageRecord
+from .units import base_unit, convert, dimension
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 5000
+METER = Actor.system("meter")
+LIVE = (Status.ACTIVE, Status.SUSPENDED)
+ZERO = Decimal(0)
+QUANTUM = Decimal("0.000000001")
+
+
+def late_days() -> int:
+    """Days after a reporting period ends during which late records are still accepted and the
+    period is re-rated (``METERING_LATE_DAYS``, 3 by default)."""
+    return int(getattr(settings, "METERING_LATE_DAYS", 3))
+
+
+def window_start(today: date) -> date:
+    """The oldest local date the meter still rates: the 1st of the month that was current
+    ``late_days`` ago. Records older than that are refused (their period is closed)."""
+    return rating.month_start(today - timedelta(days=late_days()))
+
+
+# --- statistics add-ons by tariff -------------------------------------------------------------
+def statistics_addons(provider: Provider) -> dict[int, list[Addon]]:
+    addons: dict[int, list[Addon]] = defaultdict(list)
+    for addon in Addon.objects.filter(
+        billing_type=BillingType.STATISTICS, tariff__product_type__provider=provider
+    ).order_by("tariff_id", "position", "id"):
+        addons[addon.tariff_id].append(addon)
+    return addons
+
+
+def metric_units(addons: dict[int, list[Addon]]) -> dict[int, dict[str, str]]:
+    """tariff id → measured parameter → the unit of the add-on that measures it."""
+    return {
+        tariff_id: {metric: addon.unit for addon in items for metric in rating.metrics_of(addon)}
+        for tariff_id, items in addons.items()
+    }
+
+
+# --- ingestion --------------------------------------------------------------------------------
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
+
+
+def _quantity(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None or isinstance(value, float | dict | list):
+        # floats would carry binary noise into money: quantities come as strings or integers
+        if isinstance(value, float) and value == value and abs(value) != float("inf"):
+            return Decimal(str(value))
+        return None
+    try:
+        quantity = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return quantity if quantity.is_finite() else None
+
+
+def _bucket(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = parse_datetime(value.strip())  # type: ignore[assignment]
+        except ValueError:
+            return None
+        if moment is None:
+            return None
+    else:
+        return None
+    if timezone.is_naive(moment):
+        return None
+    return moment
+
+
+def ingest(
+    provider: Provider,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    now: datetime,
+    source: str = Source.API,
+) -> IngestResult:
+    """Store a batch of usage records, set-based and idempotent per record id.
+
+    Each record: ``id`` (unique per provider), ``service`` (id), ``resource`` (a measured
+    parameter of one of the tariff's statistics add-ons), ``at`` (the bucket's start, with a
+    zone), ``quantity`` (≥ 0, a string or an integer) and optionally ``unit`` (default: the
+    add-on's). Bad records are rejected one by one with the reason; the good ones are kept.
+    """
+    result = IngestResult()
+    tz = provider.tz
+    today = local_date(now, tz)
+    oldest = window_start(today)
+    addons = statistics_addons(provider)
+    units = metric_units(addons)
+
+    def reject(index: int, rid: Any, reason: str, field_name: str) -> None:
+        result.rejected.append(
+            {"index": index, "id": rid if isinstance(rid, str) else None, "field": field_name, "reason": reason}
+        )
+
+    service_ids = set()
+    for raw in records:
+        if isinstance(raw, Mapping):
+            sid = raw.get("service")
+            if isinstance(sid, int) and not isinstance(sid, bool):
+                service_ids.add(sid)
+    services = {
+        pk: (provider_id, tariff_id, status)
+        for pk, provider_id, tariff_id, status in Service.objects.filter(pk__in=service_ids).values_list(
+            "pk", "client__provider_id", "tariff_id", "status"
+        )
+    }
+
+    candidates: dict[str, tuple[int, UsageRecord]] = {}
+    for index, raw in enumerate(records):
+        if not isinstance(raw, Mapping):
+            reject(index, None, _("A record must be an object."), "records")
+            continue
+        rid = raw.get("id")
+        if not isinstance(rid, str) or not rid.strip() or len(rid) > 200:
+            reject(index, rid, _("The record id must be a text of 1 to 200 characters."), "id")
+            continue
+        sid = raw.get("service")
+        found = services.get(sid) if isinstance(sid, int) and not isinstance(sid, bool) else None
+        # Another provider's service is "unknown" too: its existence is none of this caller's business.
+        if found is None or found[0] != provider.pk:
+            reject(index, rid, _("Unknown service."), "service")
+            continue
+        _provider_id, tariff_id, status = found
+        if status == Status.DELETED:
+            reject(index, rid, _("The service is deleted."), "service")
+            continue
+        resource = raw.get("resource")
+        known = units.get(tariff_id, {})
+        if not isinstance(resource, str) or resource not in known:
+            reject(index, rid, _("Unknown resource for this service's tariff."), "resource")
+            continue
+        quantity = _quantity(raw.get("quantity"))
+        if quantity is None:
+            reject(index, rid, _("The quantity must be a number."), "quantity")
+            continue
+        if quantity < 0:
+            reject(index, rid, _("The quantity must not be negative."), "quantity")
+            continue
+        unit = raw.get("unit") or known[resource]
+        if not isinstance(unit, str) or len(unit) > 20:
+            reject(index, rid, _("Unknown unit."), "unit")
+            continue
+        if dimension(unit)[0] != dimension(known[resource])[0]:
+            reject(
+                index,
+                rid,
+                _("%(unit)s cannot be converted to %(target)s.") % {"unit": unit, "target": known[resource] or "-"},
+                "unit",
+            )
+            continue
+        at = _bucket(raw.get("at"))
+        if at is None:
+            reject(index, rid, _("The bucket start must be a date and time with a time zone."), "at")
+            continue
+        if at > now:
+            reject(index, rid, _("The bucket is in the future."), "at")
+            continue
+        on = local_date(at, tz)
+        if on < oldest:
+            reject(index, rid, _("The reporting period of this bucket is closed."), "at")
+            continue
+        stored = convert(quantity, unit, base_unit(known[resource])).quantize(QUANTUM)
+        record = UsageRecord(
+            provider_id=provider.pk,
+            record_id=rid,
+            service_id=sid,
+            resource=resource,
+            at=at,
+            on=on,
+            quantity=stored,
+            source=source,
+            created_at=now,
+        )
+        if rid in candidates:
+            _first, earlier = candidates[rid]
+            if _same(earlier, record):
+                result.duplicates += 1
+            else:
+                reject(index, rid, _("This record id was already sent with another quantity."), "id")
+            continue
+        candidates[rid] = (index, record)
+
+    if not candidates:
+        return result
+    ids = list(candidates)
+    existing = _stored(provider, ids)
+    new = [record for rid, (_i, record) in candidates.items() if rid not in existing]
+    UsageRecord.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
+    # A concurrent batch may have written some of the same ids between our read and our insert:
+    # what is stored now decides, as for any duplicate.
+    mine: set[str] = set()
+    if new:
+        existing.update(_stored(provider, [r.record_id for r in new]))
+        mine = {r.record_id for r in new}
+    for rid, (index, record) in candidates.items():
+        stored_row = existing.get(rid)
+        if stored_row is None or not _same(stored_row, record):
+            reject(index, rid, _("This record id was already sent with another quantity."), "id")
+        elif rid in mine:
+            result.accepted += 1
+        else:
+            result.duplicates += 1
+    result.rejected.sort(key=lambda item: item["index"])
+    return result
+
+
+def _stored(provider: Provider, ids: list[str]) -> dict[str, UsageRecord]:
+    rows: dict[str, UsageRecord] = {}
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        for row in UsageRecord.objects.filter(provider=provider, record_id__in=chunk).only(
+            "record_id", "service_id", "resource", "at", "quantity", "created_at"
+        ):
+            rows[row.record_id] = row
+    return rows
+
+
+def _same(a: UsageRecord, b: UsageRecord) -> bool:
+    return (
+        a.service_id == b.service_id
+        and a.resource == b.resource
+        and a.at == b.at
+        and Decimal(a.quantity).quantize(QUANTUM) == Decimal(b.quantity).quantize(QUANTUM)
+    )
+
+
+# --- collection from modules ------------------------------------------------------------------
+def collect_from_modules(*, now: datetime, provider: Provider | None = None) -> dict[str, int]:
+    """Ask every module with the ``statistics`` capability for its services' usage since the
+    last collection and store it as usage records with derived ids.
+
+    The remote call happens outside any transaction; the records and the new cursor (the last
+    reading of a cumulative counter) are written together, so a crash in between leaves the
+    cursor where it was and the next run asks again for the same interval.
+    """
+    from openbill.core.crypto import decrypt_json
+    from openbill.provisioning.models import ProcessingModule
+    from openbill.provisioning.modules import ModuleError, get_module
+    from openbill.provisioning.modules.base import ServiceSpec, usage_between
+
+    counts = {"services": 0, "records": 0, "rejected": 0, "errors": 0}
+    modules = ProcessingModule.objects.filter(enabled=True).select_related("provider")
+    if provider is not None:
+        modules = modules.filter(provider=provider)
+    for instance in modules:
+        try:
+            module = get_module(instance.kind)
+        except ModuleError:
+            continue
+        if "statistics" not in module.capabilities:
+            continue
+        secrets = decrypt_json(instance.secrets_encrypted) if instance.secrets_encrypted else {}
+        services = (
+            Service.objects.filter(module=instance, status__in=LIVE)
+            .exclude(remote_id="")
+            .prefetch_related("addons__addon", "addons__enum_item")
+        )
+        for service in services.iterator(chunk_size=500):
+            cursors = {c.metric: c for c in CollectionCursor.objects.filter(service=service)}
+            since = min((c.collected_through for c in cursors.values()), default=now - timedelta(hours=1))
+            spec = ServiceSpec(
+                service_id=service.pk,
+                name=service.name,
+                remote_id=service.remote_id,
+                period=service.period,
+                parameters=dict(service.parameters),
+                resources={
+                    line.addon.resource: (line.enum_item.code if line.enum_item else line.quantity)
+                    for line in service.addons.all()
+                },
+                idempotency_key=f"statistics:{service.pk}:{now.isoformat()}",
+                config=dict(instance.config),
+                secrets=secrets,
+                module_id=instance.pk,
+            )
+            try:
+                samples = module.statistics(spec, since, now)
+            except ModuleError as exc:
+                counts["errors"] += 1
+                log.warning("statistics of service %s failed: %s", service.pk, exc)
+                continue
+            counts["services"] += 1
+            records: list[dict[str, Any]] = []
+            new_cursors: dict[str, tuple[Decimal | None, datetime]] = {}
+            for sample in samples:
+                quantity = Decimal(sample.quantity)
+                if sample.cumulative:
+                    previous = cursors.get(sample.metric)
+                    used = usage_between(previous.reading if previous else None, quantity)
+                    start = previous.collected_through if previous else sample.start
+                    new_cursors[sample.metric] = (quantity, sample.end)
+                else:
+                    used, start = quantity, sample.start
+                    new_cursors[sample.metric] = (None, sample.end)
+                if used == 0 and sample.cumulative:
+                    continue
+                records.append(
+                    {
+                        "id": f"module:{service.pk}:{sample.metric}:{start.isoformat()}",
+                        "service": service.pk,
+                        "resource": sample.metric,
+                        "at": start,
+                        "quantity": used,
+                        "unit": sample.unit,
+                    }
+                )
+            with transaction.atomic():
+                outcome = ingest(service.client.provider, records, now=now, source=Source.MODULE) if records else None
+                for metric, (reading, through) in new_cursors.items():
+                    CollectionCursor.objects.update_or_create(
+                        service=service, metric=metric, defaults={"reading": reading, "collected_through": through}
+                    )
+            if outcome is not None:
+                counts["records"] += outcome.accepted
+                counts["rejected"] += len(outcome.rejected)
+    return counts
+
+
+# --- rating -----------------------------------------------------------------------------------
+@dataclass
+class RatingRun:
+    ratings: int = 0
+    written: int = 0
+    services: set[int] = field(default_factory=set)
+
+
+def rate_provider(provider: Provider, *, now: datetime, service_ids: Iterable[int] | None = None) -> RatingRun:
+    """Rate every live service's reporting periods from the window's start to today, set-based.
+
+    One aggregate query per month and mode; ratings that changed are upserted in bulk. Returns
+    the services whose ratings may need settling (a cost above what was charged, or over the
+    maximum in the current period).
+    """
+    run = RatingRun()
+    tz = provider.tz
+    today = local_date(now, tz)
+    start = window_start(today)
+    by_tariff = statistics_addons(provider)
+    if not by_tariff:
+        return run
+    currency = provider.currency
+    addon_ids = [a.pk for items in by_tariff.values() for a in items]
+    monthly_tariffs = {
+        t for t, items in by_tariff.items() if any(a.statistics_period == StatisticsPeriod.MONTH for a in items)
+    }
+    daily_tariffs = {
+        t for t, items in by_tariff.items() if any(a.statistics_period == StatisticsPeriod.DAY for a in items)
+    }
+    only = list(service_ids) if service_ids is not None else None
+
+    rated: dict[tuple[int, int, date], tuple[date, rating.Rated]] = {}
+    month = start
+    while month <= today:
+        end = rating.next_month(month)
+        base = UsageRecord.objects.filter(
+            provider=provider, on__gte=month, on__lt=min(end, today + timedelta(days=1)), service__status__in=LIVE
+        )
+        if only is not None:
+            base = base.filter(service_id__in=only)
+        if monthly_tariffs:
+            totals: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(dict)
+            rows = (
+                base.filter(service__tariff_id__in=monthly_tariffs)
+                .values_list("service_id", "service__tariff_id", "resource")
+                .annotate(total=Sum("quantity"))
+                .order_by()
+            )
+            for service_id, tariff_id, resource, total in rows.iterator(chunk_size=10000):
+                totals[(service_id, tariff_id)][resource] = Decimal(total)
+            for (service_id, tariff_id), metric_totals in totals.items():
+                for addon in by_tariff[tariff_id]:
+                    if addon.statistics_period != StatisticsPeriod.MONTH:
+                        continue
+                    usage = rating.addon_usage(addon, metric_totals)
+                    rated[(service_id, addon.pk, month)] = (end, rating.rate(addon, usage, currency))
+        if daily_tariffs:
+            day_totals: dict[tuple[int, int, date], dict[str, Decimal]] = defaultdict(dict)
+            rows = (
+                base.filter(service__tariff_id__in=daily_tariffs)
+                .values_list("service_id", "service__tariff_id", "on", "resource")
+                .annotate(total=Sum("quantity"))
+                .order_by()
+            )
+            for service_id, tariff_id, on, resource, total in rows.iterator(chunk_size=10000):
+                day_totals[(service_id, tariff_id, on)][resource] = Decimal(total)
+            for (service_id, tariff_id, on), metric_totals in day_totals.items():
+                for addon in by_tariff[tariff_id]:
+                    if addon.statistics_period != StatisticsPeriod.DAY:
+                        continue
+                    usage = rating.addon_usage(addon, metric_totals)
+                    rated[(service_id, addon.pk, on)] = (on + timedelta(days=1), rating.rate(addon, usage, currency))
+        month = end
+    run.ratings = len(rated)
+
+    existing_q = OverageRating.objects.filter(addon_id__in=addon_ids, period_start__gte=start)
+    if only is not None:
+        existing_q = existing_q.filter(service_id__in=only)
+    existing = {
+        (s, a, p): (usage, over_max, charged)
+        for s, a, p, usage, over_max, charged in existing_q.values_list(
+            "service_id", "addon_id", "period_start", "usage", "over_maximum", "charged_amount"
+        ).iterator(chunk_size=10000)
+    }
+    changed: list[OverageRating] = []
+    for (service_id, addon_id, period_start), (period_end, result) in rated.items():
+        old = existing.get((service_id, addon_id, period_start))
+        charged = old[2] if old else ZERO
+        current = period_start <= today < period_end
+        if result.cost_amount > charged or (result.over_maximum and current):
+            run.services.add(service_id)
+        if (
+            old is not None
+            and Decimal(old[0]).quantize(QUANTUM) == result.usage.quantize(QUANTUM)
+            and old[1] == result.over_maximum
+        ):
+            continue
+        if old is None and result.usage == 0:
+            continue
+        changed.append(
+            OverageRating(
+                service_id=service_id,
+                addon_id=addon_id,
+                period_start=period_start,
+                period_end=period_end,
+                usage=result.usage.quantize(QUANTUM),
+                overage=result.overage.quantize(QUANTUM),
+                cost_amount=result.cost_amount,
+                over_maximum=result.over_maximum,
+                due=result.cost_amount > charged,
+                rated_at=now,
+            )
+        )
+    for offset in range(0, len(changed), 5000):
+        OverageRating.objects.bulk_create(
+            changed[offset : offset + 5000],
+            update_conflicts=True,
+            unique_fields=["service", "addon", "period_start"],
+            update_fields=["period_end", "usage", "overage", "cost_amount", "over_maximum", "due", "rated_at"],
+        )
+    run.written = len(changed)
+    return run
+
+
+# --- charging, suspension and its lifting -----------------------------------------------------
+def overage_key(rated: OverageRating) -> str:
+    """The business key of an overage increment: (add-on, reporting period, rated-through
+    overage). The same rating charged twice finds its key taken; more usage makes a new key."""
+    return f"{rated.addon_id}:{rated.period_start.isoformat()}:{rating.normalized(rated.overage)}"
+
+
+@dataclass
+class Settled:
+    charged: Decimal = ZERO
+    suspended: bool = False
+    lifted: bool = False
+
+
+def settle_service(service_id: int, *, now: datetime, actor: Actor = METER) -> Settled:
+    """Charge what the service's ratings cost above what was charged; suspend for overuse over a
+    maximum or for an overage that cannot be paid (as the tariff says); lift overuse once the
+    current periods are within their maximums and nothing is left unpaid. One transaction; the
+    service row is locked first (as renewal does), then the ratings, then the client."""
+    outcome = Settled()
+    with transaction.atomic():
+        service = service_actions.lock(service_id)
+        if service.status not in LIVE:
+            return outcome
+        provider = service.client.provider
+        today = local_date(now, provider.tz)
+        ratings = list(
+            OverageRating.objects.select_for_update()
+            .filter(service=service)
+            .filter(Q(due=True) | Q(over_maximum=True, period_start__lte=today, period_end__gt=today))
+            .select_related("addon")
+            .order_by("period_start", "addon_id")
+        )
+        must_suspend: list[tuple[str, OverageRating]] = []
+        for rated in ratings:
+            if rated.over_maximum and rated.period_start <= today < rated.period_end:
+                must_suspend.append(("limit", rated))
+            if not rated.due:
+                continue
+            increment = rated.cost_amount - rated.charged_amount
+            if increment <= 0:
+                rated.due = False
+                rated.save(update_fields=["due"])
+                continue
+            charged = _charge_increment(service, rated, increment, now=now, actor=actor)
+            if charged is None:
+                rated.unpaid = True
+                rated.save(update_fields=["unpaid"])
+                must_suspend.append(("unpaid", rated))
+                continue
+            outcome.charged += charged
+        for why, rated in must_suspend:
+            _notify(service, rated, why, now=now)
+        if must_suspend and not service.suspended_overuse:
+            service_actions.suspend(
+                service, reason=SuspendReason.OVERUSE, actor=actor, now=now, note=must_suspend[0][0]
+            )
+            outcome.suspended = True
+        elif not must_suspend and service.suspended_overuse and not _still_blocked(service, today):
+            service_actions.resume(service, reason=SuspendReason.OVERUSE, actor=actor, now=now)
+            outcome.lifted = True
+    return outcome
+
+
+def _still_blocked(service: Service, today: date) -> bool:
+    return (
+        OverageRating.objects.filter(service=service)
+        .filter(Q(due=True, unpaid=True) | Q(over_maximum=True, period_start__lte=today, period_end__gt=today))
+        .exists()
+    )
+
+
+def _charge_increment(
+    service: Service, rated: OverageRating, increment: Decimal, *, now: datetime, actor: Actor
+) -> Decimal | None:
+    """Charge one increment; returns the amount charged, or None when funds are short and the
+    tariff says to suspend."""
+    key = overage_key(rated)
+    description = _("Overage: %(addon)s, %(period)s") % {
+        "addon": rated.addon.name,
+        "period": _period_text(rated),
+    }
+    common: dict[str, Any] = {
+        "kind": ExpenseKind.OVERAGE,
+        "key": key,
+        "amount": increment,
+        "description": description,
+        "now": now,
+        "actor": actor,
+    }
+    try:
+        with transaction.atomic():
+            expense, created = charge_service(service, **common)
+    except InsufficientFunds:
+        if service.tariff.overage_without_funds != OverageWithoutFunds.CHARGE:
+            return None
+        # "Charge anyway": the tariff's rule lets this charge take the balance past the limit.
+        expense, created = charge_service(service, **common, allow_overdraft=True)
+        _notify(service, rated, "overdraft", now=now)
+    charged_total = (
+        Expense.objects.filter(
+            service=service,
+            kind=ExpenseKind.OVERAGE,
+            key__startswith=f"{rated.addon_id}:{rated.period_start.isoformat()}:",
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    rated.charged_amount = charged_total
+    rated.charged_through = rated.overage
+    rated.due = rated.cost_amount > charged_total
+    rated.unpaid = False
+    rated.save(update_fields=["charged_amount", "charged_through", "due", "unpaid"])
+    return expense.amount if created else ZERO
+
+
+def _period_text(rated: OverageRating) -> str:
+    if rated.period_end - rated.period_start == timedelta(days=1):
+        return rated.period_start.isoformat()
+    return rated.period_start.strftime("%Y-%m")
+
+
+def _notify(service: Service, rated: OverageRating, why: str, *, now: datetime) -> None:
+    notify(
+        service.client,
+        f"overage_{why}",
+        key=f"overage:{why}:{service.pk}:{rated.addon_id}:{rated.period_start.isoformat()}",
+        now=now,
+        context={
+            "service_id": service.pk,
+            "service_name": service.name,
+            "addon_name": rated.addon.name,
+            "period": _period_text(rated),
+            "used": f"{rated.usage.normalize():f} {rated.addon.unit}".strip(),
+            "included": f"{rated.addon.included.normalize():f} {rated.addon.unit}".strip(),
+            "maximum": f"{rated.addon.maximum.normalize():f} {rated.addon.unit}".strip()
+            if rated.addon.maximum is not None
+            else "",
+            "cost": format_amount(rated.cost_amount, service.client.currency),
+        },
+    )
+
+
+# --- the sweep --------------------------------------------------------------------------------
+def meter(*, now: datetime, collect: bool = True) -> dict[str, int]:
+    """Collect, rate and settle every provider's services (the meter sweep)."""
+    totals = {"collected": 0, "ratings": 0, "written": 0, "settled": 0, "suspended": 0, "lifted": 0}
+    if collect:
+        totals["collected"] = collect_from_modules(now=now)["records"]
+    for provider in Provider.objects.all():
+        run = rate_provider(provider, now=now)
+        totals["ratings"] += run.ratings
+        totals["written"] += run.written
+        today = local_date(now, provider.tz)
+        candidates = set(run.services)
+        candidates.update(
+            OverageRating.objects.filter(due=True, service__client__provider=provider).values_list(
+                "service_id", flat=True
+            )
+        )
+        candidates.update(
+            Service.objects.filter(client__provider=provider, suspended_overuse=True).values_list("pk", flat=True)
+        )
+        candidates.update(
+            OverageRating.objects.filter(
+                service__client__provider=provider, over_maximum=True, period_start__lte=today, period_end__gt=today
+            )
+            .exclude(service__suspended_overuse=True)
+            .values_list("service_id", flat=True)
+        )
+        for service_id in sorted(candidates):
+            try:
+                done = settle_service(service_id, now=now)
+            except Exception:  # one service's failure must not stop the others
+                log.exception("settling overage of service %s failed", service_id)
+                continue
+            totals["settled"] += 1
+            totals["suspended"] += int(done.suspended)
+            totals["lifted"] += int(done.lifted)
+    return totals

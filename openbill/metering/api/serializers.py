@@ -1,0 +1,101 @@
+"""Usage API bodies. Quantities and amounts are decimal strings, never floats."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from openbill.metering.actions import MAX_BATCH
+
+
+class UsageRecordInSerializer(serializers.Serializer):
+    """One usage record. Documented here; each record is checked one by one by the ingestion
+    (metering.actions.ingest), which rejects a bad record with its reason and keeps the others."""
+
+    id = serializers.CharField(max_length=200, help_text="Unique per provider; sending it again is harmless.")
+    service = serializers.IntegerField(help_text="The service's id.")
+    resource = serializers.CharField(
+        max_length=50, help_text="A measured parameter of one of the tariff's add-ons billed by statistics."
+    )
+    at = serializers.DateTimeField(help_text="Start of the time bucket, with a time zone; not in the future.")
+    quantity = serializers.DecimalField(max_digits=30, decimal_places=9, min_value=0)
+    unit = serializers.CharField(
+        max_length=20, required=False, help_text="bytes, KiB, MiB, GiB, TiB, ns, ms, s, min, h… Default: the add-on's."
+    )
+
+
+class UsageBatchSerializer(serializers.Serializer):
+    records = serializers.ListField(child=UsageRecordInSerializer(), min_length=1, max_length=MAX_BATCH)
+
+
+class RejectedRecordSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the record in the batch.")
+    id = serializers.CharField(allow_null=True)
+    field = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class IngestResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="Records stored by this call.")
+    duplicates = serializers.IntegerField(help_text="Records already stored with the same quantity (ignored).")
+    rejected = RejectedRecordSerializer(many=True)
+
+
+class DayUsageSerializer(serializers.Serializer):
+    on = serializers.DateField()
+    usage = serializers.CharField(help_text="In the add-on's unit.")
+    overage = serializers.BooleanField(help_text="An overage day.")
+
+
+class AddonStatisticsSerializer(serializers.Serializer):
+    addon = serializers.IntegerField()
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    reporting_period = serializers.CharField(help_text="month or day")
+    total = serializers.CharField()
+    days = DayUsageSerializer(many=True)
+
+
+class StatisticsSerializer(serializers.Serializer):
+    service = serializers.IntegerField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    addons = AddonStatisticsSerializer(many=True)
+
+
+class OverageLineSerializer(serializers.Serializer):
+    addon = serializers.IntegerField()
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    reporting_period = serializers.CharField(help_text="month or day (then ``included`` is per day)")
+    included = serializers.CharField()
+    used = serializers.CharField()
+    overage = serializers.CharField()
+    cost = serializers.CharField()
+    over_maximum = serializers.BooleanField()
+
+
+class ServiceOverageSerializer(serializers.Serializer):
+    service = serializers.IntegerField()
+    period = serializers.CharField(help_text="YYYY-MM")
+    currency = serializers.CharField()
+    total = serializers.CharField()
+    addons = OverageLineSerializer(many=True)
+
+
+class StatisticsQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text="First day (default: the 1st of this month).")
+    end = serializers.DateField(required=False, help_text="Last day (default: today).")
+
+    def validate(self, attrs: dict[str, object]) -> dict[str, object]:
+        start, end = attrs.get("start"), attrs.get("end")
+        if start and end and start > end:  # type: ignore[operator]
+            raise serializers.ValidationError({"end": ["The period ends before it starts."]})
+        if start and end and (end - start).days > 366:  # type: ignore[operator]
+            raise serializers.ValidationError({"end": ["Choose at most 366 days."]})
+        return attrs
+
+
+class OverageQuerySerializer(serializers.Serializer):
+    period = serializers.RegexField(
+        r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="YYYY-MM (default: this month)."
+    )

@@ -1,0 +1,156 @@
+"""Usage in the API: ingestion for providers, statistics and overage for clients."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView, get_object_or_404
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from openbill.api.base import ClientScopedMixin
+from openbill.api.fields import money_string
+from openbill.core.timeutil import local_date
+from openbill.metering import actions, rating, selectors
+from openbill.metering.models import ProviderToken
+from openbill.services.models import Service
+
+from .authentication import HasProviderToken, ProviderTokenAuthentication
+from .serializers import (
+    IngestResultSerializer,
+    OverageQuerySerializer,
+    ServiceOverageSerializer,
+    StatisticsQuerySerializer,
+    StatisticsSerializer,
+    UsageBatchSerializer,
+)
+
+
+def _decimal_text(value: object) -> str:
+    number = Decimal(str(value)).normalize()
+    return f"{number:f}"
+
+
+class UsageIngestView(GenericAPIView):  # type: ignore[type-arg]
+    """Report usage: a batch of up to 5,000 records, idempotent per record id.
+
+    Takes a provider's API token. Bad records (unknown service or resource, a negative
+    quantity, a bucket in the future or in a closed period, an id already sent with another
+    quantity) are listed in ``rejected`` with the reason; the good records of the batch are kept.
+    """
+
+    authentication_classes = [ProviderTokenAuthentication]
+    permission_classes = [HasProviderToken]
+    parser_classes = [JSONParser]
+    serializer_class = UsageBatchSerializer
+
+    @extend_schema(request=UsageBatchSerializer, responses=IngestResultSerializer, summary="Report usage records")
+    def post(self, request: Request) -> Response:
+        token = request.auth
+        assert isinstance(token, ProviderToken)
+        body = request.data
+        records = body.get("records") if isinstance(body, dict) else None
+        if not isinstance(records, list) or not records:
+            raise ValidationError({"records": [_("Send a non-empty list of records.")]})
+        if len(records) > actions.MAX_BATCH:
+            raise ValidationError(
+                {"records": [_("Send at most %(count)s records per request.") % {"count": actions.MAX_BATCH}]}
+            )
+        result = actions.ingest(token.provider, records, now=timezone.now())
+        return Response(result.as_dict())
+
+
+class ServiceStatisticsView(ClientScopedMixin, GenericAPIView):  # type: ignore[type-arg]
+    """Consumption by day of each add-on billed by statistics, overage days marked."""
+
+    queryset = Service.objects.none()
+    serializer_class = StatisticsSerializer
+    pagination_class = None
+    filter_backends: list[type] = []
+
+    @extend_schema(parameters=[StatisticsQuerySerializer], responses=StatisticsSerializer, summary="Usage by day")
+    def get(self, request: Request, pk: int) -> Response:
+        service = get_object_or_404(
+            Service.objects.for_client(self.client).select_related("client__provider", "product_type"), pk=pk
+        )
+        query = StatisticsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        today = local_date(timezone.now(), service.client.provider.tz)
+        start: date = query.validated_data.get("start") or rating.month_start(today)
+        end: date = query.validated_data.get("end") or max(today, start)
+        if (end - start).days > 366:
+            end = start + timedelta(days=366)
+        series = selectors.daily_consumption(service, start, end)
+        return Response(
+            {
+                "service": service.pk,
+                "start": start,
+                "end": end,
+                "addons": [
+                    {
+                        "addon": line.addon.pk,
+                        "name": line.addon.name,
+                        "unit": line.addon.unit,
+                        "reporting_period": line.addon.statistics_period,
+                        "total": _decimal_text(line.total),
+                        "days": [
+                            {"on": day.on, "usage": _decimal_text(day.usage), "overage": day.over} for day in line.days
+                        ],
+                    }
+                    for line in series
+                ],
+            }
+        )
+
+
+class ServiceOverageView(ClientScopedMixin, GenericAPIView):  # type: ignore[type-arg]
+    """The Service overage section: one line per add-on billed by statistics for a month."""
+
+    queryset = Service.objects.none()
+    serializer_class = ServiceOverageSerializer
+    pagination_class = None
+    filter_backends: list[type] = []
+
+    @extend_schema(parameters=[OverageQuerySerializer], responses=ServiceOverageSerializer, summary="Overage by month")
+    def get(self, request: Request, pk: int) -> Response:
+        service = get_object_or_404(
+            Service.objects.for_client(self.client).select_related("client__provider", "product_type"), pk=pk
+        )
+        query = OverageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period = query.validated_data.get("period")
+        month = (
+            datetime.strptime(period, "%Y-%m").date()  # noqa: DTZ007 - a calendar month
+            if period
+            else selectors.current_month(service, timezone.now())
+        )
+        currency = service.client.currency
+        rows = selectors.overage_rows(service, month)
+        return Response(
+            {
+                "service": service.pk,
+                "period": f"{month:%Y-%m}",
+                "currency": currency,
+                "total": money_string(sum((r.cost_amount for r in rows), Decimal(0)), currency),
+                "addons": [
+                    {
+                        "addon": row.addon.pk,
+                        "name": row.addon.name,
+                        "unit": row.addon.unit,
+                        "reporting_period": row.addon.statistics_period,
+                        "included": _decimal_text(row.included),
+                        "used": _decimal_text(row.used),
+                        "overage": _decimal_text(row.overage),
+                        "cost": money_string(row.cost_amount, currency),
+                        "over_maximum": row.over_maximum,
+                    }
+                    for row in rows
+                ],
+            }
+        )
