@@ -88,8 +88,10 @@ def complete_operation(service_id: int, operation: str, *, actor: Actor, now: da
         service = lock(service_id)
         if service.operation != operation:
             raise IllegalTransition(_("No %(operation)s is in progress.") % {"operation": Operation(operation).label})
+        # The row keeps the finished operation until the end: a resume (suspended, no reason) or
+        # a suspension whose reason was lifted meanwhile must never be written as "suspended,
+        # no reason, no operation" (the check constraint); reconcile opens what follows first.
         service.operation = ""
-        service.save(update_fields=["operation"])
         target = OPERATION_RESULT[operation]
         if operation == Operation.ACTIVATION:
             # The paid period starts when the service becomes Active (DESIGN §3).
@@ -101,6 +103,7 @@ def complete_operation(service_id: int, operation: str, *, actor: Actor, now: da
         else:
             events.record(service, "operation done", actor=actor, now=now, note=note or operation)
         reconcile(service, actor=actor, now=now)
+        service.save(update_fields=["operation"])
         return service
 
 
@@ -172,9 +175,14 @@ def _change_reasons(
     service.save(update_fields=list(REASON_FIELDS.values()))
 
 
+REBOOTABLE_KINDS = frozenset({"vds", "dedicated"})
+
+
 def reboot(service: Service, *, actor: Actor, now: datetime) -> Service:
     with transaction.atomic():
         service = lock(service)
+        if service.product_type.kind not in REBOOTABLE_KINDS:
+            raise NotAllowed(_("Only servers can be rebooted."))
         start_operation(service, Operation.REBOOT, actor=actor, now=now)
         return service
 
