@@ -101,5 +101,6 @@ def renew_service(
         )
         if SuspendReason.EXPIRED in locked.suspend_reasons:
             # A service stopped only because it expired resumes once paid (reconcile opens it).
-            actions.resume(locked, reason=SuspendReason.EXPIRED, actor=actor, now=now)
+            # The expired reason is the system's own, so the system lifts it, whoever paid.
+            actions.resume(locked, reason=SuspendReason.EXPIRED, actor=Actor.system("renewal"), now=now)
         return Renewal(expense, True, start, end)
