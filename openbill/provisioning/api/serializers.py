@@ -1,0 +1,75 @@
+"""What the lifecycle verbs answer: the service as the client sees it, plus the scheduled
+deletion date; the staff queue's rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from openbill.provisioning.models import ProcessingModule, ProvisioningTask
+from openbill.services.api.serializers import ServiceDetailSerializer
+
+
+class LifecycleServiceSerializer(ServiceDetailSerializer):
+    """The service after a lifecycle verb: status label ("In progress (reboot)"), running
+    operation, reasons, and ``delete_at`` when a deletion is scheduled."""
+
+    class Meta(ServiceDetailSerializer.Meta):
+        fields = [*ServiceDetailSerializer.Meta.fields, "delete_at"]
+        read_only_fields = fields
+
+
+class StaffDeleteSerializer(serializers.Serializer[dict[str, Any]]):
+    at_period_end = serializers.BooleanField(
+        required=False, default=False, help_text="Delete when the paid period ends instead of now."
+    )
+    refund = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Refund the unused part; default: the product type's policy.",
+    )
+
+
+class StaffNoteSerializer(serializers.Serializer[dict[str, Any]]):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ModuleRefSerializer(serializers.ModelSerializer[ProcessingModule]):
+    class Meta:
+        model = ProcessingModule
+        fields = ["id", "name", "kind"]
+        read_only_fields = fields
+
+
+class TaskSerializer(serializers.ModelSerializer[ProvisioningTask]):
+    """One provisioning task (a running operation) in the staff queue."""
+
+    module = ModuleRefSerializer(read_only=True, allow_null=True)
+    service_name = serializers.CharField(source="service.name", read_only=True)
+    client = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProvisioningTask
+        fields = [
+            "id",
+            "service",
+            "service_name",
+            "client",
+            "operation",
+            "state",
+            "module",
+            "attempts",
+            "last_error",
+            "next_attempt_at",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_client(self, task: ProvisioningTask) -> str:
+        return task.service.client.name
