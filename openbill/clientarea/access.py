@@ -18,7 +18,7 @@ def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if request.client is None:  # type: ignore[attr-defined]
+        if not request.client:  # type: ignore[attr-defined]  # a lazy object: test its truth, not identity
             return redirect("admin:index")
         return view(request, *args, **kwargs)
 
