@@ -1,0 +1,233 @@
+"""Payments: the card gateway's signed notifications, bank transfers, refunds, corrections."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+from django.utils import timezone
+
+from openbill.billing.audit import run_audit
+from openbill.billing.models import EntryKind, LedgerEntry
+from openbill.core.actors import Actor
+from openbill.core.errors import DomainError, InsufficientFunds
+from openbill.core.models import Notice
+from openbill.core.notify import render
+from openbill.payments import actions
+from openbill.payments.gateways import card
+from openbill.payments.models import Payment, PaymentEvent, PaymentStatus, RefundStatus
+
+ALICE = Actor("client", None, "alice")
+STAFF = Actor("staff", None, "staff")
+
+
+def absolute(path: str) -> str:
+    return f"http://testserver{path}"
+
+
+def card_payment(client: Any, amount: str = "25.00") -> Payment:
+    payment, result = actions.start_payment(
+        client, method="card", amount=amount, actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/back/"
+    )
+    assert result.redirect_url.startswith("http://testserver/pay/card/checkout/")
+    return payment
+
+
+def notification(payment: Payment, *, event_id: str = "evt_1", amount: str | None = None, succeeded: bool = True) -> bytes:
+    checkout = {"reference": str(payment.reference), "amount": amount or str(payment.amount), "currency": payment.currency}
+    return card.notification_body(checkout, succeeded=succeeded, event_id=event_id)
+
+
+def deliver(body: bytes, signature: str | None = None) -> Any:
+    headers = {}
+    if signature is not None:
+        headers["HTTP_X_CARD_SIGNATURE"] = signature
+    return HttpClient().post("/pay/card/notify/", data=body, content_type="application/json", **headers)
+
+
+def test_a_signed_notification_credits_the_payment_once_however_often_delivered(alice: Any) -> None:
+    payment = card_payment(alice)
+    body = notification(payment)
+    signature = card.sign(body, int(time.time()))
+    answers = [deliver(body, signature).status_code for _ in range(5)]
+    assert answers == [200] * 5
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("125.00")
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED
+    assert PaymentEvent.objects.count() == 1
+    assert LedgerEntry.objects.filter(client=alice, kind=EntryKind.PAYMENT, key=f"payment:{payment.pk}").count() == 1
+    assert Notice.objects.filter(template="payment_received").count() == 1
+    assert run_audit() == []
+
+
+def test_a_replayed_notification_signed_later_credits_nothing_more(alice: Any) -> None:
+    payment = card_payment(alice)
+    body = notification(payment)
+    deliver(body, card.sign(body, int(time.time()) - 3600))
+    deliver(body, card.sign(body, int(time.time())))
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("125.00")
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [None, "", "t=1,v1=00", "v1=abc", "garbage"],
+)
+def test_unsigned_or_wrongly_signed_notifications_credit_nothing(alice: Any, signature: str | None) -> None:
+    payment = card_payment(alice)
+    response = deliver(notification(payment), signature)
+    assert response.status_code == 400
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("100.00")
+    assert not PaymentEvent.objects.exists()
+
+
+def test_a_notification_signed_for_another_body_credits_nothing(alice: Any) -> None:
+    payment = card_payment(alice)
+    signature = card.sign(notification(payment, amount="1.00"), int(time.time()))
+    response = deliver(notification(payment, amount="25.00"), signature)
+    assert response.status_code == 400
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("100.00")
+
+
+def test_a_notification_with_another_amount_credits_nothing(alice: Any) -> None:
+    payment = card_payment(alice)
+    body = notification(payment, amount="2500.00")
+    response = deliver(body, card.sign(body, int(time.time())))
+    assert response.status_code == 400
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("100.00")
+
+
+def test_a_declined_card_marks_the_payment_failed(alice: Any) -> None:
+    payment = card_payment(alice)
+    body = notification(payment, succeeded=False)
+    assert deliver(body, card.sign(body, int(time.time()))).status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.FAILED
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("100.00")
+
+
+def test_a_bank_transfer_is_credited_when_staff_confirm_it(alice: Any, provider: Any) -> None:
+    provider.bank_details = "IBAN ES00 1234"
+    provider.save()
+    payment, result = actions.start_payment(
+        alice, method="bank", amount="40", actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/"
+    )
+    assert "IBAN ES00 1234" in result.instructions
+    assert "40.00 USD" in result.instructions
+    assert not result.redirect_url
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("100.00")
+    assert actions.confirm_payment(payment, actor=STAFF, now=timezone.now()) == "credited"
+    assert actions.confirm_payment(payment, actor=STAFF, now=timezone.now()) == "duplicate"
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("140.00")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"amount": "0"}, "amount"),
+        ({"amount": "-5"}, "amount"),
+        ({"amount": "abc"}, "amount"),
+        ({"amount": "1.001"}, "amount"),
+        ({"amount": "NaN"}, "amount"),
+        ({"method": "bitcoin"}, "method"),
+        ({"currency": "EUR"}, "currency"),
+    ],
+)
+def test_bad_top_ups_name_the_field_and_create_nothing(alice: Any, overrides: dict[str, Any], field: str) -> None:
+    values: dict[str, Any] = {"method": "card", "amount": "10", "currency": "USD"}
+    values.update(overrides)
+    with pytest.raises(DomainError) as raised:
+        actions.start_payment(alice, actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/", **values)
+    assert raised.value.field == field
+    assert not Payment.objects.exists()
+
+
+def test_a_card_refund_debits_the_balance_and_is_shown_as_a_ledger_line(alice: Any) -> None:
+    payment = card_payment(alice)
+    body = notification(payment)
+    deliver(body, card.sign(body, int(time.time())))
+    refund = actions.refund_payment(payment, amount="10.00", reason="Asked by the client", actor=STAFF, now=timezone.now())
+    assert refund.status == RefundStatus.COMPLETED
+    assert refund.provider_refund_id.startswith("re_")
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("115.00")
+    line = LedgerEntry.objects.get(key=f"refund:{refund.pk}")
+    assert line.kind == EntryKind.REFUND and "Asked by the client" in line.description
+    with pytest.raises(DomainError) as raised:
+        actions.refund_payment(payment, amount="20.00", reason="again", actor=STAFF, now=timezone.now())
+    assert raised.value.field == "amount"
+    actions.refund_payment(payment, amount="15.00", reason="rest", actor=STAFF, now=timezone.now())
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED
+    assert run_audit() == []
+
+
+def test_money_already_spent_is_not_refunded(alice: Any) -> None:
+    payment = card_payment(alice, "25.00")
+    body = notification(payment)
+    deliver(body, card.sign(body, int(time.time())))
+    actions.record_correction(alice, amount="-120.00", reason="spent", actor=STAFF, now=timezone.now())
+    with pytest.raises(InsufficientFunds):
+        actions.refund_payment(payment, amount="25.00", reason="x", actor=STAFF, now=timezone.now())
+    payment.refresh_from_db()
+    assert payment.refunded_amount == 0
+
+
+def test_corrections_are_new_ledger_entries_with_their_reason(alice: Any) -> None:
+    actions.record_correction(alice, amount="7.50", reason="Goodwill credit", actor=STAFF, now=timezone.now())
+    actions.record_correction(alice, amount="-2.50", reason="Bank fee", actor=STAFF, now=timezone.now())
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("105.00")
+    descriptions = set(LedgerEntry.objects.filter(kind=EntryKind.CORRECTION).values_list("description", flat=True))
+    assert descriptions == {"Correction: Goodwill credit", "Correction: Bank fee"}
+    with pytest.raises(DomainError):
+        actions.record_correction(alice, amount="0", reason="nothing", actor=STAFF, now=timezone.now())
+    with pytest.raises(DomainError):
+        actions.record_correction(alice, amount="1", reason=" ", actor=STAFF, now=timezone.now())
+
+
+def test_the_payment_email_is_in_the_clients_language(alice: Any) -> None:
+    payment = card_payment(alice)
+    body = notification(payment)
+    deliver(body, card.sign(body, int(time.time())))
+    subject, text = render(Notice.objects.get(template="payment_received"))
+    assert subject == "Payment received: 25.00 USD"
+    assert "Your balance is now 125 USD." in text
+
+
+def test_the_checkout_page_sends_the_signed_notification_over_http(alice: Any, monkeypatch: Any) -> None:
+    """The stand-in provider posts with ``requests``; here its transport is the test client."""
+    payment, result = actions.start_payment(
+        alice, method="card", amount="25.00", actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/back/"
+    )
+    sent: list[int] = []
+
+    def post(url: str, data: bytes, headers: dict[str, str], timeout: int) -> Any:
+        response = HttpClient().post(
+            url.replace("http://testserver", ""), data=data, content_type="application/json",
+            HTTP_X_CARD_SIGNATURE=headers[card.SIGNATURE_HEADER],
+        )
+        sent.append(response.status_code)
+        return response
+
+    monkeypatch.setattr(card.requests, "post", post)
+    path = result.redirect_url.replace("http://testserver", "")
+    page = HttpClient()
+    assert page.get(path).status_code == 200
+    response = page.post(path, {"card_number": "4242 4242 4242 4242"})
+    assert response.status_code == 302 and "outcome=done" in response["Location"]
+    assert sent == [200]
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("125.00")
