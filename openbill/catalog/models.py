@@ -264,11 +264,11 @@ class Addon(models.Model):
         if quantity < self.minimum or (self.maximum is not None and quantity > self.maximum):
             raise ValidationError(
                 _("%(name)s must be between %(min)s and %(max)s.")
-                % {"name": self.name, "min": self.minimum.normalize(), "max": (self.maximum or quantity).normalize()}
+                % {"name": self.name, "min": f"{self.minimum.normalize():f}", "max": f"{(self.maximum or quantity).normalize():f}"}
             )
         if (quantity - self.minimum) % self.step:
             raise ValidationError(
-                _("%(name)s goes in steps of %(step)s.") % {"name": self.name, "step": self.step.normalize()}
+                _("%(name)s goes in steps of %(step)s.") % {"name": self.name, "step": f"{self.step.normalize():f}"}
             )
 
 

@@ -152,3 +152,13 @@ def test_an_optional_parameter_may_be_empty(vps_type):
     parameter = f.parameter(vps_type, "csr", kind="csr", required=False)
 
     assert parameter.clean_value("  ") == ""
+
+
+@pytest.mark.django_db
+def test_an_out_of_bounds_quantity_names_the_bounds_in_plain_numbers(vps_plan):
+    disk = Addon.objects.get(pk=f.addon(vps_plan, "disk", name="Disk", minimum=20, maximum=500, step=10).pk)
+
+    with pytest.raises(ValidationError) as refused:
+        disk.validate_quantity(Decimal(600))
+
+    assert refused.value.messages == ["Disk must be between 20 and 500."]
