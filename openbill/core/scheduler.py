@@ -27,6 +27,10 @@ class Sweep:
 
 SWEEPS: dict[str, Sweep] = {}
 
+# Reapers run on every tick of every worker: they hand back leased work whose worker died
+# (django-tasks-db never reclaims a task left RUNNING by a SIGKILLed worker).
+REAPERS: dict[str, Callable[[datetime], int]] = {}
+
 
 def register(name: str, every_seconds: int) -> Callable[[Callable[[datetime], object]], Callable[[datetime], object]]:
     def wrap(fn: Callable[[datetime], object]) -> Callable[[datetime], object]:
@@ -34,6 +38,28 @@ def register(name: str, every_seconds: int) -> Callable[[Callable[[datetime], ob
         return fn
 
     return wrap
+
+
+def register_reaper(name: str) -> Callable[[Callable[[datetime], int]], Callable[[datetime], int]]:
+    def wrap(fn: Callable[[datetime], int]) -> Callable[[datetime], int]:
+        REAPERS[name] = fn
+        return fn
+
+    return wrap
+
+
+def reap(now: datetime) -> dict[str, int]:
+    """Run every reaper; a failing one is logged and does not stop the others."""
+    handed: dict[str, int] = {}
+    for name, fn in REAPERS.items():
+        try:
+            count = fn(now)
+        except Exception:
+            log.exception("reaper %s failed", name)
+            continue
+        if count:
+            handed[name] = count
+    return handed
 
 
 def load_sweeps() -> None:

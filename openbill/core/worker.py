@@ -49,14 +49,19 @@ class OpenbillWorker(Worker):
         self._last_tick = 0.0
 
     def maybe_tick(self) -> None:
-        if not self.schedule or time.monotonic() - self._last_tick < self.tick_every:
+        """Between tasks: reap expired leases (always), enqueue due sweeps (with the scheduler)."""
+        if time.monotonic() - self._last_tick < self.tick_every:
             return
         self._last_tick = time.monotonic()
+        now = timezone.now()
         try:
-            started = scheduler.tick(timezone.now())
+            handed = scheduler.reap(now)
+            started = scheduler.tick(now) if self.schedule else []
         except OperationalError:
             log.warning("scheduler tick skipped: database busy")
             return
+        if handed:
+            log.warning("handed back leased work: %s", handed)
         if started:
             log.info("enqueued sweeps: %s", ", ".join(started))
 

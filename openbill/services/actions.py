@@ -17,7 +17,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition, NotAllowed
 from openbill.core.timeutil import add_period, share_of_period
 
-from . import events
+from . import events, notifications
 from .choices import OPERATION_FROM, OPERATION_RESULT, TRANSITIONS, Operation, Status, SuspendReason
 from .models import REASON_FIELDS, Service
 
@@ -53,7 +53,9 @@ def set_status(service: Service, to: str, *, actor: Actor, now: datetime, note: 
         service.deleted_at = now
         fields.append("deleted_at")
     service.save(update_fields=fields)
-    events.record(service, "status", actor=actor, now=now, from_status=old, to_status=to, note=note)
+    event = events.record(service, "status", actor=actor, now=now, from_status=old, to_status=to, note=note)
+    # D2: tell the client about the confirmed change (sent once, after commit).
+    notifications.status_changed(service, old, to, event_id=event.pk, now=now)
 
 
 def start_operation(
@@ -191,7 +193,9 @@ def fail_operation(service_id: int, operation: str, *, actor: Actor, now: dateti
     """A permanent failure: the service stays visibly In progress; staff see it in the queue."""
     with transaction.atomic():
         service = lock(service_id)
-        events.record(service, "operation failed", actor=actor, now=now, note=f"{operation}: {error}"[:2000])
+        event = events.record(service, "operation failed", actor=actor, now=now, note=f"{operation}: {error}"[:2000])
+        # D2: a failed activation is the client's news too.
+        notifications.operation_failed(service, operation, event_id=event.pk, now=now)
 
 
 def cancel_operation(service_id: int, operation: str, *, actor: Actor, now: datetime, note: str = "") -> Service:

@@ -174,3 +174,7 @@ class ServiceEventAdmin(ReadOnlyAdmin):
     list_select_related = ("service",)
     date_hierarchy = "at"
     show_full_result_count = False
+
+
+# The automation's runs, batches and fuse alerts (services.automation).
+from .automation import admin as _automation_admin  # noqa: E402, F401

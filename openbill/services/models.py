@@ -179,7 +179,7 @@ class ServiceAddon(models.Model):
         constraints = [models.UniqueConstraint(fields=["service", "addon"], name="service_addon_unique")]
 
     def __str__(self) -> str:
-        return f"{self.addon.name}: {self.enum_item or self.quantity.normalize()}"
+        return f"{self.addon.name}: {self.enum_item or format(self.quantity.normalize(), 'f')}"
 
 
 class ServiceEvent(models.Model):
@@ -208,3 +208,7 @@ class ServiceEvent(models.Model):
         if self.pk is not None:
             raise RuntimeError("History is append-only")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+# The automation's records (sweep runs, leased batches, fuse alerts) live in their own module.
+from .automation.models import SweepAlert, SweepBatch, SweepRun  # noqa: E402, F401
