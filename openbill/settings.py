@@ -239,6 +239,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name ("kind", "status") get their own component names.
+    "ENUM_NAME_OVERRIDES": {
+        "ProductKindEnum": "openbill.catalog.models.ProductKind",
+        "ParameterKindEnum": "openbill.catalog.models.ParameterKind",
+        "LedgerEntryKindEnum": "openbill.billing.models.EntryKind",
+        "ServiceStatusEnum": "openbill.services.choices.Status",
+    },
 }
 
 # --- Openbill ---------------------------------------------------------------------------------

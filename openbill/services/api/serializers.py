@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from openbill.api.fields import money_string
-from openbill.catalog.models import ProductType, TariffPlan
+from openbill.catalog.models import AddonEnumItem, ProductType, TariffPlan
 from openbill.core.money import format_amount
 from openbill.services import selectors
 from openbill.services.choices import Label, Status, SuspendReason
@@ -99,6 +99,13 @@ class ServiceSerializer(serializers.ModelSerializer[Service]):
         return selectors.renew_cost_text(service)
 
 
+class EnumItemRefSerializer(serializers.ModelSerializer[AddonEnumItem]):
+    class Meta:
+        model = AddonEnumItem
+        fields = ["id", "code", "name"]
+        read_only_fields = fields
+
+
 class ServiceAddonSerializer(serializers.ModelSerializer[ServiceAddon]):
     resource = serializers.CharField(source="addon.resource", read_only=True)
     name = serializers.CharField(source="addon.name", read_only=True)
@@ -106,7 +113,7 @@ class ServiceAddonSerializer(serializers.ModelSerializer[ServiceAddon]):
     billing_type = serializers.CharField(source="addon.billing_type", read_only=True)
     value_type = serializers.CharField(source="addon.value_type", read_only=True)
     quantity = serializers.SerializerMethodField()
-    enum_item = serializers.SerializerMethodField()
+    enum_item = EnumItemRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = ServiceAddon
@@ -116,13 +123,6 @@ class ServiceAddonSerializer(serializers.ModelSerializer[ServiceAddon]):
     @extend_schema_field(OpenApiTypes.DECIMAL)
     def get_quantity(self, line: ServiceAddon) -> str:
         return f"{line.quantity.normalize():f}"
-
-    @extend_schema_field(
-        serializers.DictField(child=serializers.CharField(), allow_null=True, help_text="id, code and name")
-    )
-    def get_enum_item(self, line: ServiceAddon) -> dict[str, Any] | None:
-        item = line.enum_item
-        return None if item is None else {"id": item.pk, "code": item.code, "name": item.name}
 
 
 class ServiceDetailSerializer(ServiceSerializer):

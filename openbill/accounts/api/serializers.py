@@ -1,0 +1,75 @@
+"""The caller (``/me/``) and their API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from openbill.accounts.models import ApiToken, User
+from openbill.api.fields import money_string
+from openbill.clients.models import Client
+
+
+class UserSerializer(serializers.ModelSerializer[User]):
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "language", "is_staff"]
+        read_only_fields = fields
+
+
+class ClientSerializer(serializers.ModelSerializer[Client]):
+    provider = serializers.CharField(source="provider.name", read_only=True)
+    currency = serializers.CharField(read_only=True)
+    time_zone = serializers.CharField(source="provider.time_zone", read_only=True)
+    balance_amount = serializers.SerializerMethodField()
+    credit_limit = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Client
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "language",
+            "provider",
+            "currency",
+            "time_zone",
+            "balance_amount",
+            "credit_limit",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=20, decimal_places=4))
+    def get_balance_amount(self, client: Client) -> str:
+        return money_string(client.balance_amount, client.currency)
+
+    @extend_schema_field(serializers.DecimalField(max_digits=20, decimal_places=4))
+    def get_credit_limit(self, client: Client) -> str:
+        return money_string(client.credit_limit, client.currency)
+
+
+class MeSerializer(serializers.Serializer[dict[str, Any]]):
+    user = UserSerializer(read_only=True)
+    client = ClientSerializer(read_only=True, allow_null=True, help_text="null for staff without a client account")
+
+
+class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
+    """A token as listed: its name and the first characters, never the token itself."""
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "key_prefix", "created_at", "last_used_at"]
+        read_only_fields = ["id", "key_prefix", "created_at", "last_used_at"]
+        extra_kwargs = {"name": {"max_length": 100, "allow_blank": False}}
+
+
+class NewApiTokenSerializer(ApiTokenSerializer):
+    """A token just created: the only time ``token`` is shown. Store it now."""
+
+    token = serializers.CharField(read_only=True, help_text="The token; shown once, stored only as a hash.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]

@@ -1,0 +1,56 @@
+"""``/me/`` and ``/tokens/``: scoped to the authenticated user (staff included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from openbill.accounts.models import ApiToken
+from openbill.api.base import request_client
+
+from .serializers import ApiTokenSerializer, MeSerializer, NewApiTokenSerializer
+
+
+class MeView(APIView):
+    """The caller: their user and their client account (``null`` for staff without one)."""
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(MeSerializer({"user": request.user, "client": request_client(request)}).data)
+
+
+class ApiTokenViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet[ApiToken],
+):
+    """The caller's API tokens. Creating one returns it once (``token``); only its hash is kept.
+    Deleting one revokes it at once."""
+
+    queryset = ApiToken.objects.none()
+    serializer_class = ApiTokenSerializer
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        return ApiToken.objects.filter(user_id=self.request.user.pk, revoked_at__isnull=True).order_by("-created_at", "-id")
+
+    @extend_schema(request=ApiTokenSerializer, responses={201: NewApiTokenSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = ApiTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, raw = ApiToken.issue(request.user, serializer.validated_data["name"])  # type: ignore[arg-type]
+        token.token = raw  # type: ignore[attr-defined]
+        return Response(NewApiTokenSerializer(token).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: ApiToken) -> None:
+        # Revoked, not deleted: the row stays so that "who used which token" can be answered.
+        ApiToken.objects.filter(pk=instance.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

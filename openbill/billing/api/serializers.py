@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from openbill.api.fields import money_string
+from openbill.billing.models import LedgerEntry
+from openbill.services.models import Service
+
+_MONEY = serializers.DecimalField(max_digits=20, decimal_places=4)
+
+
+class ServiceRefSerializer(serializers.ModelSerializer[Service]):
+    class Meta:
+        model = Service
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer[LedgerEntry]):
+    """One movement of the client's money: payments and refunds positive, charges negative."""
+
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    amount = serializers.SerializerMethodField()
+    balance_after = serializers.SerializerMethodField()
+    service = ServiceRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "created_at",
+            "kind",
+            "kind_label",
+            "amount",
+            "currency",
+            "balance_after",
+            "description",
+            "service",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(_MONEY)
+    def get_amount(self, entry: LedgerEntry) -> str:
+        return money_string(entry.amount, entry.currency)
+
+    @extend_schema_field(_MONEY)
+    def get_balance_after(self, entry: LedgerEntry) -> str:
+        return money_string(entry.balance_after, entry.currency)
