@@ -1,0 +1,41 @@
+"""``openbill bench pages`` fills a database and times the three pages (a small run here)."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from openbill.billing.audit import run_audit
+from openbill.clients.models import Client
+from openbill.services.models import Service
+
+
+@pytest.mark.django_db
+def test_bench_pages_fills_n_services_over_n_tenths_clients_and_prints_one_json_object():
+    out = StringIO()
+
+    call_command("bench", "pages", "--services", "60", "--requests", "3", "--warmup", "1", "--json", stdout=out)
+
+    result = json.loads(out.getvalue())
+    assert result["services_total"] == 60
+    for page in ("dashboard", "services", "api_services"):
+        assert result[page]["p50_ms"] > 0
+        assert result[page]["p95_ms"] >= result[page]["p50_ms"]
+        assert result[page]["queries"] > 0
+    assert Service.objects.filter(client__provider__name="Bench Hosting").count() == 60
+    assert Client.objects.filter(provider__name="Bench Hosting").count() == 6
+    assert run_audit() == []  # the filled ledger is consistent
+
+
+@pytest.mark.django_db
+def test_bench_pages_tops_up_instead_of_refilling():
+    call_command("bench", "pages", "--services", "30", "--fill-only", "--json", stdout=StringIO())
+    out = StringIO()
+
+    call_command("bench", "pages", "--services", "50", "--fill-only", "--json", stdout=out)
+
+    assert json.loads(out.getvalue())["services_created"] == 20
+    assert Service.objects.filter(client__provider__name="Bench Hosting").count() == 50
