@@ -6,7 +6,7 @@ to ``request.user``): another client's id is a 404, never a 403 that would confi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from openbill.accounts.models import ApiToken
+from openbill.accounts.models import ApiToken, User
 from openbill.billing.models import LedgerEntry
 from openbill.core.money import format_amount
 from openbill.core.timeutil import Period
@@ -123,6 +123,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "clientarea/dashboard.html", context)
 
 
+def _user(request: HttpRequest) -> User:
+    """The logged-in user (the views below are all behind ``client_required``)."""
+    return cast(User, request.user)
+
+
 def _page(request: HttpRequest, queryset: QuerySet[Any], per_page: int) -> Any:
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
@@ -206,10 +211,10 @@ def finances(request: HttpRequest) -> HttpResponse:
 def _profile(
     request: HttpRequest, *, form: ApiTokenForm | None = None, raw_token: str = "", status: int = 200
 ) -> HttpResponse:
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-id")
+    tokens = ApiToken.objects.filter(user=_user(request)).order_by("-created_at", "-id")
     context = {
         "token_form": form or ApiTokenForm(),
-        "language_form": LanguageForm(initial={"language": request.user.language}),  # type: ignore[union-attr]
+        "language_form": LanguageForm(initial={"language": _user(request).language}),
         "tokens": tokens,
         "raw_token": raw_token,
     }
@@ -227,7 +232,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         return _profile(request, form=form, status=400)
-    _token, raw = ApiToken.issue(request.user, form.cleaned_data["name"])  # type: ignore[arg-type]
+    _token, raw = ApiToken.issue(_user(request), form.cleaned_data["name"])
     # The raw token is in this one response and nowhere else: only its hash is stored.
     return _profile(request, raw_token=raw)
 
@@ -235,7 +240,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 @client_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)
+    token = get_object_or_404(ApiToken.objects.filter(user=_user(request)), pk=pk)
     if token.revoked_at is None:
         ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})

@@ -65,7 +65,7 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("clientarea:login")
+    next_page = "clientarea:login"
 
 
 @never_cache
