@@ -38,7 +38,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition
 
 from . import capacity
-from .models import OPEN_STATES, ProcessingModule, ProvisioningTask, TaskState
+from .models import OPEN_STATES, Certificate, ProcessingModule, ProvisioningTask, TaskState
 from .modules.base import OPERATION_METHOD, ModuleError, NeedsStaff, NoCapacity, ServiceSpec, get_module
 
 log = logging.getLogger(__name__)
@@ -162,10 +162,27 @@ def resources_of(service: Any) -> dict[str, Any]:
     return resources
 
 
+def stored_for(service: Any) -> dict[str, Any]:
+    """What Openbill keeps from earlier results, for the module (decrypted)."""
+    certificate = Certificate.objects.filter(service_id=service.pk).first()
+    if certificate is None:
+        return {}
+    return {
+        "certificate": certificate.certificate_pem,
+        "chain": certificate.chain_pem,
+        "private_key": certificate.private_key_pem(),
+    }
+
+
+# Result keys that carry secrets: stored encrypted where they belong, never in the task row.
+SECRET_RESULT_KEYS = ("private_key", "account_key")
+
+
 def spec_for(task: ProvisioningTask) -> ServiceSpec:
     service = task.service
     module = task.module
     return ServiceSpec(
+        stored=stored_for(service),
         service_id=service.pk,
         name=service.name,
         remote_id=service.remote_id,
@@ -184,6 +201,7 @@ def service_spec(service: Any) -> ServiceSpec:
     """A spec outside any operation (statistics, sync): the attached instance's settings."""
     module = service.module
     return ServiceSpec(
+        stored=stored_for(service),
         service_id=service.pk,
         name=service.name,
         remote_id=service.remote_id,
@@ -270,14 +288,45 @@ def complete(
             if worker is None
             else _still_mine(task, worker)
         )
+        public = {k: v for k, v in result.items() if k not in SECRET_RESULT_KEYS}
         changed = ProvisioningTask.objects.filter(states).update(
-            state=TaskState.DONE, finished_at=now, result=_jsonable(result), lease_owner="", lease_until=None
+            state=TaskState.DONE, finished_at=now, result=_jsonable(public), lease_owner="", lease_until=None
         )
         if changed != 1:
             raise IllegalTransition(_("The operation is no longer running."))
-        if "remote_id" in result and task.operation in ("activation", "deletion"):
+        _store_outputs(task, result, now=now)
+        if "remote_id" in result and task.operation in ("activation", "deletion", "renewal"):
             type(task.service).objects.filter(pk=task.service_id).update(remote_id=str(result["remote_id"] or ""))
         services.complete_operation(task.service_id, task.operation, actor=actor, now=now, note=note)
+
+
+def _store_outputs(task: ProvisioningTask, result: dict[str, Any], *, now: datetime) -> None:
+    """Keep what a module returned that Openbill must remember: an issued certificate (its
+    generated key encrypted), a revocation, a generated ACME account key (on the instance,
+    encrypted). Runs inside complete()'s transaction."""
+    from openbill.core.crypto import encrypt
+
+    if result.get("account_key") and task.module is not None:
+        module = ProcessingModule.objects.select_for_update().get(pk=task.module.pk)
+        if not module.get_secrets().get("account_key"):
+            module.set_secrets({"account_key": result["account_key"]})
+            module.save(update_fields=["secrets_encrypted"])
+    if result.get("certificate"):
+        Certificate.objects.update_or_create(
+            service_id=task.service_id,
+            defaults={
+                "domain": str(result.get("domain", "")),
+                "serial": str(result.get("remote_id", "")),
+                "certificate_pem": str(result["certificate"]),
+                "chain_pem": str(result.get("chain", "")),
+                "private_key_encrypted": encrypt(str(result["private_key"])) if result.get("private_key") else "",
+                "not_after": datetime.fromisoformat(str(result["not_after"])),
+                "issued_at": now,
+                "revoked_at": None,
+            },
+        )
+    if result.get("revoked"):
+        Certificate.objects.filter(service_id=task.service_id, revoked_at__isnull=True).update(revoked_at=now)
 
 
 def _jsonable(result: dict[str, Any]) -> dict[str, Any]:

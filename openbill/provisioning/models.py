@@ -127,3 +127,32 @@ class ProvisioningTask(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+
+class Certificate(models.Model):
+    """The SSL certificate a module issued for a service (ACME): the client downloads the
+    certificate and its chain; a private key Openbill generated is kept encrypted (core.crypto)
+    and given only to the service's client. Renewal reissues (the row is replaced), deletion
+    revokes (``revoked_at``)."""
+
+    service = models.OneToOneField("services.Service", on_delete=models.CASCADE, related_name="certificate")
+    domain = models.CharField(_("domain"), max_length=253)
+    serial = models.CharField(_("serial number"), max_length=80)
+    certificate_pem = models.TextField(_("certificate"))
+    chain_pem = models.TextField(_("chain"), blank=True)
+    private_key_encrypted = models.TextField(editable=False, blank=True)
+    not_after = models.DateTimeField(_("valid until"))
+    issued_at = models.DateTimeField(_("issued at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.domain} ({self.serial})"
+
+    @property
+    def has_private_key(self) -> bool:
+        return bool(self.private_key_encrypted)
+
+    def private_key_pem(self) -> str:
+        from openbill.core.crypto import decrypt
+
+        return decrypt(self.private_key_encrypted) if self.private_key_encrypted else ""

@@ -69,6 +69,9 @@ class ServiceSpec:
     secrets: dict[str, Any] = field(default_factory=dict)
     operation_params: dict[str, Any] = field(default_factory=dict)
     module_id: int | None = None
+    # What Openbill keeps of earlier results for the module (e.g. the issued certificate and
+    # the key it generated), decrypted for the call.
+    stored: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
