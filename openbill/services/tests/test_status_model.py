@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition, NotAllowed
@@ -371,3 +373,59 @@ def test_only_one_operation_runs_at_a_time(alice, vps_plan, staff_actor):
         actions.reboot(service, actor=staff_actor, now=NOW)
 
     assert _open_tasks(service) == ["reboot"]
+
+
+# --- the three facts stay consistent, whatever happens in whatever order -------------------------
+
+STEP = st.one_of(
+    st.tuples(st.just("suspend"), st.sampled_from(sorted(REASON_FLAGS)), st.sampled_from(["client", "staff"])),
+    st.tuples(st.just("resume"), st.sampled_from(sorted(REASON_FLAGS)), st.sampled_from(["client", "staff"])),
+    st.tuples(st.just("confirm"), st.just(""), st.just("")),
+    st.tuples(st.just("reboot"), st.just(""), st.just("")),
+)
+
+
+def _facts(service):
+    service.refresh_from_db()
+    return (service.status, service.operation, service.suspend_reasons)
+
+
+def _assert_consistent(service):
+    status, operation, reasons = _facts(service)
+    open_tasks = _open_tasks(service)
+    # DESIGN §3: the running operation is the one open task.
+    assert open_tasks == ([operation] if operation else [])
+    if not operation:
+        # Idle, the confirmed status agrees with the reasons: suspended exactly when one remains.
+        assert (status == Status.SUSPENDED) == bool(reasons), (status, reasons)
+    if status == Status.SUSPENDED:
+        assert reasons or operation
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(STEP, max_size=12))
+def test_status_reasons_and_operation_never_contradict_each_other(steps, alice, vps_plan, alice_user, staff):
+    actors = {"client": Actor.of_user(alice_user), "staff": Actor.of_user(staff)}
+    service = f.service(alice, vps_plan)
+
+    for verb, reason, who in steps:
+        before = _facts(service)
+        try:
+            if verb == "suspend":
+                actions.suspend(service, reason=reason, actor=actors[who], now=NOW)
+            elif verb == "resume":
+                actions.resume(service, reason=reason, actor=actors[who], now=NOW)
+            elif verb == "reboot":
+                actions.reboot(service, actor=actors["staff"], now=NOW)
+            elif service.operation:
+                ProvisioningTask.objects.filter(service=service, state__in=OPEN_STATES).update(state="done")
+                actions.complete_operation(service.pk, service.operation, actor=MODULE, now=NOW)
+        except (IllegalTransition, NotAllowed):
+            assert _facts(service) == before  # a refusal changes nothing
+        _assert_consistent(service)
