@@ -124,6 +124,19 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "clientarea/auth/password_reset_complete.html"
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change the password knowing the current one; the session stays logged in (Django
+    updates its auth hash), every other session of the user is logged out."""
+
+    template_name = "clientarea/profile/password_change.html"
+    success_url = reverse_lazy("clientarea:profile")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password was changed."))
+        return response
+
+
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """Django's set_language (cookie + redirect to ``next``), also saved on the user."""

@@ -232,3 +232,19 @@ def test_unknown_language_changes_nothing(alice_http: HttpClient, alice_user: An
     alice_http.post("/language/", {"language": "xx", "next": "/"})
     alice_user.refresh_from_db()
     assert alice_user.language == "en"
+
+
+def test_password_change_needs_the_current_password(alice_http: HttpClient, alice_user: Any) -> None:
+    wrong = alice_http.post(
+        "/profile/password/",
+        {"old_password": "nope", "new_password1": "Brand-new-pass-9", "new_password2": "Brand-new-pass-9"},
+    )
+    assert wrong.status_code == 200
+    assert 'id="id_old_password-error"' in wrong.content.decode()
+    done = alice_http.post(
+        "/profile/password/",
+        {"old_password": f.PASSWORD, "new_password1": "Brand-new-pass-9", "new_password2": "Brand-new-pass-9"},
+    )
+    assert done["Location"] == reverse("clientarea:profile")
+    assert alice_http.get("/").status_code == 200  # still logged in here
+    assert login(HttpClient(), alice_user.email, "Brand-new-pass-9").status_code == 302
