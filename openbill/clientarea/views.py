@@ -48,6 +48,13 @@ EVENT_KINDS = {
     "suspension lifted": gettext_lazy("Suspension lifted"),
     "parameters changed": gettext_lazy("Parameters changed"),
     "renewed": gettext_lazy("Renewed"),
+    # Lifecycle actions (D1):
+    "operation error": gettext_lazy("Operation error, will be retried"),
+    "operation retried": gettext_lazy("Operation retried"),
+    "deletion requested": gettext_lazy("Deletion requested"),
+    "deletion scheduled": gettext_lazy("Deletion scheduled"),
+    "deletion cancelled": gettext_lazy("Scheduled deletion cancelled"),
+    "refund": gettext_lazy("Refund of the unused period"),
 }
 
 
