@@ -46,6 +46,12 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--services", type=int, default=10000, help="Services in the database (N); N/10 clients.")
     parser.add_argument("--requests", type=int, default=200, help="Timed requests per page.")
     parser.add_argument("--warmup", type=int, default=20, help="Untimed requests per page first.")
+    parser.add_argument(
+        "--client-services",
+        type=int,
+        default=0,
+        help="Give the measured client this many services (default: the usual ten).",
+    )
     parser.add_argument("--fill-only", action="store_true", help="Fill the database, time nothing.")
 
 
@@ -59,12 +65,15 @@ def run(options: dict[str, Any], stdout: IO[str]) -> dict[str, Any]:
 
     started = time.perf_counter()
     filled = fill(wanted, say=say)
+    if options.get("client_services"):
+        filled += enlarge_measured_client(options["client_services"], say=say)
     result: dict[str, Any] = {
         "services_total": Service.objects.filter(client__provider__name=PROVIDER_NAME).count(),
         "services_created": filled,
         "fill_seconds": round(time.perf_counter() - started, 1),
         "database": connection.vendor,
     }
+    result["client_services"] = Service.objects.for_client(measured_client()).count()
     if options.get("fill_only"):
         return result
 
@@ -86,7 +95,10 @@ def run(options: dict[str, Any], stdout: IO[str]) -> dict[str, Any]:
                 f"{page:13} {url:28} p50 {timing['p50_ms']:7.2f} ms   p95 {timing['p95_ms']:7.2f} ms   "
                 f"(cpu p50 {timing['cpu_p50_ms']:.2f} ms)   {timing['queries']} queries"
             )
-    say(f"services in the database: {result['services_total']} (filled in {result['fill_seconds']} s)")
+    say(
+        f"services in the database: {result['services_total']} (filled in {result['fill_seconds']} s); "
+        f"the measured client sees {result['client_services']}"
+    )
     return result
 
 
@@ -146,11 +158,15 @@ def _checked(response: Any, url: str) -> None:
         raise RuntimeError(f"{url} answered {response.status_code}")
 
 
-def measured_user() -> User:
-    """The owner of the bench's first client (its services cover every list status)."""
+def measured_client() -> Client:
+    """The bench's first client (its services cover every list status)."""
     client = Client.objects.filter(provider__name=PROVIDER_NAME).order_by("pk").first()
     assert client is not None
-    return Membership.objects.select_related("user").get(client=client).user
+    return client
+
+
+def measured_user() -> User:
+    return Membership.objects.select_related("user").get(client=measured_client()).user
 
 
 # --- filling -----------------------------------------------------------------------------------
@@ -247,7 +263,6 @@ def _fill_clients(
     password: str,
     now: datetime,
 ) -> int:
-    tz = provider.tz
     users = User.objects.bulk_create(
         [User(email=f"bench{n}@bench.test", username=f"bench{n}@bench.test", password=password) for n in numbers],
         batch_size=BATCH,
@@ -269,49 +284,79 @@ def _fill_clients(
         for slot in range(SERVICES_PER_CLIENT):
             if len(services) >= budget:
                 break
-            status, reasons, operation = SHAPES[slot]
-            offer = offers[(number + slot) % len(offers)]
-            running = status in (Status.ACTIVE, Status.SUSPENDED, Status.DELETED)
-            activated = now - timedelta(days=(number * 7 + slot * 13) % 300 + 1) if running else None
-            expires = add_period(activated, offer.period, tz) if activated else None
-            if status == Status.ACTIVE and expires is not None and expires <= now:
-                expires = add_period(now, offer.period, tz)
-            services.append(
-                Service(
-                    client=client,
-                    tariff=offer.tariff,
-                    product_type_id=offer.tariff.product_type_id,
-                    name=f"{offer.tariff.name} #{number}-{slot}",
-                    status=status,
-                    operation=operation,
-                    period=offer.period,
-                    auto_renew=slot % 3 != 0,
-                    created_at=(activated or now) - timedelta(hours=1),
-                    activated_at=activated,
-                    expires_at=expires,
-                    paid_at=activated,
-                    suspended_at=now - timedelta(days=slot) if status == Status.SUSPENDED else None,
-                    deleted_at=now - timedelta(days=1) if status == Status.DELETED else None,
-                    **reasons,
-                )
-            )
+            service, offer = _service(client, number, slot, offers, provider, now)
+            services.append(service)
             lines.append((client.pk, offer))
-    Service.objects.bulk_create(services, batch_size=BATCH)
-
-    addons: list[ServiceAddon] = []
-    events: list[ServiceEvent] = []
+    _create_services(services, [offer for _, offer in lines])
     ledger: list[LedgerEntry] = []
     balances: dict[int, Decimal] = {}
+    for client_id in {client_id for client_id, _ in lines}:
+        balances[client_id] = Decimal("1000.00")
+        ledger.append(
+            LedgerEntry(
+                client_id=client_id,
+                kind=EntryKind.PAYMENT,
+                amount=Decimal("1000.00"),
+                currency=provider.currency,
+                balance_after=Decimal("1000.00"),
+                key=f"bench:{client_id}:topup",
+                description="Bench top-up",
+                created_at=now - timedelta(days=365),
+                created_by="bench",
+            )
+        )
+    LedgerEntry.objects.bulk_create(ledger, batch_size=BATCH)
+    # The cached balance equals the ledger, so `openbill audit` stays clean on a bench database.
+    Client.objects.filter(pk__in=list(balances)).update(balance_amount=Decimal("1000.00"))
+    return len(services)
+
+
+def _service(
+    client: Client, number: int, slot: int, offers: list[Offer], provider: Provider, now: datetime
+) -> tuple[Service, Offer]:
+    """The ``slot``-th service of a client, in the status its slot gives it (SHAPES)."""
+    tz = provider.tz
+    status, reasons, operation = SHAPES[slot % len(SHAPES)]
+    offer = offers[(number + slot) % len(offers)]
+    running = status in (Status.ACTIVE, Status.SUSPENDED, Status.DELETED)
+    activated = now - timedelta(days=(number * 7 + slot * 13) % 300 + 1) if running else None
+    expires = add_period(activated, offer.period, tz) if activated else None
+    if status == Status.ACTIVE and expires is not None and expires <= now:
+        expires = add_period(now, offer.period, tz)
+    service = Service(
+        client=client,
+        tariff=offer.tariff,
+        product_type_id=offer.tariff.product_type_id,
+        name=f"{offer.tariff.name} #{number}-{slot}",
+        status=status,
+        operation=operation,
+        period=offer.period,
+        auto_renew=slot % 3 != 0,
+        created_at=(activated or now) - timedelta(hours=1),
+        activated_at=activated,
+        expires_at=expires,
+        paid_at=activated,
+        suspended_at=now - timedelta(days=slot % len(SHAPES)) if status == Status.SUSPENDED else None,
+        deleted_at=now - timedelta(days=1) if status == Status.DELETED else None,
+        **reasons,
+    )
+    return service, offer
+
+
+def _create_services(services: list[Service], offers: list[Offer]) -> None:
+    """Insert the services with their add-on lines and their first History rows."""
+    Service.objects.bulk_create(services, batch_size=BATCH)
+    addons: list[ServiceAddon] = []
+    events: list[ServiceEvent] = []
     items: dict[tuple[int, str], AddonEnumItem] = {}
-    for service, (_client_id, offer) in zip(services, lines, strict=True):
+    for service, offer in zip(services, offers, strict=True):
         for resource, value in offer.resources.items():
             addon = offer.addons[resource]
             if addon.value_type == ValueType.ENUM:
                 key = (addon.pk, value)
                 if key not in items:
                     items[key] = addon.items.get(code=value)
-                item = items[key]
-                addons.append(ServiceAddon(service=service, addon=addon, quantity=1, enum_item=item))
+                addons.append(ServiceAddon(service=service, addon=addon, quantity=1, enum_item=items[key]))
             else:
                 addons.append(ServiceAddon(service=service, addon=addon, quantity=Decimal(value)))
         events.append(
@@ -336,24 +381,23 @@ def _fill_clients(
                     to_status=Status.ACTIVE,
                 )
             )
-    for client_id in {client_id for client_id, _ in lines}:
-        balances[client_id] = Decimal("1000.00")
-        ledger.append(
-            LedgerEntry(
-                client_id=client_id,
-                kind=EntryKind.PAYMENT,
-                amount=Decimal("1000.00"),
-                currency=provider.currency,
-                balance_after=Decimal("1000.00"),
-                key=f"bench:{client_id}:topup",
-                description="Bench top-up",
-                created_at=now - timedelta(days=365),
-                created_by="bench",
-            )
-        )
     ServiceAddon.objects.bulk_create(addons, batch_size=BATCH)
     ServiceEvent.objects.bulk_create(events, batch_size=BATCH)
-    LedgerEntry.objects.bulk_create(ledger, batch_size=BATCH)
-    # The cached balance equals the ledger, so `openbill audit` stays clean on a bench database.
-    Client.objects.filter(pk__in=list(balances)).update(balance_amount=Decimal("1000.00"))
-    return len(services)
+
+
+def enlarge_measured_client(count: int, *, say: Callable[[str], None]) -> int:
+    """Give the measured client ``count`` services in all (a reseller-sized account)."""
+    now = timezone.now()
+    provider, offers = catalog(now)
+    client = Client.objects.filter(provider=provider).order_by("pk").first()
+    assert client is not None
+    have = Service.objects.filter(client=client).count()
+    if have >= count:
+        return 0
+    rows = [_service(client, 0, slot, offers, provider, now) for slot in range(have, count)]
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start : start + BATCH]
+        with transaction.atomic():
+            _create_services([s for s, _ in chunk], [o for _, o in chunk])
+    say(f"the measured client has {count} services")
+    return len(rows)

@@ -39,3 +39,15 @@ def test_bench_pages_tops_up_instead_of_refilling():
 
     assert json.loads(out.getvalue())["services_created"] == 20
     assert Service.objects.filter(client__provider__name="Bench Hosting").count() == 50
+
+
+@pytest.mark.django_db
+def test_bench_pages_can_make_the_measured_client_reseller_sized():
+    out = StringIO()
+
+    call_command("bench", "pages", "--services", "20", "--client-services", "40", "--fill-only", "--json", stdout=out)
+
+    result = json.loads(out.getvalue())
+    # 40 services, one in ten deleted (not shown); the other client keeps its ten
+    assert result["client_services"] == 36
+    assert result["services_total"] == 50
