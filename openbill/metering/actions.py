@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -37,7 +37,7 @@ from openbill.services.choices import Status, SuspendReason
 from openbill.services.models import Service
 
 from . import rating
-from .models import CollectionCursor, OverageRating, Source, UsageRecord
+from .models import QUANTITY_DIGITS, QUANTITY_PLACES, CollectionCursor, OverageRating, Source, UsageRecord
 from .units import base_unit, convert, dimension
 
 log = logging.getLogger(__name__)
@@ -175,6 +175,7 @@ def ingest(
             reject(index, rid, _("Unknown service."), "service")
             continue
         _provider_id, tariff_id, status = found
+        service_pk: int = sid  # type: ignore[assignment]  # found only for an int id
         if status == Status.DELETED:
             reject(index, rid, _("The service is deleted."), "service")
             continue
@@ -217,7 +218,7 @@ def ingest(
         record = UsageRecord(
             provider_id=provider.pk,
             record_id=rid,
-            service_id=sid,
+            service_id=service_pk,
             resource=resource,
             at=at,
             on=on,
@@ -239,13 +240,15 @@ def ingest(
     ids = list(candidates)
     existing = _stored(provider, ids)
     new = [record for rid, (_i, record) in candidates.items() if rid not in existing]
-    UsageRecord.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
-    # A concurrent batch may have written some of the same ids between our read and our insert:
-    # what is stored now decides, as for any duplicate.
-    mine: set[str] = set()
-    if new:
-        existing.update(_stored(provider, [r.record_id for r in new]))
-        mine = {r.record_id for r in new}
+    mine = insert_records(new)
+    # A concurrent caller may have written some of the same ids between our read and our
+    # insert: the row stored now decides, as for any duplicate.
+    lost = [r.record_id for r in new if r.record_id not in mine]
+    if lost:
+        existing.update(_stored(provider, lost))
+    for record in new:
+        if record.record_id in mine:
+            existing[record.record_id] = record
     for rid, (index, record) in candidates.items():
         stored_row = existing.get(rid)
         if stored_row is None or not _same(stored_row, record):
@@ -256,6 +259,46 @@ def ingest(
             result.duplicates += 1
     result.rejected.sort(key=lambda item: item["index"])
     return result
+
+
+_COLUMNS = ("provider_id", "record_id", "service_id", "resource", "at", "on", "quantity", "source", "created_at")
+_INSERT_CHUNK = 500  # 9 parameters a row: well under SQLite's limit of bound variables
+
+
+def insert_records(records: list[UsageRecord]) -> set[str]:
+    """Insert set-based, skipping ids already stored (ON CONFLICT DO NOTHING); returns the ids
+    this call inserted (RETURNING), so that concurrent callers never both count a record."""
+    if not records:
+        return set()
+    ops = connection.ops
+    table = ops.quote_name(UsageRecord._meta.db_table)
+    columns = ", ".join(ops.quote_name(c) for c in _COLUMNS)
+    conflict = f"{ops.quote_name('provider_id')}, {ops.quote_name('record_id')}"
+    inserted: set[str] = set()
+    with connection.cursor() as cursor:
+        for offset in range(0, len(records), _INSERT_CHUNK):
+            chunk = records[offset : offset + _INSERT_CHUNK]
+            params: list[Any] = []
+            for r in chunk:
+                params += [
+                    r.provider_id,
+                    r.record_id,
+                    r.service_id,
+                    r.resource,
+                    ops.adapt_datetimefield_value(r.at),
+                    ops.adapt_datefield_value(r.on),
+                    ops.adapt_decimalfield_value(r.quantity, QUANTITY_DIGITS, QUANTITY_PLACES),
+                    r.source,
+                    ops.adapt_datetimefield_value(r.created_at),
+                ]
+            row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))} "  # noqa: S608 - names are ours
+                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {ops.quote_name('record_id')}",
+                params,
+            )
+            inserted.update(rid for (rid,) in cursor.fetchall())
+    return inserted
 
 
 def _stored(provider: Provider, ids: list[str]) -> dict[str, UsageRecord]:

@@ -105,7 +105,9 @@ class CollectionCursor(models.Model):
 
     service = models.ForeignKey("services.Service", on_delete=models.CASCADE, related_name="+")
     metric = models.CharField(max_length=50)
-    reading = _quantity_field(_("last reading"), null=True, blank=True)
+    reading = models.DecimalField(
+        _("last reading"), max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, null=True, blank=True
+    )
     collected_through = models.DateTimeField()
 
     class Meta:
