@@ -211,13 +211,14 @@ def quote_new(
     addons: Mapping[str, Any] | None = None,
     parameters: Mapping[str, Any] | None = None,
     quick: bool = False,
+    validate_parameters: bool = True,
 ) -> NewQuote:
     plan = tariff if isinstance(tariff, TariffPlan) else load_tariff(client, tariff)
     chosen_period = check_period(plan, period)
     if quick and not plan.quick_order:
         raise DomainError(_("This tariff cannot be ordered without its parameters."), field="quick")
     choices = check_addons(plan, addons)
-    cleaned = check_parameters(plan, parameters, quick=quick)
+    cleaned = check_parameters(plan, parameters, quick=quick) if validate_parameters else {}
     price = period_price(plan, chosen_period)
     assert price is not None
     currency = client.currency

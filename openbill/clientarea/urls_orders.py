@@ -1,0 +1,23 @@
+"""Ordering, cart, Orders, extend/edit/configure a service, instruction manual, top-up, payments."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from . import views_orders as v
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("order/", v.catalog, name="order_catalog"),
+    path("order/<int:tariff_id>/", v.order_new, name="order_new"),
+    path("cart/", v.cart, name="cart"),
+    path("cart/checkout/", v.cart_checkout, name="cart_checkout"),
+    path("cart/empty/", v.cart_empty, name="cart_empty"),
+    path("cart/<int:pk>/remove/", v.cart_remove, name="cart_remove"),
+    path("orders/", v.orders, name="orders"),
+    path("orders/<int:pk>/pay/", v.order_pay, name="order_pay"),
+    path("services/<int:pk>/instructions/", v.service_instructions, name="service_instructions"),
+    path("services/<int:pk>/extend/", v.service_extend, name="service_extend"),
+    path("services/<int:pk>/edit/", v.service_edit, name="service_edit"),
+    path("services/<int:pk>/configure/", v.service_configure, name="service_configure"),
+    path("finances/topup/", v.topup, name="topup"),
+    path("finances/payments/", v.payment_list, name="payments"),
+    path("finances/payments/<int:pk>/", v.payment_detail, name="payment"),
+]

@@ -1,0 +1,228 @@
+"""Orders API bodies. Prices are computed on the server: no field here accepts a price."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from openbill.api.fields import money_string
+from openbill.core.timeutil import Period
+
+from ..models import Order, OrderLine
+
+
+class OrderSpecSerializer(serializers.Serializer):
+    """What to order: a tariff, one of its periods, add-on values and parameters."""
+
+    tariff = serializers.IntegerField(min_value=1)
+    period = serializers.ChoiceField(choices=Period.choices)
+    addons = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=100),
+        required=False,
+        help_text="Add-on resource code → quantity (or an enumeration item's code).",
+    )
+    parameters = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=4000),
+        required=False,
+        help_text="Parameter code → value (hostname, domain…). Domains may be IDN; they are stored in punycode.",
+    )
+    quick = serializers.BooleanField(
+        required=False, default=False, help_text="Order without the parameters (quick order)."
+    )
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class OrderNowSerializer(OrderSpecSerializer):
+    pay = serializers.BooleanField(required=False, default=True, help_text="Pay from the balance at once.")
+
+
+class CheckoutSerializer(serializers.Serializer):
+    pay = serializers.BooleanField(required=False, default=True, help_text="Pay from the balance at once.")
+
+
+class AddonLineSerializer(serializers.Serializer):
+    resource = serializers.CharField()
+    name = serializers.CharField()
+    value = serializers.CharField()
+    amount = serializers.CharField()
+
+
+class QuoteSerializer(serializers.Serializer):
+    tariff = serializers.IntegerField()
+    period = serializers.CharField()
+    currency = serializers.CharField()
+    base_amount = serializers.CharField()
+    addons = AddonLineSerializer(many=True)
+    period_amount = serializers.CharField()
+    setup_amount = serializers.CharField()
+    total = serializers.CharField()
+    parameters = serializers.DictField(child=serializers.CharField())
+
+
+def quote_data(quote: Any) -> dict[str, Any]:
+    currency = quote.currency
+    return {
+        "tariff": quote.tariff.pk,
+        "period": quote.period,
+        "currency": currency,
+        "base_amount": money_string(quote.base_amount, currency),
+        "addons": [
+            {
+                "resource": choice.addon.resource,
+                "name": choice.addon.name,
+                "value": choice.display,
+                "amount": money_string(amount, currency),
+            }
+            for choice, amount in quote.addon_lines
+        ],
+        "period_amount": money_string(quote.period_amount, currency),
+        "setup_amount": money_string(quote.setup_amount, currency),
+        "total": money_string(quote.total, currency),
+        "parameters": quote.parameters,
+    }
+
+
+class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
+    amount = serializers.SerializerMethodField()
+    service_name = serializers.CharField(source="service.name", read_only=True)
+    service_status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "order",
+            "service",
+            "service_name",
+            "service_status",
+            "kind",
+            "period",
+            "description",
+            "amount",
+            "currency",
+            "created_at",
+            "paid_at",
+        ]
+
+    @extend_schema_field(serializers.CharField())
+    def get_amount(self, line: OrderLine) -> str:
+        return money_string(line.amount, line.currency)
+
+    @extend_schema_field(serializers.CharField())
+    def get_service_status(self, line: OrderLine) -> str:
+        return line.service.label
+
+
+class CartSerializer(serializers.Serializer):
+    lines = OrderLineSerializer(many=True)
+    total = serializers.CharField()
+    currency = serializers.CharField()
+
+
+class OrderSerializer(serializers.ModelSerializer[Order]):
+    total = serializers.SerializerMethodField()
+    lines = OrderLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = ["id", "status", "total", "currency", "created_at", "paid_at", "lines"]
+
+    @extend_schema_field(serializers.CharField())
+    def get_total(self, order: Order) -> str:
+        return money_string(order.total_amount, order.currency)
+
+
+class RemovedSerializer(serializers.Serializer):
+    removed = serializers.IntegerField()
+
+
+class RenewQuoteRequestSerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=Period.choices, required=False)
+
+
+class RenewRequestSerializer(RenewQuoteRequestSerializer):
+    expected_start = serializers.DateTimeField(
+        required=False, help_text="The period start shown with the price; a repeat for the same start charges nothing."
+    )
+
+
+class RenewQuoteSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    amount = serializers.CharField()
+    currency = serializers.CharField()
+    period_start = serializers.DateTimeField()
+    period_end = serializers.DateTimeField()
+
+
+class RenewalSerializer(serializers.Serializer):
+    service = serializers.IntegerField()
+    charged = serializers.BooleanField()
+    amount = serializers.CharField()
+    currency = serializers.CharField()
+    period_start = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+
+class ChangeQuoteRequestSerializer(serializers.Serializer):
+    tariff = serializers.IntegerField(min_value=1, required=False)
+    addons = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=100), required=False)
+
+
+class ChangeRequestSerializer(ChangeQuoteRequestSerializer):
+    auto_renew = serializers.BooleanField(required=False, allow_null=True, default=None)
+    period = serializers.ChoiceField(choices=Period.choices, required=False, help_text="The auto-renewal period.")
+    expected_total = serializers.DecimalField(
+        max_digits=20, decimal_places=2, required=False, help_text="The total that was quoted; a different price → 409."
+    )
+
+
+class ChargeLineSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    amount = serializers.CharField()
+    description = serializers.CharField()
+
+
+class ChangeQuoteSerializer(serializers.Serializer):
+    tariff = serializers.IntegerField()
+    share = serializers.CharField(help_text="Remaining share of the paid period, e.g. 15/31.")
+    lines = ChargeLineSerializer(many=True)
+    total = serializers.CharField()
+    currency = serializers.CharField()
+
+
+def change_quote_data(quote: Any, currency: str) -> dict[str, Any]:
+    return {
+        "tariff": quote.tariff.pk,
+        "share": f"{quote.share.numerator}/{quote.share.denominator}",
+        "lines": [
+            {"kind": line.suffix, "amount": money_string(line.amount, currency), "description": line.description}
+            for line in quote.lines
+        ],
+        "total": money_string(quote.total, currency),
+        "currency": currency,
+    }
+
+
+class ChangeResultSerializer(serializers.Serializer):
+    line = OrderLineSerializer(allow_null=True)
+    auto_renew = serializers.BooleanField()
+    period = serializers.CharField()
+    tariff = serializers.IntegerField()
+    operation = serializers.CharField()
+
+
+class ConfigureSerializer(serializers.Serializer):
+    parameters = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=4000))
+
+
+class ConfiguredSerializer(serializers.Serializer):
+    service = serializers.IntegerField()
+    status = serializers.CharField()
+    label = serializers.CharField()
+
+
+class InstructionsSerializer(serializers.Serializer):
+    service = serializers.IntegerField()
+    text = serializers.CharField(help_text="The instruction manual, HTML-escaped plain text.")

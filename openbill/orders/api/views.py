@@ -1,0 +1,293 @@
+"""Orders API: quote, cart, orders and paying them, renew (extend), change, configure.
+
+Money-moving POSTs take an ``Idempotency-Key`` header (core.idempotency). Every lookup is
+scoped to the caller's client, so another client's order, line or service is a 404.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from openbill.api.base import ClientScopedMixin
+from openbill.api.fields import money_string
+from openbill.catalog.instructions import render_instructions
+from openbill.core.actors import Actor
+from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from openbill.services.models import Service
+from openbill.services.selectors import client_services, renewal_amount, with_pricing
+
+from .. import actions
+from ..models import Order, OrderLine
+from ..pricing import check_period, quote_change, quote_new, tariffs_for
+from . import serializers as s
+
+
+def _lines() -> QuerySet[OrderLine]:
+    return OrderLine.objects.select_related("service", "service__client__provider").order_by("id")
+
+
+def _spec(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "tariff": data["tariff"],
+        "period": data["period"],
+        "addons": data.get("addons") or {},
+        "parameters": data.get("parameters") or {},
+        "quick": data.get("quick", False),
+        "name": data.get("name", ""),
+    }
+
+
+class QuoteView(ClientScopedMixin, APIView):
+    """The exact price of an order before deciding: period price, add-ons, setup fee."""
+
+    @extend_schema(request=s.OrderSpecSerializer, responses=s.QuoteSerializer)
+    def post(self, request: Request) -> Response:
+        body = s.OrderSpecSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        spec = _spec(body.validated_data)
+        spec.pop("name")
+        return Response(s.quote_data(quote_new(self.client, **spec)))
+
+
+class CartView(ClientScopedMixin, APIView):
+    """The cart: services in status Ordered waiting for payment."""
+
+    extra_error_statuses = (402,)
+
+    def _cart(self) -> dict[str, Any]:
+        lines = list(_lines().filter(client=self.client).in_cart())
+        total = sum((line.amount for line in lines), Decimal(0))
+        return {
+            "lines": s.OrderLineSerializer(lines, many=True).data,
+            "total": money_string(total, self.client.currency),
+            "currency": self.client.currency,
+        }
+
+    @extend_schema(responses=s.CartSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(self._cart())
+
+    @extend_schema(
+        request=s.OrderSpecSerializer, responses={201: s.OrderLineSerializer}, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        body = s.OrderSpecSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        line = actions.place_order(
+            self.client, actor=Actor.of(request), now=timezone.now(), **_spec(body.validated_data)
+        )
+        return Response(s.OrderLineSerializer(_lines().get(pk=line.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class CartLineView(ClientScopedMixin, APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        line = generics.get_object_or_404(OrderLine.objects.for_client(self.client).in_cart(), pk=pk)
+        actions.remove_line(line, actor=Actor.of(request), now=timezone.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CartEmptyView(ClientScopedMixin, APIView):
+    @extend_schema(request=None, responses=s.RemovedSerializer)
+    def post(self, request: Request) -> Response:
+        removed = actions.empty_cart(self.client, actor=Actor.of(request), now=timezone.now())
+        return Response({"removed": removed})
+
+
+class CheckoutView(ClientScopedMixin, APIView):
+    """Turn the cart into one order and (by default) pay it from the balance — all or nothing."""
+
+    extra_error_statuses = (402,)
+
+    @extend_schema(request=s.CheckoutSerializer, responses={201: s.OrderSerializer}, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
+    def post(self, request: Request) -> Response:
+        body = s.CheckoutSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        actor, now = Actor.of(request), timezone.now()
+        with transaction.atomic():
+            order = actions.checkout(self.client, actor=actor, now=now)
+            if body.validated_data["pay"]:
+                order = actions.pay_order(order, actor=actor, now=now)
+        return Response(s.OrderSerializer(_order_queryset(self.client).get(pk=order.pk)).data, status=201)
+
+
+def _order_queryset(client: Any) -> QuerySet[Order]:
+    return Order.objects.for_client(client).prefetch_related(Prefetch("lines", queryset=_lines()))
+
+
+class OrderViewSet(ClientScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Order]):
+    """The client's orders (pending payment and paid); ``POST`` orders and pays at once."""
+
+    queryset = Order.objects.none()
+    serializer_class = s.OrderSerializer
+    extra_error_statuses = (402,)
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Order]:
+        return _order_queryset(self.client).order_by("-id")
+
+    @extend_schema(request=s.OrderNowSerializer, responses={201: s.OrderSerializer}, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
+    def create(self, request: Request) -> Response:
+        body = s.OrderNowSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        actor, now = Actor.of(request), timezone.now()
+        with transaction.atomic():
+            order = actions.order_now(self.client, actor=actor, now=now, **_spec(body.validated_data))
+            if body.validated_data["pay"]:
+                order = actions.pay_order(order, actor=actor, now=now)
+        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data, status=201)
+
+    @extend_schema(request=None, responses=s.OrderSerializer, parameters=[IDEMPOTENCY_PARAMETER])
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def pay(self, request: Request, pk: str | None = None) -> Response:
+        order = self.get_object()
+        actions.pay_order(order, actor=Actor.of(request), now=timezone.now())
+        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
+
+
+class ServiceActionView(ClientScopedMixin, APIView):
+    def service(self, pk: int) -> Service:
+        return generics.get_object_or_404(client_services(self.client), pk=pk)
+
+
+class RenewQuoteView(ServiceActionView):
+    @extend_schema(request=s.RenewQuoteRequestSerializer, responses=s.RenewQuoteSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        service = self.service(pk)
+        body = s.RenewQuoteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tariff = tariffs_for(self.client.provider).get(pk=service.tariff_id)
+        period = check_period(tariff, body.validated_data.get("period") or service.period)
+        from openbill.core.timeutil import add_period
+
+        start = actions.extension_start(service, timezone.now())
+        amount = renewal_amount(service, period) or Decimal(0)
+        return Response(
+            {
+                "period": period,
+                "amount": money_string(amount, self.client.currency),
+                "currency": self.client.currency,
+                "period_start": start,
+                "period_end": add_period(start, period, self.client.provider.tz),
+            }
+        )
+
+
+class RenewView(ServiceActionView):
+    """Extend the validity period: pay one period from the balance; expiry = max(expiry, now) + period."""
+
+    extra_error_statuses = (402,)
+
+    @extend_schema(request=s.RenewRequestSerializer, responses=s.RenewalSerializer, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        service = self.service(pk)
+        body = s.RenewRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        renewal = actions.extend_service(
+            service,
+            period=body.validated_data.get("period") or service.period,
+            actor=Actor.of(request),
+            now=timezone.now(),
+            expected_start=body.validated_data.get("expected_start"),
+        )
+        return Response(
+            {
+                "service": service.pk,
+                "charged": renewal.created,
+                "amount": money_string(renewal.expense.amount, renewal.expense.currency),
+                "currency": renewal.expense.currency,
+                "period_start": renewal.period_start,
+                "expires_at": renewal.period_end,
+            }
+        )
+
+
+class ChangeQuoteView(ServiceActionView):
+    """The exact amount of a change before confirming it (prorated; see the README)."""
+
+    @extend_schema(request=s.ChangeQuoteRequestSerializer, responses=s.ChangeQuoteSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        service = self.service(pk)
+        body = s.ChangeQuoteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        priced = with_pricing(Service.objects.filter(pk=service.pk)).get()
+        quote = quote_change(
+            priced,
+            now=timezone.now(),
+            tariff=body.validated_data.get("tariff"),
+            addons=body.validated_data.get("addons"),
+        )
+        return Response(s.change_quote_data(quote, self.client.currency))
+
+
+class ChangeView(ServiceActionView):
+    """Change add-ons, tariff (prorated) and auto-renewal; resources go to the module."""
+
+    extra_error_statuses = (402,)
+
+    @extend_schema(
+        request=s.ChangeRequestSerializer, responses=s.ChangeResultSerializer, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        service = self.service(pk)
+        body = s.ChangeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        line = actions.change_service(
+            service,
+            actor=Actor.of(request),
+            now=timezone.now(),
+            tariff=data.get("tariff"),
+            addons=data.get("addons"),
+            auto_renew=data.get("auto_renew"),
+            period=data.get("period"),
+            expected_total=data.get("expected_total"),
+        )
+        service.refresh_from_db()
+        return Response(
+            {
+                "line": s.OrderLineSerializer(_lines().get(pk=line.pk)).data if line else None,
+                "auto_renew": service.auto_renew,
+                "period": service.period,
+                "tariff": service.tariff_id,
+                "operation": service.operation,
+            }
+        )
+
+
+class ConfigureView(ServiceActionView):
+    """A quick order's parameters; activation starts once none is missing."""
+
+    @extend_schema(request=s.ConfigureSerializer, responses=s.ConfiguredSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        service = self.service(pk)
+        body = s.ConfigureSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        done = actions.configure_service(
+            service, body.validated_data["parameters"], actor=Actor.of(request), now=timezone.now()
+        )
+        return Response({"service": done.pk, "status": done.status, "label": done.label})
+
+
+class InstructionsView(ServiceActionView):
+    @extend_schema(responses=s.InstructionsSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        service = self.service(pk)
+        return Response({"service": service.pk, "text": render_instructions(service)})

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from openbill.api.fields import money_string
+
+from ..models import Payment
+
+
+class PaymentMethodSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    refunds = serializers.BooleanField()
+    confirmed_by_staff = serializers.BooleanField()
+
+
+class PaymentSerializer(serializers.ModelSerializer[Payment]):
+    amount = serializers.SerializerMethodField()
+    refunded = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Payment
+        fields = ["id", "method", "amount", "currency", "status", "order", "refunded", "created_at", "completed_at"]
+
+    @extend_schema_field(serializers.CharField())
+    def get_amount(self, payment: Payment) -> str:
+        return money_string(payment.amount, payment.currency)
+
+    @extend_schema_field(serializers.CharField())
+    def get_refunded(self, payment: Payment) -> str:
+        return money_string(payment.refunded_amount, payment.currency)
+
+
+class TopUpSerializer(serializers.Serializer):
+    method = serializers.CharField(max_length=30)
+    amount = serializers.DecimalField(max_digits=20, decimal_places=4, help_text='A positive amount, e.g. "25.00".')
+    currency = serializers.CharField(max_length=3, required=False, help_text="Must be the account's currency.")
+    order = serializers.IntegerField(
+        min_value=1, required=False, help_text="A pending order to pay from the balance once the money arrives."
+    )
+
+
+class StartedPaymentSerializer(serializers.Serializer):
+    payment = PaymentSerializer()
+    redirect_url = serializers.CharField(help_text="Send the client here (card gateway); empty for bank transfers.")
+    instructions = serializers.CharField(help_text="What to do (bank details and reference); empty for cards.")
