@@ -36,7 +36,7 @@ def widget_row(response: Any, service_id: int) -> str:
     html = response.content.decode()
     start = html.index('data-testid="active-services"')
     end = html.index('data-testid="overages"')
-    match = re.search(rf'<tr data-service-id="{service_id}">(.*?)</tr>', html[start:end], re.S)
+    match = re.search(rf'<tr data-service-id="{service_id}"[^>]*>(.*?)</tr>', html[start:end], re.S)
     assert match, f"service {service_id} not in the Active Services widget"
     return match.group(1)
 
