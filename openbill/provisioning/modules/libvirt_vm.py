@@ -143,6 +143,9 @@ class LibvirtModule(Module):
         "uri": ConfigField(str(_("Connection URI")), required=True, default="qemu:///system"),
         "network": ConfigField(str(_("Network")), default="default"),
         "image_dir": ConfigField(str(_("Disk image folder")), default="/var/lib/libvirt/images"),
+        "recreate_missing": ConfigField(
+            str(_("Re-create missing machines (test:/// driver in the demo only)")), default=""
+        ),
         "username": ConfigField(str(_("User name")), secret=True),
         "password": ConfigField(str(_("Password")), secret=True),
     }
@@ -167,6 +170,11 @@ class LibvirtModule(Module):
 
     def _require(self, spec: ServiceSpec) -> libvirt.virDomain:
         dom = self._find(spec)
+        if dom is None and spec.config.get("recreate_missing"):
+            # Only for the test:/// driver of the demo, whose machines live in the memory of the
+            # worker process and vanish when it restarts: define and start the machine again.
+            self.open(spec)
+            dom = self._find(spec)
         if dom is None:
             raise ModuleError(f"machine {machine_name(spec)} does not exist", retryable=False)
         return dom

@@ -141,3 +141,11 @@ def test_usage_between_two_counter_readings(previous: str | None, current: str, 
 def test_node_capacity_reads_the_host(node: str) -> None:
     capacity = get_module("libvirt").node_capacity({"uri": node}, {})
     assert capacity == {"ram": Decimal(16), "cpu": Decimal(8)}  # GiB and cores
+
+
+def test_a_demo_node_recreates_machines_lost_with_the_worker_process(node: str) -> None:
+    demo = ServiceSpec(**{**spec(node).__dict__, "config": {"uri": node, "recreate_missing": True}})
+
+    get_module("libvirt").reboot(demo)
+
+    assert machine(node).isActive()
