@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
@@ -15,6 +16,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from openbill.core.admin import choices_filter
 
 from .models import ApiToken, Membership, User
 
@@ -32,7 +35,13 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
 
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "is_staff", "is_active", "email_confirmed", "last_login")
-    list_filter = ("is_staff", "is_superuser", "is_active", "email_confirmed", "language")
+    list_filter = (
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "email_confirmed",
+        choices_filter("language", _("language"), list(settings.LANGUAGES)),
+    )
     search_fields = ("email", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from openbill.accounts.models import Membership
+from openbill.core.admin import choices_filter
 
 from .models import Client, Provider
 
@@ -27,7 +30,7 @@ class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
 class ClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("id", "name", "email", "provider", "balance_amount", "credit_limit", "abuse_score", "created_at")
     list_display_links = ("id", "name")
-    list_filter = ("provider", "language")
+    list_filter = ("provider", choices_filter("language", _("language"), list(settings.LANGUAGES)))
     search_fields = ("=id", "name", "email", "phone")
     list_select_related = ("provider",)
     # The balance moves only with a ledger entry (billing.actions.post_entry).
@@ -44,4 +47,3 @@ class ClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "created_at",
     )
     inlines = (MembershipInline,)
-    date_hierarchy = "created_at"

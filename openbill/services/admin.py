@@ -16,11 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from openbill.core.actors import Actor
-from openbill.core.admin import ReadOnlyAdmin, ReadOnlyInline
+from openbill.core.admin import ReadOnlyAdmin, ReadOnlyInline, choices_filter
 from openbill.core.errors import DomainError
 
 from . import actions
-from .choices import Label, SuspendReason
+from .choices import Label, Status, SuspendReason
 from .models import Service, ServiceAddon, ServiceEvent
 
 
@@ -77,6 +77,7 @@ class ServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ("=id", "name", "client__name", "client__email", "remote_id")
     list_select_related = ("client", "tariff", "product_type")
     show_full_result_count = False
+    list_per_page = 50
     readonly_fields = (
         "client",
         "tariff",
@@ -169,11 +170,17 @@ class ServiceAddonAdmin(ReadOnlyAdmin):
 @admin.register(ServiceEvent)
 class ServiceEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "service", "actor_label", "kind", "from_status", "to_status", "note")
-    list_filter = ("kind", "actor_kind", "to_status")
+    list_filter = (
+        choices_filter(
+            "actor_kind", _("who"), [("client", _("Client")), ("staff", _("Staff")), ("system", _("System"))]
+        ),
+        choices_filter("to_status", _("to"), list(Status.choices)),
+    )
     search_fields = ("=service__id", "service__name", "actor_label", "note")
     list_select_related = ("service",)
-    date_hierarchy = "at"
     show_full_result_count = False
+    # Newest first by the primary key: the model's (at, id) order would sort the whole table.
+    ordering = ("-id",)
 
 
 # The automation's runs, batches and fuse alerts (services.automation).
