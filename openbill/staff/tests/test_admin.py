@@ -14,6 +14,7 @@ from django.urls import reverse
 from openbill.accounts.models import ApiToken
 from openbill.billing.models import Expense, LedgerEntry
 from openbill.clients.models import Client
+from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
 from openbill.provisioning.models import OPEN_STATES, ProvisioningTask
 from openbill.services.choices import Operation, Status, SuspendReason
@@ -311,3 +312,21 @@ def test_staff_index_needs_staff(client, alice_user, staff):
 
     assert refused.status_code == 302 and "/admin/login/" in refused["Location"]
     assert allowed.status_code == 200
+
+
+@pytest.mark.django_db
+def test_history_and_ledger_lists_filter_by_fixed_choices(staff_client, alice, alice_user, vps_plan):
+    service = f.service(alice, vps_plan)
+    from openbill.services import actions as service_actions
+    from openbill.services.choices import SuspendReason as Reason
+
+    service_actions.suspend(service, reason=Reason.CLIENT, actor=Actor.of_user(alice_user), now=service.created_at)
+    service_actions.suspend(service, reason=Reason.ADMIN, actor=Actor.system("sweep"), now=service.created_at)
+
+    by_client = staff_client.get(reverse("admin:services_serviceevent_changelist"), {"actor_kind": "client"})
+    in_usd = staff_client.get(reverse("admin:billing_ledgerentry_changelist"), {"currency": "USD"})
+    in_eur = staff_client.get(reverse("admin:billing_ledgerentry_changelist"), {"currency": "EUR"})
+
+    assert by_client.context["cl"].result_count == 2  # the request and the operation it opened
+    assert in_usd.context["cl"].result_count == 1
+    assert in_eur.context["cl"].result_count == 0
