@@ -204,7 +204,11 @@ def service_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The status badge; while an operation runs the fragment asks htmx to fetch it again."""
     client = request.client  # type: ignore[attr-defined]
     service = get_object_or_404(Service.objects.for_client(client), pk=pk)
-    return render(request, "clientarea/services/_status.html", {"service": service})
+    response = render(request, "clientarea/services/_status.html", {"service": service})
+    if not service.operation and request.headers.get("HX-Request"):
+        # The operation has ended: reload the page so that expiry, actions and history follow.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @client_required

@@ -82,3 +82,25 @@ def test_alice_logs_in_reads_the_widget_follows_an_id_and_switches_to_spanish(
     nav = page.get_by_role("navigation").first
     expect(nav.get_by_role("link", name="Goods/Services", exact=True)).to_have_count(0)
     expect(nav.get_by_role("link", name="Dashboard", exact=True)).to_have_count(0)
+
+
+def test_in_progress_status_updates_itself_when_the_operation_ends(
+    live_server: Any, page: Page, alice: Any, alice_user: Any, vps_plan: Any
+) -> None:
+    from openbill.core.actors import Actor
+    from openbill.services import actions
+
+    service = f.service(alice, vps_plan, name="Rebooting box", operation="reboot")
+    page.goto(f"{live_server.url}/login/?next=/services/{service.pk}/")
+    page.get_by_label("Email").fill(alice_user.email)
+    page.get_by_label("Password").fill(f.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    status = page.locator(f"#service-status-{service.pk}")
+    expect(status).to_contain_text("In progress (reboot)")
+
+    # The module confirms the reboot; the page, left alone, follows within a few seconds.
+    actions.complete_operation(service.pk, "reboot", actor=Actor.system("module"), now=timezone.now())
+    expect(status).to_contain_text("Active", timeout=10_000)
+    expect(status).not_to_contain_text("In progress")
+    page.get_by_role("link", name="History").click()
+    expect(page.get_by_test_id("history")).to_contain_text("Operation completed")

@@ -88,3 +88,14 @@ def bootstrap_widget(field: Any) -> Any:
         attrs["aria-invalid"] = "true"
         attrs["aria-describedby"] = f"{field.id_for_label}-error"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def status_label(code: str) -> str:
+    """A stored status code ("active") as the client reads it ("Active"); unknown codes as they are."""
+    from openbill.services.choices import Status
+
+    try:
+        return str(Status(code).label)
+    except ValueError:
+        return code
