@@ -133,13 +133,16 @@ def ingest(
     parameter of one of the tariff's statistics add-ons), ``at`` (the bucket's start, with a
     zone), ``quantity`` (≥ 0, a string or an integer) and optionally ``unit`` (default: the
     add-on's). Bad records are rejected one by one with the reason; the good ones are kept.
+
+    One query for the services, one multi-row INSERT … ON CONFLICT DO NOTHING RETURNING per
+    few thousand records, and one SELECT only for the ids that were already there.
     """
     result = IngestResult()
     tz = provider.tz
     today = local_date(now, tz)
-    oldest = window_start(today)
     addons = statistics_addons(provider)
     units = metric_units(addons)
+    oldest = closing_dates(addons, today)
 
     def reject(index: int, rid: Any, reason: str, field_name: str) -> None:
         result.rejected.append(
@@ -158,8 +161,9 @@ def ingest(
             "pk", "client__provider_id", "tariff_id", "status"
         )
     }
+    factors: dict[tuple[str, str], Decimal] = {}
 
-    candidates: dict[str, tuple[int, UsageRecord]] = {}
+    candidates: dict[str, tuple[int, Row]] = {}
     for index, raw in enumerate(records):
         if not isinstance(raw, Mapping):
             reject(index, None, _("A record must be an object."), "records")
@@ -191,18 +195,22 @@ def ingest(
         if quantity < 0:
             reject(index, rid, _("The quantity must not be negative."), "quantity")
             continue
-        unit = raw.get("unit") or known[resource]
+        addon_unit = known[resource]
+        unit = raw.get("unit") or addon_unit
         if not isinstance(unit, str) or len(unit) > 20:
             reject(index, rid, _("Unknown unit."), "unit")
             continue
-        if dimension(unit)[0] != dimension(known[resource])[0]:
-            reject(
-                index,
-                rid,
-                _("%(unit)s cannot be converted to %(target)s.") % {"unit": unit, "target": known[resource] or "-"},
-                "unit",
-            )
-            continue
+        factor = factors.get((unit, addon_unit))
+        if factor is None:
+            if dimension(unit)[0] != dimension(addon_unit)[0]:
+                reject(
+                    index,
+                    rid,
+                    _("%(unit)s cannot be converted to %(target)s.") % {"unit": unit, "target": addon_unit or "-"},
+                    "unit",
+                )
+                continue
+            factor = factors[(unit, addon_unit)] = convert(Decimal(1), unit, base_unit(addon_unit))
         at = _bucket(raw.get("at"))
         if at is None:
             reject(index, rid, _("The bucket start must be a date and time with a time zone."), "at")
@@ -211,89 +219,93 @@ def ingest(
             reject(index, rid, _("The bucket is in the future."), "at")
             continue
         on = local_date(at, tz)
-        if on < oldest:
+        if on < oldest[(tariff_id, resource)]:
             reject(index, rid, _("The reporting period of this bucket is closed."), "at")
             continue
-        stored = convert(quantity, unit, base_unit(known[resource])).quantize(QUANTUM)
-        record = UsageRecord(
-            provider_id=provider.pk,
-            record_id=rid,
-            service_id=service_pk,
-            resource=resource,
-            at=at,
-            on=on,
-            quantity=stored,
-            source=source,
-            created_at=now,
-        )
+        row = (service_pk, resource, at, on, (quantity * factor).quantize(QUANTUM))
         if rid in candidates:
-            _first, earlier = candidates[rid]
-            if _same(earlier, record):
+            if candidates[rid][1][:3] + candidates[rid][1][4:] == row[:3] + row[4:]:
                 result.duplicates += 1
             else:
                 reject(index, rid, _("This record id was already sent with another quantity."), "id")
             continue
-        candidates[rid] = (index, record)
+        candidates[rid] = (index, row)
 
     if not candidates:
         return result
-    ids = list(candidates)
-    existing = _stored(provider, ids)
-    new = [record for rid, (_i, record) in candidates.items() if rid not in existing]
-    mine = insert_records(new)
-    # A concurrent caller may have written some of the same ids between our read and our
-    # insert: the row stored now decides, as for any duplicate.
-    lost = [r.record_id for r in new if r.record_id not in mine]
-    if lost:
-        existing.update(_stored(provider, lost))
-    for record in new:
-        if record.record_id in mine:
-            existing[record.record_id] = record
-    for rid, (index, record) in candidates.items():
-        stored_row = existing.get(rid)
-        if stored_row is None or not _same(stored_row, record):
-            reject(index, rid, _("This record id was already sent with another quantity."), "id")
-        elif rid in mine:
+    mine = insert_records(provider.pk, [(rid, row) for rid, (_i, row) in candidates.items()], source=source, now=now)
+    # The ids already stored (sent before, or by a concurrent caller a moment ago): the stored
+    # row decides whether this is a harmless duplicate or a conflicting quantity.
+    others = [rid for rid in candidates if rid not in mine]
+    stored = _stored(provider, others) if others else {}
+    for rid, (index, row) in candidates.items():
+        if rid in mine:
             result.accepted += 1
-        else:
+        elif rid in stored and stored[rid] == (row[0], row[1], row[2], row[4]):
             result.duplicates += 1
+        else:
+            reject(index, rid, _("This record id was already sent with another quantity."), "id")
     result.rejected.sort(key=lambda item: item["index"])
     return result
 
 
+Row = tuple[int, str, datetime, date, Decimal]  # service, resource, at, on, quantity in base units
+
+
+def closing_dates(addons: dict[int, list[Addon]], today: date) -> dict[tuple[int, str], date]:
+    """(tariff, measured parameter) → the oldest local date whose records are still rated.
+
+    A monthly add-on's period stays open until ``late_days`` after the month ends; a daily
+    add-on's day stays open ``late_days`` after it. Older records are refused: they would
+    never be charged."""
+    late = late_days()
+    monthly_open = window_start(today)
+    daily_open = today - timedelta(days=late)
+    oldest: dict[tuple[int, str], date] = {}
+    for tariff_id, items in addons.items():
+        for addon in items:
+            opens = daily_open if addon.statistics_period == StatisticsPeriod.DAY else monthly_open
+            for metric in rating.metrics_of(addon):
+                key = (tariff_id, metric)
+                oldest[key] = max(oldest.get(key, opens), opens)
+    return oldest
+
+
 _COLUMNS = ("provider_id", "record_id", "service_id", "resource", "at", "on", "quantity", "source", "created_at")
-_INSERT_CHUNK = 500  # 9 parameters a row: well under SQLite's limit of bound variables
 
 
-def insert_records(records: list[UsageRecord]) -> set[str]:
+def insert_records(provider_id: int, rows: list[tuple[str, Row]], *, source: str, now: datetime) -> set[str]:
     """Insert set-based, skipping ids already stored (ON CONFLICT DO NOTHING); returns the ids
     this call inserted (RETURNING), so that concurrent callers never both count a record."""
-    if not records:
+    if not rows:
         return set()
     ops = connection.ops
+    # 9 parameters a row: PostgreSQL takes 65,535 per statement, SQLite 32,766.
+    chunk_size = 5000 if connection.vendor == "postgresql" else 3000
     table = ops.quote_name(UsageRecord._meta.db_table)
     columns = ", ".join(ops.quote_name(c) for c in _COLUMNS)
     conflict = f"{ops.quote_name('provider_id')}, {ops.quote_name('record_id')}"
+    created = ops.adapt_datetimefield_value(now)
+    placeholders = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
     inserted: set[str] = set()
     with connection.cursor() as cursor:
-        for offset in range(0, len(records), _INSERT_CHUNK):
-            chunk = records[offset : offset + _INSERT_CHUNK]
+        for offset in range(0, len(rows), chunk_size):
+            chunk = rows[offset : offset + chunk_size]
             params: list[Any] = []
-            for r in chunk:
+            for rid, (service_id, resource, at, on, quantity) in chunk:
                 params += [
-                    r.provider_id,
-                    r.record_id,
-                    r.service_id,
-                    r.resource,
-                    ops.adapt_datetimefield_value(r.at),
-                    ops.adapt_datefield_value(r.on),
-                    ops.adapt_decimalfield_value(r.quantity, QUANTITY_DIGITS, QUANTITY_PLACES),
-                    r.source,
-                    ops.adapt_datetimefield_value(r.created_at),
+                    provider_id,
+                    rid,
+                    service_id,
+                    resource,
+                    ops.adapt_datetimefield_value(at),
+                    ops.adapt_datefield_value(on),
+                    ops.adapt_decimalfield_value(quantity, QUANTITY_DIGITS, QUANTITY_PLACES),
+                    source,
+                    created,
                 ]
-            row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))} "  # noqa: S608 - names are ours
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(chunk))} "  # noqa: S608 - names are ours
                 f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {ops.quote_name('record_id')}",
                 params,
             )
@@ -301,24 +313,14 @@ def insert_records(records: list[UsageRecord]) -> set[str]:
     return inserted
 
 
-def _stored(provider: Provider, ids: list[str]) -> dict[str, UsageRecord]:
-    rows: dict[str, UsageRecord] = {}
-    for start in range(0, len(ids), 2000):
-        chunk = ids[start : start + 2000]
-        for row in UsageRecord.objects.filter(provider=provider, record_id__in=chunk).only(
-            "record_id", "service_id", "resource", "at", "quantity", "created_at"
-        ):
-            rows[row.record_id] = row
+def _stored(provider: Provider, ids: list[str]) -> dict[str, tuple[int, str, datetime, Decimal]]:
+    rows: dict[str, tuple[int, str, datetime, Decimal]] = {}
+    for start in range(0, len(ids), 5000):
+        for rid, service_id, resource, at, quantity in UsageRecord.objects.filter(
+            provider=provider, record_id__in=ids[start : start + 5000]
+        ).values_list("record_id", "service_id", "resource", "at", "quantity"):
+            rows[rid] = (service_id, resource, at, Decimal(quantity).quantize(QUANTUM))
     return rows
-
-
-def _same(a: UsageRecord, b: UsageRecord) -> bool:
-    return (
-        a.service_id == b.service_id
-        and a.resource == b.resource
-        and a.at == b.at
-        and Decimal(a.quantity).quantize(QUANTUM) == Decimal(b.quantity).quantize(QUANTUM)
-    )
 
 
 # --- collection from modules ------------------------------------------------------------------
@@ -441,74 +443,80 @@ class RatingRun:
 
 
 def rate_provider(provider: Provider, *, now: datetime, service_ids: Iterable[int] | None = None) -> RatingRun:
-    """Rate every live service's reporting periods from the window's start to today, set-based.
+    """Rate every live service's open reporting periods, set-based: the months from the
+    window's start (the previous month too during its first ``late_days``) and, for daily
+    add-ons, the last ``late_days`` days and today.
 
-    One aggregate query per month and mode; ratings that changed are upserted in bulk. Returns
-    the services whose ratings may need settling (a cost above what was charged, or over the
-    maximum in the current period).
+    One aggregate query per month (monthly add-ons) and one for the open days (daily add-ons);
+    ratings that changed are upserted in bulk. Returns the services that may need settling (a
+    cost above what was charged, or over the maximum in the current period).
     """
     run = RatingRun()
     tz = provider.tz
     today = local_date(now, tz)
+    tomorrow = today + timedelta(days=1)
     start = window_start(today)
+    first_day = today - timedelta(days=late_days())
     by_tariff = statistics_addons(provider)
     if not by_tariff:
         return run
     currency = provider.currency
-    addon_ids = [a.pk for items in by_tariff.values() for a in items]
-    monthly_tariffs = {
-        t for t, items in by_tariff.items() if any(a.statistics_period == StatisticsPeriod.MONTH for a in items)
+    raters = {a.pk: rating.Rater(a, currency) for items in by_tariff.values() for a in items}
+    monthly = {
+        t: [raters[a.pk] for a in items if a.statistics_period == StatisticsPeriod.MONTH]
+        for t, items in by_tariff.items()
     }
-    daily_tariffs = {
-        t for t, items in by_tariff.items() if any(a.statistics_period == StatisticsPeriod.DAY for a in items)
+    daily = {
+        t: [raters[a.pk] for a in items if a.statistics_period == StatisticsPeriod.DAY]
+        for t, items in by_tariff.items()
     }
+    monthly = {t: items for t, items in monthly.items() if items}
+    daily = {t: items for t, items in daily.items() if items}
     only = list(service_ids) if service_ids is not None else None
+
+    def usage_of(tariffs: Iterable[int], since: date, until: date) -> Any:
+        rows = UsageRecord.objects.filter(
+            provider=provider,
+            on__gte=since,
+            on__lt=until,
+            service__status__in=LIVE,
+            service__tariff_id__in=list(tariffs),
+        )
+        return rows.filter(service_id__in=only) if only is not None else rows
 
     rated: dict[tuple[int, int, date], tuple[date, rating.Rated]] = {}
     month = start
-    while month <= today:
+    while monthly and month <= today:
         end = rating.next_month(month)
-        base = UsageRecord.objects.filter(
-            provider=provider, on__gte=month, on__lt=min(end, today + timedelta(days=1)), service__status__in=LIVE
+        totals: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(dict)
+        rows = (
+            usage_of(monthly, month, min(end, tomorrow))
+            .values_list("service_id", "service__tariff_id", "resource")
+            .annotate(total=Sum("quantity"))
+            .order_by()
         )
-        if only is not None:
-            base = base.filter(service_id__in=only)
-        if monthly_tariffs:
-            totals: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(dict)
-            rows = (
-                base.filter(service__tariff_id__in=monthly_tariffs)
-                .values_list("service_id", "service__tariff_id", "resource")
-                .annotate(total=Sum("quantity"))
-                .order_by()
-            )
-            for service_id, tariff_id, resource, total in rows.iterator(chunk_size=10000):
-                totals[(service_id, tariff_id)][resource] = Decimal(total)
-            for (service_id, tariff_id), metric_totals in totals.items():
-                for addon in by_tariff[tariff_id]:
-                    if addon.statistics_period != StatisticsPeriod.MONTH:
-                        continue
-                    usage = rating.addon_usage(addon, metric_totals)
-                    rated[(service_id, addon.pk, month)] = (end, rating.rate(addon, usage, currency))
-        if daily_tariffs:
-            day_totals: dict[tuple[int, int, date], dict[str, Decimal]] = defaultdict(dict)
-            rows = (
-                base.filter(service__tariff_id__in=daily_tariffs)
-                .values_list("service_id", "service__tariff_id", "on", "resource")
-                .annotate(total=Sum("quantity"))
-                .order_by()
-            )
-            for service_id, tariff_id, on, resource, total in rows.iterator(chunk_size=10000):
-                day_totals[(service_id, tariff_id, on)][resource] = Decimal(total)
-            for (service_id, tariff_id, on), metric_totals in day_totals.items():
-                for addon in by_tariff[tariff_id]:
-                    if addon.statistics_period != StatisticsPeriod.DAY:
-                        continue
-                    usage = rating.addon_usage(addon, metric_totals)
-                    rated[(service_id, addon.pk, on)] = (on + timedelta(days=1), rating.rate(addon, usage, currency))
+        for service_id, tariff_id, resource, total in rows.iterator(chunk_size=10000):
+            totals[(service_id, tariff_id)][resource] = total
+        for (service_id, tariff_id), metric_totals in totals.items():
+            for rater in monthly[tariff_id]:
+                rated[(service_id, rater.addon.pk, month)] = (end, rater.rate(metric_totals))
         month = end
+    if daily:
+        day_totals: dict[tuple[int, int, date], dict[str, Decimal]] = defaultdict(dict)
+        rows = (
+            usage_of(daily, first_day, tomorrow)
+            .values_list("service_id", "service__tariff_id", "on", "resource")
+            .annotate(total=Sum("quantity"))
+            .order_by()
+        )
+        for service_id, tariff_id, on, resource, total in rows.iterator(chunk_size=10000):
+            day_totals[(service_id, tariff_id, on)][resource] = total
+        for (service_id, tariff_id, on), metric_totals in day_totals.items():
+            for rater in daily[tariff_id]:
+                rated[(service_id, rater.addon.pk, on)] = (on + timedelta(days=1), rater.rate(metric_totals))
     run.ratings = len(rated)
 
-    existing_q = OverageRating.objects.filter(addon_id__in=addon_ids, period_start__gte=start)
+    existing_q = OverageRating.objects.filter(addon_id__in=list(raters), period_start__gte=min(start, first_day))
     if only is not None:
         existing_q = existing_q.filter(service_id__in=only)
     existing = {
@@ -519,18 +527,14 @@ def rate_provider(provider: Provider, *, now: datetime, service_ids: Iterable[in
     }
     changed: list[OverageRating] = []
     for (service_id, addon_id, period_start), (period_end, result) in rated.items():
+        usage = result.usage.quantize(QUANTUM)
         old = existing.get((service_id, addon_id, period_start))
         charged = old[2] if old else ZERO
-        current = period_start <= today < period_end
-        if result.cost_amount > charged or (result.over_maximum and current):
+        if result.cost_amount > charged or (result.over_maximum and period_start <= today < period_end):
             run.services.add(service_id)
-        if (
-            old is not None
-            and Decimal(old[0]).quantize(QUANTUM) == result.usage.quantize(QUANTUM)
-            and old[1] == result.over_maximum
-        ):
+        if old is not None and old[0] == usage and old[1] == result.over_maximum:
             continue
-        if old is None and result.usage == 0:
+        if old is None and not usage:
             continue
         changed.append(
             OverageRating(
@@ -538,7 +542,7 @@ def rate_provider(provider: Provider, *, now: datetime, service_ids: Iterable[in
                 addon_id=addon_id,
                 period_start=period_start,
                 period_end=period_end,
-                usage=result.usage.quantize(QUANTUM),
+                usage=usage,
                 overage=result.overage.quantize(QUANTUM),
                 cost_amount=result.cost_amount,
                 over_maximum=result.over_maximum,

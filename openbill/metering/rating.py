@@ -19,7 +19,7 @@ from decimal import Decimal
 from openbill.catalog.models import Addon, Aggregation, StatisticsPeriod
 from openbill.core.money import round_amount
 
-from .units import base_unit, convert
+from .units import base_unit, convert, dimension
 
 ZERO = Decimal(0)
 
@@ -50,6 +50,26 @@ def rate(addon: Addon, usage: Decimal, currency: str) -> Rated:
     cost = round_amount(overage * addon.overage_price, currency)
     over_maximum = addon.maximum is not None and usage > addon.maximum
     return Rated(usage=usage, overage=overage, cost_amount=cost, over_maximum=over_maximum)
+
+
+class Rater:
+    """One add-on's rating rule with its conversions worked out once (the sweep rates many
+    services with the same add-on)."""
+
+    def __init__(self, addon: Addon, currency: str) -> None:
+        self.addon = addon
+        self.currency = currency
+        self.metrics = metrics_of(addon)
+        self.divisor = dimension(addon.unit)[1]  # records are stored in the base unit
+        self.maximum_of = addon.aggregation == Aggregation.MAX
+
+    def usage(self, totals: Mapping[str, Decimal]) -> Decimal:
+        values = [totals.get(metric, ZERO) for metric in self.metrics]
+        raw = max(values) if self.maximum_of else sum(values, ZERO)
+        return raw if self.divisor == 1 else raw / self.divisor
+
+    def rate(self, totals: Mapping[str, Decimal]) -> Rated:
+        return rate(self.addon, self.usage(totals), self.currency)
 
 
 def month_start(day: date) -> date:

@@ -71,6 +71,7 @@ def test_daily_mode_rates_each_day_against_the_daily_limit(provider, vps_plan, a
             record(service, "rx_bytes", day + timedelta(days=2), "10.5"),  # 0.5 over → 0.25
             record(service, "rx_bytes", day + timedelta(days=3), "10.01"),  # 0.005 → 0.01 (half up)
         ],
+        now=datetime(2026, 3, 4, 18, 0, tzinfo=UTC),
     )
     assert rated == {
         ("traffic", "2026-03-01"): (Decimal(12), Decimal(2), Decimal("1.00")),
@@ -148,3 +149,23 @@ def test_usage_resets_on_the_first_of_the_month(provider, vps_plan, alice):
     )
     assert rated[("traffic", "2026-02-01")] == (Decimal(1500), Decimal(500), Decimal("5.00"))
     assert rated[("traffic", "2026-03-01")] == (Decimal(800), Decimal(0), Decimal("0.00"))
+
+
+@pytest.mark.django_db
+def test_a_daily_period_closes_some_days_after_it_ends(provider, vps_plan, alice, settings):
+    settings.METERING_LATE_DAYS = 2
+    traffic(vps_plan, statistics_period="day", included=Decimal(10))
+    service = f.service(alice, vps_plan)
+    now = datetime(2026, 3, 20, 12, tzinfo=UTC)
+    result = ingest(
+        provider,
+        [
+            record(service, "rx_bytes", datetime(2026, 3, 18, tzinfo=UTC), "1", rid="open"),
+            record(service, "rx_bytes", datetime(2026, 3, 17, 23, tzinfo=UTC), "1", rid="closed"),
+        ],
+        now,
+    )
+    assert result.accepted == 1
+    assert [(r["id"], r["reason"]) for r in result.rejected] == [
+        ("closed", "The reporting period of this bucket is closed.")
+    ]
