@@ -2,7 +2,10 @@
 
 from importlib import import_module
 
-from django.urls import URLPattern, URLResolver, include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 APPS_WITH_API = (
@@ -31,3 +34,12 @@ for _app in APPS_WITH_API:
             raise
         continue
     urlpatterns.append(path("", include(f"openbill.{_app}.api.urls")))
+
+
+@csrf_exempt  # it changes nothing; a POST to a mistyped URL deserves a 404, not a CSRF page
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any other path under /api/v1/ is a JSON 404, like every other API error (not Django's HTML page)."""
+    return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
+
+
+urlpatterns.append(re_path(r"^(?P<rest>.*)$", not_found))

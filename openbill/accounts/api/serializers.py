@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from openbill.accounts.models import ApiToken, User
-from openbill.api.fields import money_string
+from openbill.api.fields import StrictCharField, money_string
 from openbill.clients.models import Client
 
 
@@ -59,11 +59,12 @@ class MeSerializer(serializers.Serializer[dict[str, Any]]):
 class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
     """A token as listed: its name and the first characters, never the token itself."""
 
+    name = StrictCharField(max_length=100)
+
     class Meta:
         model = ApiToken
         fields = ["id", "name", "key_prefix", "created_at", "last_used_at"]
         read_only_fields = ["id", "key_prefix", "created_at", "last_used_at"]
-        extra_kwargs = {"name": {"max_length": 100, "allow_blank": False}}
 
 
 class NewApiTokenSerializer(ApiTokenSerializer):

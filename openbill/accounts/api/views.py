@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from openbill.accounts.models import ApiToken
+from openbill.accounts.models import ApiToken, User
 from openbill.api.base import request_client
 
 from .serializers import ApiTokenSerializer, MeSerializer, NewApiTokenSerializer
@@ -41,13 +41,14 @@ class ApiTokenViewSet(
     filter_backends: list[Any] = []
 
     def get_queryset(self) -> QuerySet[ApiToken]:
-        return ApiToken.objects.filter(user_id=self.request.user.pk, revoked_at__isnull=True).order_by("-created_at", "-id")
+        user = cast(User, self.request.user)  # IsAuthenticated has run
+        return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-id")
 
     @extend_schema(request=ApiTokenSerializer, responses={201: NewApiTokenSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = ApiTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, raw = ApiToken.issue(request.user, serializer.validated_data["name"])  # type: ignore[arg-type]
+        token, raw = ApiToken.issue(cast(User, request.user), serializer.validated_data["name"])
         token.token = raw  # type: ignore[attr-defined]
         return Response(NewApiTokenSerializer(token).data, status=status.HTTP_201_CREATED)
 

@@ -94,6 +94,8 @@ def test_services_list_paginates_by_limit_and_offset(alice_api, alice, vps_plan)
         ("offset=-1", "offset"),
         ("status=bogus", "status"),
         ("id=abc", "id"),
+        ("id=1.5", "id"),
+        ("product_type=x", "product_type"),
         ("ordering=client", "ordering"),
     ],
 )
@@ -105,13 +107,14 @@ def test_bad_list_parameters_answer_400_naming_the_field(alice_api, alice, query
     assert response.json()["code"] == "invalid"
 
 
-def test_product_type_filter_refuses_another_providers_type(alice_api, alice, vps_plan):
+def test_unknown_or_foreign_product_type_matches_nothing(alice_api, alice, vps_plan):
+    f.service(alice, vps_plan)
     other = f.product_type(f.provider("Other Hosting"), "vds")
 
-    response = alice_api.get(f"/api/v1/services/?product_type={other.pk}")
-
-    assert response.status_code == 400
-    assert "product_type" in response.json()
+    for value in (other.pk, 0, 2**70):
+        response = alice_api.get(f"/api/v1/services/?product_type={value}")
+        assert response.status_code == 200
+        assert response.json()["count"] == 0
 
 
 def test_service_detail_shows_parameters_addons_and_status(alice_api, alice, vps_plan):
@@ -192,3 +195,11 @@ def test_malformed_or_huge_service_ids_are_not_found(alice_api, alice):
     assert alice_api.get("/api/v1/services/abc/").status_code == 404
     assert alice_api.get("/api/v1/services/99999999999999999999999/").status_code == 404
     assert alice_api.get("/api/v1/services/99999999999999999999999/history/").status_code == 404
+
+
+def test_unknown_api_paths_answer_json_404(alice_api):
+    for url in ("/api/v1/nothing-here/", "/api/v1/services/0.5/", "/api/v1/tokens/abc/"):
+        response = alice_api.get(url)
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+    assert alice_api.post("/api/v1/nothing-here/", {}).status_code == 404

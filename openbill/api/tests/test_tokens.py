@@ -85,3 +85,11 @@ def test_malformed_authorization_header_is_a_401_not_a_crash(client):
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer").status_code == 401
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer a b").status_code == 401
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION="B\xe9arer x").status_code == 401
+
+
+@pytest.mark.parametrize("name", [0, True, None, ["a"], " " + "x" * 100])
+def test_token_name_must_be_a_string_of_at_most_100_characters(alice_api, name):
+    response = alice_api.post("/api/v1/tokens/", {"name": name}, format="json")
+
+    assert response.status_code == 400
+    assert "name" in response.json()

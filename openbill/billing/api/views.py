@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import viewsets
 
 from openbill.api.base import ClientScopedMixin
+from openbill.api.filters import IdFilter
 from openbill.billing.models import EntryKind, LedgerEntry
 
 from .serializers import LedgerEntrySerializer
@@ -13,7 +14,7 @@ from .serializers import LedgerEntrySerializer
 
 class LedgerFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=EntryKind.choices, label=_("Kind"))
-    service = django_filters.NumberFilter(field_name="service_id", label=_("Service id"))
+    service = IdFilter(field_name="service_id", label=_("Service id"))
 
     class Meta:
         model = LedgerEntry

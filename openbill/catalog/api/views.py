@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import viewsets
 
 from openbill.api.base import ClientScopedMixin
+from openbill.api.filters import IdFilter
 from openbill.catalog.models import (
     Addon,
     AddonEnumItem,
@@ -32,7 +33,7 @@ class ProductTypeFilterSet(django_filters.FilterSet):
 
 
 class TariffFilterSet(django_filters.FilterSet):
-    product_type = django_filters.NumberFilter(field_name="product_type_id", label=_("Product type"))
+    product_type = IdFilter(field_name="product_type_id", label=_("Product type"))
 
     class Meta:
         model = TariffPlan

@@ -16,7 +16,7 @@ from openbill.api.fields import money_string
 from openbill.catalog.models import AddonEnumItem, ProductType, TariffPlan
 from openbill.core.money import format_amount
 from openbill.services import selectors
-from openbill.services.choices import Label, Status, SuspendReason
+from openbill.services.choices import Label, Operation, Status, SuspendReason
 from openbill.services.models import Service, ServiceAddon, ServiceEvent
 
 
@@ -46,6 +46,7 @@ class ServiceSerializer(serializers.ModelSerializer[Service]):
     tariff = TariffRefSerializer(read_only=True)
     label_code = serializers.ChoiceField(choices=Label.choices, read_only=True)
     label = serializers.CharField(read_only=True)  # type: ignore[assignment]
+    operation = serializers.SerializerMethodField()
     suspend_reasons = serializers.SerializerMethodField()
     expiration_text = serializers.SerializerMethodField()
     renew_amount = serializers.SerializerMethodField()
@@ -73,6 +74,11 @@ class ServiceSerializer(serializers.ModelSerializer[Service]):
             "renew_cost_text",
         ]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "enum": ["", *Operation.values]})
+    def get_operation(self, service: Service) -> str:
+        """The operation in progress ("reboot"), or "" when none is."""
+        return str(service.operation)
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=SuspendReason.choices)))
     def get_suspend_reasons(self, service: Service) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, viewsets
 from rest_framework.decorators import action
@@ -18,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from openbill.api.base import ClientScopedMixin
+from openbill.api.filters import IdFilter
 from openbill.metering.selectors import overage_widget_rows
 from openbill.services import selectors
 from openbill.services.filtersets import ServiceFilterSet
@@ -30,6 +32,14 @@ from .serializers import (
     ServiceEventSerializer,
     ServiceSerializer,
 )
+
+
+class ApiServiceFilterSet(ServiceFilterSet):
+    """The client area's filters, with ids as the API's integers: an unknown product type or id
+    matches nothing (the client area's select cannot offer one; an API caller can ask)."""
+
+    id = IdFilter(field_name="id", label=_("id"))
+    product_type = IdFilter(field_name="product_type_id", label=_("Product type"))
 
 
 class NowContextMixin:
@@ -50,7 +60,7 @@ class ServiceViewSet(ClientScopedMixin, NowContextMixin, viewsets.ReadOnlyModelV
     ``suspended_admin`` …); ``label`` is that label in words, with the running operation."""
 
     queryset = Service.objects.none()  # the model, for the schema; get_queryset scopes
-    filterset_class = ServiceFilterSet
+    filterset_class = ApiServiceFilterSet
 
     def get_queryset(self) -> QuerySet[Service]:
         return selectors.client_services(self.client)
