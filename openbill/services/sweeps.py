@@ -20,7 +20,7 @@ from .automation import engine
 LIFECYCLE_EVERY = 600
 
 
-@task()
+@task(priority=10)
 def plan_stage(sweep: str, at_iso: str, run_key: str, provider_ids: list[int] | None = None) -> dict[str, Any]:
     """Plan one stage at the moment ``at_iso`` and queue a task per batch."""
     planned = engine.plan_run(
@@ -29,12 +29,12 @@ def plan_stage(sweep: str, at_iso: str, run_key: str, provider_ids: list[int] | 
     return {"sweep": sweep, "batches": len(planned.batch_ids), "blocked": planned.blocked}
 
 
-@task()
+@task(priority=10)
 def run_sweep_batch(batch_id: int) -> dict[str, Any]:
     return engine.run_batch(batch_id)
 
 
-@task()
+@task(priority=-20)  # after the sweeps' own batches: money and status first, mail after
 def send_notices(notice_ids: list[int]) -> int:
     """Send notices written in bulk by the renew sweep (one task per batch, not per notice)."""
     from openbill.core.notify import send_notice

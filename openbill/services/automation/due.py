@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -91,6 +92,7 @@ class Pricer:
 
     def __init__(self) -> None:
         self._tariffs: dict[int, TariffPlan] = {}
+        self._amounts: dict[tuple[int, str, tuple[tuple[int, Decimal, int | None], ...]], Decimal | None] = {}
 
     def tariffs(self, ids: Iterable[int]) -> None:
         missing = set(ids) - set(self._tariffs)
@@ -100,7 +102,11 @@ class Pricer:
             ):
                 self._tariffs[tariff.pk] = tariff
 
+    preloaded_lines: dict[int, list[tuple[int, Decimal, int | None]]] | None = None
+
     def lines(self, service_ids: list[int]) -> dict[int, list[tuple[int, Decimal, int | None]]]:
+        if self.preloaded_lines is not None:
+            return self.preloaded_lines
         out: dict[int, list[tuple[int, Decimal, int | None]]] = {}
         rows = ServiceAddon.objects.filter(service_id__in=service_ids).order_by("pk")
         for sid, addon_id, quantity, item_id in rows.values_list("service_id", "addon_id", "quantity", "enum_item_id"):
@@ -108,6 +114,12 @@ class Pricer:
         return out
 
     def amount(self, tariff_id: int, period: str, lines: list[tuple[int, Decimal, int | None]]) -> Decimal | None:
+        key = (tariff_id, period, tuple(lines))
+        if key not in self._amounts:
+            self._amounts[key] = self._amount(tariff_id, period, lines)
+        return self._amounts[key]
+
+    def _amount(self, tariff_id: int, period: str, lines: list[tuple[int, Decimal, int | None]]) -> Decimal | None:
         tariff = self._tariffs[tariff_id]
         addons = {a.pk: a for a in tariff.addons.all()}
         resolved = []
@@ -189,14 +201,19 @@ def days_left(expires_at: datetime, now: datetime, tz: ZoneInfo) -> int:
     return (local_date(expires_at, tz) - local_date(now, tz)).days
 
 
+@lru_cache(maxsize=4096)
+def _formatted(amount: Decimal, currency: str) -> str:
+    from openbill.core.money import format_amount
+
+    return format_amount(amount, currency)
+
+
 def renewed_context(
     name: str, service_id: int, amount: Decimal, currency: str, end: datetime, tz: ZoneInfo
 ) -> dict[str, str | int]:
-    from openbill.core.money import format_amount
-
     return {
         "service": name,
         "service_id": service_id,
-        "amount": format_amount(amount, currency),
+        "amount": _formatted(amount, currency),
         "until": local_date(end, tz).isoformat(),
     }

@@ -132,7 +132,13 @@ class Planned:
 
 
 def plan_run(
-    sweep: str, *, at: datetime, run_key: str, provider_ids: list[int] | None = None, enqueue: bool = False
+    sweep: str,
+    *,
+    at: datetime,
+    run_key: str,
+    provider_ids: list[int] | None = None,
+    enqueue: bool = False,
+    chain: bool = True,
 ) -> Planned:
     """Create the stage's run and its batches (one transaction). Returns the batch ids to run.
 
@@ -157,6 +163,7 @@ def plan_run(
                 at=at,
                 expected=sum(s.expected for s in slices),
                 provider_ids=provider_ids or [],
+                chain=chain,
                 created_at=wall,
             )
             batches = SweepBatch.objects.bulk_create(
@@ -168,7 +175,7 @@ def plan_run(
             if enqueue:
                 for batch in batches:
                     sweeps.run_sweep_batch.enqueue(batch.pk)
-                following = next_stage(sweep)
+                following = next_stage(sweep) if chain else None
                 if not batches and following:
                     sweeps.plan_stage.enqueue(following, at.isoformat(), run_key, provider_ids)
     except IntegrityError:
@@ -246,7 +253,7 @@ def _finish(batch: SweepBatch, *, worker: str, result: dict[str, Any]) -> None:
     if left:
         return
     SweepRun.objects.filter(pk=run.pk).update(state=RunState.DONE, finished_at=wall)
-    following = next_stage(run.sweep)
+    following = next_stage(run.sweep) if run.chain else None
     if following and not _inline.get():
         sweeps.plan_stage.enqueue(following, run.at.isoformat(), run.run_key, run.provider_ids or None)
 

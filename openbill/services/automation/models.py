@@ -27,6 +27,7 @@ class SweepRun(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=RunState.choices, default=RunState.RUNNING)
     expected = models.PositiveIntegerField(_("due when planned"), default=0)
     provider_ids = models.JSONField(default=list, blank=True)
+    chain = models.BooleanField(_("then run the next stage"), default=True)
     created_at = models.DateTimeField(_("planned at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

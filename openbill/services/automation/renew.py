@@ -17,11 +17,15 @@ click cannot deadlock.
 from __future__ import annotations
 
 import json
+import logging
+import os
+import time
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from openbill.billing.models import EntryKind, Expense, ExpenseKind, LedgerEntry
@@ -33,7 +37,7 @@ from openbill.core.timeutil import start_of_local_day
 
 from .. import actions
 from ..choices import SuspendReason
-from ..models import Service, ServiceEvent
+from ..models import Service, ServiceAddon, ServiceEvent
 from ..renewal import renew_service
 from . import due
 from .engine import SWEEP_ACTOR, FuseTripped, Slice, batch_size, stage
@@ -43,6 +47,8 @@ from .models import SweepBatch, SweepRun
 # was planned (plus a little slack for services that fell due since) stops the sweep.
 FUSE_FACTOR = 2
 FUSE_SLACK = 10
+
+log = logging.getLogger("openbill.sweeps")
 
 ROW_FIELDS = ("pk", "client_id", "expires_at", "period", "tariff_id", "name", "suspended_expired")
 
@@ -72,13 +78,24 @@ def charged_today(service_ids: list[int], run: SweepRun, tz_of: dict[int, Any], 
     )
 
 
-def check_fuse(run: SweepRun, batch: SweepBatch, rows: list[tuple[Any, ...]], tz_of: dict[int, Any]) -> None:
+def check_fuse(
+    run: SweepRun,
+    batch: SweepBatch,
+    rows: list[tuple[Any, ...]],
+    tz_of: dict[int, Any],
+    charged: list[tuple[int, datetime]] | None = None,
+) -> None:
+    """Trip when the batch holds far more than was due, or a service this sweep charged today."""
     if len(rows) > batch.expected * FUSE_FACTOR + FUSE_SLACK:
         raise FuseTripped(
             "far more services due than planned",
             {"planned": batch.expected, "found": len(rows), "clients": [batch.lo, batch.hi]},
         )
-    twice = charged_today([r[0] for r in rows], run, tz_of, {r[0]: r[1] for r in rows})
+    client_of = {r[0]: r[1] for r in rows}
+    if charged is None:
+        twice = charged_today([r[0] for r in rows], run, tz_of, client_of)
+    else:
+        twice = sorted({sid for sid, at in charged if at >= start_of_local_day(run.at, tz_of[client_of[sid]])})
     if twice:
         raise FuseTripped("a service would be charged twice in one day", {"services": twice[:50], "count": len(twice)})
 
@@ -88,17 +105,17 @@ class Renew:
     @staticmethod
     def plan(at: datetime, provider_ids: list[int] | None) -> list[Slice]:
         horizons = due.renew_horizons(at, provider_ids)
-        counts: dict[int, int] = {}
-        for cid in (
+        counts = list(
             Service.objects.filter(due.renew_due(horizons))
-            .values_list("client_id", flat=True)
-            .iterator(chunk_size=20000)
-        ):
-            counts[cid] = counts.get(cid, 0) + 1
+            .order_by("client_id")
+            .values("client_id")
+            .annotate(n=Count("pk"))
+            .values_list("client_id", "n")
+        )
         size = batch_size(1000 if connection.vendor == "postgresql" else 100)
         from .engine import slices_of
 
-        return slices_of(sorted(counts.items()), size)
+        return slices_of(counts, size)
 
     @staticmethod
     def process(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
@@ -150,32 +167,113 @@ def renew_each(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
     return {"renewed": renewed, "failed": len(failed), "failed_ids": failed, "skipped": skipped}
 
 
+class _TimedCursor:
+    """psycopg's server-side binding (Django's default cursor quotes arrays in Python), on
+    Django's connection and so in its transaction; with OPENBILL_SWEEP_PROFILE set, each
+    statement's time is logged."""
+
+    def __init__(self) -> None:
+        import psycopg
+
+        connection.ensure_connection()
+        self.cursor = psycopg.Cursor(connection.connection)
+        self.profile = bool(os.environ.get("OPENBILL_SWEEP_PROFILE"))
+
+    def __enter__(self) -> _TimedCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cursor.close()
+
+    def execute(self, sql: str, params: list[Any]) -> None:
+        started = time.perf_counter()
+        self.cursor.execute(sql, params)
+        if self.profile:
+            log.warning("%.1f ms %s", (time.perf_counter() - started) * 1000, " ".join(sql.split())[:60])
+
+    def fetchall(self) -> list[Any]:
+        return self.cursor.fetchall()
+
+    def copy_rows(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        started = time.perf_counter()
+        with self.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        if self.profile:
+            log.warning("%.1f ms %s", (time.perf_counter() - started) * 1000, sql[:60])
+
+
+def _q(template: str) -> str:
+    """Fill in the tables' names (from the models, never from input); values are always bound."""
+    tables = {
+        "ledger": LedgerEntry._meta.db_table,
+        "expense": Expense._meta.db_table,
+        "service": Service._meta.db_table,
+        "client": Client._meta.db_table,
+        "event": ServiceEvent._meta.db_table,
+        "notice": Notice._meta.db_table,
+        "addon": ServiceAddon._meta.db_table,
+    }
+    return template.format(**tables)
+
+
+def _cursor() -> _TimedCursor:
+    return _TimedCursor()
+
+
 def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
     """The set-based path (PostgreSQL), in the caller's transaction."""
     rows = due_rows(run, batch.lo, batch.hi, lock=True)
     if not rows:
         return {"renewed": 0, "failed": 0, "failed_ids": [], "skipped": 0}
-    client_ids = sorted({r[1] for r in rows})
-    funds = {
-        cid: due.ClientFunds(balance, limit)
-        for cid, balance, limit in Client.objects.select_for_update()
-        .filter(pk__in=client_ids)
-        .order_by("pk")
-        .values_list("pk", "balance_amount", "credit_limit")
-    }
-    currency_of, tz_of = _context(set(client_ids))
-    check_fuse(run, batch, rows, tz_of)
     now = run.at
-    # renew_service charges nothing and moves nothing when the period's charge already exists.
-    keys = {(r[0], due.period_start(r[2], now).isoformat()) for r in rows}
-    done_keys = set(
-        Expense.objects.filter(
-            service_id__in=[sid for sid, _key in keys], kind=ExpenseKind.PERIOD, key__in={key for _sid, key in keys}
-        ).values_list("service_id", "key")
-    )
-    todo = [tuple(r) for r in rows if (r[0], due.period_start(r[2], now).isoformat()) not in done_keys]
+    client_ids = sorted({r[1] for r in rows})
+    service_ids = [r[0] for r in rows]
+    with _cursor() as cursor:
+        # Reads by "= ANY(array)": one bound parameter instead of a thousand-item IN list.
+        cursor.execute(
+            _q(
+                "SELECT id, balance_amount, credit_limit, provider_id FROM {client} WHERE id = ANY(%s) "
+                "ORDER BY id FOR UPDATE"
+            ),
+            [client_ids],
+        )
+        locked = cursor.fetchall()
+        funds = {cid: due.ClientFunds(balance, limit) for cid, balance, limit, _pid in locked}
+        providers = {p.pk: p for p in due.providers({pid for *_rest, pid in locked})}
+        currency_of = {cid: providers[pid].currency for cid, *_rest, pid in locked}
+        tz_of = {cid: providers[pid].tz for cid, *_rest, pid in locked}
+        earliest = min(start_of_local_day(now, tz) for tz in set(tz_of.values()))
+        cursor.execute(
+            _q(
+                "SELECT service_id, created_at FROM {ledger} WHERE service_id = ANY(%s) AND kind = %s "
+                "AND created_by = %s AND created_at >= %s AND created_at <= %s"
+            ),
+            [service_ids, EntryKind.CHARGE, str(SWEEP_ACTOR), earliest, now],
+        )
+        check_fuse(run, batch, rows, tz_of, charged=cursor.fetchall())
+        # renew_service charges nothing and moves nothing when the period's charge already exists.
+        starts = {r[0]: due.period_start(r[2], now).isoformat() for r in rows}
+        cursor.execute(
+            _q("SELECT service_id, key FROM {expense} WHERE service_id = ANY(%s) AND kind = %s AND key = ANY(%s)"),
+            [service_ids, ExpenseKind.PERIOD, sorted(set(starts.values()))],
+        )
+        done_keys = set(cursor.fetchall())
+        cursor.execute(
+            _q(
+                "SELECT service_id, addon_id, quantity, enum_item_id FROM {addon} WHERE service_id = ANY(%s) "
+                "ORDER BY id"
+            ),
+            [service_ids],
+        )
+        lines: dict[int, list[tuple[int, Decimal, int | None]]] = {}
+        for sid, addon_id, quantity, item_id in cursor.fetchall():
+            lines.setdefault(sid, []).append((addon_id, quantity, item_id))
+    todo = [tuple(r) for r in rows if (r[0], starts[r[0]]) not in done_keys]
     locked_balance = {cid: wallet.balance for cid, wallet in funds.items()}
-    decisions = due.decide_renewals(todo, funds, now=now, pricer=due.Pricer(), currency_of=currency_of, tz_of=tz_of)
+    pricer = due.Pricer()
+    pricer.preloaded_lines = lines
+    decisions = due.decide_renewals(todo, funds, now=now, pricer=pricer, currency_of=currency_of, tz_of=tz_of)
     wanted = [d for d in decisions if d.ok]
     failed = [d.service_id for d in decisions if d.reason == "funds"]
     skipped = len(rows) - len(wanted) - len(failed)
@@ -183,120 +281,87 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
         return {"renewed": 0, "failed": len(failed), "failed_ids": failed, "skipped": skipped}
 
     actor = str(SWEEP_ACTOR)
+    describe = _("%(name)s: renewal until %(date)s")  # translated once per batch, not per row
     # Balances after each charge, in order, as post_entry computes them from the locked row.
     running = dict(locked_balance)
-    ledger_rows: list[tuple[Any, ...]] = []
-    for d in wanted:
+    staged = []
+    for order, d in enumerate(wanted):
         assert d.amount is not None
-        if d.amount == 0:
-            continue
-        running[d.client_id] -= d.amount
-        ledger_rows.append(
+        start_key = d.start.isoformat()
+        currency = currency_of[d.client_id]
+        ledger_key = None
+        if d.amount != 0:
+            running[d.client_id] -= d.amount
+            ledger_key = f"expense:{d.service_id}:{ExpenseKind.PERIOD}:{start_key}"
+        staged.append(
             (
-                d.client_id,
-                -d.amount,
-                currency_of[d.client_id],
-                running[d.client_id],
-                f"expense:{d.service_id}:{ExpenseKind.PERIOD}:{d.start.isoformat()}",
-                (_("%(name)s: renewal until %(date)s") % {"name": d.name, "date": d.end.date().isoformat()})[:300],
+                order,
                 d.service_id,
+                d.client_id,
+                d.amount,
+                running[d.client_id],
+                ledger_key,
+                (describe % {"name": d.name, "date": d.end.date().isoformat()})[:300],
+                start_key,
+                currency,
+                d.start,
+                d.end,
+                f"{start_key} → {d.end.isoformat()} ({d.amount:f} {currency})",
+                f"renewed:{d.service_id}:{start_key}",
+                json.dumps(due.renewed_context(d.name, d.service_id, d.amount, currency, d.end, tz_of[d.client_id])),
             )
         )
-    entry_of: dict[str, int] = {}
-    with connection.cursor() as cursor:
-        if ledger_rows:
-            cols = list(zip(*ledger_rows, strict=True))
-            cursor.execute(
-                f"""INSERT INTO {LedgerEntry._meta.db_table}
-                    (client_id, kind, amount, currency, balance_after, key, description, service_id,
-                     created_at, created_by)
-                SELECT t.c, %s, t.a, t.cur, t.b, t.k, t.d, t.s, %s, %s
-                FROM unnest(%s::bigint[], %s::numeric[], %s::varchar[], %s::numeric[], %s::varchar[],
-                            %s::varchar[], %s::bigint[]) WITH ORDINALITY AS t(c, a, cur, b, k, d, s, n)
-                ORDER BY t.n
-                RETURNING id, key""",  # noqa: S608 - table names from model meta, values bound
-                [EntryKind.CHARGE, now, actor, *[list(c) for c in cols]],
+    with _cursor() as cursor:
+        # One staging table per session, emptied at commit; COPY fills it at C speed and each
+        # target table is then written by one statement.
+        cursor.execute(
+            _q("""CREATE TEMP TABLE IF NOT EXISTS openbill_renewal (
+                ord int, service_id bigint, client_id bigint, amount numeric, balance_after numeric,
+                ledger_key varchar(200), description varchar(300), start_key varchar(160),
+                currency varchar(3), period_start timestamptz, period_end timestamptz, note text,
+                notice_key varchar(200), notice_context text
+            ) ON COMMIT DELETE ROWS"""),
+            [],
+        )
+        cursor.copy_rows("COPY openbill_renewal FROM STDIN", staged)
+        cursor.execute(
+            _q("""WITH entries AS (
+                INSERT INTO {ledger} (client_id, kind, amount, currency, balance_after, key, description,
+                                      service_id, created_at, created_by)
+                SELECT client_id, %s, -amount, currency, balance_after, ledger_key, description, service_id, %s, %s
+                FROM openbill_renewal WHERE ledger_key IS NOT NULL ORDER BY ord
+                RETURNING id, key
             )
-            entry_of = {key: pk for pk, key in cursor.fetchall()}
-        cursor.execute(
-            f"""INSERT INTO {Expense._meta.db_table}
-                (service_id, client_id, kind, key, amount, currency, period_start, period_end, entry_id,
-                 created_at)
-            SELECT t.s, t.c, %s, t.k, t.a, t.cur, t.ps, t.pe, t.e, %s
-            FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[], %s::varchar[],
-                        %s::timestamptz[], %s::timestamptz[], %s::bigint[])
-                 WITH ORDINALITY AS t(s, c, k, a, cur, ps, pe, e, n)
-            ORDER BY t.n""",  # noqa: S608 - table names from model meta, values bound
-            [
-                ExpenseKind.PERIOD,
-                now,
-                [d.service_id for d in wanted],
-                [d.client_id for d in wanted],
-                [d.start.isoformat() for d in wanted],
-                [d.amount for d in wanted],
-                [currency_of[d.client_id] for d in wanted],
-                [d.start for d in wanted],
-                [d.end for d in wanted],
-                [entry_of.get(f"expense:{d.service_id}:{ExpenseKind.PERIOD}:{d.start.isoformat()}") for d in wanted],
-            ],
+            INSERT INTO {expense} (service_id, client_id, kind, key, amount, currency, period_start,
+                                   period_end, entry_id, created_at)
+            SELECT r.service_id, r.client_id, %s, r.start_key, r.amount, r.currency, r.period_start,
+                   r.period_end, entries.id, %s
+            FROM openbill_renewal r LEFT JOIN entries ON entries.key = r.ledger_key ORDER BY r.ord"""),
+            [EntryKind.CHARGE, now, actor, ExpenseKind.PERIOD, now],
         )
         cursor.execute(
-            f"""UPDATE {Service._meta.db_table} AS s SET expires_at = v.e
-            FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, e) WHERE s.id = v.id""",  # noqa: S608 - table names from model meta, values bound
-            [[d.service_id for d in wanted], [d.end for d in wanted]],
-        )
-        deltas: dict[int, Decimal] = {}
-        for d in wanted:
-            assert d.amount is not None
-            deltas[d.client_id] = deltas.get(d.client_id, Decimal(0)) - d.amount
-        deltas = {cid: delta for cid, delta in deltas.items() if delta != 0}
-        if deltas:
-            cursor.execute(
-                f"""UPDATE {Client._meta.db_table} AS c SET balance_amount = c.balance_amount + v.d
-                FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, d) WHERE c.id = v.id""",  # noqa: S608 - table names from model meta, values bound
-                [list(deltas), list(deltas.values())],
-            )
-        cursor.execute(
-            f"""INSERT INTO {ServiceEvent._meta.db_table}
-                (service_id, at, actor_kind, actor_user_id, actor_label, kind, from_status, to_status, note)
-            SELECT t.s, %s, %s, NULL, %s, 'renewed', '', '', t.note
-            FROM unnest(%s::bigint[], %s::text[]) WITH ORDINALITY AS t(s, note, n) ORDER BY t.n""",  # noqa: S608 - table names from model meta, values bound
-            [
-                now,
-                SWEEP_ACTOR.kind,
-                actor,
-                [d.service_id for d in wanted],
-                [
-                    f"{d.start.isoformat()} → {d.end.isoformat()} ({d.amount:f} {currency_of[d.client_id]})"
-                    for d in wanted
-                ],
-            ],
+            _q("UPDATE {service} s SET expires_at = r.period_end FROM openbill_renewal r WHERE s.id = r.service_id"),
+            [],
         )
         cursor.execute(
-            f"""INSERT INTO {Notice._meta.db_table} (key, client_id, template, context, created_at, error)
-            SELECT t.k, t.c, 'service_renewed', t.ctx::jsonb, %s, ''
-            FROM unnest(%s::varchar[], %s::bigint[], %s::text[]) WITH ORDINALITY AS t(k, c, ctx, n)
-            ORDER BY t.n
+            _q("""UPDATE {client} c SET balance_amount = c.balance_amount - r.total
+            FROM (SELECT client_id, sum(amount) AS total FROM openbill_renewal GROUP BY client_id) r
+            WHERE c.id = r.client_id AND r.total <> 0"""),
+            [],
+        )
+        cursor.execute(
+            _q("""INSERT INTO {event} (service_id, at, actor_kind, actor_user_id, actor_label, kind, from_status,
+                                   to_status, note)
+            SELECT service_id, %s, %s, NULL, %s, 'renewed', '', '', note FROM openbill_renewal ORDER BY ord"""),
+            [now, SWEEP_ACTOR.kind, actor],
+        )
+        cursor.execute(
+            _q("""INSERT INTO {notice} (key, client_id, template, context, created_at, error)
+            SELECT notice_key, client_id, 'service_renewed', notice_context::jsonb, %s, ''
+            FROM openbill_renewal ORDER BY ord
             ON CONFLICT (key) DO NOTHING
-            RETURNING id""",  # noqa: S608 - table names from model meta, values bound
-            [
-                now,
-                [f"renewed:{d.service_id}:{d.start.isoformat()}" for d in wanted],
-                [d.client_id for d in wanted],
-                [
-                    json.dumps(
-                        due.renewed_context(
-                            d.name,
-                            d.service_id,
-                            d.amount or Decimal(0),
-                            currency_of[d.client_id],
-                            d.end,
-                            tz_of[d.client_id],
-                        )
-                    )
-                    for d in wanted
-                ],
-            ],
+            RETURNING id"""),
+            [now],
         )
         notice_ids = [row[0] for row in cursor.fetchall()]
     if notice_ids:
