@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from openbill.accounts.models import ApiToken, User
+from openbill.accounts.models import ApiToken, Membership, User
 from openbill.billing.models import LedgerEntry
 from openbill.core.money import format_amount
 from openbill.core.timeutil import Period
@@ -228,6 +228,9 @@ def _profile(
         "language_form": LanguageForm(initial={"language": _user(request).language}),
         "tokens": tokens,
         "raw_token": raw_token,
+        "members": Membership.objects.filter(client=request.client)
+        .select_related("user")
+        .order_by("role", "user__email"),  # type: ignore[attr-defined]
     }
     return render(request, "clientarea/profile/index.html", context, status=status)
 

@@ -386,3 +386,11 @@ def test_api_token_needs_a_name(alice_http: HttpClient) -> None:
     response = alice_http.post(reverse("clientarea:token_create"), {"name": ""})
     assert response.status_code == 400
     assert ApiToken.objects.count() == 0
+
+
+def test_profile_shows_the_email_and_the_accounts_users_only(
+    alice: Any, alice_user: Any, alice_http: HttpClient, bob_user: Any
+) -> None:
+    page = text(alice_http.get("/profile/"))
+    assert alice_user.email in page and "Owner" in page
+    assert bob_user.email not in page
