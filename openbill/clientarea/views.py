@@ -228,9 +228,9 @@ def _profile(
         "language_form": LanguageForm(initial={"language": _user(request).language}),
         "tokens": tokens,
         "raw_token": raw_token,
-        "members": Membership.objects.filter(client=request.client)
+        "members": Membership.objects.filter(client=request.client)  # type: ignore[attr-defined]
         .select_related("user")
-        .order_by("role", "user__email"),  # type: ignore[attr-defined]
+        .order_by("role", "user__email"),
     }
     return render(request, "clientarea/profile/index.html", context, status=status)
 
