@@ -323,6 +323,8 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
             ) ON COMMIT DELETE ROWS"""),
             [],
         )
+        # Empty it first: inside an outer transaction (a test, the preview check) nothing commits.
+        cursor.execute("TRUNCATE openbill_renewal", [])
         cursor.copy_rows("COPY openbill_renewal FROM STDIN", staged)
         cursor.execute(
             _q("""WITH entries AS (
