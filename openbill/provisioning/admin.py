@@ -43,7 +43,7 @@ class ProcessingModuleForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = module_choices()
+        self.fields["kind"].choices = module_choices()  # type: ignore[attr-defined]
         if self.instance.pk:
             self.initial["secrets"] = "\n".join(f"{name}={MASK}" for name in self.instance.masked_secrets())
 
