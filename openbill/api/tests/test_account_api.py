@@ -14,6 +14,8 @@ from openbill.billing.models import EntryKind
 from openbill.core.tests import factories as f
 from openbill.services.choices import Status
 
+from .factories import rate_overage
+
 pytestmark = pytest.mark.django_db
 
 
@@ -186,3 +188,21 @@ def test_overages_widget_is_empty_until_usage_exists(alice_api, alice, vps_plan)
 
     assert body["count"] == 0
     assert body["results"] == []
+
+
+def test_overages_widget_totals_each_services_overage_this_month(alice_api, alice, bob, vps_plan):
+    traffic = f.addon(vps_plan, "traffic", billing_type="statistics", overage_price=Decimal("0.01"))
+    ips = f.addon(vps_plan, "ipv4", billing_type="statistics", overage_price=Decimal("2"))
+    now = datetime(2025, 7, 15, 12, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        mine = f.service(alice, vps_plan, name="web-1", expires_at=datetime(2025, 8, 7, 9, tzinfo=UTC))
+        rate_overage(mine, traffic, "3.25", now)
+        rate_overage(mine, ips, "4.00", now)
+        rate_overage(f.service(bob, vps_plan), traffic, "9.00", now)
+        rows = alice_api.get("/api/v1/dashboard/overages/").json()["results"]
+
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["id"], row["name"], row["expiration_text"]) == (mine.pk, "web-1", "Expires 2025-08-07")
+    assert (row["overage_amount"], row["overage_cost_text"], row["currency"]) == ("7.25", "7.25 USD", "USD")
+    assert row["url"]

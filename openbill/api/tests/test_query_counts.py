@@ -21,6 +21,8 @@ from openbill.services import events
 from openbill.services.choices import Status
 from openbill.services.models import ServiceAddon
 
+from .factories import rate_overage
+
 pytestmark = pytest.mark.django_db
 
 
@@ -74,8 +76,14 @@ def test_active_services_widget_queries_do_not_grow(alice_api, alice, rich_plan)
     assert_constant(alice_api, "/api/v1/dashboard/active-services/", add_services(alice, rich_plan))
 
 
-def test_overages_widget_queries_do_not_grow(alice_api, alice, rich_plan):
-    assert_constant(alice_api, "/api/v1/dashboard/overages/", add_services(alice, rich_plan))
+def test_overages_widget_queries_do_not_grow(alice_api, alice, vps_plan):
+    traffic = f.addon(vps_plan, "traffic", billing_type="statistics", overage_price=Decimal("0.01"))
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            rate_overage(f.service(alice, vps_plan), traffic, "1.50", timezone.now())
+
+    assert_constant(alice_api, "/api/v1/dashboard/overages/", add)
 
 
 def test_history_queries_do_not_grow(alice_api, alice, alice_user, vps_plan):

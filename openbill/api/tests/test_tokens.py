@@ -93,3 +93,15 @@ def test_token_name_must_be_a_string_of_at_most_100_characters(alice_api, name):
 
     assert response.status_code == 400
     assert "name" in response.json()
+
+
+def test_session_callers_need_the_csrf_token_to_create_tokens(alice_user):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(alice_user)
+
+    response = browser.post("/api/v1/tokens/", {"name": "from a page"}, content_type="application/json")
+
+    assert response.status_code == 403
+    assert not ApiToken.objects.filter(name="from a page").exists()
