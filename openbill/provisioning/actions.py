@@ -493,3 +493,43 @@ def retry_not_available(*, now: datetime, limit: int = 200) -> int:
         services.request_activation(pk, actor=Actor.system("not-available sweep"), now=now)
         started += 1
     return started
+
+
+REISSUE_BEFORE = timedelta(days=30)
+
+
+def reissue_due_certificates(*, now: datetime, limit: int = 200) -> int:
+    """Start a renewal (reissue) for certificates that end within 30 days while their service
+    is paid beyond that (an ACME certificate lasts 90 days; a service is sold by the year).
+    Idempotent: a service with an open operation is skipped, and a reissued certificate is no
+    longer due."""
+    from openbill.services import actions as services
+    from openbill.services.choices import Status
+    from openbill.services.models import Service
+
+    due = list(
+        Certificate.objects.filter(
+            revoked_at__isnull=True,
+            not_after__lte=now + REISSUE_BEFORE,
+            service__status=Status.ACTIVE,
+            service__operation="",
+            service__expires_at__gt=now,
+        )
+        .order_by("not_after")
+        .values_list("service_id", "not_after")[:limit]
+    )
+    started = 0
+    actor = Actor.system("certificate renewal")
+    for service_id, not_after in due:
+        with transaction.atomic():
+            service = (
+                Service.objects.select_for_update(skip_locked=True)
+                .select_related("client__provider", "tariff", "product_type")
+                .filter(pk=service_id, status=Status.ACTIVE, operation="")
+                .first()
+            )
+            if service is None or service.expires_at is None or service.expires_at <= not_after:
+                continue  # not paid beyond the certificate: the renewal of the service decides
+            services.start_operation(service, "renewal", actor=actor, now=now)
+            started += 1
+    return started

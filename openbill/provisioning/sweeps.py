@@ -1,5 +1,6 @@
 """Provisioning's periodic work: hand back expired leases, run due retries, activate services
-waiting as Not available once an instance has room, start scheduled deletions."""
+waiting as Not available once an instance has room, start scheduled deletions, reissue
+certificates that end before the service's paid period does."""
 
 from __future__ import annotations
 
@@ -37,6 +38,11 @@ def scheduled_deletion_sweep() -> dict[str, int]:
     return {"deletions": start_due_deletions(now=timezone.now())}
 
 
+@task()
+def certificate_renewal_sweep() -> dict[str, int]:
+    return {"reissues": actions.reissue_due_certificates(now=timezone.now())}
+
+
 @register("retry", every_seconds=30)
 def enqueue_retry(now: datetime) -> object:
     return retry_sweep.enqueue()
@@ -50,3 +56,8 @@ def enqueue_not_available(now: datetime) -> object:
 @register("scheduled_deletion", every_seconds=300)
 def enqueue_scheduled_deletion(now: datetime) -> object:
     return scheduled_deletion_sweep.enqueue()
+
+
+@register("certificate_renewal", every_seconds=3600)
+def enqueue_certificate_renewal(now: datetime) -> object:
+    return certificate_renewal_sweep.enqueue()

@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from openbill.provisioning.models import ProcessingModule, ProvisioningTask
+from openbill.provisioning.models import Certificate, ProcessingModule, ProvisioningTask
 from openbill.services.api.serializers import ServiceDetailSerializer
 
 
@@ -73,3 +73,28 @@ class TaskSerializer(serializers.ModelSerializer[ProvisioningTask]):
     @extend_schema_field(OpenApiTypes.STR)
     def get_client(self, task: ProvisioningTask) -> str:
         return task.service.client.name
+
+
+class CertificateSerializer(serializers.ModelSerializer[Certificate]):
+    """The issued certificate and its chain (PEM); ``private_key`` only when Openbill generated
+    the key (otherwise the client holds it, from its own CSR)."""
+
+    private_key = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Certificate
+        fields = [
+            "domain",
+            "serial",
+            "not_after",
+            "issued_at",
+            "revoked_at",
+            "certificate_pem",
+            "chain_pem",
+            "private_key",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_private_key(self, certificate: Certificate) -> str:
+        return certificate.private_key_pem()

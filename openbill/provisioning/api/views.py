@@ -1,7 +1,7 @@
 """Lifecycle verbs of the API (issue 4).
 
 Client: ``POST /api/v1/services/{id}/suspend/``, ``resume/``, ``reboot/``, ``delete/``,
-``cancel-deletion/`` — scoped to the caller's services (another client's id is a 404); each
+``cancel-deletion/``, and ``GET …/certificate/`` (SSL) — scoped to the caller's services (another client's id is a 404); each
 calls one services action and answers the service as it now is. A state that does not allow
 the verb is a 409; a verb the product type forbids is a 403.
 
@@ -28,12 +28,18 @@ from openbill.api.base import ClientScopedMixin
 from openbill.core.actors import Actor
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from openbill.provisioning import actions as provisioning
-from openbill.provisioning.models import ProvisioningTask, TaskState
+from openbill.provisioning.models import Certificate, ProvisioningTask, TaskState
 from openbill.services import actions, selectors
 from openbill.services.choices import SuspendReason
 from openbill.services.models import Service
 
-from .serializers import LifecycleServiceSerializer, StaffDeleteSerializer, StaffNoteSerializer, TaskSerializer
+from .serializers import (
+    CertificateSerializer,
+    LifecycleServiceSerializer,
+    StaffDeleteSerializer,
+    StaffNoteSerializer,
+    TaskSerializer,
+)
 
 
 class _Answer:
@@ -95,6 +101,13 @@ class ServiceLifecycleViewSet(ClientScopedMixin, _Answer, viewsets.GenericViewSe
         service = self.get_object()
         actions.cancel_scheduled_deletion(service, actor=Actor.of(request), now=timezone.now())
         return self.answer(request, service.pk)
+
+    @extend_schema(responses=CertificateSerializer, summary="Download the SSL certificate, its chain and key")
+    @action(detail=True, methods=["get"])
+    def certificate(self, request: Request, pk: str | None = None) -> Response:
+        service = self.get_object()
+        certificate = get_object_or_404(Certificate.objects.all(), service=service)
+        return Response(CertificateSerializer(certificate).data)
 
     extra_error_statuses = (422,)
 

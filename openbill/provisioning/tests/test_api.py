@@ -160,3 +160,30 @@ def test_staff_delete_with_options(staff_api: APIClient, alice: Any, vps_plan: A
 
     answer = staff_api.post(f"/api/v1/staff/services/{service.pk}/delete/", {"at_period_end": True}, format="json")
     assert answer.status_code == 200 and answer.json()["delete_at"] is not None
+
+
+def test_certificate_download_in_the_api(alice_api: APIClient, alice: Any, bob: Any, provider: Any) -> None:
+    from datetime import timedelta
+
+    from openbill.core.crypto import encrypt
+    from openbill.provisioning.models import Certificate
+
+    plan = f.tariff(f.product_type(provider, "ssl"), "SSL")
+    mine, bobs = f.service(alice, plan), f.service(bob, plan)
+    for service in (mine, bobs):
+        Certificate.objects.create(
+            service=service,
+            domain="shop.test",
+            serial="ab",
+            certificate_pem="LEAF",
+            chain_pem="CA",
+            private_key_encrypted=encrypt("KEY"),
+            not_after=timezone.now() + timedelta(days=90),
+            issued_at=timezone.now(),
+        )
+
+    body = alice_api.get(f"/api/v1/services/{mine.pk}/certificate/").json()
+    assert (body["certificate_pem"], body["chain_pem"], body["private_key"]) == ("LEAF", "CA", "KEY")
+    assert alice_api.get(f"/api/v1/services/{bobs.pk}/certificate/").status_code == 404
+    without = f.service(alice, plan)
+    assert alice_api.get(f"/api/v1/services/{without.pk}/certificate/").status_code == 404

@@ -149,3 +149,15 @@ def test_a_demo_node_recreates_machines_lost_with_the_worker_process(node: str) 
     get_module("libvirt").reboot(demo)
 
     assert machine(node).isActive()
+
+
+def test_a_failed_connection_never_shows_the_password(caplog: pytest.LogCaptureFixture) -> None:
+    locked = ServiceSpec(
+        **{
+            **spec("qemu+tcp://127.0.0.1:1/system").__dict__,
+            "secrets": {"username": "root", "password": "pa55-never-shown"},
+        }
+    )
+    with caplog.at_level("DEBUG"), pytest.raises(ModuleError) as caught:
+        get_module("libvirt").open(locked)
+    assert "pa55-never-shown" not in str(caught.value) and "pa55-never-shown" not in caplog.text

@@ -290,3 +290,28 @@ def test_a_worker_that_died_mid_call_loses_nothing(alice: Any, vps_plan: Any, vp
     assert run_due(now + actions.LEASE + timedelta(seconds=1)) == ["done"]
     service.refresh_from_db()
     assert service.label == "Active"
+
+
+def test_certificates_ending_before_the_paid_period_are_reissued_once(alice: Any, provider: Any) -> None:
+    from openbill.provisioning.models import Certificate
+
+    plan = f.tariff(f.product_type(provider, "ssl"), "SSL", prices={"year": "10.00"})
+    now = timezone.now()
+    yearly = f.service(alice, plan, expires_at=now + timedelta(days=300), name="paid for a year")
+    ending = f.service(alice, plan, expires_at=now + timedelta(days=10), name="ends with its certificate")
+    for service, days_left in ((yearly, 20), (ending, 20)):
+        Certificate.objects.create(
+            service=service,
+            domain="x.test",
+            serial=str(service.pk),
+            certificate_pem="-",
+            not_after=now + timedelta(days=days_left),
+            issued_at=now,
+        )
+
+    assert actions.reissue_due_certificates(now=now) == 1
+    assert actions.reissue_due_certificates(now=now) == 0  # its renewal is under way
+
+    yearly.refresh_from_db()
+    ending.refresh_from_db()
+    assert (yearly.operation, ending.operation) == ("renewal", "")
