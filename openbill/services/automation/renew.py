@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from openbill.billing.models import EntryKind, Expense, ExpenseKind, LedgerEntry
 from openbill.clients.models import Client
+from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, InsufficientFunds
 from openbill.core.models import Notice
 from openbill.core.notify import notify
@@ -49,6 +50,9 @@ FUSE_FACTOR = 2
 FUSE_SLACK = 10
 
 log = logging.getLogger("openbill.sweeps")
+
+# renew_service lifts the expired reason as the system's "renewal", whoever paid.
+RESUME_ACTOR = Actor.system("renewal")
 
 ROW_FIELDS = ("pk", "client_id", "expires_at", "period", "tariff_id", "name", "suspended_expired")
 
@@ -373,5 +377,5 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
     # A service stopped only because it expired resumes once paid, as renew_service does.
     for d in wanted:
         if d.suspended_expired:
-            actions.resume(d.service_id, reason=SuspendReason.EXPIRED, actor=SWEEP_ACTOR, now=now)
+            actions.resume(d.service_id, reason=SuspendReason.EXPIRED, actor=RESUME_ACTOR, now=now)
     return {"renewed": len(wanted), "failed": len(failed), "failed_ids": failed, "skipped": skipped}

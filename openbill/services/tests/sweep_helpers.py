@@ -32,6 +32,7 @@ def confirm_operations(now: datetime, service_ids: list[int] | None = None) -> i
 
 def fingerprint(client_ids: list[int]) -> dict[str, Any]:
     """Balances, expiries, ledger, charges, history and notices, without the row ids."""
+    sorted = _sorted
     services = Service.objects.filter(client_id__in=client_ids)
     return {
         "balances": sorted(Client.objects.filter(pk__in=client_ids).values_list("pk", "balance_amount")),
@@ -93,6 +94,10 @@ def fingerprint(client_ids: list[int]) -> dict[str, Any]:
             )
         ),
     }
+
+
+def _sorted(rows: Any) -> list[Any]:
+    return sorted(rows, key=repr)
 
 
 def period_charges(service: Service) -> list[tuple[datetime | None, datetime | None, Decimal]]:
