@@ -237,7 +237,9 @@ def test_services_list_filters_by_status_label(
 
 
 def test_services_list_filters_by_product_type_and_name(alice_http: HttpClient, many: dict[str, Any]) -> None:
-    assert listed_ids(alice_http.get(f"/services/?product_type={many['domain_type'].pk}")) == [many["domain"].pk]
+    response = alice_http.get(f"/services/?product_type={many['domain_type'].pk}")
+    assert listed_ids(response) == [many["domain"].pk]
+    assert f'<option value="{many["domain_type"].pk}" selected>Domain</option>' in response.content.decode()
     assert sorted(listed_ids(alice_http.get("/services/?name=SERVER"))) == sorted([many["web"].pk, many["db"].pk])
 
 
