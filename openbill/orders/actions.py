@@ -123,7 +123,11 @@ def _create_order(client: Client, lines: list[OrderLine], *, actor: Actor, now: 
             "order_id": order.pk,
             "total": format_amount(total, client.currency),
             "lines": [
-                {"service": line.service.name, "description": line.description, "amount": format_amount(line.amount, line.currency)}
+                {
+                    "service": line.service.name,
+                    "description": line.description,
+                    "amount": format_amount(line.amount, line.currency),
+                }
                 for line in lines
             ],
         },
@@ -327,16 +331,14 @@ def change_service(
         target_tariff = quote.tariff if quote else tariffs_for(client.provider).get(pk=locked.tariff_id)
         new_period = locked.period
         if period not in (None, ""):
-            if locked.period == Period.DAY or period == Period.DAY:
-                if period != locked.period:
-                    raise DomainError(_("A daily-priced service keeps its daily period."), field="period")
+            if (locked.period == Period.DAY or period == Period.DAY) and period != locked.period:
+                raise DomainError(_("A daily-priced service keeps its daily period."), field="period")
             new_period = check_period(target_tariff, period)
         if quote is not None and expected_total is not None and quote.total != expected_total:
             raise IllegalTransition(_("The price has changed since it was shown; look at it again."))
         if quote is not None and locked.operation:
             raise IllegalTransition(
-                _("Another operation is in progress: %(operation)s.")
-                % {"operation": Operation(locked.operation).label}
+                _("Another operation is in progress: %(operation)s.") % {"operation": Operation(locked.operation).label}
             )
         line = None
         if quote is not None:

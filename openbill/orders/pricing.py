@@ -110,7 +110,9 @@ def default_choice(addon: Addon) -> AddonChoice:
         enabled = [item for item in addon.items.all() if item.enabled]
         return AddonChoice(addon, Decimal(1), enabled[0] if enabled else None)
     if addon.billing_type in CLIENT_BILLING_TYPES:
-        return AddonChoice(addon, max(addon.minimum, addon.included) if addon.value_type != ValueType.BOOLEAN else Decimal(0))
+        return AddonChoice(
+            addon, max(addon.minimum, addon.included) if addon.value_type != ValueType.BOOLEAN else Decimal(0)
+        )
     return AddonChoice(addon, addon.included)
 
 
@@ -342,7 +344,8 @@ def quote_change(
                     ChargeLine(
                         "credit",
                         -credit,
-                        _("%(name)s: unused part of tariff %(tariff)s") % {"name": service.name, "tariff": old_tariff.name},
+                        _("%(name)s: unused part of tariff %(tariff)s")
+                        % {"name": service.name, "tariff": old_tariff.name},
                     )
                 )
             if charge:

@@ -105,10 +105,10 @@ def handle_notification(method: str, notification: Notification, *, now: datetim
     payment = Payment.objects.filter(reference=notification.reference, method=method).first()
     if payment is None:
         return "unknown payment"
-    if notification.succeeded and (
-        notification.currency != payment.currency or notification.amount != payment.amount
-    ):
-        log.warning("payment %s: notification amount %s %s differs", payment.pk, notification.amount, notification.currency)
+    if notification.succeeded and (notification.currency != payment.currency or notification.amount != payment.amount):
+        log.warning(
+            "payment %s: notification amount %s %s differs", payment.pk, notification.amount, notification.currency
+        )
         return "amount mismatch"
     return _apply_event(
         payment,
@@ -258,7 +258,9 @@ def refund_payment(payment: Payment, *, amount: Any, reason: str, actor: Actor, 
             )
             refund.status = RefundStatus.FAILED
             refund.error = error
-            Payment.objects.filter(pk=locked.pk).update(refunded_amount=locked.refunded_amount - value, status=PaymentStatus.COMPLETED)
+            Payment.objects.filter(pk=locked.pk).update(
+                refunded_amount=locked.refunded_amount - value, status=PaymentStatus.COMPLETED
+            )
         else:
             refund.status = RefundStatus.COMPLETED
             refund.provider_refund_id = provider_id or "manual"

@@ -42,9 +42,7 @@ class Payment(models.Model):
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(_("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     reference = models.UUIDField(_("reference"), default=uuid.uuid4, unique=True, editable=False)
-    order = models.ForeignKey(
-        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
-    )
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
     refunded_amount = _money(_("refunded"), default=Decimal(0))
     request_key = models.CharField(max_length=100, blank=True, default="")
     entry = models.OneToOneField(

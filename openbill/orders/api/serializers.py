@@ -13,33 +13,61 @@ from openbill.core.timeutil import Period
 from ..models import Order, OrderLine
 
 
+class StrictCharField(serializers.CharField):
+    """A string, and only a string (DRF's CharField also takes numbers; the schema says string)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
 class OrderSpecSerializer(serializers.Serializer):
     """What to order: a tariff, one of its periods, add-on values and parameters."""
 
-    tariff = serializers.IntegerField(min_value=1)
-    period = serializers.ChoiceField(choices=Period.choices)
+    tariff = StrictIntegerField(min_value=1)
+    period = StrictChoiceField(choices=Period.choices)
     addons = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, max_length=100),
+        child=StrictCharField(allow_blank=True, max_length=100),
         required=False,
         help_text="Add-on resource code → quantity (or an enumeration item's code).",
     )
     parameters = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, max_length=4000),
+        child=StrictCharField(allow_blank=True, max_length=4000),
         required=False,
         help_text="Parameter code → value (hostname, domain…). Domains may be IDN; they are stored in punycode.",
     )
-    quick = serializers.BooleanField(
-        required=False, default=False, help_text="Order without the parameters (quick order)."
-    )
-    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    quick = StrictBooleanField(required=False, default=False, help_text="Order without the parameters (quick order).")
+    name = StrictCharField(required=False, allow_blank=True, max_length=200)
 
 
 class OrderNowSerializer(OrderSpecSerializer):
-    pay = serializers.BooleanField(required=False, default=True, help_text="Pay from the balance at once.")
+    pay = StrictBooleanField(required=False, default=True, help_text="Pay from the balance at once.")
 
 
 class CheckoutSerializer(serializers.Serializer):
-    pay = serializers.BooleanField(required=False, default=True, help_text="Pay from the balance at once.")
+    pay = StrictBooleanField(required=False, default=True, help_text="Pay from the balance at once.")
 
 
 class AddonLineSerializer(serializers.Serializer):
@@ -139,7 +167,7 @@ class RemovedSerializer(serializers.Serializer):
 
 
 class RenewQuoteRequestSerializer(serializers.Serializer):
-    period = serializers.ChoiceField(choices=Period.choices, required=False)
+    period = StrictChoiceField(choices=Period.choices, required=False)
 
 
 class RenewRequestSerializer(RenewQuoteRequestSerializer):
@@ -166,15 +194,15 @@ class RenewalSerializer(serializers.Serializer):
 
 
 class ChangeQuoteRequestSerializer(serializers.Serializer):
-    tariff = serializers.IntegerField(min_value=1, required=False)
-    addons = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=100), required=False)
+    tariff = StrictIntegerField(min_value=1, required=False)
+    addons = serializers.DictField(child=StrictCharField(allow_blank=True, max_length=100), required=False)
 
 
 class ChangeRequestSerializer(ChangeQuoteRequestSerializer):
-    auto_renew = serializers.BooleanField(required=False, allow_null=True, default=None)
-    period = serializers.ChoiceField(choices=Period.choices, required=False, help_text="The auto-renewal period.")
-    expected_total = serializers.DecimalField(
-        max_digits=20, decimal_places=2, required=False, help_text="The total that was quoted; a different price → 409."
+    auto_renew = StrictBooleanField(required=False, allow_null=True, default=None)
+    period = StrictChoiceField(choices=Period.choices, required=False, help_text="The auto-renewal period.")
+    expected_total = StrictCharField(
+        required=False, max_length=30, help_text='The total that was quoted ("1.94"); a different price → 409.'
     )
 
 
@@ -214,7 +242,7 @@ class ChangeResultSerializer(serializers.Serializer):
 
 
 class ConfigureSerializer(serializers.Serializer):
-    parameters = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=4000))
+    parameters = serializers.DictField(child=StrictCharField(allow_blank=True, max_length=4000))
 
 
 class ConfiguredSerializer(serializers.Serializer):

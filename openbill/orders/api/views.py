@@ -6,15 +6,17 @@ scoped to the caller's client, so another client's order, line or service is a 4
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +25,7 @@ from openbill.api.base import ClientScopedMixin
 from openbill.api.fields import money_string
 from openbill.catalog.instructions import render_instructions
 from openbill.core.actors import Actor
+from openbill.core.errors import DomainError
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from openbill.services.models import Service
 from openbill.services.selectors import client_services, renewal_amount, with_pricing
@@ -31,6 +34,15 @@ from .. import actions
 from ..models import Order, OrderLine
 from ..pricing import check_period, quote_change, quote_new, tariffs_for
 from . import serializers as s
+
+
+def _decimal(value: str | None, field: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise DomainError(_("Enter an amount."), field=field) from None
 
 
 def _lines() -> QuerySet[OrderLine]:
@@ -51,6 +63,9 @@ def _spec(data: dict[str, Any]) -> dict[str, Any]:
 class QuoteView(ClientScopedMixin, APIView):
     """The exact price of an order before deciding: period price, add-ons, setup fee."""
 
+    serializer_class = s.OrderSpecSerializer
+    parser_classes = [JSONParser]
+
     @extend_schema(request=s.OrderSpecSerializer, responses=s.QuoteSerializer)
     def post(self, request: Request) -> Response:
         body = s.OrderSpecSerializer(data=request.data)
@@ -63,7 +78,10 @@ class QuoteView(ClientScopedMixin, APIView):
 class CartView(ClientScopedMixin, APIView):
     """The cart: services in status Ordered waiting for payment."""
 
-    extra_error_statuses = (402,)
+    serializer_class = s.OrderSpecSerializer
+    parser_classes = [JSONParser]
+
+    extra_error_statuses = (402, 422)
 
     def _cart(self) -> dict[str, Any]:
         lines = list(_lines().filter(client=self.client).in_cart())
@@ -92,6 +110,9 @@ class CartView(ClientScopedMixin, APIView):
 
 
 class CartLineView(ClientScopedMixin, APIView):
+    serializer_class = s.OrderLineSerializer
+    parser_classes = [JSONParser]
+
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         line = generics.get_object_or_404(OrderLine.objects.for_client(self.client).in_cart(), pk=pk)
@@ -100,6 +121,9 @@ class CartLineView(ClientScopedMixin, APIView):
 
 
 class CartEmptyView(ClientScopedMixin, APIView):
+    serializer_class = s.RemovedSerializer
+    parser_classes = [JSONParser]
+
     @extend_schema(request=None, responses=s.RemovedSerializer)
     def post(self, request: Request) -> Response:
         removed = actions.empty_cart(self.client, actor=Actor.of(request), now=timezone.now())
@@ -109,7 +133,10 @@ class CartEmptyView(ClientScopedMixin, APIView):
 class CheckoutView(ClientScopedMixin, APIView):
     """Turn the cart into one order and (by default) pay it from the balance — all or nothing."""
 
-    extra_error_statuses = (402,)
+    serializer_class = s.CheckoutSerializer
+    parser_classes = [JSONParser]
+
+    extra_error_statuses = (402, 422)
 
     @extend_schema(request=s.CheckoutSerializer, responses={201: s.OrderSerializer}, parameters=[IDEMPOTENCY_PARAMETER])
     @idempotent
@@ -133,7 +160,8 @@ class OrderViewSet(ClientScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
 
     queryset = Order.objects.none()
     serializer_class = s.OrderSerializer
-    extra_error_statuses = (402,)
+    parser_classes = [JSONParser]
+    extra_error_statuses = (402, 422)
     filter_backends: list[Any] = []
 
     def get_queryset(self) -> QuerySet[Order]:
@@ -166,6 +194,9 @@ class ServiceActionView(ClientScopedMixin, APIView):
 
 
 class RenewQuoteView(ServiceActionView):
+    serializer_class = s.RenewQuoteRequestSerializer
+    parser_classes = [JSONParser]
+
     @extend_schema(request=s.RenewQuoteRequestSerializer, responses=s.RenewQuoteSerializer)
     def post(self, request: Request, pk: int) -> Response:
         service = self.service(pk)
@@ -191,7 +222,10 @@ class RenewQuoteView(ServiceActionView):
 class RenewView(ServiceActionView):
     """Extend the validity period: pay one period from the balance; expiry = max(expiry, now) + period."""
 
-    extra_error_statuses = (402,)
+    serializer_class = s.RenewRequestSerializer
+    parser_classes = [JSONParser]
+
+    extra_error_statuses = (402, 422)
 
     @extend_schema(request=s.RenewRequestSerializer, responses=s.RenewalSerializer, parameters=[IDEMPOTENCY_PARAMETER])
     @idempotent
@@ -221,6 +255,9 @@ class RenewView(ServiceActionView):
 class ChangeQuoteView(ServiceActionView):
     """The exact amount of a change before confirming it (prorated; see the README)."""
 
+    serializer_class = s.ChangeQuoteRequestSerializer
+    parser_classes = [JSONParser]
+
     @extend_schema(request=s.ChangeQuoteRequestSerializer, responses=s.ChangeQuoteSerializer)
     def post(self, request: Request, pk: int) -> Response:
         service = self.service(pk)
@@ -239,7 +276,10 @@ class ChangeQuoteView(ServiceActionView):
 class ChangeView(ServiceActionView):
     """Change add-ons, tariff (prorated) and auto-renewal; resources go to the module."""
 
-    extra_error_statuses = (402,)
+    serializer_class = s.ChangeRequestSerializer
+    parser_classes = [JSONParser]
+
+    extra_error_statuses = (402, 422)
 
     @extend_schema(
         request=s.ChangeRequestSerializer, responses=s.ChangeResultSerializer, parameters=[IDEMPOTENCY_PARAMETER]
@@ -258,7 +298,7 @@ class ChangeView(ServiceActionView):
             addons=data.get("addons"),
             auto_renew=data.get("auto_renew"),
             period=data.get("period"),
-            expected_total=data.get("expected_total"),
+            expected_total=_decimal(data.get("expected_total"), "expected_total"),
         )
         service.refresh_from_db()
         return Response(
@@ -275,6 +315,9 @@ class ChangeView(ServiceActionView):
 class ConfigureView(ServiceActionView):
     """A quick order's parameters; activation starts once none is missing."""
 
+    serializer_class = s.ConfigureSerializer
+    parser_classes = [JSONParser]
+
     @extend_schema(request=s.ConfigureSerializer, responses=s.ConfiguredSerializer)
     def post(self, request: Request, pk: int) -> Response:
         service = self.service(pk)
@@ -287,6 +330,9 @@ class ConfigureView(ServiceActionView):
 
 
 class InstructionsView(ServiceActionView):
+    serializer_class = s.InstructionsSerializer
+    parser_classes = [JSONParser]
+
     @extend_schema(responses=s.InstructionsSerializer)
     def get(self, request: Request, pk: int) -> Response:
         service = self.service(pk)

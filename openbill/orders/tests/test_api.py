@@ -51,7 +51,11 @@ def vps_body(catalog: Any, **overrides: Any) -> dict[str, Any]:
 def test_quote_shows_the_exact_price(alice_api: APIClient, vps_catalog: Any) -> None:
     response = alice_api.post("/api/v1/orders/quote/", vps_body(vps_catalog), format="json")
     assert response.status_code == 200
-    assert (response.data["period_amount"], response.data["setup_amount"], response.data["total"]) == ("31.00", "5.00", "36.00")
+    assert (response.data["period_amount"], response.data["setup_amount"], response.data["total"]) == (
+        "31.00",
+        "5.00",
+        "36.00",
+    )
 
 
 def test_cart_add_checkout_and_pay(alice_api: APIClient, alice: Any, vps_catalog: Any) -> None:
@@ -68,7 +72,9 @@ def test_cart_add_checkout_and_pay(alice_api: APIClient, alice: Any, vps_catalog
     assert alice_api.get("/api/v1/cart/").data["lines"] == []
 
 
-def test_an_api_retry_with_the_same_key_replays_and_charges_once(alice_api: APIClient, alice: Any, vps_catalog: Any) -> None:
+def test_an_api_retry_with_the_same_key_replays_and_charges_once(
+    alice_api: APIClient, alice: Any, vps_catalog: Any
+) -> None:
     first = alice_api.post("/api/v1/orders/", vps_body(vps_catalog), format="json", HTTP_IDEMPOTENCY_KEY="order-1")
     second = alice_api.post("/api/v1/orders/", vps_body(vps_catalog), format="json", HTTP_IDEMPOTENCY_KEY="order-1")
     assert first.status_code == second.status_code == 201
@@ -90,7 +96,9 @@ def test_the_same_key_with_other_parameters_is_refused(alice_api: APIClient, ali
 
 def test_keys_are_scoped_to_the_caller(alice_api: APIClient, bob_api: APIClient, vps_catalog: Any) -> None:
     alice_api.post("/api/v1/orders/", vps_body(vps_catalog), format="json", HTTP_IDEMPOTENCY_KEY="same")
-    theirs = bob_api.post("/api/v1/orders/", vps_body(vps_catalog, pay=False), format="json", HTTP_IDEMPOTENCY_KEY="same")
+    theirs = bob_api.post(
+        "/api/v1/orders/", vps_body(vps_catalog, pay=False), format="json", HTTP_IDEMPOTENCY_KEY="same"
+    )
     assert theirs.status_code == 201
     assert Order.objects.count() == 2
     assert IdempotencyRecord.objects.count() == 2
@@ -116,7 +124,9 @@ def test_paying_without_funds_is_402_with_the_deficit_and_nothing_changes(
         ({"parameters": {"hostname": "-bad-"}}, "parameters.hostname"),
     ],
 )
-def test_bad_orders_are_400_naming_the_field(alice_api: APIClient, vps_catalog: Any, overrides: dict[str, Any], field: str) -> None:
+def test_bad_orders_are_400_naming_the_field(
+    alice_api: APIClient, vps_catalog: Any, overrides: dict[str, Any], field: str
+) -> None:
     response = alice_api.post("/api/v1/orders/", vps_body(vps_catalog, **overrides), format="json")
     assert response.status_code == 400
     assert field in response.data
@@ -147,7 +157,9 @@ def test_renew_and_change_through_the_api(alice_api: APIClient, alice: Any, vps_
         f"/api/v1/services/{service.pk}/renew/", {"period": "month"}, format="json", HTTP_IDEMPOTENCY_KEY="r1"
     )
     assert renewed.status_code == 200 and renewed.data["charged"] is True
-    change_quote = alice_api.post(f"/api/v1/services/{service.pk}/change/quote/", {"addons": {"ram": "3"}}, format="json")
+    change_quote = alice_api.post(
+        f"/api/v1/services/{service.pk}/change/quote/", {"addons": {"ram": "3"}}, format="json"
+    )
     assert change_quote.status_code == 200
     assert Decimal(change_quote.data["total"]) > 0
     changed = alice_api.post(
@@ -166,8 +178,15 @@ def test_a_top_up_by_card_returns_the_checkout_url(alice_api: APIClient, alice: 
     assert response.status_code == 201
     assert "/pay/card/checkout/" in response.data["redirect_url"]
     payment = Payment.objects.get()
-    body = card.notification_body({"reference": str(payment.reference), "amount": "20.00", "currency": "USD"}, succeeded=True)
-    APIClient().post("/pay/card/notify/", body, content_type="application/json", HTTP_X_CARD_SIGNATURE=card.sign(body, int(time.time())))
+    body = card.notification_body(
+        {"reference": str(payment.reference), "amount": "20.00", "currency": "USD"}, succeeded=True
+    )
+    APIClient().post(
+        "/pay/card/notify/",
+        body,
+        content_type="application/json",
+        HTTP_X_CARD_SIGNATURE=card.sign(body, int(time.time())),
+    )
     listed = alice_api.get(f"/api/v1/payments/{payment.pk}/")
     assert listed.data["status"] == "completed"
     assert LedgerEntry.objects.filter(key=f"payment:{payment.pk}").exists()

@@ -197,7 +197,12 @@ def test_extending_a_running_service_adds_the_period_to_its_expiry(alice: Any, v
 def test_extending_a_lapsed_service_starts_from_now_and_resumes_it(alice: Any, vps_catalog: Any) -> None:
     plan = vps_catalog["plan"]
     service = f.service(
-        alice, plan, status=Status.SUSPENDED, expires_at=at("2025-03-01T00:00"), suspended_expired=True, addons={vps_catalog["ram"]: "1"}
+        alice,
+        plan,
+        status=Status.SUSPENDED,
+        expires_at=at("2025-03-01T00:00"),
+        suspended_expired=True,
+        addons={vps_catalog["ram"]: "1"},
     )
     now = at("2025-03-20T00:00")
     actions.extend_service(service, period="month", actor=ALICE, now=now)

@@ -103,9 +103,7 @@ def test_the_paid_period_starts_at_activation(alice: Any, vps_catalog: Any) -> N
     assert service.expires_at == datetime(2025, 4, 12, 12, 0, tzinfo=UTC)
 
 
-def test_insufficient_balance_says_amount_available_and_deficit_and_changes_nothing(
-    bob: Any, vps_catalog: Any
-) -> None:
+def test_insufficient_balance_says_amount_available_and_deficit_and_changes_nothing(bob: Any, vps_catalog: Any) -> None:
     order = actions.order_now(bob, actor=ALICE, now=NOW, **spec(vps_catalog, period="year"))
     before = state(bob)
     with pytest.raises(InsufficientFunds) as raised:
@@ -130,7 +128,9 @@ def test_removing_a_cart_line_deletes_the_never_paid_service(alice: Any, vps_cat
 
 def test_emptying_the_cart_removes_every_line(alice: Any, vps_catalog: Any, domain_plan: Any) -> None:
     actions.place_order(alice, actor=ALICE, now=NOW, **spec(vps_catalog))
-    actions.place_order(alice, actor=ALICE, now=NOW, tariff=domain_plan.pk, period="year", parameters={"domain": "a.com"})
+    actions.place_order(
+        alice, actor=ALICE, now=NOW, tariff=domain_plan.pk, period="year", parameters={"domain": "a.com"}
+    )
     assert actions.empty_cart(alice, actor=ALICE, now=NOW) == 2
     assert not Service.objects.exists()
 

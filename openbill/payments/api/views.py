@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +27,11 @@ from . import serializers as s
 
 
 class PaymentMethodsView(ClientScopedMixin, APIView):
+    pagination_class = None
+    filter_backends: list[Any] = []
+    serializer_class = s.PaymentMethodSerializer
+    parser_classes = [JSONParser]
+
     @extend_schema(responses=s.PaymentMethodSerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response(
@@ -47,7 +53,9 @@ class PaymentViewSet(
     """The client's payments (top-ups). ``POST`` starts one and says where to send the client."""
 
     queryset = Payment.objects.none()
+    extra_error_statuses = (422,)
     serializer_class = s.PaymentSerializer
+    parser_classes = [JSONParser]
     filter_backends: list[Any] = []
 
     def get_queryset(self) -> QuerySet[Payment]:

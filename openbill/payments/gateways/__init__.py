@@ -6,8 +6,8 @@ Built in: ``bank`` (bank transfer, confirmed by staff) and ``card`` (a hosted pa
 
 from __future__ import annotations
 
+from . import bank, card  # noqa: F401  (registration)
 from .base import REGISTRY, Gateway, GatewayError, InvalidNotification, Notification, StartResult, get, register
-from . import bank, card  # noqa: E402, F401  (registration)
 
 __all__ = [
     "REGISTRY",

@@ -36,8 +36,14 @@ def card_payment(client: Any, amount: str = "25.00") -> Payment:
     return payment
 
 
-def notification(payment: Payment, *, event_id: str = "evt_1", amount: str | None = None, succeeded: bool = True) -> bytes:
-    checkout = {"reference": str(payment.reference), "amount": amount or str(payment.amount), "currency": payment.currency}
+def notification(
+    payment: Payment, *, event_id: str = "evt_1", amount: str | None = None, succeeded: bool = True
+) -> bytes:
+    checkout = {
+        "reference": str(payment.reference),
+        "amount": amount or str(payment.amount),
+        "currency": payment.currency,
+    }
     return card.notification_body(checkout, succeeded=succeeded, event_id=event_id)
 
 
@@ -156,7 +162,9 @@ def test_a_card_refund_debits_the_balance_and_is_shown_as_a_ledger_line(alice: A
     payment = card_payment(alice)
     body = notification(payment)
     deliver(body, card.sign(body, int(time.time())))
-    refund = actions.refund_payment(payment, amount="10.00", reason="Asked by the client", actor=STAFF, now=timezone.now())
+    refund = actions.refund_payment(
+        payment, amount="10.00", reason="Asked by the client", actor=STAFF, now=timezone.now()
+    )
     assert refund.status == RefundStatus.COMPLETED
     assert refund.provider_refund_id.startswith("re_")
     alice.refresh_from_db()
@@ -214,7 +222,9 @@ def test_the_checkout_page_sends_the_signed_notification_over_http(alice: Any, m
 
     def post(url: str, data: bytes, headers: dict[str, str], timeout: int) -> Any:
         response = HttpClient().post(
-            url.replace("http://testserver", ""), data=data, content_type="application/json",
+            url.replace("http://testserver", ""),
+            data=data,
+            content_type="application/json",
             HTTP_X_CARD_SIGNATURE=headers[card.SIGNATURE_HEADER],
         )
         sent.append(response.status_code)
