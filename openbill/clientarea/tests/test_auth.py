@@ -248,3 +248,12 @@ def test_password_change_needs_the_current_password(alice_http: HttpClient, alic
     assert done["Location"] == reverse("clientarea:profile")
     assert alice_http.get("/").status_code == 200  # still logged in here
     assert login(HttpClient(), alice_user.email, "Brand-new-pass-9").status_code == 302
+
+
+def test_signup_joins_the_first_provider_unless_one_is_named(settings: Any, provider: Any, signup: Any) -> None:
+    other = f.provider("Other Hosting")
+    signup(HttpClient())
+    assert Membership.objects.get(user__email="carol@test.test").client.provider == provider
+    settings.OPENBILL_SIGNUP_PROVIDER = "Other Hosting"
+    signup(HttpClient(), email="dave@test.test")
+    assert Membership.objects.get(user__email="dave@test.test").client.provider == other
