@@ -88,9 +88,10 @@ class ServiceLifecycleViewSet(ClientScopedMixin, _Answer, viewsets.GenericViewSe
         description="Now, or at the end of the paid period (``delete_at`` then shows the date); the "
         "unused part is refunded to the balance when the product type says so.",
     )
-    @action(detail=True, methods=["post"])
+    # Not named ``delete``: a viewset method of that name would answer HTTP DELETE on every route.
+    @action(detail=True, methods=["post"], url_path="delete", url_name="delete")
     @idempotent
-    def delete(self, request: Request, pk: str | None = None) -> Response:
+    def delete_service(self, request: Request, pk: str | None = None) -> Response:
         service = self.get_object()
         actions.delete_service(service, actor=Actor.of(request), now=timezone.now())
         return self.answer(request, service.pk)
@@ -147,9 +148,10 @@ class StaffServiceViewSet(_Answer, viewsets.GenericViewSet[Service]):
         parameters=[IDEMPOTENCY_PARAMETER],
         summary="Delete a service (staff)",
     )
-    @action(detail=True, methods=["post"])
+    # Not named ``delete``: a viewset method of that name would answer HTTP DELETE on every route.
+    @action(detail=True, methods=["post"], url_path="delete", url_name="delete")
     @idempotent
-    def delete(self, request: Request, pk: str | None = None) -> Response:
+    def delete_service(self, request: Request, pk: str | None = None) -> Response:
         service = self._service(pk)
         body = StaffDeleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -187,3 +187,12 @@ def test_certificate_download_in_the_api(alice_api: APIClient, alice: Any, bob: 
     assert alice_api.get(f"/api/v1/services/{bobs.pk}/certificate/").status_code == 404
     without = f.service(alice, plan)
     assert alice_api.get(f"/api/v1/services/{without.pk}/certificate/").status_code == 404
+
+
+def test_http_delete_on_a_verb_is_not_allowed(alice_api: APIClient, alice: Any, vps_plan: Any, manual: Any) -> None:
+    service = f.service(alice, vps_plan, module=manual)
+    for verb in VERBS:
+        answer = alice_api.delete(f"/api/v1/services/{service.pk}/{verb}/")
+        assert answer.status_code == 405 and "DELETE" not in answer["Allow"]
+    service.refresh_from_db()
+    assert (service.operation, service.delete_at) == ("", None)
