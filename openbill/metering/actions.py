@@ -153,7 +153,7 @@ def ingest(
     for raw in records:
         if isinstance(raw, Mapping):
             sid = raw.get("service")
-            if isinstance(sid, int) and not isinstance(sid, bool):
+            if isinstance(sid, int) and not isinstance(sid, bool) and 0 < sid < 2**63:  # a database id
                 service_ids.add(sid)
     services = {
         pk: (provider_id, tariff_id, status)

@@ -8,18 +8,29 @@ from openbill.metering.actions import MAX_BATCH
 
 
 class UsageRecordInSerializer(serializers.Serializer):
-    """One usage record. Documented here; each record is checked one by one by the ingestion
-    (metering.actions.ingest), which rejects a bad record with its reason and keeps the others."""
+    """One usage record. The API checks each record's shape (a 400 names the record and the
+    field); the ingestion then judges its content one record at a time and lists in
+    ``rejected`` what it refused (unknown service or resource, a negative quantity, a bucket in
+    the future or in a closed period, an id already sent with another quantity)."""
 
-    id = serializers.CharField(max_length=200, help_text="Unique per provider; sending it again is harmless.")
+    id = serializers.CharField(
+        max_length=200, trim_whitespace=False, help_text="Unique per provider; sending it again is harmless."
+    )
     service = serializers.IntegerField(help_text="The service's id.")
     resource = serializers.CharField(
-        max_length=50, help_text="A measured parameter of one of the tariff's add-ons billed by statistics."
+        max_length=50,
+        trim_whitespace=False,
+        help_text="A measured parameter of one of the tariff's add-ons billed by statistics (e.g. rx_bytes).",
     )
     at = serializers.DateTimeField(help_text="Start of the time bucket, with a time zone; not in the future.")
-    quantity = serializers.DecimalField(max_digits=30, decimal_places=9, min_value=0)
+    quantity = serializers.CharField(
+        max_length=40, trim_whitespace=False, help_text='A decimal string, e.g. "1250" or "0.5"; not negative.'
+    )
     unit = serializers.CharField(
-        max_length=20, required=False, help_text="bytes, KiB, MiB, GiB, TiB, ns, ms, s, min, h… Default: the add-on's."
+        max_length=20,
+        required=False,
+        trim_whitespace=False,
+        help_text="bytes, KiB, MiB, GiB, TiB, ns, us, ms, s, min, h, day… Default: the add-on's unit.",
     )
 
 

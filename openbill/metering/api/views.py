@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +38,44 @@ def _decimal_text(value: object) -> str:
     return f"{number:f}"
 
 
+# field → (JSON types, maximum length of a string, required)
+_SHAPE: dict[str, tuple[tuple[type, ...], int | None, bool]] = {
+    "id": ((str,), 200, True),
+    "service": ((int,), None, True),
+    "resource": ((str,), 50, True),
+    "at": ((str,), None, True),
+    "quantity": ((str,), 40, True),
+    "unit": ((str,), 20, False),
+}
+_MAX_SHAPE_ERRORS = 20
+
+
+def shape_errors(records: list[Any]) -> dict[str, dict[str, list[str]]]:
+    """The records whose shape breaks the schema (a missing field, a wrong JSON type, a string
+    too long): ``{"<index>": {"<field>": [message]}}``, the first few only."""
+    errors: dict[str, dict[str, list[str]]] = {}
+    for index, record in enumerate(records):
+        if len(errors) >= _MAX_SHAPE_ERRORS:
+            break
+        if not isinstance(record, dict):
+            errors[str(index)] = {"non_field_errors": [_("A record must be an object.")]}
+            continue
+        problems: dict[str, list[str]] = {}
+        for name, (types, longest, required) in _SHAPE.items():
+            if name not in record:
+                if required:
+                    problems[name] = [_("This field is required.")]
+                continue
+            value = record[name]
+            if not isinstance(value, types) or isinstance(value, bool):
+                problems[name] = [_("Wrong type.")]
+            elif isinstance(value, str) and (not value or (longest is not None and len(value) > longest)):
+                problems[name] = [_("Between 1 and %(count)s characters.") % {"count": longest or "∞"}]
+        if problems:
+            errors[str(index)] = problems
+    return errors
+
+
 class UsageIngestView(GenericAPIView):  # type: ignore[type-arg]
     """Report usage: a batch of up to 5,000 records, idempotent per record id.
 
@@ -62,6 +101,9 @@ class UsageIngestView(GenericAPIView):  # type: ignore[type-arg]
             raise ValidationError(
                 {"records": [_("Send at most %(count)s records per request.") % {"count": actions.MAX_BATCH}]}
             )
+        problems = shape_errors(records)
+        if problems:
+            raise ValidationError({"records": problems})
         result = actions.ingest(token.provider, records, now=timezone.now())
         return Response(result.as_dict())
 

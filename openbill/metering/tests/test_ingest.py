@@ -168,3 +168,14 @@ def test_a_batch_over_the_limit_is_refused_whole(provider, server):
     response = api(provider_token(provider)).post("/api/v1/usage/", {"records": batch}, format="json")
     assert response.status_code == 400
     assert UsageRecord.objects.count() == 0
+
+
+def test_a_record_of_the_wrong_shape_is_a_400_naming_the_record_and_field(provider, server):
+    good = record(server, "rx_bytes", timezone.now() - timedelta(hours=1), "1")
+    body = {"records": [good, {**good, "id": "b", "service": "12"}, {"id": "c"}]}
+    response = api(provider_token(provider)).post("/api/v1/usage/", body, format="json")
+    assert response.status_code == 400
+    errors = response.json()["records"]
+    assert errors["1"] == {"service": ["Wrong type."]}
+    assert set(errors["2"]) == {"service", "resource", "at", "quantity"}
+    assert UsageRecord.objects.count() == 0
