@@ -330,3 +330,15 @@ def test_history_and_ledger_lists_filter_by_fixed_choices(staff_client, alice, a
     assert by_client.context["cl"].result_count == 2  # the request and the operation it opened
     assert in_usd.context["cl"].result_count == 1
     assert in_eur.context["cl"].result_count == 0
+
+
+@pytest.mark.django_db
+def test_staff_index_links_every_page_the_apps_list(staff_client):
+    from openbill.staff.views import MENU
+
+    page = staff_client.get(reverse("staff:index")).content.decode()
+
+    assert reverse("admin:index") in page
+    for name, label in MENU:
+        assert f'href="{reverse(f"staff:{name}")}"' in page
+        assert str(label) in page
