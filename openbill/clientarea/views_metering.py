@@ -70,6 +70,10 @@ class PeriodForm(forms.Form):
                 self.add_error("start", _("Enter the first day of the period."))
             if end is None:
                 self.add_error("end", _("Enter the last day of the period."))
+            for name, value in (("start", start), ("end", end)):
+                if value is not None and not 1970 <= value.year <= 2999:
+                    self.add_error(name, _("Choose a day between 1970 and 2999."))
+                    return data
             if start and end and start > end:
                 self.add_error("end", _("The period ends before it starts."))
             elif start and end and (end - start).days >= MAX_DAYS:
@@ -189,6 +193,8 @@ def _parse_month(value: str | None, default: date) -> date | None:
     try:
         parsed = datetime.strptime(value, "%Y-%m")  # noqa: DTZ007 - a calendar month, not a moment
     except ValueError:
+        return None
+    if not 1970 <= parsed.year <= 2999:
         return None
     return parsed.date()
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from rest_framework import serializers
 
 from openbill.metering.actions import MAX_BATCH
+
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 
 class UsageRecordInSerializer(serializers.Serializer):
@@ -98,6 +103,10 @@ class StatisticsQuerySerializer(serializers.Serializer):
     end = serializers.DateField(required=False, help_text="Last day (default: today).")
 
     def validate(self, attrs: dict[str, object]) -> dict[str, object]:
+        for name in ("start", "end"):
+            value = attrs.get(name)
+            if value is not None and not (FIRST_DAY <= value <= LAST_DAY):  # type: ignore[operator]
+                raise serializers.ValidationError({name: [f"Choose a day between {FIRST_DAY} and {LAST_DAY}."]})
         start, end = attrs.get("start"), attrs.get("end")
         if start and end and start > end:  # type: ignore[operator]
             raise serializers.ValidationError({"end": ["The period ends before it starts."]})
@@ -108,5 +117,7 @@ class StatisticsQuerySerializer(serializers.Serializer):
 
 class OverageQuerySerializer(serializers.Serializer):
     period = serializers.RegexField(
-        r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="YYYY-MM (default: this month)."
+        r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$",
+        required=False,
+        help_text="YYYY-MM, 1970 to 2999 (default: this month).",
     )
