@@ -436,6 +436,9 @@ def staff_cancel(task: ProvisioningTask | int, *, actor: Actor, now: datetime, n
         if changed != 1:
             raise IllegalTransition(_("The operation cannot be cancelled now."))
         service = services.cancel_operation(task.service_id, task.operation, actor=actor, now=now, note=note)
+        if task.operation == "deletion":
+            # Staff decided to keep it: the scheduled-deletion sweep must not start it again.
+            type(service).objects.filter(pk=service.pk).update(delete_at=None)
         if task.operation == "activation" and service.activated_at is None:
             services.delete_undelivered(service, actor=actor, now=now, note=note or _("activation cancelled by staff"))
 

@@ -301,3 +301,14 @@ def test_unused_part_prorated_by_seconds(alice: Any, vps_plan: Any, manual: Any,
 
     service = server(alice, vps_plan, manual)
     assert round_amount(actions.unused_amount(service, now=now), "USD") == Decimal(unused)
+
+
+def test_staff_cancelling_a_deletion_keeps_the_service_for_good(alice: Any, vps_plan: Any, manual: Any) -> None:
+    service = server(alice, vps_plan, manual)
+    actions.delete_service(service, actor=ALICE, now=NOW)
+
+    provisioning.staff_cancel(ProvisioningTask.objects.get(service=service), actor=STAFF, now=NOW)
+
+    service.refresh_from_db()
+    assert (service.label, service.delete_at) == ("Active", None)
+    assert actions.start_due_deletions(now=NOW + timedelta(days=1)) == 0
