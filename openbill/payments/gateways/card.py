@@ -32,6 +32,8 @@ from django.core import signing
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
+from openbill.core.money import round_amount
+
 from .base import Gateway, GatewayError, InvalidNotification, Notification, StartResult, register
 
 if TYPE_CHECKING:
@@ -65,7 +67,7 @@ class CardGateway(Gateway):
         notify_url = getattr(settings, "OPENBILL_CARD_NOTIFY_URL", "") or absolute(reverse("payments:card_notify"))
         token = checkout_token(
             reference=str(payment.reference),
-            amount=str(payment.amount),
+            amount=f"{round_amount(payment.amount, payment.currency):f}",
             currency=payment.currency,
             description=f"{payment.client.provider.name} #{payment.pk}",
             notify_url=notify_url,
