@@ -8,9 +8,11 @@ row). The order is validated by
 
 - HTTP-01 through a ``webroot`` responder: the token file is written under
   ``<webroot>/.well-known/acme-challenge/`` of a folder the domain's web server serves, or
-- DNS-01 (also for wildcards) through a DNS responder with an HTTP management API compatible
-  with pebble-challtestsrv (``/set-txt``, ``/clear-txt``) — or HTTP-01 through the same API
-  (``/add-http01``, ``/del-http01``).
+- DNS-01 (also for wildcards) through the domain's authoritative DNS server, by RFC 2136
+  dynamic updates signed with a TSIG key (``rfc2136`` responder: Knot, BIND, PowerDNS…), or
+- either challenge through a responder with an HTTP management API compatible with
+  pebble-challtestsrv (``api`` responder: ``/set-txt``, ``/clear-txt``, ``/add-http01``,
+  ``/del-http01``).
 
 ``prolong`` (renewal) reissues with the same key or CSR; ``close`` (deletion) revokes.
 Suspending a certificate has no remote meaning: suspend and resume are local only.
@@ -61,9 +63,15 @@ class AcmeModule(Module):
         ),
         "email": ConfigField(str(_("Account email"))),
         "challenge": ConfigField(str(_("Challenge (http-01 or dns-01)")), default="http-01"),
-        "responder": ConfigField(str(_("Responder (webroot or api)")), default="webroot"),
+        "responder": ConfigField(str(_("Responder (webroot, rfc2136 or api)")), default="webroot"),
         "webroot": ConfigField(str(_("Webroot folder (HTTP-01)"))),
         "responder_url": ConfigField(str(_("Responder API URL (challtestsrv-compatible)"))),
+        "dns_server": ConfigField(str(_("DNS server for RFC 2136 updates (address)"))),
+        "dns_port": ConfigField(str(_("DNS server port")), default="53"),
+        "dns_zone": ConfigField(str(_("Zone to update"))),
+        "tsig_key_name": ConfigField(str(_("TSIG key name"))),
+        "tsig_algorithm": ConfigField(str(_("TSIG algorithm")), default="hmac-sha256"),
+        "tsig_secret": ConfigField(str(_("TSIG secret (base64)")), secret=True),
         "ca_bundle": ConfigField(str(_("CA bundle to trust for the ACME server (tests)"))),
         "account_key": ConfigField(str(_("ACME account key (PEM)")), secret=True),
     }
@@ -103,10 +111,10 @@ class AcmeModule(Module):
     def _responder(self, spec: ServiceSpec) -> tuple[str, str]:
         challenge = spec.config.get("challenge") or "http-01"
         responder = spec.config.get("responder") or "webroot"
-        if challenge not in ("http-01", "dns-01") or responder not in ("webroot", "api"):
+        if challenge not in ("http-01", "dns-01") or responder not in ("webroot", "api", "rfc2136"):
             raise ModuleError(f"unsupported challenge/responder {challenge}/{responder}", retryable=False)
-        if challenge == "dns-01" and responder != "api":
-            raise ModuleError("DNS-01 needs the API responder", retryable=False)
+        if (challenge, responder) in (("dns-01", "webroot"), ("http-01", "rfc2136")):
+            raise ModuleError(f"{challenge} cannot be answered through {responder}", retryable=False)
         return challenge, responder
 
     def _publish(self, spec: ServiceSpec, kind: str, responder: str, chall: Any, key: jose.JWK, domain: str) -> Any:
@@ -126,9 +134,56 @@ class AcmeModule(Module):
             return response, lambda: self._api(f"{base}/del-http01", {"token": token}, quiet=True)
         response, validation = chall.response_and_validation(key)
         host = chall.validation_domain_name(domain.removeprefix("*.")) + "."
+        if responder == "rfc2136":
+            self._dns_update(spec, host, validation, add=True)
+            return response, lambda: self._dns_update(spec, host, validation, add=False, quiet=True)
         base = str(config.get("responder_url", "")).rstrip("/")
         self._api(f"{base}/set-txt", {"host": host, "value": validation})
         return response, lambda: self._api(f"{base}/clear-txt", {"host": host}, quiet=True)
+
+    @staticmethod
+    def _dns_update(spec: ServiceSpec, host: str, value: str, *, add: bool, quiet: bool = False) -> None:
+        """Add or remove the TXT record by an RFC 2136 update signed with the TSIG key."""
+        import dns.exception
+        import dns.name
+        import dns.query
+        import dns.rcode
+        import dns.tsig
+        import dns.tsigkeyring
+        import dns.update
+
+        config = spec.config
+        zone = dns.name.from_text(str(config.get("dns_zone", "")))
+        name = dns.name.from_text(host)
+        if not name.is_subdomain(zone):
+            raise ModuleError(f"{host} is not in the zone {zone}", retryable=False)
+        keyring = None
+        if config.get("tsig_key_name"):
+            keyring = dns.tsigkeyring.from_text(
+                {str(config["tsig_key_name"]): str(spec.secrets.get("tsig_secret", ""))}
+            )
+        update = dns.update.UpdateMessage(
+            zone, keyring=keyring, keyalgorithm=str(config.get("tsig_algorithm") or "hmac-sha256")
+        )
+        relative = name.relativize(zone)
+        if add:
+            update.add(relative, 60, "TXT", f'"{value}"')
+        else:
+            update.delete(relative, "TXT", f'"{value}"')
+        try:
+            answer = dns.query.tcp(
+                update, str(config.get("dns_server", "")), port=int(config.get("dns_port") or 53), timeout=TIMEOUT
+            )
+        except dns.tsig.PeerError as exc:  # the server rejects our key: retrying cannot help
+            if quiet:
+                return
+            raise ModuleError(f"DNS update of {host} refused: {exc}", retryable=False) from None
+        except (OSError, dns.exception.DNSException) as exc:
+            if quiet:
+                return
+            raise ModuleError(f"DNS update of {host}: {exc}", retryable=True) from None
+        if answer.rcode() != dns.rcode.NOERROR and not quiet:
+            raise ModuleError(f"DNS update of {host} refused: {dns.rcode.to_text(answer.rcode())}", retryable=False)
 
     @staticmethod
     def _api(url: str, body: dict[str, str], *, quiet: bool = False) -> None:

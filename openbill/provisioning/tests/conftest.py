@@ -49,3 +49,15 @@ def webroot(pebble: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
     yield folder
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def knot_and_pebble(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
+    """An authoritative Knot DNS server, and a pebble that validates DNS-01 by asking it."""
+    from . import pebble as servers
+
+    knot = servers.start_knot(tmp_path_factory.mktemp("knot"))
+    ca = servers.start(tmp_path_factory.mktemp("pebble-knot"), dns_server=f"127.0.0.1:{knot.port}")
+    yield knot, ca
+    ca.stop()
+    knot.stop()

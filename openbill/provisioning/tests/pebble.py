@@ -99,7 +99,9 @@ class Pebble:
         return dict(answer.json())
 
 
-def start(folder: Path) -> Pebble:
+def start(folder: Path, dns_server: str = "") -> Pebble:
+    """Start challtestsrv and pebble; pebble resolves names through ``dns_server`` (host:port)
+    when given (an authoritative server under test), else through challtestsrv."""
     folder.mkdir(parents=True, exist_ok=True)
     ca_path, cert_path, key_path = _write_tls(folder)
     acme_port, mgmt_port, http_port, tls_port, dns_port, chall_port = (free_port() for _ in range(6))
@@ -143,7 +145,7 @@ def start(folder: Path) -> Pebble:
     )
     env = {**os.environ, "PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PEBBLE_AUTHZREUSE": "0"}
     pebble = subprocess.Popen(
-        ["pebble", "-config", str(config), "-dnsserver", f"127.0.0.1:{dns_port}"],
+        ["pebble", "-config", str(config), "-dnsserver", dns_server or f"127.0.0.1:{dns_port}"],
         env=env,
         stdout=(folder / "pebble.log").open("wb"),
         stderr=subprocess.STDOUT,
@@ -166,4 +168,78 @@ def start(folder: Path) -> Pebble:
             if time.monotonic() > deadline or any(p.poll() is not None for p in server.processes):
                 server.stop()
                 raise RuntimeError("pebble did not start: " + (folder / "pebble.log").read_text()[-2000:]) from None
+            time.sleep(0.1)
+
+
+@dataclass
+class Knot:
+    """Debian's Knot DNS serving one zone on a loopback port, accepting TSIG-signed updates."""
+
+    port: int
+    zone: str
+    key_name: str
+    secret: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_knot(folder: Path, zone: str = "acme.test") -> Knot:
+    import base64
+    import secrets as random_secrets
+
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    secret = base64.b64encode(random_secrets.token_bytes(32)).decode()
+    (folder / f"{zone}.zone").write_text(
+        f"$ORIGIN {zone}.\n$TTL 60\n@ SOA ns.{zone}. admin.{zone}. 1 60 60 600 60\n@ NS ns.{zone}.\nns A 127.0.0.1\n"
+    )
+    (folder / "knot.conf").write_text(
+        f"""server:
+    listen: 127.0.0.1@{port}
+    rundir: {folder}
+    pidfile: {folder}/knot.pid
+control:
+    listen: {folder}/knot.sock
+database:
+    storage: {folder}
+key:
+  - id: openbill
+    algorithm: hmac-sha256
+    secret: {secret}
+acl:
+  - id: update
+    key: openbill
+    action: update
+template:
+  - id: default
+    storage: {folder}
+zone:
+  - domain: {zone}
+    file: {zone}.zone
+    acl: update
+"""
+    )
+    process = subprocess.Popen(
+        ["knotd", "-c", str(folder / "knot.conf")], stdout=(folder / "knot.log").open("wb"), stderr=subprocess.STDOUT
+    )
+    import dns.resolver
+
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = ["127.0.0.1"]
+    resolver.port = port
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            resolver.resolve(f"ns.{zone}", "A", lifetime=1)
+            return Knot(port=port, zone=zone, key_name="openbill", secret=secret, process=process)
+        except Exception:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("knot did not start: " + (folder / "knot.log").read_text()[-2000:]) from None
             time.sleep(0.1)

@@ -160,3 +160,59 @@ def test_renewal_reissues_and_deletion_revokes(
     revoked = Certificate.objects.get(service=service)
     assert service.status == Status.DELETED and revoked.revoked_at is not None
     assert pebble.status_of(second.serial)["Status"] == "Revoked"
+
+
+def test_dns01_through_the_domains_dns_server_by_rfc2136(
+    alice: Any, ssl_plan: Any, provider: Any, knot_and_pebble: tuple[Any, Any]
+) -> None:
+    knot, ca = knot_and_pebble
+    module = ca_module(
+        provider,
+        ssl_plan,
+        ca,
+        challenge="dns-01",
+        responder="rfc2136",
+        dns_server="127.0.0.1",
+        dns_port=str(knot.port),
+        dns_zone=knot.zone,
+        tsig_key_name=knot.key_name,
+    )
+    module.set_secrets({"tsig_secret": knot.secret})
+    module.save()
+    service = f.service(alice, ssl_plan, status=Status.ORDERED, parameters={"domain": f"mail.{knot.zone}"})
+
+    assert activate(service) == "done"
+
+    issued_by_pebble(Certificate.objects.get(service=service), ca)
+    import dns.resolver
+
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers, resolver.port = ["127.0.0.1"], knot.port
+    with pytest.raises(dns.resolver.NXDOMAIN):  # the TXT record was removed afterwards
+        resolver.resolve(f"_acme-challenge.mail.{knot.zone}", "TXT")
+
+
+def test_a_wrong_tsig_secret_is_refused_and_fails_permanently(
+    alice: Any, ssl_plan: Any, provider: Any, knot_and_pebble: tuple[Any, Any]
+) -> None:
+    knot, ca = knot_and_pebble
+    module = ca_module(
+        provider,
+        ssl_plan,
+        ca,
+        challenge="dns-01",
+        responder="rfc2136",
+        dns_server="127.0.0.1",
+        dns_port=str(knot.port),
+        dns_zone=knot.zone,
+        tsig_key_name=knot.key_name,
+    )
+    module.set_secrets({"tsig_secret": "d3JvbmctZG9lcy1ub3QtbWF0Y2gtdGhlLWtleS0xMjM0NQ=="})
+    module.save()
+    service = f.service(alice, ssl_plan, status=Status.ORDERED, parameters={"domain": f"www.{knot.zone}"})
+
+    result = activate(service)
+
+    task = ProvisioningTask.objects.get(service=service)
+    assert result == "failed" and "DNS update" in task.last_error
+    assert knot.secret not in task.last_error
