@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,8 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from openbill.catalog.instructions import render_instructions
-from openbill.catalog.models import BillingType, ValueType
-from openbill.catalog.pricing import period_price
+from openbill.catalog.models import ValueType
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, InsufficientFunds
 from openbill.core.money import format_amount
@@ -86,11 +85,14 @@ def _add_domain_error(form: forms.Form, exc: DomainError) -> None:
 
 @client_required
 def catalog(request: HttpRequest) -> HttpResponse:
-    tariffs = list(tariffs_for(_client(request).provider).filter(orderable=True).order_by("product_type__name", "position"))
+    tariffs = list(
+        tariffs_for(_client(request).provider).filter(orderable=True).order_by("product_type__name", "position")
+    )
     groups: dict[Any, list[Any]] = {}
     for tariff in tariffs:
         tariff.price_rows = [  # type: ignore[attr-defined]
-            f"{format_amount(p.price, _client(request).currency)}/{PERIOD_SUFFIX[Period(p.period)]}" for p in tariff.prices.all()
+            f"{format_amount(p.price, _client(request).currency)}/{PERIOD_SUFFIX[Period(p.period)]}"
+            for p in tariff.prices.all()
         ]
         groups.setdefault(tariff.product_type, []).append(tariff)
     return render(request, "clientarea/orders/catalog.html", {"groups": groups})
@@ -108,7 +110,8 @@ class OrderForm(forms.Form):
         self.fields["period"] = forms.ChoiceField(
             label=_("Period"),
             choices=[
-                (p.period, f"{Period(p.period).label} — {format_amount(p.price, currency)}") for p in tariff.prices.all()
+                (p.period, f"{Period(p.period).label} — {format_amount(p.price, currency)}")
+                for p in tariff.prices.all()
             ],
             widget=forms.RadioSelect,
         )
@@ -189,12 +192,24 @@ def order_new(request: HttpRequest, tariff_id: int) -> HttpResponse:
         try:
             quote = quote_new(client, **spec)
             if action == "cart":
-                actions.place_order(client, actor=actor, now=now, name=form.cleaned_data["name"], request_key=form.cleaned_data["request_key"], **spec)
+                actions.place_order(
+                    client,
+                    actor=actor,
+                    now=now,
+                    name=form.cleaned_data["name"],
+                    request_key=form.cleaned_data["request_key"],
+                    **spec,
+                )
                 messages.success(request, _("Added to the cart."))
                 return redirect("clientarea:cart")
             if action == "pay":
                 order = actions.order_now(
-                    client, actor=actor, now=now, name=form.cleaned_data["name"], request_key=form.cleaned_data["request_key"], **spec
+                    client,
+                    actor=actor,
+                    now=now,
+                    name=form.cleaned_data["name"],
+                    request_key=form.cleaned_data["request_key"],
+                    **spec,
                 )
                 return _pay_and_redirect(request, order)
         except DomainError as exc:
@@ -205,7 +220,13 @@ def order_new(request: HttpRequest, tariff_id: int) -> HttpResponse:
     if quote is None and first is not None and not form.errors:
         try:
             period = (form.data.get("period") if form.is_bound else None) or first.period
-            quote = quote_new(client, tariff=tariff, period=period, addons=form.spec()["addons"] if form.is_bound and form.is_valid() else None, validate_parameters=False)
+            quote = quote_new(
+                client,
+                tariff=tariff,
+                period=period,
+                addons=form.spec()["addons"] if form.is_bound and form.is_valid() else None,
+                validate_parameters=False,
+            )
         except DomainError:
             quote = None
     context = {"tariff": tariff, "form": form, "quote": quote}
@@ -230,9 +251,7 @@ def _pay_and_redirect(request: HttpRequest, order: Order) -> HttpResponse:
 
 
 def _cart_lines(client: Any) -> list[OrderLine]:
-    return list(
-        OrderLine.objects.for_client(client).in_cart().select_related("service__product_type").order_by("id")
-    )
+    return list(OrderLine.objects.for_client(client).in_cart().select_related("service__product_type").order_by("id"))
 
 
 @client_required
@@ -379,23 +398,33 @@ def service_extend(request: HttpRequest, pk: int) -> HttpResponse:
             return render(
                 request,
                 "clientarea/orders/extend.html",
-                {"service": service, "options": options, "start": start, "error": error,
-                 "topup_url": _topup_url(exc.details.get("deficit")), "selected": period},
+                {
+                    "service": service,
+                    "options": options,
+                    "start": start,
+                    "error": error,
+                    "topup_url": _topup_url(exc.details.get("deficit")),
+                    "selected": period,
+                },
             )
         except DomainError as exc:
             error = exc.message
         else:
             messages.success(
                 request,
-                _("The service is extended until %(date)s.")
-                % {"date": local_date(renewal.period_end, tz).isoformat()},
+                _("The service is extended until %(date)s.") % {"date": local_date(renewal.period_end, tz).isoformat()},
             )
             return redirect("clientarea:service", pk=service.pk)
     return render(
         request,
         "clientarea/orders/extend.html",
-        {"service": service, "options": options, "start": start, "error": error,
-         "selected": request.POST.get("period") or service.period},
+        {
+            "service": service,
+            "options": options,
+            "start": start,
+            "error": error,
+            "selected": request.POST.get("period") or service.period,
+        },
     )
 
 
@@ -416,9 +445,7 @@ class EditForm(forms.Form):
             if service.period != Period.DAY
             else [(Period.DAY, Period.DAY.label)],
         )
-        self.fields["tariff"] = forms.ChoiceField(
-            label=_("Tariff"), choices=[(t.pk, t.name) for t in tariffs]
-        )
+        self.fields["tariff"] = forms.ChoiceField(label=_("Tariff"), choices=[(t.pk, t.name) for t in tariffs])
         self.addon_fields: list[str] = []
         for addon in current.addons.all():
             if addon.billing_type not in CLIENT_BILLING_TYPES:
@@ -498,7 +525,9 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "quote": quote,
         "quote_total": format_amount(quote.total, client.currency) if quote else "",
         "quote_total_raw": f"{quote.total:f}" if quote else "",
-        "lines": [(line.description, format_amount(line.amount, client.currency)) for line in quote.lines] if quote else [],
+        "lines": [(line.description, format_amount(line.amount, client.currency)) for line in quote.lines]
+        if quote
+        else [],
     }
     return render(request, "clientarea/orders/edit.html", context)
 
@@ -531,13 +560,17 @@ def service_configure(request: HttpRequest, pk: int) -> HttpResponse:
 
 class TopUpForm(forms.Form):
     method = forms.ChoiceField(label=gettext_lazy("Payment method"), widget=forms.RadioSelect)
-    amount = forms.CharField(label=gettext_lazy("Amount"), widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01"}))
+    amount = forms.CharField(
+        label=gettext_lazy("Amount"), widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01"})
+    )
     order = forms.IntegerField(widget=forms.HiddenInput, required=False)
     request_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["method"].choices = [(m.code, m.label) for m in payments.available_methods()]
+        method = self.fields["method"]
+        assert isinstance(method, forms.ChoiceField)
+        method.choices = [(m.code, m.label) for m in payments.available_methods()]
 
 
 @client_required
@@ -555,7 +588,9 @@ def topup(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         order = None
         if data.get("order"):
-            order = get_object_or_404(Order.objects.for_client(client).filter(status=OrderStatus.PENDING), pk=data["order"])
+            order = get_object_or_404(
+                Order.objects.for_client(client).filter(status=OrderStatus.PENDING), pk=data["order"]
+            )
         try:
             payment, result = payments.start_payment(
                 client,
@@ -600,4 +635,3 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if gateway.confirmed_by_staff:
         instructions = gateway.start(payment, absolute=request.build_absolute_uri, return_url="").instructions
     return render(request, "clientarea/orders/payment.html", {"payment": payment, "instructions": instructions})
-

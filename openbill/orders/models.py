@@ -8,6 +8,7 @@ Order; paying the order charges each line under its business keys (``orders.acti
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -17,8 +18,8 @@ from openbill.core.money import DECIMAL_PLACES, MAX_DIGITS, Money
 from openbill.core.timeutil import Period
 
 
-def _money(verbose: object, **kwargs: object) -> models.DecimalField[Decimal, Decimal]:
-    return models.DecimalField(verbose, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)  # type: ignore[call-overload]
+def _money(verbose: Any, **kwargs: Any) -> models.DecimalField[Decimal, Decimal]:
+    return models.DecimalField(verbose, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)
 
 
 class OrderStatus(models.TextChoices):
@@ -28,7 +29,7 @@ class OrderStatus(models.TextChoices):
 
 
 class OrderQuerySet(models.QuerySet["Order"]):
-    def for_client(self, client: object) -> OrderQuerySet:
+    def for_client(self, client: Any) -> OrderQuerySet:
         return self.filter(client=client)
 
 
@@ -64,7 +65,7 @@ class LineKind(models.TextChoices):
 
 
 class LineQuerySet(models.QuerySet["OrderLine"]):
-    def for_client(self, client: object) -> LineQuerySet:
+    def for_client(self, client: Any) -> LineQuerySet:
         return self.filter(client=client)
 
     def in_cart(self) -> LineQuerySet:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -13,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from openbill.core.money import DECIMAL_PLACES, MAX_DIGITS, Money
 
 
-def _money(verbose: object, **kwargs: object) -> models.DecimalField[Decimal, Decimal]:
-    return models.DecimalField(verbose, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)  # type: ignore[call-overload]
+def _money(verbose: Any, **kwargs: Any) -> models.DecimalField[Decimal, Decimal]:
+    return models.DecimalField(verbose, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)
 
 
 class PaymentStatus(models.TextChoices):
@@ -25,7 +26,7 @@ class PaymentStatus(models.TextChoices):
 
 
 class PaymentQuerySet(models.QuerySet["Payment"]):
-    def for_client(self, client: object) -> PaymentQuerySet:
+    def for_client(self, client: Any) -> PaymentQuerySet:
         return self.filter(client=client)
 
 

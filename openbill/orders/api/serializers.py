@@ -248,7 +248,7 @@ class ConfigureSerializer(serializers.Serializer):
 class ConfiguredSerializer(serializers.Serializer):
     service = serializers.IntegerField()
     status = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class InstructionsSerializer(serializers.Serializer):

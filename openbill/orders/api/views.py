@@ -37,7 +37,7 @@ from . import serializers as s
 
 
 def _decimal(value: str | None, field: str) -> Decimal | None:
-    if value in (None, ""):
+    if not value:
         return None
     try:
         return Decimal(value)
@@ -84,7 +84,12 @@ class CartView(ClientScopedMixin, APIView):
     extra_error_statuses = (402, 422)
 
     def _cart(self) -> dict[str, Any]:
-        lines = list(_lines().filter(client=self.client).in_cart())
+        lines = list(
+            OrderLine.objects.for_client(self.client)
+            .in_cart()
+            .select_related("service", "service__client__provider")
+            .order_by("id")
+        )
         total = sum((line.amount for line in lines), Decimal(0))
         return {
             "lines": s.OrderLineSerializer(lines, many=True).data,

@@ -10,7 +10,7 @@ from ..models import Payment
 
 class PaymentMethodSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     refunds = serializers.BooleanField()
     confirmed_by_staff = serializers.BooleanField()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from ..models import Payment
@@ -43,7 +43,7 @@ class Notification:
 
 class Gateway:
     code: ClassVar[str] = ""
-    label: ClassVar[str] = ""
+    label: ClassVar[Any] = ""  # a (lazily translated) name for the client
     supports_refund: ClassVar[bool] = False
     confirmed_by_staff: ClassVar[bool] = False
 
