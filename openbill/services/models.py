@@ -93,6 +93,10 @@ class Service(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["client", "status", "id"], name="service_client_status"),
+            # The services list, newest first (ORDER BY id DESC LIMIT n): without it PostgreSQL
+            # walks the primary key backwards past every other client's rows for a client whose
+            # services are old (bench pages, 100k services: 199 ms → 0.07 ms).
+            models.Index(fields=["client", "id"], name="service_client_recent"),
             models.Index(fields=["client", "product_type", "id"], name="service_client_type"),
             models.Index(fields=["status", "expires_at"], name="service_status_expiry"),
             models.Index(fields=["suspended_expired", "suspended_at"], name="service_expired_since"),
