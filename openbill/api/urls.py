@@ -3,7 +3,7 @@
 from importlib import import_module
 
 from django.http import HttpRequest, JsonResponse
-from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.urls import Resolver404, URLPattern, URLResolver, include, path, re_path, resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -38,8 +38,17 @@ for _app in APPS_WITH_API:
 
 @csrf_exempt  # it changes nothing; a POST to a mistyped URL deserves a 404, not a CSRF page
 def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
-    """Any other path under /api/v1/ is a JSON 404, like every other API error (not Django's HTML page)."""
-    return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
+    """Any other path under /api/v1/ is a JSON 404, like every other API error (not Django's HTML
+    page). This catch-all also stops APPEND_SLASH's redirect, so a missing final slash is named."""
+    detail = _("Not found.")
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not not_found:
+            detail = _("Not found. API URLs end with a slash: %(path)s") % {"path": request.path + "/"}
+    return JsonResponse({"detail": detail, "code": "not_found"}, status=404)
 
 
 urlpatterns.append(re_path(r"^(?P<rest>.*)$", not_found))

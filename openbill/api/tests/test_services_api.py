@@ -203,3 +203,10 @@ def test_unknown_api_paths_answer_json_404(alice_api):
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
     assert alice_api.post("/api/v1/nothing-here/", {}).status_code == 404
+
+
+def test_a_missing_final_slash_is_named_in_the_404(alice_api):
+    response = alice_api.get("/api/v1/services")
+
+    assert response.status_code == 404
+    assert "/api/v1/services/" in response.json()["detail"]
