@@ -50,7 +50,7 @@ def add_arguments(parser: ArgumentParser) -> None:
         "--client-services",
         type=int,
         default=0,
-        help="Give the measured client this many services (default: the usual ten).",
+        help="Give the measured client this many services (default: the usual ten), as its oldest rows.",
     )
     parser.add_argument("--fill-only", action="store_true", help="Fill the database, time nothing.")
 
@@ -64,9 +64,15 @@ def run(options: dict[str, Any], stdout: IO[str]) -> dict[str, Any]:
             stdout.write(text + "\n")
 
     started = time.perf_counter()
-    filled = fill(wanted, say=say)
+    filled = 0
     if options.get("client_services"):
+        # The measured client first, so that its services are the oldest rows: the case where a
+        # newest-first list without the right index walks past everyone else's services.
+        if not Service.objects.filter(client__provider__name=PROVIDER_NAME).exists():
+            filled += fill(SERVICES_PER_CLIENT, say=say)
         filled += enlarge_measured_client(options["client_services"], say=say)
+        wanted += Service.objects.filter(client=measured_client()).count() - SERVICES_PER_CLIENT
+    filled += fill(wanted, say=say)
     result: dict[str, Any] = {
         "services_total": Service.objects.filter(client__provider__name=PROVIDER_NAME).count(),
         "services_created": filled,

@@ -51,3 +51,6 @@ def test_bench_pages_can_make_the_measured_client_reseller_sized():
     # 40 services, one in ten deleted (not shown); the other client keeps its ten
     assert result["client_services"] == 36
     assert result["services_total"] == 50
+    # the measured client's services are the oldest rows (the hard case for a newest-first list)
+    oldest = Service.objects.filter(client__provider__name="Bench Hosting").order_by("id")[:40]
+    assert {s.client.email for s in oldest} == {"bench0@bench.test"}
