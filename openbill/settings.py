@@ -250,6 +250,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Openbill ---------------------------------------------------------------------------------
 OPENBILL_FIELD_KEY = os.environ.get("OPENBILL_FIELD_KEY", "")  # secrets at rest; derived if empty
+OPENBILL_SIGNUP_PROVIDER = os.environ.get("OPENBILL_SIGNUP_PROVIDER", "")  # provider name new clients join
 
 LOGGING = {
     "version": 1,
