@@ -191,7 +191,8 @@ class _TimedCursor:
 
     def execute(self, sql: str, params: list[Any]) -> None:
         started = time.perf_counter()
-        self.cursor.execute(sql, params)
+        with connection.wrap_database_errors:  # psycopg's errors as Django's (IntegrityError…)
+            self.cursor.execute(sql, params)
         if self.profile:
             log.warning("%.1f ms %s", (time.perf_counter() - started) * 1000, " ".join(sql.split())[:60])
 
@@ -200,7 +201,7 @@ class _TimedCursor:
 
     def copy_rows(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         started = time.perf_counter()
-        with self.cursor.copy(sql) as copy:
+        with connection.wrap_database_errors, self.cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
         if self.profile:
