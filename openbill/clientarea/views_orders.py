@@ -343,9 +343,9 @@ def order_pay(request: HttpRequest, pk: int) -> HttpResponse:
 @client_required
 def service_instructions(request: HttpRequest, pk: int) -> HttpResponse:
     service = _service(request, pk)
-    text = render_instructions(service)
-    if not text:
+    if not service.product_type.instruction_template.strip():
         raise Http404
+    text = render_instructions(service)
     return render(request, "clientarea/orders/instructions.html", {"service": service, "text": text})
 
 

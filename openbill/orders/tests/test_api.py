@@ -207,3 +207,33 @@ def test_bad_top_ups_are_400_naming_the_field(alice_api: APIClient, body: dict[s
     assert response.status_code == 400
     assert field in response.data
     assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/orders/", "/api/v1/payments/", "/api/v1/cart/"])
+def test_list_endpoints_make_the_same_number_of_queries_for_n_and_2n(
+    alice_api: APIClient, alice: Any, vps_catalog: Any, path: str
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from openbill.core.actors import Actor
+    from openbill.orders import actions
+
+    def add(n: int) -> None:
+        now = timezone.now()
+        for _ in range(n):
+            body = {"tariff": vps_catalog["plan"].pk, "period": "month", "parameters": {"hostname": "a.example.com"}}
+            actions.place_order(alice, actor=Actor.system(), now=now, **body)
+            actions.order_now(alice, actor=Actor.system(), now=now, **body)
+            Payment.objects.create(client=alice, method="bank", amount=1, currency="USD", created_at=now)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert alice_api.get(path).status_code == 200
+        return len(queries)
+
+    add(2)
+    first = count()
+    add(2)
+    assert count() == first
