@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import OverageRating, ProviderToken, UsageRecord
 
@@ -32,7 +33,7 @@ class ProviderTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             % {"token": raw},
         )
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"))
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 

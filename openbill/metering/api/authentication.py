@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
@@ -40,7 +41,7 @@ class ProviderTokenAuthentication(authentication.BaseAuthentication):
 
 
 class HasProviderToken(permissions.BasePermission):
-    message = _("This endpoint takes a provider's API token.")
+    message = gettext_lazy("This endpoint takes a provider's API token.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return isinstance(request.auth, ProviderToken)
