@@ -576,15 +576,51 @@ def rate_provider(provider: Provider, *, now: datetime, service_ids: Iterable[in
                 rated_at=now,
             )
         )
-    for offset in range(0, len(changed), 5000):
-        OverageRating.objects.bulk_create(
-            changed[offset : offset + 5000],
-            update_conflicts=True,
-            unique_fields=["service", "addon", "period_start"],
-            update_fields=["period_end", "usage", "overage", "cost_amount", "over_maximum", "due", "rated_at"],
-        )
+    upsert_ratings(changed, now=now)
     run.written = len(changed)
     return run
+
+
+def upsert_ratings(ratings: list[OverageRating], *, now: datetime) -> None:
+    """Write ratings set-based; an existing rating keeps what was charged for it, and whether
+    it is due is decided against that stored amount, in the same statement."""
+    if not ratings:
+        return
+    if connection.vendor != "postgresql":
+        for offset in range(0, len(ratings), 2000):
+            OverageRating.objects.bulk_create(
+                ratings[offset : offset + 2000],
+                update_conflicts=True,
+                unique_fields=["service", "addon", "period_start"],
+                update_fields=["period_end", "usage", "overage", "cost_amount", "over_maximum", "due", "rated_at"],
+            )
+        return
+    table = connection.ops.quote_name(OverageRating._meta.db_table)
+    with connection.cursor() as cursor:
+        for offset in range(0, len(ratings), 20000):
+            chunk = ratings[offset : offset + 20000]
+            cursor.execute(
+                f"INSERT INTO {table} AS r (service_id, addon_id, period_start, period_end, usage, overage, "  # noqa: S608 - names are ours
+                "cost_amount, charged_amount, charged_through, over_maximum, due, unpaid, rated_at) "
+                "SELECT s, a, ps, pe, u, o, c, 0, 0, m, c > 0, false, %s FROM unnest("
+                "%s::bigint[], %s::bigint[], %s::date[], %s::date[], %s::numeric[], %s::numeric[], %s::numeric[], "
+                "%s::boolean[]) AS t(s, a, ps, pe, u, o, c, m) "
+                "ON CONFLICT (service_id, addon_id, period_start) DO UPDATE SET "
+                "period_end = EXCLUDED.period_end, usage = EXCLUDED.usage, overage = EXCLUDED.overage, "
+                "cost_amount = EXCLUDED.cost_amount, over_maximum = EXCLUDED.over_maximum, "
+                "due = EXCLUDED.cost_amount > r.charged_amount, rated_at = EXCLUDED.rated_at",
+                [
+                    now,
+                    [x.service_id for x in chunk],
+                    [x.addon_id for x in chunk],
+                    [x.period_start for x in chunk],
+                    [x.period_end for x in chunk],
+                    [x.usage for x in chunk],
+                    [x.overage for x in chunk],
+                    [x.cost_amount for x in chunk],
+                    [x.over_maximum for x in chunk],
+                ],
+            )
 
 
 # --- charging, suspension and its lifting -----------------------------------------------------

@@ -47,7 +47,8 @@ class Rated:
 
 def rate(addon: Addon, usage: Decimal, currency: str) -> Rated:
     overage = max(ZERO, usage - addon.included)
-    cost = round_amount(overage * addon.overage_price, currency)
+    # Most services stay within what is included: nothing to round then.
+    cost = round_amount(overage * addon.overage_price, currency) if overage else ZERO
     over_maximum = addon.maximum is not None and usage > addon.maximum
     return Rated(usage=usage, overage=overage, cost_amount=cost, over_maximum=over_maximum)
 
