@@ -138,12 +138,36 @@ def enqueue(service: Any, operation: str, *, actor: Actor, now: datetime, params
     return task
 
 
+BUSY_DELAY = timedelta(seconds=10)
+
+
+class Busy(Exception):
+    """The task's instance already runs as many operations as it may (``max_running``)."""
+
+
 def claim(task_id: int, *, worker: str, now: datetime) -> ProvisioningTask | None:
-    """Take the lease on a due task; None when another worker has it or it is not due."""
+    """Take the lease on a due task; None when another worker has it or it is not due.
+
+    An instance runs at most ``max_running`` operations at once (0 = unlimited): the claim
+    counts its running tasks under a lock on the instance's row, so two workers cannot both
+    take the last place; a task over the limit stays queued a few seconds (raises Busy)."""
     due = Q(state=TaskState.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    changed = ProvisioningTask.objects.filter(due, pk=task_id).update(
-        state=TaskState.RUNNING, lease_owner=worker, lease_until=now + LEASE
-    )
+    with transaction.atomic():
+        module_id = ProvisioningTask.objects.filter(due, pk=task_id).values_list("module_id", flat=True).first()
+        busy = False
+        if module_id is not None:
+            module = ProcessingModule.objects.select_for_update().get(pk=module_id)
+            running = ProvisioningTask.objects.filter(module_id=module_id, state=TaskState.RUNNING).count()
+            busy = bool(module.max_running) and running >= module.max_running
+        if busy:
+            ProvisioningTask.objects.filter(due, pk=task_id).update(next_attempt_at=now + BUSY_DELAY)
+            changed = 0
+        else:
+            changed = ProvisioningTask.objects.filter(due, pk=task_id).update(
+                state=TaskState.RUNNING, lease_owner=worker, lease_until=now + LEASE
+            )
+    if busy:
+        raise Busy
     if changed != 1:
         return None
     return ProvisioningTask.objects.select_related("service__client__provider", "service__tariff", "module").get(
@@ -218,7 +242,10 @@ def service_spec(service: Any) -> ServiceSpec:
 # --- running ----------------------------------------------------------------------------------
 def run(task_id: int, *, worker: str, now: datetime) -> str:
     """Run one task if it is due. Returns what happened (for logs and tests)."""
-    task = claim(task_id, worker=worker, now=now)
+    try:
+        task = claim(task_id, worker=worker, now=now)
+    except Busy:
+        return "busy"  # the retry sweep runs it once a place is free
     if task is None:
         return "skipped"
     try:

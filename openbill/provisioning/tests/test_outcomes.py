@@ -315,3 +315,26 @@ def test_certificates_ending_before_the_paid_period_are_reissued_once(alice: Any
     yearly.refresh_from_db()
     ending.refresh_from_db()
     assert (yearly.operation, ending.operation) == ("renewal", "")
+
+
+def test_an_instance_runs_at_most_its_operations_at_once(alice: Any, vps_plan: Any, vps_host: Any) -> None:
+    vps_host.max_running = 1
+    vps_host.save()
+    first = f.service(alice, vps_plan, module=vps_host, name="first")
+    second = f.service(alice, vps_plan, module=vps_host, name="second")
+    for service in (first, second):
+        actions.get_module("libvirt").open(actions.service_spec(service))
+    now = timezone.now()
+    services.reboot(first, actor=ALICE, now=now)
+    services.reboot(second, actor=ALICE, now=now)
+    one, two = ProvisioningTask.objects.filter(service__in=[first, second]).order_by("service_id")
+    assert actions.claim(one.pk, worker="w1", now=now) is not None  # running on its worker
+
+    assert actions.run(two.pk, worker="w2", now=now) == "busy"
+    two.refresh_from_db()
+    assert two.state == TaskState.QUEUED and two.next_attempt_at == now + actions.BUSY_DELAY
+
+    actions.complete(one, now=now, result={}, actor=actions.MODULE_ACTOR, worker="w1")
+    assert run_due(now + actions.BUSY_DELAY) == ["done"]
+    second.refresh_from_db()
+    assert second.label == "Active"
