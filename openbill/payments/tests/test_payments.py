@@ -241,3 +241,33 @@ def test_the_checkout_page_sends_the_signed_notification_over_http(alice: Any, m
     assert payment.status == PaymentStatus.COMPLETED
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("125.00")
+
+
+def test_money_for_a_pending_order_pays_it_when_it_arrives(bob: Any, vps_plan: Any) -> None:
+    from openbill.orders import actions as orders
+    from openbill.orders.models import OrderStatus
+    from openbill.services.choices import Operation
+
+    order = orders.order_now(bob, actor=ALICE, now=timezone.now(), tariff=vps_plan.pk, period="year")
+    with pytest.raises(InsufficientFunds):
+        orders.pay_order(order, actor=ALICE, now=timezone.now())
+    service = order.lines.get().service
+    assert service.label == "Ordered"  # the money is on its way
+    payment, _result = actions.start_payment(
+        bob,
+        method="card",
+        amount="455.00",
+        order=order,
+        actor=ALICE,
+        now=timezone.now(),
+        absolute=absolute,
+        return_url="/",
+    )
+    body = notification(payment)
+    deliver(body, card.sign(body, int(time.time())))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    service.refresh_from_db()
+    assert service.operation == Operation.ACTIVATION
+    bob.refresh_from_db()
+    assert bob.balance_amount == Decimal("0.00")
