@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from django.template import Context, Engine, Library, TemplateSyntaxError
-from django.template import defaultfilters, defaulttags
+from django.template import Context, Engine, Library, TemplateSyntaxError, defaultfilters, defaulttags
 from django.utils.translation import gettext as _
 
 SAFE_TAGS = ("if", "for", "with", "firstof", "cycle", "comment", "spaceless", "verbatim", "filter", "ifchanged")

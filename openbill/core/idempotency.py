@@ -98,7 +98,10 @@ def idempotent(view: F) -> F:
             existing = IdempotencyRecord.objects.get(scope=scope, endpoint=endpoint, key=key)
             if existing.request_hash != fingerprint:
                 return Response(
-                    {"detail": _("This Idempotency-Key was used with other parameters."), "code": "idempotency_mismatch"},
+                    {
+                        "detail": _("This Idempotency-Key was used with other parameters."),
+                        "code": "idempotency_mismatch",
+                    },
                     status=422,
                 )
             if existing.status_code is None:
