@@ -38,22 +38,30 @@ class PlannedNotice:
     context: dict[str, Any]
 
 
-def window(at: datetime, provider_ids: list[int] | None) -> Q:
-    """Services whose expiry falls on one of the next 11 local days (indexed by expiry)."""
-    horizons = {p.pk: due.next_local_midnight(at, p.tz) for p in due.providers(provider_ids)}
-    condition = Q(pk__in=[])
-    for pid, end_of_today in horizons.items():
-        condition |= Q(
-            client__provider_id=pid,
-            expires_at__gte=end_of_today - timedelta(days=1),
-            expires_at__lt=end_of_today + timedelta(days=10),
-        )
+def _eligible() -> Q:
     return (
         Q(status=Status.ACTIVE, delete_at__isnull=True, activated_at__isnull=False)
         & ~due.OTHER_REASONS
         & Q(suspended_expired=False)
-        & condition
     )
+
+
+def _expiry_window(at: datetime, provider_ids: list[int] | None) -> Q:
+    """Expiries on one of the next 11 local days (indexed by expiry)."""
+    condition = Q(pk__in=[])
+    for provider in due.providers(provider_ids):
+        end_of_today = due.next_local_midnight(at, provider.tz)
+        condition |= Q(
+            client__provider_id=provider.pk,
+            expires_at__gte=end_of_today - timedelta(days=1),
+            expires_at__lt=end_of_today + timedelta(days=10),
+        )
+    return condition
+
+
+def window(at: datetime, provider_ids: list[int] | None) -> Q:
+    """Running services whose expiry falls on one of the next 11 local days."""
+    return _eligible() & _expiry_window(at, provider_ids)
 
 
 def plan_notices(
@@ -61,10 +69,12 @@ def plan_notices(
     service_ids: list[int] | None = None,
     provider_ids: list[int] | None = None,
     balances: dict[int, Any] | None = None,
+    expiry_overrides: dict[int, datetime] | None = None,
 ) -> list[PlannedNotice]:
-    """The notices due at ``at``. ``balances`` overrides clients' balances (the preview passes
-    the balances after the renewals it foresees)."""
-    query = Service.objects.filter(window(at, provider_ids))
+    """The notices due at ``at``. The preview passes the balances and expiries the renewals it
+    foresees will leave (``balances``, ``expiry_overrides``)."""
+    overrides = expiry_overrides or {}
+    query = Service.objects.filter(_eligible() & (_expiry_window(at, provider_ids) | Q(pk__in=list(overrides))))
     if service_ids is not None:
         query = query.filter(pk__in=service_ids)
     rows = list(
@@ -77,7 +87,8 @@ def plan_notices(
     pricer.tariffs({r[6] for r in rows})
     lines = pricer.lines([r[0] for r in rows])
     out = []
-    for sid, cid, name, expires_at, auto_renew, period, tariff_id in rows:
+    for sid, cid, name, stored_expiry, auto_renew, period, tariff_id in rows:
+        expires_at = overrides.get(sid, stored_expiry)
         client = clients[cid]
         tz = client.provider.tz
         days = due.days_left(expires_at, at, tz)
@@ -99,21 +110,11 @@ def plan_notices(
                     "amount": format_amount(amount, client.currency),
                     "available": format_amount(available, client.currency),
                 }
-                out.append(
-                    PlannedNotice(
-                        cid, sid, "service_low_balance", f"low_balance:{sid}:{expires_at.isoformat()}:{days}", context
-                    )
-                )
+                key = f"low_balance:{sid}:{expires_at.isoformat()}:{days}"
+                out.append(PlannedNotice(cid, sid, "service_low_balance", key, context))
         elif not auto_renew and days in due.REMINDER_DAYS:
-            out.append(
-                PlannedNotice(
-                    cid,
-                    sid,
-                    "service_expiry_reminder",
-                    f"expiry_reminder:{sid}:{expires_at.isoformat()}:{days}",
-                    context,
-                )
-            )
+            key = f"expiry_reminder:{sid}:{expires_at.isoformat()}:{days}"
+            out.append(PlannedNotice(cid, sid, "service_expiry_reminder", key, context))
     return out
 
 
