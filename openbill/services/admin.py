@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -38,6 +40,34 @@ class LabelFilter(admin.SimpleListFilter):
         if value in Label.values:
             return queryset.with_label(value)  # type: ignore[attr-defined,no-any-return]
         return queryset
+
+
+class ServiceAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Parameters are checked like the client's: each product-type parameter is validated and
+    normalized (a domain to punycode); other keys (a module's own) are kept as they are."""
+
+    class Meta:
+        model = Service
+        fields = ("name", "period", "auto_renew", "module", "remote_id", "parameters")
+
+    def clean_parameters(self) -> dict[str, Any]:
+        values = self.cleaned_data.get("parameters")
+        if values is None:
+            return {}
+        if not isinstance(values, dict):
+            raise ValidationError(_("Enter an object of parameter codes and values."))
+        cleaned = dict(values)
+        errors = []
+        for parameter in self.instance.product_type.parameters.all():
+            if parameter.code not in values:
+                continue
+            try:
+                cleaned[parameter.code] = parameter.clean_value(values[parameter.code])
+            except ValidationError as exc:
+                errors.extend(f"{parameter.label}: {message}" for message in exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
 
 
 class ServiceAddonInline(ReadOnlyInline):
@@ -104,6 +134,7 @@ class ServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         (_("Dates"), {"fields": ("created_at", "paid_at", "activated_at", "expires_at", "delete_at", "deleted_at")}),
         (_("Delivery"), {"fields": ("module", "remote_id", "parameters")}),
     )
+    form = ServiceAdminForm
     inlines = (ServiceAddonInline,)
     actions = ("suspend_by_admin", "resume_by_admin")
 

@@ -342,3 +342,39 @@ def test_staff_index_links_every_page_the_apps_list(staff_client):
     for name, label in MENU:
         assert f'href="{reverse(f"staff:{name}")}"' in page
         assert str(label) in page
+
+
+def _service_form(service, **changes):
+    data = {
+        "name": service.name,
+        "period": service.period,
+        "auto_renew": "on",
+        "parameters": "{}",
+        "remote_id": "",
+        "module": "",
+        "addons-TOTAL_FORMS": "0",
+        "addons-INITIAL_FORMS": "0",
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.mark.django_db
+def test_staff_edited_parameters_are_validated_like_the_clients(staff_client, alice, vps_plan, vps_type):
+    f.parameter(vps_type, "hostname", kind="hostname")
+    service = f.service(alice, vps_plan, parameters={"hostname": "web.alice.test"})
+    change = reverse("admin:services_service_change", args=[service.pk])
+
+    refused = staff_client.post(change, _service_form(service, parameters='{"hostname": "not a host!"}'))
+    service.refresh_from_db()
+    unchanged = service.parameters
+    saved = staff_client.post(
+        change, _service_form(service, parameters='{"hostname": "München.Example.", "address": "192.0.2.7"}')
+    )
+
+    assert refused.status_code == 200
+    assert "Hostname: Enter a valid domain name." in refused.content.decode()
+    assert unchanged == {"hostname": "web.alice.test"}
+    assert saved.status_code == 302
+    service.refresh_from_db()
+    assert service.parameters == {"hostname": "xn--mnchen-3ya.example", "address": "192.0.2.7"}
