@@ -57,7 +57,7 @@ class ServiceAdminForm(forms.ModelForm):  # type: ignore[type-arg]
         if not isinstance(values, dict):
             raise ValidationError(_("Enter an object of parameter codes and values."))
         cleaned = dict(values)
-        errors = []
+        errors: list[str] = []
         for parameter in self.instance.product_type.parameters.all():
             if parameter.code not in values:
                 continue
