@@ -3,7 +3,11 @@ add-ons with their enumeration items and prices."""
 
 from __future__ import annotations
 
+import re
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -17,8 +21,29 @@ from .models import (
 )
 
 
+class ProductParameterForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = ProductParameter
+        fields = ("product_type", "position", "code", "label", "kind", "required", "choices", "regex")
+
+    def clean_regex(self) -> str:
+        pattern = self.cleaned_data.get("regex") or ""
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValidationError(_("Not a valid regular expression: %(error)s") % {"error": exc}) from exc
+        return pattern
+
+    def clean_choices(self) -> list[str]:
+        choices = self.cleaned_data.get("choices") or []
+        if not isinstance(choices, list) or not all(isinstance(c, str | int) for c in choices):
+            raise ValidationError(_('Enter a list of values, e.g. ["debian", "ubuntu"].'))
+        return [str(c) for c in choices]
+
+
 class ProductParameterInline(admin.TabularInline):  # type: ignore[type-arg]
     model = ProductParameter
+    form = ProductParameterForm
     extra = 0
     fields = ("position", "code", "label", "kind", "required", "choices", "regex")
 
@@ -68,6 +93,7 @@ class ProductTypeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(ProductParameter)
 class ProductParameterAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = ProductParameterForm
     list_display = ("product_type", "code", "label", "kind", "required", "position")
     list_filter = ("kind", "required", "product_type")
     search_fields = ("code", "label", "product_type__name")

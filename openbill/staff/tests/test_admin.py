@@ -378,3 +378,24 @@ def test_staff_edited_parameters_are_validated_like_the_clients(staff_client, al
     assert saved.status_code == 302
     service.refresh_from_db()
     assert service.parameters == {"hostname": "xn--mnchen-3ya.example", "address": "192.0.2.7"}
+
+
+@pytest.mark.django_db
+def test_a_parameter_with_a_broken_pattern_is_refused(staff_client, vps_type):
+    response = staff_client.post(
+        reverse("admin:catalog_productparameter_add"),
+        {
+            "product_type": vps_type.pk,
+            "position": "0",
+            "code": "hostname",
+            "label": "Host name",
+            "kind": "text",
+            "required": "on",
+            "choices": "[]",
+            "regex": "([a-z]+",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Not a valid regular expression" in response.content.decode()
+    assert not vps_type.parameters.exists()
