@@ -1,17 +1,19 @@
-"""Demo usage: alice's web server went past its included traffic this month, so the dashboard's
-"Services with overages" widget, the Statistics tab and the Service overage section have data."""
+"""Demo usage: alice's web server went past its included traffic this month (1,500 GiB of 1,000),
+so the dashboard's "Services with overages" widget, the Statistics tab and the Service overage
+section have data."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
-from openbill.core.timeutil import local_date, start_of_local_day
+from openbill.core.timeutil import local_date
 from openbill.services.models import Service
 
 from . import actions, rating
 
-GIB_PER_DAY = ("31.5", "12.25")  # rx, tx on an ordinary day
+MONTH_TO_DATE_GIB = Decimal(1500)  # past the 1000 GiB included in the VPS tariffs' traffic
 
 
 def extend(demo: Any) -> None:
@@ -20,31 +22,28 @@ def extend(demo: Any) -> None:
     tz = provider.tz
     today = local_date(now, tz)
     first = rating.month_start(today)
+    days = (today - first).days + 1
+    per_day = (MONTH_TO_DATE_GIB / days).quantize(Decimal("0.01"))
     records = []
-    for name, email, spike in (("Web server", "alice@demo.test", "1150"), ("Web server", "bob@demo.test", "0")):
-        service = Service.objects.filter(client__provider=provider, client__email=email, name=name).first()
-        if service is None:
-            continue
-        day = first
-        while day <= today:
-            at = start_of_local_day(now.replace(year=day.year, month=day.month, day=day.day), tz)
-            if at > now:
-                at = now - timedelta(minutes=1)
-            rx, tx = GIB_PER_DAY
-            if day == first and spike != "0":
-                rx = spike  # a backup pushed to another site on the 1st
-            for resource, quantity in (("rx_bytes", rx), ("tx_bytes", tx)):
-                records.append(
-                    {
-                        "id": f"demo:{service.pk}:{resource}:{day.isoformat()}",
-                        "service": service.pk,
-                        "resource": resource,
-                        "at": at,
-                        "quantity": quantity,
-                        "unit": "GiB",
-                    }
-                )
-            day += timedelta(days=1)
+    service = Service.objects.filter(
+        client__provider=provider, client__email="alice@demo.test", name="Web server"
+    ).first()
+    day = first
+    while service is not None and day <= today:
+        at = min(datetime.combine(day, time(), tzinfo=tz), now)
+        # received and sent, 70/30: the month passes what is included about two thirds of the way
+        for resource, share in (("rx_bytes", Decimal("0.7")), ("tx_bytes", Decimal("0.3"))):
+            records.append(
+                {
+                    "id": f"demo:{service.pk}:{resource}:{day.isoformat()}",
+                    "service": service.pk,
+                    "resource": resource,
+                    "at": at,
+                    "quantity": str(per_day * share),
+                    "unit": "GiB",
+                }
+            )
+        day += timedelta(days=1)
     if records:
         actions.ingest(provider, records, now=now)
         actions.meter(now=now, collect=False)
