@@ -113,7 +113,7 @@ class OrderForm(forms.Form):
                 (p.period, f"{Period(p.period).label} — {format_amount(p.price, currency)}")
                 for p in tariff.prices.all()
             ],
-            widget=forms.RadioSelect,
+            widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         )
         self.addon_fields: list[str] = []
         for addon in tariff.addons.all():
@@ -125,7 +125,9 @@ class OrderForm(forms.Form):
                 items = [(i.code, i.name) for i in addon.items.all() if i.enabled]
                 self.fields[name] = forms.ChoiceField(label=label, choices=items, required=False)
             elif addon.value_type == ValueType.BOOLEAN:
-                self.fields[name] = forms.BooleanField(label=label, required=False)
+                self.fields[name] = forms.BooleanField(
+                    label=label, required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
+                )
             else:
                 attrs = {"min": f"{addon.minimum.normalize():f}", "step": f"{addon.step.normalize():f}"}
                 if addon.maximum is not None:
@@ -152,7 +154,9 @@ class OrderForm(forms.Form):
             self.param_fields.append(name)
         if tariff.quick_order:
             self.fields["quick"] = forms.BooleanField(
-                label=_("Quick order: I will give the parameters after payment"), required=False
+                label=_("Quick order: I will give the parameters after payment"),
+                required=False,
+                widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
             )
 
     def spec(self) -> dict[str, Any]:
@@ -186,47 +190,33 @@ def order_new(request: HttpRequest, tariff_id: int) -> HttpResponse:
     form = OrderForm(tariff, client.currency, request.POST or None, initial=initial)
     quote = None
     action = request.POST.get("action", "quote")
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and action in ("cart", "pay"):
         spec = form.spec()
         actor, now = Actor.of(request), timezone.now()
+        extra = {"name": form.cleaned_data["name"], "request_key": form.cleaned_data["request_key"]}
         try:
-            quote = quote_new(client, **spec)
             if action == "cart":
-                actions.place_order(
-                    client,
-                    actor=actor,
-                    now=now,
-                    name=form.cleaned_data["name"],
-                    request_key=form.cleaned_data["request_key"],
-                    **spec,
-                )
+                actions.place_order(client, actor=actor, now=now, **extra, **spec)
                 messages.success(request, _("Added to the cart."))
                 return redirect("clientarea:cart")
-            if action == "pay":
-                order = actions.order_now(
-                    client,
-                    actor=actor,
-                    now=now,
-                    name=form.cleaned_data["name"],
-                    request_key=form.cleaned_data["request_key"],
-                    **spec,
-                )
-                return _pay_and_redirect(request, order)
+            order = actions.order_now(client, actor=actor, now=now, **extra, **spec)
+            return _pay_and_redirect(request, order)
         except DomainError as exc:
             _add_domain_error(form, exc)
-            quote = None
-    elif request.method == "POST" and action == "quote":
-        quote = None
-    if quote is None and first is not None and not form.errors:
+    # The price of what is chosen so far (parameters do not change it).
+    quote = None
+    if first is not None:
+        addons = None
+        if form.is_bound:
+            values = form.data
+            addons = {
+                name.removeprefix("addon_"): values.get(name)
+                for name in form.addon_fields
+                if values.get(name) not in (None, "")
+            }
         try:
             period = (form.data.get("period") if form.is_bound else None) or first.period
-            quote = quote_new(
-                client,
-                tariff=tariff,
-                period=period,
-                addons=form.spec()["addons"] if form.is_bound and form.is_valid() else None,
-                validate_parameters=False,
-            )
+            quote = quote_new(client, tariff=tariff, period=period, addons=addons, validate_parameters=False)
         except DomainError:
             quote = None
     context = {"tariff": tariff, "form": form, "quote": quote}
@@ -432,7 +422,11 @@ def service_extend(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class EditForm(forms.Form):
-    auto_renew = forms.BooleanField(label=gettext_lazy("Auto-renewal"), required=False)
+    auto_renew = forms.BooleanField(
+        label=gettext_lazy("Auto-renewal"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
     request_key = forms.CharField(widget=forms.HiddenInput, required=False)
     expected_total = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -559,7 +553,9 @@ def service_configure(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class TopUpForm(forms.Form):
-    method = forms.ChoiceField(label=gettext_lazy("Payment method"), widget=forms.RadioSelect)
+    method = forms.ChoiceField(
+        label=gettext_lazy("Payment method"), widget=forms.RadioSelect(attrs={"class": "form-check-input"})
+    )
     amount = forms.CharField(
         label=gettext_lazy("Amount"), widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01"})
     )
