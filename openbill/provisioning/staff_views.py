@@ -61,8 +61,7 @@ def task_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
 
 @staff_member_required
 def not_available(request: HttpRequest) -> HttpResponse:
-    waiting = list(actions.not_available_services()[:200])
-    rows = [(service, actions.choose_module(service)) for service in waiting]
+    rows = list(actions.not_available_services()[:200])
     return render(
         request,
         "provisioning/staff/not_available.html",

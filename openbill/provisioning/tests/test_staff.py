@@ -164,3 +164,33 @@ def test_admin_refuses_a_secret_in_the_plain_settings(admin_web: Browser, provid
     )
     assert answer.status_code == 200 and "is secret" in answer.content.decode()
     assert not ProcessingModule.objects.filter(name="Leaky").exists()
+
+
+def _queries(web: Browser, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert web.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    "url", ["/staff/provisioning/queue/", "/staff/provisioning/not-available/", "/api/v1/staff/tasks/"]
+)
+def test_staff_lists_make_the_same_queries_for_n_and_2n_rows(
+    url: str, admin_web: Browser, alice: Any, vps_plan: Any, provider: Any
+) -> None:
+    manual = pf.module(provider, "manual", vps_plan)
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            f.service(alice, vps_plan, status=Status.NOT_AVAILABLE)
+            busy = f.service(alice, vps_plan, module=manual)
+            services.reboot(busy, actor=actions.MODULE_ACTOR, now=timezone.now())
+        run_due()
+
+    add(3)
+    first = _queries(admin_web, url)
+    add(3)
+    assert _queries(admin_web, url) == first
