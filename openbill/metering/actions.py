@@ -773,6 +773,18 @@ def _notify(service: Service, rated: OverageRating, why: str, *, now: datetime) 
     )
 
 
+def settle_client(client_id: int, *, now: datetime) -> int:
+    """Retry the unpaid overage of a client's services now (e.g. right after a payment), instead
+    of waiting for the next meter run; returns how many services were settled."""
+    service_ids = sorted(
+        set(OverageRating.objects.filter(service__client_id=client_id, due=True).values_list("service_id", flat=True))
+        | set(Service.objects.filter(client_id=client_id, suspended_overuse=True).values_list("pk", flat=True))
+    )
+    for service_id in service_ids:
+        settle_service(service_id, now=now)
+    return len(service_ids)
+
+
 # --- the sweep --------------------------------------------------------------------------------
 def meter(*, now: datetime, collect: bool = True) -> dict[str, int]:
     """Collect, rate and settle every provider's services (the meter sweep)."""

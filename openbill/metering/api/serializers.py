@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from openbill.metering.actions import MAX_BATCH
@@ -106,12 +107,14 @@ class StatisticsQuerySerializer(serializers.Serializer):
         for name in ("start", "end"):
             value = attrs.get(name)
             if value is not None and not (FIRST_DAY <= value <= LAST_DAY):  # type: ignore[operator]
-                raise serializers.ValidationError({name: [f"Choose a day between {FIRST_DAY} and {LAST_DAY}."]})
+                raise serializers.ValidationError(
+                    {name: [_("Choose a day between %(first)s and %(last)s.") % {"first": FIRST_DAY, "last": LAST_DAY}]}
+                )
         start, end = attrs.get("start"), attrs.get("end")
         if start and end and start > end:  # type: ignore[operator]
-            raise serializers.ValidationError({"end": ["The period ends before it starts."]})
+            raise serializers.ValidationError({"end": [_("The period ends before it starts.")]})
         if start and end and (end - start).days > 366:  # type: ignore[operator]
-            raise serializers.ValidationError({"end": ["Choose at most 366 days."]})
+            raise serializers.ValidationError({"end": [_("Choose at most %(days)s days.") % {"days": 366}]})
         return attrs
 
 

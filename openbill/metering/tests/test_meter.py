@@ -177,3 +177,17 @@ def test_audit_is_clean_after_the_meter_ran(provider, server, alice):
     actions.meter(now=NOW)
     call_command("audit")  # raises on problems
     assert run_audit() == []
+
+
+def test_settling_a_client_after_a_payment_lifts_the_unpaid_suspension_at_once(provider, server, alice):
+    server.tariff.overage_without_funds = "suspend"
+    server.tariff.save()
+    server.tariff.addons.update(maximum=None)
+    ingest(provider, [record(server, "rx_bytes", DAY, "11500")], NOW)
+    actions.meter(now=NOW)
+    post_entry(alice, amount=Decimal("50.00"), kind=EntryKind.PAYMENT, key="pay-2", description="Top-up", now=NOW)
+
+    assert actions.settle_client(alice.pk, now=NOW + timedelta(minutes=1)) == 1
+    server.refresh_from_db()
+    assert not server.suspended_overuse
+    assert overage_charges(server) == [Decimal("105.00")]
