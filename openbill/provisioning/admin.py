@@ -99,10 +99,24 @@ class ProcessingModuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 continue
             try:
                 answer = implementation.check_connection(dict(module.config), module.get_secrets())
+                reported = (
+                    implementation.node_capacity(dict(module.config), module.get_secrets())
+                    if "node_capacity" in implementation.capabilities
+                    else {}
+                )
             except ModuleError as exc:
                 self.message_user(request, f"{module.name}: {exc}", messages.ERROR)
-            else:
-                self.message_user(request, f"{module.name}: OK {answer}", messages.SUCCESS)
+                continue
+            self.message_user(request, f"{module.name}: OK {answer}", messages.SUCCESS)
+            # Cross-check the limits Openbill enforces with what the host reports.
+            for resource, limit in module.limits().items():
+                if resource in reported and limit > reported[resource]:
+                    self.message_user(
+                        request,
+                        _("%(name)s: the limit for %(resource)s (%(limit)s) is above what the host reports (%(host)s).")
+                        % {"name": module.name, "resource": resource, "limit": limit, "host": reported[resource]},
+                        messages.WARNING,
+                    )
 
 
 @admin.register(ProvisioningTask)

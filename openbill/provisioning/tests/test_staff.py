@@ -194,3 +194,19 @@ def test_staff_lists_make_the_same_queries_for_n_and_2n_rows(
     first = _queries(admin_web, url)
     add(3)
     assert _queries(admin_web, url) == first
+
+
+def test_check_connection_warns_when_a_limit_exceeds_the_host(
+    admin_web: Browser, provider: Any, libvirt_uri: str
+) -> None:
+    module = pf.module(provider, "libvirt", name="Small host", config={"uri": libvirt_uri}, capacity={"ram": 64})
+
+    answer = admin_web.post(
+        "/admin/provisioning/processingmodule/",
+        {"action": "check_connection", "_selected_action": [module.pk]},
+        follow=True,
+    )
+
+    text = answer.content.decode()
+    assert "Small host: OK" in text
+    assert "the limit for ram (64) is above what the host reports (16)" in text
