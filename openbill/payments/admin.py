@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from openbill.core.actors import Actor
@@ -57,7 +57,7 @@ class PaymentAdmin(ReadOnlyAdmin):
                 continue
             if actions.confirm_payment(payment, actor=actor, now=timezone.now()) == "credited":
                 credited += 1
-        self.message_user(request, _g("%(n)s payment(s) credited.") % {"n": credited}, messages.SUCCESS)
+        self.message_user(request, gettext("%(n)s payment(s) credited.") % {"n": credited}, messages.SUCCESS)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -79,16 +79,16 @@ class RefundForm(forms.ModelForm):  # type: ignore[type-arg]
         payment, amount = data.get("payment"), data.get("amount")
         if payment is not None and amount is not None:
             if amount <= 0:
-                self.add_error("amount", _g("The amount must be greater than zero."))
+                self.add_error("amount", gettext("The amount must be greater than zero."))
             elif amount > payment.refundable_amount:
                 self.add_error(
                     "amount",
-                    _g("At most %(amount)s can be refunded.")
+                    gettext("At most %(amount)s can be refunded.")
                     % {"amount": format_amount(payment.refundable_amount, payment.currency)},
                 )
             elif amount > payment.client.available_amount:
                 self.add_error(
-                    "amount", _g("The client has already spent this money; only the balance can be refunded.")
+                    "amount", gettext("The client has already spent this money; only the balance can be refunded.")
                 )
         return data
 
@@ -131,7 +131,7 @@ class CorrectionForm(forms.ModelForm):  # type: ignore[type-arg]
     def clean_amount(self) -> Decimal:
         amount = self.cleaned_data["amount"]
         if amount == 0:
-            raise forms.ValidationError(_g("Enter a non-zero amount."))
+            raise forms.ValidationError(gettext("Enter a non-zero amount."))
         return amount
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from openbill.core.money import DECIMAL_PLACES, MAX_DIGITS
@@ -158,12 +158,12 @@ class Service(models.Model):
     def label(self) -> str:
         """The seed's status wording, with the running operation ("In progress (reboot)")."""
         if self.operation:
-            return _g("In progress (%(operation)s)") % {"operation": Operation(self.operation).label}
+            return gettext("In progress (%(operation)s)") % {"operation": Operation(self.operation).label}
         if self.status == Status.SUSPENDED:
             for reason, text in SUSPENDED_LABELS:
                 if reason in self.suspend_reasons:
                     return str(text)
-            return _g("Suspended")
+            return gettext("Suspended")
         return str(Status(self.status).label)
 
     def is_stopped(self, now: datetime) -> bool:

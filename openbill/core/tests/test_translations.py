@@ -9,6 +9,7 @@ Regenerate the catalog after adding strings (then translate the new entries and 
 
 from __future__ import annotations
 
+import ast
 import gettext
 import os
 import re
@@ -129,6 +130,25 @@ def test_translations_keep_every_placeholder_and_tag() -> None:
     assert wrong == []
 
 
+# The names xgettext extracts from Python (its own keywords plus those makemessages adds). A call
+# under any other name, e.g. ``gettext as _g``, is never extracted: its text stays English.
+EXTRACTED = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy"}
+EXTRACTED |= {"pgettext", "pgettext_lazy", "npgettext", "npgettext_lazy"}
+
+
+def test_translation_functions_go_by_names_makemessages_reads() -> None:
+    hidden = []
+    for path in sorted((ROOT / "openbill").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+                hidden += [
+                    f"{path.relative_to(ROOT)}: {alias.name} as {alias.asname}"
+                    for alias in node.names
+                    if alias.name in EXTRACTED and (alias.asname or alias.name) not in EXTRACTED
+                ]
+    assert hidden == [], "makemessages does not see strings passed to these names"
+
+
 def test_the_compiled_catalog_is_the_committed_one(tmp_path: Path) -> None:
     """The .mo Django reads holds exactly the messages of the .po (nobody forgot compilemessages)."""
     fresh = tmp_path / "django.mo"
@@ -204,6 +224,13 @@ def test_status_labels_and_suspension_reasons_read_in_spanish() -> None:
         assert str(SuspendReason.ABUSE.label) == "Suspendido por abuso"
     with translation.override("en"):
         assert str(Label.ACTIVE.label) == "Active"
+
+
+@pytest.mark.django_db
+def test_a_running_operation_reads_in_spanish(alice: Any, vps_plan: Any) -> None:
+    rebooting = f.service(alice, vps_plan, operation="reboot")
+    with translation.override("es"):
+        assert rebooting.label == "En curso (reinicio)"
 
 
 @pytest.mark.django_db
