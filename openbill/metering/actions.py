@@ -389,12 +389,14 @@ def collect_from_modules(*, now: datetime, provider: Provider | None = None, chu
                 (c.service_id, c.metric): c
                 for c in CollectionCursor.objects.filter(service_id__in=[s.pk for s in part])
             }
+            earliest: dict[int, datetime] = {}
+            for (sid, _metric), cursor in cursors.items():
+                earliest[sid] = min(earliest.get(sid, cursor.collected_through), cursor.collected_through)
             records: list[dict[str, Any]] = []
             new_cursors: dict[tuple[int, str], CollectionCursor] = {}
             for service in part:
                 known = measured.get(service.tariff_id, {})
-                mine = [c for (sid, _metric), c in cursors.items() if sid == service.pk]
-                since = min((c.collected_through for c in mine), default=now - timedelta(hours=1))
+                since = earliest.get(service.pk, now - timedelta(hours=1))
                 spec = ServiceSpec(
                     service_id=service.pk,
                     name=service.name,
