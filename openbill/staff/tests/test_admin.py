@@ -399,3 +399,44 @@ def test_a_parameter_with_a_broken_pattern_is_refused(staff_client, vps_type):
     assert response.status_code == 200
     assert "Not a valid regular expression" in response.content.decode()
     assert not vps_type.parameters.exists()
+
+
+def _count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_admin_lists_make_the_same_number_of_queries_for_n_and_2n_rows(staff_client, alice, bob, vps_plan):
+    from django.utils import timezone
+
+    from openbill.billing.actions import charge_service
+    from openbill.core.actors import Actor as Who
+    from openbill.services import events
+
+    urls = [
+        reverse("admin:services_service_changelist"),
+        reverse("admin:services_serviceevent_changelist"),
+        reverse("admin:billing_ledgerentry_changelist"),
+        reverse("admin:billing_expense_changelist"),
+        reverse("admin:clients_client_changelist"),
+    ]
+
+    def add_rows(count, start):
+        for i in range(start, start + count):
+            owner = alice if i % 2 else bob
+            service = f.service(owner, vps_plan, name=f"svc-{i}")
+            events.record(service, "ordered", actor=Who.system(), now=timezone.now())
+            charge_service(service, kind="period", key=str(i), amount=Decimal("1"), description="x", now=timezone.now())
+            f.client(alice.provider, f"client{i}@test.test")
+
+    add_rows(4, 0)
+    counts_n = [_count_queries(staff_client, url) for url in urls]
+    add_rows(4, 4)
+    counts_2n = [_count_queries(staff_client, url) for url in urls]
+
+    assert counts_n == counts_2n
