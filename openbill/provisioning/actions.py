@@ -118,6 +118,16 @@ def reserve_module(task: ProvisioningTask) -> ProcessingModule | None:
         return module
 
 
+def check_room_for_new_size(task: ProvisioningTask) -> None:
+    """A change of resources must fit the instance the service lives on (capacity Openbill
+    tracks); if it does not, staff decide (move it, raise the limit, or cancel)."""
+    assert task.module is not None
+    need = capacity.requirements(task.service)
+    used = capacity.allocated([task.module], exclude_service=task.service_id).get(task.module.pk, {})
+    if not capacity.fits(task.module, used, need):
+        raise ModuleError(_("The server has no room for the new size."), retryable=False)
+
+
 # --- queueing and claiming --------------------------------------------------------------------
 def enqueue(service: Any, operation: str, *, actor: Actor, now: datetime, params: dict[str, Any]) -> ProvisioningTask:
     """Create the task row in the caller's transaction and queue its run after commit (the
@@ -253,6 +263,8 @@ def run(task_id: int, *, worker: str, now: datetime) -> str:
             reserve_module(task)
         if task.module is None:
             raise NeedsStaff(task.operation)
+        if task.operation == "reconfiguration":
+            check_room_for_new_size(task)
         module = get_module(task.module.kind)
         # The remote call: no transaction, no row lock held (reliability invariant 8).
         result = getattr(module, OPERATION_METHOD[task.operation])(spec_for(task)) or {}

@@ -338,3 +338,32 @@ def test_an_instance_runs_at_most_its_operations_at_once(alice: Any, vps_plan: A
     assert run_due(now + actions.BUSY_DELAY) == ["done"]
     second.refresh_from_db()
     assert second.label == "Active"
+
+
+def test_a_change_of_resources_resizes_the_machine_when_it_fits_else_waits_for_staff(
+    alice: Any, vps_plan: Any, vps_host: Any, libvirt_uri: str
+) -> None:
+    from django.db import transaction
+
+    vps_host.capacity = {"ram": 8}
+    vps_host.save()
+    ram = f.addon(vps_plan, "ram", prices={"month": "1"})
+    service = f.service(alice, vps_plan, module=vps_host, addons={ram: "2"})
+    actions.get_module("libvirt").open(actions.service_spec(service))
+    line = service.addons.get()
+
+    def resize(size: str) -> str:
+        line.quantity = Decimal(size)
+        line.save()
+        now = timezone.now()
+        with transaction.atomic():
+            services.start_operation(services.lock(service), "reconfiguration", actor=ALICE, now=now)
+        return run_due(now)[0]
+
+    assert resize("6") == "done"
+    assert connect(libvirt_uri).lookupByName(f"openbill-{service.pk}").info()[1] == 6 * 1024 * 1024
+
+    assert resize("12") == "failed"
+    task = ProvisioningTask.objects.filter(service=service).latest("pk")
+    assert task.state == TaskState.WAITING_STAFF and "no room" in task.last_error
+    assert connect(libvirt_uri).lookupByName(f"openbill-{service.pk}").info()[1] == 6 * 1024 * 1024
