@@ -1,6 +1,7 @@
 """Provisioning's periodic work: hand back expired leases, run due retries, activate services
-waiting as Not available once an instance has room, start scheduled deletions, reissue
-certificates that end before the service's paid period does."""
+waiting as Not available once an instance has room, reissue certificates that end before the
+service's paid period does. (Scheduled deletions — ``delete_at`` — are started by the
+automation's delete stage, services/automation/expire.py.)"""
 
 from __future__ import annotations
 
@@ -32,13 +33,6 @@ def not_available_sweep() -> dict[str, int]:
 
 
 @task()
-def scheduled_deletion_sweep() -> dict[str, int]:
-    from openbill.services.actions import start_due_deletions
-
-    return {"deletions": start_due_deletions(now=timezone.now())}
-
-
-@task()
 def certificate_renewal_sweep() -> dict[str, int]:
     return {"reissues": actions.reissue_due_certificates(now=timezone.now())}
 
@@ -51,11 +45,6 @@ def enqueue_retry(now: datetime) -> object:
 @register("not_available", every_seconds=300)
 def enqueue_not_available(now: datetime) -> object:
     return not_available_sweep.enqueue()
-
-
-@register("scheduled_deletion", every_seconds=300)
-def enqueue_scheduled_deletion(now: datetime) -> object:
-    return scheduled_deletion_sweep.enqueue()
 
 
 @register("certificate_renewal", every_seconds=3600)
