@@ -20,7 +20,6 @@ from openbill.provisioning.modules import ServiceSpec, get_module, libvirt_vm
 
 from .factories import traffic
 
-
 NODE_XML = """<node>
   <cpu><nodes>1</nodes><sockets>1</sockets><cores>8</cores><threads>1</threads>
        <active>8</active><mhz>2000</mhz><model>x86_64</model></cpu>
