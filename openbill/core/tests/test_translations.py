@@ -282,6 +282,43 @@ def test_a_client_who_switches_to_spanish_reads_the_client_area_in_spanish(
     assert "Expires 2025-08-07" in page_text(http.get(reverse("clientarea:dashboard")))
 
 
+CLIENT_PAGES = ["dashboard", "services", "finances", "profile", "password_change", "orders", "order_catalog", "cart"]
+CLIENT_PAGES += ["payments", "topup"]
+SERVICE_PAGES = ["service", "service_history", "service_edit", "service_extend", "service_delete"]
+SERVICE_PAGES += ["service_overage", "service_statistics"]
+PUBLIC_PAGES = ["login", "signup", "password_reset"]
+
+
+@pytest.mark.django_db
+def test_no_client_area_page_shows_an_english_sentence_to_a_spanish_reader(provider: Any, alice_user: Any) -> None:
+    """Every sentence of the catalog is Spanish on the page: nothing unmarked or translated too early."""
+    alice = alice_user.memberships.get().client
+    plan = f.tariff(f.product_type(provider, "vds", name="Nube"), "VPS-1", prices={"month": "10.00"})
+    ram = f.addon(plan, "ram", unit="GB", prices={"month": "2.50"})
+    service = f.service(alice, plan, name="Database", addons={ram: "2"})
+    sentences = {
+        text for message in entries(load(PO)) if len((text := key(message)[1]).split()) >= 2 and "%" not in text
+    }
+    http = HttpClient()
+    http.force_login(alice_user)
+    http.post(reverse("clientarea:set_language"), {"language": "es", "next": "/"})
+    pages = [reverse(f"clientarea:{name}") for name in CLIENT_PAGES]
+    pages += [reverse(f"clientarea:{name}", args=[service.pk]) for name in SERVICE_PAGES]
+    pages += [reverse("clientarea:order_new", args=[plan.pk])]
+
+    english = {}
+    for url in pages:
+        response = http.get(url)
+        assert response.status_code == 200, url
+        english[url] = sorted(s for s in sentences if s in page_text(response))
+    for name in PUBLIC_PAGES:
+        response = HttpClient(HTTP_ACCEPT_LANGUAGE="es").get(reverse(f"clientarea:{name}"))
+        assert response.status_code == 200, name
+        english[name] = sorted(s for s in sentences if s in page_text(response))
+
+    assert {url: found for url, found in english.items() if found} == {}
+
+
 @pytest.mark.django_db
 def test_a_spanish_client_gets_spanish_email(alice: Any) -> None:
     alice.language = "es"
