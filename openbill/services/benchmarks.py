@@ -53,7 +53,11 @@ def run(options: dict[str, Any], stdout: Any) -> dict[str, Any]:
     counts = [int(c) for c in str(options["workers"]).split(",") if c.strip()]
     started = timezone.now()
     provider = Provider.objects.create(name=f"Bench {started.isoformat()}", currency="USD", time_zone="UTC")
-    say = (lambda *a: None) if options.get("json") else (lambda text: stdout.write(text))
+
+    def say(text: str) -> None:
+        if not options.get("json"):
+            stdout.write(text)
+
     try:
         t = time.perf_counter()
         fill(provider, n, per_client, at=started)

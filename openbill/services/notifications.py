@@ -28,11 +28,12 @@ def _context(service: Any, **extra: Any) -> dict[str, Any]:
 def template_for(old: str, new: str) -> str | None:
     if new == Status.ACTIVE:
         return "service_resumed" if old == Status.SUSPENDED else "service_activated"
-    return {
+    templates: dict[str, str] = {
         Status.SUSPENDED: "service_suspended",
         Status.DELETED: "service_deleted",
         Status.CONFIGURATION_REQUIRED: "service_configuration_required",
-    }.get(new)
+    }
+    return templates.get(new)
 
 
 def status_changed(service: Any, old: str, new: str, *, event_id: int, now: datetime) -> bool:

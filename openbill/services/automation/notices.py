@@ -89,6 +89,8 @@ def plan_notices(
     out = []
     for sid, cid, name, stored_expiry, auto_renew, period, tariff_id in rows:
         expires_at = overrides.get(sid, stored_expiry)
+        if expires_at is None:
+            continue
         client = clients[cid]
         tz = client.provider.tz
         days = due.days_left(expires_at, at, tz)

@@ -31,6 +31,7 @@ class ClientPreview:
     currency: str
     balance: Decimal
     credit_limit: Decimal
+    tz: Any
     renewals: list[due.RenewalDecision] = field(default_factory=list)
     failed: list[due.RenewalDecision] = field(default_factory=list)
     stops: list[tuple[int, str, datetime | None]] = field(default_factory=list)
@@ -102,7 +103,9 @@ def build_preview(at: datetime, provider_ids: list[int] | None = None) -> Previe
     def client(cid: int) -> ClientPreview:
         if cid not in clients:
             c = Client.objects.select_related("provider").get(pk=cid)
-            clients[cid] = ClientPreview(cid, c.name, c.email, c.currency, c.balance_amount, c.credit_limit)
+            clients[cid] = ClientPreview(
+                cid, c.name, c.email, c.currency, c.balance_amount, c.credit_limit, c.provider.tz
+            )
         return clients[cid]
 
     # 1. renew: the due rows in the sweep's order, paid from a simulated balance.

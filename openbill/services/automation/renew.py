@@ -378,5 +378,5 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
     # A service stopped only because it expired resumes once paid, as renew_service does.
     for d in wanted:
         if d.suspended_expired:
-            actions.resume(d.service_id, reason=SuspendReason.EXPIRED, actor=RESUME_ACTOR, now=now)
+            actions.resume(actions.lock(d.service_id), reason=SuspendReason.EXPIRED, actor=RESUME_ACTOR, now=now)
     return {"renewed": len(wanted), "failed": len(failed), "failed_ids": failed, "skipped": skipped}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -65,7 +66,7 @@ class Command(BaseCommand):
                     % {
                         "id": d.service_id,
                         "name": d.name,
-                        "amount": format_amount(d.amount or 0, c.currency),
+                        "amount": format_amount(d.amount or Decimal(0), c.currency),
                         "start": d.start.isoformat(timespec="minutes"),
                         "end": d.end.isoformat(timespec="minutes"),
                     }
@@ -77,10 +78,11 @@ class Command(BaseCommand):
                     text = _("NO PRICE   #%(id)s %(name)s: the tariff no longer sells this period")
                 write(
                     "  "
-                    + text % {"id": d.service_id, "name": d.name, "amount": format_amount(d.amount or 0, c.currency)}
+                    + text
+                    % {"id": d.service_id, "name": d.name, "amount": format_amount(d.amount or Decimal(0), c.currency)}
                 )
             for sid, name, expires_at in c.stops:
-                day = local_date(expires_at, UTC).isoformat() if expires_at else "?"
+                day = local_date(expires_at, c.tz).isoformat() if expires_at else "?"
                 write(
                     "  " + _("suspend    #%(id)s %(name)s: expired %(date)s") % {"id": sid, "name": name, "date": day}
                 )
