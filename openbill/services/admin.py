@@ -70,12 +70,21 @@ class ServiceAdminForm(forms.ModelForm):  # type: ignore[type-arg]
         return cleaned
 
 
+def addon_value(line: ServiceAddon) -> str:
+    """ "100" rather than "100.0000"; the chosen item for an enumeration."""
+    return str(line.enum_item) if line.enum_item_id else format(line.quantity.normalize(), "f")
+
+
 class ServiceAddonInline(ReadOnlyInline):
     # Quantities change through an order (reconfiguration), which charges for the change.
     model = ServiceAddon
-    fields = ("addon", "quantity", "enum_item")
+    fields = ("addon", "value")
     readonly_fields = fields
     show_change_link = False
+
+    @admin.display(description=_("value"))
+    def value(self, line: ServiceAddon) -> str:
+        return addon_value(line)
 
 
 @admin.register(Service)
@@ -193,9 +202,13 @@ class ServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(ServiceAddon)
 class ServiceAddonAdmin(ReadOnlyAdmin):
-    list_display = ("service", "addon", "quantity", "enum_item")
+    list_display = ("service", "addon", "value")
     search_fields = ("=service__id", "service__name", "addon__name")
     list_select_related = ("service", "addon__tariff", "enum_item")
+
+    @admin.display(description=_("value"))
+    def value(self, line: ServiceAddon) -> str:
+        return addon_value(line)
 
 
 @admin.register(ServiceEvent)

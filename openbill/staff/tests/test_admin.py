@@ -440,3 +440,16 @@ def test_admin_lists_make_the_same_number_of_queries_for_n_and_2n_rows(staff_cli
     counts_2n = [_count_queries(staff_client, url) for url in urls]
 
     assert counts_n == counts_2n
+
+
+@pytest.mark.django_db
+def test_add_on_quantities_read_as_plain_numbers(staff_client, alice, vps_plan):
+    disk = f.addon(vps_plan, "disk", name="Disk", minimum=20, maximum=500, step=10)
+    service = f.service(alice, vps_plan, addons={disk: "100"})
+
+    listing = staff_client.get(reverse("admin:services_serviceaddon_changelist")).content.decode()
+    page = staff_client.get(reverse("admin:services_service_change", args=[service.pk])).content.decode()
+
+    for html in (listing, page):
+        assert ">100<" in html
+        assert "100.0000" not in html and "E+2" not in html
