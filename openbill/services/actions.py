@@ -100,6 +100,14 @@ def complete_operation(service_id: int, operation: str, *, actor: Actor, now: da
             service.activated_at = now
             service.expires_at = add_period(now, service.period, service.client.provider.tz)
             service.save(update_fields=["activated_at", "expires_at"])
+            # The first period was paid at order time under the key "first", before its dates
+            # were known (orders.actions.pay_order); they are known now, once. The amount is
+            # never touched, so the expense stays what was charged.
+            from openbill.billing.models import Expense, ExpenseKind
+
+            Expense.objects.filter(
+                service=service, kind=ExpenseKind.PERIOD, key="first", period_start__isnull=True
+            ).update(period_start=now, period_end=service.expires_at)
         if target is not None and target != service.status:
             set_status(service, target, actor=actor, now=now, note=note or operation)
         else:

@@ -101,6 +101,10 @@ def test_the_paid_period_starts_at_activation(alice: Any, vps_catalog: Any) -> N
     service.refresh_from_db()
     assert service.status == Status.ACTIVE
     assert service.expires_at == datetime(2025, 4, 12, 12, 0, tzinfo=UTC)
+    # The first period's charge gets its dates once they are known: expiry = end of the last charge.
+    first = Expense.objects.get(service=service, kind="period", key="first")
+    assert (first.period_start, first.period_end) == (activated, service.expires_at)
+    assert first.amount == Decimal("31.00")
 
 
 def test_insufficient_balance_says_amount_available_and_deficit_and_changes_nothing(bob: Any, vps_catalog: Any) -> None:
