@@ -4,7 +4,8 @@ Business keys (DESIGN.md §4) used here, each unique per service under ``Expense
 
 * first order: ``(service, setup, "first")`` and ``(service, period, "first")``. The first
   period's dates are known only when activation completes (the paid period starts when the
-  service becomes Active), so its key is the fixed word ``first`` rather than a start date.
+  service becomes Active), so its key is the fixed word ``first`` rather than a start date;
+  ``services.actions.complete_operation`` fills in its dates when activation completes.
 * extension: ``(service, period, <period start ISO>)`` — ``services.renewal.renew_service``.
 * change: ``(service, change|refund, "line:<order line id>:<part>")``.
 
