@@ -142,7 +142,7 @@ class ProductParameter(models.Model):
 
 
 class OverageWithoutFunds(models.TextChoices):
-    CHARGE = "charge", _("Charge anyway, down to the credit limit")
+    CHARGE = "charge", _("Charge anyway, even past the credit limit")
     SUSPEND = "suspend", _("Suspend until paid")
 
 
