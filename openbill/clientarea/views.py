@@ -30,6 +30,7 @@ from openbill.services.models import Service, ServiceEvent
 
 from .access import client_required
 from .forms import ApiTokenForm, LanguageForm
+from .row_actions import RowActions
 
 SERVICES_PER_PAGE = 25
 WIDGET_ROWS = 20
@@ -155,11 +156,15 @@ def services(request: HttpRequest) -> HttpResponse:
     else:
         queryset = filterset.qs
     page = _page(request, queryset, SERVICES_PER_PAGE)
+    # Each row's links in Python, their URLs formatted from prefixes reversed once (row_actions).
+    actions = RowActions()
     rows = [
         {
             "service": service,
+            "url": actions.detail(service.pk),
             "expiration": selectors.expiration_text(service, now),
             "renew_cost": selectors.renew_cost_text(service),
+            "actions": actions(service),
         }
         for service in page.object_list
     ]

@@ -1,0 +1,154 @@
+"""The actions of one row of Goods/Services, declared in one place for every feature.
+
+Each feature used to add its links through nested template includes per row (one ``{% url %}``
+per link per row); the list now asks ``row_actions(service)`` for a list of ``RowAction`` built
+in Python, with URLs formatted from prefixes reversed once per request (``ServiceUrls``).
+
+A feature adding a row action adds it to ``RowActions.__call__`` below, with the same rule the
+service's detail page uses for its button.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from openbill.catalog.models import DeletionWho, ProductKind
+from openbill.core.timeutil import Period
+from openbill.services.choices import Operation, Status
+from openbill.services.models import Service
+
+# A service id that appears nowhere else in a URL: reverse once with it, then format each row's.
+_MARK = 987654321
+
+STATISTICS_KINDS = frozenset({ProductKind.VIRTUAL_SERVER, ProductKind.VIRTUAL_HOSTING})
+EDITABLE = frozenset({Status.ACTIVE, Status.SUSPENDED})
+
+DETAILS = gettext_lazy("Details")
+HISTORY = gettext_lazy("History")
+STATISTICS = gettext_lazy("Statistics")
+EDIT = gettext_lazy("Edit")
+EXTEND = gettext_lazy("Extend")
+CONFIGURE = gettext_lazy("Configure")
+INSTRUCTION = gettext_lazy("Instruction")
+DELETE = gettext_lazy("Delete")
+SCHEDULED_FOR_DELETION = gettext_lazy("Scheduled for deletion")
+
+
+@dataclass(frozen=True)
+class RowAction:
+    """A link (``url``) or, without one, a badge; ``style`` is its Bootstrap colour class."""
+
+    label: str | Promise
+    url: str = ""
+    style: str = "btn-outline-secondary"
+    title: str | Promise = ""
+
+    def __html__(self) -> SafeString:
+        if self.url:
+            return format_html('<a class="btn btn-sm {}" href="{}">{}</a>', self.style, self.url, self.label)
+        if self.title:
+            return format_html('<span class="badge {}" title="{}">{}</span>', self.style, self.title, self.label)
+        return format_html('<span class="badge {}">{}</span>', self.style, self.label)
+
+
+def actions_html(actions: list[RowAction]) -> SafeString:
+    """A row's actions as HTML (links and badges, one per line)."""
+    return format_html_join("\n", "{}", ((action,) for action in actions))
+
+
+class ServiceUrl:
+    """``pk -> URL`` of a client-area page that takes a service id, reversed once.
+
+    ``bool(url)`` is False when no such page is installed, so its action is left out.
+    """
+
+    def __init__(self, name: str) -> None:
+        try:
+            head, _sep, tail = reverse(name, kwargs={"pk": _MARK}).partition(str(_MARK))
+        except NoReverseMatch:
+            head = tail = ""
+            self.exists = False
+        else:
+            self.exists = True
+        self.head, self.tail = head, tail
+
+    def __bool__(self) -> bool:
+        return self.exists
+
+    def __call__(self, pk: int) -> str:
+        return f"{self.head}{pk}{self.tail}"
+
+
+def _optional(name: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+class RowActions:
+    """Build once per request (the URL prefixes follow the active language), call per row."""
+
+    def __init__(self) -> None:
+        self.detail = ServiceUrl("clientarea:service")
+        self.history = ServiceUrl("clientarea:service_history")
+        self.statistics = ServiceUrl("clientarea:service_statistics")
+        self.edit = ServiceUrl("clientarea:service_edit")
+        self.extend = ServiceUrl("clientarea:service_extend")
+        self.configure = ServiceUrl("clientarea:service_configure")
+        self.instructions = ServiceUrl("clientarea:service_instructions")
+        self.delete = ServiceUrl("clientarea:service_delete")
+        self.status = ServiceUrl("clientarea:service_status")
+        self.topup = _optional("clientarea:topup")
+
+    def __call__(self, service: Service) -> list[RowAction]:
+        pk = service.pk
+        status = service.status
+        product_type = service.product_type
+        actions = [RowAction(DETAILS, self.detail(pk)), RowAction(HISTORY, self.history(pk))]
+        # Metering: usage by day for the kinds that report it.
+        if product_type.kind in STATISTICS_KINDS and self.statistics:
+            actions.append(RowAction(STATISTICS, self.statistics(pk)))
+        # Orders: change the configuration, pay the next period (a daily-priced service is
+        # paid from the balance: its Extend tops the balance up), finish a configuration.
+        if status in EDITABLE:
+            if self.edit:
+                actions.append(RowAction(EDIT, self.edit(pk)))
+            extend = self.topup if service.period == Period.DAY else (self.extend(pk) if self.extend else "")
+            if extend:
+                actions.append(RowAction(EXTEND, extend))
+        if status == Status.CONFIGURATION_REQUIRED and self.configure:
+            actions.append(RowAction(CONFIGURE, self.configure(pk), style="btn-warning"))
+        if product_type.instruction_template and status != Status.ORDERED and self.instructions:
+            actions.append(RowAction(INSTRUCTION, self.instructions(pk)))
+        # Lifecycle: a scheduled deletion shows its date; otherwise Delete where the client may.
+        if service.delete_at and status != Status.DELETED:
+            actions.append(
+                RowAction(
+                    _("Deleted on %(date)s") % {"date": _local_day(service.delete_at)},
+                    style="text-bg-danger",
+                    title=SCHEDULED_FOR_DELETION,
+                )
+            )
+        elif (
+            status != Status.DELETED
+            and service.operation != Operation.DELETION
+            and product_type.deletion_who == DeletionWho.CLIENT_AND_STAFF
+            and self.delete
+        ):
+            actions.append(RowAction(DELETE, self.delete(pk), style="btn-outline-danger"))
+        return actions
+
+
+def _local_day(moment: datetime) -> str:
+    """As the template's ``|date:"Y-m-d"`` shows it: in the current time zone."""
+    return timezone.localtime(moment).date().isoformat() if timezone.is_aware(moment) else moment.date().isoformat()
