@@ -251,6 +251,9 @@ SPECTACULAR_SETTINGS = {
 # --- Openbill ---------------------------------------------------------------------------------
 OPENBILL_FIELD_KEY = os.environ.get("OPENBILL_FIELD_KEY", "")  # secrets at rest; derived if empty
 OPENBILL_SIGNUP_PROVIDER = os.environ.get("OPENBILL_SIGNUP_PROVIDER", "")  # provider name new clients join
+OPENBILL_CARD_SECRET = os.environ.get("OPENBILL_CARD_SECRET", "")  # card gateway HMAC secret
+OPENBILL_CARD_NOTIFY_URL = os.environ.get("OPENBILL_CARD_NOTIFY_URL", "")  # callback URL given to the gateway
+METERING_LATE_DAYS = int(os.environ.get("METERING_LATE_DAYS", "3"))  # days a closed usage period accepts late records
 
 LOGGING = {
     "version": 1,
