@@ -18,10 +18,15 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from django.template import Context, Engine, Library, TemplateSyntaxError, defaultfilters, defaulttags
+from django.template import Context, Engine, Library, Node, TemplateSyntaxError, defaultfilters, defaulttags
+from django.template.base import Parser, Token
 from django.utils.translation import gettext as _
 
-SAFE_TAGS = ("if", "for", "with", "firstof", "cycle", "comment", "spaceless", "verbatim", "filter", "ifchanged")
+MAX_OUTPUT = 100_000  # characters of a rendered manual
+MAX_LOOP_ITERATIONS = 10_000  # loop bodies rendered, in all, per manual
+MAX_ARGUMENT = 1_000  # the largest length a truncate filter accepts
+
+SAFE_TAGS = ("if", "with", "firstof", "cycle", "comment", "spaceless", "verbatim", "filter", "ifchanged")
 SAFE_FILTERS = (
     "default",
     "default_if_none",
@@ -35,14 +40,8 @@ SAFE_FILTERS = (
     "last",
     "linebreaksbr",
     "linebreaks",
-    "truncatechars",
-    "truncatewords",
     "yesno",
     "cut",
-    "center",
-    "ljust",
-    "rjust",
-    "wordwrap",
     "pluralize",
     "escape",
     "striptags",
@@ -55,6 +54,66 @@ for _name in SAFE_TAGS:
     register.tags[_name] = defaulttags.register.tags[_name]
 for _name in SAFE_FILTERS:
     register.filters[_name] = defaultfilters.register.filters[_name]
+
+
+class TooLarge(Exception):
+    """The manual would exceed the loop or output budget."""
+
+
+def _capped(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return max(0, min(number, MAX_ARGUMENT))
+
+
+@register.filter(is_safe=True)
+def truncatechars(value: Any, arg: Any) -> str:
+    return defaultfilters.truncatechars(value, _capped(arg))  # type: ignore[no-any-return]
+
+
+@register.filter(is_safe=True)
+def truncatewords(value: Any, arg: Any) -> str:
+    return defaultfilters.truncatewords(value, _capped(arg))  # type: ignore[no-any-return]
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.iterations = 0
+        self.output = 0
+
+
+class _BudgetNode(Node):
+    """A ``{% for %}`` that counts: nested loops share one budget of iterations and output."""
+
+    def __init__(self, inner: Node) -> None:
+        self.inner = inner
+
+    def render(self, context: Context) -> str:
+        state: Any = context.render_context
+        budget = state.get("_instruction_budget")
+        if budget is None:
+            budget = state["_instruction_budget"] = _Budget()
+        values = self.inner.sequence.resolve(context, ignore_failures=True)  # type: ignore[attr-defined]
+        try:
+            count = len(values) if values is not None else 0
+        except TypeError:
+            count = 0
+        budget.iterations += max(count, 1)
+        if budget.iterations > MAX_LOOP_ITERATIONS:
+            raise TooLarge("loops")
+        output = str(self.inner.render(context))
+        budget.output += len(output)
+        if budget.output > MAX_OUTPUT:
+            raise TooLarge("output")
+        return output
+
+
+@register.tag("for")
+def do_for(parser: Parser, token: Token) -> Node:
+    return _BudgetNode(defaulttags.do_for(parser, token))
+
 
 _engine: Engine | None = None
 
@@ -122,9 +181,12 @@ def render_template(source: str, values: Mapping[str, Any]) -> str:
     """Render ``source`` in the sandbox; a broken template gives a message, not an error page."""
     try:
         template = engine().from_string(source)
-        return template.render(Context({k: _plain(v) for k, v in values.items()}, autoescape=True))
-    except TemplateSyntaxError:
+        text = template.render(Context({k: _plain(v) for k, v in values.items()}, autoescape=True))
+    except (TemplateSyntaxError, TooLarge):
         return _("The instruction manual could not be shown; please contact support.")
+    if len(text) > MAX_OUTPUT:
+        return _("The instruction manual could not be shown; please contact support.")
+    return text
 
 
 def render_instructions(service: Any) -> str:
