@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 MAX_PAYMENT = Decimal("1000000")
 
 
+class RequestKeyReused(DomainError):
+    """A top-up's request key was already used for a payment with other parameters (HTTP 422)."""
+
+    http_status = 422
+    code = "request_key_reused"
+
+
 def clean_amount(value: Any, currency: str, *, field: str = "amount") -> Decimal:
     """A positive amount in the currency's precision, or a 400 naming ``field``."""
     try:
@@ -95,6 +102,10 @@ def start_payment(
                 )
         except IntegrityError:
             existing = Payment.objects.get(client=client, request_key=request_key)
+    order_id = getattr(order, "pk", order)
+    if (existing.method, existing.amount, existing.order_id) != (method, value, order_id):
+        # A retry returns the first payment; the same key for another payment is a mistake.
+        raise RequestKeyReused(_("This request was already made with other details; start a new payment."))
     payment = Payment.objects.select_related("client__provider").get(pk=existing.pk)
     result = gateways.get(payment.method).start(payment, absolute=absolute, return_url=return_url)
     return payment, result

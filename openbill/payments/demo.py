@@ -14,5 +14,10 @@ from .models import Payment
 def extend(demo: Any) -> None:
     bob = Client.objects.get(provider=demo.provider, email="bob@demo.test")
     Payment.objects.create(
-        client=bob, method="bank", amount=Decimal("50.00"), currency=bob.currency, created_at=demo.now, created_by="demo"
+        client=bob,
+        method="bank",
+        amount=Decimal("50.00"),
+        currency=bob.currency,
+        created_at=demo.now,
+        created_by="demo",
     )

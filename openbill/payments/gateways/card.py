@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 SIGNATURE_HEADER = "X-Card-Signature"
 CHECKOUT_SALT = "openbill.payments.card.checkout"
+# A notification signed longer ago (or further ahead) than this is refused: a replay of an
+# event Openbill never recorded (a recorded one is already deduplicated by its id).
+TOLERANCE_SECONDS = 300
 # Card numbers the stand-in provider declines (as test cards of real providers do).
 DECLINED_CARDS = frozenset({"4000000000000002"})
 
@@ -85,6 +88,8 @@ class CardGateway(Gateway):
         expected = sign(body, timestamp)
         if not hmac.compare_digest(expected.encode(), header.encode()):
             raise InvalidNotification("wrong signature")
+        if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
+            raise InvalidNotification("timestamp outside the tolerance")
         try:
             data = json.loads(body)
             amount = Decimal(str(data["amount"]))

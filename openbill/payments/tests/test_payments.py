@@ -271,3 +271,67 @@ def test_money_for_a_pending_order_pays_it_when_it_arrives(bob: Any, vps_plan: A
     assert service.operation == Operation.ACTIVATION
     bob.refresh_from_db()
     assert bob.balance_amount == Decimal("0.00")
+
+
+@pytest.mark.parametrize("seconds", [-600, 600, -86400])
+def test_a_notification_signed_minutes_away_from_now_credits_nothing(alice: Any, seconds: int) -> None:
+    """Correctly signed, never delivered before, but signed too long ago (or ahead): refused."""
+    payment = card_payment(alice)
+    body = notification(payment, event_id=f"evt_old_{seconds}")
+    response = deliver(body, card.sign(body, int(time.time()) + seconds))
+    assert response.status_code == 400
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("100.00")
+    assert not PaymentEvent.objects.exists()
+    fresh = deliver(body, card.sign(body, int(time.time()) - 60))  # a minute of clock skew is fine
+    assert fresh.status_code == 200
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("125.00")
+
+
+def start_with_key(client: Any, key: str, **overrides: Any) -> Payment:
+    values: dict[str, Any] = {"method": "card", "amount": "10.00", **overrides}
+    payment, _result = actions.start_payment(
+        client, actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/", request_key=key, **values
+    )
+    return payment
+
+
+def test_a_repeated_top_up_request_returns_the_same_payment(alice: Any) -> None:
+    first = start_with_key(alice, "k1")
+    assert start_with_key(alice, "k1", amount="10") == first
+    assert Payment.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"amount": "99.00"}, {"method": "bank"}, {"order": "pending order"}],
+    ids=["amount", "method", "order"],
+)
+def test_a_top_up_request_key_reused_with_other_details_is_refused(
+    alice: Any, vps_plan: Any, overrides: dict[str, Any]
+) -> None:
+    from openbill.orders import actions as orders
+
+    first = start_with_key(alice, "k1")
+    if "order" in overrides:
+        overrides = {
+            "order": orders.order_now(alice, actor=ALICE, now=timezone.now(), tariff=vps_plan.pk, period="year")
+        }
+    with pytest.raises(DomainError) as raised:
+        start_with_key(alice, "k1", **overrides)
+    assert raised.value.http_status == 422
+    assert list(Payment.objects.all()) == [first]
+    first.refresh_from_db()
+    assert (first.amount, first.method, first.order_id) == (Decimal("10.00"), "card", None)
+
+
+def test_the_top_up_page_says_when_its_request_was_made_with_other_details(alice_user: Any) -> None:
+    browser = HttpClient()
+    browser.force_login(alice_user)
+    first = browser.post("/finances/topup/", {"method": "card", "amount": "10", "request_key": "abc"})
+    assert first.status_code == 302
+    again = browser.post("/finances/topup/", {"method": "card", "amount": "500", "request_key": "abc"})
+    assert again.status_code == 200
+    assert "This request was already made with other details" in again.content.decode()
+    assert Payment.objects.get().amount == Decimal("10.00")
