@@ -36,7 +36,7 @@ $(STAMP): requirements.lock pyproject.toml | sysdeps
 run: $(STAMP)
 	$(BIN)/openbill migrate --noinput
 	$(BIN)/openbill demo
-	$(BIN)/openbill run
+	OPENBILL_CARD_TEST_MODE=1 $(BIN)/openbill run   # the demo pays with the test card gateway
 
 demo: $(STAMP)
 	$(BIN)/openbill migrate --noinput

@@ -253,6 +253,8 @@ OPENBILL_FIELD_KEY = os.environ.get("OPENBILL_FIELD_KEY", "")  # secrets at rest
 OPENBILL_SIGNUP_PROVIDER = os.environ.get("OPENBILL_SIGNUP_PROVIDER", "")  # provider name new clients join
 OPENBILL_CARD_SECRET = os.environ.get("OPENBILL_CARD_SECRET", "")  # card gateway HMAC secret
 OPENBILL_CARD_NOTIFY_URL = os.environ.get("OPENBILL_CARD_NOTIFY_URL", "")  # callback URL given to the gateway
+# The card method is a test gateway (no real card is charged): off unless enabled (demo, tests).
+OPENBILL_CARD_TEST_MODE = env_bool("OPENBILL_CARD_TEST_MODE")
 METERING_LATE_DAYS = int(os.environ.get("METERING_LATE_DAYS", "3"))  # days a closed usage period accepts late records
 
 LOGGING = {

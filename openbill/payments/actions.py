@@ -61,7 +61,8 @@ def clean_amount(value: Any, currency: str, *, field: str = "amount") -> Decimal
 
 
 def available_methods() -> list[gateways.Gateway]:
-    return [gateways.get(code) for code in sorted(gateways.REGISTRY)]
+    """The methods offered to clients (a test gateway only when switched on)."""
+    return [gateways.get(code) for code in sorted(gateways.REGISTRY) if gateways.REGISTRY[code].enabled()]
 
 
 def start_payment(
@@ -78,7 +79,7 @@ def start_payment(
     request_key: str = "",
 ) -> tuple[Payment, StartResult]:
     """Create a pending top-up and ask its method where to send the client."""
-    if method not in gateways.REGISTRY:
+    if method not in gateways.REGISTRY or not gateways.REGISTRY[method].enabled():
         raise DomainError(_("Choose a payment method."), field="method")
     if currency not in (None, "") and currency != client.currency:
         raise DomainError(

@@ -1,5 +1,6 @@
 """The card gateway's HTTP surface.
 
+Both answer 404 unless the test gateway is switched on (``OPENBILL_CARD_TEST_MODE``).
 ``card_notify`` is Openbill's callback: it trusts nothing but a valid signature. ``card_checkout``
 is the stand-in provider's hosted page: it reads only its own signed checkout token, never
 Openbill's tables, and tells Openbill the outcome by an HTTP notification like a real provider.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 @csrf_exempt
 @require_POST
 def card_notify(request: HttpRequest) -> HttpResponse:
+    if not card.CardGateway.enabled():
+        raise Http404
     gateway = card.CardGateway()
     try:
         notification = gateway.parse_notification(request.body, request.headers)
@@ -38,6 +41,8 @@ def card_notify(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def card_checkout(request: HttpRequest, token: str) -> HttpResponse:
+    if not card.CardGateway.enabled():
+        raise Http404
     try:
         checkout = card.read_checkout_token(token)
     except InvalidNotification:

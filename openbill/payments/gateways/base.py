@@ -47,6 +47,11 @@ class Gateway:
     supports_refund: ClassVar[bool] = False
     confirmed_by_staff: ClassVar[bool] = False
 
+    @classmethod
+    def enabled(cls) -> bool:
+        """Offered to clients and answering on its URLs (a test gateway only when switched on)."""
+        return True
+
     def start(self, payment: Payment, *, absolute: Callable[[str], str], return_url: str) -> StartResult:
         raise NotImplementedError
 

@@ -1,4 +1,13 @@
-"""A card gateway that works like a hosted payment page (Stripe Checkout, PayPal, YooKassa…).
+"""A TEST card gateway that works like a hosted payment page (Stripe Checkout, PayPal, YooKassa…).
+
+No real card is ever charged: the "provider" is a stand-in served by Openbill itself, so anyone
+who can reach it can credit their own balance. It is therefore OFF unless the setting
+``OPENBILL_CARD_TEST_MODE`` is on (``make run``'s demo and the tests switch it on); when off, the
+method is not offered and its checkout and callback URLs answer 404.
+
+The merchant half is the template for a real gateway: point ``start`` at the provider's own
+checkout, keep ``parse_notification`` (signature, timestamp tolerance) and ``refund``
+(one HTTP call with an idempotency key, made outside any transaction).
 
 Two halves, kept apart as they would be across the Internet:
 
@@ -63,8 +72,12 @@ def sign(body: bytes, timestamp: int) -> str:
 @register
 class CardGateway(Gateway):
     code = "card"
-    label = gettext_lazy("Card")
+    label = gettext_lazy("Card (test gateway)")
     supports_refund = True
+
+    @classmethod
+    def enabled(cls) -> bool:
+        return bool(getattr(settings, "OPENBILL_CARD_TEST_MODE", False))
 
     def start(self, payment: Payment, *, absolute: Callable[[str], str], return_url: str) -> StartResult:
         notify_url = getattr(settings, "OPENBILL_CARD_NOTIFY_URL", "") or absolute(reverse("payments:card_notify"))

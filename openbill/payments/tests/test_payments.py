@@ -335,3 +335,41 @@ def test_the_top_up_page_says_when_its_request_was_made_with_other_details(alice
     assert again.status_code == 200
     assert "This request was already made with other details" in again.content.decode()
     assert Payment.objects.get().amount == Decimal("10.00")
+
+
+def test_the_test_card_gateway_is_off_unless_switched_on(alice: Any, alice_user: Any, settings: Any) -> None:
+    """With the stand-in provider switched off nobody can credit themselves through it."""
+    payment, result = actions.start_payment(
+        alice, method="card", amount="25.00", actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/"
+    )
+    checkout = result.redirect_url.replace("http://testserver", "")
+    settings.OPENBILL_CARD_TEST_MODE = False
+
+    assert [m.code for m in actions.available_methods()] == ["bank"]
+    with pytest.raises(DomainError) as raised:
+        actions.start_payment(
+            alice, method="card", amount="10", actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/"
+        )
+    assert raised.value.field == "method"
+    browser = HttpClient()
+    browser.force_login(alice_user)
+    assert browser.get(checkout).status_code == 404
+    assert browser.post(checkout, {"card_number": "4242424242424242"}).status_code == 404
+    body = notification(payment)
+    assert deliver(body, card.sign(body, int(time.time()))).status_code == 404
+    topup = browser.get("/finances/topup/").content.decode()
+    assert 'value="bank"' in topup and 'value="card"' not in topup
+    assert browser.post("/finances/topup/", {"method": "card", "amount": "10"}).status_code == 200
+    api = browser.get("/api/v1/payment-methods/")
+    assert [m["code"] for m in api.json()] == ["bank"]
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("100.00")
+    assert Payment.objects.count() == 1
+
+
+def test_the_checkout_page_says_it_is_a_test_gateway(alice: Any) -> None:
+    _payment, result = actions.start_payment(
+        alice, method="card", amount="25.00", actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/"
+    )
+    page = HttpClient().get(result.redirect_url.replace("http://testserver", "")).content.decode()
+    assert "Test gateway: no real card is charged." in page
