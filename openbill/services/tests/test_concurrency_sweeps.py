@@ -171,6 +171,7 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_half_done_and_its_batch_is_red
             if candidate is not None and done >= 1:
                 # Freeze it, then make sure it is still inside that batch (not committed yet).
                 victim.send_signal(signal.SIGSTOP)
+                time.sleep(0.3)  # a COMMIT it had already sent lands meanwhile; then we know
                 candidate.refresh_from_db()
                 if candidate.state == BatchState.RUNNING and candidate.lease_owner == victim_id:
                     held = candidate
