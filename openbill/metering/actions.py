@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from openbill.billing.actions import charge_service
 from openbill.billing.models import Expense, ExpenseKind
 from openbill.catalog.models import Addon, BillingType, OverageWithoutFunds, StatisticsPeriod
-from openbill.clients.models import Provider
+from openbill.clients.models import Client, Provider
 from openbill.core.actors import Actor
 from openbill.core.errors import InsufficientFunds
 from openbill.core.money import format_amount
@@ -91,6 +91,12 @@ class IngestResult:
 
 
 def _quantity(value: Any) -> Decimal | None:
+    if type(value) is str:  # the usual case: a decimal string (Decimal ignores surrounding blanks)
+        try:
+            quantity = Decimal(value)
+        except (InvalidOperation, ValueError):
+            return None
+        return quantity if quantity.is_finite() else None
     if isinstance(value, bool) or value is None or isinstance(value, float | dict | list):
         # floats would carry binary noise into money: quantities come as strings or integers
         if isinstance(value, float) and value == value and abs(value) != float("inf"):
@@ -151,41 +157,38 @@ def ingest(
 
     service_ids = set()
     for raw in records:
-        if isinstance(raw, Mapping):
+        if type(raw) is dict or isinstance(raw, Mapping):
             sid = raw.get("service")
-            if isinstance(sid, int) and not isinstance(sid, bool) and 0 < sid < 2**63:  # a database id
+            if type(sid) is int and 0 < sid < 2**63:  # a database id
                 service_ids.add(sid)
-    services = {
-        pk: (provider_id, tariff_id, status)
-        for pk, provider_id, tariff_id, status in Service.objects.filter(pk__in=service_ids).values_list(
-            "pk", "client__provider_id", "tariff_id", "status"
-        )
-    }
+    services = _services(provider, service_ids)
     factors: dict[tuple[str, str], Decimal] = {}
+    # Providers report many records per time bucket: each distinct "at" is parsed once.
+    buckets: dict[str, tuple[datetime, date] | None] = {}
 
     candidates: dict[str, tuple[int, Row]] = {}
     for index, raw in enumerate(records):
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             reject(index, None, _("A record must be an object."), "records")
             continue
         rid = raw.get("id")
-        if not isinstance(rid, str) or not rid.strip() or len(rid) > 200:
+        if type(rid) is not str or not rid.strip() or len(rid) > 200 or "\x00" in rid:
             reject(index, rid, _("The record id must be a text of 1 to 200 characters."), "id")
             continue
         sid = raw.get("service")
-        found = services.get(sid) if isinstance(sid, int) and not isinstance(sid, bool) else None
         # Another provider's service is "unknown" too: its existence is none of this caller's business.
-        if found is None or found[0] != provider.pk:
+        found = services.get(sid) if type(sid) is int else None
+        if found is None:
             reject(index, rid, _("Unknown service."), "service")
             continue
-        _provider_id, tariff_id, status = found
+        tariff_id, status = found
         service_pk: int = sid  # type: ignore[assignment]  # found only for an int id
         if status == Status.DELETED:
             reject(index, rid, _("The service is deleted."), "service")
             continue
         resource = raw.get("resource")
         known = units.get(tariff_id, {})
-        if not isinstance(resource, str) or resource not in known:
+        if type(resource) is not str or resource not in known:
             reject(index, rid, _("Unknown resource for this service's tariff."), "resource")
             continue
         quantity = _quantity(raw.get("quantity"))
@@ -211,14 +214,23 @@ def ingest(
                 )
                 continue
             factor = factors[(unit, addon_unit)] = convert(Decimal(1), unit, base_unit(addon_unit))
-        at = _bucket(raw.get("at"))
-        if at is None:
+        raw_at = raw.get("at")
+        if type(raw_at) is str:
+            if raw_at in buckets:
+                bucket = buckets[raw_at]
+            else:
+                moment = _bucket(raw_at)
+                bucket = buckets[raw_at] = None if moment is None else (moment, local_date(moment, tz))
+        else:
+            moment = _bucket(raw_at)
+            bucket = None if moment is None else (moment, local_date(moment, tz))
+        if bucket is None:
             reject(index, rid, _("The bucket start must be a date and time with a time zone."), "at")
             continue
+        at, on = bucket
         if at > now:
             reject(index, rid, _("The bucket is in the future."), "at")
             continue
-        on = local_date(at, tz)
         if on < oldest[(tariff_id, resource)]:
             reject(index, rid, _("The reporting period of this bucket is closed."), "at")
             continue
@@ -271,6 +283,45 @@ def closing_dates(addons: dict[int, list[Addon]], today: date) -> dict[tuple[int
     return oldest
 
 
+def _services(provider: Provider, ids: set[int]) -> dict[int, tuple[int, str]]:
+    """service id → (tariff id, status) of this provider's services among ``ids`` (one query)."""
+    if not ids:
+        return {}
+    if connection.vendor == "postgresql":
+        # One array parameter instead of thousands of scalars to adapt and send.
+        service = Service._meta.db_table
+        client = Client._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'SELECT s."id", s."tariff_id", s."status" FROM "{service}" s '  # noqa: S608 - names are ours
+                f'JOIN "{client}" c ON c."id" = s."client_id" '
+                'WHERE c."provider_id" = %s AND s."id" = ANY(%s::bigint[])',
+                [provider.pk, _int_array(ids)],
+            )
+            return {pk: (tariff_id, status) for pk, tariff_id, status in cursor.fetchall()}
+    return {
+        pk: (tariff_id, status)
+        for pk, tariff_id, status in Service.objects.filter(pk__in=ids, client__provider=provider).values_list(
+            "pk", "tariff_id", "status"
+        )
+    }
+
+
+# PostgreSQL array literals built in one pass: adapting a Python list of thousands of items
+# element by element costs more than the whole INSERT's validation.
+def _int_array(values: Iterable[int]) -> str:
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _text_array(values: Iterable[str]) -> str:
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def _plain_array(values: Iterable[Any]) -> str:
+    """Dates, datetimes (ISO 8601) and decimals (never in exponent form): nothing to quote."""
+    return "{" + ",".join(v.isoformat() if isinstance(v, date) else f"{v:f}" for v in values) + "}"
+
+
 _COLUMNS = ("provider_id", "record_id", "service_id", "resource", "at", "on", "quantity", "source", "created_at")
 
 
@@ -304,12 +355,12 @@ def insert_records(provider_id: int, rows: list[tuple[str, Row]], *, source: str
                         provider_id,
                         source,
                         now,
-                        [rid for rid, _row in chunk],
-                        [row[0] for _rid, row in chunk],
-                        [row[1] for _rid, row in chunk],
-                        [row[2] for _rid, row in chunk],
-                        [row[3] for _rid, row in chunk],
-                        [row[4] for _rid, row in chunk],
+                        _text_array(rid for rid, _row in chunk),
+                        _int_array(row[0] for _rid, row in chunk),
+                        _text_array(row[1] for _rid, row in chunk),
+                        _plain_array(row[2] for _rid, row in chunk),
+                        _plain_array(row[3] for _rid, row in chunk),
+                        _plain_array(row[4] for _rid, row in chunk),
                     ],
                 )
                 inserted.update(rid for (rid,) in cursor.fetchall())
@@ -342,9 +393,22 @@ def insert_records(provider_id: int, rows: list[tuple[str, Row]], *, source: str
 def _stored(provider: Provider, ids: list[str]) -> dict[str, tuple[int, str, datetime, Decimal]]:
     rows: dict[str, tuple[int, str, datetime, Decimal]] = {}
     for start in range(0, len(ids), 5000):
-        for rid, service_id, resource, at, quantity in UsageRecord.objects.filter(
-            provider=provider, record_id__in=ids[start : start + 5000]
-        ).values_list("record_id", "service_id", "resource", "at", "quantity"):
+        chunk = ids[start : start + 5000]
+        if connection.vendor == "postgresql":
+            # One array parameter for the ids (as the insert takes them), not 5,000 scalars.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    'SELECT "record_id", "service_id", "resource", "at", "quantity" '  # noqa: S608 - names are ours
+                    f'FROM "{UsageRecord._meta.db_table}" '
+                    'WHERE "provider_id" = %s AND "record_id" = ANY(%s::text[])',
+                    [provider.pk, _text_array(chunk)],
+                )
+                found: Iterable[tuple[str, int, str, datetime, Any]] = cursor.fetchall()
+        else:
+            found = UsageRecord.objects.filter(provider=provider, record_id__in=chunk).values_list(
+                "record_id", "service_id", "resource", "at", "quantity"
+            )
+        for rid, service_id, resource, at, quantity in found:
             rows[rid] = (service_id, resource, at, Decimal(quantity).quantize(QUANTUM))
     return rows
 
