@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from openbill.core.tests import factories as f
 
@@ -30,6 +31,12 @@ def _fast_password_hasher(settings: Any) -> None:
     settings.AXES_ENABLED = False
     # The card method is a test gateway, off by default; tests pay with it (payments tests turn it off).
     settings.OPENBILL_CARD_TEST_MODE = True
+    # Staff TOTP is on by default; tests that are not about it log staff in with the password only
+    # (the 2FA tests in openbill/accounts/tests turn it back on).
+    settings.OPENBILL_STAFF_2FA = False
+    # Attempt counters (accounts.limits, token throttles) live in the cache: one test's failures
+    # must not throttle the next.
+    cache.clear()
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -96,7 +96,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "openbill.accounts.sessions.IdleTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "openbill.accounts.twofactor.StaffTwoFactorMiddleware",
     "openbill.accounts.middleware.ClientMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -163,7 +165,9 @@ LOGOUT_REDIRECT_URL = "clientarea:login"
 
 AXES_FAILURE_LIMIT = int(os.environ.get("OPENBILL_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Locked when one address fails too often (whatever the emails) or one email fails too often
+# from one address; a per-account limit across addresses is in LoginView (accounts.limits).
+AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_HTTP_RESPONSE_CODE = 429
@@ -173,8 +177,20 @@ AXES_ENABLED = env_bool("OPENBILL_AXES", True)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12  # absolute timeout
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and env_bool("HTTPS"))
+# Idle timeout: a session unused this long is logged out (accounts.sessions.IdleTimeoutMiddleware).
+OPENBILL_SESSION_IDLE_SECONDS = int(os.environ.get("OPENBILL_SESSION_IDLE_SECONDS", str(30 * 60)))
+# Cookies travel over HTTPS only, unless DEBUG or OPENBILL_INSECURE_COOKIES=1 (`openbill run` sets
+# it for its plain-http server on 127.0.0.1).
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not env_bool("OPENBILL_INSECURE_COOKIES"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+if env_bool("SECURE_PROXY_SSL_HEADER"):  # behind a TLS-terminating proxy that sets X-Forwarded-Proto
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Staff must log in with a TOTP code (admin, /staff/, the staff API).
+OPENBILL_STAFF_2FA = env_bool("OPENBILL_STAFF_2FA", True)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Openbill")
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -228,7 +244,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "openbill.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "openbill.api.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"token_auth_failure": "20/min"},
+    # Failures (or, for sign-up and reset requests, attempts) per address or per account; see
+    # accounts/limits.py.
+    "DEFAULT_THROTTLE_RATES": {
+        "token_auth_failure": "20/min",
+        "login_account_failure": "20/hour",
+        "link_failure": "10/hour",
+        "link_account_failure": "10/hour",
+        "signup": "10/hour",
+        "password_reset": "10/hour",
+        "password_reset_account": "3/hour",
+        "otp_failure": "10/hour",
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Openbill API",

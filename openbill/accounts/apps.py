@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "openbill.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .sessions import start_idle_clock
+
+        user_logged_in.connect(start_idle_clock, dispatch_uid="openbill.accounts.start_idle_clock")

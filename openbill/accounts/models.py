@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -36,6 +37,9 @@ class User(AbstractUser):
     email = models.EmailField(_("email"), unique=True)
     language = models.CharField(_("language"), max_length=8, default="en")
     email_confirmed = models.BooleanField(_("email confirmed"), default=False)
+    # Raised by "log out other sessions": every session's auth hash includes it, so the other
+    # sessions stop matching (the current one is re-hashed, see accounts.sessions).
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []  # type: ignore[misc]
@@ -45,6 +49,18 @@ class User(AbstractUser):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.username = self.email
         super().save(*args, **kwargs)
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's HMAC of the password hash, plus the session epoch once it was raised
+        (epoch 0 keeps the hash Django computes, so no session is lost by this field)."""
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        return salted_hmac(
+            "openbill.accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def client(self) -> Client | None:

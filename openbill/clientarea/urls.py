@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("finances/", views.finances, name="finances"),
     path("profile/", views.profile, name="profile"),
     path("profile/password/", views_auth.PasswordChangeView.as_view(), name="password_change"),
+    path("profile/sessions/logout/", views_auth.log_out_other_sessions, name="log_out_other_sessions"),
     path("profile/tokens/", views.token_create, name="token_create"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("language/", views_auth.set_language, name="set_language"),

@@ -6,9 +6,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -18,10 +20,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from openbill.accounts import limits, sessions
 from openbill.accounts.models import User
 from openbill.accounts.selectors import client_of
+from openbill.accounts.tasks import send_after_commit
 
 from . import signup
+from .access import client_required
 from .forms import EmailLoginForm, SignupForm
 
 
@@ -39,11 +44,24 @@ def _remember_language(response: HttpResponseBase, language: str) -> None:
 
 
 class LoginView(auth_views.LoginView):
-    """Email + password. Django's login rotates the session key; axes counts the failures."""
+    """Email + password. Django's login rotates the session key; axes counts the failures per
+    address and per (email, address); a per-email limit across addresses is counted here."""
 
     form_class = EmailLoginForm
     template_name = "clientarea/auth/login.html"
     redirect_authenticated_user = True
+
+    def _account_limit(self) -> limits.Limit:
+        return limits.Limit("login_account_failure", account=self.request.POST.get("username", ""))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if (wait := limits.blocked(request, self._account_limit())) is not None:
+            return limits.too_many(request, wait)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        limits.record(self.request, self._account_limit())
+        return super().form_invalid(form)
 
     def get_default_redirect_url(self) -> str:
         user = self.request.user
@@ -78,6 +96,12 @@ def signup_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("clientarea:dashboard")
     form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        # Every attempt counts, not only failures: each one creates an account or sends a mail.
+        limit = limits.Limit("signup")
+        if (wait := limits.blocked(request, limit)) is not None:
+            return limits.too_many(request, wait)
+        limits.record(request, limit)
     if request.method == "POST" and form.is_valid():
         signup.register_client(
             provider=provider,
@@ -95,20 +119,65 @@ def signup_done(request: HttpRequest) -> HttpResponse:
     return render(request, "clientarea/auth/signup_done.html")
 
 
+def _link_limits(uidb64: str) -> tuple[limits.Limit, limits.Limit]:
+    """Wrong links (reset or confirmation) per address and per account the link names."""
+    return limits.Limit("link_failure"), limits.Limit("link_account_failure", account=f"uid:{uidb64}")
+
+
 @never_cache
+@csrf_protect
 def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    user = signup.confirm_email(uidb64, token)
+    """GET shows a button, POST confirms: a mail scanner that opens the link changes nothing."""
+    link_limits = _link_limits(uidb64)
+    if (wait := limits.blocked(request, *link_limits)) is not None:
+        return limits.too_many(request, wait)
+    if request.method == "POST":
+        user = signup.confirm_email(uidb64, token)
+    elif request.method in ("GET", "HEAD"):
+        user = signup.user_of_link(uidb64, token)
+    else:
+        return HttpResponseNotAllowed(["GET", "POST"])
     if user is None:
+        limits.record(request, *link_limits)
         return render(request, "clientarea/auth/signup_invalid.html", status=400)
+    if request.method != "POST":
+        return render(request, "clientarea/auth/signup_confirm.html", {"email": user.email})
     messages.success(request, _("Your email is confirmed. You can log in now."))
     return redirect("clientarea:login")
 
 
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's form, its mail sent by the task worker after commit (accounts.tasks): the
+    answer takes as long for a registered address as for an unknown one."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = render_to_string(subject_template_name, context)
+        body = render_to_string(email_template_name, context)
+        send_after_commit(subject, body, to_email)
+
+
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
     template_name = "clientarea/auth/password_reset.html"
     email_template_name = "clientarea/email/password_reset.txt"
     subject_template_name = "clientarea/email/password_reset.subject.txt"
     success_url = reverse_lazy("clientarea:password_reset_done")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Every request counts, per address and per email asked for: each may send a mail.
+        asked = (limits.Limit("password_reset"), limits.Limit("password_reset_account", request.POST.get("email", "")))
+        if (wait := limits.blocked(request, *asked)) is not None:
+            return limits.too_many(request, wait)
+        limits.record(request, *asked)
+        return super().post(request, *args, **kwargs)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -118,6 +187,17 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "clientarea/auth/password_reset_confirm.html"
     success_url = reverse_lazy("clientarea:password_reset_complete")
+
+    def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        link_limits = _link_limits(kwargs.get("uidb64", ""))
+        if (wait := limits.blocked(self.request, *link_limits)) is not None:
+            return limits.too_many(self.request, wait)
+        response = super().dispatch(*args, **kwargs)
+        # A good link answers with a redirect (Django moves the token into the session) or the
+        # form; anything else is a wrong, used or expired link.
+        if not self.validlink and response.status_code != 302:
+            limits.record(self.request, *link_limits)
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
@@ -145,3 +225,12 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         User.objects.filter(pk=request.user.pk).update(language=language)
     return response
+
+
+@require_POST
+@client_required
+def log_out_other_sessions(request: HttpRequest) -> HttpResponse:
+    """Every other browser logged in as this user is logged out; this one stays."""
+    sessions.log_out_other_sessions(request)
+    messages.success(request, _("Your other sessions were logged out."))
+    return redirect("clientarea:profile")

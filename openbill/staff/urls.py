@@ -11,7 +11,7 @@ from importlib import import_module
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import views
+from . import twofactor, views
 
 app_name = "staff"
 
@@ -28,7 +28,10 @@ APPS_WITH_STAFF_PAGES = (
     "support",
 )
 
-urlpatterns: list[URLPattern | URLResolver] = [path("", views.index, name="index")]
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.index, name="index"),
+    path("2fa/", twofactor.two_factor, name="two_factor"),
+]
 
 for _app in APPS_WITH_STAFF_PAGES:
     try:

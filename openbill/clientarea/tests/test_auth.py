@@ -20,6 +20,12 @@ pytestmark = pytest.mark.django_db
 LOGIN = "/login/"
 
 
+@pytest.fixture(autouse=True)
+def _mail_tasks_run_at_once(settings: Any) -> None:
+    """Account mail is sent by a task after commit; here the task runs as soon as it is queued."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 def login(http: HttpClient, email: str, password: str) -> Any:
     return http.post(LOGIN, {"username": email, "password": password})
 
@@ -135,7 +141,10 @@ def test_no_login_before_the_email_is_confirmed_then_login_works(provider: Any, 
     assert refused.status_code == 200
     assert "Please enter a correct email and password." in refused.content.decode()
 
-    confirm = http.get(link_in(mail.outbox[0]))
+    link = link_in(mail.outbox[0])
+    assert http.get(link).status_code == 200  # a page with a button: opening the link changes nothing
+    assert not User.objects.get(email="carol@test.test").is_active
+    confirm = http.post(link)
     assert confirm.status_code == 302
     user = User.objects.get(email="carol@test.test")
     assert user.is_active and user.email_confirmed
@@ -146,7 +155,8 @@ def test_confirmation_link_works_once(provider: Any, signup: Any) -> None:
     http = HttpClient()
     signup(http)
     link = link_in(mail.outbox[0])
-    assert http.get(link).status_code == 302
+    assert http.post(link).status_code == 302
+    assert http.post(link).status_code == 400
     assert http.get(link).status_code == 400
 
 
@@ -154,8 +164,8 @@ def test_tampered_confirmation_link_is_refused(provider: Any, signup: Any) -> No
     http = HttpClient()
     signup(http)
     link = link_in(mail.outbox[0])
-    assert http.get(link[:-3] + "xyz/").status_code == 400
-    assert http.get("/signup/confirm/bm90LWEtbnVtYmVy/abc-def/").status_code == 400
+    assert http.post(link[:-3] + "xyz/").status_code == 400
+    assert http.post("/signup/confirm/bm90LWEtbnVtYmVy/abc-def/").status_code == 400
     assert not User.objects.get(email="carol@test.test").is_active
 
 
@@ -189,9 +199,12 @@ def test_signup_is_closed_when_the_provider_turns_it_off(provider: Any, signup: 
 # --- password reset ----------------------------------------------------------------------------
 
 
-def test_password_reset_mails_a_link_that_sets_a_new_password(alice_user: Any) -> None:
+def test_password_reset_mails_a_link_that_sets_a_new_password(
+    alice_user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     http = HttpClient()
-    response = http.post("/password-reset/", {"email": alice_user.email})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = http.post("/password-reset/", {"email": alice_user.email})
     assert response["Location"] == reverse("clientarea:password_reset_done")
     assert len(mail.outbox) == 1
     form_url = http.get(link_in(mail.outbox[0]))["Location"]  # Django moves the token to the session
@@ -200,8 +213,11 @@ def test_password_reset_mails_a_link_that_sets_a_new_password(alice_user: Any) -
     assert login(HttpClient(), alice_user.email, "Brand-new-pass-9").status_code == 302
 
 
-def test_password_reset_for_an_unknown_email_looks_the_same_and_sends_nothing(db: Any) -> None:
-    response = HttpClient().post("/password-reset/", {"email": "nobody@test.test"})
+def test_password_reset_for_an_unknown_email_looks_the_same_and_sends_nothing(
+    db: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = HttpClient().post("/password-reset/", {"email": "nobody@test.test"})
     assert response["Location"] == reverse("clientarea:password_reset_done")
     assert mail.outbox == []
 

@@ -16,6 +16,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
+from openbill.accounts.api.throttling import TokenFailureThrottle
 from openbill.metering.models import ProviderToken
 
 
@@ -26,10 +27,16 @@ class ProviderTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].decode(errors="replace").lower() not in self.keywords:
             return None
+        # The client tokens' failure throttle, per address: a wrong token of either kind counts.
+        throttle = TokenFailureThrottle()
+        if (wait := throttle.wait_if_blocked(request)) is not None:
+            raise exceptions.Throttled(wait)
         if len(header) != 2:
+            throttle.record_failure(request)
             raise exceptions.AuthenticationFailed(_("Invalid token header."))
         token = ProviderToken.find(header[1].decode(errors="replace"))
         if token is None:
+            throttle.record_failure(request)
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

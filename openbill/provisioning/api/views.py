@@ -18,12 +18,13 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from openbill.accounts.twofactor import IsVerifiedStaff
 from openbill.api.base import ClientScopedMixin
 from openbill.core.actors import Actor
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -116,7 +117,7 @@ class ServiceLifecycleViewSet(ClientScopedMixin, _Answer, viewsets.GenericViewSe
 class StaffServiceViewSet(_Answer, viewsets.GenericViewSet[Service]):
     """Staff verbs on any service of the provider."""
 
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [IsVerifiedStaff]  # staff, past the TOTP code
     queryset = Service.objects.none()
     serializer_class = LifecycleServiceSerializer
     filter_backends: list[Any] = []
@@ -170,7 +171,7 @@ class StaffServiceViewSet(_Answer, viewsets.GenericViewSet[Service]):
 class StaffTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[ProvisioningTask]):
     """The staff work queue: operations waiting for a person (manual work, permanent failures)."""
 
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [IsVerifiedStaff]  # staff, past the TOTP code
     queryset = ProvisioningTask.objects.none()
     serializer_class = TaskSerializer
     filter_backends: list[Any] = []

@@ -16,3 +16,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Demo data already loaded; nothing changed.")
         self.stdout.write("Logins (password 'demo'): alice@demo.test, bob@demo.test; staff admin@demo.test")
+        self.stdout.write(
+            "Staff log in with a TOTP code too: at the first login admin@demo.test is shown a secret"
+            " to add to an authenticator app, then enters its code (OPENBILL_STAFF_2FA=0 turns this off)."
+        )

@@ -40,10 +40,16 @@ class Command(BaseCommand):
             ],
             *[[sys.executable, "-m", "openbill.cli", "worker"] for _ in range(options["workers"])],
         ]
-        procs = [subprocess.Popen(cmd, env=os.environ.copy()) for cmd in commands]
+        env = os.environ.copy()
+        if bind.rsplit(":", 1)[0] in ("127.0.0.1", "localhost", "[::1]"):
+            # This server speaks plain http on the loopback: Secure cookies would never come back,
+            # so nobody could log in. Anything else is served behind TLS, with Secure cookies.
+            env.setdefault("OPENBILL_INSECURE_COOKIES", "1")
+        procs = [subprocess.Popen(cmd, env=env) for cmd in commands]
         self.stdout.write(self.style.SUCCESS(f"Openbill is running at http://{bind}/"))
         self.stdout.write("  client area: alice@demo.test / demo, bob@demo.test / demo")
         self.stdout.write(f"  staff:       admin@demo.test / demo (http://{bind}/admin/)")
+        self.stdout.write("               staff set up a TOTP authenticator app at first login (OPENBILL_STAFF_2FA)")
         self.stdout.write("Press Ctrl-C to stop.")
         try:
             while all(p.poll() is None for p in procs):
