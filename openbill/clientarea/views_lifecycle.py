@@ -44,7 +44,7 @@ def _back(service: Service) -> HttpResponse:
 
 def _run(request: HttpRequest, service: Service, action: Any, done: str, **kwargs: Any) -> HttpResponse:
     try:
-        action(service, actor=Actor.of(request), now=timezone.now(), **kwargs)
+        action(service, actor=Actor.client_of(request), now=timezone.now(), **kwargs)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

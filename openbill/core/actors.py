@@ -28,6 +28,14 @@ class Actor:
     def of(cls, request: HttpRequest) -> Actor:
         return cls.of_user(request.user)
 
+    @classmethod
+    def client_of(cls, request: HttpRequest) -> Actor:
+        """The actor of a client-area page or client API endpoint: always the client, even when
+        the user is also staff, so that the client's rules (deletion policy, whose suspension
+        may be lifted) apply to whatever is done on the client's side."""
+        user = request.user
+        return cls("client", user.pk, user.get_username())
+
     @property
     def is_staff(self) -> bool:
         return self.kind == "staff"

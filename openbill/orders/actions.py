@@ -322,6 +322,9 @@ def change_service(
             raise IllegalTransition(_("The service is deleted."))
         priced = with_pricing(Service.objects.filter(pk=locked.pk)).get()
         wants_resources = tariff not in (None, "", locked.tariff_id, str(locked.tariff_id)) or bool(addons)
+        if locked.delete_at is not None and (wants_resources or auto_renew):
+            # It would be charged for time it will not have (the deletion keeps its date).
+            raise IllegalTransition(_("The service is scheduled for deletion: cancel the scheduled deletion first."))
         quote: ChangeQuote | None = None
         if wants_resources:
             if locked.status not in (Status.ACTIVE, Status.SUSPENDED):
@@ -357,6 +360,11 @@ def change_service(
                 details={
                     "tariff": [locked.tariff_id, quote.tariff.pk],
                     "addons": {c.addon.resource: c.display for c in quote.choices},
+                    # What a cancelled reconfiguration restores (revert_change).
+                    "previous_addons": [
+                        [a.addon_id, str(a.quantity), a.enum_item_id]
+                        for a in ServiceAddon.objects.filter(service=locked)
+                    ],
                     "share": f"{quote.share.numerator}/{quote.share.denominator}",
                     "lines": [[cl.suffix, str(cl.amount)] for cl in quote.lines],
                 },
@@ -365,6 +373,8 @@ def change_service(
                 paid_at=now,
             )
             # Credits first, so a downgrade-and-upgrade in one change needs only the net amount.
+            # Each covers the rest of the paid time, so that a later refund of the unused part
+            # counts what was actually paid (services.actions.unused_amount).
             for charge in sorted(quote.lines, key=lambda c: c.amount):
                 charge_service(
                     locked,
@@ -373,6 +383,8 @@ def change_service(
                     amount=charge.amount,
                     description=charge.description,
                     now=now,
+                    period_start=now,
+                    period_end=locked.expires_at,
                     actor=actor,
                 )
             _apply_resources(locked, quote)
@@ -394,7 +406,7 @@ def change_service(
                 Operation.RECONFIGURATION,
                 actor=actor,
                 now=now,
-                params={"tariff": quote.tariff.pk, "resources": spec},
+                params={"tariff": quote.tariff.pk, "resources": spec, "line": line.pk},
             )
         settings_changed = []
         if auto_renew is not None and auto_renew != locked.auto_renew:
@@ -409,6 +421,62 @@ def change_service(
         if quote is None and not settings_changed:
             raise DomainError(_("Nothing to change."), field="non_field_errors")
         return line
+
+
+def revert_change(service: Service, *, actor: Actor, now: datetime, line_id: int | None = None) -> OrderLine | None:
+    """Undo a change whose reconfiguration was cancelled (the remote never changed): new
+    entries reverse each of its charges and credits (never edits), and the tariff and add-ons
+    return to what they were. Idempotent (each reversal has its own key). The caller holds the
+    service's row lock in a transaction; ``line_id`` is the change's order line (the task's
+    ``line``), else the service's latest change."""
+    from openbill.billing.models import Expense
+
+    lines = OrderLine.objects.filter(service=service, kind=LineKind.CHANGE)
+    line = lines.filter(pk=line_id).first() if line_id else lines.order_by("-pk").first()
+    if line is None:
+        return None
+    prefix = f"line:{line.pk}:"
+    done = set(
+        Expense.objects.filter(service=service, key__startswith=prefix, key__endswith=":reversed").values_list(
+            "key", flat=True
+        )
+    )
+    originals = Expense.objects.filter(service=service, key__startswith=prefix).exclude(key__endswith=":reversed")
+    reversed_any = False
+    # The client's money back first, then what it owes back (a downgrade's credit).
+    for expense in sorted(originals, key=lambda e: -e.amount):
+        key = f"{expense.key}:reversed"
+        if key in done or not expense.amount:
+            continue
+        charge_service(
+            service,
+            kind=ExpenseKind.REFUND if expense.amount > 0 else ExpenseKind.CHANGE,
+            key=key,
+            amount=-expense.amount,
+            description=_("%(name)s: change cancelled, reversed") % {"name": service.name},
+            now=now,
+            period_start=expense.period_start,
+            period_end=expense.period_end,
+            actor=actor,
+            # The service keeps the size it was paid for before: a correction, owed even if
+            # the credit was spent meanwhile.
+            allow_overdraft=True,
+        )
+        reversed_any = True
+    old_tariff = (line.details.get("tariff") or [None])[0]
+    previous = line.details.get("previous_addons")
+    if old_tariff and old_tariff != service.tariff_id:
+        service.tariff_id = old_tariff
+        service.save(update_fields=["tariff"])
+    if previous is not None:
+        ServiceAddon.objects.filter(service=service).delete()
+        ServiceAddon.objects.bulk_create(
+            ServiceAddon(service=service, addon_id=addon_id, quantity=Decimal(quantity), enum_item_id=item_id)
+            for addon_id, quantity, item_id in previous
+        )
+    if reversed_any or previous is not None:
+        events.record(service, "change reverted", actor=actor, now=now, note=line.description)
+    return line
 
 
 def _apply_resources(service: Service, quote: ChangeQuote) -> None:

@@ -8,7 +8,12 @@ Proration of a change (DESIGN.md §4; reference §2.7)::
 
     share      = (expires_at − now) / length of the one billing period that ends at expires_at
     add-on     = (new − old) × unit price of the service's period × share
-    tariff     = − old period amount × share  (credit)   + new period amount × share  (charge)
+    tariff     = − unused part of what was paid (credit)  + new period amount × share  (charge)
+
+The credit of a tariff change is the unused part of what the client actually paid for the
+time left (services.actions.unused_amount: period charges and earlier changes, prorated), and
+an add-on's credit is capped at it: credits never exceed charges, and a later deletion refunds
+only what is still unused.
 
 ``share`` counts seconds exactly (a Fraction) and may exceed 1 when several periods are
 prepaid; each ledger line is rounded once, half up, to the currency's precision. The billing
@@ -330,6 +335,11 @@ def quote_change(
     old_amount = tariff_period_amount(old_tariff, service.period, old_lines) or Decimal(0)
     new_amount = period_amount(new_tariff, service.period, new_choices)
     share = remaining_share(service, now)
+    # What the client actually paid for the time left (period charges and earlier changes,
+    # prorated): a credit gives back at most that, never the catalog's price of today.
+    from openbill.services.actions import unused_amount
+
+    unused = round_amount(unused_amount(service, now=now), currency) if share > 0 else Decimal(0)
     old_values = {line.addon_id: (line.quantity, line.enum_item_id) for line in service.addons.all()}
     changed = new_tariff.pk != old_tariff.pk or any(
         old_values.get(c.addon.pk) != (c.quantity, c.enum_item.pk if c.enum_item else None) for c in new_choices
@@ -337,7 +347,7 @@ def quote_change(
     lines: list[ChargeLine] = []
     if changed and share > 0:
         if new_tariff.pk != old_tariff.pk:
-            credit = proration(old_amount, share, currency)
+            credit = unused
             charge = proration(new_amount, share, currency)
             if credit:
                 lines.append(
@@ -359,6 +369,8 @@ def quote_change(
                 )
         else:
             difference = proration(new_amount - old_amount, share, currency)
+            # Removing add-ons credits their catalog price, capped at what is left unused.
+            difference = max(difference, -unused)
             if difference:
                 text = (
                     _("%(name)s: add-ons added for the rest of the paid period")

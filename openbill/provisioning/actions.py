@@ -474,10 +474,14 @@ def staff_cancel(task: ProvisioningTask | int, *, actor: Actor, now: datetime, n
         )
         if changed != 1:
             raise IllegalTransition(_("The operation cannot be cancelled now."))
+        # Refuses (409) a suspension or resume the reasons still call for; a cancelled deletion
+        # keeps the service and takes its refund back (services.actions.cancel_operation).
         service = services.cancel_operation(task.service_id, task.operation, actor=actor, now=now, note=note)
-        if task.operation == "deletion":
-            # Staff decided to keep it: the scheduled-deletion sweep must not start it again.
-            type(service).objects.filter(pk=service.pk).update(delete_at=None)
+        if task.operation == "reconfiguration":
+            # The remote never changed: reverse the change's charges, restore tariff and add-ons.
+            from openbill.orders.actions import revert_change
+
+            revert_change(service, actor=actor, now=now, line_id=task.params.get("line"))
         if task.operation == "activation" and service.activated_at is None:
             services.delete_undelivered(service, actor=actor, now=now, note=note or _("activation cancelled by staff"))
 

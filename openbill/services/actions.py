@@ -201,21 +201,80 @@ def fail_operation(service_id: int, operation: str, *, actor: Actor, now: dateti
     """A permanent failure: the service stays visibly In progress; staff see it in the queue."""
     with transaction.atomic():
         service = lock(service_id)
-        event = events.record(service, "operation failed", actor=actor, now=now, note=f"{operation}: {error}"[:2000])
+        # The client reads History: the module's error stays on the task (staff only).
+        event = events.record(
+            service,
+            "operation failed",
+            actor=actor,
+            now=now,
+            note=_("%(operation)s failed; our staff have been notified.")
+            % {"operation": Operation(operation).label.capitalize()},
+        )
         # D2: a failed activation is the client's news too.
         notifications.operation_failed(service, operation, event_id=event.pk, now=now)
 
 
 def cancel_operation(service_id: int, operation: str, *, actor: Actor, now: datetime, note: str = "") -> Service:
-    """Staff give up an operation: the status stays as last confirmed."""
+    """Staff give up an operation: the status stays as last confirmed.
+
+    A suspension or resume that the reasons still call for cannot be given up (the service
+    would run with a reason to stop, or stay stopped with none): staff retry it or complete it
+    by hand. Cancelling a deletion keeps the service and takes back the refund of its unused
+    period; whatever the reasons call for next is started (reconcile)."""
     with transaction.atomic():
         service = lock(service_id)
         if service.operation != operation:
             raise IllegalTransition(_("No %(operation)s is in progress.") % {"operation": Operation(operation).label})
+        still_needed = (service.status == Status.ACTIVE and bool(service.suspend_reasons)) or (
+            service.status == Status.SUSPENDED and not service.suspend_reasons
+        )
+        if operation in (Operation.SUSPENSION, Operation.RESUME) and still_needed:
+            raise IllegalTransition(
+                _(
+                    "The %(operation)s cannot be cancelled: the service's suspension reasons still call for it. "
+                    "Retry it, or complete it by hand."
+                )
+                % {"operation": Operation(operation).label}
+            )
         service.operation = ""
-        service.save(update_fields=["operation"])
+        fields = ["operation"]
         events.record(service, "operation cancelled", actor=actor, now=now, note=note or operation)
+        if operation == Operation.DELETION:
+            # Staff keep the service: the scheduled-deletion sweep must not start it again, and
+            # the refund given when the deletion was asked for is taken back.
+            service.delete_at = None
+            fields.append("delete_at")
+            _reverse_deletion_refunds(service, actor=actor, now=now)
+        reconcile(service, actor=actor, now=now)
+        service.save(update_fields=fields)
         return service
+
+
+def _reverse_deletion_refunds(service: Service, *, actor: Actor, now: datetime) -> None:
+    """New entries that cancel the refunds of deletions that did not happen (never edits)."""
+    from openbill.billing.actions import charge_service
+    from openbill.billing.models import Expense, ExpenseKind
+
+    refunds = Expense.objects.filter(service=service, kind=ExpenseKind.REFUND, key__startswith=DELETION_KEY)
+    for refund in refunds.exclude(key__endswith=REVERSED_SUFFIX).order_by("pk"):
+        expense, created = charge_service(
+            service,
+            kind=ExpenseKind.REFUND,
+            key=f"{refund.key}{REVERSED_SUFFIX}",
+            amount=-refund.amount,
+            description=_("%(name)s: refund taken back, the deletion was cancelled") % {"name": service.name},
+            now=now,
+            period_start=refund.period_start,
+            period_end=refund.period_end,
+            actor=actor,
+            # The client keeps the service it was refunded for: what it owes is owed even if
+            # the refund was spent meanwhile (a correction, not a purchase).
+            allow_overdraft=True,
+        )
+        if created:
+            events.record(
+                service, "refund reversed", actor=actor, now=now, note=f"{expense.amount:f} {expense.currency}"
+            )
 
 
 def mark_not_available(service_id: int, *, actor: Actor, now: datetime, note: str = "") -> Service:
@@ -225,7 +284,10 @@ def mark_not_available(service_id: int, *, actor: Actor, now: datetime, note: st
         service.operation = ""
         service.save(update_fields=["operation"])
         if service.status != Status.NOT_AVAILABLE:
-            set_status(service, Status.NOT_AVAILABLE, actor=actor, now=now, note=note)
+            # ``note`` may be a module's own words: History (the client's) gets the plain reason.
+            set_status(
+                service, Status.NOT_AVAILABLE, actor=actor, now=now, note=_("No server has room for this service.")
+            )
         return service
 
 
@@ -290,33 +352,53 @@ def note_operation_error(
             "operation error",
             actor=actor,
             now=now,
-            note=(
-                _("%(operation)s: %(error)s; next attempt at %(at)s")
-                % {"operation": operation, "error": error, "at": retry_at.isoformat(timespec="seconds")}
-            )[:2000],
+            # The client reads History: the module's error stays on the task (staff only).
+            note=_("%(operation)s failed; it will be retried at %(at)s.")
+            % {"operation": Operation(operation).label.capitalize(), "at": retry_at.isoformat(timespec="seconds")},
         )
 
 
+DELETION_KEY = "deletion"
+REVERSED_SUFFIX = ":reversed"
+CHANGE_KEY = "line:"
+
+
 def unused_amount(service: Service, *, now: datetime) -> Decimal:
-    """The unpaid-for future of the service's period charges, prorated by seconds (DESIGN §4):
-    for each period charge still running, its amount × (period end − max(now, start)) / length.
-    Not rounded here: charge_service rounds it once."""
+    """The unused part of what the client actually paid for the service's time from ``now``,
+    prorated by seconds (DESIGN §4).
+
+    What was paid for the time is every charge that covers a stretch of it: the period charges,
+    and the charges and credits of changes (tariff, add-ons: keyed ``line:…``, covering from
+    the change to the expiry; a reversed change's entries cancel them). For each one still
+    running: amount × (end − max(now, start)) / (end − start). A change credit already gave
+    back its share of the old tariff, so it is not given back again. Never more than the net
+    amount paid for those stretches, never negative. Not rounded here: the caller rounds once."""
+    from django.db.models import Q
+
     from openbill.billing.models import Expense, ExpenseKind
 
+    running = Expense.objects.filter(service=service, period_end__gt=now, period_start__isnull=False).filter(
+        Q(kind=ExpenseKind.PERIOD) | Q(kind__in=[ExpenseKind.CHANGE, ExpenseKind.REFUND], key__startswith=CHANGE_KEY)
+    )
     total = Decimal(0)
-    for expense in Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD, period_end__gt=now):
-        if expense.period_start is None or expense.period_end is None or expense.amount <= 0:
+    paid = Decimal(0)
+    for expense in running:
+        assert expense.period_start is not None and expense.period_end is not None
+        if expense.period_end <= expense.period_start:
             continue
         share = share_of_period(
             max(now, expense.period_start), expense.period_end, expense.period_start, expense.period_end
         )
         total += expense.amount * share.numerator / share.denominator
-    return total
+        paid += expense.amount
+    return max(Decimal(0), min(total, paid))
 
 
 def refund_unused(service: Service, *, actor: Actor, now: datetime) -> Decimal:
-    """Return the unused part of the paid periods to the balance, once per service (its
-    business key is the deletion), as a negative charge. Returns the amount refunded."""
+    """Return the unused part of what was paid to the balance, once per deletion request (its
+    business key is the deletion and the moment it was asked for: a deletion that staff
+    cancel is reversed, and a later one refunds again), as a negative charge. Returns the
+    amount refunded."""
     from openbill.billing.actions import charge_service
     from openbill.billing.models import ExpenseKind
 
@@ -326,7 +408,7 @@ def refund_unused(service: Service, *, actor: Actor, now: datetime) -> Decimal:
     expense, _created = charge_service(
         service,
         kind=ExpenseKind.REFUND,
-        key="deletion",
+        key=f"{DELETION_KEY}:{now.isoformat()}",
         amount=-amount,
         description=_("%(name)s: refund of the unused period") % {"name": service.name},
         now=now,
@@ -404,6 +486,8 @@ def delete_service(
             raise IllegalTransition(_("The service is deleted."))
         if service.operation == Operation.DELETION:
             return service  # already under way
+        if service.delete_at is not None and service.delete_at <= now:
+            return service  # already asked for: it follows the running operation (reconcile)
         if service.status in UNDELIVERED and service.activated_at is None:
             if service.operation:
                 raise IllegalTransition(
@@ -425,6 +509,9 @@ def delete_service(
                 note=service.delete_at.isoformat(timespec="seconds"),
             )
             return service
+        if refund and service.operation == Operation.RECONFIGURATION:
+            # Its charge may yet be reversed (staff cancel it): refund once that is settled.
+            raise IllegalTransition(_("A change of the service is in progress; delete it once the change is done."))
         events.record(service, "deletion requested", actor=actor, now=now)
         if refund:
             refund_unused(service, actor=actor, now=now)

@@ -60,6 +60,9 @@ def renew_service(
         locked = actions.lock(service)
         if locked.status not in (Status.ACTIVE, Status.SUSPENDED) or locked.activated_at is None:
             raise IllegalTransition(_("Only an active or stopped service can be renewed."))
+        if locked.delete_at is not None:
+            # Paid time after the deletion date would be lost: the deletion keeps its date.
+            raise IllegalTransition(_("The service is scheduled for deletion: cancel the scheduled deletion first."))
         period = period or locked.period
         start = next_period_start(locked, now)
         if expected_start is not None and start != expected_start:

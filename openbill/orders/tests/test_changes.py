@@ -30,9 +30,36 @@ def priced(service: Service) -> Service:
     return with_pricing(Service.objects.filter(pk=service.pk)).get()
 
 
-def vps(alice: Any, catalog: Any, *, expires: str, period: str = "month", ram: str = "2") -> Service:
+def vps(
+    alice: Any, catalog: Any, *, expires: str, period: str = "month", ram: str = "2", paid: bool = False
+) -> Service:
     service = f.service(alice, catalog["plan"], period=period, expires_at=at(expires), addons={catalog["ram"]: ram})
+    if paid:
+        pay_last_period(service)
     return service
+
+
+def pay_last_period(service: Service) -> None:
+    """The period that ends at the expiry, charged at the catalog's price (as a renewal does)."""
+    from openbill.billing.actions import charge_service
+    from openbill.billing.models import ExpenseKind
+    from openbill.core.timeutil import add_period
+    from openbill.services.selectors import renewal_amount
+
+    assert service.expires_at is not None
+    start = add_period(service.expires_at, service.period, service.client.provider.tz, count=-1)
+    amount = renewal_amount(priced(service), service.period)
+    assert amount is not None
+    charge_service(
+        service,
+        kind=ExpenseKind.PERIOD,
+        key=start.isoformat(),
+        amount=amount,
+        description="period",
+        now=start,
+        period_start=start,
+        period_end=service.expires_at,
+    )
 
 
 # RAM costs 2.00 a month, 20.00 a year, per GiB; one GiB is included.
@@ -66,7 +93,8 @@ def vps(alice: Any, catalog: Any, *, expires: str, period: str = "month", ram: s
 def test_add_on_changes_are_prorated_to_the_cent(
     alice: Any, vps_catalog: Any, expires: str, now: str, period: str, ram: str, expected: str
 ) -> None:
-    service = vps(alice, vps_catalog, expires=expires, period=period)
+    # A credit is capped at what was paid: the downgrade's period is paid first.
+    service = vps(alice, vps_catalog, expires=expires, period=period, paid=expected.startswith("-"))
     quote = quote_change(priced(service), now=at(now), addons={"ram": ram})
     assert quote.total == Decimal(expected)
 
@@ -88,7 +116,7 @@ def test_a_tariff_change_credits_the_old_remainder_and_charges_the_new(
     bigger = f.tariff(vps_catalog["plan"].product_type, "VPS-2", prices={"month": "20.00", "year": "200.00"})
     f.addon(bigger, "ram", prices={"month": "3.00"}, included=1, minimum=1, maximum=32)
     vps_catalog["plan"].changeable_to.add(bigger)
-    service = vps(alice, vps_catalog, expires=expires)
+    service = vps(alice, vps_catalog, expires=expires, paid=True)
     quote = quote_change(priced(service), now=at(now), tariff=bigger.pk)
     assert [(line.suffix, line.amount) for line in quote.lines] == [
         ("credit", Decimal(credit)),
@@ -121,10 +149,10 @@ def test_a_tariff_change_writes_a_credit_and_a_charge_and_moves_the_add_ons(alic
     bigger = f.tariff(vps_catalog["plan"].product_type, "VPS-2", prices={"month": "20.00"})
     ram2 = f.addon(bigger, "ram", prices={"month": "3.00"}, included=1, minimum=1, maximum=32)
     vps_catalog["plan"].changeable_to.add(bigger)
-    service = vps(alice, vps_catalog, expires="2024-03-31T00:00")
+    service = vps(alice, vps_catalog, expires="2024-03-31T00:00", paid=True)
     actions.change_service(service, actor=ALICE, now=at("2024-03-16T00:00"), tariff=bigger.pk)
     amounts = sorted(LedgerEntry.objects.filter(service=service).values_list("amount", flat=True))
-    assert amounts == [Decimal("-11.13"), Decimal("5.81")]
+    assert amounts == [Decimal("-12.00"), Decimal("-11.13"), Decimal("5.81")]  # the paid period, then the change
     service.refresh_from_db()
     assert service.tariff == bigger
     assert service.addons.get(addon__resource="ram").addon == ram2

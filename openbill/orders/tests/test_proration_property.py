@@ -10,6 +10,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from openbill.billing.actions import charge_service
+from openbill.billing.models import ExpenseKind
 from openbill.core.tests import factories as f
 from openbill.orders.pricing import quote_change, remaining_share
 from openbill.services.models import Service, ServiceAddon
@@ -27,9 +29,20 @@ EXPIRY = datetime(2024, 3, 31, tzinfo=UTC)
 def test_up_and_down_at_one_moment_net_to_rounding(
     alice: Any, vps_catalog: Any, seconds_left: int, old: int, new: int
 ) -> None:
-    service = Service.objects.filter(client=alice).first() or f.service(
-        alice, vps_catalog["plan"], expires_at=EXPIRY, addons={vps_catalog["ram"]: "1"}
-    )
+    service = Service.objects.filter(client=alice).first()
+    if service is None:
+        service = f.service(alice, vps_catalog["plan"], expires_at=EXPIRY, addons={vps_catalog["ram"]: "1"})
+        # Paid for the largest size, so that a credit is never capped by what was paid.
+        charge_service(
+            service,
+            kind=ExpenseKind.PERIOD,
+            key="paid",
+            amount=Decimal("40.00"),
+            description="period",
+            now=EXPIRY - timedelta(days=31),
+            period_start=EXPIRY - timedelta(days=31),
+            period_end=EXPIRY,
+        )
     ServiceAddon.objects.filter(service=service, addon=vps_catalog["ram"]).update(quantity=old)
     now = EXPIRY - timedelta(seconds=seconds_left)
     priced = with_pricing(Service.objects.filter(pk=service.pk)).get()

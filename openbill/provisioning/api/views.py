@@ -64,21 +64,21 @@ class ServiceLifecycleViewSet(ClientScopedMixin, _Answer, viewsets.GenericViewSe
     @action(detail=True, methods=["post"])
     def suspend(self, request: Request, pk: str | None = None) -> Response:
         service = self.get_object()
-        actions.suspend(service, reason=SuspendReason.CLIENT, actor=Actor.of(request), now=timezone.now())
+        actions.suspend(service, reason=SuspendReason.CLIENT, actor=Actor.client_of(request), now=timezone.now())
         return self.answer(request, service.pk)
 
     @extend_schema(request=None, responses=LifecycleServiceSerializer, summary="Lift the client's own suspension")
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str | None = None) -> Response:
         service = self.get_object()
-        actions.resume(service, reason=SuspendReason.CLIENT, actor=Actor.of(request), now=timezone.now())
+        actions.resume(service, reason=SuspendReason.CLIENT, actor=Actor.client_of(request), now=timezone.now())
         return self.answer(request, service.pk)
 
     @extend_schema(request=None, responses=LifecycleServiceSerializer, summary="Reboot a server")
     @action(detail=True, methods=["post"])
     def reboot(self, request: Request, pk: str | None = None) -> Response:
         service = self.get_object()
-        actions.reboot(service, actor=Actor.of(request), now=timezone.now())
+        actions.reboot(service, actor=Actor.client_of(request), now=timezone.now())
         return self.answer(request, service.pk)
 
     @extend_schema(
@@ -94,14 +94,14 @@ class ServiceLifecycleViewSet(ClientScopedMixin, _Answer, viewsets.GenericViewSe
     @idempotent
     def delete_service(self, request: Request, pk: str | None = None) -> Response:
         service = self.get_object()
-        actions.delete_service(service, actor=Actor.of(request), now=timezone.now())
+        actions.delete_service(service, actor=Actor.client_of(request), now=timezone.now())
         return self.answer(request, service.pk)
 
     @extend_schema(request=None, responses=LifecycleServiceSerializer, summary="Keep a service scheduled for deletion")
     @action(detail=True, methods=["post"], url_path="cancel-deletion")
     def cancel_deletion(self, request: Request, pk: str | None = None) -> Response:
         service = self.get_object()
-        actions.cancel_scheduled_deletion(service, actor=Actor.of(request), now=timezone.now())
+        actions.cancel_scheduled_deletion(service, actor=Actor.client_of(request), now=timezone.now())
         return self.answer(request, service.pk)
 
     @extend_schema(responses=CertificateSerializer, summary="Download the SSL certificate, its chain and key")
