@@ -244,6 +244,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "openbill.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "openbill.api.exceptions.exception_handler",
+    # The client address the limits count by: REMOTE_ADDR, unless OPENBILL_NUM_PROXIES trusted
+    # proxies in front add X-Forwarded-For (DRF's default, None, would believe any client's header).
+    "NUM_PROXIES": int(os.environ.get("OPENBILL_NUM_PROXIES", "0")),
     # Failures (or, for sign-up and reset requests, attempts) per address or per account; see
     # accounts/limits.py.
     "DEFAULT_THROTTLE_RATES": {

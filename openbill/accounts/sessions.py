@@ -1,10 +1,11 @@
 """Session timeouts and logging out a user's other sessions (ASVS 7.3, 7.4).
 
-The absolute timeout is ``SESSION_COOKIE_AGE`` (12 h, not extended by use: the session is not
-saved on every request). The idle timeout is ``OPENBILL_SESSION_IDLE_SECONDS`` (30 min): the
-middleware keeps the time of the last request in the session — written at most once a minute,
-so reading pages does not write the session table on every request — and logs out a session
-unused for longer.
+The idle timeout is ``OPENBILL_SESSION_IDLE_SECONDS`` (30 min): the middleware keeps the time
+of the last request in the session — written at most once a minute, so reading pages does not
+write the session table on every request — and logs out a session unused for longer. The
+absolute timeout is ``SESSION_COOKIE_AGE`` (12 h) counted from the login: each session write
+would push the cookie's and the table's expiry on, so the login time is kept in the session
+and checked here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from .models import User
 
 LAST_SEEN = "openbill_last_seen"
+LOGGED_IN = "openbill_logged_in"
 WRITE_EVERY = 60  # seconds
 
 
@@ -32,18 +34,22 @@ class IdleTimeoutMiddleware:
         if request.user.is_authenticated:
             now = time.time()
             last = request.session.get(LAST_SEEN)
+            since = request.session.get(LOGGED_IN)
             idle = settings.OPENBILL_SESSION_IDLE_SECONDS
-            if isinstance(last, int | float) and idle and now - last > idle:
+            too_idle = isinstance(last, int | float) and idle and now - last > idle
+            too_old = isinstance(since, int | float) and now - since > settings.SESSION_COOKIE_AGE
+            if too_idle or too_old:
                 logout(request)  # flushes the session: a new key, nothing of the old one left
             elif not isinstance(last, int | float) or now - last >= WRITE_EVERY:
                 request.session[LAST_SEEN] = now
+                request.session.setdefault(LOGGED_IN, now)  # a session from before these clocks
         return self.get_response(request)
 
 
 def start_idle_clock(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    """At login the idle clock starts (saved with the login's own session write)."""
+    """At login both clocks start (saved with the login's own session write)."""
     if request is not None and hasattr(request, "session"):
-        request.session[LAST_SEEN] = time.time()
+        request.session[LAST_SEEN] = request.session[LOGGED_IN] = time.time()
 
 
 def log_out_other_sessions(request: HttpRequest) -> None:
