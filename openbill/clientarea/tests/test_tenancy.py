@@ -7,17 +7,39 @@ from typing import Any
 import pytest
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from openbill.accounts.models import ApiToken
+from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.orders import actions as orders
+from openbill.orders.models import OrderLine
+from openbill.payments import actions as payments
 
 pytestmark = pytest.mark.django_db
 
 # The client area's own URLs that take an id, and what the id is of. Listed here, not derived.
 SERVICE_URLS = ["clientarea:service", "clientarea:service_history", "clientarea:service_status"]
 TOKEN_URLS = ["clientarea:token_revoke"]
+# What each id-taking URL's id names; a new URL with an id must be added here (the matrix fails).
+ID_OF = {
+    **{name: "service" for name in (
+        "service", "service_history", "service_status", "service_instructions", "service_extend",
+        "service_edit", "service_configure", "service_suspend", "service_resume", "service_reboot",
+        "service_delete", "service_cancel_deletion", "service_certificate", "service_statistics",
+        "service_overage",
+    )},
+    "token_revoke": "token",
+    "order_pay": "order",
+    "cart_remove": "cart_line",
+    "payment": "payment",
+}  # fmt: skip
 # URLs whose id names something every client of the provider may see, not a client's own thing.
 SHARED_IDS = {"order_new": "a tariff of the provider's public catalog"}
+# Values for the other converters of a URL with an id (services/<pk>/certificate/<part>/).
+OTHER_ARGS = {"part": ["certificate", "chain", "fullchain", "key"]}
+
+BOB = Actor("client", None, "bob")
 
 
 def _get_or_post(http: HttpClient, url: str) -> int:
@@ -43,10 +65,11 @@ def test_alice_gets_404_for_bobs_api_token(name: str, alice_http: HttpClient, bo
     assert ApiToken.find(raw) is not None  # still valid: nothing changed
 
 
-def _id_urls() -> list[tuple[str, list[str]]]:
-    """Every client-area URL with an integer in its path (the base's and each feature's)."""
+def _id_urls() -> list[tuple[str, list[str], list[str]]]:
+    """Every client-area URL with an integer in its path (the base's and each feature's):
+    its name, its integer converters and its other converters."""
     namespace = get_resolver().namespace_dict["clientarea"][1]
-    found: list[tuple[str, list[str]]] = []
+    found: list[tuple[str, list[str], list[str]]] = []
 
     def walk(patterns: list[URLPattern | URLResolver]) -> None:
         for entry in patterns:
@@ -55,28 +78,76 @@ def _id_urls() -> list[tuple[str, list[str]]]:
                 continue
             converters = getattr(entry.pattern, "converters", {})
             ints = [key for key, conv in converters.items() if conv.regex == "[0-9]+"]
-            if ints and len(ints) == len(converters) and entry.name:
-                found.append((entry.name, ints))
+            others = [key for key in converters if key not in ints]
+            if ints:
+                assert entry.name, f"an unnamed client-area URL with an id: {entry.pattern}"
+                found.append((entry.name, ints, others))
 
     walk(namespace.url_patterns)
     return found
 
 
+@pytest.fixture
+def bobs_things(provider: Any, bob: Any, bob_user: Any, vps_plan: Any) -> dict[str, Any]:
+    """One of each thing bob owns that a client-area URL names by id, made the way bob would."""
+    now = timezone.now()
+    in_cart = orders.place_order(bob, tariff=vps_plan, period="month", actor=BOB, now=now, name="in the cart")
+    ordered = orders.order_now(bob, tariff=vps_plan, period="month", actor=BOB, now=now, name="ordered")
+    payment, _ = payments.start_payment(
+        bob,
+        method="bank",
+        amount="20.00",
+        actor=BOB,
+        now=now,
+        absolute=lambda p: f"http://testserver{p}",
+        return_url="/",
+    )
+    return {
+        "service": f.service(bob, vps_plan, operation="reboot"),
+        "token": ApiToken.issue(bob_user, "bob's script")[0],
+        "cart_line": in_cart,
+        "order": ordered,
+        "payment": payment,
+    }
+
+
+def test_bobs_things_are_real_and_his_own_pages_show_them(bob_http: HttpClient, bobs_things: dict[str, Any]) -> None:
+    assert bob_http.get(reverse("clientarea:payment", args=[bobs_things["payment"].pk])).status_code == 200
+    assert bob_http.get(reverse("clientarea:order_pay", args=[bobs_things["order"].pk])).status_code in (200, 405)
+    assert bob_http.post(reverse("clientarea:cart_remove", args=[bobs_things["cart_line"].pk])).status_code == 302
+    assert not OrderLine.objects.filter(pk=bobs_things["cart_line"].pk).in_cart().exists()
+
+
 def test_every_id_url_of_the_client_area_is_404_for_a_client_who_owns_nothing(
-    provider: Any, bob: Any, vps_plan: Any, bob_user: Any
+    provider: Any, bobs_things: dict[str, Any]
 ) -> None:
-    # Given bob owns a service and a token, and carol owns nothing at all,
-    bobs_service = f.service(bob, vps_plan, operation="reboot")
-    bobs_token, _ = ApiToken.issue(bob_user, "bob's script")
-    carol = f.client(provider, "carol@test.test")
+    # Given bob owns a service, a token, a cart line, an order and a payment, and carol owns nothing,
+    carol = f.client(provider, "carol@test.test", balance="100.00")
     http = HttpClient()
     http.force_login(carol.memberships.get().user)
     urls = _id_urls()
-    assert {name for name, _ in urls} >= {n.split(":")[1] for n in SERVICE_URLS + TOKEN_URLS}
-    # then every URL with an id — including the ones features add later — answers 404 for bob's ids.
-    for pk in {bobs_service.pk, bobs_token.pk}:
-        for name, keys in urls:
-            if name in SHARED_IDS:
-                continue
-            url = reverse(f"clientarea:{name}", kwargs=dict.fromkeys(keys, pk))
-            assert _get_or_post(http, url) == 404, url
+    names = {name for name, _, _ in urls}
+    assert names >= {n.split(":")[1] for n in SERVICE_URLS + TOKEN_URLS}
+    assert names - set(SHARED_IDS) == set(ID_OF), "a client-area URL with an id is missing from ID_OF"
+    # then every URL with an id answers 404 for the id of bob's own thing of that kind — and for
+    # his other ids too (an id of one kind must not open another kind).
+    checked = 0
+    for name, keys, others in urls:
+        if name in SHARED_IDS:
+            continue
+        missing = [key for key in others if key not in OTHER_ARGS]
+        assert not missing, f"{name}: no sample value for {missing}"
+        own = bobs_things[ID_OF[name]].pk
+        for pk in [own, *(thing.pk for thing in bobs_things.values() if thing.pk != own)]:
+            variants = [{}] if not others else [{key: value} for key in others for value in OTHER_ARGS[key]]
+            for extra in variants:
+                url = reverse(f"clientarea:{name}", kwargs={**dict.fromkeys(keys, pk), **extra})
+                assert _get_or_post(http, url) == 404, url
+                checked += 1
+    assert checked > len(ID_OF)
+    # and nothing of bob's changed.
+    assert OrderLine.objects.filter(pk=bobs_things["cart_line"].pk).in_cart().exists()
+    bobs_things["order"].refresh_from_db()
+    bobs_things["payment"].refresh_from_db()
+    assert bobs_things["order"].status == "pending" and bobs_things["order"].paid_at is None
+    assert bobs_things["payment"].status == "pending"
