@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from openbill.billing.actions import post_entry
@@ -215,10 +216,13 @@ def _pay_waiting_order(order_id: int, *, now: datetime) -> None:
 
 
 def refund_payment(payment: Payment, *, amount: Any, reason: str, actor: Actor, now: datetime) -> Refund:
-    """Give money back. Through the gateway where it can; by hand for bank transfers.
+    """Give money back: through the gateway where it can, by hand for bank transfers.
 
-    The balance is debited first, in its own transaction, so money already spent is never
-    refunded; the gateway call then runs with no lock held; if it fails the debit is reversed."""
+    Here, in one transaction: the refund is recorded and the balance debited (ledger
+    ``refund:<id>``), so money already spent is never refunded. No gateway is called here — the
+    caller may hold a transaction (Django admin wraps its forms in one). A gateway refund stays
+    *pending* and ``send_refund`` asks the provider once this transaction has committed, from a
+    task, with no lock held (reliability.md, invariant 8); a refund by hand is complete at once."""
     if not reason.strip():
         raise DomainError(_("Give a reason."), field="reason")
     value = clean_amount(amount, payment.currency)
@@ -244,40 +248,74 @@ def refund_payment(payment: Payment, *, amount: Any, reason: str, actor: Actor, 
             actor=actor,
         )
         refund.entry = entry
-        refund.save(update_fields=["entry"])
+        if not gateway.supports_refund:
+            refund.status = RefundStatus.COMPLETED
+            refund.provider_refund_id = "manual"
+        refund.save(update_fields=["entry", "status", "provider_refund_id"])
         locked.refunded_amount += value
         if locked.refunded_amount >= locked.amount:
             locked.status = PaymentStatus.REFUNDED
         locked.save(update_fields=["refunded_amount", "status"])
-    provider_id = ""
-    error = ""
-    if gateway.supports_refund:
-        try:
-            provider_id = gateway.refund(locked, value, idempotency_key=f"refund:{refund.pk}")
-        except GatewayError as exc:
-            error = str(exc) or "refused"
+        if refund.status == RefundStatus.PENDING:
+            from .tasks import send_refund_task
+
+            refund_id = refund.pk
+            transaction.on_commit(lambda: send_refund_task.enqueue(refund_id))
+    return refund
+
+
+def send_refund(refund_id: int, *, now: datetime) -> str:
+    """Ask the gateway to give a pending refund back, then record its answer once.
+
+    Runs from a task after the refund's transaction committed: the provider is called with no
+    transaction open and no row locked, under the idempotency key ``refund:<id>`` (a retry after
+    a crash is answered with the same refund by the provider). If it refuses, the debit is
+    reversed (``refund-reversal:<id>``) and the payment's refunded amount lowered in the
+    database (F()), whatever other refunds did meanwhile. Returns the refund's status."""
+    refund = Refund.objects.select_related("payment__client__provider").get(pk=refund_id)
+    if refund.status != RefundStatus.PENDING:
+        return str(refund.status)
+    gateway = gateways.get(refund.payment.method)
+    provider_id, error = "", ""
+    try:
+        provider_id = gateway.refund(refund.payment, refund.amount, idempotency_key=f"refund:{refund.pk}")
+    except GatewayError as exc:
+        error = str(exc) or "refused"
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.status != RefundStatus.PENDING:
+            return str(refund.status)  # another worker recorded the answer first
         if error:
+            payment = Payment.objects.select_for_update().select_related("client").get(pk=refund.payment_id)
             post_entry(
-                locked.client,
-                amount=value,
+                payment.client,
+                amount=refund.amount,
                 kind=EntryKind.CORRECTION,
                 key=f"refund-reversal:{refund.pk}",
-                description=_("Refund of payment #%(id)s failed; amount restored") % {"id": locked.pk},
+                description=_("Refund of payment #%(id)s failed; amount restored") % {"id": payment.pk},
                 now=now,
-                actor=actor,
+                actor=Actor.system(f"{payment.method} gateway"),
             )
+            Payment.objects.filter(pk=payment.pk).update(refunded_amount=F("refunded_amount") - refund.amount)
+            payment.refresh_from_db(fields=["refunded_amount"])
+            payment.status = (
+                PaymentStatus.REFUNDED if payment.refunded_amount >= payment.amount else PaymentStatus.COMPLETED
+            )
+            payment.save(update_fields=["status"])
             refund.status = RefundStatus.FAILED
             refund.error = error
-            Payment.objects.filter(pk=locked.pk).update(
-                refunded_amount=locked.refunded_amount - value, status=PaymentStatus.COMPLETED
-            )
         else:
             refund.status = RefundStatus.COMPLETED
             refund.provider_refund_id = provider_id or "manual"
         refund.save(update_fields=["status", "error", "provider_refund_id"])
-    return refund
+    return str(refund.status)
+
+
+def pending_refunds(older_than: datetime) -> list[int]:
+    """Gateway refunds still waiting for the provider's answer (their task was lost)."""
+    return list(
+        Refund.objects.filter(status=RefundStatus.PENDING, created_at__lt=older_than).values_list("pk", flat=True)
+    )
 
 
 def record_correction(

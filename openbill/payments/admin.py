@@ -24,7 +24,7 @@ from openbill.core.errors import DomainError
 from openbill.core.money import format_amount
 
 from . import actions, gateways
-from .models import Correction, Payment, PaymentEvent, PaymentStatus, Refund
+from .models import Correction, Payment, PaymentEvent, PaymentStatus, Refund, RefundStatus
 
 
 class EventInline(ReadOnlyInline):
@@ -95,7 +95,10 @@ class RefundForm(forms.ModelForm):  # type: ignore[type-arg]
 
 @admin.register(Refund)
 class RefundAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Refund a payment: through the gateway where it can (card), by hand otherwise (bank)."""
+    """Refund a payment: through the gateway where it can (card), by hand otherwise (bank).
+
+    Saving never calls the gateway (the admin holds a transaction): it records the refund and
+    debits the balance; a task asks the provider after the commit (actions.send_refund)."""
 
     form = RefundForm
     list_display = ("id", "created_at", "payment", "amount", "status", "reason", "provider_refund_id", "created_by")
@@ -121,6 +124,12 @@ class RefundAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return
         obj.pk = refund.pk
         obj.status = refund.status
+        if refund.status == RefundStatus.PENDING:
+            self.message_user(
+                request,
+                gettext("The balance is debited; the payment provider is asked for the refund in the background."),
+                messages.INFO,
+            )
 
 
 class CorrectionForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -165,7 +165,11 @@ def test_a_card_refund_debits_the_balance_and_is_shown_as_a_ledger_line(alice: A
     refund = actions.refund_payment(
         payment, amount="10.00", reason="Asked by the client", actor=STAFF, now=timezone.now()
     )
-    assert refund.status == RefundStatus.COMPLETED
+    assert refund.status == RefundStatus.PENDING  # the provider is asked after the commit
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("115.00")
+    assert actions.send_refund(refund.pk, now=timezone.now()) == RefundStatus.COMPLETED
+    refund.refresh_from_db()
     assert refund.provider_refund_id.startswith("re_")
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("115.00")
@@ -373,3 +377,57 @@ def test_the_checkout_page_says_it_is_a_test_gateway(alice: Any) -> None:
     )
     page = HttpClient().get(result.redirect_url.replace("http://testserver", "")).content.decode()
     assert "Test gateway: no real card is charged." in page
+
+
+def paid_by_card(client: Any, amount: str = "25.00") -> Payment:
+    payment = card_payment(client, amount)
+    body = notification(payment, event_id=f"evt_paid_{payment.pk}")
+    assert deliver(body, card.sign(body, int(time.time()))).status_code == 200
+    payment.refresh_from_db()
+    return payment
+
+
+def test_a_refused_refund_restores_what_other_refunds_left_meanwhile(alice: Any, monkeypatch: Any) -> None:
+    """Refund A (10) is refused by the provider while refund B (5) went through meanwhile: the
+    payment keeps B's 5 refunded — not a value read before B."""
+    payment = paid_by_card(alice)  # alice: 125.00
+    original = card.CardGateway.refund
+    refund_a = actions.refund_payment(payment, amount="10.00", reason="A", actor=STAFF, now=timezone.now())
+
+    def provider_refund(self: Any, paid: Payment, amount: Decimal, *, idempotency_key: str) -> str:
+        if idempotency_key == f"refund:{refund_a.pk}":
+            refund_b = actions.refund_payment(payment, amount="5.00", reason="B", actor=STAFF, now=timezone.now())
+            assert actions.send_refund(refund_b.pk, now=timezone.now()) == RefundStatus.COMPLETED
+            raise card.GatewayError("card expired")
+        return original(self, paid, amount, idempotency_key=idempotency_key)
+
+    monkeypatch.setattr(card.CardGateway, "refund", provider_refund)
+    assert actions.send_refund(refund_a.pk, now=timezone.now()) == RefundStatus.FAILED
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("5.00")
+    assert payment.status == PaymentStatus.COMPLETED
+    assert payment.refundable_amount == Decimal("20.00")
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("120.00")
+    assert LedgerEntry.objects.get(key=f"refund-reversal:{refund_a.pk}").amount == Decimal("10.00")
+    assert actions.send_refund(refund_a.pk, now=timezone.now()) == RefundStatus.FAILED  # once
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("120.00")
+    assert run_audit() == []
+
+
+def test_a_refused_full_refund_makes_the_payment_refundable_again(alice: Any, monkeypatch: Any) -> None:
+    payment = paid_by_card(alice)
+    refund = actions.refund_payment(payment, amount="25.00", reason="all", actor=STAFF, now=timezone.now())
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED
+
+    def refuse(self: Any, paid: Payment, amount: Decimal, *, idempotency_key: str) -> str:
+        raise card.GatewayError("declined")
+
+    monkeypatch.setattr(card.CardGateway, "refund", refuse)
+    assert actions.send_refund(refund.pk, now=timezone.now()) == RefundStatus.FAILED
+    payment.refresh_from_db()
+    assert (payment.status, payment.refunded_amount) == (PaymentStatus.COMPLETED, Decimal("0.00"))
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("125.00")
