@@ -107,7 +107,6 @@ class RowActions:
         self.configure = ServiceUrl("clientarea:service_configure")
         self.instructions = ServiceUrl("clientarea:service_instructions")
         self.delete = ServiceUrl("clientarea:service_delete")
-        self.status = ServiceUrl("clientarea:service_status")
         self.topup = _optional("clientarea:topup")
 
     def __call__(self, service: Service) -> list[RowAction]:
