@@ -27,7 +27,7 @@ root of ``/api/v1/``. Domain code never imports the API. Copy ``openbill/service
        @action(detail=True, methods=["post"])
        def suspend(self, request: Request, pk: str | None = None) -> Response:
            service = self.get_object()
-           actions.suspend(service, reason=SuspendReason.CLIENT, actor=Actor.of(request),
+           actions.suspend(service, reason=SuspendReason.CLIENT, actor=Actor.client_of(request),
                            now=timezone.now())
            return Response(ServiceDetailSerializer(service, context=...).data)
 

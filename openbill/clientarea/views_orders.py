@@ -192,7 +192,7 @@ def order_new(request: HttpRequest, tariff_id: int) -> HttpResponse:
     action = request.POST.get("action", "quote")
     if request.method == "POST" and form.is_valid() and action in ("cart", "pay"):
         spec = form.spec()
-        actor, now = Actor.of(request), timezone.now()
+        actor, now = Actor.client_of(request), timezone.now()
         extra = {"name": form.cleaned_data["name"], "request_key": form.cleaned_data["request_key"]}
         try:
             if action == "cart":
@@ -229,7 +229,7 @@ def _pay_and_redirect(request: HttpRequest, order: Order) -> HttpResponse:
     """Pay from the balance; when it does not cover the order, say by how much and offer a top-up
     that pays the order once the money arrives (the order stays in Pending payment)."""
     try:
-        actions.pay_order(order, actor=Actor.of(request), now=timezone.now())
+        actions.pay_order(order, actor=Actor.client_of(request), now=timezone.now())
     except InsufficientFunds as exc:
         _funds_message(request, exc)
         return redirect(_topup_url(exc.details.get("deficit"), order))
@@ -260,7 +260,7 @@ def cart(request: HttpRequest) -> HttpResponse:
 @require_POST
 def cart_remove(request: HttpRequest, pk: int) -> HttpResponse:
     line = get_object_or_404(OrderLine.objects.for_client(_client(request)).in_cart(), pk=pk)
-    actions.remove_line(line, actor=Actor.of(request), now=timezone.now())
+    actions.remove_line(line, actor=Actor.client_of(request), now=timezone.now())
     messages.success(request, _("Removed from the cart."))
     return redirect("clientarea:cart")
 
@@ -268,7 +268,7 @@ def cart_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @client_required
 @require_POST
 def cart_empty(request: HttpRequest) -> HttpResponse:
-    actions.empty_cart(_client(request), actor=Actor.of(request), now=timezone.now())
+    actions.empty_cart(_client(request), actor=Actor.client_of(request), now=timezone.now())
     messages.success(request, _("The cart is empty."))
     return redirect("clientarea:cart")
 
@@ -277,7 +277,7 @@ def cart_empty(request: HttpRequest) -> HttpResponse:
 @require_POST
 def cart_checkout(request: HttpRequest) -> HttpResponse:
     client = _client(request)
-    actor, now = Actor.of(request), timezone.now()
+    actor, now = Actor.client_of(request), timezone.now()
     try:
         with transaction.atomic():
             order = actions.checkout(client, actor=actor, now=now)
@@ -381,7 +381,7 @@ def service_extend(request: HttpRequest, pk: int) -> HttpResponse:
             expected_start = None
         try:
             renewal = actions.extend_service(
-                service, period=period, actor=Actor.of(request), now=now, expected_start=expected_start
+                service, period=period, actor=Actor.client_of(request), now=now, expected_start=expected_start
             )
         except InsufficientFunds as exc:
             error = exc.message
@@ -497,7 +497,7 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 expected = data.get("expected_total") or None
                 actions.change_service(
                     service,
-                    actor=Actor.of(request),
+                    actor=Actor.client_of(request),
                     now=now,
                     tariff=tariff if quote and quote.changed else None,
                     addons=addons if quote and quote.changed else None,
@@ -540,7 +540,7 @@ def service_configure(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         values = {name.removeprefix("param_"): value for name, value in form.cleaned_data.items()}
         try:
-            actions.configure_service(service, values, actor=Actor.of(request), now=timezone.now())
+            actions.configure_service(service, values, actor=Actor.client_of(request), now=timezone.now())
         except DomainError as exc:
             _add_domain_error(form, exc)
         else:
@@ -593,7 +593,7 @@ def topup(request: HttpRequest) -> HttpResponse:
                 method=data["method"],
                 amount=data["amount"],
                 order=order,
-                actor=Actor.of(request),
+                actor=Actor.client_of(request),
                 now=timezone.now(),
                 absolute=request.build_absolute_uri,
                 return_url=request.build_absolute_uri(reverse("clientarea:payments")),

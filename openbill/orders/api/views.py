@@ -109,7 +109,7 @@ class CartView(ClientScopedMixin, APIView):
         body = s.OrderSpecSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         line = actions.place_order(
-            self.client, actor=Actor.of(request), now=timezone.now(), **_spec(body.validated_data)
+            self.client, actor=Actor.client_of(request), now=timezone.now(), **_spec(body.validated_data)
         )
         return Response(s.OrderLineSerializer(_lines().get(pk=line.pk)).data, status=status.HTTP_201_CREATED)
 
@@ -121,7 +121,7 @@ class CartLineView(ClientScopedMixin, APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         line = generics.get_object_or_404(OrderLine.objects.for_client(self.client).in_cart(), pk=pk)
-        actions.remove_line(line, actor=Actor.of(request), now=timezone.now())
+        actions.remove_line(line, actor=Actor.client_of(request), now=timezone.now())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -131,7 +131,7 @@ class CartEmptyView(ClientScopedMixin, APIView):
 
     @extend_schema(request=None, responses=s.RemovedSerializer)
     def post(self, request: Request) -> Response:
-        removed = actions.empty_cart(self.client, actor=Actor.of(request), now=timezone.now())
+        removed = actions.empty_cart(self.client, actor=Actor.client_of(request), now=timezone.now())
         return Response({"removed": removed})
 
 
@@ -148,7 +148,7 @@ class CheckoutView(ClientScopedMixin, APIView):
     def post(self, request: Request) -> Response:
         body = s.CheckoutSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        actor, now = Actor.of(request), timezone.now()
+        actor, now = Actor.client_of(request), timezone.now()
         with transaction.atomic():
             order = actions.checkout(self.client, actor=actor, now=now)
             if body.validated_data["pay"]:
@@ -177,7 +177,7 @@ class OrderViewSet(ClientScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
     def create(self, request: Request) -> Response:
         body = s.OrderNowSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        actor, now = Actor.of(request), timezone.now()
+        actor, now = Actor.client_of(request), timezone.now()
         with transaction.atomic():
             order = actions.order_now(self.client, actor=actor, now=now, **_spec(body.validated_data))
             if body.validated_data["pay"]:
@@ -189,7 +189,7 @@ class OrderViewSet(ClientScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @idempotent
     def pay(self, request: Request, pk: str | None = None) -> Response:
         order = self.get_object()
-        actions.pay_order(order, actor=Actor.of(request), now=timezone.now())
+        actions.pay_order(order, actor=Actor.client_of(request), now=timezone.now())
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
 
 
@@ -241,7 +241,7 @@ class RenewView(ServiceActionView):
         renewal = actions.extend_service(
             service,
             period=body.validated_data.get("period") or service.period,
-            actor=Actor.of(request),
+            actor=Actor.client_of(request),
             now=timezone.now(),
             expected_start=body.validated_data.get("expected_start"),
         )
@@ -297,7 +297,7 @@ class ChangeView(ServiceActionView):
         data = body.validated_data
         line = actions.change_service(
             service,
-            actor=Actor.of(request),
+            actor=Actor.client_of(request),
             now=timezone.now(),
             tariff=data.get("tariff"),
             addons=data.get("addons"),
@@ -329,7 +329,7 @@ class ConfigureView(ServiceActionView):
         body = s.ConfigureSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         done = actions.configure_service(
-            service, body.validated_data["parameters"], actor=Actor.of(request), now=timezone.now()
+            service, body.validated_data["parameters"], actor=Actor.client_of(request), now=timezone.now()
         )
         return Response({"service": done.pk, "status": done.status, "label": done.label})
 

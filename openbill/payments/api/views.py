@@ -80,7 +80,7 @@ class PaymentViewSet(
             amount=data["amount"],
             currency=data.get("currency"),
             order=order,
-            actor=Actor.of(request),
+            actor=Actor.client_of(request),
             now=timezone.now(),
             absolute=request.build_absolute_uri,
             return_url=request.build_absolute_uri(reverse("clientarea:payments")),
