@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
 
 if TYPE_CHECKING:
     from openbill.clients.models import Client
@@ -31,7 +33,7 @@ class EmailUserManager(UserManager["User"]):
         return super().create_superuser(email, email, password, **extra)
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]  # django-otp devices: no related_name
     """A person who logs in: a client's user, or staff of the provider (``is_staff``)."""
 
     email = models.EmailField(_("email"), unique=True)
@@ -124,3 +126,53 @@ class ApiToken(models.Model):
             .filter(key_hash=_hash_token(raw), revoked_at__isnull=True, user__is_active=True)
             .first()
         )
+
+
+class RecoveryCodes(Device):
+    """A staff user's one-time recovery codes, for when the authenticator app is lost.
+
+    A django-otp device, so a session verified by a recovery code counts as verified; only the
+    SHA-256 of each code is stored (codes carry 40 random bits, and wrong codes are limited), and a code works once.
+    """
+
+    COUNT = 10
+
+    class Meta:
+        verbose_name = _("recovery codes")
+
+    def issue(self) -> list[str]:
+        """Replace the codes with new ones and return them (the only time they are shown)."""
+        codes = [f"{raw[:5]}-{raw[5:]}" for raw in (secrets.token_hex(5) for _ in range(self.COUNT))]
+        self.codes.all().delete()
+        RecoveryCode.objects.bulk_create(RecoveryCode(device=self, code_hash=_hash_code(code)) for code in codes)
+        return codes
+
+    def verify_token(self, token: Any) -> bool:
+        # Compare-and-set on used_at: two requests with one code cannot both succeed.
+        return bool(
+            RecoveryCode.objects.filter(device=self, code_hash=_hash_code(str(token)), used_at__isnull=True).update(
+                used_at=timezone.now()
+            )
+        )
+
+    @property
+    def remaining(self) -> int:
+        return self.codes.filter(used_at__isnull=True).count()
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.strip().lower().replace(" ", "").encode()).hexdigest()
+
+
+class RecoveryCode(models.Model):
+    """One recovery code, hashed; ``used_at`` once it was used."""
+
+    device = models.ForeignKey(RecoveryCodes, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "code_hash"], name="recovery_code_unique")]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.device.user} ({'used' if self.used_at else 'unused'})"

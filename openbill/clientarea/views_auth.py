@@ -188,7 +188,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "clientarea/auth/password_reset_confirm.html"
     success_url = reverse_lazy("clientarea:password_reset_complete")
 
-    def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponseBase:
         link_limits = _link_limits(kwargs.get("uidb64", ""))
         if (wait := limits.blocked(self.request, *link_limits)) is not None:
             return limits.too_many(self.request, wait)

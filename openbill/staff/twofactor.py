@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from base64 import b32encode
+from typing import Any
 
 import django_otp
 from django import forms
@@ -18,12 +19,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openbill.accounts import limits
+from openbill.accounts.models import RecoveryCodes
 
 
 class CodeForm(forms.Form):
     code = forms.CharField(
         label=gettext_lazy("Code from your authenticator app"),
-        max_length=8,
+        max_length=20,
+        help_text=gettext_lazy("Lost your app? Enter one of your recovery codes instead."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
     )
 
@@ -49,13 +52,21 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if (wait := limits.blocked(request, limit)) is not None:
             return limits.too_many(request, wait)
-        if form.is_valid() and device.verify_token(form.cleaned_data["code"].strip()):
-            django_otp.login(request, device)
+        if form.is_valid() and (verified := _verify(user, device, form.cleaned_data["code"].strip())):
+            django_otp.login(request, verified)
             return redirect(_next_url(request))
         limits.record(request, limit)
         form.add_error("code", _("That code is not valid. Enter the current code from your app."))
     context = {"form": form, "next": _next_url(request), "title": _("Two-factor authentication")}
     return render(request, "staff/two_factor.html", context, status=400 if form.errors else 200)
+
+
+def _verify(user: Any, device: TOTPDevice, code: str) -> TOTPDevice | RecoveryCodes | None:
+    """The device that accepts ``code``: the app's (six digits) or the recovery codes."""
+    if code.isdigit():
+        return device if device.verify_token(code) else None
+    recovery = RecoveryCodes.objects.filter(user=user, confirmed=True).first()
+    return recovery if recovery is not None and recovery.verify_token(code) else None
 
 
 def _enrol(request: HttpRequest) -> HttpResponse:
@@ -72,7 +83,11 @@ def _enrol(request: HttpRequest) -> HttpResponse:
             pending.save(update_fields=["confirmed"])
             TOTPDevice.objects.filter(user=user, confirmed=False).delete()
             django_otp.login(request, pending)
-            return redirect(_next_url(request))
+            recovery, _created = RecoveryCodes.objects.get_or_create(
+                user=user, defaults={"name": _("Recovery codes"), "confirmed": True}
+            )
+            context = {"codes": recovery.issue(), "next": _next_url(request), "title": _("Your recovery codes")}
+            return render(request, "staff/two_factor_recovery.html", context)
         limits.record(request, limit)
         if pending is None:
             return redirect(request.get_full_path())
