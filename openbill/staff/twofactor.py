@@ -64,7 +64,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 def _verify(user: Any, device: TOTPDevice, code: str) -> TOTPDevice | RecoveryCodes | None:
     """The device that accepts ``code``: the app's (six digits) or the recovery codes."""
     if code.isdigit():
-        return device if device.verify_token(code) else None
+        # django-otp's verify_token locks the device row while it checks and moves last_t, so
+        # two requests carrying one code cannot both pass.
+        return django_otp.verify_token(user, device.persistent_id, code)
     recovery = RecoveryCodes.objects.filter(user=user, confirmed=True).first()
     return recovery if recovery is not None and recovery.verify_token(code) else None
 
@@ -78,7 +80,9 @@ def _enrol(request: HttpRequest) -> HttpResponse:
         if (wait := limits.blocked(request, limit)) is not None:
             return limits.too_many(request, wait)
         pending = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
-        if pending is not None and form.is_valid() and pending.verify_token(form.cleaned_data["code"].strip()):
+        code = form.cleaned_data["code"].strip() if form.is_valid() else ""
+        # Only a code of the new secret confirms it (not a recovery code): the app must work.
+        if pending is not None and code and django_otp.verify_token(user, pending.persistent_id, code):
             pending.confirmed = True
             pending.save(update_fields=["confirmed"])
             TOTPDevice.objects.filter(user=user, confirmed=False).delete()
