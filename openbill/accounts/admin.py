@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from openbill.core.admin import choices_filter
 
-from .models import ApiToken, Membership, User
+from .models import ApiToken, Membership, RecoveryCode, RecoveryCodes, User
 
 
 class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -88,3 +88,41 @@ class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count) % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(RecoveryCodes)
+class RecoveryCodesAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """A staff user's recovery codes: how many are left. Deleting them (with the user's TOTP
+    device) makes the user enrol again at the next login; the codes themselves are never shown."""
+
+    list_display = ("user", "name", "remaining_codes", "confirmed")
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    fields = ("user", "name", "confirmed")
+    readonly_fields = ("user", "name", "confirmed")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # codes are made at enrolment and shown once, to their owner
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RecoveryCodes]:
+        unused = Count("codes", filter=Q(codes__used_at__isnull=True))
+        return super().get_queryset(request).annotate(unused=unused)
+
+    @admin.display(description=_("unused codes"), ordering="unused")
+    def remaining_codes(self, obj: Any) -> int:
+        return int(obj.unused)
+
+
+@admin.register(RecoveryCode)
+class RecoveryCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("device", "used_at")
+    list_filter = (("used_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("device__user",)
+    fields = ("device", "used_at")  # the hash is not shown
+    readonly_fields = ("device", "used_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

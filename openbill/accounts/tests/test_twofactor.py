@@ -11,7 +11,7 @@ from django.test import Client as HttpClient
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openbill.accounts.models import ApiToken, RecoveryCode
+from openbill.accounts.models import ApiToken, RecoveryCode, RecoveryCodes
 from openbill.core.tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +171,14 @@ def test_enrolment_shows_recovery_codes_once_and_each_works_once(staff: Any, sta
     again.force_login(staff)
     assert again.post(TWO_FA, {"code": codes[0]}).status_code == 400
     assert again.post(TWO_FA, {"code": codes[1].upper()})["Location"] == "/admin/"
+
+
+def test_the_admin_shows_how_many_recovery_codes_are_left_never_the_codes(settings: Any, staff: Any) -> None:
+    codes = RecoveryCodes.objects.create(user=staff, name="recovery", confirmed=True).issue()
+    RecoveryCode.objects.filter(pk=RecoveryCode.objects.order_by("pk").first().pk).update(used_at="2026-01-01T00:00Z")
+    settings.OPENBILL_STAFF_2FA = False
+    http = HttpClient()
+    http.force_login(staff)
+    page = http.get("/admin/accounts/recoverycodes/").content.decode()
+    assert '<td class="field-remaining_codes">9</td>' in page
+    assert not any(code in page for code in codes)
