@@ -103,7 +103,7 @@ def _settings_with(env: dict[str, str]) -> dict[str, Any]:
     base = {
         k: v for k, v in os.environ.items() if k not in {"DEBUG", "OPENBILL_INSECURE_COOKIES", "OPENBILL_STAFF_2FA"}
     }
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [sys.executable, "-c", code],
         env={**base, "DJANGO_SETTINGS_MODULE": "openbill.settings", **env},
         capture_output=True,
