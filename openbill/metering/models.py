@@ -37,7 +37,9 @@ class UsageRecord(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    provider = models.ForeignKey("clients.Provider", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (provider, record_id) index leads with it, and one index
+    # less is measurably faster ingestion.
+    provider = models.ForeignKey("clients.Provider", on_delete=models.CASCADE, related_name="+", db_index=False)
     record_id = models.CharField(_("record id"), max_length=200)
     service = models.ForeignKey("services.Service", on_delete=models.CASCADE, related_name="+", db_index=False)
     resource = models.CharField(_("measured parameter"), max_length=50)
