@@ -23,11 +23,12 @@ import json
 import time
 import uuid
 from argparse import ArgumentParser
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any, ClassVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client as HttpClient
 from django.utils import timezone
 
@@ -64,6 +65,9 @@ class BenchModule(Module):
 
 
 def add_arguments(parser: ArgumentParser) -> None:
+    parser.add_argument(
+        "--senders", type=int, default=2, help="Clients posting batches at once (default 2, one per core)."
+    )
     parser.add_argument("--services", type=int, default=10000, help="Active services (S).")
     parser.add_argument("--records", type=int, default=100000, help="Usage records to ingest through the API (N).")
     parser.add_argument(
@@ -188,19 +192,38 @@ def run(options: dict[str, Any], stdout: IO[str]) -> dict[str, Any]:
 
     # 1. the ingestion API
     _token, raw = ProviderToken.issue(provider, f"bench {now:%Y-%m-%d %H:%M:%S}")
-    http = HttpClient(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_HOST="localhost")
     records = _records(services, count, monthly.pk, now, provider.tz)
     bodies = [json.dumps({"records": records[i : i + BATCH]}) for i in range(0, len(records), BATCH)]
+    senders = max(1, int(options.get("senders") or 1))
+
+    def send(share: list[str]) -> tuple[int, int]:
+        # One sender = one client connection, as a meter posting its batches one after another;
+        # several senders post at once, as several meters (or a meter's parallel uploads) do.
+        sender = HttpClient(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_HOST="localhost")
+        ok = bad = 0
+        try:
+            for body in share:
+                response = sender.post("/api/v1/usage/", body, content_type="application/json")
+                if response.status_code != 200:
+                    raise RuntimeError(f"ingestion answered {response.status_code}: {response.content[:300]!r}")
+                data = response.json()
+                ok += data["accepted"]
+                bad += len(data["rejected"])
+        finally:
+            if senders > 1:
+                connection.close()
+        return ok, bad
+
     accepted = rejected = 0
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    for body in bodies:
-        response = http.post("/api/v1/usage/", body, content_type="application/json")
-        if response.status_code != 200:
-            raise RuntimeError(f"ingestion answered {response.status_code}: {response.content[:300]!r}")
-        data = response.json()
-        accepted += data["accepted"]
-        rejected += len(data["rejected"])
+    if senders == 1:
+        accepted, rejected = send(bodies)
+    else:
+        with ThreadPoolExecutor(max_workers=senders) as pool:
+            for ok, bad in pool.map(send, [bodies[i::senders] for i in range(senders)]):
+                accepted += ok
+                rejected += bad
     ingest_seconds = time.perf_counter() - t0
     ingest_cpu_seconds = time.process_time() - cpu0
     say(
@@ -247,6 +270,7 @@ def run(options: dict[str, Any], stdout: IO[str]) -> dict[str, Any]:
         "ingest_seconds": round(ingest_seconds, 3),
         "ingest_cpu_seconds": round(ingest_cpu_seconds, 3),
         "records_per_s": round(accepted / ingest_seconds, 1) if ingest_seconds else None,
+        "senders": senders,
         "module_services": collected["services"],
         "module_records": collected["records"],
         "module_records_per_s": round(collected["records"] / module_seconds, 1) if module_seconds else None,
