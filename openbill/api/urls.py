@@ -1,12 +1,12 @@
 """/api/v1/: the schema, the docs, and every app's ``<app>/api/urls.py``."""
 
-from importlib import import_module
-
 from django.http import HttpRequest, JsonResponse
 from django.urls import Resolver404, URLPattern, URLResolver, include, path, re_path, resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from openbill.core.extensions import optional_module
 
 APPS_WITH_API = (
     "accounts",
@@ -27,11 +27,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 for _app in APPS_WITH_API:
-    try:
-        import_module(f"openbill.{_app}.api.urls")
-    except ModuleNotFoundError as exc:
-        if exc.name not in (f"openbill.{_app}.api", f"openbill.{_app}.api.urls"):
-            raise
+    if optional_module(f"openbill.{_app}.api.urls") is None:
         continue
     urlpatterns.append(path("", include(f"openbill.{_app}.api.urls")))
 

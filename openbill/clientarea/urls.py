@@ -1,8 +1,8 @@
 """The client area's URLs: its own, plus each feature's ``clientarea/urls_<feature>.py``."""
 
-from importlib import import_module
-
 from django.urls import URLPattern, URLResolver, path
+
+from openbill.core.extensions import optional_module
 
 from . import views, views_auth
 
@@ -38,10 +38,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 
 # Features built beside the base (orders, lifecycle actions, metering) keep their own URL files.
 for _feature in ("orders", "lifecycle", "metering", "support"):
-    try:
-        _module = import_module(f"openbill.clientarea.urls_{_feature}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"openbill.clientarea.urls_{_feature}":
-            raise
+    _module = optional_module(f"openbill.clientarea.urls_{_feature}")
+    if _module is None:
         continue
     urlpatterns += _module.urlpatterns

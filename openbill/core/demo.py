@@ -59,16 +59,12 @@ def load(now: datetime | None = None) -> bool:
         demo = Demo(now)
         demo.build()
         # Apps add their own demo data (modules, usage…) in ``openbill/<app>/demo.py: extend(demo)``.
-        from importlib import import_module
+        from openbill.core.extensions import optional_module
 
         for app in ("provisioning", "orders", "payments", "metering", "support"):
-            try:
-                extension = import_module(f"openbill.{app}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"openbill.{app}.demo":
-                    raise
-                continue
-            extension.extend(demo)
+            extension = optional_module(f"openbill.{app}.demo")
+            if extension is not None:
+                extension.extend(demo)
     return True
 
 

@@ -64,17 +64,13 @@ def reap(now: datetime) -> dict[str, int]:
 
 def load_sweeps() -> None:
     """Import the apps' ``sweeps`` modules so that they register."""
-    from importlib import import_module
-
     from django.apps import apps
+
+    from openbill.core.extensions import optional_module
 
     for config in apps.get_app_configs():
         if config.name.startswith("openbill."):
-            try:
-                import_module(f"{config.name}.sweeps")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{config.name}.sweeps":
-                    raise
+            optional_module(f"{config.name}.sweeps")
 
 
 def tick(now: datetime) -> list[str]:

@@ -7,9 +7,9 @@ define ``STAFF_MENU = [(url_name, label), ...]`` (names without the ``staff:`` p
 without arguments) to be listed on the /staff/ index page.
 """
 
-from importlib import import_module
-
 from django.urls import URLPattern, URLResolver, path
+
+from openbill.core.extensions import optional_module
 
 from . import twofactor, views
 
@@ -34,11 +34,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 for _app in APPS_WITH_STAFF_PAGES:
-    try:
-        _module = import_module(f"openbill.{_app}.staff_urls")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"openbill.{_app}.staff_urls":
-            raise
+    _module = optional_module(f"openbill.{_app}.staff_urls")
+    if _module is None:
         continue
     urlpatterns += _module.urlpatterns
     views.MENU.extend(getattr(_module, "STAFF_MENU", ()))
