@@ -207,6 +207,16 @@ USE_TZ = True
 # --- static -----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Uploaded files (support attachments): stored under random names, served only through views
+# that check who asks (never by the web server from this folder).
+MEDIA_ROOT = Path(os.environ.get("OPENBILL_MEDIA_DIR", VAR_DIR / "media"))
+MEDIA_URL = "/media-not-served/"
+
+# Support: attachments per message and their size; days before an Answered ticket without a
+# client reply is closed.
+OPENBILL_SUPPORT_MAX_FILES = int(os.environ.get("OPENBILL_SUPPORT_MAX_FILES", "5"))
+OPENBILL_SUPPORT_MAX_FILE_BYTES = int(os.environ.get("OPENBILL_SUPPORT_MAX_FILE_BYTES", str(10 * 1024 * 1024)))
+OPENBILL_SUPPORT_AUTOCLOSE_DAYS = int(os.environ.get("OPENBILL_SUPPORT_AUTOCLOSE_DAYS", "7"))
 STATICFILES_DIRS = [BASE_DIR / "openbill" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -37,6 +37,7 @@ from openbill.services.choices import Operation, Status
 from openbill.services.models import Service, ServiceAddon
 from openbill.services.renewal import Renewal, next_period_start, renew_service
 from openbill.services.selectors import with_pricing
+from openbill.support.selectors import check_may_order
 
 from .models import LineKind, Order, OrderLine, OrderStatus
 from .pricing import ChangeQuote, check_parameters, check_period, quote_change, quote_new, tariffs_for
@@ -62,6 +63,7 @@ def place_order(
     request_key: str = "",
 ) -> OrderLine:
     """Create the service (status Ordered) and its cart line. Nothing is charged yet."""
+    check_may_order(client)
     quote = quote_new(client, tariff=tariff, period=period, addons=addons, parameters=parameters, quick=quick)
     existing = _existing_line(client, request_key)
     if existing is not None:
@@ -147,6 +149,7 @@ def order_now(client: Client, *, actor: Actor, now: datetime, **spec: Any) -> Or
 
 def checkout(client: Client, *, actor: Actor, now: datetime) -> Order:
     """Group every cart line into one order (to be paid as a whole)."""
+    check_may_order(client)
     with transaction.atomic():
         Client.objects.select_for_update().filter(pk=client.pk).first()
         lines = list(OrderLine.objects.for_client(client).in_cart().select_related("service").order_by("id"))
