@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -105,7 +106,7 @@ def ticket_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @client_required
-def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
     item = selectors.client_attachment(request.client, pk)  # type: ignore[attr-defined]
     if item is None:
         raise Http404

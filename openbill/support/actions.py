@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from openbill.clients.models import Client, Provider
@@ -137,7 +137,8 @@ def open_ticket(
         chosen = default_department(client.provider)
     else:
         pk = department if isinstance(department, int) else department.pk
-        found = Department.objects.filter(provider=client.provider_id, pk=pk).first()
+        # The Abuse department takes staff's reports; clients ask the others.
+        found = Department.objects.filter(provider=client.provider_id, pk=pk, is_abuse=False).first()
         if found is None:
             raise DomainError(_("Unknown department."), field="department")
         chosen = found
@@ -312,6 +313,15 @@ def merge_ticket(source: Ticket, into: Ticket, *, actor: Actor, now: datetime) -
         return into
 
 
+def answered_without_reply(cutoff: datetime) -> QuerySet[Ticket]:
+    """Answered before ``cutoff`` and not replied to since; an open abuse case stays open."""
+    return (
+        Ticket.objects.filter(status=TicketStatus.ANSWERED, answered_at__lte=cutoff)
+        .exclude(abuse_report__isnull=False, abuse_report__resolved_at__isnull=True)
+        .select_related("client")
+    )
+
+
 def auto_close_answered(*, now: datetime, days: int | None = None, limit: int = 500) -> list[int]:
     """Close Answered tickets the client left without a reply for ``days``; each once, with a
     notice. A compare-and-swap per ticket: a client reply that lands meanwhile wins."""
@@ -319,7 +329,7 @@ def auto_close_answered(*, now: datetime, days: int | None = None, limit: int = 
 
     cutoff = now - timedelta(days=auto_close_days() if days is None else days)
     closed: list[int] = []
-    due = Ticket.objects.filter(status=TicketStatus.ANSWERED, answered_at__lte=cutoff).select_related("client")
+    due = answered_without_reply(cutoff)
     for ticket in due.order_by("answered_at")[:limit]:
         with transaction.atomic():
             changed = Ticket.objects.filter(pk=ticket.pk, status=TicketStatus.ANSWERED, answered_at__lte=cutoff).update(

@@ -9,6 +9,7 @@ client's abuse score while it is open (support.actions keeps the two in step).
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -77,7 +78,7 @@ class Priority(models.TextChoices):
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
-    def for_client(self, client: object) -> TicketQuerySet:
+    def for_client(self, client: Any) -> TicketQuerySet:
         """A client's own tickets; a merged ticket lives on in the one it was merged into."""
         return self.filter(client=client, merged_into__isnull=True)
 

@@ -103,7 +103,11 @@ def abuse_limit(provider: Any) -> int | None:
 def ordering_blocked(client: Any) -> bool:
     """Over the abuse limit, a client orders nothing new."""
     limit = abuse_limit(client.provider_id)
-    return limit is not None and client.abuse_score > limit
+    if limit is None:
+        return False
+    # The stored score, not the caller's copy: a report may have been filed since it was read.
+    score = type(client).objects.filter(pk=client.pk).values_list("abuse_score", flat=True).first() or 0
+    return score > limit
 
 
 def check_may_order(client: Any) -> None:

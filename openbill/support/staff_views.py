@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -113,7 +114,8 @@ def ticket(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("staff:support_ticket", item.pk)
         elif verb == "merge":
-            target = Ticket.objects.filter(pk=_int(request.POST.get("into"))).first()
+            into = _int(request.POST.get("into"))
+            target = Ticket.objects.filter(pk=into).first() if into else None
             if target is None:
                 messages.error(request, _("No such ticket."))
                 return redirect("staff:support_ticket", item.pk)
@@ -144,7 +146,7 @@ def ticket(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_member_required
-def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
     item = Attachment.objects.filter(pk=pk).first()
     if item is None:
         raise Http404

@@ -15,7 +15,6 @@ from django_tasks import task
 from openbill.core.scheduler import register
 
 from . import actions
-from .models import Ticket, TicketStatus
 
 SUPPORT_EVERY_SECONDS = 3600
 
@@ -52,7 +51,7 @@ def preview(at: datetime) -> list[str]:
             }
         )
     cutoff = at - timedelta(days=actions.auto_close_days())
-    for ticket in Ticket.objects.filter(status=TicketStatus.ANSWERED, answered_at__lte=cutoff).select_related("client"):
+    for ticket in actions.answered_without_reply(cutoff):
         lines.append(
             _("close      ticket #%(id)s of %(client)s: answered %(at)s, no reply since")
             % {

@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from openbill.api.fields import StrictCharField
+
 from ..models import Attachment, Department, Message, Priority, Ticket, TicketStatus
 
 
@@ -72,15 +74,36 @@ class TicketDetailSerializer(TicketSerializer):
         return MessageSerializer(client_thread(ticket), many=True, context=self.context).data  # type: ignore[return-value]
 
 
+def _is_form(field: serializers.Field[Any, Any, Any, Any]) -> bool:
+    request = field.context.get("request")
+    return bool(request is not None and str(request.content_type).startswith("multipart/"))
+
+
+class IdField(serializers.IntegerField):
+    """An id: a JSON integer, or its digits in a multipart form (where every value is text)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not (isinstance(data, int) or (isinstance(data, str) and _is_form(self))):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
+class ChoiceString(serializers.ChoiceField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
 class ReplyRequestSerializer(serializers.Serializer[Any]):
-    body = serializers.CharField(max_length=20000)
+    body = StrictCharField(max_length=20000)
     attachments = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, help_text=_("multipart/form-data only.")
     )
 
 
 class TicketRequestSerializer(ReplyRequestSerializer):
-    subject = serializers.CharField(max_length=200)
-    department = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    service = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+    subject = StrictCharField(max_length=200)
+    department = IdField(required=False, allow_null=True, min_value=1)
+    service = IdField(required=False, allow_null=True, min_value=1)
+    priority = ChoiceString(choices=Priority.choices, default=Priority.NORMAL)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -60,7 +61,7 @@ class TicketViewSet(
     )
     @idempotent
     def create(self, request: Request) -> Response:
-        body = s.TicketRequestSerializer(data=request.data)
+        body = s.TicketRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = body.validated_data
         ticket = actions.open_ticket(
@@ -86,7 +87,7 @@ class TicketViewSet(
     @idempotent
     def reply(self, request: Request, pk: str | None = None) -> Response:
         ticket = self.get_object()
-        body = s.ReplyRequestSerializer(data=request.data)
+        body = s.ReplyRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         actions.client_reply(
             ticket,
@@ -119,7 +120,7 @@ class AttachmentView(ClientScopedMixin, generics.GenericAPIView[Any]):
     filter_backends: list[Any] = []
 
     @extend_schema(summary="Download an attachment", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    def get(self, request: Request, pk: int) -> HttpResponse:
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
         item = selectors.client_attachment(self.client, pk)
         if item is None:
             raise Http404

@@ -88,7 +88,9 @@ def test_the_dashboard_lists_answers_waiting_for_the_client(alice, alice_web, te
     assert f"#{ticket.pk} DNS" in widget and "New answer" in widget
 
 
-def test_a_general_question_needs_no_service_and_lands_in_the_first_department(alice_web, technical, billing_department):
+def test_a_general_question_needs_no_service_and_lands_in_the_first_department(
+    alice_web, technical, billing_department
+):
     ask_page = alice_web.get("/support/new/").content.decode()
     assert "A general question" in ask_page
     alice_web.post("/support/new/", {"subject": "Hi", "department": billing_department.pk, "body": "Invoice?"})
@@ -141,18 +143,27 @@ def test_a_blank_reply_is_a_form_error_and_posts_nothing(alice, alice_web, techn
 
 def test_a_client_cannot_ask_about_another_clients_service(alice, bob_web, alice_vps, technical):
     assert bob_web.get(f"/support/new/?service={alice_vps.pk}").status_code == 404
-    answer = bob_web.post("/support/new/", {"subject": "x", "department": technical.pk, "service": alice_vps.pk, "body": "x"})
+    answer = bob_web.post(
+        "/support/new/", {"subject": "x", "department": technical.pk, "service": alice_vps.pk, "body": "x"}
+    )
     assert answer.status_code == 400
     assert not Ticket.objects.exists()
 
 
 def test_staff_queue_is_oldest_waiting_first_and_filters(alice, bob, staff_web, technical, billing_department):
     now = timezone.now()
-    newer = actions.open_ticket(alice, subject="Newer", body="?", department=technical, actor=Actor("client"), now=now)
-    older = actions.open_ticket(
-        bob, subject="Older", body="?", department=billing_department, actor=Actor("client"), now=now - timedelta(hours=5)
+    actions.open_ticket(alice, subject="Newer", body="?", department=technical, actor=Actor("client"), now=now)
+    actions.open_ticket(
+        bob,
+        subject="Older",
+        body="?",
+        department=billing_department,
+        actor=Actor("client"),
+        now=now - timedelta(hours=5),
     )
-    answered = actions.open_ticket(alice, subject="Answered one", body="?", actor=Actor("client"), now=now - timedelta(days=2))
+    answered = actions.open_ticket(
+        alice, subject="Answered one", body="?", actor=Actor("client"), now=now - timedelta(days=2)
+    )
     actions.staff_reply(answered, body="ok", actor=STAFF, now=now)
 
     page = staff_web.get("/staff/support/").content.decode()
@@ -175,7 +186,12 @@ def test_staff_assign_move_and_merge(alice, bob, staff, staff_web, technical, bi
         {"verb": "update", "department": billing_department.pk, "priority": "urgent", "status": "on_hold"},
     )
     first.refresh_from_db()
-    assert (first.assignee, first.department, first.priority, first.status) == (staff, billing_department, "urgent", "on_hold")
+    assert (first.assignee, first.department, first.priority, first.status) == (
+        staff,
+        billing_department,
+        "urgent",
+        "on_hold",
+    )
 
     staff_web.post(f"/staff/support/{duplicate.pk}/", {"verb": "merge", "into": first.pk})
     duplicate.refresh_from_db()
@@ -187,7 +203,9 @@ def test_staff_assign_move_and_merge(alice, bob, staff, staff_web, technical, bi
 
 
 def test_the_staff_ticket_page_shows_the_clients_services_and_balance(alice, staff_web, alice_vps, technical):
-    ticket = actions.open_ticket(alice, subject="Q", body="?", service=alice_vps, actor=Actor("client"), now=timezone.now())
+    ticket = actions.open_ticket(
+        alice, subject="Q", body="?", service=alice_vps, actor=Actor("client"), now=timezone.now()
+    )
     page = staff_web.get(f"/staff/support/{ticket.pk}/").content.decode()
     assert "Balance: 100 USD" in page
     assert f"/staff/provisioning/services/{alice_vps.pk}/" in page
@@ -219,6 +237,23 @@ def test_answered_tickets_close_after_the_set_days_once_with_one_notice(alice, t
     assert Ticket.objects.get(pk=waiting.pk).status == TicketStatus.OPEN
     assert Ticket.objects.get(pk=fresh.pk).status == TicketStatus.ANSWERED
     assert [m.subject for m in mail.outbox] == [f"Your ticket #{ticket.pk} was closed"]
+
+
+def test_an_open_abuse_case_is_not_closed_for_silence(alice, technical, settings):
+    from openbill.support import sweeps
+
+    filed = actions.file_abuse_report(
+        alice,
+        description="spam",
+        score=1,
+        deadline=timezone.now() + timedelta(days=30),
+        action="forward",
+        actor=STAFF,
+        now=timezone.now() - timedelta(days=20),
+    )
+    assert sweeps.run(timezone.now())["closed"] == []
+    actions.resolve_abuse_report(filed, actor=STAFF, now=timezone.now() - timedelta(days=19))
+    assert sweeps.run(timezone.now())["closed"] == [filed.ticket_id]
 
 
 def test_the_preview_command_lists_what_the_support_sweep_would_do(alice, technical):
