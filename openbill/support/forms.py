@@ -38,7 +38,9 @@ class ReplyForm(forms.Form):
 
 class TicketForm(ReplyForm):
     subject = forms.CharField(label=_("Subject"), max_length=200)
-    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=Department.objects.none(), required=False, empty_label=None
+    )
     service = forms.TypedChoiceField(label=_("Service"), required=False, coerce=int, empty_value=None)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL, required=False)
 
@@ -49,6 +51,9 @@ class TicketForm(ReplyForm):
         department_field = self.fields["department"]
         assert isinstance(department_field, forms.ModelChoiceField)
         department_field.queryset = Department.objects.filter(provider=client.provider_id, is_abuse=False)
+        first = department_field.queryset.order_by("position", "name").first()
+        if first is not None and not self.is_bound:
+            self.initial.setdefault("department", first.pk)
         service_field = self.fields["service"]
         assert isinstance(service_field, forms.TypedChoiceField)
         service_field.choices = [("", _("A general question"))] + [(s.pk, f"#{s.pk} {s.name}") for s in services]
