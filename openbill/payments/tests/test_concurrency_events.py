@@ -28,6 +28,7 @@ from openbill.core.tests import factories as f
 from openbill.core.tests.interleave import interleave
 from openbill.payments import actions
 from openbill.payments.gateways import card
+from openbill.payments.gateways.base import GatewayError
 from openbill.payments.models import Payment, PaymentEvent, PaymentStatus, Refund
 
 STAFF = Actor("staff", None, "staff@test.test")
@@ -183,4 +184,37 @@ def test_two_refunds_of_one_payment_at_once_never_give_back_more_than_was_paid()
     assert LedgerEntry.objects.filter(client=alice, kind=EntryKind.REFUND).count() == 1
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("110.00")
+    assert run_audit() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_recording_a_refused_refund_restore_the_money_and_the_refundable_amount_once(
+    monkeypatch: Any,
+) -> None:
+    alice = f.client(f.provider(), "alice@test.test", balance="100.00")
+    payment = _start(alice)
+    assert _deliver(payment, succeeded=True, event_id="evt_paid")() == "credited"
+    pending = actions.refund_payment(payment, amount="20.00", reason="x", actor=STAFF, now=timezone.now())
+
+    def refuse(self: Any, paid: Payment, amount: Decimal, *, idempotency_key: str) -> str:
+        raise GatewayError("card expired")
+
+    monkeypatch.setattr(card.CardGateway, "refund", refuse)
+
+    # The task and the reaper's retry both ask the provider and both hear "no".
+    first, second = interleave(
+        lambda: actions.send_refund(pending.pk, now=timezone.now()),
+        lambda: actions.send_refund(pending.pk, now=timezone.now()),
+        pause=(actions, "post_entry"),
+    )
+
+    assert (first, second) == ("failed", "failed")
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("0.00")
+    assert payment.refundable_amount == Decimal("30.00")
+    assert payment.status == PaymentStatus.COMPLETED
+    assert LedgerEntry.objects.filter(key=f"refund-reversal:{pending.pk}").count() == 1
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("130.00")
     assert run_audit() == []
