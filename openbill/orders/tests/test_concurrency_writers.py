@@ -16,7 +16,7 @@ import pytest
 from openbill.billing.audit import run_audit
 from openbill.billing.models import Expense
 from openbill.core.actors import Actor
-from openbill.core.errors import IllegalTransition
+from openbill.core.errors import DomainError, IllegalTransition
 from openbill.core.tests import factories as f
 from openbill.core.tests.interleave import interleave
 from openbill.orders import actions
@@ -79,4 +79,30 @@ def test_paying_an_order_whose_line_is_being_removed_is_refused_and_nothing_is_c
     assert not Expense.objects.exists()
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("100.00")
+    assert run_audit() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_checking_out_one_cart_from_two_tabs_at_once_makes_one_order() -> None:
+    provider = f.provider()
+    plan = f.tariff(f.product_type(provider, "vds"), "VPS", prices={"month": "10.00"})
+    alice = f.client(provider, "alice@test.test", balance="100.00")
+    for _ in range(2):
+        actions.place_order(alice, actor=CLIENT, now=NOW, tariff=plan.pk, period="month")
+
+    def checkout() -> Any:
+        return actions.checkout(alice, actor=CLIENT, now=NOW)
+
+    # The first tab has read the cart and is about to make its order when the second comes.
+    first, second = interleave(checkout, checkout, pause=(actions, "_create_order"), before=True)
+
+    assert isinstance(first, Order)
+    assert isinstance(second, DomainError) and second.field == "cart", second
+    order = Order.objects.get()
+    assert order.total_amount == Decimal("20.00")
+    assert order.lines.count() == 2
+    assert actions.pay_order(order, actor=CLIENT, now=NOW).status == OrderStatus.PAID
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("80.00")
     assert run_audit() == []
