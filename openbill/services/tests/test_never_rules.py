@@ -2,6 +2,8 @@
 
 - A service stopped by the client, staff, abuse or overuse is never deleted automatically, alone
   or together with expiry; only a service stopped with ``expired`` as its only reason is.
+- A stopped service resumes only when no reason remains, and each reason is lifted by its own
+  owner: the client never lifts a reason that is not its own.
 - Nothing updates a ledger entry, a charge, a payment event or a history row: they are
   append-only.
 """
@@ -10,19 +12,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from itertools import combinations
+from itertools import combinations, permutations
 from typing import Any
 
 import pytest
 import time_machine
 
 from openbill.billing.models import Expense, LedgerEntry
+from openbill.core.actors import Actor
+from openbill.core.errors import NotAllowed
 from openbill.core.tests import factories as f
 from openbill.payments.models import Payment, PaymentEvent
-from openbill.services import sweeps
+from openbill.services import actions, sweeps
 from openbill.services.automation.preview import build_preview
 from openbill.services.choices import Operation, Status
 from openbill.services.models import Service, ServiceEvent
+
+from .sweep_helpers import confirm_operations
 
 AT = datetime(2026, 3, 10, 0, 5, tzinfo=UTC)
 AUTO_DELETE_DAYS = 3
@@ -104,6 +110,55 @@ def test_a_service_stopped_for_expiry_alone_is_deleted_automatically_after_the_t
     service.refresh_from_db()
     assert service.operation == Operation.DELETION
     assert service.events.filter(kind="automatic deletion").exists()
+
+
+# Each reason's owner: who sets it and who lifts it.
+OWNER_OF = {
+    "client": Actor("client", None, "alice@test.test"),
+    "admin": Actor("staff", None, "staff@test.test"),
+    "abuse": Actor.system("abuse check"),
+    "expired": Actor.system("renewal"),
+    "overuse": Actor.system("meter"),
+}
+PAIRS = list(permutations(sorted(OWNER_OF), 2))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lifted", "remaining"), PAIRS, ids=[f"{a}-then-{b}" for a, b in PAIRS])
+def test_a_stopped_service_resumes_only_when_no_reason_remains(
+    alice: Any, vps_plan: Any, lifted: str, remaining: str
+) -> None:
+    service = f.service(alice, vps_plan)
+    for reason in (lifted, remaining):
+        actions.suspend(service, reason=reason, actor=OWNER_OF[reason], now=AT)
+    confirm_operations(AT)
+
+    actions.resume(service, reason=lifted, actor=OWNER_OF[lifted], now=AT)
+    service.refresh_from_db()
+    assert service.status == Status.SUSPENDED
+    assert service.suspend_reasons == {remaining}
+    assert service.operation == ""
+
+    actions.resume(service, reason=remaining, actor=OWNER_OF[remaining], now=AT)
+    service.refresh_from_db()
+    assert service.suspend_reasons == set()
+    assert service.operation == Operation.RESUME
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reason", ["admin", "abuse", "expired", "overuse"])
+def test_the_client_never_lifts_a_reason_that_is_not_its_own(alice: Any, vps_plan: Any, reason: str) -> None:
+    service = f.service(alice, vps_plan)
+    actions.suspend(service, reason=reason, actor=OWNER_OF[reason], now=AT)
+    confirm_operations(AT)
+
+    with pytest.raises(NotAllowed):
+        actions.resume(service, reason=reason, actor=OWNER_OF["client"], now=AT)
+
+    service.refresh_from_db()
+    assert service.status == Status.SUSPENDED
+    assert service.suspend_reasons == {reason}
+    assert service.operation == ""
 
 
 def _ledger_entry(alice: Any) -> LedgerEntry:
