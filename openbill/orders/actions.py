@@ -161,12 +161,17 @@ def checkout(client: Client, *, actor: Actor, now: datetime) -> Order:
 def remove_line(line: OrderLine, *, actor: Actor, now: datetime) -> None:
     """Take a line out of the cart: its never-paid service is deleted, leaving no charge."""
     with transaction.atomic():
+        # Lock order: the order, then the service, then the line — as pay_order takes them, so
+        # that paying an order while its line is removed waits instead of deadlocking.
+        order_id = OrderLine.objects.filter(pk=line.pk).values_list("order_id", flat=True).first()
+        order = Order.objects.select_for_update().get(pk=order_id) if order_id is not None else None
         service = service_actions.lock(line.service_id)
         line = OrderLine.objects.select_for_update().get(pk=line.pk)
         if line.paid_at is not None or line.kind != LineKind.NEW or service.status != Status.ORDERED:
             raise IllegalTransition(_("This order has been paid and cannot be removed."))
         if line.order_id is not None:
-            order = Order.objects.select_for_update().get(pk=line.order_id)
+            if order is None or order.pk != line.order_id:  # checked out meanwhile
+                order = Order.objects.select_for_update().get(pk=line.order_id)
             if order.status != OrderStatus.PENDING:
                 raise IllegalTransition(_("This order has been paid and cannot be removed."))
             line.delete()
