@@ -42,6 +42,7 @@ from openbill.provisioning.models import Certificate, ProvisioningTask
 from openbill.services.automation.models import SweepRun
 from openbill.services.choices import Status
 from openbill.services.models import Service, ServiceAddon
+from openbill.support.models import AbuseReport, Department, SupportSettings, Ticket
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -157,6 +158,25 @@ def _rating(w: World, start: date, service: Service | None = None) -> OverageRat
 
 def _event(w: World, payment: Payment, event_id: str, method: str = "card") -> PaymentEvent:
     return PaymentEvent(payment=payment, method=method, event_id=event_id, kind="succeeded", received_at=NOW)
+
+
+def _ticket(w: World, token: str, client: Client | None = None) -> Ticket:
+    department = Department.objects.get_or_create(provider=w.provider, name="Technical")[0]
+    return Ticket(
+        client=client or w.alice, department=department, subject="q", token=token, created_at=NOW, last_message_at=NOW
+    )
+
+
+def _report(w: World, ticket: Any, client: Client | None = None) -> AbuseReport:
+    return AbuseReport(
+        client=client or w.alice,
+        ticket=ticket,
+        description="x",
+        score=1,
+        deadline=NOW,
+        action="forward",
+        created_at=NOW,
+    )
 
 
 def _saved(row: models.Model) -> models.Model:
@@ -434,6 +454,27 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
             Notice(key="renewed:1", client=w.alice, template="service_renewed", created_at=NOW),
             Notice(key="renewed:1", client=w.bob, template="service_renewed", created_at=NOW),
         ],
+    ),
+    # support
+    "department_name_unique": (
+        ("provider_id", "name"),
+        lambda w: [
+            Department(provider=w.provider, name="Technical"),
+            Department(provider=f.provider("Other Hosting"), name="Technical"),
+            Department(provider=w.provider, name="Technical"),
+        ],
+    ),
+    "support.SupportSettings.provider": (
+        ("provider_id",),
+        lambda w: [SupportSettings(provider=w.provider, abuse_limit=1), SupportSettings(provider=w.provider)],
+    ),
+    "support.Ticket.token": (
+        ("token",),
+        lambda w: [_ticket(w, "aaaaaaaaaaaa"), _ticket(w, "aaaaaaaaaaaa", client=w.bob)],
+    ),
+    "support.AbuseReport.ticket": (
+        ("ticket_id",),
+        lambda w: [_report(w, t := _saved(_ticket(w, "bbbbbbbbbbbb"))), _report(w, t, client=w.bob)],
     ),
     # clients and accounts
     "clients.Provider.name": (
