@@ -235,10 +235,10 @@ TASKS = {"default": {"BACKEND": os.environ.get("OPENBILL_TASK_BACKEND", "django_
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "openbill.accounts.authentication.TokenAuthentication",
+        "openbill.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["openbill.api.permissions.IsUser"],
     "DEFAULT_SCHEMA_CLASS": "openbill.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["openbill.api.filters.ClientFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "openbill.api.pagination.Pagination",

@@ -79,12 +79,21 @@ class AutoSchema(openapi.AutoSchema):
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
-    target_class = "openbill.accounts.authentication.TokenAuthentication"
+    """One authentication class takes both kinds of token; the schema names the kind each
+    operation takes: a view with ``token_kind = "provider"`` (usage ingestion) takes a provider's
+    token, every other a user's."""
+
+    target_class = "openbill.api.authentication.TokenAuthentication"
     name = "tokenAuth"
 
+    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[Any]]:
+        if getattr(auto_schema.view, "token_kind", "user") == "provider":
+            self.name = "providerTokenAuth"
+        return {self.name: []}
+
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": str(_("An API token created at /api/v1/tokens/: `Authorization: Bearer obt_…`.")),
-        }
+        if self.name == "providerTokenAuth":
+            description = _("A provider API token (created by staff in the admin): `Authorization: Bearer obp_…`.")
+        else:
+            description = _("An API token created at /api/v1/tokens/: `Authorization: Bearer obt_…`.")
+        return {"type": "http", "scheme": "bearer", "description": str(description)}
