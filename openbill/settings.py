@@ -173,6 +173,9 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "clientarea/locked_out.html"
 AXES_ENABLED = env_bool("OPENBILL_AXES", True)
+# The same client address as every other limit (REMOTE_ADDR, or what OPENBILL_NUM_PROXIES trusted
+# proxies report), not axes' own guess.
+AXES_CLIENT_IP_CALLABLE = "openbill.accounts.api.throttling.client_address"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

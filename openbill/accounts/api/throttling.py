@@ -33,7 +33,7 @@ SCOPE = "token_auth_failure"
 
 def client_address(request: Any) -> str:
     """The address every per-address limit counts (the API's, the login form's, axes')."""
-    return str(SimpleRateThrottle().get_ident(request))
+    return str(TokenFailureThrottle().get_ident(request))
 
 
 class TokenFailureThrottle(SimpleRateThrottle):
