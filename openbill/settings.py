@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -146,6 +147,25 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache ------------------------------------------------------------------------------------
+# Shared by every process and machine: the login, token and link limits count attempts here
+# (accounts.limits). The database cache by default (its table is made by `migrate`); Redis when
+# OPENBILL_CACHE_URL (or REDIS_URL) is set, e.g. redis://127.0.0.1:6379/0.
+CACHE_URL = os.environ.get("OPENBILL_CACHE_URL") or os.environ.get("REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]]
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "openbill_cache",
+            # Django's default (300) would cull live attempt counters under load; expired rows
+            # are deleted when a write finds the table over this size.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 # --- auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
