@@ -3,7 +3,7 @@
 With ``OPENBILL_STAFF_2FA`` on (the default), a staff session must be verified by a TOTP device
 (django-otp) before it reaches the admin site or /staff/: the middleware sends it to
 /staff/2fa/, which asks for a code — or, when the user has no device yet, enrols one (the secret
-is shown once, confirmed with a code). The staff API asks the same through ``IsVerifiedStaff``.
+is shown once, confirmed with a code). The staff API asks the same (openbill.api.permissions.IsStaff).
 django-otp's TOTP device keeps the time step of the last accepted code (``last_t``), so each
 code is accepted once, and slows down repeated wrong codes; accounts.limits adds a per-account
 cap on wrong codes.
@@ -19,11 +19,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import gettext_lazy
-from rest_framework import permissions
-from rest_framework.request import Request
-
-from .models import ApiToken
 
 # Paths a staff session may reach before it is verified: the 2FA pages themselves and logging out.
 OPEN_PATHS = ("/staff/2fa/", "/admin/logout/", "/logout/")
@@ -56,20 +51,3 @@ class StaffTwoFactorMiddleware:
         ):
             return redirect(reverse("staff:two_factor") + "?" + urlencode({"next": request.get_full_path()}))
         return self.get_response(request)
-
-
-class IsVerifiedStaff(permissions.IsAdminUser):
-    """Staff API: a staff user whose session entered a TOTP code, or a staff API token.
-
-    A token is a credential of its own, issued from a verified admin session; a session that
-    has only the password is refused.
-    """
-
-    message = gettext_lazy("Staff must enter a two-factor code first (/staff/2fa/).")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if isinstance(request.auth, ApiToken) or not required_for(request.user):
-            return True
-        return is_verified(request.user)
