@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "openbill.core.middleware.NoStoreWhenAuthenticatedMiddleware",
     "openbill.accounts.sessions.IdleTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "openbill.accounts.twofactor.StaffTwoFactorMiddleware",
