@@ -1,4 +1,4 @@
-"""Client notices are plain-text mail: what the client typed arrives as typed, not HTML-escaped."""
+"""Mail and its links: plain text as typed (not HTML-escaped), links on the configured address."""
 
 from __future__ import annotations
 
@@ -33,3 +33,19 @@ def test_a_notice_about_a_service_named_with_html_characters_is_not_escaped(
     assert f"Your service {NAME} (#{service.pk}) is active." in message.body
     assert "Hello Bob & Alice's <team>," in message.body
     assert "&#x27;" not in message.body and "&amp;" not in message.body and "&lt;" not in message.body
+
+
+def test_the_production_defaults_answer_no_test_host_and_link_to_the_run_address(tmp_path: Any) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("ALLOWED_HOSTS", "OPENBILL_BASE_URL")}
+    env["OPENBILL_VAR_DIR"] = str(tmp_path)
+    code = "import json, openbill.settings as s; print(json.dumps([s.ALLOWED_HOSTS, s.OPENBILL_BASE_URL]))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+
+    hosts, base_url = json.loads(out.stdout)
+    assert "testserver" not in hosts
+    assert base_url == "http://127.0.0.1:8000"
