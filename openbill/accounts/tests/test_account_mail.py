@@ -182,3 +182,22 @@ def test_the_scheduler_runs_the_task_result_purge(settings: Any, alice: Any) -> 
     run_worker()
 
     assert not DBTaskResult.objects.filter(task_path__endswith="send_account_email").exists()
+
+
+def test_task_rows_holding_a_rendered_mail_from_before_are_deleted(alice_user: Any) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from openbill.accounts.tasks import send_account_email
+
+    migration = import_module("openbill.accounts.migrations.0004_forget_rendered_account_mail")
+    old = DBTaskResult.objects.get(
+        pk=send_account_email.enqueue("Reset", "http://x/password-reset/MQ/tok-en/", alice_user.email).id
+    )
+    request_reset(alice_user.email)
+    new = DBTaskResult.objects.exclude(pk=old.pk).get()
+
+    migration.forget_rendered_mail(apps, None)
+
+    assert list(DBTaskResult.objects.values_list("pk", flat=True)) == [new.pk]
