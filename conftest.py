@@ -39,6 +39,8 @@ def _english_by_default() -> Any:
 def _fast_password_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.AXES_ENABLED = False
+    # Links in mail and payment redirects are on the test client's own host.
+    settings.OPENBILL_BASE_URL = "http://testserver"
     # The card method is a test gateway, off by default; tests pay with it (payments tests turn it off).
     settings.OPENBILL_CARD_TEST_MODE = True
     # Staff TOTP is on by default; tests that are not about it log staff in with the password only

@@ -52,10 +52,15 @@ def start_idle_clock(sender: Any, request: HttpRequest | None, user: Any, **kwar
         request.session[LAST_SEEN] = request.session[LOGGED_IN] = time.time()
 
 
+def end_sessions(user: User) -> None:
+    """Every session of ``user`` stops being logged in (API tokens are not sessions)."""
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+
+
 def log_out_other_sessions(request: HttpRequest) -> None:
     """Every other session of the caller stops being logged in; this one stays."""
     user = request.user
     assert isinstance(user, User)
-    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
-    user.refresh_from_db(fields=["session_epoch"])
+    end_sessions(user)
     update_session_auth_hash(request, user)

@@ -31,6 +31,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, InsufficientFunds
 from openbill.core.money import format_amount
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, add_period, local_date
+from openbill.core.urls import absolute_url
 from openbill.orders import actions
 from openbill.orders.models import LineKind, Order, OrderLine, OrderStatus
 from openbill.orders.pricing import CLIENT_BILLING_TYPES, quote_change, quote_new, tariffs_for
@@ -595,8 +596,7 @@ def topup(request: HttpRequest) -> HttpResponse:
                 order=order,
                 actor=Actor.client_of(request),
                 now=timezone.now(),
-                absolute=request.build_absolute_uri,
-                return_url=request.build_absolute_uri(reverse("clientarea:payments")),
+                return_url=absolute_url(reverse("clientarea:payments")),
                 request_key=data.get("request_key") or "",
             )
         except DomainError as exc:
@@ -629,5 +629,5 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     gateway = gateways.get(payment.method)
     if gateway.confirmed_by_staff:
-        instructions = gateway.start(payment, absolute=request.build_absolute_uri, return_url="").instructions
+        instructions = gateway.start(payment, return_url="").instructions
     return render(request, "clientarea/orders/payment.html", {"payment": payment, "instructions": instructions})

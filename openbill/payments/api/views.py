@@ -19,6 +19,7 @@ from openbill.api.base import ClientScopedMixin
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from openbill.core.urls import absolute_url
 from openbill.orders.models import Order, OrderStatus
 
 from .. import actions
@@ -82,8 +83,7 @@ class PaymentViewSet(
             order=order,
             actor=Actor.client_of(request),
             now=timezone.now(),
-            absolute=request.build_absolute_uri,
-            return_url=request.build_absolute_uri(reverse("clientarea:payments")),
+            return_url=absolute_url(reverse("clientarea:payments")),
         )
         return Response(
             {
