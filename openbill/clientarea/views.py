@@ -27,6 +27,7 @@ from openbill.metering.selectors import overage_widget_rows
 from openbill.services import selectors
 from openbill.services.filtersets import ServiceFilterSet
 from openbill.services.models import Service, ServiceEvent
+from openbill.services.rules import allowed_actions
 
 from .access import client_required
 from .forms import ApiTokenForm, LanguageForm
@@ -190,6 +191,8 @@ def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:
         "addons": list(service.addons.all()),
         "expiration": selectors.expiration_text(service, now),
         "renew_cost": selectors.renew_cost_text(service),
+        # The page's buttons follow the one rule the actions enforce (services.rules).
+        "allowed": allowed_actions(service, now),
     }
 
 

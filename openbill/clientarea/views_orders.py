@@ -38,6 +38,7 @@ from openbill.payments import actions as payments
 from openbill.payments.models import Payment
 from openbill.services.choices import Status
 from openbill.services.models import Service
+from openbill.services.rules import Action, allowed_actions, refusal
 from openbill.services.selectors import client_services, renewal_amount, with_pricing
 
 from .access import client_required
@@ -49,6 +50,14 @@ def _client(request: HttpRequest) -> Any:
 
 def _service(request: HttpRequest, pk: int) -> Service:
     return get_object_or_404(client_services(_client(request)), pk=pk)
+
+
+def _refused(request: HttpRequest, service: Service, action: str) -> HttpResponse | None:
+    """Back to the service page with the reason, when its state does not allow ``action``."""
+    if action in allowed_actions(service):
+        return None
+    messages.error(request, refusal(service))
+    return redirect("clientarea:service", pk=service.pk)
 
 
 def _topup_url(amount: Any = None, order: Order | None = None) -> str:
@@ -347,6 +356,8 @@ def service_instructions(request: HttpRequest, pk: int) -> HttpResponse:
 def service_extend(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request)
     service = _service(request, pk)
+    if (refused := _refused(request, service, Action.EXTEND)) is not None:
+        return refused
     if service.period == Period.DAY:
         # Daily-priced services draw from the balance each day: top up instead.
         messages.info(request, _("This service is charged daily from the balance: top up to keep it running."))
@@ -468,6 +479,8 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit parameters: the exact amount is shown first (Preview), then confirmed."""
     client = _client(request)
     service = _service(request, pk)
+    if (refused := _refused(request, service, Action.EDIT)) is not None:
+        return refused
     all_tariffs = tariffs_for(client.provider)
     current = all_tariffs.get(pk=service.tariff_id)
     allowed = [current, *all_tariffs.filter(pk__in=current.changeable_to.values("pk"))]

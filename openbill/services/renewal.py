@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from openbill.billing.actions import charge_service
 from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.actors import Actor
-from openbill.core.errors import DomainError, IllegalTransition
+from openbill.core.errors import DomainError
 from openbill.core.timeutil import add_period
 
-from . import actions, events
-from .choices import Status, SuspendReason
+from . import actions, events, rules
+from .choices import SuspendReason
 from .models import Service
 from .selectors import renewal_amount, with_pricing
 
@@ -63,11 +63,9 @@ def renew_service(
     """
     with transaction.atomic():
         locked = actions.lock(service)
-        if locked.status not in (Status.ACTIVE, Status.SUSPENDED) or locked.activated_at is None:
-            raise IllegalTransition(_("Only an active or stopped service can be renewed."))
-        if locked.delete_at is not None:
-            # Paid time after the deletion date would be lost: the deletion keeps its date.
-            raise IllegalTransition(_("The service is scheduled for deletion: cancel the scheduled deletion first."))
+        # Nothing is charged for a service being deleted (paid time after the deletion date
+        # would be lost: a scheduled deletion keeps its date).
+        rules.check_allowed(locked, rules.Action.EXTEND, now)
         period = period or locked.period
         start = next_period_start(locked, now)
         if (
