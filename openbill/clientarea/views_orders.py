@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openbill.catalog.instructions import render_instructions
 from openbill.catalog.models import ValueType
 from openbill.core.actors import Actor
-from openbill.core.errors import DomainError, InsufficientFunds
+from openbill.core.errors import DomainError, InsufficientFunds, NothingChanged
 from openbill.core.money import format_amount
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, add_period, local_date
 from openbill.orders import actions
@@ -523,6 +523,10 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("clientarea:service", pk=service.pk)
         except InsufficientFunds as exc:
             form.add_error(None, exc.message)
+        except NothingChanged as exc:
+            # No operation, no charge line: the service stays exactly as it was.
+            messages.info(request, exc.message)
+            return redirect("clientarea:service", pk=service.pk)
         except DomainError as exc:
             _add_domain_error(form, exc)
             quote = None

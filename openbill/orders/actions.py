@@ -27,7 +27,7 @@ from openbill.billing.actions import charge_service, insufficient_funds
 from openbill.billing.models import ExpenseKind
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
-from openbill.core.errors import DomainError, IllegalTransition
+from openbill.core.errors import DomainError, IllegalTransition, NothingChanged
 from openbill.core.money import format_amount
 from openbill.core.notify import notify
 from openbill.core.timeutil import Period
@@ -413,7 +413,7 @@ def change_service(
             locked.save(update_fields=["auto_renew", "period"])
             events.record(locked, "settings changed", actor=actor, now=now, note=", ".join(settings_changed))
         if quote is None and not settings_changed:
-            raise DomainError(_("Nothing to change."), field="non_field_errors")
+            raise NothingChanged(_("Nothing changed."))
         return line
 
 
