@@ -27,7 +27,7 @@ from openbill.metering.selectors import overage_widget_rows
 from openbill.services import selectors
 from openbill.services.filtersets import ServiceFilterSet
 from openbill.services.models import Service, ServiceEvent
-from openbill.services.rules import allowed_actions
+from openbill.services.rules import Action, allowed_actions
 
 from .access import client_required
 from .forms import ApiTokenForm, LanguageForm
@@ -82,6 +82,8 @@ def _renew_links(service_url: Any) -> Any:
     topup = _optional("clientarea:topup") or reverse("clientarea:finances")
 
     def link(service: Service) -> str:
+        if Action.EXTEND not in allowed_actions(service):
+            return str(service_url(service.pk))  # being deleted: its page says why
         if service.period == Period.DAY:
             return topup
         return extend(service.pk) if extend else service_url(service.pk)

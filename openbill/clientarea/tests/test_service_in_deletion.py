@@ -263,3 +263,14 @@ def test_extending_a_service_whose_deletion_runs_charges_nothing(
     assert list(LedgerEntry.objects.filter(client=alice, service=service).values_list("amount", flat=True)) == [
         Decimal("-12.00")
     ]
+
+
+@pytest.mark.parametrize("state", VISIBLE)
+def test_the_dashboard_does_not_link_a_service_being_deleted_to_extend(
+    alice: Any, alice_http: HttpClient, vps_plan: Any, ram: Any, state: str
+) -> None:
+    service = make(alice, vps_plan, ram, state)
+    running = make(alice, vps_plan, ram, "running")
+    page = alice_http.get(reverse("clientarea:dashboard")).content.decode()
+    assert f"/services/{running.pk}/extend/" in page
+    assert f"/services/{service.pk}/extend/" not in page
