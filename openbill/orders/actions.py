@@ -275,7 +275,9 @@ def extend_service(
 
     ``expected_start`` is the start shown with the price: a repeated submit of the same form
     finds that period already paid and charges nothing."""
-    rules.check_allowed(service, rules.Action.EXTEND, now)  # again under the row lock (renew_service)
+    # As the row is now (the caller's copy may be stale); checked again under its lock.
+    current = Service.objects.select_related("product_type").get(pk=service.pk)
+    rules.check_allowed(current, rules.Action.EXTEND, now)
     if service.period == Period.DAY or period == Period.DAY:
         raise DomainError(
             _("Daily-priced services are not extended: they are charged from the balance each day."),
