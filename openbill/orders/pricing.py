@@ -260,7 +260,7 @@ def quote_new(
 
 
 # Nominal lengths in days, to name the period of a term whose dates match none exactly.
-NOMINAL_DAYS = {
+NOMINAL_DAYS: dict[str, float] = {
     Period.DAY: 1.0,
     Period.MONTH: 30.44,
     Period.MONTH_3: 91.31,
@@ -298,12 +298,13 @@ def paid_terms(service: Service, now: datetime) -> list[Term]:
     if expiry is None or expiry <= now or service.period == Period.DAY:
         return []
     tz = service.client.provider.tz
-    charges = list(
-        Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD, period_start__isnull=False)
-        .exclude(period_end__isnull=True)
+    charges: list[tuple[datetime, datetime]] = [
+        (start, end)
+        for start, end in Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD)
         .order_by("period_end", "pk")
         .values_list("period_start", "period_end")
-    )
+        if start is not None and end is not None
+    ]
     terms: list[Term] = []
     covered_until = now
     for start, end in charges:
