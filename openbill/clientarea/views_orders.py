@@ -452,14 +452,20 @@ class EditForm(forms.Form):
         )
         self.fields["tariff"] = forms.ChoiceField(label=_("Tariff"), choices=[(t.pk, t.name) for t in tariffs])
         self.addon_fields: list[str] = []
+        present = {line.addon_id: line.enum_item for line in service.addons.all() if line.enum_item is not None}
         for addon in current.addons.all():
             if addon.billing_type not in CLIENT_BILLING_TYPES:
                 continue
             name = f"addon_{addon.resource}"
             label = f"{addon.name}" + (f" ({addon.unit})" if addon.unit else "")
             if addon.value_type == ValueType.ENUM:
+                # The service's present item is offered even if retired, so that a form the
+                # client does not touch submits it and nothing changes.
+                mine = present.get(addon.pk)
                 self.fields[name] = forms.ChoiceField(
-                    label=label, choices=[(i.code, i.name) for i in addon.items.all() if i.enabled], required=False
+                    label=label,
+                    choices=[(i.code, i.name) for i in addon.items.all() if i.enabled or (mine and i.pk == mine.pk)],
+                    required=False,
                 )
             else:
                 self.fields[name] = forms.CharField(label=label, required=False, widget=forms.NumberInput())

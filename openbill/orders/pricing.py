@@ -128,12 +128,28 @@ def default_choice(addon: Addon) -> AddonChoice:
     return AddonChoice(addon, addon.included)
 
 
-def check_addons(tariff: TariffPlan, values: Mapping[str, Any] | None) -> list[AddonChoice]:
+def _is_kept(raw: Any, kept: AddonChoice) -> bool:
+    """Whether the client's value is the one the service already has."""
+    if kept.enum_item is not None:
+        return str(raw) == kept.enum_item.code
+    try:
+        return Decimal(str(int(raw) if isinstance(raw, bool) else raw).strip()) == kept.quantity
+    except InvalidOperation:
+        return False
+
+
+def check_addons(
+    tariff: TariffPlan, values: Mapping[str, Any] | None, keep: Mapping[int, AddonChoice] | None = None
+) -> list[AddonChoice]:
     """One choice per add-on of the tariff: the client's value where given, else the default.
 
     ``values`` maps an add-on's resource code to a quantity or, for an enumeration, an item
-    code. Unknown resources, values outside min/max/step and disabled items are 400s."""
+    code. Unknown resources, values outside min/max/step and disabled items are 400s.
+    ``keep`` (a service's present values, by add-on id) is what an add-on keeps when the client
+    gives no value or the same one — even a value the catalog no longer offers (a retired OS)
+    or the client cannot choose (a traffic allowance set by staff)."""
     values = dict(values or {})
+    keep = keep or {}
     addons = list(tariff.addons.all())
     known = {a.resource for a in addons}
     for resource in values:
@@ -142,10 +158,14 @@ def check_addons(tariff: TariffPlan, values: Mapping[str, Any] | None) -> list[A
     choices = []
     for addon in addons:
         field_name = f"addons.{addon.resource}"
+        kept = keep.get(addon.pk)
         if addon.resource not in values or values[addon.resource] in (None, ""):
-            choices.append(default_choice(addon))
+            choices.append(kept or default_choice(addon))
             continue
         raw = values[addon.resource]
+        if kept is not None and _is_kept(raw, kept):
+            choices.append(kept)
+            continue
         if addon.billing_type not in CLIENT_BILLING_TYPES:
             raise DomainError(_("This add-on cannot be chosen."), field=field_name)
         if addon.value_type == ValueType.ENUM:
@@ -415,14 +435,10 @@ def quote_change(
         raise DomainError(_("The new tariff does not sell the service's period."), field="tariff")
     wanted = current_choices(service, new_tariff)
     wanted.update(dict(addons or {}))
-    # An add-on the client does not choose (included, metered) keeps the service's value while
-    # the tariff stays: a change of RAM must not reset the traffic allowance to the default.
-    kept = {
-        line.addon_id: AddonChoice(line.addon, line.quantity, line.enum_item)
-        for line in service.addons.all()
-        if line.addon.billing_type not in CLIENT_BILLING_TYPES
-    }
-    new_choices = [kept.get(c.addon.pk, c) for c in check_addons(new_tariff, wanted)]
+    # While the tariff stays, an add-on keeps the service's value unless the client gives
+    # another: a change of RAM must not reset the traffic allowance or a retired OS.
+    kept = {line.addon_id: AddonChoice(line.addon, line.quantity, line.enum_item) for line in service.addons.all()}
+    new_choices = check_addons(new_tariff, wanted, keep=kept)
     old_lines = [(line.addon, line.quantity, line.enum_item) for line in service.addons.all()]
     new_lines = [(c.addon, c.quantity, c.enum_item) for c in new_choices]
     old_amount = tariff_period_amount(old_tariff, service.period, old_lines) or Decimal(0)

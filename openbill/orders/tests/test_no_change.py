@@ -3,6 +3,7 @@ client did not touch (a metered traffic allowance, say) keeps its value through 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -142,3 +143,32 @@ def test_the_api_answers_400_nothing_changed_for_a_change_with_no_difference(
     assert response.json() == {"detail": "Nothing changed.", "code": "nothing_changed"}
     nothing_happened(web_server, alice)
     assert run_audit() == []
+
+
+@pytest.fixture
+def retired_os_server(web_server: Service, vps_catalog: Any) -> Service:
+    """The web server still runs FreeBSD, an OS no longer offered (a disabled item)."""
+    ServiceAddon.objects.filter(service=web_server, addon=vps_catalog["os"]).update(
+        enum_item=vps_catalog["os"].items.get(code="freebsd")
+    )
+    return web_server
+
+
+def test_a_change_keeps_a_retired_value_the_client_did_not_touch(retired_os_server: Service, alice: Any) -> None:
+    actions.change_service(retired_os_server, actor=ALICE, now=timezone.now(), addons={"ram": "3"})
+    assert values(retired_os_server) == {"ram": "3", "traffic": "0", "os": "freebsd"}
+
+
+def test_confirming_the_untouched_edit_form_keeps_a_retired_value(
+    retired_os_server: Service, alice: Any, alice_user: Any
+) -> None:
+    browser = browser_for(alice_user)
+    url = reverse("clientarea:service_edit", args=[retired_os_server.pk])
+    page = browser.get(url).content.decode()
+    # The form offers the current value, selected, so that an untouched form submits it.
+    assert re.search(r'<option value="freebsd"[^>]*selected', page), page
+    form = {**untouched_form(retired_os_server), "addon_os": "freebsd"}
+    response = browser.post(url, form, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["Nothing changed."]
+    assert values(retired_os_server) == {"ram": "2", "traffic": "0", "os": "freebsd"}
+    assert not OrderLine.objects.filter(service=retired_os_server).exists()
