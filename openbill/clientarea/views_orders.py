@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openbill.catalog.instructions import render_instructions
 from openbill.catalog.models import ValueType
 from openbill.core.actors import Actor
-from openbill.core.errors import DomainError, InsufficientFunds
+from openbill.core.errors import DomainError, InsufficientFunds, NothingChanged
 from openbill.core.money import format_amount
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, add_period, local_date
 from openbill.core.urls import absolute_url
@@ -39,6 +39,7 @@ from openbill.payments import actions as payments
 from openbill.payments.models import Payment
 from openbill.services.choices import Status
 from openbill.services.models import Service
+from openbill.services.rules import Action, allowed_actions, refusal
 from openbill.services.selectors import client_services, renewal_amount, with_pricing
 
 from .access import client_required
@@ -50,6 +51,14 @@ def _client(request: HttpRequest) -> Any:
 
 def _service(request: HttpRequest, pk: int) -> Service:
     return get_object_or_404(client_services(_client(request)), pk=pk)
+
+
+def _refused(request: HttpRequest, service: Service, action: str) -> HttpResponse | None:
+    """Back to the service page with the reason, when its state does not allow ``action``."""
+    if action in allowed_actions(service):
+        return None
+    messages.error(request, refusal(service))
+    return redirect("clientarea:service", pk=service.pk)
 
 
 def _topup_url(amount: Any = None, order: Order | None = None) -> str:
@@ -348,6 +357,8 @@ def service_instructions(request: HttpRequest, pk: int) -> HttpResponse:
 def service_extend(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request)
     service = _service(request, pk)
+    if (refused := _refused(request, service, Action.EXTEND)) is not None:
+        return refused
     if service.period == Period.DAY:
         # Daily-priced services draw from the balance each day: top up instead.
         messages.info(request, _("This service is charged daily from the balance: top up to keep it running."))
@@ -442,14 +453,20 @@ class EditForm(forms.Form):
         )
         self.fields["tariff"] = forms.ChoiceField(label=_("Tariff"), choices=[(t.pk, t.name) for t in tariffs])
         self.addon_fields: list[str] = []
+        present = {line.addon_id: line.enum_item for line in service.addons.all() if line.enum_item is not None}
         for addon in current.addons.all():
             if addon.billing_type not in CLIENT_BILLING_TYPES:
                 continue
             name = f"addon_{addon.resource}"
             label = f"{addon.name}" + (f" ({addon.unit})" if addon.unit else "")
             if addon.value_type == ValueType.ENUM:
+                # The service's present item is offered even if retired, so that a form the
+                # client does not touch submits it and nothing changes.
+                mine = present.get(addon.pk)
                 self.fields[name] = forms.ChoiceField(
-                    label=label, choices=[(i.code, i.name) for i in addon.items.all() if i.enabled], required=False
+                    label=label,
+                    choices=[(i.code, i.name) for i in addon.items.all() if i.enabled or (mine and i.pk == mine.pk)],
+                    required=False,
                 )
             else:
                 self.fields[name] = forms.CharField(label=label, required=False, widget=forms.NumberInput())
@@ -469,6 +486,8 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit parameters: the exact amount is shown first (Preview), then confirmed."""
     client = _client(request)
     service = _service(request, pk)
+    if (refused := _refused(request, service, Action.EDIT)) is not None:
+        return refused
     all_tariffs = tariffs_for(client.provider)
     current = all_tariffs.get(pk=service.tariff_id)
     allowed = [current, *all_tariffs.filter(pk__in=current.changeable_to.values("pk"))]
@@ -511,6 +530,10 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("clientarea:service", pk=service.pk)
         except InsufficientFunds as exc:
             form.add_error(None, exc.message)
+        except NothingChanged as exc:
+            # No operation, no charge line: the service stays exactly as it was.
+            messages.info(request, exc.message)
+            return redirect("clientarea:service", pk=service.pk)
         except DomainError as exc:
             _add_domain_error(form, exc)
             quote = None
