@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openbill.catalog.instructions import render_instructions
 from openbill.catalog.models import ValueType
 from openbill.core.actors import Actor
-from openbill.core.errors import DomainError, InsufficientFunds, NothingChanged
+from openbill.core.errors import DomainError, InsufficientFunds, NotAllowed, NothingChanged
 from openbill.core.money import format_amount
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, add_period, local_date
 from openbill.core.urls import absolute_url
@@ -199,6 +199,7 @@ def order_new(request: HttpRequest, tariff_id: int) -> HttpResponse:
         initial["period"] = first.period
     form = OrderForm(tariff, client.currency, request.POST or None, initial=initial)
     quote = None
+    status = 200
     action = request.POST.get("action", "quote")
     if request.method == "POST" and form.is_valid() and action in ("cart", "pay"):
         spec = form.spec()
@@ -213,6 +214,9 @@ def order_new(request: HttpRequest, tariff_id: int) -> HttpResponse:
             return _pay_and_redirect(request, order)
         except DomainError as exc:
             _add_domain_error(form, exc)
+            # Refused for who the client is (ordering blocked under an abuse review), not for what
+            # was typed: the page says why with the status the API gives.
+            status = 403 if isinstance(exc, NotAllowed) else 200
     # The price of what is chosen so far (parameters do not change it).
     quote = None
     if first is not None:
@@ -232,7 +236,7 @@ def order_new(request: HttpRequest, tariff_id: int) -> HttpResponse:
     context = {"tariff": tariff, "form": form, "quote": quote}
     if request.htmx and action == "quote":  # type: ignore[attr-defined]
         return render(request, "clientarea/orders/_price.html", context)
-    return render(request, "clientarea/orders/new.html", context)
+    return render(request, "clientarea/orders/new.html", context, status=status)
 
 
 def _pay_and_redirect(request: HttpRequest, order: Order) -> HttpResponse:
