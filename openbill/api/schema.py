@@ -15,6 +15,7 @@ to remember (the conformance tests fail on any status or body the schema does no
   key still being processed);
 - 422 on every operation that takes an ``Idempotency-Key`` (the same key with other parameters),
   whose answers carry ``Idempotent-Replayed`` when they are a stored answer;
+- 414 on every operation: a URL too long for the HTTP server in front (not a JSON answer);
 - anything in the view's ``extra_error_statuses`` (e.g. ``(402,)`` for money-moving POSTs; 402 is
   ``InsufficientFunds``), for writes only: a GET never moves money.
 """
@@ -132,6 +133,10 @@ ERROR_SERIALIZERS: dict[int, type[serializers.Serializer[Any]]] = {
     402: InsufficientFundsSerializer,
 }
 
+URI_TOO_LONG = _(
+    "The URL is longer than the HTTP server in front of Openbill accepts (gunicorn: a request line "
+    "of 4094 bytes); that server answers, with no JSON body. Send long filters in several requests."
+)
 RETRY_AFTER = {
     "schema": {"type": "integer", "minimum": 1},
     "description": str(_("Seconds to wait before trying again.")),
@@ -197,6 +202,8 @@ class AutoSchema(openapi.AutoSchema):
                 responses[str(status)] = self._get_response_for_code(
                     error_responses(status)[status], str(status), direction=direction
                 )
+        # Not Openbill's answer but the HTTP server's in front of it, as text, not JSON.
+        responses["414"] = {"description": str(URI_TOO_LONG)}
         for code, response in responses.items():
             headers = response.setdefault("headers", {})
             if code == "429":
