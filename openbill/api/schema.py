@@ -62,7 +62,7 @@ extend_schema_field(
         "description": str(DecimalStringField.description),
         "example": "2",
     },
-    component_name="Decimal",
+    component_name=DecimalStringField.component,
 )(DecimalStringField)
 extend_schema_field(
     {
@@ -72,11 +72,11 @@ extend_schema_field(
         "description": str(MoneyField.description),
         "example": "10.00",
     },
-    component_name="Money",
+    component_name=MoneyField.component,
 )(MoneyField)
 extend_schema_field(
     {"type": "string", "pattern": CURRENCY_PATTERN, "description": str(CurrencyField.description), "example": "USD"},
-    component_name="Currency",
+    component_name=CurrencyField.component,
 )(CurrencyField)
 
 
