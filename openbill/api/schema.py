@@ -193,6 +193,18 @@ class AutoSchema(openapi.AutoSchema):
             statuses.discard(422)
         return statuses
 
+    def _get_filter_parameters(self) -> list[dict[str, Any]]:
+        """Each filter says what it does: its label when the schema has no description (a filter
+        with a fixed schema, such as ``IdFilter``, loses it otherwise)."""
+        parameters: list[dict[str, Any]] = super()._get_filter_parameters()
+        filterset_class = getattr(self.view, "filterset_class", None)
+        filters = getattr(filterset_class, "base_filters", {})
+        for parameter in parameters:
+            label = getattr(filters.get(parameter["name"]), "label", None)
+            if not parameter.get("description") and label:
+                parameter["description"] = str(label)
+        return parameters
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         if direction != "response":

@@ -228,3 +228,15 @@ def test_services_filters_say_what_they_match(client):
     assert "in_progress" in parameters["label_code"]["schema"]["enum"]
     assert "status field" in parameters["status"]["description"]
     assert "label_code field" in parameters["label_code"]["description"]
+
+
+def test_every_query_parameter_says_what_it_does(client):
+    undescribed = [
+        f"{method.upper()} {path} ?{parameter['name']}"
+        for path, operations in _schema(client)["paths"].items()
+        for method, operation in operations.items()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query" and not parameter.get("description")
+    ]
+
+    assert undescribed == []
