@@ -68,6 +68,17 @@ def _fresh_attempt_counters(request: pytest.FixtureRequest, _django_db_marker: N
     cache.clear()
 
 
+@pytest.fixture(scope="session")
+def _media_root(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_folder(settings: Any, _media_root: Any) -> None:
+    # Uploaded files (support attachments) never land in the checkout's var/.
+    settings.MEDIA_ROOT = _media_root
+
+
 @pytest.fixture
 def provider(db: Any) -> Any:
     return f.provider()

@@ -321,6 +321,13 @@ SPECTACULAR_SETTINGS = {
         "ParameterKindEnum": "openbill.catalog.models.ParameterKind",
         "LedgerEntryKindEnum": "openbill.billing.models.EntryKind",
         "ServiceStatusEnum": "openbill.services.choices.Status",
+        "StatisticsPeriodEnum": "openbill.catalog.models.StatisticsPeriod",
+        "ServiceEventKindEnum": "openbill.services.choices.EventKind",
+        "ActorKindEnum": "openbill.core.actors.ActorKind",
+        "OrderStatusEnum": "openbill.orders.models.OrderStatus",
+        "OrderLineKindEnum": "openbill.orders.models.LineKind",
+        "PaymentStatusEnum": "openbill.payments.models.PaymentStatus",
+        "ChargeLineKindEnum": "openbill.orders.api.serializers.CHARGE_LINE_KINDS",
     },
 }
 

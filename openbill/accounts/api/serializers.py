@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from openbill.accounts.models import ApiToken, Membership, User
-from openbill.api.fields import StrictCharField, money_string
+from openbill.api.fields import CurrencyField, MoneyField, StrictCharField, money_string
 from openbill.clients.models import Client
 
 
@@ -22,7 +22,7 @@ class UserSerializer(serializers.ModelSerializer[User]):
 
 class ClientSerializer(serializers.ModelSerializer[Client]):
     provider = serializers.CharField(source="provider.name", read_only=True)
-    currency = serializers.CharField(read_only=True)
+    currency = CurrencyField(read_only=True)
     time_zone = serializers.CharField(source="provider.time_zone", read_only=True)
     balance_amount = serializers.SerializerMethodField()
     credit_limit = serializers.SerializerMethodField()
@@ -43,11 +43,11 @@ class ClientSerializer(serializers.ModelSerializer[Client]):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.DecimalField(max_digits=20, decimal_places=4))
+    @extend_schema_field(MoneyField())
     def get_balance_amount(self, client: Client) -> str:
         return money_string(client.balance_amount, client.currency)
 
-    @extend_schema_field(serializers.DecimalField(max_digits=20, decimal_places=4))
+    @extend_schema_field(MoneyField())
     def get_credit_limit(self, client: Client) -> str:
         return money_string(client.credit_limit, client.currency)
 

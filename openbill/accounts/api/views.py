@@ -55,6 +55,7 @@ class ApiTokenViewSet(
     queryset = ApiToken.objects.none()
     serializer_class = ApiTokenSerializer
     filter_backends: list[Any] = []
+    may_conflict = False  # creating or revoking a token has no state to conflict with
 
     def get_queryset(self) -> QuerySet[ApiToken]:
         user = cast(User, self.request.user)  # IsAuthenticated has run

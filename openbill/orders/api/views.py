@@ -65,6 +65,7 @@ class QuoteView(ClientScopedMixin, APIView):
     """The exact price of an order before deciding: period price, add-ons, setup fee."""
 
     serializer_class = s.OrderSpecSerializer
+    may_conflict = False  # a quote changes nothing
     parser_classes = [JSONParser]
 
     @extend_schema(request=s.OrderSpecSerializer, responses=s.QuoteSerializer)
