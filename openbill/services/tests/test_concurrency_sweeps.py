@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from openbill.billing.audit import run_audit
 from openbill.billing.models import Expense, LedgerEntry
@@ -199,3 +200,92 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_half_done_and_its_batch_is_red
     assert_each_renewed_once(due)
     balances = set(Client.objects.filter(services__in=list(due)).distinct().values_list("balance_amount", flat=True))
     assert balances == {Decimal("900.00")}
+
+
+def _waiting_on_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _until(condition: Any, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_taken_over_from_a_worker_stuck_on_a_lock_renews_everything_and_expires_nothing(provider, vps_plan):
+    # Given a batch of 2 clients × 3 services expiring at the sweep's moment (no grace days: the
+    # expire stage of the same run stops whatever is not renewed)
+    at = AT
+    due = {}
+    for c in range(2):
+        owner = f.client(provider, f"lease{c}@load.test", balance="1000.00")
+        for s in range(3):
+            expiry = at
+            due[f.service(owner, vps_plan, expires_at=expiry, name=f"lease{c}-s{s}").pk] = expiry
+    first_client = Client.objects.filter(services__in=list(due)).order_by("pk").first()
+    planned = engine.plan_run("renew", at=at, run_key="takeover", chain=False)
+    assert len(planned.batch_ids) == 1
+    batch_id = planned.batch_ids[0]
+
+    holding = threading.Event()
+    release = threading.Event()
+    results: dict[str, Any] = {}
+    errors: list[BaseException] = []
+
+    def hold_the_client_row() -> None:  # a click or a payment holding the client's balance
+        try:
+            with transaction.atomic():
+                Client.objects.select_for_update().get(pk=first_client.pk)
+                holding.set()
+                release.wait(30)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def work(name: str) -> None:
+        try:
+            results[name] = engine.run_batch(batch_id, worker=name)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_client_row)
+    holder.start()
+    assert holding.wait(30)
+    # When the first worker locks the batch's services and then waits for the client row…
+    first = threading.Thread(target=work, args=("first",))
+    first.start()
+    _until(lambda: _waiting_on_locks() >= 1, "the first worker never waited for the client row")
+    # …its lease runs out (moved into the past rather than waited for) and a second worker takes over
+    SweepBatch.objects.filter(pk=batch_id).update(lease_until=timezone.now() - timedelta(seconds=1))
+    second = threading.Thread(target=work, args=("second",))
+    second.start()
+    _until(
+        lambda: SweepBatch.objects.get(pk=batch_id).attempts == 2 or not second.is_alive(),
+        "the second worker never claimed the batch",
+    )
+    # The take-over waits for the rows the first worker holds rather than reporting them done.
+    _until(lambda: _waiting_on_locks() >= 2 or not second.is_alive(), "the second worker neither waited nor ended")
+    assert SweepBatch.objects.get(pk=batch_id).state == BatchState.RUNNING
+    release.set()
+    for thread in (holder, first, second):
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert results["first"] == {"skipped": "lease lost"}
+    assert results["second"]["renewed"] == len(due)
+    assert SweepBatch.objects.get(pk=batch_id).state == BatchState.DONE
+    # Then the expire stage of the same run stops nothing: every client had the money.
+    after = engine.run_inline("expire", at=at, run_key="takeover", chain=False)
+    assert after["expire"].get("stopped", 0) == 0
+    assert not Service.objects.filter(pk__in=list(due), suspended_expired=True).exists()
+    assert_each_renewed_once(due)
