@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from openbill.billing.audit import run_audit
 from openbill.billing.models import Expense, LedgerEntry
@@ -186,6 +188,12 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_half_done_and_its_batch_is_red
 
         deadline = time.monotonic() + 90
         while SweepRun.objects.get(pk=planned.run.pk).state == RunState.RUNNING:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        # The killed worker's task row does not stay RUNNING: the reaper hands it back and it
+        # runs again (finding its batch done).
+        killed = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, worker_ids__contains=[victim_id])
+        while killed.exists():
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
     finally:
