@@ -37,7 +37,7 @@ from openbill.core.notify import notify
 from openbill.core.timeutil import start_of_local_day
 
 from .. import actions
-from ..choices import SuspendReason
+from ..choices import Operation, Status, SuspendReason
 from ..models import Service, ServiceAddon, ServiceEvent
 from ..renewal import renew_service
 from . import due
@@ -152,6 +152,7 @@ def renew_each(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
     currency_of, tz_of = _context({r[1] for r in rows})
     check_fuse(run, batch, rows, tz_of)
     renewed, failed, skipped, unrenewed = 0, [], 0, []
+    renewed_ids: list[int] = []
     for sid, cid, expires_at, _period, _tariff, name, _expired in rows:
         start = due.period_start(expires_at, run.at)
         try:
@@ -168,6 +169,7 @@ def renew_each(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
                         ),
                     )
                     renewed += 1
+                    renewed_ids.append(sid)
                 else:
                     skipped += 1
         except InsufficientFunds:
@@ -176,7 +178,36 @@ def renew_each(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
         except (DomainError, IllegalTransition):
             skipped += 1
             unrenewed.append(sid)
+    start_prolong(renewed_ids, now=run.at)
     return _result(renewed, failed, skipped, unrenewed)
+
+
+def prolonging_modules() -> set[str]:
+    """The modules that renew something remotely (a certificate, a domain): those with their
+    own ``prolong``. The others keep a paid period locally only."""
+    from openbill.provisioning.modules.base import REGISTRY, Module, load_builtins
+
+    load_builtins()
+    return {name for name, cls in REGISTRY.items() if cls.prolong is not Module.prolong}
+
+
+def start_prolong(service_ids: list[int], *, now: datetime) -> int:
+    """After the charge, in the same transaction: the module's ``prolong`` runs as the
+    service's renewal operation (a provisioning task, retried like any other; History shows it).
+    A service with another operation open (a resume after an expiry stop) is left alone."""
+    kinds = prolonging_modules()
+    if not service_ids or not kinds:
+        return 0
+    started = 0
+    ids = Service.objects.filter(pk__in=service_ids, module__kind__in=kinds).order_by("pk").values_list("pk", flat=True)
+    for sid in ids:
+        service = actions.lock(sid)
+        if service.operation or service.status not in (Status.ACTIVE, Status.SUSPENDED):
+            log.info("service %s renewed; its module's prolong waits for the open %s", sid, service.operation)
+            continue
+        actions.start_operation(service, Operation.RENEWAL, actor=SWEEP_ACTOR, now=now)
+        started += 1
+    return started
 
 
 def _result(renewed: int, failed: list[int], skipped: int, unrenewed: list[int]) -> dict[str, Any]:
@@ -400,4 +431,5 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
     for d in wanted:
         if d.suspended_expired:
             actions.resume(actions.lock(d.service_id), reason=SuspendReason.EXPIRED, actor=RESUME_ACTOR, now=now)
+    start_prolong([d.service_id for d in wanted], now=now)
     return _result(len(wanted), failed, skipped, unrenewed)

@@ -145,9 +145,9 @@ def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 def test_a_worker_killed_mid_sweep_leaves_nothing_half_done_and_its_batch_is_redone(
     provider, vps_plan, monkeypatch, tmp_path
 ):
-    monkeypatch.setenv("OPENBILL_SWEEP_BATCH", "25")
+    monkeypatch.setenv("OPENBILL_SWEEP_BATCH", "100")
     at = AT
-    due = make_due(provider, vps_plan, clients=60, per_client=10, at=at)
+    due = make_due(provider, vps_plan, clients=200, per_client=10, at=at)  # 2,000 due services
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -162,7 +162,7 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_half_done_and_its_batch_is_red
     try:
         time.sleep(4)  # both idle and polling: the committed plan below releases them together
         planned = engine.plan_run("renew", at=at, run_key="kill-test", enqueue=True, chain=False)
-        assert len(planned.batch_ids) == 20  # 3 whole clients (30 services) each
+        assert len(planned.batch_ids) == 20  # 10 whole clients (100 services) each
         victim_id = f"{socket.gethostname()}:{victim.pid}"
         deadline = time.monotonic() + 60
         held = None
@@ -204,6 +204,68 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_half_done_and_its_batch_is_red
 
     held.refresh_from_db()
     assert held.state == BatchState.DONE and held.attempts >= 2  # handed back and done again
+    assert not SweepBatch.objects.filter(run=planned.run).exclude(state=BatchState.DONE).exists()
+    assert_each_renewed_once(due)
+    balances = set(Client.objects.filter(services__in=list(due)).distinct().values_list("balance_amount", flat=True))
+    assert balances == {Decimal("900.00")}
+
+
+def _backend_of(application: str) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+            [application],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+@pytest.mark.serial
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_whose_connection_is_terminated_mid_sweep_leaves_every_renewal_done_once(
+    provider, vps_plan, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("OPENBILL_SWEEP_BATCH", "100")
+    at = AT
+    due = make_due(provider, vps_plan, clients=200, per_client=10, at=at)  # 2,000 due services
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "OPENBILL_SWEEP_LEASE_SECONDS": "3",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "LOG_LEVEL": "WARNING",
+    }
+    log = tmp_path / "workers.log"
+    victim = _worker({**env, "DATABASE_URL": f"{url}?application_name=victim"}, log)
+    survivor = _worker({**env, "DATABASE_URL": f"{url}?application_name=survivor"}, log)
+    try:
+        time.sleep(4)  # both idle and polling
+        planned = engine.plan_run("renew", at=at, run_key="terminate-test", enqueue=True, chain=False)
+        victim_id = f"{socket.gethostname()}:{victim.pid}"
+        deadline = time.monotonic() + 60
+        terminated = False
+        while not terminated:
+            assert time.monotonic() < deadline, log.read_text()
+            if SweepBatch.objects.filter(run=planned.run, state=BatchState.RUNNING, lease_owner=victim_id).exists():
+                # The database drops the victim's connection in the middle of its batch.
+                backends = _backend_of("victim")
+                assert backends
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [backends])
+                terminated = True
+            time.sleep(0.002)
+        deadline = time.monotonic() + 90
+        while SweepRun.objects.get(pk=planned.run.pk).state == RunState.RUNNING:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        assert victim.poll() is None, log.read_text()  # it reconnected rather than exit
+    finally:
+        for proc in (victim, survivor):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+
     assert not SweepBatch.objects.filter(run=planned.run).exclude(state=BatchState.DONE).exists()
     assert_each_renewed_once(due)
     balances = set(Client.objects.filter(services__in=list(due)).distinct().values_list("balance_amount", flat=True))
