@@ -120,6 +120,7 @@ class OpenbillWorker(Worker):
         self.tick_every = tick_every
         self.schedule = schedule
         self._last_tick = 0.0
+        self._orphan: str | None = None  # the task being run, until its outcome is written
 
     def maybe_tick(self) -> None:
         """Between tasks: reap expired leases (always), enqueue due sweeps (with the scheduler)."""
@@ -166,7 +167,10 @@ class OpenbillWorker(Worker):
                 backoff = min(max(backoff * 2, BACKOFF_FIRST), BACKOFF_MAX)
                 log.warning("database unavailable (%s); retrying in %.1f s", str(exc).strip()[:200], backoff)
                 self._drop_connections()
-                time.sleep(backoff)
+                waited = 0.0
+                while self.running and waited < backoff:  # a SIGTERM still stops it at once
+                    time.sleep(min(0.1, backoff - waited))
+                    waited += 0.1
 
     def step(self) -> bool:
         """One turn of the loop; False when the worker should stop (batch drained, max tasks)."""
@@ -186,8 +190,6 @@ class OpenbillWorker(Worker):
         if self.running and task_result is None:
             time.sleep(self.interval)
         return True
-
-    _orphan: str | None = None
 
     def _hand_back_orphan(self) -> None:
         """A task whose outcome could not be written (the database went away) runs again."""
