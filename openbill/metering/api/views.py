@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -161,8 +161,7 @@ class ServiceStatisticsView(ClientScopedMixin, GenericAPIView):  # type: ignore[
         today = local_date(timezone.now(), service.client.provider.tz)
         start: date = query.validated_data.get("start") or rating.month_start(today)
         end: date = query.validated_data.get("end") or max(today, start)
-        if (end - start).days > 366:
-            end = start + timedelta(days=366)
+        selectors.check_statistics_period(start, end)  # a 400 about "end", never a shorter period
         series = selectors.daily_consumption(service, start, end)
         return Response(
             {
