@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from openbill.api.base import ClientScopedMixin
+from openbill.api.parsers import JSONParser
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
