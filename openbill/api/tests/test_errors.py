@@ -171,3 +171,21 @@ def test_a_crash_on_a_browser_page_keeps_the_html_error_page(client: Any, alice_
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
     assert response["X-Request-ID"]
+
+
+def test_a_5xx_answered_by_the_exception_handler_gains_a_request_id(
+    alice_user: Any, service: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    from rest_framework.exceptions import APIException
+
+    def unavailable(service: Any) -> str:
+        raise APIException("Try later.")
+
+    monkeypatch.setattr("openbill.orders.api.views.render_instructions", unavailable)
+    service.product_type.instruction_template = "x"
+    service.product_type.save()
+    with caplog.at_level(logging.ERROR):
+        response = token_client(alice_user).get(f"/api/v1/services/{service.pk}/instructions/")
+    body = assert_error_shape(response, 500)
+    assert body["request_id"] == response["X-Request-ID"]
+    assert any(body["request_id"] in record.getMessage() for record in caplog.records)
