@@ -5,7 +5,7 @@
 - Validation errors (serializers, filters, pagination) → 400, keyed by the field they are about,
   plus ``detail`` (the first message) and ``code: "invalid"``.
 - Everything DRF knows (401, 403, 404, 405, 429 …) keeps its status and gains ``code``.
-- A body over the size limit → 413 ``request_too_large`` with the ``limit`` in bytes.
+- A body over the size limit → 413 ``request_too_large`` with the limit in ``max_bytes``.
 - A server error (5xx) → ``code: "server_error"`` and a ``request_id`` (also the ``X-Request-ID``
   header) under which the error is logged.
 
@@ -75,5 +75,5 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = codes if isinstance(codes, str) else exc.default_code
         response.data = error_body(_first_message(response.data), code)
         if isinstance(exc, RequestTooLarge):
-            response.data["limit"] = exc.limit
+            response.data["max_bytes"] = exc.limit
     return response

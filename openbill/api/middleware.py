@@ -68,7 +68,7 @@ class ApiErrorMiddleware:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and _content_length(request) > limit:
             too_large = RequestTooLarge(limit)
-            return JsonResponse(error_body(str(too_large.detail), too_large.default_code, limit=limit), status=413)
+            return JsonResponse(error_body(str(too_large.detail), too_large.default_code, max_bytes=limit), status=413)
         response = self.get_response(request)
         if response.status_code < 400 or response.streaming:
             return response

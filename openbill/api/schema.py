@@ -8,6 +8,7 @@ to remember (schemathesis fails on any status the schema does not list):
 - 404 on every operation with a path parameter;
 - 400 on every operation with query parameters or a request body;
 - 409 on every POST, PUT, PATCH and DELETE (an illegal state change);
+- 413 on every POST, PUT and PATCH (a body over the size limit);
 - anything in the view's ``extra_error_statuses`` (e.g. ``(402,)`` for money-moving POSTs).
 """
 
@@ -30,6 +31,7 @@ ERROR_DESCRIPTIONS: dict[int, Any] = {
     403: _("Not allowed (e.g. a staff user without a client account)."),
     404: _("Not found (or not the caller's)."),
     409: _("Not possible in the current state."),
+    413: _("The request body is over the size limit (see max_bytes)."),
     429: _("Too many requests (e.g. failed token authentications)."),
 }
 
@@ -39,6 +41,10 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField()
     code = serializers.CharField()
+    request_id = serializers.CharField(
+        required=False, help_text="On a 5xx: the id the error was logged under (also the X-Request-ID header)."
+    )
+    max_bytes = serializers.IntegerField(required=False, help_text="On a 413: the largest body accepted, in bytes.")
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
@@ -62,6 +68,8 @@ class AutoSchema(openapi.AutoSchema):
             statuses.add(404)
         if self.method in WRITE_METHODS:
             statuses |= {400, 409}
+        if self.method in WRITE_METHODS - {"DELETE"}:
+            statuses.add(413)
         if any(parameter.get("in") == "query" for parameter in self._get_parameters()):
             statuses.add(400)
         return statuses

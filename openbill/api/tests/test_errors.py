@@ -70,7 +70,7 @@ def test_a_body_over_the_limit_is_a_json_413_naming_the_limit(
     response = alice_api.generic("POST", endpoint.format(id=service.pk), body, content_type="application/json")
     error = assert_error_shape(response, 413)
     assert error["code"] == "request_too_large"
-    assert error["limit"] == settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    assert error["max_bytes"] == settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 @pytest.mark.parametrize("endpoint", MONEY_ENDPOINTS)
