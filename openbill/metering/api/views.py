@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, get_object_or_404
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from openbill.api.authentication import TokenAuthentication
 from openbill.api.base import ClientScopedMixin
 from openbill.api.fields import money_string
+from openbill.api.parsers import JSONParser
 from openbill.api.permissions import IsProviderMeter
 from openbill.core.timeutil import local_date
 from openbill.metering import actions, rating, selectors

@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from openbill.api.base import ClientScopedMixin
 from openbill.api.fields import money_string
+from openbill.api.parsers import JSONParser
 from openbill.catalog.instructions import render_instructions
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition
