@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 BUILD_DEBS := libvirt-dev pkg-config gettext
 TEST_DEBS := chromium pebble knot redis-server
 
-.PHONY: run test lint types pytest sysdeps test-sysdeps clean demo worker
+.PHONY: run test lint types pytest sysdeps test-sysdeps clean demo worker api-fuzz
 
 define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -59,6 +59,11 @@ pytest: $(STAMP) test-sysdeps
 	$(BIN)/python -m pytest -n 2 -m "not serial" $(PYTEST_ARGS)
 
 test: lint types pytest
+
+# schemathesis against a real running server (its own throw-away database): no 5xx, no answer
+# outside the schema. EXAMPLES=N for a deeper run.
+api-fuzz: $(STAMP)
+	$(BIN)/python tests/api_fuzz.py --examples $${EXAMPLES:-25}
 
 clean:
 	rm -rf $(VENV) var/static

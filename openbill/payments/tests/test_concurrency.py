@@ -152,7 +152,6 @@ def test_a_signed_notification_posted_fifty_times_at_once_credits_once_and_bad_o
         amount="30.00",
         actor=Actor.system(),
         now=timezone.now(),
-        absolute=lambda path: f"http://testserver{path}",
         return_url="/",
     )
     checkout = {"reference": str(payment.reference), "amount": "30.00", "currency": "USD"}
@@ -192,7 +191,6 @@ def test_a_signed_notification_posted_fifty_times_at_once_credits_once_and_bad_o
         amount="20.00",
         actor=Actor.system(),
         now=timezone.now(),
-        absolute=lambda path: f"http://testserver{path}",
         return_url="/",
     )
     good = {"reference": str(second.reference), "amount": "20.00", "currency": "USD"}

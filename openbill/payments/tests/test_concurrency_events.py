@@ -41,7 +41,6 @@ def _start(alice: Client, method: str = "card", amount: str = "30.00") -> Paymen
         amount=amount,
         actor=Actor.system(),
         now=timezone.now(),
-        absolute=lambda path: f"http://testserver{path}",
         return_url="/",
     )
     return payment
