@@ -401,6 +401,7 @@ def test_log_out_this_one_on_the_current_session_logs_it_out(alice_user: Any) ->
 def test_log_out_this_one_is_a_post(alice_user: Any) -> None:
     phone, here = log_in(alice_user, browser(agent=PHONE)), log_in(alice_user)
     ids = _session_ids(here)
+    assert len(ids) == 2
     assert all(here.get(f"/profile/sessions/{sid}/logout/").status_code == 405 for sid in ids)
     assert is_logged_in(phone)
 
