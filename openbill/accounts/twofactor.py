@@ -170,16 +170,21 @@ class TwoFactorMiddleware:
         elif not user.is_staff and not path.startswith(CLIENT_OPEN_PATHS):
             if is_enabled(user):
                 logout(request)
-                return self._refuse(request, gettext("Log in again with your two-factor code."), status=401)
+                return self._refuse(
+                    request, gettext("Log in again with your two-factor code."), "not_authenticated", status=401
+                )
             if required_for_client(user):
                 return self._refuse(
-                    request, gettext("Set up two-factor authentication first (/profile/2fa/enable/)."), status=403
+                    request,
+                    gettext("Set up two-factor authentication first (/profile/2fa/enable/)."),
+                    "two_factor_required",
+                    status=403,
                 )
         return self.get_response(request)
 
-    def _refuse(self, request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    def _refuse(self, request: HttpRequest, message: str, code: str, *, status: int) -> HttpResponse:
         if request.path_info.startswith("/api/"):
-            return JsonResponse({"detail": message}, status=status)
+            return JsonResponse({"detail": message, "code": code}, status=status)  # the API's error body
         if status == 401:
             return redirect_to_login(request.get_full_path())
         return redirect(reverse("clientarea:two_factor_enable") + "?" + urlencode({"next": request.get_full_path()}))
@@ -189,6 +194,7 @@ class RecentlyAuthenticated(permissions.BasePermission):
     """A session must have entered the password (and code) again in the last ten minutes
     (accounts.sessions.REAUTH_SECONDS); an API token is a credential of its own and passes."""
 
+    code = "reauthentication_required"
     message = gettext_lazy(
         "Confirm your password first: in the client area, Profile → Confirm it is you; this lasts ten minutes."
     )

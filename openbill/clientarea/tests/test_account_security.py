@@ -221,7 +221,8 @@ def test_a_provider_that_requires_it_sends_its_clients_to_enrolment_after_the_pa
         response = http.get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith("/profile/2fa/enable/?next="), url
-    assert http.get("/api/v1/me/").status_code == 403
+    refused = http.get("/api/v1/me/")
+    assert refused.status_code == 403 and refused.json()["code"] == "two_factor_required"
     assert http.post("/profile/tokens/", {"name": "x"})["Location"].startswith("/profile/2fa/enable/")
     assert not ApiToken.objects.exists()
 
@@ -336,6 +337,7 @@ def test_creating_an_api_token_with_a_session_needs_the_confirmation(
     response = alice_earlier.post("/api/v1/tokens/", {"name": "ci"}, content_type="application/json")
     assert response.status_code == 403
     assert "Confirm your password" in response.json()["detail"]
+    assert response.json()["code"] == "reauthentication_required"
     alice_earlier.post("/profile/confirm/", {"password": f.PASSWORD})
     response = alice_earlier.post("/api/v1/tokens/", {"name": "ci"}, content_type="application/json")
     assert response.status_code == 201
