@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := openbill.settings
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-# Debian packages: libvirt headers to build libvirt-python; Chromium, pebble and knot for tests.
+# Debian packages: libvirt headers to build libvirt-python; Chromium, pebble, knot and Redis for tests.
 BUILD_DEBS := libvirt-dev pkg-config gettext
-TEST_DEBS := chromium pebble knot
+TEST_DEBS := chromium pebble knot redis-server
 
 .PHONY: run test lint types pytest sysdeps test-sysdeps clean demo worker
 

@@ -44,13 +44,26 @@ def _fast_password_hasher(settings: Any) -> None:
     # Staff TOTP is on by default; tests that are not about it log staff in with the password only
     # (the 2FA tests in openbill/accounts/tests turn it back on).
     settings.OPENBILL_STAFF_2FA = False
-    # Attempt counters (accounts.limits, token throttles) live in the cache: one test's failures
-    # must not throttle the next.
-    cache.clear()
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_attempt_counters(request: pytest.FixtureRequest, _django_db_marker: None) -> None:
+    """Attempt counters (accounts.limits, the token throttle) live in the cache, the database
+    cache: one test's failures must not throttle the next. A test without database access has
+    no counters (its cache table is not reachable)."""
+    names = set(request.fixturenames)
+    for fixture in ("transactional_db", "db"):
+        if fixture in names:
+            request.getfixturevalue(fixture)
+            break
+    else:
+        if request.node.get_closest_marker("django_db") is None:
+            return
+    cache.clear()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -147,6 +148,25 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- cache ------------------------------------------------------------------------------------
+# Shared by every process and machine: the login, token and link limits count attempts here
+# (accounts.limits). The database cache by default (its table is made by `migrate`); Redis when
+# OPENBILL_CACHE_URL (or REDIS_URL) is set, e.g. redis://127.0.0.1:6379/0.
+CACHE_URL = os.environ.get("OPENBILL_CACHE_URL") or os.environ.get("REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]]
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "openbill_cache",
+            # Django's default (300) would cull live attempt counters under load; expired rows
+            # are deleted when a write finds the table over this size.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
 # --- auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -173,6 +193,9 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "clientarea/locked_out.html"
 AXES_ENABLED = env_bool("OPENBILL_AXES", True)
+# The same client address as every other limit (REMOTE_ADDR, or what OPENBILL_NUM_PROXIES trusted
+# proxies report), not axes' own guess.
+AXES_CLIENT_IP_CALLABLE = "openbill.accounts.api.throttling.client_address"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -210,6 +233,16 @@ USE_TZ = True
 # --- static -----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Uploaded files (support attachments): stored under random names, served only through views
+# that check who asks (never by the web server from this folder).
+MEDIA_ROOT = Path(os.environ.get("OPENBILL_MEDIA_DIR", VAR_DIR / "media"))
+MEDIA_URL = "/media-not-served/"
+
+# Support: attachments per message and their size; days before an Answered ticket without a
+# client reply is closed.
+OPENBILL_SUPPORT_MAX_FILES = int(os.environ.get("OPENBILL_SUPPORT_MAX_FILES", "5"))
+OPENBILL_SUPPORT_MAX_FILE_BYTES = int(os.environ.get("OPENBILL_SUPPORT_MAX_FILE_BYTES", str(10 * 1024 * 1024)))
+OPENBILL_SUPPORT_AUTOCLOSE_DAYS = int(os.environ.get("OPENBILL_SUPPORT_AUTOCLOSE_DAYS", "7"))
 STATICFILES_DIRS = [BASE_DIR / "openbill" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -238,10 +271,10 @@ TASKS = {"default": {"BACKEND": os.environ.get("OPENBILL_TASK_BACKEND", "django_
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "openbill.accounts.authentication.TokenAuthentication",
+        "openbill.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["openbill.api.permissions.IsUser"],
     "DEFAULT_SCHEMA_CLASS": "openbill.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["openbill.api.filters.ClientFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "openbill.api.pagination.Pagination",

@@ -68,13 +68,13 @@ class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("name", "user", "key_prefix", "created_at", "last_used_at", "revoked_at")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_display = ("name", "user", "key_prefix", "two_factor_verified", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "two_factor_verified")
     search_fields = ("name", "user__email", "key_prefix")
     list_select_related = ("user",)
     # key_hash is deliberately absent: not a field, not a column.
-    fields = ("user", "name", "key_prefix", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("user", "key_prefix", "created_at", "last_used_at", "revoked_at")
+    fields = ("user", "name", "key_prefix", "two_factor_verified", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("user", "key_prefix", "two_factor_verified", "created_at", "last_used_at", "revoked_at")
     actions = ("revoke",)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -115,15 +115,31 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A token carries no more than the credential that made it: set only when a staff session
+    # that had entered its two-factor code (or a token so marked) created it. The staff API
+    # takes only marked tokens while OPENBILL_STAFF_2FA is on (openbill.api.permissions).
+    two_factor_verified = models.BooleanField(_("made after two-factor authentication"), default=False, editable=False)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"
 
     @classmethod
-    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+    def issue(cls, user: User, name: str, *, two_factor_verified: bool = False) -> tuple[ApiToken, str]:
         raw = cls.PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, key_prefix=raw[:12], key_hash=_hash_token(raw))
+        token = cls.objects.create(
+            user=user,
+            name=name,
+            key_prefix=raw[:12],
+            key_hash=_hash_token(raw),
+            two_factor_verified=two_factor_verified,
+        )
         return token, raw
+
+    @classmethod
+    def revoke_all(cls, user: User) -> int:
+        """Revoke every live token of ``user`` (a password reset, or a change that asks for it);
+        the number revoked. Rows stay, so that "who used which token" can still be answered."""
+        return cls.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
     @classmethod
     def find(cls, raw: str) -> ApiToken | None:

@@ -11,7 +11,7 @@ codes per account wherever a code is asked.
 Who must use it:
 - staff, with ``OPENBILL_STAFF_2FA`` on (the default): a staff session must be verified before
   it reaches the admin site or /staff/ — the middleware sends it to /staff/2fa/, which asks for
-  a code or enrols a device. The staff API asks the same through ``IsVerifiedStaff``.
+  a code or enrols a device. The staff API asks the same (openbill.api.permissions.IsStaff).
 - a client user who turned it on in the Profile: the login asks for the code after the password,
   and the session is logged in only then (clientarea.views_auth).
 - every client of a provider with ``require_client_2fa``: after the password such a user without
@@ -201,20 +201,3 @@ class RecentlyAuthenticated(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return isinstance(request.auth, ApiToken) or reauthenticated_recently(request)
-
-
-class IsVerifiedStaff(permissions.IsAdminUser):
-    """Staff API: a staff user whose session entered a TOTP code, or a staff API token.
-
-    A token is a credential of its own, issued from a verified admin session; a session that
-    has only the password is refused.
-    """
-
-    message = gettext_lazy("Staff must enter a two-factor code first (/staff/2fa/).")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if isinstance(request.auth, ApiToken) or not required_for(request.user):
-            return True
-        return is_verified(request.user)

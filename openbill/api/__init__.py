@@ -61,6 +61,9 @@ root of ``/api/v1/``. Domain code never imports the API. Copy ``openbill/service
    currency) for amounts, ``price_string`` for catalog prices; with the currency beside it.
    User-facing strings go through gettext.
 
-Authentication: session (with CSRF) or ``Authorization: Bearer <token>`` (accounts.ApiToken,
-stored hashed; failed token attempts are throttled per address, 429).
+Authentication: session (with CSRF) or ``Authorization: Bearer <token>``, one class for every
+kind of token (``openbill.api.authentication``): a user's ``obt_…`` or a provider's ``obp_…``.
+Which callers a view takes is its permission (``openbill.api.permissions``): ``IsUser`` (the
+default), ``IsStaff`` for the staff API, ``IsProviderMeter`` for usage ingestion; a valid token
+of the wrong kind is a 403. Unknown tokens are throttled per address (429).
 """

@@ -13,6 +13,8 @@ from rest_framework.request import Request
 
 from openbill.accounts.selectors import client_of
 
+from .permissions import IsUser
+
 if TYPE_CHECKING:
     from openbill.clients.models import Client
 
@@ -43,7 +45,7 @@ class ClientScopedMixin(generics.GenericAPIView[Any]):
     so another client's id is simply not found (404), never "forbidden".
     """
 
-    permission_classes = [permissions.IsAuthenticated, HasClient]
+    permission_classes = [IsUser, HasClient]
 
     @property
     def client(self) -> Client:

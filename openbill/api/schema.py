@@ -4,7 +4,7 @@ The API's errors come from one handler (api/exceptions.py), so their statuses ar
 the shape of an operation. ``AutoSchema`` documents them for every view without each view having
 to remember (schemathesis fails on any status the schema does not list):
 
-- 401, 403 and 429 on every operation that needs authentication (429: failed-token throttling);
+- 401, 403 and 429 on every operation that needs authentication (429: the failed-token limit);
 - 404 on every operation with a path parameter;
 - 400 on every operation with query parameters or a request body;
 - 409 on every POST, PUT, PATCH and DELETE (an illegal state change);
@@ -30,7 +30,10 @@ ERROR_DESCRIPTIONS: dict[int, Any] = {
     403: _("Not allowed (e.g. a staff user without a client account)."),
     404: _("Not found (or not the caller's)."),
     409: _("Not possible in the current state."),
-    429: _("Too many requests (e.g. failed token authentications)."),
+    429: _(
+        "Too many failed token attempts from the caller's address (code too_many_failed_tokens; "
+        "Retry-After says when to try again)."
+    ),
 }
 
 
@@ -79,12 +82,21 @@ class AutoSchema(openapi.AutoSchema):
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
-    target_class = "openbill.accounts.authentication.TokenAuthentication"
+    """One authentication class takes both kinds of token; the schema names the kind each
+    operation takes: a view with ``token_kind = "provider"`` (usage ingestion) takes a provider's
+    token, every other a user's."""
+
+    target_class = "openbill.api.authentication.TokenAuthentication"
     name = "tokenAuth"
 
+    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[Any]]:
+        if getattr(auto_schema.view, "token_kind", "user") == "provider":
+            self.name = "providerTokenAuth"
+        return {self.name: []}
+
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": str(_("An API token created at /api/v1/tokens/: `Authorization: Bearer obt_…`.")),
-        }
+        if self.name == "providerTokenAuth":
+            description = _("A provider API token (created by staff in the admin): `Authorization: Bearer obp_…`.")
+        else:
+            description = _("An API token created at /api/v1/tokens/: `Authorization: Bearer obt_…`.")
+        return {"type": "http", "scheme": "bearer", "description": str(description)}

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -18,11 +19,11 @@ from django.utils.translation import gettext as _
 from openbill.accounts.sessions import reauthenticated_recently
 
 
-def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def client_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Anonymous users go to the login page; users without a client account (staff) to /admin/."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not request.client:  # type: ignore[attr-defined]  # a lazy object: test its truth, not identity
@@ -32,14 +33,14 @@ def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return wrapper
 
 
-def reauth_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def reauth_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """The view runs only within ten minutes of entering the password (and the code, with
     two-factor authentication) again — or of logging in. Otherwise the user is asked for them
     at /profile/confirm/ and comes back: to this page after a GET, to the Profile after a POST
     (whose form is then sent again). Use inside ``client_required``."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if reauthenticated_recently(request):
             return view(request, *args, **kwargs)
         if request.method in ("GET", "HEAD"):

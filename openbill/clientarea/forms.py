@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +27,16 @@ class EmailLoginForm(AuthenticationForm):
         # the login form must not tell which emails are registered.
         "invalid_login": _("Please enter a correct email and password."),
     }
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's form, with the offer to revoke the user's API tokens too (ticked by default)."""
+
+    revoke_api_tokens = forms.BooleanField(
+        label=_("Also revoke my API tokens (scripts using them stop working until given new ones)"),
+        required=False,
+        initial=True,
+    )
 
 
 class SignupForm(forms.Form):

@@ -41,6 +41,7 @@ CONFIGURE = gettext_lazy("Configure")
 INSTRUCTION = gettext_lazy("Instruction")
 DELETE = gettext_lazy("Delete")
 SCHEDULED_FOR_DELETION = gettext_lazy("Scheduled for deletion")
+ASK = gettext_lazy("Ask a question")
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class RowActions:
         self.instructions = ServiceUrl("clientarea:service_instructions")
         self.delete = ServiceUrl("clientarea:service_delete")
         self.topup = _optional("clientarea:topup")
+        self.ask = _optional("clientarea:support_new")
 
     def __call__(self, service: Service) -> list[RowAction]:
         pk = service.pk
@@ -145,6 +147,9 @@ class RowActions:
             and self.delete
         ):
             actions.append(RowAction(DELETE, self.delete(pk), style="btn-outline-danger"))
+        # Support: a question about this service (its page has the same button).
+        if self.ask and status != Status.DELETED:
+            actions.append(RowAction(ASK, f"{self.ask}?service={pk}"))
         return actions
 
 

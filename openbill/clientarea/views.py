@@ -28,6 +28,7 @@ from openbill.metering.selectors import overage_widget_rows
 from openbill.services import selectors
 from openbill.services.filtersets import ServiceFilterSet
 from openbill.services.models import Service, ServiceEvent
+from openbill.support import selectors as support_selectors
 
 from .access import client_required, reauth_required
 from .forms import ApiTokenForm, LanguageForm
@@ -128,6 +129,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "overage_rows": overage_rows,
         "running": running,
         "topup_url": _optional("clientarea:topup"),
+        # Support: answers waiting for the client, and an abuse case to answer.
+        "questions": list(support_selectors.awaiting_client(client)[:5]),
+        "abuse_reports": list(support_selectors.open_reports(client)) if client.abuse_score else [],
     }
     return render(request, "clientarea/dashboard.html", context)
 
@@ -191,6 +195,7 @@ def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:
         "addons": list(service.addons.all()),
         "expiration": selectors.expiration_text(service, now),
         "renew_cost": selectors.renew_cost_text(service),
+        "abuse_ticket": support_selectors.abuse_ticket_of(service) if service.suspended_for_abuse else None,
     }
 
 

@@ -19,7 +19,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.crypto import constant_time_compare
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -28,13 +28,13 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from openbill.accounts import limits, sessions, twofactor
-from openbill.accounts.models import User
+from openbill.accounts.models import ApiToken, User
 from openbill.accounts.selectors import client_of
 from openbill.accounts.tasks import send_after_commit
 
 from . import signup
 from .access import client_required, reauth_required
-from .forms import CodeForm, EmailLoginForm, SignupForm
+from .forms import CodeForm, EmailLoginForm, PasswordChangeForm, SignupForm
 
 # A password checked for a user with two-factor authentication, waiting for the code: the
 # session is not logged in until then. The step expires after PENDING_SECONDS.
@@ -261,6 +261,14 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "clientarea/auth/password_reset_confirm.html"
     success_url = reverse_lazy("clientarea:password_reset_complete")
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # Whoever knew the old password may have made tokens with it: a reset ends them all, as
+        # it ends every session (the session hash follows the password).
+        if revoked := ApiToken.revoke_all(form.user):
+            messages.success(self.request, _revoked_message(revoked))
+        return response
+
     def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponseBase:
         link_limits = _link_limits(kwargs.get("uidb64", ""))
         if (wait := limits.blocked(self.request, *link_limits)) is not None:
@@ -283,6 +291,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     minutes); the session stays logged in (Django updates its auth hash), every other session of
     the user is logged out."""
 
+    form_class = PasswordChangeForm
     template_name = "clientarea/profile/password_change.html"
     success_url = reverse_lazy("clientarea:profile")
 
@@ -291,7 +300,17 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         # The new password's hash already refuses the other sessions; this drops them from the list.
         sessions.log_out_other_sessions(self.request)
         messages.success(self.request, _("Your password was changed."))
+        if form.cleaned_data["revoke_api_tokens"] and (revoked := ApiToken.revoke_all(form.user)):
+            messages.success(self.request, _revoked_message(revoked))
         return response
+
+
+def _revoked_message(count: int) -> str:
+    return ngettext(
+        "%(count)d API token was revoked: create a new one in the Profile where you need it.",
+        "%(count)d API tokens were revoked: create new ones in the Profile where you need them.",
+        count,
+    ) % {"count": count}
 
 
 @require_POST

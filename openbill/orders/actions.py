@@ -37,6 +37,7 @@ from openbill.services.choices import Operation, Status
 from openbill.services.models import Service, ServiceAddon
 from openbill.services.renewal import Renewal, next_period_start, renew_service
 from openbill.services.selectors import with_pricing
+from openbill.support.selectors import check_may_order
 
 from .models import LineKind, Order, OrderLine, OrderStatus
 from .pricing import ChangeQuote, check_parameters, check_period, quote_change, quote_new, tariffs_for
@@ -62,6 +63,7 @@ def place_order(
     request_key: str = "",
 ) -> OrderLine:
     """Create the service (status Ordered) and its cart line. Nothing is charged yet."""
+    check_may_order(client)
     quote = quote_new(client, tariff=tariff, period=period, addons=addons, parameters=parameters, quick=quick)
     existing = _existing_line(client, request_key)
     if existing is not None:
@@ -147,6 +149,7 @@ def order_now(client: Client, *, actor: Actor, now: datetime, **spec: Any) -> Or
 
 def checkout(client: Client, *, actor: Actor, now: datetime) -> Order:
     """Group every cart line into one order (to be paid as a whole)."""
+    check_may_order(client)
     with transaction.atomic():
         Client.objects.select_for_update().filter(pk=client.pk).first()
         lines = list(OrderLine.objects.for_client(client).in_cart().select_related("service").order_by("id"))
@@ -158,12 +161,17 @@ def checkout(client: Client, *, actor: Actor, now: datetime) -> Order:
 def remove_line(line: OrderLine, *, actor: Actor, now: datetime) -> None:
     """Take a line out of the cart: its never-paid service is deleted, leaving no charge."""
     with transaction.atomic():
+        # Lock order: the order, then the service, then the line — as pay_order takes them, so
+        # that paying an order while its line is removed waits instead of deadlocking.
+        order_id = OrderLine.objects.filter(pk=line.pk).values_list("order_id", flat=True).first()
+        order = Order.objects.select_for_update().get(pk=order_id) if order_id is not None else None
         service = service_actions.lock(line.service_id)
         line = OrderLine.objects.select_for_update().get(pk=line.pk)
         if line.paid_at is not None or line.kind != LineKind.NEW or service.status != Status.ORDERED:
             raise IllegalTransition(_("This order has been paid and cannot be removed."))
         if line.order_id is not None:
-            order = Order.objects.select_for_update().get(pk=line.order_id)
+            if order is None or order.pk != line.order_id:  # checked out meanwhile
+                order = Order.objects.select_for_update().get(pk=line.order_id)
             if order.status != OrderStatus.PENDING:
                 raise IllegalTransition(_("This order has been paid and cannot be removed."))
             line.delete()

@@ -136,10 +136,11 @@ def test_staff_api_refuses_a_session_without_the_code_and_accepts_it_after(
     assert staff_http.get(url).status_code == 200
 
 
-def test_staff_api_token_is_a_credential_of_its_own(staff: Any) -> None:
-    _, raw = ApiToken.issue(staff, "ops script")
-    response = HttpClient().get("/api/v1/staff/tasks/", HTTP_AUTHORIZATION=f"Bearer {raw}")
-    assert response.status_code == 200
+def test_a_staff_api_token_works_only_if_made_after_the_code(staff: Any) -> None:
+    _, unverified = ApiToken.issue(staff, "ops script")
+    _, verified = ApiToken.issue(staff, "ops script", two_factor_verified=True)
+    assert HttpClient().get("/api/v1/staff/tasks/", HTTP_AUTHORIZATION=f"Bearer {unverified}").status_code == 403
+    assert HttpClient().get("/api/v1/staff/tasks/", HTTP_AUTHORIZATION=f"Bearer {verified}").status_code == 200
 
 
 def test_clients_are_not_asked_for_a_code(alice_user: Any) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from openbill.accounts.models import ApiToken
@@ -16,12 +15,6 @@ def token_client(user: Any) -> APIClient:
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return api
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters() -> None:
-    # Failed-token counters live in the cache; one test's failures must not throttle the next.
-    cache.clear()
 
 
 @pytest.fixture

@@ -55,6 +55,7 @@ def test_an_active_monthly_server_can_be_seen_edited_extended_and_deleted(
         ("Edit", f"/services/{pk}/edit/"),
         ("Extend", f"/services/{pk}/extend/"),
         ("Delete", f"/services/{pk}/delete/"),
+        ("Ask a question", f"/support/new/?service={pk}"),
     ]
 
 
@@ -73,7 +74,7 @@ def test_a_service_awaiting_configuration_offers_configure_and_nothing_to_edit(
 ) -> None:
     service = f.service(alice, hosting, status=Status.CONFIGURATION_REQUIRED)
     labels = [label for label, _href in row_actions(alice_http, service)]
-    assert labels == ["Details", "History", "Statistics", "Configure", "Instruction", "Delete"]
+    assert labels == ["Details", "History", "Statistics", "Configure", "Instruction", "Delete", "Ask a question"]
     html = alice_http.get(f"/services/?id={service.pk}").content.decode()
     assert f'class="btn btn-sm btn-warning" href="/services/{service.pk}/configure/"' in html
 
@@ -87,7 +88,7 @@ def test_an_ordered_domain_has_only_details_and_history_and_no_instruction_yet(
         )
     )
     service = f.service(alice, domain, status=Status.ORDERED)
-    assert [label for label, _href in row_actions(alice_http, service)] == ["Details", "History"]
+    assert [label for label, _href in row_actions(alice_http, service)] == ["Details", "History", "Ask a question"]
 
 
 @override_settings(TIME_ZONE="UTC")

@@ -15,6 +15,8 @@ from openbill.core.tests import factories as f
 from openbill.orders import actions as orders
 from openbill.orders.models import OrderLine
 from openbill.payments import actions as payments
+from openbill.support import actions as support
+from openbill.support.models import Attachment
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +35,9 @@ ID_OF = {
     "order_pay": "order",
     "cart_remove": "cart_line",
     "payment": "payment",
+    "support_ticket": "ticket",
+    "support_close": "ticket",
+    "support_attachment": "attachment",
 }  # fmt: skip
 # URLs whose id names something every client of the provider may see, not a client's own thing.
 SHARED_IDS = {"order_new": "a tariff of the provider's public catalog"}
@@ -102,7 +107,12 @@ def bobs_things(provider: Any, bob: Any, bob_user: Any, vps_plan: Any) -> dict[s
         absolute=lambda p: f"http://testserver{p}",
         return_url="/",
     )
+    ticket = support.open_ticket(
+        bob, subject="bob's question", body="?", files=[("bob.txt", b"bob's file")], actor=BOB, now=now
+    )
     return {
+        "ticket": ticket,
+        "attachment": Attachment.objects.get(message__ticket=ticket),
         "service": f.service(bob, vps_plan, operation="reboot"),
         "token": ApiToken.issue(bob_user, "bob's script")[0],
         "cart_line": in_cart,

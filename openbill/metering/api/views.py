@@ -15,14 +15,15 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from openbill.api.authentication import TokenAuthentication
 from openbill.api.base import ClientScopedMixin
 from openbill.api.fields import money_string
+from openbill.api.permissions import IsProviderMeter
 from openbill.core.timeutil import local_date
 from openbill.metering import actions, rating, selectors
 from openbill.metering.models import ProviderToken
 from openbill.services.models import Service
 
-from .authentication import HasProviderToken, ProviderTokenAuthentication
 from .serializers import (
     IngestResultSerializer,
     OverageQuerySerializer,
@@ -116,8 +117,9 @@ class UsageIngestView(GenericAPIView):  # type: ignore[type-arg]
     quantity) are listed in ``rejected`` with the reason; the good records of the batch are kept.
     """
 
-    authentication_classes = [ProviderTokenAuthentication]
-    permission_classes = [HasProviderToken]
+    authentication_classes = [TokenAuthentication]  # a token only: a meter has no session
+    permission_classes = [IsProviderMeter]
+    token_kind = "provider"  # documented as providerTokenAuth
     parser_classes = [JSONParser]
     serializer_class = UsageBatchSerializer
 

@@ -141,7 +141,8 @@ def test_the_api_refuses_client_tokens_revoked_tokens_and_no_token(provider, ser
     revoked.save()
 
     assert api(None).post("/api/v1/usage/", batch, format="json").status_code == 401
-    assert api(client_raw).post("/api/v1/usage/", batch, format="json").status_code == 401
+    # A valid token of the wrong kind: refused as such (403), not as a failed guess.
+    assert api(client_raw).post("/api/v1/usage/", batch, format="json").status_code == 403
     assert api(revoked_raw).post("/api/v1/usage/", batch, format="json").status_code == 401
     assert UsageRecord.objects.count() == 0
 
@@ -150,7 +151,7 @@ def test_provider_tokens_are_stored_hashed_and_do_not_open_the_client_api(provid
     token, raw = ProviderToken.issue(provider, "meter")
     assert raw not in (token.key_hash, token.key_prefix)
     assert raw.startswith("obp_")
-    assert api(raw).get("/api/v1/services/").status_code == 401
+    assert api(raw).get("/api/v1/services/").status_code == 403
 
 
 @pytest.mark.parametrize(

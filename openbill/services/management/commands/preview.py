@@ -12,10 +12,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from openbill.core.extensions import optional_module
 from openbill.core.money import format_amount
 from openbill.core.timeutil import local_date
 
@@ -34,6 +36,21 @@ def parse_moment(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def other_sweeps(at: datetime) -> list[tuple[str, list[str]]]:
+    """What other apps' sweeps would do: each ``<app>.sweeps`` module may offer ``preview(at)``,
+    a list of lines (support: abuse deadlines, auto-closed tickets)."""
+    found = []
+    for config in apps.get_app_configs():
+        module = optional_module(f"{config.name}.sweeps")
+        preview = getattr(module, "preview", None)
+        if preview is None or config.label == "services":
+            continue
+        lines = preview(at)
+        if lines:
+            found.append((str(config.verbose_name), lines))
+    return found
+
+
 class Command(BaseCommand):
     help = "Print what the renew, expire, delete and notice sweeps would do at a moment; changes nothing."
 
@@ -46,7 +63,7 @@ class Command(BaseCommand):
         at = parse_moment(options["at"]) if options["at"] else timezone.now()
         preview = build_preview(at, options["provider"])
         if options["json"]:
-            self.stdout.write(json.dumps(preview.as_json(), default=str))
+            self.stdout.write(json.dumps({**preview.as_json(), "other": dict(other_sweeps(at))}, default=str))
             return
         write = self.stdout.write
         write(_("What the sweeps would do at %(at)s (nothing is changed):") % {"at": at.isoformat()})
@@ -91,6 +108,11 @@ class Command(BaseCommand):
                 write("  " + _("delete     #%(id)s %(name)s: %(why)s") % {"id": sid, "name": name, "why": reason})
             for n in c.notices:
                 write("  " + _("notice     #%(id)s %(template)s") % {"id": n.service_id, "template": n.template})
+        for title, lines in other_sweeps(at):
+            write("")
+            write(title)
+            for line in lines:
+                write("  " + line)
         write("")
         write(
             _(
