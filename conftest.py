@@ -39,6 +39,8 @@ def _english_by_default() -> Any:
 def _fast_password_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.AXES_ENABLED = False
+    # Links in mail and payment redirects are on the test client's own host.
+    settings.OPENBILL_BASE_URL = "http://testserver"
     # The card method is a test gateway, off by default; tests pay with it (payments tests turn it off).
     settings.OPENBILL_CARD_TEST_MODE = True
     # Staff TOTP is on by default; tests that are not about it log staff in with the password only
@@ -64,6 +66,17 @@ def _fresh_attempt_counters(request: pytest.FixtureRequest, _django_db_marker: N
         if request.node.get_closest_marker("django_db") is None:
             return
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def _media_root(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_folder(settings: Any, _media_root: Any) -> None:
+    # Uploaded files (support attachments) never land in the checkout's var/.
+    settings.MEDIA_ROOT = _media_root
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -97,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "openbill.core.middleware.NoStoreWhenAuthenticatedMiddleware",
     "openbill.accounts.sessions.IdleTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "openbill.accounts.twofactor.TwoFactorMiddleware",
@@ -124,6 +126,15 @@ TEMPLATES = [
                 "openbill.accounts.context_processors.client",
             ],
         },
+    },
+    {
+        # Plain-text mail (subjects and bodies): rendered without HTML escaping, so "Bob's server"
+        # stays as typed. Used as render_to_string(..., using="text"); HTML stays on the first.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "openbill" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
     },
 ]
 
@@ -267,6 +278,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@openbill.loca
 
 # --- tasks ------------------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": os.environ.get("OPENBILL_TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# Finished task rows (results, tracebacks) older than this many days are deleted (core.sweeps).
+OPENBILL_TASK_RESULT_DAYS = int(os.environ.get("OPENBILL_TASK_RESULT_DAYS", "14"))
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -311,10 +324,22 @@ SPECTACULAR_SETTINGS = {
         "ParameterKindEnum": "openbill.catalog.models.ParameterKind",
         "LedgerEntryKindEnum": "openbill.billing.models.EntryKind",
         "ServiceStatusEnum": "openbill.services.choices.Status",
+        "StatisticsPeriodEnum": "openbill.catalog.models.StatisticsPeriod",
+        "ServiceEventKindEnum": "openbill.services.choices.EventKind",
+        "ActorKindEnum": "openbill.core.actors.ActorKind",
+        "OrderStatusEnum": "openbill.orders.models.OrderStatus",
+        "OrderLineKindEnum": "openbill.orders.models.LineKind",
+        "PaymentStatusEnum": "openbill.payments.models.PaymentStatus",
+        "ChargeLineKindEnum": "openbill.orders.api.serializers.CHARGE_LINE_KINDS",
     },
 }
 
 # --- Openbill ---------------------------------------------------------------------------------
+# The site's public address: every link that leaves the site (emails, payment gateway return and
+# callback URLs) starts with it, never with the request's Host header (core.urls.absolute_url).
+OPENBILL_BASE_URL = os.environ.get("OPENBILL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not OPENBILL_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("OPENBILL_BASE_URL must start with http:// or https://")
 OPENBILL_FIELD_KEY = os.environ.get("OPENBILL_FIELD_KEY", "")  # secrets at rest; derived if empty
 OPENBILL_SIGNUP_PROVIDER = os.environ.get("OPENBILL_SIGNUP_PROVIDER", "")  # provider name new clients join
 OPENBILL_CARD_SECRET = os.environ.get("OPENBILL_CARD_SECRET", "")  # card gateway HMAC secret

@@ -171,15 +171,20 @@ def log_out_session(request: HttpRequest, session_id: str) -> bool:
     return False
 
 
+def end_sessions(user: User) -> None:
+    """Every session of ``user`` stops being logged in (API tokens are not sessions)."""
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+    # The raised epoch already refuses them; their rows go too, so the Profile's list shows the truth.
+    UserSession.objects.filter(user=user).delete()
+
+
 def log_out_other_sessions(request: HttpRequest) -> None:
     """Every other session of the caller stops being logged in; this one stays."""
     user = request.user
     assert isinstance(user, User)
-    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
-    user.refresh_from_db(fields=["session_epoch"])
-    update_session_auth_hash(request, user)  # gives this session a new key as well
-    # The raised epoch already refuses the others; their rows go too, so the list shows the truth.
-    UserSession.objects.filter(user=user).exclude(session_key=request.session.session_key).delete()
+    end_sessions(user)
+    update_session_auth_hash(request, user)  # this one stays, under a new key
 
 
 _BROWSERS = (

@@ -44,7 +44,9 @@ root of ``/api/v1/``. Domain code never imports the API. Copy ``openbill/service
 
 4. The schema documents errors by itself (``openbill.api.schema.AutoSchema``): 401/403/429 for
    authenticated operations, 404 for paths with an id, 400 for query parameters or a body, 409
-   for writes; add others with ``extra_error_statuses`` on the view or
+   for writes (``may_conflict = False`` on a view whose writes cannot conflict), 402 for
+   writes of views with ``extra_error_statuses = (402,)``, 409/422 with an ``Idempotency-Key``;
+   add others with ``extra_error_statuses`` on the view or
    ``extend_schema(responses={…, **error_responses(402)})``. Give every serializer method field
    an ``@extend_schema_field`` and run
    ``python -m openbill.cli spectacular --validate --fail-on-warn``:
@@ -57,9 +59,16 @@ root of ``/api/v1/``. Domain code never imports the API. Copy ``openbill/service
    (``select_related`` / ``prefetch_related`` in the selector) and add a query-count test that
    compares N and 2N objects, and a cross-tenant test (alice gets 404 for bob's ids).
 
-6. Money in bodies is a decimal string: ``openbill.api.fields.money_string`` (rounded to the
-   currency) for amounts, ``price_string`` for catalog prices; with the currency beside it.
-   User-facing strings go through gettext.
+6. Money in bodies is a decimal string in one format: declare it with
+   ``openbill.api.fields.MoneyField`` (``@extend_schema_field(MoneyField())`` on a method field),
+   render it with ``money_string`` (rounded to the currency) or ``price_string`` (catalog
+   prices), with a ``CurrencyField`` beside it; quantities are ``DecimalStringField``. A closed
+   set of values is a ``ChoiceField`` over a ``TextChoices`` (a named enum; name it in
+   ``SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]`` if drf-spectacular asks). Never
+   ``OpenApiTypes.DECIMAL`` (a float in the schema). User-facing strings go through gettext.
+
+7. ``openbill/api/tests/test_conformance.py`` calls every operation on real data and validates
+   each answer against the schema; add a step there for a new endpoint (it fails until you do).
 
 Authentication: session (with CSRF) or ``Authorization: Bearer <token>``, one class for every
 kind of token (``openbill.api.authentication``): a user's ``obt_…`` or a provider's ``obp_…``.

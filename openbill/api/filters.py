@@ -52,3 +52,47 @@ class IdFilter(django_filters.Filter):
             return qs.none()
         result: QuerySet[Any] = super().filter(qs, value)
         return result
+
+
+class _RepeatedOrCommaWidget(django_filters.widgets.CSVWidget):
+    """Reads ``?ordering=a&ordering=b`` (what generated clients send for an array) and
+    ``?ordering=a,b`` alike; Django's ``QueryDict.get`` would keep only the last repeat."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str] | None:
+        if not hasattr(data, "getlist"):
+            result: list[str] | None = super().value_from_datadict(data, files, name)
+            return result
+        values = data.getlist(name)
+        if not values:
+            return None
+        return [part for value in values for part in value.split(",") if part != ""] or []
+
+
+class OrderingFilter(django_filters.OrderingFilter):
+    """Sort keys in order of precedence, repeated or comma-separated; ``-`` sorts descending.
+    Document it with :func:`ordering_parameter` (an exploded array, as clients send it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", _RepeatedOrCommaWidget)
+        super().__init__(*args, **kwargs)
+
+
+def ordering_parameter(filterset_class: type[django_filters.FilterSet], name: str = "ordering") -> Any:
+    """The schema of an :class:`OrderingFilter`: an array of sort keys sent as repeated
+    parameters (``?ordering=name&ordering=-id``); one comma-separated value is accepted too."""
+    from drf_spectacular.utils import OpenApiParameter
+
+    ordering = filterset_class.base_filters[name]
+    keys = [key for key, _label in ordering.extra["choices"]]
+    return OpenApiParameter(
+        name=name,
+        type={"type": "array", "items": {"type": "string", "enum": keys}},
+        location=OpenApiParameter.QUERY,
+        required=False,
+        explode=True,
+        style="form",
+        description=(
+            "Sort keys in order of precedence, `-` for descending: `?ordering=status&ordering=-name` "
+            "(or `?ordering=status,-name`). Default: newest first."
+        ),
+    )

@@ -21,16 +21,15 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from openbill.catalog.models import DeletionWho, ProductKind
+from openbill.catalog.models import DeletionWho
 from openbill.core.timeutil import Period
-from openbill.services.choices import Operation, Status
+from openbill.services.choices import Status
 from openbill.services.models import Service
+from openbill.services.rules import Action, allowed_actions
 
 # A service id that appears nowhere else in a URL: reverse once with it, then format each row's.
 _MARK = 987654321
 
-STATISTICS_KINDS = frozenset({ProductKind.VIRTUAL_SERVER, ProductKind.VIRTUAL_HOSTING})
-EDITABLE = frozenset({Status.ACTIVE, Status.SUSPENDED})
 
 DETAILS = gettext_lazy("Details")
 HISTORY = gettext_lazy("History")
@@ -110,29 +109,32 @@ class RowActions:
         self.delete = ServiceUrl("clientarea:service_delete")
         self.topup = _optional("clientarea:topup")
         self.ask = _optional("clientarea:support_new")
+        self.now = timezone.now()
 
     def __call__(self, service: Service) -> list[RowAction]:
+        """The row's links: what ``services.rules.allowed_actions`` allows, where the client's
+        policy lets it (a product type staff alone may delete has no Delete)."""
         pk = service.pk
-        status = service.status
+        allowed = allowed_actions(service, self.now)
         product_type = service.product_type
         actions = [RowAction(DETAILS, self.detail(pk)), RowAction(HISTORY, self.history(pk))]
         # Metering: usage by day for the kinds that report it.
-        if product_type.kind in STATISTICS_KINDS and self.statistics:
+        if Action.STATISTICS in allowed and self.statistics:
             actions.append(RowAction(STATISTICS, self.statistics(pk)))
         # Orders: change the configuration, pay the next period (a daily-priced service is
         # paid from the balance: its Extend tops the balance up), finish a configuration.
-        if status in EDITABLE:
-            if self.edit:
-                actions.append(RowAction(EDIT, self.edit(pk)))
+        if Action.EDIT in allowed and self.edit:
+            actions.append(RowAction(EDIT, self.edit(pk)))
+        if Action.EXTEND in allowed:
             extend = self.topup if service.period == Period.DAY else (self.extend(pk) if self.extend else "")
             if extend:
                 actions.append(RowAction(EXTEND, extend))
-        if status == Status.CONFIGURATION_REQUIRED and self.configure:
+        if Action.CONFIGURE in allowed and service.status == Status.CONFIGURATION_REQUIRED and self.configure:
             actions.append(RowAction(CONFIGURE, self.configure(pk), style="btn-warning"))
-        if product_type.instruction_template and status != Status.ORDERED and self.instructions:
+        if Action.INSTRUCTIONS in allowed and self.instructions:
             actions.append(RowAction(INSTRUCTION, self.instructions(pk)))
-        # Lifecycle: a scheduled deletion shows its date; otherwise Delete where the client may.
-        if service.delete_at and status != Status.DELETED:
+        # Lifecycle: a deletion asked for shows its date; otherwise Delete where the client may.
+        if service.delete_at and service.status != Status.DELETED:
             actions.append(
                 RowAction(
                     _("Deleted on %(date)s") % {"date": _local_day(service.delete_at)},
@@ -140,15 +142,10 @@ class RowActions:
                     title=SCHEDULED_FOR_DELETION,
                 )
             )
-        elif (
-            status != Status.DELETED
-            and service.operation != Operation.DELETION
-            and product_type.deletion_who == DeletionWho.CLIENT_AND_STAFF
-            and self.delete
-        ):
+        elif Action.DELETE in allowed and product_type.deletion_who == DeletionWho.CLIENT_AND_STAFF and self.delete:
             actions.append(RowAction(DELETE, self.delete(pk), style="btn-outline-danger"))
         # Support: a question about this service (its page has the same button).
-        if self.ask and status != Status.DELETED:
+        if self.ask and Action.ASK in allowed:
             actions.append(RowAction(ASK, f"{self.ask}?service={pk}"))
         return actions
 

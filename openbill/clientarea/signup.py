@@ -2,36 +2,21 @@
 
 A new user is created inactive (``is_active=False``): Django's authentication refuses it, so no
 login is possible before the email is confirmed, and the login form answers exactly as for a
-wrong password. The confirmation link carries a signed token (Django's token generator with
-its own salt) whose hash includes ``is_active``, so it works once.
+wrong password. The confirmation link carries a signed token (accounts.tokens) whose hash
+includes ``is_active``, so it works once; the worker makes it when it sends the mail.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.http import urlsafe_base64_decode
 
 from openbill.accounts.models import Membership, User
-from openbill.accounts.tasks import send_after_commit
+from openbill.accounts.tasks import SIGNUP_CONFIRM, SIGNUP_EXISTS, send_after_commit
+from openbill.accounts.tokens import confirmation_tokens
 from openbill.clients.models import Client, Provider
-
-
-class EmailConfirmationTokenGenerator(PasswordResetTokenGenerator):
-    key_salt = "openbill.clientarea.signup.EmailConfirmationTokenGenerator"
-
-    def _make_hash_value(self, user: Any, timestamp: int) -> str:
-        return f"{user.pk}{user.password}{user.is_active}{user.email_confirmed}{user.email}{timestamp}"
-
-
-confirmation_tokens = EmailConfirmationTokenGenerator()
 
 
 def signup_provider() -> Provider | None:
@@ -44,13 +29,6 @@ def signup_provider() -> Provider | None:
     return providers.first()
 
 
-def _send(to: str, template: str, context: dict[str, Any]) -> None:
-    """Render now, send from the task worker after commit (accounts.tasks)."""
-    subject = render_to_string(f"clientarea/email/{template}.subject.txt", context).strip()
-    body = render_to_string(f"clientarea/email/{template}.txt", context)
-    send_after_commit(subject, body, to)
-
-
 def register_client(
     *,
     provider: Provider,
@@ -58,7 +36,6 @@ def register_client(
     email: str,
     password: str,
     language: str,
-    base_url: str,
 ) -> User | None:
     """Create an inactive user with its client account and send the confirmation link.
 
@@ -67,22 +44,22 @@ def register_client(
     the password once and leave the mail to a task, so the answer takes as long either way.
     Returns the new user, or None.
     """
-    context = {"provider": provider, "name": name, "base_url": base_url}
+    existing = None
     try:
         with transaction.atomic():
-            if User.objects.filter(email__iexact=email).exists():
+            existing = User.objects.filter(email__iexact=email).first()
+            if existing is not None:
                 raise IntegrityError("email taken")
             user = User.objects.create_user(email=email, password=password, is_active=False, language=language)
             client = Client.objects.create(provider=provider, name=name, email=email, language=language)
             Membership.objects.create(client=client, user=user, role=Membership.Role.OWNER)
     except IntegrityError:
         make_password(password)  # the cost create_user pays on the other path
-        _send(email, "signup_exists", {**context, "reset_url": base_url + reverse("clientarea:password_reset")})
+        existing = existing or User.objects.filter(email__iexact=email).first()  # lost a race
+        if existing is not None:
+            send_after_commit(SIGNUP_EXISTS, existing, provider=provider)
         return None
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = confirmation_tokens.make_token(user)
-    link = base_url + reverse("clientarea:signup_confirm", kwargs={"uidb64": uid, "token": token})
-    _send(email, "signup_confirm", {**context, "confirm_url": link})
+    send_after_commit(SIGNUP_CONFIRM, user, provider=provider)
     return user
 
 

@@ -28,6 +28,7 @@ from openbill.metering.selectors import overage_widget_rows
 from openbill.services import selectors
 from openbill.services.filtersets import ServiceFilterSet
 from openbill.services.models import Service, ServiceEvent
+from openbill.services.rules import Action, allowed_actions
 from openbill.support import selectors as support_selectors
 
 from .access import client_required, reauth_required
@@ -83,6 +84,8 @@ def _renew_links(service_url: Any) -> Any:
     topup = _optional("clientarea:topup") or reverse("clientarea:finances")
 
     def link(service: Service) -> str:
+        if Action.EXTEND not in allowed_actions(service):
+            return str(service_url(service.pk))  # being deleted: its page says why
         if service.period == Period.DAY:
             return topup
         return extend(service.pk) if extend else service_url(service.pk)
@@ -196,6 +199,8 @@ def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:
         "expiration": selectors.expiration_text(service, now),
         "renew_cost": selectors.renew_cost_text(service),
         "abuse_ticket": support_selectors.abuse_ticket_of(service) if service.suspended_for_abuse else None,
+        # The page's buttons follow the one rule the actions enforce (services.rules).
+        "allowed": allowed_actions(service, now),
     }
 
 

@@ -4,7 +4,7 @@ email confirmation, password reset and change, language switch."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 import django_otp
 from django.conf import settings
@@ -14,7 +14,6 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils.crypto import constant_time_compare
 from django.utils.decorators import method_decorator
@@ -27,10 +26,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from openbill.accounts import actions as accounts
 from openbill.accounts import limits, sessions, twofactor
 from openbill.accounts.models import ApiToken, User
 from openbill.accounts.selectors import client_of
-from openbill.accounts.tasks import send_after_commit
+from openbill.accounts.tasks import PASSWORD_RESET, send_after_commit
 
 from . import signup
 from .access import client_required, reauth_required
@@ -182,7 +182,6 @@ def signup_view(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
             language=get_language() or settings.LANGUAGE_CODE,
-            base_url=request.build_absolute_uri("/").rstrip("/"),
         )
         return redirect("clientarea:signup_done")
     return render(request, "clientarea/auth/signup.html", {"form": form}, status=400 if form.errors else 200)
@@ -220,28 +219,18 @@ def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
-    """Django's form, its mail sent by the task worker after commit (accounts.tasks): the
-    answer takes as long for a registered address as for an unknown one."""
+    """Django's form; its mail is rendered and sent by the task worker after commit
+    (accounts.tasks), so the answer takes as long for a registered address as for an unknown one,
+    and the task row holds the user's id, not the link."""
 
-    def send_mail(
-        self,
-        subject_template_name: str,
-        email_template_name: str,
-        context: dict[str, Any],
-        from_email: str | None,
-        to_email: str,
-        html_email_template_name: str | None = None,
-    ) -> None:
-        subject = render_to_string(subject_template_name, context)
-        body = render_to_string(email_template_name, context)
-        send_after_commit(subject, body, to_email)
+    def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        for user in self.get_users(self.cleaned_data["email"]):
+            send_after_commit(PASSWORD_RESET, user)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = PasswordResetForm
     template_name = "clientarea/auth/password_reset.html"
-    email_template_name = "clientarea/email/password_reset.txt"
-    subject_template_name = "clientarea/email/password_reset.subject.txt"
     success_url = reverse_lazy("clientarea:password_reset_done")
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -319,7 +308,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = django_set_language(request)
     language = request.POST.get("language", "")
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
-        User.objects.filter(pk=request.user.pk).update(language=language)
+        accounts.set_language(cast(User, request.user), language)
     return response
 
 

@@ -27,6 +27,7 @@ from openbill.provisioning.models import Certificate
 from openbill.services import actions
 from openbill.services.choices import Status, SuspendReason
 from openbill.services.models import Service
+from openbill.services.rules import Action, allowed_actions, refusal
 
 from .access import client_required
 
@@ -111,6 +112,9 @@ def deletion_terms(service: Service) -> dict[str, Any]:
 def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the confirmation page with the policy's terms; POST: delete."""
     service = _service(request, pk)
+    if Action.DELETE not in allowed_actions(service):
+        messages.error(request, refusal(service))
+        return _back(service)
     terms = deletion_terms(service)
     if request.method == "POST":
         if service.delete_at is not None and terms["at_period_end"]:

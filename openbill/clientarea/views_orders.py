@@ -28,9 +28,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openbill.catalog.instructions import render_instructions
 from openbill.catalog.models import ValueType
 from openbill.core.actors import Actor
-from openbill.core.errors import DomainError, InsufficientFunds
+from openbill.core.errors import DomainError, InsufficientFunds, NotAllowed, NothingChanged
 from openbill.core.money import format_amount
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, add_period, local_date
+from openbill.core.urls import absolute_url
 from openbill.orders import actions
 from openbill.orders.models import LineKind, Order, OrderLine, OrderStatus
 from openbill.orders.pricing import CLIENT_BILLING_TYPES, quote_change, quote_new, tariffs_for
@@ -38,6 +39,7 @@ from openbill.payments import actions as payments
 from openbill.payments.models import Payment
 from openbill.services.choices import Status
 from openbill.services.models import Service
+from openbill.services.rules import Action, allowed_actions, refusal
 from openbill.services.selectors import client_services, renewal_amount, with_pricing
 
 from .access import client_required
@@ -49,6 +51,14 @@ def _client(request: HttpRequest) -> Any:
 
 def _service(request: HttpRequest, pk: int) -> Service:
     return get_object_or_404(client_services(_client(request)), pk=pk)
+
+
+def _refused(request: HttpRequest, service: Service, action: str) -> HttpResponse | None:
+    """Back to the service page with the reason, when its state does not allow ``action``."""
+    if action in allowed_actions(service):
+        return None
+    messages.error(request, refusal(service))
+    return redirect("clientarea:service", pk=service.pk)
 
 
 def _topup_url(amount: Any = None, order: Order | None = None) -> str:
@@ -189,6 +199,7 @@ def order_new(request: HttpRequest, tariff_id: int) -> HttpResponse:
         initial["period"] = first.period
     form = OrderForm(tariff, client.currency, request.POST or None, initial=initial)
     quote = None
+    status = 200
     action = request.POST.get("action", "quote")
     if request.method == "POST" and form.is_valid() and action in ("cart", "pay"):
         spec = form.spec()
@@ -203,6 +214,9 @@ def order_new(request: HttpRequest, tariff_id: int) -> HttpResponse:
             return _pay_and_redirect(request, order)
         except DomainError as exc:
             _add_domain_error(form, exc)
+            # Refused for who the client is (ordering blocked under an abuse review), not for what
+            # was typed: the page says why with the status the API gives.
+            status = 403 if isinstance(exc, NotAllowed) else 200
     # The price of what is chosen so far (parameters do not change it).
     quote = None
     if first is not None:
@@ -222,7 +236,7 @@ def order_new(request: HttpRequest, tariff_id: int) -> HttpResponse:
     context = {"tariff": tariff, "form": form, "quote": quote}
     if request.htmx and action == "quote":  # type: ignore[attr-defined]
         return render(request, "clientarea/orders/_price.html", context)
-    return render(request, "clientarea/orders/new.html", context)
+    return render(request, "clientarea/orders/new.html", context, status=status)
 
 
 def _pay_and_redirect(request: HttpRequest, order: Order) -> HttpResponse:
@@ -347,6 +361,8 @@ def service_instructions(request: HttpRequest, pk: int) -> HttpResponse:
 def service_extend(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request)
     service = _service(request, pk)
+    if (refused := _refused(request, service, Action.EXTEND)) is not None:
+        return refused
     if service.period == Period.DAY:
         # Daily-priced services draw from the balance each day: top up instead.
         messages.info(request, _("This service is charged daily from the balance: top up to keep it running."))
@@ -441,14 +457,20 @@ class EditForm(forms.Form):
         )
         self.fields["tariff"] = forms.ChoiceField(label=_("Tariff"), choices=[(t.pk, t.name) for t in tariffs])
         self.addon_fields: list[str] = []
+        present = {line.addon_id: line.enum_item for line in service.addons.all() if line.enum_item is not None}
         for addon in current.addons.all():
             if addon.billing_type not in CLIENT_BILLING_TYPES:
                 continue
             name = f"addon_{addon.resource}"
             label = f"{addon.name}" + (f" ({addon.unit})" if addon.unit else "")
             if addon.value_type == ValueType.ENUM:
+                # The service's present item is offered even if retired, so that a form the
+                # client does not touch submits it and nothing changes.
+                mine = present.get(addon.pk)
                 self.fields[name] = forms.ChoiceField(
-                    label=label, choices=[(i.code, i.name) for i in addon.items.all() if i.enabled], required=False
+                    label=label,
+                    choices=[(i.code, i.name) for i in addon.items.all() if i.enabled or (mine and i.pk == mine.pk)],
+                    required=False,
                 )
             else:
                 self.fields[name] = forms.CharField(label=label, required=False, widget=forms.NumberInput())
@@ -468,6 +490,8 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit parameters: the exact amount is shown first (Preview), then confirmed."""
     client = _client(request)
     service = _service(request, pk)
+    if (refused := _refused(request, service, Action.EDIT)) is not None:
+        return refused
     all_tariffs = tariffs_for(client.provider)
     current = all_tariffs.get(pk=service.tariff_id)
     allowed = [current, *all_tariffs.filter(pk__in=current.changeable_to.values("pk"))]
@@ -510,6 +534,10 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("clientarea:service", pk=service.pk)
         except InsufficientFunds as exc:
             form.add_error(None, exc.message)
+        except NothingChanged as exc:
+            # No operation, no charge line: the service stays exactly as it was.
+            messages.info(request, exc.message)
+            return redirect("clientarea:service", pk=service.pk)
         except DomainError as exc:
             _add_domain_error(form, exc)
             quote = None
@@ -595,8 +623,7 @@ def topup(request: HttpRequest) -> HttpResponse:
                 order=order,
                 actor=Actor.client_of(request),
                 now=timezone.now(),
-                absolute=request.build_absolute_uri,
-                return_url=request.build_absolute_uri(reverse("clientarea:payments")),
+                return_url=absolute_url(reverse("clientarea:payments")),
                 request_key=data.get("request_key") or "",
             )
         except DomainError as exc:
@@ -629,5 +656,5 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     gateway = gateways.get(payment.method)
     if gateway.confirmed_by_staff:
-        instructions = gateway.start(payment, absolute=request.build_absolute_uri, return_url="").instructions
+        instructions = gateway.start(payment, return_url="").instructions
     return render(request, "clientarea/orders/payment.html", {"payment": payment, "instructions": instructions})

@@ -5,8 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db import models
+
 if TYPE_CHECKING:
     from django.http import HttpRequest
+
+
+class ActorKind(models.TextChoices):
+    CLIENT = "client"
+    STAFF = "staff"
+    SYSTEM = "system"
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,3 +36,9 @@ class NotAllowed(DomainError):
 class Conflict(DomainError):
     http_status = 409
     code = "conflict"
+
+
+class NothingChanged(DomainError):
+    """A change that changes nothing: nothing is started and nothing is charged (HTTP 400)."""
+
+    code = "nothing_changed"

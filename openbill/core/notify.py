@@ -1,7 +1,8 @@
 """Email notices to clients: recorded once under a key, sent by a task after commit.
 
 Templates live in ``templates/emails/<name>.subject.txt`` and ``<name>.txt`` and are
-rendered in the client's language. ``context`` must be JSON values (it is stored).
+rendered in the client's language, as plain text (the "text" template engine: no HTML
+escaping). ``context`` must be JSON values (it is stored); nothing secret belongs in it.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def render(notice: Notice) -> tuple[str, str]:
     client = notice.client
     context = {**notice.context, "client_name": client.name, "provider_name": client.provider.name}
     with translation.override(client.language or settings.LANGUAGE_CODE):
-        subject = render_to_string(f"emails/{notice.template}.subject.txt", context).strip()
-        body = render_to_string(f"emails/{notice.template}.txt", context)
+        subject = render_to_string(f"emails/{notice.template}.subject.txt", context, using="text").strip()
+        body = render_to_string(f"emails/{notice.template}.txt", context, using="text")
     return " ".join(subject.split()), body
 
 

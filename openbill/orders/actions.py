@@ -27,12 +27,12 @@ from openbill.billing.actions import charge_service, insufficient_funds
 from openbill.billing.models import ExpenseKind
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
-from openbill.core.errors import DomainError, IllegalTransition
+from openbill.core.errors import DomainError, IllegalTransition, NothingChanged
 from openbill.core.money import format_amount
 from openbill.core.notify import notify
 from openbill.core.timeutil import Period
 from openbill.services import actions as service_actions
-from openbill.services import events
+from openbill.services import events, rules
 from openbill.services.choices import Operation, Status
 from openbill.services.models import Service, ServiceAddon
 from openbill.services.renewal import Renewal, next_period_start, renew_service
@@ -283,8 +283,9 @@ def extend_service(
 
     ``expected_start`` is the start shown with the price: a repeated submit of the same form
     finds that period already paid and charges nothing."""
-    if service.status not in (Status.ACTIVE, Status.SUSPENDED) or service.activated_at is None:
-        raise IllegalTransition(_("Only an active or stopped service can be extended."))
+    # As the row is now (the caller's copy may be stale); checked again under its lock.
+    current = Service.objects.select_related("product_type").get(pk=service.pk)
+    rules.check_allowed(current, rules.Action.EXTEND, now)
     if service.period == Period.DAY or period == Period.DAY:
         raise DomainError(
             _("Daily-priced services are not extended: they are charged from the balance each day."),
@@ -326,17 +327,12 @@ def change_service(
     with transaction.atomic():
         locked = service_actions.lock(service)
         client = Client.objects.select_for_update().select_related("provider").get(pk=locked.client_id)
-        if locked.status == Status.DELETED:
-            raise IllegalTransition(_("The service is deleted."))
+        # A service being deleted takes no change and no charge (DESIGN.md §4, services.rules).
+        rules.check_allowed(locked, rules.Action.EDIT, now)
         priced = with_pricing(Service.objects.filter(pk=locked.pk)).get()
         wants_resources = tariff not in (None, "", locked.tariff_id, str(locked.tariff_id)) or bool(addons)
-        if locked.delete_at is not None and (wants_resources or auto_renew):
-            # It would be charged for time it will not have (the deletion keeps its date).
-            raise IllegalTransition(_("The service is scheduled for deletion: cancel the scheduled deletion first."))
         quote: ChangeQuote | None = None
         if wants_resources:
-            if locked.status not in (Status.ACTIVE, Status.SUSPENDED):
-                raise IllegalTransition(_("Only an active or stopped service can be changed."))
             quote = quote_change(priced, now=now, tariff=tariff, addons=addons)
             if not quote.changed:
                 quote = None
@@ -427,7 +423,7 @@ def change_service(
             locked.save(update_fields=["auto_renew", "period"])
             events.record(locked, "settings changed", actor=actor, now=now, note=", ".join(settings_changed))
         if quote is None and not settings_changed:
-            raise DomainError(_("Nothing to change."), field="non_field_errors")
+            raise NothingChanged(_("Nothing changed."))
         return line
 
 

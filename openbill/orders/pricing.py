@@ -4,21 +4,28 @@ The client sends a tariff, a period, add-on values and parameters — never a pr
 validation error names the field it is about (``period``, ``addons.ram``, ``parameters.domain``)
 and is raised before anything is written.
 
-Proration of a change (DESIGN.md §4; reference §2.7)::
+Proration of a change (DESIGN.md §4; reference §2.7) is against the term the client actually
+paid for ``[now, expiry)``, never against the period of the next renewal (which the client may
+switch at no cost between two changes)::
 
-    share      = (expires_at − now) / length of the one billing period that ends at expires_at
-    add-on     = (new − old) × unit price of the service's period × share
-    tariff     = − unused part of what was paid (credit)  + new period amount × share  (charge)
+    terms      = the period charges that cover [now, expiry): each with the billing period it
+                 paid (a month, a year…) and the part of its length still to come (its share)
+    value(c)   = Σ over the terms: configuration c's catalog price for the term's period × share
+    add-ons    = value(new) − value(old), each rounded once; a credit (fewer add-ons) is capped
+                 so that what stays paid for the time left is never below value(new)
+    tariff     = − unused part of what was paid (credit)  + value(new tariff) (charge)
 
-The credit of a tariff change is the unused part of what the client actually paid for the
-time left (services.actions.unused_amount: period charges and earlier changes, prorated), and
-an add-on's credit is capped at it: credits never exceed charges, and a later deletion refunds
-only what is still unused.
+"What was paid for the time left" is services.actions.unused_amount: the period charges and
+the charges and credits of earlier changes, prorated. Credits never exceed it, so no sequence
+of changes at one moment returns more than was paid, and because each add-on change is the
+difference of two rounded values, changing back and forth at one moment nets to zero. Time
+after the expiry that no period charge covers (a service whose expiry staff moved) is valued
+at the period of the service's latest period charge.
 
 ``share`` counts seconds exactly (a Fraction) and may exceed 1 when several periods are
-prepaid; each ledger line is rounded once, half up, to the currency's precision. The billing
-period's length is measured on the provider's calendar (31 March − 1 month = 29 February in a
-leap year). Daily-priced services change without recalculation (reference §2.3).
+prepaid; each ledger line is rounded once, half up, to the currency's precision. A term's length
+is measured on the provider's calendar (31 March − 1 month = 29 February in a leap year).
+Daily-priced services change without recalculation (reference §2.3).
 """
 
 from __future__ import annotations
@@ -121,12 +128,28 @@ def default_choice(addon: Addon) -> AddonChoice:
     return AddonChoice(addon, addon.included)
 
 
-def check_addons(tariff: TariffPlan, values: Mapping[str, Any] | None) -> list[AddonChoice]:
+def _is_kept(raw: Any, kept: AddonChoice) -> bool:
+    """Whether the client's value is the one the service already has."""
+    if kept.enum_item is not None:
+        return str(raw) == kept.enum_item.code
+    try:
+        return Decimal(str(int(raw) if isinstance(raw, bool) else raw).strip()) == kept.quantity
+    except InvalidOperation:
+        return False
+
+
+def check_addons(
+    tariff: TariffPlan, values: Mapping[str, Any] | None, keep: Mapping[int, AddonChoice] | None = None
+) -> list[AddonChoice]:
     """One choice per add-on of the tariff: the client's value where given, else the default.
 
     ``values`` maps an add-on's resource code to a quantity or, for an enumeration, an item
-    code. Unknown resources, values outside min/max/step and disabled items are 400s."""
+    code. Unknown resources, values outside min/max/step and disabled items are 400s.
+    ``keep`` (a service's present values, by add-on id) is what an add-on keeps when the client
+    gives no value or the same one — even a value the catalog no longer offers (a retired OS)
+    or the client cannot choose (a traffic allowance set by staff)."""
     values = dict(values or {})
+    keep = keep or {}
     addons = list(tariff.addons.all())
     known = {a.resource for a in addons}
     for resource in values:
@@ -135,10 +158,14 @@ def check_addons(tariff: TariffPlan, values: Mapping[str, Any] | None) -> list[A
     choices = []
     for addon in addons:
         field_name = f"addons.{addon.resource}"
+        kept = keep.get(addon.pk)
         if addon.resource not in values or values[addon.resource] in (None, ""):
-            choices.append(default_choice(addon))
+            choices.append(kept or default_choice(addon))
             continue
         raw = values[addon.resource]
+        if kept is not None and _is_kept(raw, kept):
+            choices.append(kept)
+            continue
         if addon.billing_type not in CLIENT_BILLING_TYPES:
             raise DomainError(_("This add-on cannot be chosen."), field=field_name)
         if addon.value_type == ValueType.ENUM:
@@ -252,15 +279,93 @@ def quote_new(
 # --- changes --------------------------------------------------------------------------------
 
 
-def remaining_share(service: Service, now: datetime) -> Fraction:
-    """Seconds left of the paid time over the length of one billing period (may exceed 1)."""
-    if service.expires_at is None or service.expires_at <= now or service.period == Period.DAY:
-        return Fraction(0)
+# Nominal lengths in days, to name the period of a term whose dates match none exactly.
+NOMINAL_DAYS: dict[str, float] = {
+    Period.DAY: 1.0,
+    Period.MONTH: 30.44,
+    Period.MONTH_3: 91.31,
+    Period.MONTH_6: 182.62,
+    Period.YEAR: 365.25,
+    Period.YEAR_2: 730.5,
+    Period.YEAR_3: 1095.75,
+}
+
+
+@dataclass(frozen=True)
+class Term:
+    """A stretch of ``[now, expiry)`` and the billing period whose prices paid for it; ``share``
+    is the stretch's length over the length of the whole term (may exceed 1 for uncovered time)."""
+
+    period: str
+    share: Fraction
+
+
+def term_period(start: datetime, end: datetime, tz: Any) -> str:
+    """The billing period a charge for ``[start, end)`` paid: the one whose calendar length
+    it has (either way round: 31 March − 1 month = 29 February), else the nearest."""
+    for period in Period.values:
+        if add_period(start, period, tz) == end or add_period(end, period, tz, count=-1) == start:
+            return period
+    days = (end - start).total_seconds() / 86400
+    return min(Period.values, key=lambda period: abs(NOMINAL_DAYS[period] - days))
+
+
+def paid_terms(service: Service, now: datetime) -> list[Term]:
+    """The terms that ``[now, expiry)`` was paid in (see the module's docstring)."""
+    from openbill.billing.models import Expense, ExpenseKind
+
+    expiry = service.expires_at
+    if expiry is None or expiry <= now or service.period == Period.DAY:
+        return []
     tz = service.client.provider.tz
-    period_start = add_period(service.expires_at, service.period, tz, count=-1)
-    length = int((service.expires_at - period_start).total_seconds())
-    left = int((service.expires_at - now).total_seconds())
-    return Fraction(left, length)
+    charges: list[tuple[datetime, datetime]] = [
+        (start, end)
+        for start, end in Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD)
+        .order_by("period_end", "pk")
+        .values_list("period_start", "period_end")
+        if start is not None and end is not None
+    ]
+    terms: list[Term] = []
+    covered_until = now
+    for start, end in charges:
+        if end <= start or end <= covered_until:
+            continue
+        stretch_start, stretch_end = max(start, covered_until), min(end, expiry)
+        if stretch_end <= stretch_start:
+            continue
+        length = int((end - start).total_seconds())
+        seconds = int((stretch_end - stretch_start).total_seconds())
+        terms.append(Term(term_period(start, end, tz), Fraction(seconds, length)))
+        covered_until = stretch_end
+    if covered_until < expiry:
+        # Time no period charge covers: valued at the period the service was last paid in.
+        period = term_period(*charges[-1], tz) if charges else service.period
+        if period == Period.DAY:
+            period = service.period
+        one_period_before = add_period(expiry, period, tz, count=-1)
+        length = int((expiry - one_period_before).total_seconds())
+        seconds = int((expiry - covered_until).total_seconds())
+        terms.append(Term(period, Fraction(seconds, length)))
+    return terms
+
+
+def remaining_share(service: Service, now: datetime) -> Fraction:
+    """The time left as a number of paid terms (may exceed 1 when several are prepaid)."""
+    return sum((term.share for term in paid_terms(service, now)), Fraction(0))
+
+
+def configuration_value(
+    tariff: TariffPlan, lines: list[tuple[Addon, Decimal, AddonEnumItem | None]], terms: list[Term]
+) -> Fraction | None:
+    """What the configuration costs over the terms at the catalog's price of each term's
+    period, exact; None when the tariff does not sell one of those periods."""
+    total = Fraction(0)
+    for term in terms:
+        amount = tariff_period_amount(tariff, term.period, lines)
+        if amount is None:
+            return None
+        total += Fraction(amount) * term.share
+    return total
 
 
 @dataclass(frozen=True)
@@ -330,11 +435,21 @@ def quote_change(
         raise DomainError(_("The new tariff does not sell the service's period."), field="tariff")
     wanted = current_choices(service, new_tariff)
     wanted.update(dict(addons or {}))
-    new_choices = check_addons(new_tariff, wanted)
+    # While the tariff stays, an add-on keeps the service's value unless the client gives
+    # another: a change of RAM must not reset the traffic allowance or a retired OS.
+    kept = {line.addon_id: AddonChoice(line.addon, line.quantity, line.enum_item) for line in service.addons.all()}
+    new_choices = check_addons(new_tariff, wanted, keep=kept)
     old_lines = [(line.addon, line.quantity, line.enum_item) for line in service.addons.all()]
+    new_lines = [(c.addon, c.quantity, c.enum_item) for c in new_choices]
     old_amount = tariff_period_amount(old_tariff, service.period, old_lines) or Decimal(0)
     new_amount = period_amount(new_tariff, service.period, new_choices)
-    share = remaining_share(service, now)
+    terms = paid_terms(service, now)
+    share = sum((term.share for term in terms), Fraction(0))
+    old_value = round_amount(configuration_value(old_tariff, old_lines, terms) or Fraction(0), currency)
+    exact_new_value = configuration_value(new_tariff, new_lines, terms)
+    if exact_new_value is None:
+        raise DomainError(_("The new tariff does not sell the period the service is paid for."), field="tariff")
+    new_value = round_amount(exact_new_value, currency)
     # What the client actually paid for the time left (period charges and earlier changes,
     # prorated): a credit gives back at most that, never the catalog's price of today.
     from openbill.services.actions import unused_amount
@@ -348,7 +463,7 @@ def quote_change(
     if changed and share > 0:
         if new_tariff.pk != old_tariff.pk:
             credit = unused
-            charge = proration(new_amount, share, currency)
+            charge = new_value
             if credit:
                 lines.append(
                     ChargeLine(
@@ -368,9 +483,10 @@ def quote_change(
                     )
                 )
         else:
-            difference = proration(new_amount - old_amount, share, currency)
-            # Removing add-ons credits their catalog price, capped at what is left unused.
-            difference = max(difference, -unused)
+            difference = new_value - old_value
+            if difference < 0:
+                # Never more back than was paid beyond the value of what the client keeps.
+                difference = max(difference, -max(Decimal(0), unused - new_value))
             if difference:
                 text = (
                     _("%(name)s: add-ons added for the rest of the paid period")

@@ -11,7 +11,6 @@ credit once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -73,7 +72,6 @@ def start_payment(
     amount: Any,
     actor: Actor,
     now: datetime,
-    absolute: Callable[[str], str],
     return_url: str,
     currency: str | None = None,
     order: Any = None,
@@ -109,7 +107,7 @@ def start_payment(
         # A retry returns the first payment; the same key for another payment is a mistake.
         raise RequestKeyReused(_("This request was already made with other details; start a new payment."))
     payment = Payment.objects.select_related("client__provider").get(pk=existing.pk)
-    result = gateways.get(payment.method).start(payment, absolute=absolute, return_url=return_url)
+    result = gateways.get(payment.method).start(payment, return_url=return_url)
     return payment, result
 
 

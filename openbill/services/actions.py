@@ -17,7 +17,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition, NotAllowed
 from openbill.core.timeutil import add_period, share_of_period
 
-from . import events, notifications
+from . import events, notifications, rules
 from .choices import OPERATION_FROM, OPERATION_RESULT, TRANSITIONS, Operation, Status, SuspendReason
 from .models import REASON_FIELDS, Service
 
@@ -135,6 +135,8 @@ def suspend(service: Service, *, reason: str, actor: Actor, now: datetime, note:
         service = lock(service)
         if service.status == Status.DELETED:
             raise IllegalTransition(_("The service is deleted."))
+        if actor.kind == "client":
+            rules.check_allowed(service, rules.Action.SUSPEND, now)
         if reason == SuspendReason.CLIENT and not service.product_type.client_can_suspend:
             raise NotAllowed(_("This service cannot be suspended by the client."))
         if reason == SuspendReason.CLIENT and service.status != Status.ACTIVE:
@@ -156,6 +158,8 @@ def resume(service: Service, *, reason: str, actor: Actor, now: datetime, note: 
     """Lift one reason; the service resumes once no reason remains."""
     with transaction.atomic():
         service = lock(service)
+        if actor.kind == "client":
+            rules.check_allowed(service, rules.Action.RESUME, now)
         if reason not in service.suspend_reasons:
             if actor.kind == "client":
                 raise IllegalTransition(_("The service is not suspended by you."))
@@ -185,14 +189,12 @@ def _change_reasons(
     service.save(update_fields=list(REASON_FIELDS.values()))
 
 
-REBOOTABLE_KINDS = frozenset({"vds", "dedicated"})
-
-
 def reboot(service: Service, *, actor: Actor, now: datetime) -> Service:
     with transaction.atomic():
         service = lock(service)
-        if service.product_type.kind not in REBOOTABLE_KINDS:
+        if service.product_type.kind not in rules.REBOOTABLE_KINDS:
             raise NotAllowed(_("Only servers can be rebooted."))
+        rules.check_allowed(service, rules.Action.REBOOT, now)
         start_operation(service, Operation.REBOOT, actor=actor, now=now)
         return service
 
@@ -476,6 +478,7 @@ def delete_service(
         service = lock(service)
         policy = service.product_type
         if actor.kind == "client":
+            rules.check_allowed(service, rules.Action.DELETE, now)
             if policy.deletion_who == DeletionWho.STAFF_ONLY:
                 raise NotAllowed(_("This service can be deleted only by the provider."))
             at_period_end = policy.deletion_when == DeletionWhen.PERIOD_END

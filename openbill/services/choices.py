@@ -20,6 +20,34 @@ class Status(models.TextChoices):
     DELETED = "deleted", _("Deleted")
 
 
+class EventKind(models.TextChoices):
+    """What a History row (ServiceEvent) records. The API serves it as an enum: a new kind
+    must be added here (services/tests/test_event_kinds.py finds every kind the code writes)."""
+
+    ORDERED = "ordered"
+    PAID = "paid"
+    STATUS = "status"
+    OPERATION_STARTED = "operation started"
+    OPERATION_DONE = "operation done"
+    OPERATION_CANCELLED = "operation cancelled"
+    OPERATION_FAILED = "operation failed"
+    OPERATION_ERROR = "operation error"
+    OPERATION_RETRIED = "operation retried"
+    SUSPENSION_REQUESTED = "suspension requested"
+    SUSPENSION_LIFTED = "suspension lifted"
+    PARAMETERS_CHANGED = "parameters changed"
+    SETTINGS_CHANGED = "settings changed"
+    CHANGED = "changed"
+    CHANGE_REVERTED = "change reverted"
+    RENEWED = "renewed"
+    REFUND = "refund"
+    REFUND_REVERSED = "refund reversed"
+    DELETION_REQUESTED = "deletion requested"
+    DELETION_SCHEDULED = "deletion scheduled"
+    DELETION_CANCELLED = "deletion cancelled"
+    AUTOMATIC_DELETION = "automatic deletion"
+
+
 class SuspendReason(models.TextChoices):
     CLIENT = "client", _("Suspended by the client")
     ADMIN = "admin", _("Suspended by administrator")

@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from openbill.billing.actions import charge_service
 from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.actors import Actor
-from openbill.core.errors import DomainError, IllegalTransition
+from openbill.core.errors import DomainError
 from openbill.core.timeutil import add_period
 
-from . import actions, events
-from .choices import Status, SuspendReason
+from . import actions, events, rules
+from .choices import SuspendReason
 from .models import Service
 from .selectors import renewal_amount, with_pricing
 
@@ -41,6 +41,10 @@ def next_period_start(service: Service, now: datetime) -> datetime:
     return service.expires_at
 
 
+def _paid_from(service: Service, start: datetime) -> bool:
+    return Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD, key=start.isoformat()).exists()
+
+
 def renew_service(
     service: Service | int,
     *,
@@ -54,17 +58,26 @@ def renew_service(
 
     ``expected_start``, when given, is the period start the caller saw (the sweep's "due"
     expiry, the price shown to the client): if the service has moved on since, nothing is
-    charged and the existing renewal for that start is returned. Raises InsufficientFunds.
+    charged and the existing renewal for that start is returned. For a lapsed service, whose
+    period starts now, a start in the past counts as now. Raises InsufficientFunds.
     """
     with transaction.atomic():
         locked = actions.lock(service)
-        if locked.status not in (Status.ACTIVE, Status.SUSPENDED) or locked.activated_at is None:
-            raise IllegalTransition(_("Only an active or stopped service can be renewed."))
-        if locked.delete_at is not None:
-            # Paid time after the deletion date would be lost: the deletion keeps its date.
-            raise IllegalTransition(_("The service is scheduled for deletion: cancel the scheduled deletion first."))
+        # Nothing is charged for a service being deleted (paid time after the deletion date
+        # would be lost: a scheduled deletion keeps its date).
+        rules.check_allowed(locked, rules.Action.EXTEND, now)
         period = period or locked.period
         start = next_period_start(locked, now)
+        if (
+            expected_start is not None
+            and start == now
+            and expected_start <= now
+            and not _paid_from(locked, expected_start)
+        ):
+            # A lapsed service restarts from the moment it is paid: the start shown with its
+            # price ("now" then) is in the past by the time the client confirms. A repeat of a
+            # confirmed renewal finds the service running again and is refused below.
+            expected_start = now
         if expected_start is not None and start != expected_start:
             done = Expense.objects.filter(
                 service=locked, kind=ExpenseKind.PERIOD, key=expected_start.isoformat()

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, F, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
+from openbill.clients.models import Client
 from openbill.core.errors import NotAllowed
 
 from .models import AbuseReport, Attachment, Message, SupportSettings, Ticket, TicketStatus
@@ -106,7 +107,7 @@ def ordering_blocked(client: Any) -> bool:
     if limit is None:
         return False
     # The stored score, not the caller's copy: a report may have been filed since it was read.
-    score = type(client).objects.filter(pk=client.pk).values_list("abuse_score", flat=True).first() or 0
+    score = Client.objects.filter(pk=client.pk).values_list("abuse_score", flat=True).first() or 0
     return score > limit
 
 

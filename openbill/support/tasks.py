@@ -14,11 +14,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_tasks import task
 
+from openbill.core.urls import absolute_url
+
 from .models import AuthorKind, Message
-
-
-def base_url() -> str:
-    return str(getattr(settings, "OPENBILL_BASE_URL", "http://127.0.0.1:8000")).rstrip("/")
 
 
 def message_id_header(message: Message) -> str:
@@ -35,12 +33,12 @@ def _send(message: Message, *, to: list[str], template: str, language: str) -> s
         "client_name": ticket.client.name,
     }
     with translation.override(language):
-        context["url"] = base_url() + reverse(
+        context["url"] = absolute_url(reverse(
             "clientarea:support_ticket" if template == "support_reply" else "staff:support_ticket",
             kwargs={"pk": ticket.pk},
-        )
-        subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
-        body = render_to_string(f"emails/{template}.txt", context)
+        ))
+        subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context, using="text").split())
+        body = render_to_string(f"emails/{template}.txt", context, using="text")
     mail = EmailMessage(
         subject=f"{subject} {ticket.mail_subject}".strip(),
         body=body,

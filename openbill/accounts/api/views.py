@@ -1,26 +1,38 @@
-"""``/me/`` and ``/tokens/``: scoped to the authenticated user (staff included)."""
+"""``/me/``, ``/tokens/`` and ``/account/…``: scoped to the authenticated user (staff included),
+``/account/users/`` to the caller's client account."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
 from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from openbill.accounts.models import ApiToken, User
+from openbill.accounts import actions, limits, sessions
+from openbill.accounts.models import ApiToken, Membership, User
 from openbill.accounts.twofactor import RecentlyAuthenticated
-from openbill.api.base import request_client
+from openbill.api.base import ClientScopedMixin, request_client
 from openbill.api.permissions import staff_session_verified
 
-from .serializers import ApiTokenSerializer, MeSerializer, NewApiTokenSerializer
+from .serializers import (
+    AccountUserSerializer,
+    ApiTokenSerializer,
+    LanguageSerializer,
+    MeSerializer,
+    NewApiTokenSerializer,
+    PasswordChangeSerializer,
+)
 
 
 class MeView(APIView):
@@ -46,6 +58,7 @@ class ApiTokenViewSet(
     queryset = ApiToken.objects.none()
     serializer_class = ApiTokenSerializer
     filter_backends: list[Any] = []
+    may_conflict = False  # creating or revoking a token has no state to conflict with
 
     def get_permissions(self) -> list[Any]:
         permissions = list(super().get_permissions())
@@ -81,3 +94,84 @@ class ApiTokenViewSet(
     def perform_destroy(self, instance: ApiToken) -> None:
         # Revoked, not deleted: the row stays so that "who used which token" can be answered.
         ApiToken.objects.filter(pk=instance.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def _by_session(request: Request) -> bool:
+    """The call came from a logged-in browser session (not a token)."""
+    return isinstance(request.successful_authenticator, SessionAuthentication)
+
+
+class LanguageView(APIView):
+    """The caller's saved language: the client area's, and the one their account mail (password
+    reset) is written in. The same setting as the language switch in the client area."""
+
+    @extend_schema(request=LanguageSerializer, responses=LanguageSerializer, summary="Set the saved language")
+    def put(self, request: Request) -> Response:
+        body = LanguageSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        actions.set_language(cast(User, request.user), body.validated_data["language"])
+        return Response({"language": body.validated_data["language"]})
+
+
+class PasswordView(APIView):
+    """Change the caller's password, giving the current one; the new one must pass the same
+    rules as in the client area. Every browser session of the user is logged out, except the
+    calling one when the call comes from a session. Wrong current passwords count as failed
+    logins of the account: after too many, this answers 429, as the login page does."""
+
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={204: OpenApiResponse(description="Changed.")},
+        summary="Change the password",
+    )
+    def post(self, request: Request) -> Response:
+        body = PasswordChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = cast(User, request.user)
+        limit = limits.Limit("login_account_failure", account=user.email)
+        if (wait := limits.blocked(request._request, limit)) is not None:
+            raise Throttled(wait=wait)
+        new = body.validated_data["new_password"]
+        form = PasswordChangeForm(
+            user, {"old_password": body.validated_data["old_password"], "new_password1": new, "new_password2": new}
+        )
+        if not form.is_valid():
+            if "old_password" in form.errors:
+                limits.record(request._request, limit)
+            errors: dict[str, list[str]] = {}
+            for field, messages in form.errors.items():
+                errors.setdefault("old_password" if field == "old_password" else "new_password", []).extend(
+                    str(message) for message in messages
+                )
+            raise ValidationError(errors)
+        form.save()  # a new password hash: every session's auth hash stops matching
+        if _by_session(request):
+            update_session_auth_hash(request._request, user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogOutOtherSessionsView(APIView):
+    """Log out every other browser session of the caller. Called from a session, that session
+    stays; called with a token, every session of the user ends. API tokens keep working (revoke
+    them at ``/tokens/``)."""
+
+    @extend_schema(
+        request=None, responses={204: OpenApiResponse(description="Logged out.")}, summary="Log out other sessions"
+    )
+    def post(self, request: Request) -> Response:
+        if _by_session(request):
+            sessions.log_out_other_sessions(request._request)
+        else:
+            sessions.end_sessions(cast(User, request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccountUserListView(ClientScopedMixin, generics.ListAPIView[Membership]):
+    """The users of the caller's client account: the owner first, then the others by email."""
+
+    queryset = Membership.objects.none()
+    serializer_class = AccountUserSerializer
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        return Membership.objects.filter(client=self.client).select_related("user").order_by("role", "user__email")

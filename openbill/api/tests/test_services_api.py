@@ -67,12 +67,47 @@ def test_services_list_filters_like_the_client_area(alice_api, alice, vps_plan, 
         return [row["id"] for row in response.json()["results"]]
 
     assert ids(f"id={web.pk}") == [web.pk]
-    assert ids("status=suspended_admin") == [db.pk]
-    assert ids("status=in_progress") == [busy.pk]
-    assert ids("status=active") == [web.pk]
+    assert ids("label_code=suspended_admin") == [db.pk]
+    assert ids("label_code=in_progress") == [busy.pk]
+    assert ids("label_code=active") == [web.pk]
     assert ids(f"product_type={domain_type.pk}") == [dom.pk]
     assert ids("name=WEB&ordering=name") == [web.pk, busy.pk]
     assert ids("ordering=-name") == [busy.pk, web.pk, dom.pk, db.pk]
+
+
+def test_status_filters_by_the_status_field_and_label_code_by_the_label(alice_api, alice, vps_plan):
+    # A rebooting service is "active" (confirmed status) and "in_progress" (its label): each
+    # filter matches the field of the same name in the answer.
+    web = f.service(alice, vps_plan, name="web-1")
+    busy = f.service(alice, vps_plan, name="web-2", operation=Operation.REBOOT)
+    f.service(alice, vps_plan, name="db-1", suspended_by_admin=True, status=Status.SUSPENDED)
+
+    by_status = alice_api.get("/api/v1/services/?status=active&ordering=id").json()["results"]
+    by_label = alice_api.get("/api/v1/services/?label_code=in_progress").json()["results"]
+
+    assert [row["id"] for row in by_status] == [web.pk, busy.pk]
+    assert {row["status"] for row in by_status} == {"active"}
+    assert [row["id"] for row in by_label] == [busy.pk]
+    assert [row["label_code"] for row in by_label] == ["in_progress"]
+    assert alice_api.get("/api/v1/services/?status=in_progress").status_code == 400
+
+
+def test_ordering_takes_several_keys_repeated_or_comma_separated(alice_api, alice, vps_plan):
+    a2 = f.service(alice, vps_plan, name="a")
+    b1 = f.service(alice, vps_plan, name="b", status=Status.SUSPENDED, suspended_by_admin=True)
+    a1 = f.service(alice, vps_plan, name="a", status=Status.SUSPENDED, suspended_by_admin=True)
+    expected = [a1.pk, b1.pk, a2.pk]  # suspended before active ("-status"), then by name, then id
+
+    def ids(query: str) -> list[int]:
+        response = alice_api.get(f"/api/v1/services/?{query}")
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids("ordering=-status&ordering=name&ordering=id") == expected
+    assert ids("ordering=-status,name,id") == expected
+    bad = alice_api.get("/api/v1/services/?ordering=name&ordering=client")
+    assert bad.status_code == 400
+    assert "ordering" in bad.json()
 
 
 def test_services_list_paginates_by_limit_and_offset(alice_api, alice, vps_plan):
@@ -93,6 +128,7 @@ def test_services_list_paginates_by_limit_and_offset(alice_api, alice, vps_plan)
         ("limit=abc", "limit"),
         ("offset=-1", "offset"),
         ("status=bogus", "status"),
+        ("label_code=bogus", "label_code"),
         ("id=abc", "id"),
         ("id=1.5", "id"),
         ("product_type=x", "product_type"),

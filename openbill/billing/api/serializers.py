@@ -3,11 +3,11 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from openbill.api.fields import money_string
+from openbill.api.fields import CurrencyField, MoneyField, money_string
 from openbill.billing.models import LedgerEntry
 from openbill.services.models import Service
 
-_MONEY = serializers.DecimalField(max_digits=20, decimal_places=4)
+_MONEY = MoneyField()
 
 
 class ServiceRefSerializer(serializers.ModelSerializer[Service]):
@@ -23,6 +23,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer[LedgerEntry]):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     amount = serializers.SerializerMethodField()
     balance_after = serializers.SerializerMethodField()
+    currency = CurrencyField(read_only=True)
     service = ServiceRefSerializer(read_only=True, allow_null=True)
 
     class Meta:

@@ -7,11 +7,12 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from openbill.api.fields import price_string
+from openbill.api.fields import CurrencyField, DecimalStringField, MoneyField, decimal_string, price_string
 from openbill.catalog.models import Addon, AddonEnumItem, PeriodPrice, ProductParameter, ProductType, TariffPlan
 from openbill.core.timeutil import Period
 
-_PRICE = serializers.DecimalField(max_digits=20, decimal_places=4)
+_PRICE = MoneyField()
+_QUANTITY = DecimalStringField()
 
 
 def _currency(serializer: serializers.BaseSerializer[Any]) -> str:
@@ -69,7 +70,7 @@ class PeriodPriceSerializer(serializers.ModelSerializer[PeriodPrice]):
 
 class UnitPriceSerializer(serializers.Serializer[Any]):
     period = serializers.ChoiceField(choices=Period.choices, read_only=True)
-    unit_price = _PRICE
+    unit_price = MoneyField(read_only=True)
 
 
 def _unit_prices(addon: Addon, item: AddonEnumItem | None, currency: str) -> list[dict[str, str]]:
@@ -125,21 +126,21 @@ class AddonSerializer(serializers.ModelSerializer[Addon]):
 
     @staticmethod
     def _number(value: Any) -> str:
-        return f"{value.normalize():f}"
+        return decimal_string(value)
 
-    @extend_schema_field(_PRICE)
+    @extend_schema_field(_QUANTITY)
     def get_included(self, addon: Addon) -> str:
         return self._number(addon.included)
 
-    @extend_schema_field(_PRICE)
+    @extend_schema_field(_QUANTITY)
     def get_minimum(self, addon: Addon) -> str:
         return self._number(addon.minimum)
 
-    @extend_schema_field(serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True))
+    @extend_schema_field(DecimalStringField(allow_null=True))
     def get_maximum(self, addon: Addon) -> str | None:
         return None if addon.maximum is None else self._number(addon.maximum)
 
-    @extend_schema_field(_PRICE)
+    @extend_schema_field(_QUANTITY)
     def get_step(self, addon: Addon) -> str:
         return self._number(addon.step)
 
@@ -186,6 +187,6 @@ class TariffSerializer(serializers.ModelSerializer[TariffPlan]):
     def get_changeable_to(self, tariff: TariffPlan) -> list[int]:
         return [other.pk for other in tariff.changeable_to.all() if other.orderable]
 
-    @extend_schema_field(serializers.CharField())
+    @extend_schema_field(CurrencyField())
     def get_currency(self, tariff: TariffPlan) -> str:
         return _currency(self)

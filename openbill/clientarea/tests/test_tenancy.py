@@ -104,7 +104,6 @@ def bobs_things(provider: Any, bob: Any, bob_user: Any, vps_plan: Any) -> dict[s
         amount="20.00",
         actor=BOB,
         now=now,
-        absolute=lambda p: f"http://testserver{p}",
         return_url="/",
     )
     ticket = support.open_ticket(

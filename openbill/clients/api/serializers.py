@@ -6,17 +6,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from openbill.api.fields import money_string
+from openbill.api.fields import CurrencyField, MoneyField, money_string
 from openbill.clients.models import Client
 from openbill.core.money import format_amount
 
-_MONEY = serializers.DecimalField(max_digits=20, decimal_places=4)
+_MONEY = MoneyField()
 
 
 class BalanceSerializer(serializers.ModelSerializer[Client]):
     """The client's balance (the sum of its ledger), credit limit and what may still be spent."""
 
-    currency = serializers.CharField(read_only=True)
+    currency = CurrencyField(read_only=True)
     balance_amount = serializers.SerializerMethodField()
     credit_limit = serializers.SerializerMethodField()
     available_amount = serializers.SerializerMethodField()

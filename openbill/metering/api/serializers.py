@@ -7,6 +7,8 @@ from datetime import date
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from openbill.api.fields import CurrencyField, DecimalStringField, MoneyField
+from openbill.catalog.models import StatisticsPeriod
 from openbill.metering.actions import MAX_BATCH
 
 FIRST_DAY = date(1970, 1, 1)
@@ -59,7 +61,7 @@ class IngestResultSerializer(serializers.Serializer):
 
 class DayUsageSerializer(serializers.Serializer):
     on = serializers.DateField()
-    usage = serializers.CharField(help_text="In the add-on's unit.")
+    usage = DecimalStringField(help_text="In the add-on's unit.")
     overage = serializers.BooleanField(help_text="An overage day.")
 
 
@@ -67,8 +69,8 @@ class AddonStatisticsSerializer(serializers.Serializer):
     addon = serializers.IntegerField()
     name = serializers.CharField()
     unit = serializers.CharField()
-    reporting_period = serializers.CharField(help_text="month or day")
-    total = serializers.CharField()
+    reporting_period = serializers.ChoiceField(choices=StatisticsPeriod.choices)
+    total = DecimalStringField(help_text="In the add-on's unit.")
     days = DayUsageSerializer(many=True)
 
 
@@ -83,19 +85,21 @@ class OverageLineSerializer(serializers.Serializer):
     addon = serializers.IntegerField()
     name = serializers.CharField()
     unit = serializers.CharField()
-    reporting_period = serializers.CharField(help_text="month or day (then ``included`` is per day)")
-    included = serializers.CharField()
-    used = serializers.CharField()
-    overage = serializers.CharField()
-    cost = serializers.CharField()
+    reporting_period = serializers.ChoiceField(
+        choices=StatisticsPeriod.choices, help_text="month or day (then ``included`` is per day)"
+    )
+    included = DecimalStringField()
+    used = DecimalStringField()
+    overage = DecimalStringField()
+    cost = MoneyField()
     over_maximum = serializers.BooleanField()
 
 
 class ServiceOverageSerializer(serializers.Serializer):
     service = serializers.IntegerField()
     period = serializers.CharField(help_text="YYYY-MM")
-    currency = serializers.CharField()
-    total = serializers.CharField()
+    currency = CurrencyField()
+    total = MoneyField()
     addons = OverageLineSerializer(many=True)
 
 

@@ -122,6 +122,7 @@ class UsageIngestView(GenericAPIView):  # type: ignore[type-arg]
     token_kind = "provider"  # documented as providerTokenAuth
     parser_classes = [JSONParser]
     serializer_class = UsageBatchSerializer
+    may_conflict = False  # a record that conflicts with a stored one is listed in "rejected"
 
     @extend_schema(request=UsageBatchSerializer, responses=IngestResultSerializer, summary="Report usage records")
     def post(self, request: Request) -> Response:

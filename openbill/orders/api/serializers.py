@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from openbill.api.fields import money_string
+from openbill.api.fields import CurrencyField, DecimalStringField, MoneyField, money_string
 from openbill.core.timeutil import Period
+from openbill.services.choices import Operation, Status
 
 from ..models import Order, OrderLine
+
+# The kinds of a change quote's lines (orders.pricing.ChargeLine.suffix).
+CHARGE_LINE_KINDS = [
+    ("charge", "charge"),  # the rest of the paid period at the new prices
+    ("credit", "credit"),  # the unused rest of the old prices, given back
+    ("addons", "addons"),  # the price difference of the add-ons alone
+]
+# The remaining share of the paid period is shown to this many places (display only: the amounts
+# are prorated with the exact fraction).
+SHARE_PLACES = 6
 
 
 class StrictCharField(serializers.CharField):
@@ -73,19 +86,19 @@ class CheckoutSerializer(serializers.Serializer):
 class AddonLineSerializer(serializers.Serializer):
     resource = serializers.CharField()
     name = serializers.CharField()
-    value = serializers.CharField()
-    amount = serializers.CharField()
+    value = serializers.CharField(help_text="The value as shown: a quantity or an enumeration item's name.")
+    amount = MoneyField()
 
 
 class QuoteSerializer(serializers.Serializer):
     tariff = serializers.IntegerField()
-    period = serializers.CharField()
-    currency = serializers.CharField()
-    base_amount = serializers.CharField()
+    period = serializers.ChoiceField(choices=Period.choices)
+    currency = CurrencyField()
+    base_amount = MoneyField()
     addons = AddonLineSerializer(many=True)
-    period_amount = serializers.CharField()
-    setup_amount = serializers.CharField()
-    total = serializers.CharField()
+    period_amount = MoneyField()
+    setup_amount = MoneyField()
+    total = MoneyField()
     parameters = serializers.DictField(child=serializers.CharField())
 
 
@@ -114,6 +127,7 @@ def quote_data(quote: Any) -> dict[str, Any]:
 
 class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
     amount = serializers.SerializerMethodField()
+    currency = CurrencyField(read_only=True)
     service_name = serializers.CharField(source="service.name", read_only=True)
     service_status = serializers.SerializerMethodField()
 
@@ -133,31 +147,34 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
             "created_at",
             "paid_at",
         ]
+        read_only_fields = fields
 
-    @extend_schema_field(serializers.CharField())
+    @extend_schema_field(MoneyField())
     def get_amount(self, line: OrderLine) -> str:
         return money_string(line.amount, line.currency)
 
-    @extend_schema_field(serializers.CharField())
+    @extend_schema_field(serializers.CharField(help_text='The service\'s status label ("Active").'))
     def get_service_status(self, line: OrderLine) -> str:
         return line.service.label
 
 
 class CartSerializer(serializers.Serializer):
     lines = OrderLineSerializer(many=True)
-    total = serializers.CharField()
-    currency = serializers.CharField()
+    total = MoneyField()
+    currency = CurrencyField()
 
 
 class OrderSerializer(serializers.ModelSerializer[Order]):
     total = serializers.SerializerMethodField()
+    currency = CurrencyField(read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True)
 
     class Meta:
         model = Order
         fields = ["id", "status", "total", "currency", "created_at", "paid_at", "lines"]
+        read_only_fields = fields
 
-    @extend_schema_field(serializers.CharField())
+    @extend_schema_field(MoneyField())
     def get_total(self, order: Order) -> str:
         return money_string(order.total_amount, order.currency)
 
@@ -177,18 +194,18 @@ class RenewRequestSerializer(RenewQuoteRequestSerializer):
 
 
 class RenewQuoteSerializer(serializers.Serializer):
-    period = serializers.CharField()
-    amount = serializers.CharField()
-    currency = serializers.CharField()
+    period = serializers.ChoiceField(choices=Period.choices)
+    amount = MoneyField()
+    currency = CurrencyField()
     period_start = serializers.DateTimeField()
     period_end = serializers.DateTimeField()
 
 
 class RenewalSerializer(serializers.Serializer):
     service = serializers.IntegerField()
-    charged = serializers.BooleanField()
-    amount = serializers.CharField()
-    currency = serializers.CharField()
+    charged = serializers.BooleanField(help_text="false when this period had already been charged (a repeat).")
+    amount = MoneyField()
+    currency = CurrencyField()
     period_start = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
 
@@ -201,29 +218,37 @@ class ChangeQuoteRequestSerializer(serializers.Serializer):
 class ChangeRequestSerializer(ChangeQuoteRequestSerializer):
     auto_renew = StrictBooleanField(required=False, allow_null=True, default=None)
     period = StrictChoiceField(choices=Period.choices, required=False, help_text="The auto-renewal period.")
-    expected_total = StrictCharField(
-        required=False, max_length=30, help_text='The total that was quoted ("1.94"); a different price → 409.'
+    expected_total = MoneyField(
+        required=False, as_string=True, help_text='The total that was quoted ("1.94"); a different price → 409.'
     )
 
 
 class ChargeLineSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    amount = serializers.CharField()
+    kind = serializers.ChoiceField(choices=CHARGE_LINE_KINDS)
+    amount = MoneyField(help_text="Positive: charged; negative: credited.")
     description = serializers.CharField()
 
 
 class ChangeQuoteSerializer(serializers.Serializer):
     tariff = serializers.IntegerField()
-    share = serializers.CharField(help_text="Remaining share of the paid period, e.g. 15/31.")
+    share = DecimalStringField(
+        help_text=f'The remaining share of the paid period, from 0 to 1, to {SHARE_PLACES} places (e.g. "0.483871" '
+        "for 15 of 31 days); the amounts are prorated with the exact share."
+    )
     lines = ChargeLineSerializer(many=True)
-    total = serializers.CharField()
-    currency = serializers.CharField()
+    total = MoneyField()
+    currency = CurrencyField()
+
+
+def _share(share: Fraction) -> str:
+    exact = Decimal(share.numerator) / Decimal(share.denominator)
+    return f"{exact.quantize(Decimal(1).scaleb(-SHARE_PLACES), rounding=ROUND_HALF_UP):f}"
 
 
 def change_quote_data(quote: Any, currency: str) -> dict[str, Any]:
     return {
         "tariff": quote.tariff.pk,
-        "share": f"{quote.share.numerator}/{quote.share.denominator}",
+        "share": _share(quote.share),
         "lines": [
             {"kind": line.suffix, "amount": money_string(line.amount, currency), "description": line.description}
             for line in quote.lines
@@ -234,11 +259,13 @@ def change_quote_data(quote: Any, currency: str) -> dict[str, Any]:
 
 
 class ChangeResultSerializer(serializers.Serializer):
-    line = OrderLineSerializer(allow_null=True)
+    line = OrderLineSerializer(allow_null=True, help_text="The charge or credit of the change; null if none.")
     auto_renew = serializers.BooleanField()
-    period = serializers.CharField()
+    period = serializers.ChoiceField(choices=Period.choices, help_text="The auto-renewal period.")
     tariff = serializers.IntegerField()
-    operation = serializers.CharField()
+    operation = serializers.ChoiceField(
+        choices=Operation.choices, allow_blank=True, help_text='The operation started ("reconfiguration"), or "".'
+    )
 
 
 class ConfigureSerializer(serializers.Serializer):
@@ -247,7 +274,7 @@ class ConfigureSerializer(serializers.Serializer):
 
 class ConfiguredSerializer(serializers.Serializer):
     service = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
     label = serializers.CharField()  # type: ignore[assignment]
 
 

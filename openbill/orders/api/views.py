@@ -27,6 +27,7 @@ from openbill.catalog.instructions import render_instructions
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from openbill.services import rules
 from openbill.services.models import Service
 from openbill.services.selectors import client_services, renewal_amount, with_pricing
 
@@ -64,6 +65,7 @@ class QuoteView(ClientScopedMixin, APIView):
     """The exact price of an order before deciding: period price, add-ons, setup fee."""
 
     serializer_class = s.OrderSpecSerializer
+    may_conflict = False  # a quote changes nothing
     parser_classes = [JSONParser]
 
     @extend_schema(request=s.OrderSpecSerializer, responses=s.QuoteSerializer)
@@ -207,6 +209,7 @@ class RenewQuoteView(ServiceActionView):
         service = self.service(pk)
         body = s.RenewQuoteRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        rules.check_allowed(service, rules.Action.EXTEND)
         tariff = tariffs_for(self.client.provider).get(pk=service.tariff_id)
         period = check_period(tariff, body.validated_data.get("period") or service.period)
         from openbill.core.timeutil import add_period
@@ -268,6 +271,7 @@ class ChangeQuoteView(ServiceActionView):
         service = self.service(pk)
         body = s.ChangeQuoteRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        rules.check_allowed(service, rules.Action.EDIT)
         priced = with_pricing(Service.objects.filter(pk=service.pk)).get()
         quote = quote_change(
             priced,

@@ -62,20 +62,24 @@ def pay_last_period(service: Service) -> None:
     )
 
 
-# RAM costs 2.00 a month, 20.00 a year, per GiB; one GiB is included.
+# RAM costs 2.00 a month, 20.00 a year, per GiB; one GiB is included; the tariff 10.00 a month,
+# 500.00 a year. A change costs value(new) − value(old), each value rounded once: so changing
+# back and forth at one moment nets to exactly zero (it may differ by a cent from the rounded
+# price of the added GiB alone).
 @pytest.mark.parametrize(
     ("expires", "now", "period", "ram", "expected"),
     [
-        # 31 March − 1 month = 29 February (leap year): 31 days; 15 left → 2 × 2.00 × 15/31
-        ("2024-03-31T00:00", "2024-03-16T00:00", "month", "4", "1.94"),
+        # 31 March − 1 month = 29 February (leap year): 31 days; 15 left →
+        # 16.00 × 15/31 = 7.74 − 12.00 × 15/31 = 5.81
+        ("2024-03-31T00:00", "2024-03-16T00:00", "month", "4", "1.93"),
         # the same change down: the unused part is credited
         ("2024-03-31T00:00", "2024-03-16T00:00", "month", "1", "-0.97"),
         # February of a leap year: 29 days; 15 left → 4 × 15/29 = 2.0689…
         ("2024-03-01T00:00", "2024-02-15T00:00", "month", "4", "2.07"),
         # February of a common year: 28 days; 14 left → exactly half
         ("2023-03-01T00:00", "2023-02-15T00:00", "month", "4", "2.00"),
-        # on the last day, 12 hours before expiry: 4 × 0.5/31 = 0.0645…
-        ("2024-01-31T00:00", "2024-01-30T12:00", "month", "4", "0.06"),
+        # on the last day, 12 hours before expiry: 16.00 × 0.5/31 = 0.26 − 12.00 × 0.5/31 = 0.19
+        ("2024-01-31T00:00", "2024-01-30T12:00", "month", "4", "0.07"),
         # a month that ends on the 29th by clamping: 29 Jan → 29 Feb = 31 days; one left
         ("2024-02-29T00:00", "2024-02-28T00:00", "month", "4", "0.13"),
         # a leap year: 366 days, 184 left → 2 × 20.00 × 184/366 = 20.1092…
@@ -84,10 +88,10 @@ def pay_last_period(service: Service) -> None:
         ("2026-01-01T00:00", "2025-07-02T12:00", "year", "4", "20.00"),
         # two months prepaid: the share exceeds one (76 days over a 31-day period)
         ("2024-05-31T00:00", "2024-03-16T00:00", "month", "4", "9.81"),
-        # half up: 1 GiB × 2.00 × 46.5 h / 744 h = 0.125 exactly → 0.13 (not banker's 0.12)
+        # half up: 14.00 × 46.5 h / 744 h = 0.875 exactly → 0.88 (not banker's 0.87), − 0.75
         ("2024-01-17T00:00", "2024-01-15T01:30", "month", "3", "0.13"),
-        # 46 h left: 0.1236… → 0.12
-        ("2024-01-17T00:00", "2024-01-15T02:00", "month", "3", "0.12"),
+        # 46 h left: 14.00 × 46/744 = 0.87 − 12.00 × 46/744 = 0.74
+        ("2024-01-17T00:00", "2024-01-15T02:00", "month", "3", "0.13"),
     ],
 )
 def test_add_on_changes_are_prorated_to_the_cent(
@@ -134,14 +138,14 @@ def test_a_change_is_charged_once_keeps_the_expiry_and_goes_to_the_module(alice:
     )
     assert line is not None and again is not None and again.pk == line.pk
     alice.refresh_from_db()
-    assert alice.balance_amount == Decimal("98.06")
+    assert alice.balance_amount == Decimal("98.07")
     service.refresh_from_db()
     assert service.expires_at == at("2024-03-31T00:00")
     assert service.operation == Operation.RECONFIGURATION
     assert service.addons.get(addon=vps_catalog["ram"]).quantity == Decimal(4)
     assert ServiceEvent.objects.filter(service=service, kind="changed").count() == 1
     entry = LedgerEntry.objects.filter(service=service).get()
-    assert entry.amount == Decimal("-1.94")
+    assert entry.amount == Decimal("-1.93")
     assert run_audit() == []
 
 

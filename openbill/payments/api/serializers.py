@@ -3,7 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from openbill.api.fields import money_string
+from openbill.api.fields import CurrencyField, MoneyField, money_string
 
 from ..models import Payment
 
@@ -18,24 +18,26 @@ class PaymentMethodSerializer(serializers.Serializer):
 class PaymentSerializer(serializers.ModelSerializer[Payment]):
     amount = serializers.SerializerMethodField()
     refunded = serializers.SerializerMethodField()
+    currency = CurrencyField(read_only=True)
 
     class Meta:
         model = Payment
         fields = ["id", "method", "amount", "currency", "status", "order", "refunded", "created_at", "completed_at"]
+        read_only_fields = fields
 
-    @extend_schema_field(serializers.CharField())
+    @extend_schema_field(MoneyField())
     def get_amount(self, payment: Payment) -> str:
         return money_string(payment.amount, payment.currency)
 
-    @extend_schema_field(serializers.CharField())
+    @extend_schema_field(MoneyField(help_text="How much of it has been refunded."))
     def get_refunded(self, payment: Payment) -> str:
         return money_string(payment.refunded_amount, payment.currency)
 
 
 class TopUpSerializer(serializers.Serializer):
     method = serializers.CharField(max_length=30)
-    amount = serializers.DecimalField(max_digits=20, decimal_places=4, help_text='A positive amount, e.g. "25.00".')
-    currency = serializers.CharField(max_length=3, required=False, help_text="Must be the account's currency.")
+    amount = MoneyField(help_text='A positive amount, e.g. "25.00".')
+    currency = CurrencyField(max_length=3, required=False, help_text="Must be the account's currency.")
     order = serializers.IntegerField(
         min_value=1, required=False, help_text="A pending order to pay from the balance once the money arrives."
     )

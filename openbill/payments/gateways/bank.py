@@ -3,7 +3,6 @@ money arrived (admin action or staff page), and only then is the balance credite
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
@@ -23,7 +22,7 @@ class BankTransfer(Gateway):
     label = gettext_lazy("Bank transfer")
     confirmed_by_staff = True
 
-    def start(self, payment: Payment, *, absolute: Callable[[str], str], return_url: str) -> StartResult:
+    def start(self, payment: Payment, *, return_url: str) -> StartResult:
         details = payment.client.provider.bank_details.strip() or _("Ask support for the bank details.")
         text = _("Transfer %(amount)s to:\n%(details)s\nReference: %(reference)s") % {
             "amount": format_amount(payment.amount, payment.currency),

@@ -8,7 +8,7 @@ never writes Openbill's tables: ``payments.actions`` does, from what the gateway
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -52,7 +52,7 @@ class Gateway:
         """Offered to clients and answering on its URLs (a test gateway only when switched on)."""
         return True
 
-    def start(self, payment: Payment, *, absolute: Callable[[str], str], return_url: str) -> StartResult:
+    def start(self, payment: Payment, *, return_url: str) -> StartResult:
         raise NotImplementedError
 
     def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:

@@ -31,7 +31,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
 from openbill.core.money import round_amount
+from openbill.core.urls import absolute_url
 
 from .base import Gateway, GatewayError, InvalidNotification, Notification, StartResult, register
 
@@ -79,8 +80,8 @@ class CardGateway(Gateway):
     def enabled(cls) -> bool:
         return bool(getattr(settings, "OPENBILL_CARD_TEST_MODE", False))
 
-    def start(self, payment: Payment, *, absolute: Callable[[str], str], return_url: str) -> StartResult:
-        notify_url = getattr(settings, "OPENBILL_CARD_NOTIFY_URL", "") or absolute(reverse("payments:card_notify"))
+    def start(self, payment: Payment, *, return_url: str) -> StartResult:
+        notify_url = getattr(settings, "OPENBILL_CARD_NOTIFY_URL", "") or absolute_url(reverse("payments:card_notify"))
         token = checkout_token(
             reference=str(payment.reference),
             amount=f"{round_amount(payment.amount, payment.currency):f}",
@@ -89,7 +90,7 @@ class CardGateway(Gateway):
             notify_url=notify_url,
             return_url=return_url,
         )
-        return StartResult(redirect_url=absolute(reverse("payments:card_checkout", args=[token])))
+        return StartResult(redirect_url=absolute_url(reverse("payments:card_checkout", args=[token])))
 
     def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         header = headers.get(SIGNATURE_HEADER, "")

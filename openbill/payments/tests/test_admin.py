@@ -38,7 +38,6 @@ def bank_payment(client: Any, amount: str = "40.00") -> Payment:
         amount=amount,
         actor=Actor.system(),
         now=timezone.now(),
-        absolute=lambda p: p,
         return_url="/",
     )
     return payment
@@ -100,7 +99,6 @@ def paid_by_card(client: Any, amount: str = "25.00") -> Payment:
         amount=amount,
         actor=Actor.system(),
         now=timezone.now(),
-        absolute=lambda path: f"http://testserver{path}",
         return_url="/",
     )
     body = card.notification_body(

@@ -33,7 +33,6 @@ def test_the_same_notification_delivered_concurrently_credits_once() -> None:
         amount="30.00",
         actor=Actor.system(),
         now=timezone.now(),
-        absolute=lambda path: f"http://testserver{path}",
         return_url="/",
     )
     body = card.notification_body(
@@ -88,7 +87,6 @@ def test_the_provider_is_asked_for_an_admin_refund_with_no_row_locked(settings: 
         amount="30.00",
         actor=Actor.system(),
         now=timezone.now(),
-        absolute=lambda path: f"http://testserver{path}",
         return_url="/",
     )
     body = card.notification_body(

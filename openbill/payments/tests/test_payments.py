@@ -24,13 +24,9 @@ ALICE = Actor("client", None, "alice")
 STAFF = Actor("staff", None, "staff")
 
 
-def absolute(path: str) -> str:
-    return f"http://testserver{path}"
-
-
 def card_payment(client: Any, amount: str = "25.00") -> Payment:
     payment, result = actions.start_payment(
-        client, method="card", amount=amount, actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/back/"
+        client, method="card", amount=amount, actor=ALICE, now=timezone.now(), return_url="/back/"
     )
     assert result.redirect_url.startswith("http://testserver/pay/card/checkout/")
     return payment
@@ -124,7 +120,7 @@ def test_a_bank_transfer_is_credited_when_staff_confirm_it(alice: Any, provider:
     provider.bank_details = "IBAN ES00 1234"
     provider.save()
     payment, result = actions.start_payment(
-        alice, method="bank", amount="40", actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/"
+        alice, method="bank", amount="40", actor=ALICE, now=timezone.now(), return_url="/"
     )
     assert "IBAN ES00 1234" in result.instructions
     assert "40.00 USD" in result.instructions
@@ -153,7 +149,7 @@ def test_bad_top_ups_name_the_field_and_create_nothing(alice: Any, overrides: di
     values: dict[str, Any] = {"method": "card", "amount": "10", "currency": "USD"}
     values.update(overrides)
     with pytest.raises(DomainError) as raised:
-        actions.start_payment(alice, actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/", **values)
+        actions.start_payment(alice, actor=ALICE, now=timezone.now(), return_url="/", **values)
     assert raised.value.field == field
     assert not Payment.objects.exists()
 
@@ -220,7 +216,7 @@ def test_the_payment_email_is_in_the_clients_language(alice: Any) -> None:
 def test_the_checkout_page_sends_the_signed_notification_over_http(alice: Any, monkeypatch: Any) -> None:
     """The stand-in provider posts with ``requests``; here its transport is the test client."""
     payment, result = actions.start_payment(
-        alice, method="card", amount="25.00", actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/back/"
+        alice, method="card", amount="25.00", actor=ALICE, now=timezone.now(), return_url="/back/"
     )
     sent: list[int] = []
 
@@ -264,7 +260,6 @@ def test_money_for_a_pending_order_pays_it_when_it_arrives(bob: Any, vps_plan: A
         order=order,
         actor=ALICE,
         now=timezone.now(),
-        absolute=absolute,
         return_url="/",
     )
     body = notification(payment)
@@ -296,7 +291,7 @@ def test_a_notification_signed_minutes_away_from_now_credits_nothing(alice: Any,
 def start_with_key(client: Any, key: str, **overrides: Any) -> Payment:
     values: dict[str, Any] = {"method": "card", "amount": "10.00", **overrides}
     payment, _result = actions.start_payment(
-        client, actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/", request_key=key, **values
+        client, actor=ALICE, now=timezone.now(), return_url="/", request_key=key, **values
     )
     return payment
 
@@ -344,7 +339,7 @@ def test_the_top_up_page_says_when_its_request_was_made_with_other_details(alice
 def test_the_test_card_gateway_is_off_unless_switched_on(alice: Any, alice_user: Any, settings: Any) -> None:
     """With the stand-in provider switched off nobody can credit themselves through it."""
     payment, result = actions.start_payment(
-        alice, method="card", amount="25.00", actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/"
+        alice, method="card", amount="25.00", actor=ALICE, now=timezone.now(), return_url="/"
     )
     checkout = result.redirect_url.replace("http://testserver", "")
     settings.OPENBILL_CARD_TEST_MODE = False
@@ -352,7 +347,7 @@ def test_the_test_card_gateway_is_off_unless_switched_on(alice: Any, alice_user:
     assert [m.code for m in actions.available_methods()] == ["bank"]
     with pytest.raises(DomainError) as raised:
         actions.start_payment(
-            alice, method="card", amount="10", actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/"
+            alice, method="card", amount="10", actor=ALICE, now=timezone.now(), return_url="/"
         )
     assert raised.value.field == "method"
     browser = HttpClient()
@@ -365,7 +360,7 @@ def test_the_test_card_gateway_is_off_unless_switched_on(alice: Any, alice_user:
     assert 'value="bank"' in topup and 'value="card"' not in topup
     assert browser.post("/finances/topup/", {"method": "card", "amount": "10"}).status_code == 200
     api = browser.get("/api/v1/payment-methods/")
-    assert [m["code"] for m in api.json()] == ["bank"]
+    assert [m["code"] for m in api.json()["results"]] == ["bank"]
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("100.00")
     assert Payment.objects.count() == 1
@@ -373,7 +368,7 @@ def test_the_test_card_gateway_is_off_unless_switched_on(alice: Any, alice_user:
 
 def test_the_checkout_page_says_it_is_a_test_gateway(alice: Any) -> None:
     _payment, result = actions.start_payment(
-        alice, method="card", amount="25.00", actor=ALICE, now=timezone.now(), absolute=absolute, return_url="/"
+        alice, method="card", amount="25.00", actor=ALICE, now=timezone.now(), return_url="/"
     )
     page = HttpClient().get(result.redirect_url.replace("http://testserver", "")).content.decode()
     assert "Test gateway: no real card is charged." in page
@@ -431,3 +426,22 @@ def test_a_refused_full_refund_makes_the_payment_refundable_again(alice: Any, mo
     assert (payment.status, payment.refunded_amount) == (PaymentStatus.COMPLETED, Decimal("0.00"))
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("125.00")
+
+
+@pytest.mark.parametrize("via", ["client area", "API"])
+def test_card_gateway_urls_are_on_the_base_url_whatever_the_host_header(
+    alice_user: Any, settings: Any, via: str
+) -> None:
+    settings.OPENBILL_BASE_URL = "https://billing.example.com"
+    browser = HttpClient(HTTP_HOST="localhost:31337")
+    browser.force_login(alice_user)
+    if via == "API":
+        answer = browser.post("/api/v1/payments/", {"method": "card", "amount": "10"}, content_type="application/json")
+        redirect_url = answer.json()["redirect_url"]
+    else:
+        redirect_url = browser.post("/finances/topup/", {"method": "card", "amount": "10"})["Location"]
+
+    assert redirect_url.startswith("https://billing.example.com/pay/card/checkout/")
+    checkout = card.read_checkout_token(redirect_url.rstrip("/").rsplit("/", 1)[1])
+    assert checkout["notify_url"] == "https://billing.example.com/pay/card/notify/"
+    assert checkout["return_url"] == "https://billing.example.com/finances/payments/"

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from openbill.provisioning.models import Certificate, ProcessingModule, ProvisioningTask
 from openbill.services.api.serializers import ServiceDetailSerializer
+from openbill.services.choices import Operation
 
 
 class LifecycleServiceSerializer(ServiceDetailSerializer):
@@ -51,6 +52,7 @@ class TaskSerializer(serializers.ModelSerializer[ProvisioningTask]):
     module = ModuleRefSerializer(read_only=True, allow_null=True)
     service_name = serializers.CharField(source="service.name", read_only=True)
     client = serializers.SerializerMethodField()
+    operation = serializers.ChoiceField(choices=Operation.choices, read_only=True)
 
     class Meta:
         model = ProvisioningTask

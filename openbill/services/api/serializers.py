@@ -12,11 +12,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from openbill.api.fields import money_string
-from openbill.catalog.models import AddonEnumItem, ProductType, TariffPlan
+from openbill.api.fields import CurrencyField, DecimalStringField, MoneyField, money_string
+from openbill.catalog.models import AddonEnumItem, BillingType, ProductType, TariffPlan, ValueType
+from openbill.core.actors import ActorKind
 from openbill.core.money import format_amount
 from openbill.services import selectors
-from openbill.services.choices import Label, Operation, Status, SuspendReason
+from openbill.services.choices import EventKind, Label, Operation, Status, SuspendReason
 from openbill.services.models import Service, ServiceAddon, ServiceEvent
 
 
@@ -89,13 +90,13 @@ class ServiceSerializer(serializers.ModelSerializer[Service]):
         """ "Expires 2025-08-07" while it runs, "Stopped 2025-07-01" once expired or stopped."""
         return selectors.expiration_text(service, _now(self))
 
-    @extend_schema_field(serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True))
+    @extend_schema_field(MoneyField(allow_null=True))
     def get_renew_amount(self, service: Service) -> str | None:
         """One period of the tariff with the service's add-ons, at the currency's precision."""
         amount = selectors.renewal_amount(service)
         return None if amount is None else money_string(amount, service.client.currency)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(CurrencyField())
     def get_currency(self, service: Service) -> str:
         return service.client.currency
 
@@ -116,19 +117,15 @@ class ServiceAddonSerializer(serializers.ModelSerializer[ServiceAddon]):
     resource = serializers.CharField(source="addon.resource", read_only=True)
     name = serializers.CharField(source="addon.name", read_only=True)
     unit = serializers.CharField(source="addon.unit", read_only=True)
-    billing_type = serializers.CharField(source="addon.billing_type", read_only=True)
-    value_type = serializers.CharField(source="addon.value_type", read_only=True)
-    quantity = serializers.SerializerMethodField()
+    billing_type = serializers.ChoiceField(choices=BillingType.choices, source="addon.billing_type", read_only=True)
+    value_type = serializers.ChoiceField(choices=ValueType.choices, source="addon.value_type", read_only=True)
+    quantity = DecimalStringField(read_only=True)
     enum_item = EnumItemRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = ServiceAddon
         fields = ["addon", "resource", "name", "unit", "billing_type", "value_type", "quantity", "enum_item"]
         read_only_fields = fields
-
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_quantity(self, line: ServiceAddon) -> str:
-        return f"{line.quantity.normalize():f}"
 
 
 class ServiceDetailSerializer(ServiceSerializer):
@@ -149,8 +146,16 @@ class ServiceDetailSerializer(ServiceSerializer):
 class ServiceEventSerializer(serializers.ModelSerializer[ServiceEvent]):
     """A line of a service's History."""
 
+    kind = serializers.ChoiceField(choices=EventKind.choices, read_only=True, help_text="What happened.")
+    from_status = serializers.ChoiceField(
+        choices=Status.choices, allow_blank=True, read_only=True, help_text="The status before; empty if unchanged."
+    )
     from_label = serializers.SerializerMethodField()
+    to_status = serializers.ChoiceField(
+        choices=Status.choices, allow_blank=True, read_only=True, help_text="The status after; empty if unchanged."
+    )
     to_label = serializers.SerializerMethodField()
+    actor_kind = serializers.ChoiceField(choices=ActorKind.choices, read_only=True)
     actor = serializers.SerializerMethodField()
 
     class Meta:
@@ -232,7 +237,7 @@ class OverageRowSerializer(serializers.Serializer[dict[str, Any]]):
     name = serializers.SerializerMethodField()
     expiration_text = serializers.SerializerMethodField()
     overage_amount = serializers.SerializerMethodField()
-    currency = serializers.CharField(read_only=True)
+    currency = CurrencyField(read_only=True)
     overage_cost_text = serializers.SerializerMethodField()
     url = serializers.CharField(read_only=True)
 
@@ -248,7 +253,7 @@ class OverageRowSerializer(serializers.Serializer[dict[str, Any]]):
     def get_expiration_text(self, row: dict[str, Any]) -> str:
         return selectors.expiration_text(row["service"], _now(self))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(MoneyField())
     def get_overage_amount(self, row: dict[str, Any]) -> str:
         return money_string(row["cost"], row["currency"])
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,9 +20,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from openbill.api.base import ClientScopedMixin
-from openbill.api.filters import IdFilter
+from openbill.api.filters import IdFilter, OrderingFilter, ordering_parameter
 from openbill.metering.selectors import overage_widget_rows
 from openbill.services import selectors
+from openbill.services.choices import Label, Status
 from openbill.services.filtersets import ServiceFilterSet
 from openbill.services.models import Service, ServiceEvent
 
@@ -36,10 +38,32 @@ from .serializers import (
 
 class ApiServiceFilterSet(ServiceFilterSet):
     """The client area's filters, with ids as the API's integers: an unknown product type or id
-    matches nothing (the client area's select cannot offer one; an API caller can ask)."""
+    matches nothing (the client area's select cannot offer one; an API caller can ask).
 
-    id = IdFilter(field_name="id", label=_("id"))
-    product_type = IdFilter(field_name="product_type_id", label=_("Product type"))
+    Each filter is named after the field of the answer it matches: ``status`` the confirmed
+    status, ``label_code`` the client-visible label (``in_progress``, ``suspended_admin`` …; the
+    client area's "Status" filter); ``ordering`` takes several keys."""
+
+    id = IdFilter(field_name="id", label="The service's id.")
+    product_type = IdFilter(field_name="product_type_id", label="A product type's id.")
+    status = django_filters.ChoiceFilter(
+        choices=Status.choices,
+        field_name="status",
+        label="The confirmed status (the status field), whatever operation is running.",
+    )
+    label_code = django_filters.ChoiceFilter(
+        choices=Label.choices,
+        method="filter_status",
+        label="The client-visible label (the label_code field): in_progress, suspended_admin…",
+    )
+    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Part of the name, any case.")
+    ordering = OrderingFilter(
+        fields=(("id", "id"), ("name", "name"), ("expires_at", "expires_at"), ("status", "status")),
+        label=_("Sort by"),
+    )
+
+    class Meta(ServiceFilterSet.Meta):
+        fields = ["id", "status", "label_code", "product_type", "name"]
 
 
 class NowContextMixin:
@@ -52,12 +76,16 @@ class NowContextMixin:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="The caller's services (Goods/Services), filtered and sorted"),
+    list=extend_schema(
+        summary="The caller's services (Goods/Services), filtered and sorted",
+        parameters=[ordering_parameter(ApiServiceFilterSet)],
+    ),
     retrieve=extend_schema(summary="One service: status, parameters, add-ons, expiry, renewal cost"),
 )
 class ServiceViewSet(ClientScopedMixin, NowContextMixin, viewsets.ReadOnlyModelViewSet[Service]):
-    """The caller's services. ``status`` filters by the client-visible label (``in_progress``,
-    ``suspended_admin`` …); ``label`` is that label in words, with the running operation."""
+    """The caller's services. ``status`` filters by the confirmed status, ``label_code`` by the
+    client-visible label (``in_progress``, ``suspended_admin`` …); ``label`` is that label in
+    words, with the running operation."""
 
     queryset = Service.objects.none()  # the model, for the schema; get_queryset scopes
     filterset_class = ApiServiceFilterSet

@@ -145,11 +145,14 @@ def test_resolving_keeps_a_service_that_another_reason_holds(alice, limit, runni
     assert db.status == Status.ACTIVE
 
 
-def test_over_the_limit_the_client_cannot_order(alice, alice_user, vps_plan, limit):
+def test_over_the_limit_the_client_cannot_order(alice, alice_user, alice_web, vps_plan, limit):
     report(alice, 11)
     with pytest.raises(NotAllowed):
         orders.place_order(alice, tariff=vps_plan, period="month", actor=Actor("client"), now=timezone.now())
 
+    web = alice_web.post(f"/order/{vps_plan.pk}/", {"period": "month", "action": "cart", "request_key": "k1"})
+    assert web.status_code == 403
+    assert "New orders are blocked while your account is under an abuse review." in web.content.decode()
     answer = token_client(alice_user).post("/api/v1/cart/", {"tariff": vps_plan.pk, "period": "month"}, format="json")
     assert answer.status_code == 403
     assert "abuse" in answer.json()["detail"]

@@ -45,6 +45,8 @@ class Command(BaseCommand):
             # This server speaks plain http on the loopback: Secure cookies would never come back,
             # so nobody could log in. Anything else is served behind TLS, with Secure cookies.
             env.setdefault("OPENBILL_INSECURE_COOKIES", "1")
+            # Links in mail and payment redirects point at this server unless configured.
+            env.setdefault("OPENBILL_BASE_URL", f"http://{bind}")
         procs = [subprocess.Popen(cmd, env=env) for cmd in commands]
         self.stdout.write(self.style.SUCCESS(f"Openbill is running at http://{bind}/"))
         self.stdout.write("  client area: alice@demo.test / demo, bob@demo.test / demo")

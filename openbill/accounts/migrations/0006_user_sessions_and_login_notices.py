@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_api_token_two_factor_verified'),
+        ('accounts', '0005_forget_rendered_account_mail'),
     ]
 
     operations = [
