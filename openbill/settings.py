@@ -91,7 +91,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "openbill.core.request_id.RequestIdMiddleware",
+    "openbill.api.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "openbill.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -232,6 +235,16 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Script and style only from this site, no inline script, no plugins, no framing (core/csp.py).
+# data: images are Bootstrap's and Swagger UI's icons, embedded in their CSS.
+OPENBILL_CONTENT_SECURITY_POLICY = os.environ.get(
+    "OPENBILL_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
+)
+
+# The largest request body (bytes) accepted: a larger one is a 413 (the API says the limit).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("OPENBILL_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
 
 # --- i18n -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -254,6 +267,14 @@ MEDIA_URL = "/media-not-served/"
 OPENBILL_SUPPORT_MAX_FILES = int(os.environ.get("OPENBILL_SUPPORT_MAX_FILES", "5"))
 OPENBILL_SUPPORT_MAX_FILE_BYTES = int(os.environ.get("OPENBILL_SUPPORT_MAX_FILE_BYTES", str(10 * 1024 * 1024)))
 OPENBILL_SUPPORT_AUTOCLOSE_DAYS = int(os.environ.get("OPENBILL_SUPPORT_AUTOCLOSE_DAYS", "7"))
+# A multipart body (files stream to disk) may be larger than other bodies: all of a message's
+# attachments plus its text.
+OPENBILL_MAX_UPLOAD_BYTES = int(
+    os.environ.get(
+        "OPENBILL_MAX_UPLOAD_BYTES",
+        str(OPENBILL_SUPPORT_MAX_FILES * OPENBILL_SUPPORT_MAX_FILE_BYTES + 1024 * 1024),
+    )
+)
 STATICFILES_DIRS = [BASE_DIR / "openbill" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -293,6 +314,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "openbill.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "openbill.api.exceptions.exception_handler",
+    # Refuse over-deep JSON and text that cannot be stored (NUL, lone surrogates) as a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "openbill.api.parsers.JSONParser",
+        "openbill.api.parsers.FormParser",
+        "openbill.api.parsers.MultiPartParser",
+    ],
     # The client address the limits count by: REMOTE_ADDR, unless OPENBILL_NUM_PROXIES trusted
     # proxies in front add X-Forwarded-For (DRF's default, None, would believe any client's header).
     "NUM_PROXIES": int(os.environ.get("OPENBILL_NUM_PROXIES", "0")),
@@ -346,12 +373,17 @@ OPENBILL_CARD_SECRET = os.environ.get("OPENBILL_CARD_SECRET", "")  # card gatewa
 OPENBILL_CARD_NOTIFY_URL = os.environ.get("OPENBILL_CARD_NOTIFY_URL", "")  # callback URL given to the gateway
 # The card method is a test gateway (no real card is charged): off unless enabled (demo, tests).
 OPENBILL_CARD_TEST_MODE = env_bool("OPENBILL_CARD_TEST_MODE")
+# How long an Idempotency-Key's request may run before a retry may take the key over (its
+# server is taken to have died): longer than any request is served (gunicorn's 30 s timeout).
+OPENBILL_IDEMPOTENCY_LEASE_SECONDS = int(os.environ.get("OPENBILL_IDEMPOTENCY_LEASE_SECONDS", "60"))
 METERING_LATE_DAYS = int(os.environ.get("METERING_LATE_DAYS", "3"))  # days a closed usage period accepts late records
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "openbill.core.request_id.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

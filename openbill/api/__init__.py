@@ -40,7 +40,11 @@ root of ``/api/v1/``. Domain code never imports the API. Copy ``openbill/service
    ``InsufficientFunds`` (402), ``NotAllowed`` (403), ``IllegalTransition`` / ``Conflict``
    (409) from the action; ``openbill/api/exceptions.py`` turns each into
    ``{"detail": …, "code": …, "<field>": [message]}``. Serializer, filter and pagination errors
-   become 400 keyed by the field. Do not catch domain errors in views.
+   become 400 keyed by the field. Do not catch domain errors in views. Errors from outside a view
+   (routing, middleware, crashes, oversized bodies) get the same shape from
+   ``openbill.api.middleware``; a 5xx carries a ``request_id``. To restrict a view to JSON, use
+   ``parser_classes = [openbill.api.parsers.JSONParser]`` (never DRF's own: ours refuses over-deep
+   nesting and text with NUL or lone surrogates as a 400).
 
 4. The schema documents errors by itself (``openbill.api.schema.AutoSchema``): 401/403/429 for
    authenticated operations, 404 for paths with an id, 400 for query parameters or a body, 409

@@ -1,10 +1,16 @@
-"""One exception handler for the whole API: every error is a JSON object with ``detail`` and ``code``.
+"""One error shape for the whole API: every error is a JSON object with ``detail`` and ``code``.
 
 - DomainError and its kinds → their HTTP status (400, 402, 403, 409), the message as ``detail``
   and, when the error is about one input, that input's name as a key: ``{"name": ["…"]}``.
 - Validation errors (serializers, filters, pagination) → 400, keyed by the field they are about,
   plus ``detail`` (the first message) and ``code: "invalid"``.
 - Everything DRF knows (401, 403, 404, 405, 429 …) keeps its status and gains ``code``.
+- A body over the size limit → 413 ``request_too_large`` with the limit in ``max_bytes``.
+- A server error (5xx) → ``code: "server_error"`` and a ``request_id`` (also the ``X-Request-ID``
+  header) under which the error is logged.
+
+This handler covers what happens inside a DRF view; ``openbill.api.middleware`` gives errors from
+every other layer (URL routing, middleware, crashes) the same shape through ``error_body``.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from openbill.core.errors import DomainError
+
+from .errors import RequestTooLarge, error_body
 
 
 def _first_message(data: Any) -> str:
@@ -65,5 +73,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
-        response.data = {"detail": _first_message(response.data), "code": code}
+        response.data = error_body(_first_message(response.data), code)
+        if isinstance(exc, RequestTooLarge):
+            response.data["max_bytes"] = exc.limit
     return response

@@ -15,6 +15,7 @@ to remember (the conformance tests fail on any status or body the schema does no
   key still being processed);
 - 422 on every operation that takes an ``Idempotency-Key`` (the same key with other parameters),
   whose answers carry ``Idempotent-Replayed`` when they are a stored answer;
+- 413 on every POST, PUT and PATCH (a body over the size limit, with ``max_bytes``);
 - 414 on every operation: a URL too long for the HTTP server in front (not a JSON answer);
 - anything in the view's ``extra_error_statuses`` (e.g. ``(402,)`` for money-moving POSTs; 402 is
   ``InsufficientFunds``), for writes only: a GET never moves money.
@@ -49,6 +50,7 @@ ERROR_DESCRIPTIONS: dict[int, Any] = {
     403: _("Not allowed (e.g. a staff user without a client account)."),
     404: _("Not found (or not the caller's)."),
     409: _("Not possible in the current state (or the same Idempotency-Key is still being processed)."),
+    413: _("The request body is over the size limit (see max_bytes)."),
     422: _("The Idempotency-Key was used before with other parameters."),
     429: _(
         "Too many failed token attempts from the caller's address (code too_many_failed_tokens; "
@@ -91,6 +93,10 @@ class ErrorSerializer(serializers.Serializer[Any]):
         help_text="What went wrong, for programs: invalid, not_found, not_authenticated, "
         "permission_denied, not_allowed, illegal_transition, conflict, insufficient_funds, throttled…"
     )
+    request_id = serializers.CharField(
+        required=False, help_text="On a 5xx: the id the error was logged under (also the X-Request-ID header)."
+    )
+    max_bytes = serializers.IntegerField(required=False, help_text="On a 413: the largest body accepted, in bytes.")
 
 
 class ValidationErrorSerializer(ErrorSerializer):
@@ -182,6 +188,8 @@ class AutoSchema(openapi.AutoSchema):
             statuses |= set(getattr(self.view, "extra_error_statuses", ()))
             if getattr(self.view, "may_conflict", True):
                 statuses.add(409)
+        if self.method in WRITE_METHODS - {"DELETE"}:
+            statuses.add(413)
         if self._needs_auth():
             statuses |= {401, 403, 429}
         if "{" in self.path:

@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import Resolver404, URLPattern, URLResolver, include, path, re_path, resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from openbill.core.extensions import optional_module
 
@@ -23,7 +23,8 @@ APPS_WITH_API = (
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its script from a URL (no inline script: Content-Security-Policy).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 for _app in APPS_WITH_API:
@@ -47,4 +48,5 @@ def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     return JsonResponse({"detail": detail, "code": "not_found"}, status=404)
 
 
-urlpatterns.append(re_path(r"^(?P<rest>.*)$", not_found))
+# [\s\S], not ".": a path with an (encoded) newline must reach it too, not Django's HTML 404.
+urlpatterns.append(re_path(r"^(?P<rest>[\s\S]*)$", not_found))

@@ -9,7 +9,13 @@ objects, so nothing can reach the database, settings or other clients through it
 
 Available: ``service`` (id, name, tariff, product, status, period, expires_on, activated_on,
 address, login, licence_key), ``params`` (the service's parameters), ``addons`` (resource →
-value), ``client`` (name, email), ``provider`` (name, support_email). Output is autoescaped.
+value), ``client`` (name, email), ``provider`` (name, support_email). Values are autoescaped.
+
+The result is an HTML fragment that is safe by construction, whatever staff typed: the rendered
+text goes through an allow-list sanitiser (nh3) that keeps only simple formatting and http(s) or
+mailto links, and drops everything else — ``<script>``, ``<iframe>``, ``<img>``, event handlers
+(``onerror=``), ``style``, ``javascript:`` URLs. The client area shows it as it is (line breaks
+kept), and the API returns the same fragment.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+import nh3
 from django.template import Context, Engine, Library, Node, TemplateSyntaxError, defaultfilters, defaulttags
 from django.template.base import Parser, Token
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 MAX_OUTPUT = 100_000  # characters of a rendered manual
@@ -47,6 +55,33 @@ SAFE_FILTERS = (
     "striptags",
     "urlize",
 )
+
+# What the sanitiser keeps of a rendered manual: structure and emphasis, and links (http, https,
+# mailto) that open without handing the page to the target. No attribute but a link's href/title.
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "code", "dd", "div", "dl", "dt", "em", "h2", "h3", "h4",
+        "h5", "h6", "hr", "i", "kbd", "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub",
+        "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def sanitise(html: str) -> SafeString:
+    """``html`` with everything outside the allow-list removed (text kept, escaped)."""
+    return mark_safe(
+        nh3.clean(
+            html,
+            tags=set(ALLOWED_TAGS),
+            attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+            url_schemes=set(URL_SCHEMES),
+            link_rel="noopener noreferrer nofollow",
+            strip_comments=True,
+        )
+    )
+
 
 # The engine's only built-in library: ``Engine`` imports ``register`` from this module.
 register = Library()
@@ -177,21 +212,22 @@ def instruction_context(service: Any) -> dict[str, Any]:
     }
 
 
-def render_template(source: str, values: Mapping[str, Any]) -> str:
-    """Render ``source`` in the sandbox; a broken template gives a message, not an error page."""
+def render_template(source: str, values: Mapping[str, Any]) -> SafeString:
+    """Render ``source`` in the sandbox, then sanitise it; a broken template gives a message, not
+    an error page."""
     try:
         template = engine().from_string(source)
         text = template.render(Context({k: _plain(v) for k, v in values.items()}, autoescape=True))
     except (TemplateSyntaxError, TooLarge):
-        return _("The instruction manual could not be shown; please contact support.")
+        return sanitise(_("The instruction manual could not be shown; please contact support."))
     if len(text) > MAX_OUTPUT:
-        return _("The instruction manual could not be shown; please contact support.")
-    return text
+        return sanitise(_("The instruction manual could not be shown; please contact support."))
+    return sanitise(text)
 
 
-def render_instructions(service: Any) -> str:
-    """The service's instruction manual as HTML-escaped text ("" when its type has none)."""
+def render_instructions(service: Any) -> SafeString:
+    """The service's instruction manual as a sanitised HTML fragment ("" when its type has none)."""
     source = service.product_type.instruction_template
     if not source.strip():
-        return ""
+        return mark_safe("")
     return render_template(source, instruction_context(service))

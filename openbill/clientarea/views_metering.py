@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from openbill.core.errors import DomainError
 from openbill.core.money import format_amount
 from openbill.core.timeutil import local_date
 from openbill.metering import rating, selectors
@@ -33,7 +34,6 @@ PRESETS = [
     ("last_month", _("Previous month")),
     ("custom", _("Any period")),
 ]
-MAX_DAYS = 366
 
 
 def preset_range(preset: str, today: date) -> tuple[date, date]:
@@ -74,10 +74,11 @@ class PeriodForm(forms.Form):
                 if value is not None and not 1970 <= value.year <= 2999:
                     self.add_error(name, _("Choose a day between 1970 and 2999."))
                     return data
-            if start and end and start > end:
-                self.add_error("end", _("The period ends before it starts."))
-            elif start and end and (end - start).days >= MAX_DAYS:
-                self.add_error("end", _("Choose at most %(days)s days.") % {"days": MAX_DAYS})
+            if start and end:
+                try:
+                    selectors.check_statistics_period(start, end)
+                except DomainError as exc:
+                    self.add_error(exc.field, exc.message)
         return data
 
 

@@ -32,6 +32,7 @@ from openbill.catalog.models import (
 from openbill.clients.models import Client, Provider
 from openbill.core.actors import Actor
 from openbill.core.timeutil import add_period
+from openbill.orders.models import LineKind, Order, OrderLine, OrderStatus
 from openbill.provisioning.models import ProcessingModule
 from openbill.services import actions, events
 from openbill.services.choices import Operation, Status, SuspendReason
@@ -203,8 +204,21 @@ class Demo:
             "https://panel.demo.test/ (login {{ client.email }}).",
         )
         ProductParameter.objects.create(product_type=hosting, code="domain", label="Domain", kind="domain")
-        dedicated = self.ptype(ProductKind.DEDICATED_SERVER, "Dedicated servers", deletion_when=DeletionWhen.PERIOD_END)
-        domain = self.ptype(ProductKind.DOMAIN, "Domain names", client_can_suspend=False, deletion_who="staff")
+        dedicated = self.ptype(
+            ProductKind.DEDICATED_SERVER,
+            "Dedicated servers",
+            deletion_when=DeletionWhen.PERIOD_END,
+            instruction_template="Your dedicated server {{ service.name }} is racked and running. "
+            "Its access details were sent to {{ client.email }}. Paid until {{ service.expires_on }}.",
+        )
+        domain = self.ptype(
+            ProductKind.DOMAIN,
+            "Domain names",
+            client_can_suspend=False,
+            deletion_who="staff",
+            instruction_template="{{ params.domain }} is registered to you. Point it at your servers with "
+            "the NS action; it is paid until {{ service.expires_on }}.",
+        )
         ProductParameter.objects.create(product_type=domain, code="domain", label="Domain", kind="domain")
         ssl = self.ptype(
             ProductKind.SSL_CERTIFICATE,
@@ -216,13 +230,23 @@ class Demo:
         ProductParameter.objects.create(
             product_type=ssl, code="csr", label="CSR", kind="csr", required=False, position=1
         )
-        vdc = self.ptype(ProductKind.VIRTUAL_DATA_CENTER, "Virtual data centers")
+        vdc = self.ptype(
+            ProductKind.VIRTUAL_DATA_CENTER,
+            "Virtual data centers",
+            instruction_template="Your virtual data center {{ service.name }} is ready: create its virtual "
+            "servers from the service's Virtual servers action.",
+        )
         licence = self.ptype(
             ProductKind.SOFTWARE_LICENCE,
             "Software licences",
             instruction_template="Licence key: {{ params.licence_key|default:'issued at activation' }}",
         )
-        generic = self.ptype(ProductKind.GENERIC, "Other services")
+        generic = self.ptype(
+            ProductKind.GENERIC,
+            "Other services",
+            instruction_template="{{ service.name }} is active. Ask a question from the service page if you "
+            "need anything.",
+        )
 
         self.vps = self.plan(
             vds,
@@ -349,7 +373,38 @@ class Demo:
             svc.refresh_from_db()
         if running:
             self.charge_first_period(svc)
+        if svc.paid_at is not None:
+            self.paid_order(svc)
         return svc
+
+    def paid_order(self, svc: Service) -> None:
+        """The paid order the service came from (the Orders page's paid-services block)."""
+        priced = with_pricing(Service.objects.filter(pk=svc.pk)).get()
+        amount = renewal_amount(priced) or Decimal(0)
+        currency = svc.client.currency
+        assert svc.paid_at is not None
+        order = Order.objects.create(
+            client=svc.client,
+            status=OrderStatus.PAID,
+            total_amount=amount,
+            currency=currency,
+            created_at=svc.created_at,
+            paid_at=svc.paid_at,
+            created_by=svc.client.email,
+        )
+        OrderLine.objects.create(
+            client=svc.client,
+            order=order,
+            service=svc,
+            kind=LineKind.NEW,
+            period=svc.period,
+            period_amount=amount,
+            amount=amount,
+            currency=currency,
+            description=svc.name,
+            created_at=svc.created_at,
+            paid_at=svc.paid_at,
+        )
 
     def charge_first_period(self, svc: Service) -> None:
         svc = with_pricing(Service.objects.filter(pk=svc.pk)).get()

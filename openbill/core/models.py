@@ -24,7 +24,9 @@ class IdempotencyRecord(models.Model):
     """The stored first answer of a money-moving API call (reliability.md, invariant 7).
 
     Scoped to the caller and the endpoint; a retry with the same key replays the answer, a
-    retry with other parameters is rejected. Kept at least 24 hours.
+    retry with other parameters is rejected. Kept at least 24 hours. While ``status_code`` is
+    empty the request is running, for at most a lease from ``started_at``: after that it is taken
+    to have died and a retry runs it again.
     """
 
     scope = models.CharField(max_length=200)  # "user:<id>" or "staff:<id>"
@@ -32,8 +34,11 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
+    # The answer's JSON as bytes: any text (a NUL, a lone surrogate) kept exactly, which a JSON
+    # column cannot (PostgreSQL's jsonb refuses both).
+    response_content = models.BinaryField(null=True)
     created_at = models.DateTimeField()
+    started_at = models.DateTimeField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "endpoint", "key"], name="idempotency_key_unique")]

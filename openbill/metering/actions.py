@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -29,12 +29,13 @@ from openbill.catalog.models import Addon, BillingType, OverageWithoutFunds, Sta
 from openbill.clients.models import Client, Provider
 from openbill.core.actors import Actor
 from openbill.core.errors import InsufficientFunds
-from openbill.core.money import format_amount
+from openbill.core.money import format_amount, round_amount
 from openbill.core.notify import notify
 from openbill.core.timeutil import local_date
 from openbill.services import actions as service_actions
 from openbill.services.choices import Status, SuspendReason
 from openbill.services.models import Service
+from openbill.services.selectors import renewal_amount, with_pricing
 
 from . import rating
 from .models import QUANTITY_DIGITS, QUANTITY_PLACES, CollectionCursor, OverageRating, Source, UsageRecord
@@ -733,6 +734,7 @@ def settle_service(service_id: int, *, now: datetime, actor: Actor = METER) -> S
                 rated.due = False
                 rated.save(update_fields=["due"])
                 continue
+            check_fuse(service, rated, increment)  # raises: this transaction charges nothing
             charged = _charge_increment(service, rated, increment, now=now, actor=actor)
             if charged is None:
                 rated.unpaid = True
@@ -751,6 +753,46 @@ def settle_service(service_id: int, *, now: datetime, actor: Actor = METER) -> S
             service_actions.resume(service, reason=SuspendReason.OVERUSE, actor=actor, now=now)
             outcome.lifted = True
     return outcome
+
+
+# The meter's fuse: one overage charge above this many times the service's usual amount (its
+# largest earlier overage charge, or its price for one period if larger) is not made; the sweep
+# stops and staff get a sweep alert (a meter reporting bytes as GiB, a counter gone wild).
+METER_FUSE_FACTOR = 100
+
+
+class OverageFuseTripped(Exception):
+    def __init__(self, details: dict[str, Any]) -> None:
+        super().__init__("an overage charge far above the service's usual")
+        self.details = details
+
+
+def usual_charge(service: Service, rated: OverageRating) -> Decimal:
+    """The amount this service is usually charged: its largest overage charge before this
+    reporting period of this add-on, or one period of its tariff if that is more."""
+    earlier = (
+        Expense.objects.filter(service=service, kind=ExpenseKind.OVERAGE)
+        .exclude(key__startswith=f"{rated.addon_id}:{rated.period_start.isoformat()}:")
+        .aggregate(largest=Max("amount"))["largest"]
+        or ZERO
+    )
+    priced = with_pricing(Service.objects.filter(pk=service.pk)).get()
+    return max(earlier, renewal_amount(priced) or ZERO)
+
+
+def check_fuse(service: Service, rated: OverageRating, increment: Decimal) -> None:
+    usual = usual_charge(service, rated)
+    if usual > 0 and increment > usual * METER_FUSE_FACTOR:
+        raise OverageFuseTripped(
+            {
+                "service": service.pk,
+                "addon": rated.addon_id,
+                "period": rated.period_start.isoformat(),
+                "amount": f"{round_amount(increment, service.client.currency):f}",
+                "usual": f"{round_amount(usual, service.client.currency):f}",
+                "factor": METER_FUSE_FACTOR,
+            }
+        )
 
 
 def _still_blocked(service: Service, today: date) -> bool:
@@ -846,17 +888,53 @@ def settle_client(client_id: int, *, now: datetime) -> int:
         set(OverageRating.objects.filter(service__client_id=client_id, due=True).values_list("service_id", flat=True))
         | set(Service.objects.filter(client_id=client_id, suspended_overuse=True).values_list("pk", flat=True))
     )
+    if open_meter_alert():
+        return 0
     for service_id in service_ids:
-        settle_service(service_id, now=now)
+        try:
+            settle_service(service_id, now=now)
+        except OverageFuseTripped as exc:
+            trip_meter(exc)
+            return 0
     return len(service_ids)
+
+
+def open_meter_alert() -> bool:
+    from openbill.services.automation.engine import open_alert
+
+    return open_alert("meter") is not None
+
+
+def trip_meter(exc: OverageFuseTripped) -> None:
+    """Stop the meter's charges and tell staff: a log line and an open sweep alert (resolved in
+    admin, as the renew sweep's)."""
+    from openbill.services.automation.models import SweepAlert
+
+    SweepAlert.objects.create(sweep="meter", reason=str(exc), details=exc.details, created_at=timezone.now())
+    log.error("FUSE: meter sweep stopped: %s %s", exc, exc.details)
 
 
 # --- the sweep --------------------------------------------------------------------------------
 def meter(*, now: datetime, collect: bool = True) -> dict[str, int]:
     """Collect, rate and settle every provider's services (the meter sweep)."""
-    totals = {"collected": 0, "ratings": 0, "written": 0, "settled": 0, "suspended": 0, "lifted": 0}
+    totals = {
+        "collected": 0,
+        "ratings": 0,
+        "written": 0,
+        "settled": 0,
+        "suspended": 0,
+        "lifted": 0,
+        "tripped": 0,
+        "blocked": 0,
+    }
     if collect:
         totals["collected"] = collect_from_modules(now=now)["records"]
+    if open_meter_alert():
+        # Stopped by the fuse until staff resolve the alert: usage is still collected, nothing
+        # is rated into charges or charged.
+        log.error("meter sweep is stopped by the fuse; resolve its alert in admin")
+        totals["blocked"] = 1
+        return totals
     for provider in Provider.objects.all():
         run = rate_provider(provider, now=now)
         totals["ratings"] += run.ratings
@@ -881,6 +959,10 @@ def meter(*, now: datetime, collect: bool = True) -> dict[str, int]:
         for service_id in sorted(candidates):
             try:
                 done = settle_service(service_id, now=now)
+            except OverageFuseTripped as exc:
+                trip_meter(exc)
+                totals["tripped"] = 1
+                return totals
             except Exception:  # one service's failure must not stop the others
                 log.exception("settling overage of service %s failed", service_id)
                 continue

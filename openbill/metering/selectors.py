@@ -14,14 +14,30 @@ from typing import Any
 
 from django.db.models import Sum
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 
 from openbill.catalog.models import Addon, BillingType, StatisticsPeriod
+from openbill.core.errors import DomainError
 from openbill.core.money import round_amount
 from openbill.core.timeutil import local_date
 from openbill.services.models import Service
 
 from . import rating
 from .models import OverageRating, UsageRecord
+
+# The longest period the statistics show at once: a year, a leap year included.
+MAX_STATISTICS_DAYS = 366
+
+
+def check_statistics_period(start: date, end: date) -> None:
+    """The one rule for a statistics period, on the page and in the API: ``[start, end]``, both
+    days included, ends no earlier than it starts and spans at most MAX_STATISTICS_DAYS days.
+    Raises DomainError about ``end`` (a form error, a 400), never cuts the period short."""
+    if start > end:
+        raise DomainError(_("The period ends before it starts."), field="end")
+    if (end - start).days + 1 > MAX_STATISTICS_DAYS:
+        raise DomainError(_("Choose at most %(days)s days.") % {"days": MAX_STATISTICS_DAYS}, field="end")
+
 
 ZERO = Decimal(0)
 KINDS_WITH_STATISTICS = ("vds", "hosting")

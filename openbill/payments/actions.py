@@ -116,7 +116,9 @@ def handle_notification(method: str, notification: Notification, *, now: datetim
     payment = Payment.objects.filter(reference=notification.reference, method=method).first()
     if payment is None:
         return "unknown payment"
-    if notification.succeeded and (notification.currency != payment.currency or notification.amount != payment.amount):
+    # Every event, a failure too, must name the payment's own amount and currency: an event
+    # about other money is not about this payment, whatever its reference says.
+    if notification.currency != payment.currency or notification.amount != payment.amount:
         log.warning(
             "payment %s: notification amount %s %s differs", payment.pk, notification.amount, notification.currency
         )

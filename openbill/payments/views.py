@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import actions
-from .gateways import InvalidNotification, card
+from .gateways import InvalidNotification, MalformedNotification, card
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,9 @@ def card_notify(request: HttpRequest) -> HttpResponse:
     gateway = card.CardGateway()
     try:
         notification = gateway.parse_notification(request.body, request.headers)
+    except MalformedNotification as exc:
+        log.warning("card notification refused: %s", exc)
+        return JsonResponse({"detail": "malformed"}, status=400)
     except InvalidNotification as exc:
         log.warning("card notification refused: %s", exc)
         return JsonResponse({"detail": "invalid signature"}, status=400)

@@ -442,10 +442,10 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
     "idempotency_key_unique": (
         ("scope", "endpoint", "key"),
         lambda w: [
-            IdempotencyRecord(scope="user:1", endpoint="pay", key="k", request_hash="a", created_at=NOW),
-            IdempotencyRecord(scope="user:2", endpoint="pay", key="k", request_hash="a", created_at=NOW),
-            IdempotencyRecord(scope="user:1", endpoint="topup", key="k", request_hash="a", created_at=NOW),
-            IdempotencyRecord(scope="user:1", endpoint="pay", key="k", request_hash="b", created_at=NOW),
+            IdempotencyRecord(scope="user:1", endpoint="pay", key="k", request_hash="a", created_at=NOW, started_at=NOW),
+            IdempotencyRecord(scope="user:2", endpoint="pay", key="k", request_hash="a", created_at=NOW, started_at=NOW),
+            IdempotencyRecord(scope="user:1", endpoint="topup", key="k", request_hash="a", created_at=NOW, started_at=NOW),
+            IdempotencyRecord(scope="user:1", endpoint="pay", key="k", request_hash="b", created_at=NOW, started_at=NOW),
         ],
     ),
     "core.Notice.key": (

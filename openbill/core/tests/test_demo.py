@@ -48,3 +48,22 @@ def test_audit_is_clean_after_the_demo():
     out = StringIO()
     call_command("audit", stdout=out)
     assert "audit clean" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_demo_orders_page_offers_the_instruction_manual_of_every_paid_service(client):
+    from openbill.accounts.models import User
+
+    call_command("demo", stdout=StringIO())
+    client.force_login(User.objects.get(email="alice@demo.test"))
+
+    html = client.get("/orders/").content.decode()
+
+    paid = html[html.index('data-testid="paid"') :]
+    rows = paid.count("<tr>") - 1  # the header row
+    assert rows >= 5
+    assert paid.count("Instruction Manual") == rows
+    for service in Service.objects.filter(client__email="alice@demo.test").exclude(status="deleted"):
+        if service.order_lines.filter(paid_at__isnull=False).exists():
+            page = client.get(f"/services/{service.pk}/instructions/")
+            assert page.status_code == 200, service.product_type.kind

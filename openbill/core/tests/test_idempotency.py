@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
@@ -27,11 +28,20 @@ class Counter(APIView):
         return Response({"n": len(calls)}, status=201)
 
 
-def call(user: Any, data: dict[str, Any], key: str | None = "k") -> Any:
+class Awkward(APIView):
+    """Answers with text that no JSON column can hold: a NUL and a lone surrogate."""
+
+    @idempotent
+    def post(self, request: Any) -> Response:
+        calls.append(1)
+        return Response({"detail": "a\x00b\ud800c", "code": "invalid", "n": len(calls)}, status=400)
+
+
+def call(user: Any, data: dict[str, Any], key: str | None = "k", view: Any = Counter) -> Any:
     headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
     request = APIRequestFactory().post("/counter/", data, format="json", **headers)
     force_authenticate(request, user=user)
-    return Counter.as_view()(request)
+    return view.as_view()(request)
 
 
 @pytest.fixture(autouse=True)
@@ -71,9 +81,42 @@ def test_a_request_still_running_makes_the_retry_wait_with_409(alice_user: Any) 
         key="k",
         request_hash=idempotency.request_hash(_request(alice_user, {"a": 1})),
         created_at=timezone.now(),
+        started_at=timezone.now(),
     )
     assert call(alice_user, {"a": 1}).status_code == 409
     assert not calls
+
+
+def test_a_request_that_died_frees_its_key_once_its_lease_is_over(alice_user: Any, settings: Any) -> None:
+    settings.OPENBILL_IDEMPOTENCY_LEASE_SECONDS = 60
+    start = timezone.now()
+    # The server died while this request ran: its record has no answer and never will.
+    IdempotencyRecord.objects.create(
+        scope=f"user:{alice_user.pk}",
+        endpoint="POST /counter/",
+        key="k",
+        request_hash=idempotency.request_hash(_request(alice_user, {"a": 1})),
+        created_at=start,
+        started_at=start,
+    )
+    with time_machine.travel(start + timedelta(seconds=59), tick=False):
+        assert call(alice_user, {"a": 1}).status_code == 409
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        retry = call(alice_user, {"a": 1})
+        assert (retry.status_code, retry.data) == (201, {"n": 1})
+        assert call(alice_user, {"a": 2}).status_code == 422  # the key is still bound to its parameters
+    replay = call(alice_user, {"a": 1})
+    assert (replay.status_code, replay.data, replay["Idempotent-Replayed"]) == (201, {"n": 1}, "true")
+    assert len(calls) == 1
+
+
+def test_an_answer_with_a_nul_or_a_lone_surrogate_is_stored_and_replayed_exactly(alice_user: Any) -> None:
+    first = call(alice_user, {"a": 1}, view=Awkward)
+    second = call(alice_user, {"a": 1}, view=Awkward)
+    assert (first.status_code, first.data) == (400, {"detail": "a\x00b\ud800c", "code": "invalid", "n": 1})
+    assert (second.status_code, second.data) == (first.status_code, first.data)
+    assert second["Idempotent-Replayed"] == "true"
+    assert len(calls) == 1
 
 
 def test_a_server_error_releases_the_key(alice_user: Any) -> None:

@@ -114,11 +114,7 @@ class StatisticsQuerySerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {name: [_("Choose a day between %(first)s and %(last)s.") % {"first": FIRST_DAY, "last": LAST_DAY}]}
                 )
-        start, end = attrs.get("start"), attrs.get("end")
-        if start and end and start > end:  # type: ignore[operator]
-            raise serializers.ValidationError({"end": [_("The period ends before it starts.")]})
-        if start and end and (end - start).days > 366:  # type: ignore[operator]
-            raise serializers.ValidationError({"end": [_("Choose at most %(days)s days.") % {"days": 366}]})
+        # The period itself (with its defaults) is checked by selectors.check_statistics_period.
         return attrs
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, get_object_or_404
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from openbill.api.authentication import TokenAuthentication
 from openbill.api.base import ClientScopedMixin
 from openbill.api.fields import money_string
+from openbill.api.parsers import JSONParser
 from openbill.api.permissions import IsProviderMeter
 from openbill.core.timeutil import local_date
 from openbill.metering import actions, rating, selectors
@@ -161,8 +161,7 @@ class ServiceStatisticsView(ClientScopedMixin, GenericAPIView):  # type: ignore[
         today = local_date(timezone.now(), service.client.provider.tz)
         start: date = query.validated_data.get("start") or rating.month_start(today)
         end: date = query.validated_data.get("end") or max(today, start)
-        if (end - start).days > 366:
-            end = start + timedelta(days=366)
+        selectors.check_statistics_period(start, end)  # a 400 about "end", never a shorter period
         series = selectors.daily_consumption(service, start, end)
         return Response(
             {

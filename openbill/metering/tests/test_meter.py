@@ -191,3 +191,35 @@ def test_settling_a_client_after_a_payment_lifts_the_unpaid_suspension_at_once(p
     server.refresh_from_db()
     assert not server.suspended_overuse
     assert overage_charges(server) == [Decimal("105.00")]
+
+
+def test_an_overage_far_above_the_services_usual_stops_the_sweep_and_raises_an_alert(provider, vps_plan, alice):
+    from openbill.services.automation.models import SweepAlert
+
+    traffic(vps_plan)  # no maximum
+    server = f.service(alice, vps_plan, name="Alice VPS")  # 10.00 a month
+    other = f.service(alice, vps_plan, name="Alice VPS 2")
+    # A usual month: 2.50 of overage, charged.
+    ingest(provider, [record(server, "rx_bytes", DAY - timedelta(days=30), "1250")], DAY - timedelta(days=29))
+    actions.meter(now=DAY - timedelta(days=29))
+    assert overage_charges(server) == [Decimal("2.50")]
+    # Then a meter that reports 10,000 times more (a unit or counter bug), and a normal one.
+    ingest(
+        provider,
+        [record(server, "rx_bytes", DAY, "2000000"), record(other, "rx_bytes", DAY, "1100")],
+        NOW,
+    )
+
+    totals = actions.meter(now=NOW)
+
+    assert totals["tripped"] == 1
+    alert = SweepAlert.objects.get(sweep="meter", resolved_at__isnull=True)
+    assert alert.details["service"] == server.pk
+    assert alert.details["amount"] == "19990.00"
+    assert overage_charges(server) == [Decimal("2.50")]  # nothing more charged…
+    assert overage_charges(other) == []  # …by this run, to anyone
+    assert balance(alice) == Decimal("97.50")
+    # The sweep stays stopped until staff resolve the alert.
+    assert actions.meter(now=NOW + timedelta(hours=1))["blocked"] == 1
+    assert overage_charges(other) == []
+    assert run_audit() == []

@@ -182,3 +182,32 @@ def test_the_api_answers_404_for_another_clients_service_and_400_for_bad_dates(b
     bad = api_as(alice_user).get(f"/api/v1/services/{server.pk}/statistics/?start=2026-03-05&end=2026-03-01")
     assert bad.status_code == 400 and "end" in bad.json()
     assert api_as(alice_user).get(f"/api/v1/services/{server.pk}/overage/?period=2026-13").status_code == 400
+
+
+# One rule for the page and the API: a period of at most 366 days, both ends included.
+@pytest.mark.parametrize(
+    ("start", "end", "allowed"),
+    [
+        ("2025-03-20", "2026-03-20", True),  # 366 days
+        ("2025-03-19", "2026-03-20", False),  # 367 days
+        ("2024-01-01", "2024-12-31", True),  # a leap year: 366 days
+    ],
+)
+def test_the_page_and_the_api_allow_the_same_longest_period(client, alice_user, server, start, end, allowed):
+    page = login(client, alice_user).get(f"/services/{server.pk}/statistics/?preset=custom&start={start}&end={end}")
+    api = api_as(alice_user).get(f"/api/v1/services/{server.pk}/statistics/?start={start}&end={end}")
+
+    assert ("Choose at most 366 days." not in page.content.decode()) is allowed
+    assert api.status_code == (200 if allowed else 400)
+    if allowed:
+        assert (api.json()["start"], api.json()["end"]) == (start, end)
+    else:
+        assert api.json()["end"] == ["Choose at most 366 days."]
+
+
+def test_the_api_refuses_a_start_too_far_back_instead_of_cutting_the_period(alice_user, server):
+    # No end: the period would run to today (2026-03-20), 446 days.
+    response = api_as(alice_user).get(f"/api/v1/services/{server.pk}/statistics/?start=2025-01-01")
+
+    assert response.status_code == 400
+    assert response.json()["end"] == ["Choose at most 366 days."]

@@ -280,4 +280,10 @@ class ConfiguredSerializer(serializers.Serializer):
 
 class InstructionsSerializer(serializers.Serializer):
     service = serializers.IntegerField()
-    text = serializers.CharField(help_text="The instruction manual, HTML-escaped plain text.")
+    text = serializers.CharField(
+        help_text=(
+            "The instruction manual as an HTML fragment, sanitised with an allow-list: simple formatting "
+            "(p, br, b, strong, em, lists, tables, headings, pre, code) and http(s)/mailto links only; "
+            "no script, event handler, style or image. Show it with its line breaks (white-space: pre-wrap)."
+        )
+    )

@@ -16,23 +16,23 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from openbill.api.base import ClientScopedMixin
 from openbill.api.fields import money_string
+from openbill.api.parsers import JSONParser
 from openbill.catalog.instructions import render_instructions
 from openbill.core.actors import Actor
-from openbill.core.errors import DomainError
+from openbill.core.errors import DomainError, IllegalTransition
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from openbill.services import rules
 from openbill.services.models import Service
 from openbill.services.selectors import client_services, renewal_amount, with_pricing
 
 from .. import actions
-from ..models import Order, OrderLine
+from ..models import Order, OrderLine, OrderStatus
 from ..pricing import check_period, quote_change, quote_new, tariffs_for
 from . import serializers as s
 
@@ -191,7 +191,15 @@ class OrderViewSet(ClientScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @idempotent
     def pay(self, request: Request, pk: str | None = None) -> Response:
         order = self.get_object()
-        actions.pay_order(order, actor=Actor.client_of(request), now=timezone.now())
+        with transaction.atomic():
+            # Under the order's lock: a second payment of a paid order (another key, another
+            # caller) is an illegal state change, answered with the order as it is.
+            if Order.objects.select_for_update().get(pk=order.pk).status == OrderStatus.PAID:
+                raise IllegalTransition(
+                    _("This order is already paid."),
+                    order=self.get_serializer(self.get_queryset().get(pk=order.pk)).data,
+                )
+            actions.pay_order(order, actor=Actor.client_of(request), now=timezone.now())
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
 
 

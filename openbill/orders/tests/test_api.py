@@ -85,6 +85,28 @@ def test_an_api_retry_with_the_same_key_replays_and_charges_once(
     assert alice.balance_amount == Decimal("64.00")
 
 
+def test_paying_an_order_already_paid_is_409_with_the_order_and_charges_nothing_more(
+    alice_api: APIClient, alice: Any, vps_catalog: Any
+) -> None:
+    ordered = alice_api.post("/api/v1/orders/", vps_body(vps_catalog, pay=False), format="json")
+    order_id = ordered.data["id"]
+    first = alice_api.post(f"/api/v1/orders/{order_id}/pay/", format="json", HTTP_IDEMPOTENCY_KEY="pay-1")
+    assert first.status_code == 200 and first.data["status"] == "paid"
+
+    again = alice_api.post(f"/api/v1/orders/{order_id}/pay/", format="json", HTTP_IDEMPOTENCY_KEY="pay-2")
+
+    assert again.status_code == 409
+    assert again.data["code"] == "illegal_transition"
+    assert again.data["details"]["order"]["id"] == order_id
+    assert again.data["details"]["order"]["status"] == "paid"
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("64.00")
+    assert Expense.objects.count() == 2  # the setup fee and the first period, once
+    # the same key is still a replay of the first answer, not a 409
+    replay = alice_api.post(f"/api/v1/orders/{order_id}/pay/", format="json", HTTP_IDEMPOTENCY_KEY="pay-1")
+    assert replay.status_code == 200 and replay["Idempotent-Replayed"] == "true"
+
+
 def test_the_same_key_with_other_parameters_is_refused(alice_api: APIClient, alice: Any, vps_catalog: Any) -> None:
     alice_api.post("/api/v1/orders/", vps_body(vps_catalog), format="json", HTTP_IDEMPOTENCY_KEY="order-1")
     other = alice_api.post(

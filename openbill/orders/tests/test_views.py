@@ -279,3 +279,49 @@ def test_list_pages_make_the_same_number_of_queries_for_n_and_2n(
     first = count()
     add(2)
     assert count() == first
+
+
+HOSTILE_MANUALS = [
+    "<script>alert(1)</script>Welcome",
+    '<img src="x" onerror="alert(1)">Welcome',
+    '<a href="javascript:alert(1)" onclick="alert(1)">Welcome</a>',
+    '<p style="background:url(x)" onmouseover="alert(1)">Welcome</p><iframe src="https://evil.test"></iframe>',
+    "<scr<script>ipt>alert(1)</script>Welcome",
+]
+
+
+@pytest.mark.parametrize("source", HOSTILE_MANUALS)
+def test_a_staff_template_cannot_put_script_in_the_clients_page_or_the_api(
+    alice_browser: HttpClient, alice_user: Any, alice: Any, vps_catalog: Any, source: str
+) -> None:
+    from openbill.api.tests.conftest import token_client
+
+    service = f.service(alice, vps_catalog["plan"])
+    ptype = vps_catalog["plan"].product_type
+    ptype.instruction_template = source
+    ptype.save()
+    page = alice_browser.get(reverse("clientarea:service_instructions", args=[service.pk])).content.decode()
+    manual = page.split('data-testid="instructions"', 1)[1].split("</main>", 1)[0]
+    api = token_client(alice_user).get(f"/api/v1/services/{service.pk}/instructions/").json()["text"]
+    for shown in (manual, api):
+        assert "Welcome" in shown
+        for dangerous in ("<script", "onerror", "onclick", "onmouseover", "javascript:", "<iframe", "style="):
+            assert dangerous not in shown.lower(), (dangerous, shown)
+
+
+def test_a_manual_keeps_plain_formatting_links_and_line_breaks(
+    alice_browser: HttpClient, alice_user: Any, alice: Any, vps_catalog: Any
+) -> None:
+    from openbill.api.tests.conftest import token_client
+
+    service = f.service(alice, vps_catalog["plan"], parameters={"hostname": "<b>x</b> & Bob's"})
+    ptype = vps_catalog["plan"].product_type
+    ptype.instruction_template = 'Host: {{ params.hostname }}\nPanel: <a href="https://panel.test/">panel</a> <b>now</b>'
+    ptype.save()
+    api = token_client(alice_user).get(f"/api/v1/services/{service.pk}/instructions/").json()["text"]
+    assert api == (
+        "Host: &lt;b&gt;x&lt;/b&gt; &amp; Bob's\n"
+        'Panel: <a href="https://panel.test/" rel="noopener noreferrer nofollow">panel</a> <b>now</b>'
+    )
+    page = alice_browser.get(reverse("clientarea:service_instructions", args=[service.pk])).content.decode()
+    assert api in page

@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, viewsets
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from openbill.api.base import ClientScopedMixin
+from openbill.api.parsers import JSONParser
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent

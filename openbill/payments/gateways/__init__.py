@@ -7,13 +7,24 @@ Built in: ``bank`` (bank transfer, confirmed by staff) and ``card`` (a hosted pa
 from __future__ import annotations
 
 from . import bank, card  # noqa: F401  (registration)
-from .base import REGISTRY, Gateway, GatewayError, InvalidNotification, Notification, StartResult, get, register
+from .base import (
+    REGISTRY,
+    Gateway,
+    GatewayError,
+    InvalidNotification,
+    MalformedNotification,
+    Notification,
+    StartResult,
+    get,
+    register,
+)
 
 __all__ = [
     "REGISTRY",
     "Gateway",
     "GatewayError",
     "InvalidNotification",
+    "MalformedNotification",
     "Notification",
     "StartResult",
     "get",

@@ -21,6 +21,11 @@ class InvalidNotification(Exception):
     """Unsigned, wrongly signed or malformed: credit nothing."""
 
 
+class MalformedNotification(InvalidNotification):
+    """Validly signed, but not a body the gateway understands (or an event type it does not
+    handle): credit nothing, change nothing, and say so rather than "invalid signature"."""
+
+
 class GatewayError(Exception):
     """The provider refused or failed (a refund, a start)."""
 

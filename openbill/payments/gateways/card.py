@@ -44,12 +44,15 @@ from django.utils.translation import gettext_lazy
 from openbill.core.money import round_amount
 from openbill.core.urls import absolute_url
 
-from .base import Gateway, GatewayError, InvalidNotification, Notification, StartResult, register
+from .base import Gateway, GatewayError, InvalidNotification, MalformedNotification, Notification, StartResult, register
 
 if TYPE_CHECKING:
     from ..models import Payment
 
 SIGNATURE_HEADER = "X-Card-Signature"
+# The event types the stand-in provider sends; both carry the payment's amount and currency.
+SUCCEEDED = "payment.succeeded"
+FAILED = "payment.failed"
 CHECKOUT_SALT = "openbill.payments.card.checkout"
 # A notification signed longer ago (or further ahead) than this is refused: a replay of an
 # event Openbill never recorded (a recorded one is already deduplicated by its id).
@@ -106,17 +109,23 @@ class CardGateway(Gateway):
             raise InvalidNotification("timestamp outside the tolerance")
         try:
             data = json.loads(body)
+            kind = data["type"]
             amount = Decimal(str(data["amount"]))
-            return Notification(
+            notification = Notification(
                 event_id=str(data["id"]),
                 reference=str(data["reference"]),
                 amount=amount,
                 currency=str(data["currency"]),
-                succeeded=data["type"] == "payment.succeeded",
+                succeeded=kind == SUCCEEDED,
                 payload=data,
             )
         except (ValueError, KeyError, TypeError, InvalidOperation):
-            raise InvalidNotification("malformed") from None
+            raise MalformedNotification("malformed") from None
+        # Only the two outcomes of a payment move it; any other event (a refund, a dispute) is
+        # not "failed" and must not mark a pending payment failed.
+        if kind not in (SUCCEEDED, FAILED):
+            raise MalformedNotification(f"event type {str(kind)[:40]!r} is not handled")
+        return notification
 
     def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> str:
         # The stand-in provider accepts refunds of what it took; a real one is an HTTP call
@@ -147,7 +156,7 @@ def notification_body(checkout: Mapping[str, Any], *, succeeded: bool, event_id:
     return json.dumps(
         {
             "id": event_id or f"evt_{uuid.uuid4().hex}",
-            "type": "payment.succeeded" if succeeded else "payment.failed",
+            "type": SUCCEEDED if succeeded else FAILED,
             "reference": checkout["reference"],
             "amount": checkout["amount"],
             "currency": checkout["currency"],

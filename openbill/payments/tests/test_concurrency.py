@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -127,4 +128,91 @@ def test_the_provider_is_asked_for_an_admin_refund_with_no_row_locked(settings: 
     assert Refund.objects.get().status == RefundStatus.COMPLETED
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("100.00")
+    assert run_audit() == []
+
+
+REPLAYS = 50
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_signed_notification_posted_fifty_times_at_once_credits_once_and_bad_ones_change_nothing(
+    settings: Any,
+) -> None:
+    from django.test import Client as HttpClient
+
+    from openbill.payments.models import Payment, PaymentStatus
+
+    settings.OPENBILL_CARD_TEST_MODE = True
+    provider = f.provider()
+    alice = f.client(provider, "alice@test.test", balance="100.00")
+    payment, _result = actions.start_payment(
+        alice,
+        method="card",
+        amount="30.00",
+        actor=Actor.system(),
+        now=timezone.now(),
+        absolute=lambda path: f"http://testserver{path}",
+        return_url="/",
+    )
+    checkout = {"reference": str(payment.reference), "amount": "30.00", "currency": "USD"}
+    body = card.notification_body(checkout, succeeded=True, event_id="evt_replayed")
+    signature = card.sign(body, int(time.time()))
+    barrier = threading.Barrier(REPLAYS)
+    answers: list[Any] = []
+
+    def post() -> None:
+        try:
+            barrier.wait()
+            response = HttpClient().post(
+                "/pay/card/notify/", data=body, content_type="application/json", HTTP_X_CARD_SIGNATURE=signature
+            )
+            answers.append((response.status_code, response.json().get("result")))
+        except Exception as exc:  # collected and asserted below
+            answers.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(REPLAYS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert Counter(answers) == {(200, "credited"): 1, (200, "duplicate"): REPLAYS - 1}
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("130.00")
+    assert LedgerEntry.objects.filter(kind=EntryKind.PAYMENT, client=alice).count() == 2
+    assert PaymentEvent.objects.count() == 1
+
+    # A bad signature, another amount, an unknown payment: 4xx, and nothing changes.
+    second, _ = actions.start_payment(
+        alice,
+        method="card",
+        amount="20.00",
+        actor=Actor.system(),
+        now=timezone.now(),
+        absolute=lambda path: f"http://testserver{path}",
+        return_url="/",
+    )
+    good = {"reference": str(second.reference), "amount": "20.00", "currency": "USD"}
+    wrong_amount = card.notification_body({**good, "amount": "2000.00"}, succeeded=True, event_id="evt_a")
+    unknown = card.notification_body(
+        {**good, "reference": "00000000-0000-0000-0000-000000000000"}, succeeded=True, event_id="evt_u"
+    )
+    forged = card.notification_body(good, succeeded=True, event_id="evt_f")
+    now = int(time.time())
+    for sent, sig in (
+        (forged, card.sign(forged, now).replace("v1=", "v1=0")),
+        (wrong_amount, card.sign(wrong_amount, now)),
+        (unknown, card.sign(unknown, now)),
+    ):
+        response = HttpClient().post(
+            "/pay/card/notify/", data=sent, content_type="application/json", HTTP_X_CARD_SIGNATURE=sig
+        )
+        assert 400 <= response.status_code < 500
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("130.00")
+    assert Payment.objects.get(pk=second.pk).status == PaymentStatus.PENDING
+    assert PaymentEvent.objects.count() == 1
     assert run_audit() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal
 from typing import Any
@@ -114,6 +115,62 @@ def test_a_declined_card_marks_the_payment_failed(alice: Any) -> None:
     assert payment.status == PaymentStatus.FAILED
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("100.00")
+
+
+def signed_event(payment: Payment, **fields: Any) -> bytes:
+    data = {
+        "id": "evt_x",
+        "type": "payment.failed",
+        "reference": str(payment.reference),
+        "amount": str(payment.amount),
+        "currency": payment.currency,
+        "created": int(time.time()),
+    }
+    data.update(fields)
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"type": "payment.failed", "amount": "999.00", "currency": "EUR"},
+        {"type": "payment.failed", "amount": "999.00"},
+        {"type": "payment.failed", "currency": "EUR"},
+        {"type": "payment.refunded"},
+        {"type": "charge.dispute.created", "amount": "999.00", "currency": "EUR"},
+    ],
+)
+def test_an_event_of_another_type_or_amount_leaves_a_pending_payment_pending(alice: Any, fields: Any) -> None:
+    payment = card_payment(alice)
+    body = signed_event(payment, **fields)
+    response = deliver(body, card.sign(body, int(time.time())))
+    assert response.status_code == 400
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+    assert not PaymentEvent.objects.exists()
+    # …and the real outcome still counts when it arrives
+    good = notification(payment, event_id="evt_real")
+    assert deliver(good, card.sign(good, int(time.time()))).status_code == 200
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("125.00")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1, 2]", b'{"id": "evt_1"}', b'{"id": "e", "type": "payment.succeeded", "amount": {}}', b"\xff"],
+)
+def test_a_validly_signed_malformed_body_is_answered_malformed(alice: Any, body: bytes) -> None:
+    card_payment(alice)
+    response = deliver(body, card.sign(body, int(time.time())))
+    assert response.status_code == 400
+    assert response.json() == {"detail": "malformed"}
+    assert not PaymentEvent.objects.exists()
+
+
+def test_a_wrongly_signed_body_is_answered_invalid_signature(alice: Any) -> None:
+    response = deliver(b"not json", "t=1,v1=00")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "invalid signature"}
 
 
 def test_a_bank_transfer_is_credited_when_staff_confirm_it(alice: Any, provider: Any) -> None:

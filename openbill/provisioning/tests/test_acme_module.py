@@ -216,3 +216,47 @@ def test_a_wrong_tsig_secret_is_refused_and_fails_permanently(
     task = ProvisioningTask.objects.get(service=service)
     assert result == "failed" and "DNS update" in task.last_error
     assert knot.secret not in task.last_error
+
+
+def test_the_renew_sweep_charges_then_reissues_the_certificate_through_the_module(
+    alice: Any, ssl_plan: Any, provider: Any, pebble: Any, webroot: Path
+) -> None:
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from openbill.billing.models import Expense
+    from openbill.services.models import Service, ServiceEvent
+    from openbill.services.sweeps import run_now
+
+    ca_module(provider, ssl_plan, pebble, challenge="http-01", responder="webroot", webroot=str(webroot))
+    service = f.service(
+        alice,
+        ssl_plan,
+        status=Status.ORDERED,
+        period="year",
+        auto_renew=True,
+        parameters={"domain": "sweep.alice.test"},
+    )
+    assert activate(service) == "done"
+    first = Certificate.objects.get(service=service)
+    now = timezone.now()
+    Service.objects.filter(pk=service.pk).update(expires_at=now + timedelta(hours=1))  # due today
+
+    result = run_now(at=now)
+
+    assert result["renew"]["renewed"] == 1
+    assert Expense.objects.filter(service=service, kind="period").exclude(key="first").count() == 1
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("90.00")
+    service.refresh_from_db()
+    assert service.operation == "renewal"  # started after the charge, in the sweep's transaction
+    assert [actions.run(pk, worker="w", now=now) for pk in actions.due_task_ids(now=now)] == ["done"]
+    second = Certificate.objects.get(service=service)
+    assert second.serial != first.serial
+    issued_by_pebble(second, pebble)
+    history = list(ServiceEvent.objects.filter(service=service).order_by("pk").values_list("kind", "note"))
+    assert history[-3:] == [
+        ("renewed", history[-3][1]),
+        ("operation started", "renewal"),
+        ("operation done", "renewal"),
+    ]

@@ -14,6 +14,7 @@ Both work in batches of service ids; each service is re-checked under its row lo
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,8 +28,11 @@ from openbill.core.timeutil import local_date
 from .. import actions, events
 from ..choices import Operation, Status, SuspendReason
 from ..models import Service
+from . import due
 from .engine import Slice, batch_size, stage
-from .models import SweepBatch, SweepRun
+from .models import BatchState, RunState, SweepBatch, SweepRun
+
+log = logging.getLogger("openbill.sweeps")
 
 EXPIRE_ACTOR = Actor.system("expire sweep")
 DELETE_ACTOR = Actor.system("delete sweep")
@@ -98,12 +102,19 @@ class Expire:
     def process(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
         provider_ids = run.provider_ids or None
         ids = Service.objects.filter(expire_due(run.at, provider_ids), pk__gte=batch.lo, pk__lte=batch.hi)
-        stopped = []
+        renewing = due.renew_due(due.renew_horizons(run.at, provider_ids))
+        tried = renewals_tried(run)
+        stopped, pending = [], []
         for sid in ids.order_by("pk").values_list("pk", flat=True):
             with transaction.atomic():
                 service = actions.lock(sid)
                 # Still due under the lock? (a renewal may have just moved the expiry)
                 if not Service.objects.filter(expire_due(run.at, provider_ids), pk=sid).exists():
+                    continue
+                # An auto-renewing service is stopped only once this run's renew stage has seen
+                # it under its lock and could not renew it; otherwise its renewal is pending.
+                if sid not in tried and Service.objects.filter(renewing, pk=sid).exists():
+                    pending.append(sid)
                     continue
                 tz = service.client.provider.tz
                 actions.suspend(
@@ -114,7 +125,21 @@ class Expire:
                     note=f"expired {local_date(service.expires_at or run.at, tz).isoformat()}",
                 )
                 stopped.append(sid)
-        return {"stopped": len(stopped), "stopped_ids": stopped}
+        if pending:
+            log.warning("expire %s: %s auto-renewing services left for their renewal", run.run_key, len(pending))
+        return {"stopped": len(stopped), "stopped_ids": stopped, "pending": len(pending)}
+
+
+def renewals_tried(run: SweepRun) -> set[int]:
+    """The services the renew stage of the same run saw and could not renew; empty unless that
+    stage finished (a run without it, or with a batch not done, renews nothing for sure)."""
+    renew = SweepRun.objects.filter(sweep="renew", run_key=run.run_key, state=RunState.DONE).first()
+    if renew is None:
+        return set()
+    tried: set[int] = set()
+    for result in SweepBatch.objects.filter(run=renew, state=BatchState.DONE).values_list("result", flat=True):
+        tried.update(result.get("unrenewed_ids", []))
+    return tried
 
 
 @stage("delete")

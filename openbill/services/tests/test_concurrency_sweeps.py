@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from openbill.billing.audit import run_audit
 from openbill.billing.models import Expense, LedgerEntry
@@ -142,9 +145,9 @@ def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 def test_a_worker_killed_mid_sweep_leaves_nothing_half_done_and_its_batch_is_redone(
     provider, vps_plan, monkeypatch, tmp_path
 ):
-    monkeypatch.setenv("OPENBILL_SWEEP_BATCH", "25")
+    monkeypatch.setenv("OPENBILL_SWEEP_BATCH", "100")
     at = AT
-    due = make_due(provider, vps_plan, clients=60, per_client=10, at=at)
+    due = make_due(provider, vps_plan, clients=200, per_client=10, at=at)  # 2,000 due services
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -159,7 +162,7 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_half_done_and_its_batch_is_red
     try:
         time.sleep(4)  # both idle and polling: the committed plan below releases them together
         planned = engine.plan_run("renew", at=at, run_key="kill-test", enqueue=True, chain=False)
-        assert len(planned.batch_ids) == 20  # 3 whole clients (30 services) each
+        assert len(planned.batch_ids) == 20  # 10 whole clients (100 services) each
         victim_id = f"{socket.gethostname()}:{victim.pid}"
         deadline = time.monotonic() + 60
         held = None
@@ -187,6 +190,12 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_half_done_and_its_batch_is_red
         while SweepRun.objects.get(pk=planned.run.pk).state == RunState.RUNNING:
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
+        # The killed worker's task row does not stay RUNNING: the reaper hands it back and it
+        # runs again (finding its batch done).
+        killed = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, worker_ids__contains=[victim_id])
+        while killed.exists():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
     finally:
         for proc in (victim, survivor, restarted):
             if proc is not None and proc.poll() is None:
@@ -199,3 +208,154 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_half_done_and_its_batch_is_red
     assert_each_renewed_once(due)
     balances = set(Client.objects.filter(services__in=list(due)).distinct().values_list("balance_amount", flat=True))
     assert balances == {Decimal("900.00")}
+
+
+def _backend_of(application: str) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+            [application],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+@pytest.mark.serial
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_whose_connection_is_terminated_mid_sweep_leaves_every_renewal_done_once(
+    provider, vps_plan, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("OPENBILL_SWEEP_BATCH", "100")
+    at = AT
+    due = make_due(provider, vps_plan, clients=200, per_client=10, at=at)  # 2,000 due services
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "OPENBILL_SWEEP_LEASE_SECONDS": "3",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "LOG_LEVEL": "WARNING",
+    }
+    log = tmp_path / "workers.log"
+    victim = _worker({**env, "DATABASE_URL": f"{url}?application_name=victim"}, log)
+    survivor = _worker({**env, "DATABASE_URL": f"{url}?application_name=survivor"}, log)
+    try:
+        time.sleep(4)  # both idle and polling
+        planned = engine.plan_run("renew", at=at, run_key="terminate-test", enqueue=True, chain=False)
+        victim_id = f"{socket.gethostname()}:{victim.pid}"
+        deadline = time.monotonic() + 60
+        terminated = False
+        while not terminated:
+            assert time.monotonic() < deadline, log.read_text()
+            if SweepBatch.objects.filter(run=planned.run, state=BatchState.RUNNING, lease_owner=victim_id).exists():
+                # The database drops the victim's connection in the middle of its batch.
+                backends = _backend_of("victim")
+                assert backends
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [backends])
+                terminated = True
+            time.sleep(0.002)
+        deadline = time.monotonic() + 90
+        while SweepRun.objects.get(pk=planned.run.pk).state == RunState.RUNNING:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        assert victim.poll() is None, log.read_text()  # it reconnected rather than exit
+    finally:
+        for proc in (victim, survivor):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+
+    assert not SweepBatch.objects.filter(run=planned.run).exclude(state=BatchState.DONE).exists()
+    assert_each_renewed_once(due)
+    balances = set(Client.objects.filter(services__in=list(due)).distinct().values_list("balance_amount", flat=True))
+    assert balances == {Decimal("900.00")}
+
+
+def _waiting_on_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _until(condition: Any, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_taken_over_from_a_worker_stuck_on_a_lock_renews_everything_and_expires_nothing(provider, vps_plan):
+    # Given a batch of 2 clients × 3 services expiring at the sweep's moment (no grace days: the
+    # expire stage of the same run stops whatever is not renewed)
+    at = AT
+    due = {}
+    for c in range(2):
+        owner = f.client(provider, f"lease{c}@load.test", balance="1000.00")
+        for s in range(3):
+            expiry = at
+            due[f.service(owner, vps_plan, expires_at=expiry, name=f"lease{c}-s{s}").pk] = expiry
+    first_client = Client.objects.filter(services__in=list(due)).order_by("pk").first()
+    planned = engine.plan_run("renew", at=at, run_key="takeover", chain=False)
+    assert len(planned.batch_ids) == 1
+    batch_id = planned.batch_ids[0]
+
+    holding = threading.Event()
+    release = threading.Event()
+    results: dict[str, Any] = {}
+    errors: list[BaseException] = []
+
+    def hold_the_client_row() -> None:  # a click or a payment holding the client's balance
+        try:
+            with transaction.atomic():
+                Client.objects.select_for_update().get(pk=first_client.pk)
+                holding.set()
+                release.wait(30)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def work(name: str) -> None:
+        try:
+            results[name] = engine.run_batch(batch_id, worker=name)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_client_row)
+    holder.start()
+    assert holding.wait(30)
+    # When the first worker locks the batch's services and then waits for the client row…
+    first = threading.Thread(target=work, args=("first",))
+    first.start()
+    _until(lambda: _waiting_on_locks() >= 1, "the first worker never waited for the client row")
+    # …its lease runs out (moved into the past rather than waited for) and a second worker takes over
+    SweepBatch.objects.filter(pk=batch_id).update(lease_until=timezone.now() - timedelta(seconds=1))
+    second = threading.Thread(target=work, args=("second",))
+    second.start()
+    _until(
+        lambda: SweepBatch.objects.get(pk=batch_id).attempts == 2 or not second.is_alive(),
+        "the second worker never claimed the batch",
+    )
+    # The take-over waits for the rows the first worker holds rather than reporting them done.
+    _until(lambda: _waiting_on_locks() >= 2 or not second.is_alive(), "the second worker neither waited nor ended")
+    assert SweepBatch.objects.get(pk=batch_id).state == BatchState.RUNNING
+    release.set()
+    for thread in (holder, first, second):
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert results["first"] == {"skipped": "lease lost"}
+    assert results["second"]["renewed"] == len(due)
+    assert SweepBatch.objects.get(pk=batch_id).state == BatchState.DONE
+    # Then the expire stage of the same run stops nothing: every client had the money.
+    after = engine.run_inline("expire", at=at, run_key="takeover", chain=False)
+    assert after["expire"].get("stopped", 0) == 0
+    assert not Service.objects.filter(pk__in=list(due), suspended_expired=True).exists()
+    assert_each_renewed_once(due)

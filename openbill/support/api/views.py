@@ -15,11 +15,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from openbill.api.base import ClientScopedMixin
+from openbill.api.parsers import JSONParser, MultiPartParser
 from openbill.core.actors import Actor
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 

@@ -84,3 +84,18 @@ def test_an_abuse_department_cannot_be_chosen_for_a_question(alice_user, provide
     assert abuse.pk not in [d["id"] for d in api.get("/api/v1/support/departments/").json()["results"]]
     answer = api.post("/api/v1/tickets/", {"subject": "x", "body": "x", "department": abuse.pk}, format="json")
     assert answer.status_code == 400 and "department" in answer.json()
+
+
+def test_an_attachment_larger_than_the_json_body_limit_goes_through_the_api(alice_user, technical, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    api = token_client(alice_user)
+    big = SimpleUploadedFile("big.log", b"a" * (3 * 1024 * 1024))
+    answer = api.post("/api/v1/tickets/", {"subject": "Big", "body": "log", "attachments": [big]}, format="multipart")
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["messages"][0]["attachments"][0]["size"] == 3 * 1024 * 1024
+    too_big = api.post(
+        "/api/v1/tickets/",
+        {"subject": "Big", "body": "x" * (2 * 1024 * 1024)},
+        format="json",
+    )
+    assert too_big.status_code == 413
