@@ -104,7 +104,7 @@ MIDDLEWARE = [
     "openbill.core.middleware.NoStoreWhenAuthenticatedMiddleware",
     "openbill.accounts.sessions.IdleTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "openbill.accounts.twofactor.StaffTwoFactorMiddleware",
+    "openbill.accounts.twofactor.TwoFactorMiddleware",
     "openbill.accounts.middleware.ClientMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -214,6 +214,9 @@ AXES_CLIENT_IP_CALLABLE = "openbill.accounts.api.throttling.client_address"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12  # absolute timeout
+# Database sessions that also keep their user, address, browser and last-seen time, so the
+# Profile lists a user's sessions and can log out one of them (accounts.UserSession).
+SESSION_ENGINE = "openbill.accounts.sessions"
 # Idle timeout: a session unused this long is logged out (accounts.sessions.IdleTimeoutMiddleware).
 OPENBILL_SESSION_IDLE_SECONDS = int(os.environ.get("OPENBILL_SESSION_IDLE_SECONDS", str(30 * 60)))
 # Cookies travel over HTTPS only, unless DEBUG or OPENBILL_INSECURE_COOKIES=1 (`openbill run` sets

@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from openbill.core.admin import choices_filter
 
-from .models import ApiToken, Membership, RecoveryCode, RecoveryCodes, User
+from .models import ApiToken, LoginAddress, Membership, RecoveryCode, RecoveryCodes, User, UserSession
 
 
 class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -45,7 +45,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     search_fields = ("email", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Personal info"), {"fields": ("first_name", "last_name", "language", "email_confirmed")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "language", "email_confirmed", "login_notices")}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -125,4 +125,36 @@ class RecoveryCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Who is logged in, from where. Deleting a session logs it out; its key and data are never
+    shown (the key is the credential)."""
+
+    list_display = ("user", "address", "user_agent", "logged_in_at", "last_seen_at", "expire_date")
+    list_filter = (("user", admin.EmptyFieldListFilter),)
+    search_fields = ("user__email", "address")
+    list_select_related = ("user",)
+    fields = ("user", "address", "user_agent", "logged_in_at", "last_seen_at", "expire_date")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LoginAddress)
+class LoginAddressAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The addresses each user has logged in from (a new one sends the account a notice)."""
+
+    list_display = ("user", "address", "first_seen_at")
+    search_fields = ("user__email", "address")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "address", "first_seen_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

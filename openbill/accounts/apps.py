@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from .sessions import start_idle_clock
+        from .sessions import notice_new_address, start_idle_clock
 
         user_logged_in.connect(start_idle_clock, dispatch_uid="openbill.accounts.start_idle_clock")
+        user_logged_in.connect(notice_new_address, dispatch_uid="openbill.accounts.notice_new_address")

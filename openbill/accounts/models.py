@@ -7,6 +7,7 @@ import secrets
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -42,6 +43,11 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]  # django-otp 
     # Raised by "log out other sessions": every session's auth hash includes it, so the other
     # sessions stop matching (the current one is re-hashed, see accounts.sessions).
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    login_notices = models.BooleanField(
+        _("email a notice on a login from a new address"),
+        default=True,
+        help_text=_("A mail to the account's contact email when this user logs in from an address not seen before."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []  # type: ignore[misc]
@@ -192,3 +198,47 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code of {self.device.user} ({'used' if self.used_at else 'unused'})"
+
+
+class UserSession(AbstractBaseSession):
+    """A browser's session: Django's database session plus whose it is, from where and with what.
+
+    The extra columns are copied from the session's own data on every save
+    (accounts.sessions.SessionStore), so the Profile can list a user's sessions, and "log out
+    this one" is deleting the row: the next request with that cookie finds no session.
+    """
+
+    # No database constraint: a session row is written from its data, which may name a user
+    # deleted in the meantime; deleting a user still deletes its sessions (CASCADE in Django).
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, db_constraint=False, related_name="sessions"
+    )
+    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    logged_in_at = models.DateTimeField(_("logged in"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls) -> Any:
+        from .sessions import SessionStore
+
+        return SessionStore
+
+
+class LoginAddress(models.Model):
+    """An address a user has logged in from. A login from one not seen before (when the user
+    has logged in before) sends the account a notice, once per address."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_addresses")
+    address = models.GenericIPAddressField(_("address"))
+    first_seen_at = models.DateTimeField(_("first seen"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "address"], name="login_address_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} from {self.address}"

@@ -1,4 +1,5 @@
-"""Session timeouts and logging out a user's other sessions (ASVS 7.3, 7.4).
+"""Sessions: timeouts, the list of a user's sessions, logging one or the others out, the
+re-authentication window, and the notice of a login from a new address (ASVS 3.x, 7.x).
 
 The idle timeout is ``OPENBILL_SESSION_IDLE_SECONDS`` (30 min): the middleware keeps the time
 of the last request in the session — written at most once a minute, so reading pages does not
@@ -6,24 +7,80 @@ write the session table on every request — and logs out a session unused for l
 absolute timeout is ``SESSION_COOKIE_AGE`` (12 h) counted from the login: each session write
 would push the cookie's and the table's expiry on, so the login time is kept in the session
 and checked here.
+
+This module is also the session engine (``SESSION_ENGINE``): Django's database sessions, each
+row also holding its user, address, browser and last-seen time (accounts.UserSession), copied
+from the session's data whenever it is saved.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, logout, update_session_auth_hash
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+from rest_framework.throttling import BaseThrottle
 
-from .models import User
+from openbill.core.notify import notify
+
+from .models import LoginAddress, User, UserSession
+from .selectors import client_of
 
 LAST_SEEN = "openbill_last_seen"
 LOGGED_IN = "openbill_logged_in"
+ADDRESS = "openbill_address"
+AGENT = "openbill_agent"
+REAUTH_AT = "openbill_reauth_at"
 WRITE_EVERY = 60  # seconds
+# How long a password (and code, with 2FA) entered again keeps sensitive changes open.
+REAUTH_SECONDS = 10 * 60
+
+
+class SessionStore(DatabaseSessionStore):
+    """Database sessions in accounts.UserSession, with who, where from and last seen as columns."""
+
+    @classmethod
+    def get_model_class(cls) -> Any:
+        return UserSession
+
+    def create_model_instance(self, data: dict[str, Any]) -> Any:
+        row: Any = super().create_model_instance(data)
+        try:
+            row.user_id = int(data[SESSION_KEY])
+        except (KeyError, TypeError, ValueError):
+            row.user_id = None
+        row.address = _valid_address(data.get(ADDRESS))
+        row.user_agent = str(data.get(AGENT) or "")[:300]
+        row.logged_in_at = _moment(data.get(LOGGED_IN))
+        row.last_seen_at = _moment(data.get(LAST_SEEN))
+        return row
+
+
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(value, tz=UTC) if isinstance(value, int | float) else None
+
+
+def _valid_address(value: Any) -> str | None:
+    try:
+        return str(ipaddress.ip_address(str(value)))
+    except ValueError:
+        return None
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The caller's address as the per-address limits count it (``OPENBILL_NUM_PROXIES``)."""
+    return _valid_address(BaseThrottle().get_ident(request))  # type: ignore[arg-type]
 
 
 class IdleTimeoutMiddleware:
@@ -47,15 +104,79 @@ class IdleTimeoutMiddleware:
 
 
 def start_idle_clock(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    """At login both clocks start (saved with the login's own session write)."""
+    """At login both clocks start, and the session keeps where it came from (saved with the
+    login's own session write). A login has just checked the password (and the code, with
+    two-factor authentication): it opens the re-authentication window too."""
     if request is not None and hasattr(request, "session"):
-        request.session[LAST_SEEN] = request.session[LOGGED_IN] = time.time()
+        request.session[LAST_SEEN] = request.session[LOGGED_IN] = request.session[REAUTH_AT] = time.time()
+        request.session[ADDRESS] = client_address(request)
+        request.session[AGENT] = request.headers.get("user-agent", "")[:300]
+
+
+# --- re-authentication ---------------------------------------------------------------------------
+def mark_reauthenticated(request: HttpRequest) -> None:
+    request.session[REAUTH_AT] = time.time()
+
+
+def reauthenticated_recently(request: HttpRequest) -> bool:
+    """Whether this session entered the password (and code) in the last ``REAUTH_SECONDS``."""
+    at = getattr(request, "session", {}).get(REAUTH_AT)
+    return isinstance(at, int | float) and 0 <= time.time() - at <= REAUTH_SECONDS
+
+
+# --- the user's sessions -------------------------------------------------------------------------
+def public_id(row: UserSession) -> str:
+    """What a page shows for a session instead of its key (the key is the credential)."""
+    return salted_hmac("openbill.accounts.sessions.public_id", row.session_key).hexdigest()[:24]
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    """The user's sessions that are still logged in, most recently used first: not expired,
+    within the idle and absolute timeouts, and made with the current password and epoch
+    (a session whose auth hash no longer matches is logged out on its next request)."""
+    now = timezone.now()
+    expected = user.get_session_auth_hash()
+    store = SessionStore()
+    idle = settings.OPENBILL_SESSION_IDLE_SECONDS
+    rows = UserSession.objects.filter(user=user, expire_date__gt=now).order_by(
+        F("last_seen_at").desc(nulls_last=True), "-expire_date"
+    )
+    active = []
+    for row in rows:
+        data = store.decode(row.session_data)
+        if not constant_time_compare(str(data.get(HASH_SESSION_KEY, "")), expected):
+            continue
+        if idle and row.last_seen_at and (now - row.last_seen_at).total_seconds() > idle:
+            continue
+        if row.logged_in_at and (now - row.logged_in_at).total_seconds() > settings.SESSION_COOKIE_AGE:
+            continue
+        row.public_id = public_id(row)  # type: ignore[attr-defined]
+        row.browser = describe_agent(row.user_agent)  # type: ignore[attr-defined]
+        active.append(row)
+    return active
+
+
+def log_out_session(request: HttpRequest, session_id: str) -> bool:
+    """End the caller's session ``session_id`` (a public id); False when the caller has none by
+    that id — another user's session is never found, whatever its id."""
+    user = request.user
+    assert isinstance(user, User)
+    for row in UserSession.objects.filter(user=user):
+        if constant_time_compare(public_id(row), session_id):
+            if row.session_key == request.session.session_key:
+                logout(request)
+            else:
+                row.delete()
+            return True
+    return False
 
 
 def end_sessions(user: User) -> None:
     """Every session of ``user`` stops being logged in (API tokens are not sessions)."""
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
     user.refresh_from_db(fields=["session_epoch"])
+    # The raised epoch already refuses them; their rows go too, so the Profile's list shows the truth.
+    UserSession.objects.filter(user=user).delete()
 
 
 def log_out_other_sessions(request: HttpRequest) -> None:
@@ -63,4 +184,73 @@ def log_out_other_sessions(request: HttpRequest) -> None:
     user = request.user
     assert isinstance(user, User)
     end_sessions(user)
-    update_session_auth_hash(request, user)
+    update_session_auth_hash(request, user)  # this one stays, under a new key
+
+
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chromium/", "Chromium"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    (re.compile(r"iPhone|iPad|iPod"), "iOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def agent_parts(user_agent: str) -> tuple[str, str]:
+    """(browser, system) named from a User-Agent header, "" where not recognised."""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), "")
+    system = ""
+    for mark, name in _SYSTEMS:
+        if mark.search(user_agent) if isinstance(mark, re.Pattern) else mark in user_agent:
+            system = name
+            break
+    return browser, system
+
+
+def describe_agent(user_agent: str) -> str:
+    """ "Firefox on Linux": enough to tell one's devices apart."""
+    browser, system = agent_parts(user_agent)
+    if browser and system:
+        return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+    return browser or system or _("Unknown browser")
+
+
+# --- a login from a new address ------------------------------------------------------------------
+def notice_new_address(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Remember the address of each login; the first login from an address not seen before
+    (for a user who has logged in before) sends the account a notice, once per address."""
+    address = client_address(request) if request is not None else None
+    if address is None or not isinstance(user, User):
+        return
+    now = timezone.now()
+    seen_before = LoginAddress.objects.filter(user=user).exists()
+    _row, created = LoginAddress.objects.get_or_create(user=user, address=address, defaults={"first_seen_at": now})
+    if not (created and seen_before and user.login_notices):
+        return
+    client = client_of(user)
+    if client is None:
+        return
+    browser, system = agent_parts(request.headers.get("user-agent", "") if request is not None else "")
+    notify(
+        client,
+        "login_new_address",
+        key=f"login-address:{user.pk}:{address}",
+        now=now,
+        context={
+            "user_email": user.email,
+            "address": address,
+            "browser": browser,
+            "system": system,
+            "at": now.strftime("%Y-%m-%d %H:%M UTC"),
+        },
+    )

@@ -80,3 +80,36 @@ class ApiTokenForm(forms.Form):
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app (or, where accepted, a recovery code)."""
+
+    code = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+class ReauthForm(forms.Form):
+    """The password again, and the code when two-factor authentication is on."""
+
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    code = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=20,
+        help_text=_("Lost your app? Enter one of your recovery codes instead."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args: Any, with_code: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not with_code:
+            del self.fields["code"]
+
+
+class LoginNoticesForm(forms.Form):
+    login_notices = forms.BooleanField(label=_("Email a notice when I log in from a new address"), required=False)

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from openbill.accounts.models import ApiToken, Membership, User
+from openbill.accounts import sessions, twofactor
+from openbill.accounts.models import ApiToken, Membership, RecoveryCodes, User
 from openbill.billing.models import LedgerEntry
 from openbill.core.money import format_amount
 from openbill.core.timeutil import Period
@@ -30,7 +31,7 @@ from openbill.services.models import Service, ServiceEvent
 from openbill.services.rules import Action, allowed_actions
 from openbill.support import selectors as support_selectors
 
-from .access import client_required
+from .access import client_required, reauth_required
 from .forms import ApiTokenForm, LanguageForm
 from .row_actions import RowActions
 
@@ -246,8 +247,16 @@ def finances(request: HttpRequest) -> HttpResponse:
 def _profile(
     request: HttpRequest, *, form: ApiTokenForm | None = None, raw_token: str = "", status: int = 200
 ) -> HttpResponse:
-    tokens = ApiToken.objects.filter(user=_user(request)).order_by("-created_at", "-id")
+    user = _user(request)
+    tokens = ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+    recovery = RecoveryCodes.objects.filter(user=user, confirmed=True).first()
+    session_rows = sessions.active_sessions(user)
+    current = request.session.session_key
     context = {
+        "two_factor_enabled": twofactor.is_enabled(user),
+        "two_factor_required": twofactor.required_for_client(user),
+        "recovery_codes_left": recovery.remaining if recovery is not None else 0,
+        "sessions": [(row, row.session_key == current) for row in session_rows],
         "token_form": form or ApiTokenForm(),
         "language_form": LanguageForm(initial={"language": _user(request).language}),
         "tokens": tokens,
@@ -266,6 +275,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @client_required
 @require_POST
+@reauth_required
 def token_create(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if not form.is_valid():

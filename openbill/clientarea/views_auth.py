@@ -1,16 +1,23 @@
-"""Log in and out, sign up with email confirmation, password reset, language switch."""
+"""Log in (password, then the code with two-factor authentication) and out, sign up with
+email confirmation, password reset and change, language switch."""
 
 from __future__ import annotations
 
+import time
 from typing import Any, cast
 
+import django_otp
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.crypto import constant_time_compare
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -20,14 +27,19 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from openbill.accounts import actions as accounts
-from openbill.accounts import limits, sessions
+from openbill.accounts import limits, sessions, twofactor
 from openbill.accounts.models import ApiToken, User
 from openbill.accounts.selectors import client_of
 from openbill.accounts.tasks import PASSWORD_RESET, send_after_commit
 
 from . import signup
-from .access import client_required
-from .forms import EmailLoginForm, PasswordChangeForm, SignupForm
+from .access import client_required, reauth_required
+from .forms import CodeForm, EmailLoginForm, PasswordChangeForm, SignupForm
+
+# A password checked for a user with two-factor authentication, waiting for the code: the
+# session is not logged in until then. The step expires after PENDING_SECONDS.
+PENDING = "openbill_2fa_pending"
+PENDING_SECONDS = 5 * 60
 
 
 def _remember_language(response: HttpResponseBase, language: str) -> None:
@@ -64,10 +76,7 @@ class LoginView(auth_views.LoginView):
         return super().form_invalid(form)
 
     def get_default_redirect_url(self) -> str:
-        user = self.request.user
-        if client_of(user) is None:
-            return reverse("admin:index")
-        return reverse("clientarea:dashboard")
+        return _home(self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -76,10 +85,74 @@ class LoginView(auth_views.LoginView):
         return context
 
     def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        if twofactor.is_enabled(user):
+            # The password is right; the session is logged in only once the code is, too.
+            self.request.session[PENDING] = {
+                "user": user.pk,
+                "backend": user.backend,
+                "hash": user.get_session_auth_hash(),
+                "at": time.time(),
+                "next": self.get_redirect_url(),
+            }
+            return redirect("clientarea:login_code")
         response = super().form_valid(form)
         # The user's saved language follows them from browser to browser.
-        _remember_language(response, form.get_user().language)
+        _remember_language(response, user.language)
         return response
+
+
+def _home(user: Any) -> str:
+    if client_of(user) is None:
+        return reverse("admin:index")
+    return reverse("clientarea:dashboard")
+
+
+def _pending_user(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
+    """The user whose password this session entered, while the code step is still open: not
+    expired, the user still active and the password unchanged since."""
+    pending = request.session.get(PENDING)
+    if not isinstance(pending, dict) or not isinstance(pending.get("at"), int | float):
+        return None
+    if not 0 <= time.time() - pending["at"] <= PENDING_SECONDS:
+        return None
+    user = User.objects.filter(pk=int(pending.get("user") or 0), is_active=True).first()
+    if user is None or not constant_time_compare(user.get_session_auth_hash(), str(pending.get("hash", ""))):
+        return None
+    return user, pending
+
+
+@never_cache
+@csrf_protect
+@sensitive_post_parameters("code")
+def login_code(request: HttpRequest) -> HttpResponse:
+    """The second step of a login with two-factor authentication: a code of the app, or a
+    recovery code (each works once). Wrong codes count per account (``otp_failure``)."""
+    found = _pending_user(request)
+    if found is None:
+        request.session.pop(PENDING, None)
+        messages.info(request, _("Log in with your email and password first."))
+        return redirect("clientarea:login")
+    user, pending = found
+    form = CodeForm(request.POST or None)
+    if request.method == "POST":
+        limit = twofactor.code_limit(user)
+        if (wait := limits.blocked(request, limit)) is not None:
+            return limits.too_many(request, wait)
+        device = twofactor.verify_code(user, form.cleaned_data["code"]) if form.is_valid() else None
+        if device is not None:
+            del request.session[PENDING]
+            auth_login(request, user, backend=pending["backend"])  # a new session key
+            django_otp.login(request, device)
+            target = str(pending.get("next") or "")
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = _home(user)
+            response = redirect(target)
+            _remember_language(response, user.language)
+            return response
+        limits.record(request, limit)
+        form.add_error("code", _("That code is not valid. Enter the current code from your app."))
+    return render(request, "clientarea/auth/login_code.html", {"form": form}, status=400 if form.errors else 200)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -201,9 +274,11 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "clientarea/auth/password_reset_complete.html"
 
 
+@method_decorator([client_required, reauth_required], name="dispatch")
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Change the password knowing the current one; the session stays logged in (Django
-    updates its auth hash), every other session of the user is logged out."""
+    """Change the password knowing the current one (after confirming it is you in the last ten
+    minutes); the session stays logged in (Django updates its auth hash), every other session of
+    the user is logged out."""
 
     form_class = PasswordChangeForm
     template_name = "clientarea/profile/password_change.html"
@@ -211,6 +286,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
+        # The new password's hash already refuses the other sessions; this drops them from the list.
+        sessions.log_out_other_sessions(self.request)
         messages.success(self.request, _("Your password was changed."))
         if form.cleaned_data["revoke_api_tokens"] and (revoked := ApiToken.revoke_all(form.user)):
             messages.success(self.request, _revoked_message(revoked))

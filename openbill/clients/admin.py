@@ -14,8 +14,8 @@ from .models import Client, Provider
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("name", "currency", "time_zone", "signup_enabled", "support_email")
-    list_filter = ("currency", "signup_enabled")
+    list_display = ("name", "currency", "time_zone", "signup_enabled", "require_client_2fa", "support_email")
+    list_filter = ("currency", "signup_enabled", "require_client_2fa")
     search_fields = ("name", "support_email")
 
 

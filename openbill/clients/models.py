@@ -22,6 +22,11 @@ class Provider(models.Model):
     signup_enabled = models.BooleanField(_("sign-up open"), default=True)
     support_email = models.EmailField(_("support email"), blank=True)
     bank_details = models.TextField(_("bank transfer details"), blank=True)
+    require_client_2fa = models.BooleanField(
+        _("clients must use two-factor authentication"),
+        default=False,
+        help_text=_("Every client user enrols an authenticator app after the password before using the account."),
+    )
 
     def __str__(self) -> str:
         return self.name

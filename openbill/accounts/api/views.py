@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from openbill.accounts import actions, limits, sessions
 from openbill.accounts.models import ApiToken, Membership, User
+from openbill.accounts.twofactor import RecentlyAuthenticated
 from openbill.api.base import ClientScopedMixin, request_client
 from openbill.api.permissions import staff_session_verified
 
@@ -50,12 +51,20 @@ class ApiTokenViewSet(
     viewsets.GenericViewSet[ApiToken],
 ):
     """The caller's API tokens. Creating one returns it once (``token``); only its hash is kept.
-    Deleting one revokes it at once."""
+    Deleting one revokes it at once. Creating one from a browser session needs the password (and
+    code) confirmed in the last ten minutes, as in the client area (403 otherwise); a caller
+    with a token needs nothing more."""
 
     queryset = ApiToken.objects.none()
     serializer_class = ApiTokenSerializer
     filter_backends: list[Any] = []
     may_conflict = False  # creating or revoking a token has no state to conflict with
+
+    def get_permissions(self) -> list[Any]:
+        permissions = list(super().get_permissions())
+        if self.action == "create":
+            permissions.append(RecentlyAuthenticated())
+        return permissions
 
     def get_queryset(self) -> QuerySet[ApiToken]:
         user = cast(User, self.request.user)  # IsAuthenticated has run

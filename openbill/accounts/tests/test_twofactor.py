@@ -97,12 +97,23 @@ def test_staff_without_a_device_enrol_one_with_a_secret_shown_once(staff: Any, s
     assert staff_http.get("/admin/").status_code == 200
 
 
-def test_staff_login_through_the_login_page_then_the_code(staff: Any, staff_device: TOTPDevice) -> None:
+def test_staff_login_through_the_login_page_asks_the_code_before_logging_in(
+    staff: Any, staff_device: TOTPDevice
+) -> None:
+    # The login page asks a staff user with a device for the code as it asks a client.
+    http = HttpClient()
+    response = http.post("/login/", {"username": staff.email, "password": f.PASSWORD})
+    assert response["Location"] == "/login/code/"
+    assert http.get("/admin/")["Location"].startswith("/admin/login/")  # not logged in yet
+    done = http.post("/login/code/", {"code": code_for(staff_device)})
+    assert done["Location"] == "/admin/"
+    assert http.get("/admin/").status_code == 200
+
+
+def test_staff_without_a_device_log_in_with_the_password_then_enrol(staff: Any) -> None:
     http = HttpClient()
     response = http.post("/login/", {"username": staff.email, "password": f.PASSWORD}, follow=True)
     assert response.redirect_chain[-1][0].startswith(TWO_FA)
-    done = http.post(TWO_FA, {"code": code_for(staff_device), "next": "/admin/"})
-    assert done["Location"] == "/admin/"
 
 
 def test_repeated_wrong_codes_are_answered_429(settings: Any, staff_http: HttpClient, staff_device: TOTPDevice) -> None:

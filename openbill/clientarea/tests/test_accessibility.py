@@ -44,7 +44,18 @@ def test_public_forms_label_every_control(provider: Any, url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "page", ["/", "/services/", "service", "history", "/finances/", "/profile/", "/profile/password/"]
+    "page",
+    [
+        "/",
+        "/services/",
+        "service",
+        "history",
+        "/finances/",
+        "/profile/",
+        "/profile/password/",
+        "/profile/confirm/",
+        "/profile/2fa/enable/",
+    ],
 )
 def test_client_pages_label_every_control(alice: Any, alice_http: HttpClient, vps_plan: Any, page: str) -> None:
     service = f.service(alice, vps_plan)

@@ -21,7 +21,7 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, models, transaction
 
-from openbill.accounts.models import ApiToken, Membership, RecoveryCode, RecoveryCodes, User
+from openbill.accounts.models import ApiToken, LoginAddress, Membership, RecoveryCode, RecoveryCodes, User
 from openbill.billing.models import Expense, LedgerEntry
 from openbill.catalog.models import (
     Addon,
@@ -512,6 +512,14 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
             RecoveryCode(device=(d := _device(w.alice.memberships.get().user)), code_hash="c" * 64),
             RecoveryCode(device=_device(w.bob.memberships.get().user), code_hash="c" * 64),
             RecoveryCode(device=d, code_hash="c" * 64),
+        ],
+    ),
+    "login_address_unique": (
+        ("user_id", "address"),
+        lambda w: [
+            LoginAddress(user=(u := w.alice.memberships.get().user), address="192.0.2.1", first_seen_at=NOW),
+            LoginAddress(user=w.bob.memberships.get().user, address="192.0.2.1", first_seen_at=NOW),
+            LoginAddress(user=u, address="192.0.2.1", first_seen_at=NOW),
         ],
     ),
     # catalog
