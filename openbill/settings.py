@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "openbill.payments",
     "openbill.metering",
     "openbill.support",
+    "openbill.ipam",
     "openbill.clientarea",
     "openbill.staff",
     "openbill.api",
@@ -217,6 +218,8 @@ MEDIA_URL = "/media-not-served/"
 OPENBILL_SUPPORT_MAX_FILES = int(os.environ.get("OPENBILL_SUPPORT_MAX_FILES", "5"))
 OPENBILL_SUPPORT_MAX_FILE_BYTES = int(os.environ.get("OPENBILL_SUPPORT_MAX_FILE_BYTES", str(10 * 1024 * 1024)))
 OPENBILL_SUPPORT_AUTOCLOSE_DAYS = int(os.environ.get("OPENBILL_SUPPORT_AUTOCLOSE_DAYS", "7"))
+# Days a released IP address waits before it is given to another service.
+OPENBILL_IP_QUARANTINE_DAYS = int(os.environ.get("OPENBILL_IP_QUARANTINE_DAYS", "7"))
 STATICFILES_DIRS = [BASE_DIR / "openbill" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
