@@ -59,15 +59,21 @@ def _count(value: Any, default: int) -> int:
 
 
 def wanted(service: Any) -> dict[int, int]:
-    """How many addresses of each version the service should hold: the ``ipv4`` add-on counts
-    its IPv4 addresses, the main one included (1 without the add-on); an ``ipv6`` add-on above
-    zero gives it one IPv6 address."""
+    """How many addresses of each version the service should hold: the main IPv4 plus the
+    ``ipv4`` add-on's quantity (additional IPv4 addresses); an ``ipv6`` add-on above zero gives
+    it one IPv6 address."""
     if service.product_type.kind not in SERVED_KINDS:
         return {4: 0, 6: 0}
     from openbill.provisioning.actions import resources_of
 
     resources = resources_of(service)
-    return {4: max(_count(resources.get("ipv4", 1), 1), 1), 6: 1 if _count(resources.get("ipv6", 0), 0) > 0 else 0}
+    return {4: 1 + max(_count(resources.get("ipv4", 0), 0), 0), 6: 1 if _count(resources.get("ipv6", 0), 0) > 0 else 0}
+
+
+def _additional_v4(service: Any) -> int:
+    """The service's additional IPv4 addresses now (all its IPv4 but the main one)."""
+    count = Address.objects.filter(service=service, version=4, state=AddressState.ACTIVE).count()
+    return max(count - 1, 0)
 
 
 def pools_for(service: Any, version: int, *, module_id: int | None = None) -> list[Pool]:
@@ -230,15 +236,15 @@ def quote_additional(service: Any, *, now: datetime, delta: int) -> Any:
     addon = _ipv4_addon(service)
     if addon is None:
         raise DomainError(_("This tariff has no additional IPv4 addresses."), field="version")
-    count = Address.objects.filter(service=service, version=4, state=AddressState.ACTIVE).count()
     priced = with_pricing(Service.objects.filter(pk=service.pk)).get()
-    return quote_change(priced, now=now, addons={"ipv4": Decimal(count + delta)})
+    return quote_change(priced, now=now, addons={"ipv4": Decimal(_additional_v4(service) + delta)})
 
 
 def order_additional(
     service: Any, *, actor: Actor, now: datetime, request_key: str = "", expected_total: Decimal | None = None
 ) -> Address:
-    """Order one more IPv4 address: the ``ipv4`` add-on grows by one through the change flow
+    """Order one more IPv4 address: the ``ipv4`` add-on (additional IPv4 addresses) grows by
+    one through the change flow
     (prorated charge, the module reconfigured), and the address is taken in the same
     transaction: no free address → nothing charged. A repeated ``request_key`` returns the
     address the first request gave."""
@@ -250,7 +256,6 @@ def order_additional(
         raise DomainError(_("This tariff has no additional IPv4 addresses."), field="version")
     with transaction.atomic():
         locked = lock(service)
-        count = Address.objects.filter(service=locked, version=4, state=AddressState.ACTIVE).count()
         if request_key and OrderLine.objects.filter(client_id=locked.client_id, request_key=request_key).exists():
             # The same request again: it was done; answer with the newest address.
             latest = Address.objects.filter(service=locked, version=4, state=AddressState.ACTIVE).order_by("-pk")
@@ -261,7 +266,7 @@ def order_additional(
             locked,
             actor=actor,
             now=now,
-            addons={"ipv4": Decimal(count + 1)},
+            addons={"ipv4": Decimal(_additional_v4(locked) + 1)},
             request_key=request_key,
             expected_total=expected_total,
         )
@@ -290,8 +295,7 @@ def delete_additional(address: Address, *, actor: Actor, now: datetime) -> None:
         if active.count() <= 1:
             raise IllegalTransition(_("The last address cannot be deleted."))
         if address.version == 4 and _ipv4_addon(service) is not None:
-            count = active.filter(version=4).count()
-            change_service(service, actor=actor, now=now, addons={"ipv4": Decimal(count - 1)})
+            change_service(service, actor=actor, now=now, addons={"ipv4": Decimal(_additional_v4(service) - 1)})
         release(address, now=now, actor=actor)
 
 

@@ -40,16 +40,8 @@ def run_due(now: Any) -> list[str]:
 
 @pytest.fixture
 def ipv4_addon(vps_plan: Any) -> Any:
-    # 3.10 a month per address beyond the main one: 21/31 of it is exactly 2.10, 10/31 is 1.00.
-    return f.addon(
-        vps_plan,
-        "ipv4",
-        prices={"month": "3.10"},
-        included=Decimal(1),
-        minimum=Decimal(1),
-        maximum=Decimal(4),
-        name="IPv4 addresses",
-    )
+    # 3.10 a month per additional address: 21/31 of it is exactly 2.10, 10/31 is 1.00.
+    return f.addon(vps_plan, "ipv4", prices={"month": "3.10"}, maximum=Decimal(4), name="Additional IPv4")
 
 
 @pytest.fixture
@@ -86,7 +78,7 @@ def test_order_and_delete_an_additional_ipv4_with_exact_prorated_money(
     assert alice.balance_amount == before - Decimal("2.10") == ledger_total(alice)
     change = Expense.objects.get(service=server, kind=ExpenseKind.CHANGE)
     assert change.amount == Decimal("2.10")
-    assert server.addons.get(addon__resource="ipv4").quantity == 2
+    assert server.addons.get(addon__resource="ipv4").quantity == 1
     # The module is reconfigured with both addresses.
     assert run_due(DAY_11) == ["done"]
     metadata = (
@@ -105,7 +97,7 @@ def test_order_and_delete_an_additional_ipv4_with_exact_prorated_money(
     assert Expense.objects.get(service=server, kind=ExpenseKind.REFUND).amount == Decimal("-1.00")
     assert active(server) == [("203.0.113.3", True)]
     assert Address.objects.get(address="203.0.113.4").state == AddressState.QUARANTINE
-    assert server.addons.get(addon__resource="ipv4").quantity == 1
+    assert server.addons.get(addon__resource="ipv4").quantity == 0
 
 
 def test_the_main_and_the_last_address_are_never_deleted(alice: Any, server: Service) -> None:
