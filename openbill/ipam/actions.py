@@ -425,6 +425,31 @@ def release_deleted(*, now: datetime, limit: int = 500) -> int:
     return sum(release_service(pk, now=now, actor=Actor.system("addresses sweep")) for pk in ids)
 
 
+def release_surplus(*, now: datetime, limit: int = 500) -> int:
+    """Additional IPv4 addresses a service no longer pays for go to quarantine: when staff
+    cancel the reconfiguration of an order, the change flow reverses its money and the add-on
+    (orders.actions.revert_change); the address it gave goes here. Only services with no
+    operation running are looked at, the newest surplus address first."""
+    from openbill.services.choices import Status
+    from openbill.services.models import Service
+
+    released = 0
+    ids = (
+        Address.objects.filter(state=AddressState.ACTIVE, version=4, main=False, service__operation="")
+        .exclude(service__status=Status.DELETED)
+        .values_list("service_id", flat=True)
+        .distinct()[:limit]
+    )
+    for service in Service.objects.filter(pk__in=list(ids)).select_related("client", "tariff", "product_type"):
+        extra = Address.objects.filter(service=service, version=4, state=AddressState.ACTIVE).order_by("-main", "pk")
+        surplus = list(extra)[wanted(service)[4] :]
+        for address in reversed(surplus):
+            if not address.main:
+                release(address, now=now, actor=Actor.system("addresses sweep"), note=address.address)
+                released += 1
+    return released
+
+
 def due_ptr_updates(*, now: datetime, limit: int = 500) -> list[int]:
     return list(
         Address.objects.filter(ptr_state=PtrState.PENDING)

@@ -129,6 +129,17 @@ class Pool(models.Model):
             raise ValidationError({"prefix": _("Enter a prefix such as 203.0.113.0/24 or 2001:db8::/48.")}) from None
         self.prefix = str(network)
         self.version = network.version
+        if self.pk:
+            outside = [
+                a for a in self.addresses.values_list("address", flat=True) if ipaddress.ip_address(a) not in network
+            ]
+            if outside:
+                raise ValidationError(
+                    {
+                        "prefix": _("Addresses of this pool are taken outside the new prefix: %(list)s.")
+                        % {"list": ", ".join(outside[:5])}
+                    }
+                )
         if self.gateway and ipaddress.ip_address(self.gateway) not in network:
             raise ValidationError({"gateway": _("The gateway is not in the prefix.")})
         try:

@@ -1,4 +1,5 @@
-"""ipam's periodic work, every minute: addresses of deleted services go to quarantine, reverse
+"""ipam's periodic work, every minute: addresses of deleted services, and additional addresses
+no longer paid for (a cancelled order), go to quarantine; reverse
 names whose update is due (new, or a retry after a failure) are written, and addresses whose
 quarantine is over are forgotten. Each step is idempotent."""
 
@@ -18,7 +19,7 @@ IPAM_EVERY_SECONDS = 60
 
 
 def run(now: datetime) -> dict[str, Any]:
-    released = actions.release_deleted(now=now)
+    released = actions.release_deleted(now=now) + actions.release_surplus(now=now)
     published = {pk: actions.publish(pk, now=now) for pk in actions.due_ptr_updates(now=now)}
     purged = actions.purge_quarantine(now=now)
     return {"released": released, "ptr": published, "purged": purged}

@@ -221,3 +221,15 @@ def test_staff_see_each_pools_use_and_each_addresses_service(
     assert "203.0.113.3" in page and f"#{service.pk} Web server" in page and "Alice" in page
     assert client.get("/admin/ipam/pool/").status_code == 200
     assert client.get("/admin/ipam/address/").status_code == 200
+
+
+def test_a_pool_cannot_shrink_away_from_its_taken_addresses(
+    alice: Any, vps_plan: Any, vps_host: Any, pool: Pool
+) -> None:
+    pool.excluded = "203.0.113.2-203.0.113.5"
+    pool.save()
+    assert activate(paid_order(alice, vps_plan), timezone.now()) == ["done"]  # 203.0.113.6
+    pool.prefix = "203.0.113.0/30"
+    with pytest.raises(ValidationError) as error:
+        pool.full_clean()
+    assert "203.0.113.6" in str(error.value.message_dict["prefix"])

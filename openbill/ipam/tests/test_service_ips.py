@@ -237,3 +237,24 @@ def test_the_same_prefix_at_another_provider_is_independent(alice: Any, server: 
     other = f.provider("Other Hosting")
     make_pool(other, "203.0.113.0/29")  # the same prefix, another provider: independent
     assert active(server) == [("203.0.113.3", True)]
+
+
+def test_a_cancelled_order_gives_the_money_and_the_address_back(alice: Any, server: Service) -> None:
+    from openbill.ipam import sweeps
+    from openbill.provisioning.models import ProvisioningTask
+
+    alice.refresh_from_db()
+    before = alice.balance_amount
+    ipam.order_additional(server, actor=ALICE, now=DAY_11)
+    task = ProvisioningTask.objects.get(service=server, operation="reconfiguration")
+    # The sweep leaves an address alone while its reconfiguration runs.
+    assert sweeps.run(DAY_11)["released"] == 0
+
+    actions.staff_cancel(task, actor=Actor("staff", None, "staff@test.test"), now=DAY_11)
+    assert sweeps.run(DAY_11)["released"] == 1
+
+    alice.refresh_from_db()
+    assert alice.balance_amount == before == ledger_total(alice)
+    assert active(server) == [("203.0.113.3", True)]
+    assert Address.objects.get(address="203.0.113.4").state == AddressState.QUARANTINE
+    assert sweeps.run(DAY_11)["released"] == 0
