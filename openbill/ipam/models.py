@@ -155,6 +155,11 @@ class Pool(models.Model):
                     raise ValidationError({"prefix": _("The prefix overlaps the pool %(pool)s.") % {"pool": other}})
         if self.reverse_zone:
             self.reverse_zone = self.reverse_zone.strip().rstrip(".").lower()
+            first = network.network_address.reverse_pointer
+            if not (first == self.reverse_zone or first.endswith("." + self.reverse_zone)):
+                raise ValidationError(
+                    {"reverse_zone": _("The prefix's reverse names are not in this zone (%(name)s).") % {"name": first}}
+                )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         network = ipaddress.ip_network(self.prefix.strip(), strict=True)

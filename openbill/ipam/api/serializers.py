@@ -57,3 +57,24 @@ class PoolSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
     def get_used(self, obj: Any) -> int:
         return len(obj.addresses.all())
+
+
+class StaffAddressSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    client = serializers.IntegerField(source="service.client_id", allow_null=True, read_only=True)
+
+    class Meta:
+        model = Address
+        fields = ["address", "version", "state", "service", "client", "main", "ptr_name", "ptr_state", "available_at"]
+
+
+class PoolDetailSerializer(PoolSerializer):
+    addresses = serializers.SerializerMethodField()
+
+    class Meta(PoolSerializer.Meta):
+        fields = [*PoolSerializer.Meta.fields, "excluded", "addresses"]
+
+    def get_addresses(self, obj: Pool) -> list[dict[str, Any]]:
+        """Every taken address of the pool (active or in quarantine) with its service."""
+        from ..selectors import pool_addresses
+
+        return list(StaffAddressSerializer(pool_addresses(obj), many=True).data)

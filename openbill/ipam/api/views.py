@@ -121,3 +121,13 @@ class PoolListView(generics.ListAPIView):  # type: ignore[type-arg]
 
     def get_queryset(self) -> Any:
         return Pool.objects.prefetch_related("addresses").order_by("provider_id", "name", "pk")
+
+
+class PoolDetailView(generics.RetrieveAPIView):  # type: ignore[type-arg]
+    """Staff: one pool with every taken address and its service."""
+
+    serializer_class = s.PoolDetailSerializer
+    permission_classes = [IsVerifiedStaff]
+
+    def get_queryset(self) -> Any:
+        return Pool.objects.prefetch_related("addresses")

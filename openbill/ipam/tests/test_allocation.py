@@ -75,16 +75,20 @@ def test_a_pool_reserves_network_broadcast_gateway_and_exclusions(provider: Any)
         ("203.0.113.0/24", None, "10.0.0.1", "excluded"),
         ("203.0.113.0/24", None, "203.0.113.9-203.0.113.3", "excluded"),
         ("203.0.113.128/25", None, "", "prefix"),  # overlaps the existing /24
+        ("198.51.100.0/24", None, "", "reverse_zone"),  # its reverse zone is 100.51.198.in-addr.arpa
     ],
 )
 def test_a_bad_pool_is_refused_with_the_field(
     provider: Any, prefix: str, gateway: str | None, excluded: str, field: str
 ) -> None:
-    make_pool(provider, "203.0.113.0/24")
+    make_pool(provider, "203.0.113.0/24", reverse_zone="113.0.203.in-addr.arpa.")
     with pytest.raises(ValidationError) as error:
-        make_pool(provider, prefix, gateway=gateway, excluded=excluded, name="Second")
-    assert field in error.value.message_dict
+        make_pool(
+            provider, prefix, gateway=gateway, excluded=excluded, name="Second", reverse_zone="113.0.203.in-addr.arpa"
+        )
+    assert list(error.value.message_dict) == [field]
     assert Pool.objects.count() == 1
+    assert Pool.objects.get().reverse_zone == "113.0.203.in-addr.arpa"  # stored without the final dot
 
 
 # --- activation -------------------------------------------------------------------------------------

@@ -231,6 +231,16 @@ def test_staff_read_pools_in_the_api(staff: Any, server: Service, pool: Pool, se
     assert answer.status_code == 200, answer.content
     assert answer.json()["results"][0]["prefix"] == "203.0.113.0/29"
     assert answer.json()["results"][0]["size"] == 4 and answer.json()["results"][0]["used"] == 1
+    detail = api.get(f"/api/v1/staff/ipam/pools/{pool.pk}/").json()
+    assert [(a["address"], a["service"], a["client"], a["state"]) for a in detail["addresses"]] == [
+        ("203.0.113.3", server.pk, server.client_id, "active")
+    ]
+
+
+def test_clients_cannot_read_pools(alice_user: Any, pool: Pool) -> None:
+    api = token_client(alice_user)
+    assert api.get("/api/v1/staff/ipam/pools/").status_code == 403
+    assert api.get(f"/api/v1/staff/ipam/pools/{pool.pk}/").status_code == 403
 
 
 def test_the_same_prefix_at_another_provider_is_independent(alice: Any, server: Service) -> None:
