@@ -116,7 +116,7 @@ def has_room(service: Any, *, module_id: int | None = None, now: datetime) -> bo
         for pool in pools:
             if missing <= 0:
                 break
-            missing -= min(missing, pool.size() - len(taken(pool, now)))
+            missing -= min(missing, pool.size() - len(taken(pool, now) | _stale(pool, now)))
         if pools and missing > 0:
             return False
     return True
@@ -129,7 +129,7 @@ def _take(service: Any, version: int, pools: list[Pool], *, main: bool, now: dat
         Address.objects.filter(
             pool=pool, state=AddressState.QUARANTINE, available_at__lte=now, ptr_published=""
         ).delete()
-        free = pool.first_free(taken(pool, now) | _stale(pool))
+        free = pool.first_free(taken(pool, now) | _stale(pool, now))
         if free is None:
             continue
         return Address.objects.create(
@@ -138,9 +138,11 @@ def _take(service: Any, version: int, pools: list[Pool], *, main: bool, now: dat
     raise NoRoom(_("No IPv%(version)s address is free for this service.") % {"version": version})
 
 
-def _stale(pool: Pool) -> set[int]:
-    """Addresses still in a row (quarantine over, but the old reverse name not yet removed)."""
-    rows = Address.objects.filter(pool=pool, state=AddressState.QUARANTINE)
+def _stale(pool: Pool, now: datetime) -> set[int]:
+    """Addresses whose quarantine is over but whose old reverse name is not removed yet."""
+    rows = Address.objects.filter(pool=pool, state=AddressState.QUARANTINE, available_at__lte=now).exclude(
+        ptr_published=""
+    )
     return {int(ipaddress.ip_address(a)) for a in rows.values_list("address", flat=True)}
 
 

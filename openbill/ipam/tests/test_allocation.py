@@ -237,3 +237,30 @@ def test_a_pool_cannot_shrink_away_from_its_taken_addresses(
     with pytest.raises(ValidationError) as error:
         pool.full_clean()
     assert "203.0.113.6" in str(error.value.message_dict["prefix"])
+
+
+def test_an_address_whose_old_reverse_name_is_still_published_is_not_given(
+    alice: Any, vps_plan: Any, vps_host: Any, pool: Pool
+) -> None:
+    pool.excluded = "203.0.113.2, 203.0.113.4-203.0.113.6"  # one address: .3
+    pool.save()
+    now = timezone.now()
+    Address.objects.create(
+        pool=pool,
+        address="203.0.113.3",
+        version=4,
+        state=AddressState.QUARANTINE,
+        allocated_at=now - timedelta(days=30),
+        available_at=now - timedelta(days=1),
+        ptr_published="old.example.com",  # the DNS server has not confirmed its removal yet
+        ptr_state="pending",
+    )
+    service = paid_order(alice, vps_plan)
+    assert not ipam.has_room(service, module_id=vps_host.pk, now=now)
+    assert activate(service, now) == ["not_available"]
+
+    Address.objects.filter(address="203.0.113.3").update(ptr_published="", ptr_state="")
+    assert ipam.has_room(service, module_id=vps_host.pk, now=now)
+    assert actions.retry_not_available(now=now) == 1
+    assert run_due(now) == ["done"]
+    assert addresses(service) == [("203.0.113.3", True)]
