@@ -155,9 +155,16 @@ def test_an_unreachable_server_is_retried_with_backoff_and_shown_pending(
     page = http.get(reverse("clientarea:service_ips", args=[address.service_id])).content.decode()
     assert "Pending" in page
 
+    # After the last attempt the tab shows the error instead of waiting for ever.
+    Address.objects.filter(pk=address.pk).update(ptr_attempts=ipam.PTR_MAX_ATTEMPTS - 1)
+    assert ipam.publish(address.pk, now=now) == "error"
+    address.refresh_from_db()
+    assert address.ptr_state == PtrState.ERROR and "did not answer" in address.ptr_error
+    ipam.set_ptr(address, "mail.example.com", actor=ALICE, now=now)  # the client tries again
+
     dns_server.port = knot.port  # the server is back
     dns_server.save()
-    assert run_sweep(now + timedelta(seconds=31))["ptr"] == {address.pk: "done"}
+    assert run_sweep(now + timedelta(seconds=1))["ptr"] == {address.pk: "done"}
     assert ask(knot, "3.113.0.203.in-addr.arpa") == ["mail.example.com."]
 
 

@@ -268,3 +268,21 @@ def test_a_cancelled_order_gives_the_money_and_the_address_back(alice: Any, serv
     assert active(server) == [("203.0.113.3", True)]
     assert Address.objects.get(address="203.0.113.4").state == AddressState.QUARANTINE
     assert sweeps.run(DAY_11)["released"] == 0
+
+
+def test_the_tab_reads_a_constant_number_of_queries(
+    alice_user: Any, server: Service, pool: Pool, django_assert_max_num_queries: Any
+) -> None:
+    http = HttpClient()
+    http.force_login(alice_user)
+    url = reverse("clientarea:service_ips", args=[server.pk])
+    http.get(url)
+    with django_assert_max_num_queries(14) as one:
+        http.get(url)
+    pool.excluded = ""
+    pool.save()
+    for n in range(3):
+        Address.objects.create(pool=pool, address=f"203.0.113.{4 + n}", version=4, service=server, allocated_at=START)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = http.get(url).content.decode()
+    assert "203.0.113.6" in page
