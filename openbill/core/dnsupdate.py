@@ -23,9 +23,14 @@ TIMEOUT = 10.0
 
 
 class DnsUpdateError(Exception):
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    """``reason`` is one of ``name`` (not a valid name, or outside the zone), ``key`` (the TSIG
+    key is invalid or refused), ``refused`` (the server answered with an error code),
+    ``unreachable`` (no answer, or SERVFAIL): callers word it for people."""
+
+    def __init__(self, message: str, *, retryable: bool, reason: str = "") -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -58,15 +63,15 @@ def update(
         zone = dns.name.from_text(server.zone)
         owner = dns.name.from_text(name, origin=zone)
     except dns.exception.DNSException as exc:
-        raise DnsUpdateError(f"invalid name {name!r}: {exc}", retryable=False) from None
+        raise DnsUpdateError(f"invalid name {name!r}: {exc}", retryable=False, reason="name") from None
     if not owner.is_subdomain(zone):
-        raise DnsUpdateError(f"{owner} is not in the zone {zone}", retryable=False)
+        raise DnsUpdateError(f"{owner} is not in the zone {zone}", retryable=False, reason="name")
     keyring = None
     if server.key_name:
         try:
             keyring = dns.tsigkeyring.from_text({server.key_name: server.secret})
         except (ValueError, dns.exception.DNSException) as exc:
-            raise DnsUpdateError(f"invalid TSIG key: {exc}", retryable=False) from None
+            raise DnsUpdateError(f"invalid TSIG key: {exc}", retryable=False, reason="key") from None
     message = dns.update.UpdateMessage(zone, keyring=keyring, keyalgorithm=server.algorithm or "hmac-sha256")
     relative = owner.relativize(zone)
     if replace is not None:
@@ -80,14 +85,16 @@ def update(
     try:
         answer = dns.query.tcp(message, server.host, port=server.port, timeout=TIMEOUT)
     except dns.tsig.PeerError as exc:  # the server rejects the key: retrying cannot help
-        raise DnsUpdateError(f"the DNS server refused the key: {exc}", retryable=False) from None
+        raise DnsUpdateError(f"the DNS server refused the key: {exc}", retryable=False, reason="key") from None
     except (OSError, dns.exception.DNSException) as exc:
-        raise DnsUpdateError(f"the DNS server did not answer: {exc}", retryable=True) from None
+        raise DnsUpdateError(f"the DNS server did not answer: {exc}", retryable=True, reason="unreachable") from None
     rcode = answer.rcode()
     if rcode == dns.rcode.SERVFAIL:
-        raise DnsUpdateError("the DNS server failed (SERVFAIL)", retryable=True)
+        raise DnsUpdateError("the DNS server failed (SERVFAIL)", retryable=True, reason="unreachable")
     if rcode != dns.rcode.NOERROR:
-        raise DnsUpdateError(f"the DNS server refused the update ({dns.rcode.to_text(rcode)})", retryable=False)
+        raise DnsUpdateError(
+            f"the DNS server refused the update ({dns.rcode.to_text(rcode)})", retryable=False, reason="refused"
+        )
 
 
 def resolver(nameserver: str = "") -> dns.resolver.Resolver:
@@ -110,5 +117,5 @@ def resolve(nameserver: str, name: str, rdtype: str) -> list[str]:
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
         return []
     except dns.exception.DNSException as exc:
-        raise DnsUpdateError(f"cannot resolve {name}: {exc}", retryable=True) from None
+        raise DnsUpdateError(f"cannot resolve {name}: {exc}", retryable=True, reason="unreachable") from None
     return [record.to_text() for record in answer]

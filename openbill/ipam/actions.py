@@ -366,7 +366,7 @@ def _publish_after_commit(address_id: int) -> None:
 def publish(address_id: int, *, now: datetime) -> str:
     """Write the wanted reverse name to the DNS server (or remove it). The remote call holds no
     lock; the result is recorded only if nobody asked for another name meanwhile."""
-    address = Address.objects.select_related("pool__dns_server").filter(pk=address_id).first()
+    address = Address.objects.select_related("pool__dns_server", "service__client").filter(pk=address_id).first()
     if address is None or address.ptr_state != PtrState.PENDING:
         return "nothing to do"
     pool = address.pool
@@ -401,7 +401,7 @@ def publish(address_id: int, *, now: datetime) -> str:
             ptr_state=PtrState.ERROR,
             ptr_attempts=attempts,
             ptr_next_attempt_at=None,
-            ptr_error=(_("The DNS server refused the reverse name: %(reason)s") % {"reason": exc})[:2000],
+            ptr_error=_plain_error(address, exc)[:2000],
         )
         return "error"
     Address.objects.filter(mine).update(
@@ -412,6 +412,25 @@ def publish(address_id: int, *, now: datetime) -> str:
         ptr_next_attempt_at=None,
     )
     return "done"
+
+
+def _plain_error(address: Address, exc: dnsupdate.DnsUpdateError) -> str:
+    """The refusal in plain words, in the client's language, with the server's own words after."""
+    from django.utils import translation
+
+    client = address.service.client if address.service is not None else None
+    with translation.override((client.language if client else "") or settings.LANGUAGE_CODE):
+        reasons = {
+            "key": _("it does not accept Openbill's key (the provider must check the TSIG key)"),
+            "name": _("the address is not in the reverse zone it holds"),
+            "refused": _("it refused the change"),
+            "unreachable": _("it did not answer"),
+        }
+        return (
+            _("The DNS server refused the reverse name: %(reason)s.")
+            % {"reason": reasons.get(exc.reason, _("it refused the change"))}
+            + f" ({exc})"
+        )
 
 
 # --- sweeps -------------------------------------------------------------------------------------

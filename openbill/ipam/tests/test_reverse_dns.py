@@ -129,12 +129,14 @@ def test_a_refused_update_is_shown_in_plain_words(
 
     address.refresh_from_db()
     assert address.ptr_state == PtrState.ERROR
-    assert address.ptr_error.startswith("The DNS server refused the reverse name")
+    assert address.ptr_error.startswith(
+        "The DNS server refused the reverse name: it does not accept Openbill's key (the provider must check"
+    )
     assert ask(knot, "3.113.0.203.in-addr.arpa") == []
     http = HttpClient()
     http.force_login(alice_user)
     page = http.get(reverse("clientarea:service_ips", args=[address.service_id])).content.decode()
-    assert "The DNS server refused the reverse name" in page
+    assert "it does not accept Openbill&#x27;s key" in page
 
 
 def test_an_unreachable_server_is_retried_with_backoff_and_shown_pending(
@@ -159,7 +161,8 @@ def test_an_unreachable_server_is_retried_with_backoff_and_shown_pending(
     Address.objects.filter(pk=address.pk).update(ptr_attempts=ipam.PTR_MAX_ATTEMPTS - 1)
     assert ipam.publish(address.pk, now=now) == "error"
     address.refresh_from_db()
-    assert address.ptr_state == PtrState.ERROR and "did not answer" in address.ptr_error
+    assert address.ptr_state == PtrState.ERROR
+    assert address.ptr_error.startswith("The DNS server refused the reverse name: it did not answer.")
     ipam.set_ptr(address, "mail.example.com", actor=ALICE, now=now)  # the client tries again
 
     dns_server.port = knot.port  # the server is back
@@ -240,3 +243,15 @@ def test_the_worker_task_is_queued_after_commit_and_writes_the_name(
     address.refresh_from_db()
     assert address.ptr_state == PtrState.DONE
     assert ask(knot, "3.113.0.203.in-addr.arpa") == ["queued.example.com."]
+
+
+def test_a_spanish_client_reads_the_refusal_in_spanish(
+    knot: servers.Knot, address: Address, dns_server: DnsServer
+) -> None:
+    type(address.service.client).objects.filter(pk=address.service.client_id).update(language="es")
+    dns_server.set_secret("d3Jvbmcgc2VjcmV0IHdyb25nIHNlY3JldCB3cm9uZyBzZWNyZXQ=")
+    dns_server.save()
+    ipam.set_ptr(address, "mail.example.com", actor=ALICE, now=timezone.now())
+    assert ipam.publish(address.pk, now=timezone.now()) == "error"
+    address.refresh_from_db()
+    assert address.ptr_error.startswith("El servidor DNS rechazó el nombre inverso: no acepta la clave de Openbill")
