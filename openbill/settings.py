@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "openbill.payments",
     "openbill.metering",
     "openbill.support",
+    "openbill.ipam",
     "openbill.clientarea",
     "openbill.staff",
     "openbill.api",
@@ -275,6 +276,8 @@ OPENBILL_MAX_UPLOAD_BYTES = int(
         str(OPENBILL_SUPPORT_MAX_FILES * OPENBILL_SUPPORT_MAX_FILE_BYTES + 1024 * 1024),
     )
 )
+# Days a released IP address waits before it is given to another service.
+OPENBILL_IP_QUARANTINE_DAYS = int(os.environ.get("OPENBILL_IP_QUARANTINE_DAYS", "7"))
 STATICFILES_DIRS = [BASE_DIR / "openbill" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -59,6 +59,10 @@ EVENT_KINDS = {
     "deletion scheduled": gettext_lazy("Deletion scheduled"),
     "deletion cancelled": gettext_lazy("Scheduled deletion cancelled"),
     "refund": gettext_lazy("Refund of the unused period"),
+    # IP addresses:
+    "addresses assigned": gettext_lazy("IP addresses assigned"),
+    "address released": gettext_lazy("IP address released"),
+    "reverse name changed": gettext_lazy("Reverse name changed"),
 }
 
 

@@ -212,6 +212,12 @@ def stored_for(service: Any) -> dict[str, Any]:
 SECRET_RESULT_KEYS = ("private_key", "account_key")
 
 
+def addresses_of(service: Any) -> list[dict[str, Any]]:
+    from openbill.ipam.selectors import spec_addresses
+
+    return spec_addresses(service.pk)
+
+
 def spec_for(task: ProvisioningTask) -> ServiceSpec:
     service = task.service
     module = task.module
@@ -228,6 +234,7 @@ def spec_for(task: ProvisioningTask) -> ServiceSpec:
         secrets=module.get_secrets() if module else {},
         operation_params=dict(task.params),
         module_id=module.pk if module else None,
+        addresses=addresses_of(service),
     )
 
 
@@ -246,6 +253,7 @@ def service_spec(service: Any) -> ServiceSpec:
         config=dict(module.config) if module else {},
         secrets=module.get_secrets() if module else {},
         module_id=module.pk if module else None,
+        addresses=addresses_of(service),
     )
 
 
@@ -261,6 +269,11 @@ def run(task_id: int, *, worker: str, now: datetime) -> str:
     try:
         if task.operation == "activation" and task.module is None:
             reserve_module(task)
+        if task.operation == "activation" and task.module is not None:
+            # The main IPv4 (and IPv6) before the module is called; a full pool → NoCapacity.
+            from openbill.ipam.actions import allocate_for_activation
+
+            allocate_for_activation(task.service_id, module_id=task.module.pk, now=now, actor=MODULE_ACTOR)
         if task.module is None:
             raise NeedsStaff(task.operation)
         if task.operation == "reconfiguration":
@@ -337,6 +350,10 @@ def complete(
         if "remote_id" in result and task.operation in ("activation", "deletion", "renewal"):
             type(task.service).objects.filter(pk=task.service_id).update(remote_id=str(result["remote_id"] or ""))
         services.complete_operation(task.service_id, task.operation, actor=actor, now=now, note=note)
+        if task.operation == "deletion":
+            from openbill.ipam.actions import release_service
+
+            release_service(task.service_id, now=now, actor=actor)
 
 
 def _store_outputs(task: ProvisioningTask, result: dict[str, Any], *, now: datetime) -> None:
@@ -533,12 +550,19 @@ def retry_not_available(*, now: datetime, limit: int = 200) -> int:
         Service.objects.filter(status="not_available", operation="").order_by("pk").values_list("pk", flat=True)[:limit]
     )
     for pk in waiting:
-        service = Service.objects.select_related("tariff").get(pk=pk)
-        if choose_module(service) is None:
+        service = Service.objects.select_related("tariff", "client", "product_type").get(pk=pk)
+        module = choose_module(service)
+        if module is None or not ipam_has_room(service, module_id=module.pk, now=now):
             continue
         services.request_activation(pk, actor=Actor.system("not-available sweep"), now=now)
         started += 1
     return started
+
+
+def ipam_has_room(service: Any, *, module_id: int, now: datetime) -> bool:
+    from openbill.ipam.actions import has_room
+
+    return has_room(service, module_id=module_id, now=now)
 
 
 REISSUE_BEFORE = timedelta(days=30)

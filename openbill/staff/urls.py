@@ -26,6 +26,7 @@ APPS_WITH_STAFF_PAGES = (
     "payments",
     "metering",
     "support",
+    "ipam",
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [

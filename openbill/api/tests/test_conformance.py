@@ -35,6 +35,8 @@ from openbill.accounts.models import ApiToken
 from openbill.core.actors import Actor
 from openbill.core.crypto import encrypt
 from openbill.core.tests import factories as f
+from openbill.ipam import actions as ipam
+from openbill.ipam.models import Address, DnsServer, Pool
 from openbill.metering.models import ProviderToken
 from openbill.metering.tests.factories import traffic
 from openbill.provisioning import actions as provisioning
@@ -303,6 +305,37 @@ def test_every_operation_answers_as_its_schema_says(alice, alice_user, bob, staf
     attachment = with_file.messages.get().attachments.get()
     api.call("GET", "/api/v1/tickets/attachments/{id}/", A, ids={"id": attachment.pk})
 
+    # IP addresses: a pool, a server with its main address; one more ordered, renamed, deleted.
+    ip_plan = f.tariff(vps_type, "VPS-IP", prices={"month": "10.00"})
+    f.addon(ip_plan, "ipv4", prices={"month": "3.10"}, maximum=Decimal(4), name="Additional IPv4")
+    ns = DnsServer.objects.create(provider=provider, name="ns", host="127.0.0.1", port=9)  # never reached here
+    pool = Pool(
+        provider=provider,
+        name="v4",
+        prefix="198.51.100.0/29",
+        gateway="198.51.100.1",
+        reverse_zone="100.51.198.in-addr.arpa",
+        dns_server=ns,
+    )
+    pool.full_clean()
+    pool.save()
+    pool.tariffs.set([ip_plan])
+    ip_server = f.service(alice, ip_plan, name="ip-1", module=manual)
+    ipam.allocate(ip_server, now=timezone.now(), actor=Actor.system())
+    server_ids = {"id": ip_server.pk}
+    api.call("GET", "/api/v1/services/{id}/ips/", A, ids=server_ids)
+    ip_quote = api.call("GET", "/api/v1/services/{id}/ips/quote/", A, ids=server_ids).json()
+    api.call("POST", "/api/v1/services/{id}/ips/", A, ids=server_ids, body={"expected_total": ip_quote["total"]})
+    _run_tasks()
+    _complete_waiting_tasks()
+    extra_ip = Address.objects.filter(service=ip_server, main=False).order_by("pk").last()
+    assert extra_ip is not None
+    ip_ids = {"id": ip_server.pk, "ip": extra_ip.address}
+    api.call("PATCH", "/api/v1/services/{id}/ips/{ip}/", A, ids=ip_ids, body={"ptr_name": "mail.example.com"})
+    api.call("DELETE", "/api/v1/services/{id}/ips/{ip}/", A, ids=ip_ids)
+    api.call("GET", "/api/v1/staff/ipam/pools/", staff_token)
+    api.call("GET", "/api/v1/staff/ipam/pools/{id}/", staff_token, ids={"id": pool.pk})
+
     # The account: language, users, sessions, password.
     api.call("PUT", "/api/v1/account/language/", A, body={"language": "en"})
     api.call("GET", "/api/v1/account/users/", A)
@@ -351,7 +384,7 @@ def test_every_operation_answers_as_its_schema_says(alice, alice_user, bob, staf
     assert last.status_code == 429
 
     # Then: every answer conformed, every operation was called and answered 2xx at least once.
-    assert api.failures == []
+    assert api.failures == [], "\n".join(api.failures)
     assert Decimal(0) <= Decimal(change_quote["share"]) <= 1
     operations = {f"{op.method.upper()} {op.path}" for op in (r.ok() for r in schema.get_all_operations())}
     assert operations - set(api.answers) == set(), "operations this test does not call"

@@ -66,7 +66,8 @@ def test_every_service_url_with_an_id_is_404_for_another_clients_service(alice_a
     for path, methods in api_paths().items():
         if not path.startswith("/api/v1/services/{id}/"):
             continue
-        url = path.replace("{id}", str(service.pk))
+        # ``{ip}``: an address of the service (none needed: the service itself is not found).
+        url = path.replace("{id}", str(service.pk)).replace("{ip}", "203.0.113.3")
         assert "{" not in url, f"{path}: fill in its other parameters in this test"
         for method in methods:
             response = getattr(alice_api, method)(url, {}, format="json")

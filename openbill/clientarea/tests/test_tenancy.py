@@ -12,6 +12,7 @@ from django.utils import timezone
 from openbill.accounts.models import ApiToken
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.ipam.models import Address, Pool
 from openbill.orders import actions as orders
 from openbill.orders.models import OrderLine
 from openbill.payments import actions as payments
@@ -29,8 +30,10 @@ ID_OF = {
         "service", "service_history", "service_status", "service_instructions", "service_extend",
         "service_edit", "service_configure", "service_suspend", "service_resume", "service_reboot",
         "service_delete", "service_cancel_deletion", "service_certificate", "service_statistics",
-        "service_overage",
+        "service_overage", "service_ips", "service_ip_order",
     )},
+    "service_ip_ptr": "ip_address",
+    "service_ip_delete": "ip_address",
     "token_revoke": "token",
     "order_pay": "order",
     "cart_remove": "cart_line",
@@ -109,7 +112,12 @@ def bobs_things(provider: Any, bob: Any, bob_user: Any, vps_plan: Any) -> dict[s
     ticket = support.open_ticket(
         bob, subject="bob's question", body="?", files=[("bob.txt", b"bob's file")], actor=BOB, now=now
     )
+    bobs_server = f.service(bob, vps_plan, operation="reboot")
+    pool = Pool.objects.create(provider=provider, name="bob's pool", prefix="198.51.100.0/24")
     return {
+        "ip_address": Address.objects.create(
+            pool=pool, address="198.51.100.7", version=4, service=bobs_server, main=True, allocated_at=now
+        ),
         "ticket": ticket,
         "attachment": Attachment.objects.get(message__ticket=ticket),
         "service": f.service(bob, vps_plan, operation="reboot"),

@@ -35,6 +35,7 @@ from openbill.catalog.models import (
 from openbill.clients.models import Client, Provider
 from openbill.core.models import IdempotencyRecord, Notice, SweepSlot
 from openbill.core.tests import factories as f
+from openbill.ipam.models import Address, Pool
 from openbill.metering.models import CollectionCursor, OverageRating, ProviderToken, UsageRecord
 from openbill.orders.models import OrderLine
 from openbill.payments.models import Correction, Payment, PaymentEvent, Refund
@@ -121,6 +122,27 @@ def _user(email: str, username: str = "") -> User:
 def _task(w: World, key: str, state: str = "queued", service: Service | None = None) -> ProvisioningTask:
     return ProvisioningTask(
         service=service or w.service, operation="reboot", state=state, idempotency_key=key, created_at=NOW
+    )
+
+
+def _pool(w: World, prefix: str) -> Pool:
+    return Pool(provider=w.provider, name=prefix, prefix=prefix)
+
+
+_SERVICE = object()
+
+
+def _ip(
+    w: World, pool: Pool, address: str, *, service: Any = _SERVICE, main: bool = True, state: str = "active"
+) -> Address:
+    return Address(
+        pool=pool,
+        address=address,
+        version=4,
+        service=w.service if service is _SERVICE else service,
+        main=main,
+        state=state,
+        allocated_at=NOW,
     )
 
 
@@ -475,6 +497,31 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
     "support.AbuseReport.ticket": (
         ("ticket_id",),
         lambda w: [_report(w, t := _saved(_ticket(w, "bbbbbbbbbbbb"))), _report(w, t, client=w.bob)],
+    ),
+    # ipam
+    "ipam_address_once_per_pool": (
+        ("pool_id", "address"),
+        lambda w: [
+            _ip(w, p := _saved(_pool(w, "203.0.113.0/29")), "203.0.113.3"),
+            _ip(w, _saved(_pool(w, "198.51.100.0/29")), "203.0.113.3", service=w.other),
+            _ip(w, p, "203.0.113.3", service=w.other, main=False),
+        ],
+    ),
+    "ipam_one_main_per_version": (
+        ("service_id", "version"),
+        lambda w: [
+            _ip(w, p := _saved(_pool(w, "203.0.113.0/29")), "203.0.113.3"),
+            _ip(w, p, "203.0.113.4", main=False),  # additional: any number
+            _ip(w, p, "203.0.113.5", state="quarantine", service=None),  # released: not the main
+            _ip(w, p, "203.0.113.6"),
+        ],
+    ),
+    "ipam_active_has_service": (
+        ("ipam_active_has_service",),
+        lambda w: [
+            _ip(w, p := _saved(_pool(w, "203.0.113.0/29")), "203.0.113.3", state="quarantine", service=None),
+            _ip(w, p, "203.0.113.4", service=None, main=False),
+        ],
     ),
     # clients and accounts
     "clients.Provider.name": (

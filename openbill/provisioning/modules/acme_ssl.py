@@ -143,47 +143,29 @@ class AcmeModule(Module):
 
     @staticmethod
     def _dns_update(spec: ServiceSpec, host: str, value: str, *, add: bool, quiet: bool = False) -> None:
-        """Add or remove the TXT record by an RFC 2136 update signed with the TSIG key."""
-        import dns.exception
-        import dns.name
-        import dns.query
-        import dns.rcode
-        import dns.tsig
-        import dns.tsigkeyring
-        import dns.update
+        """Add or remove the TXT record by an RFC 2136 update signed with the TSIG key
+        (core.dnsupdate, shared with reverse DNS)."""
+        from openbill.core import dnsupdate
 
         config = spec.config
-        zone = dns.name.from_text(str(config.get("dns_zone", "")))
-        name = dns.name.from_text(host)
-        if not name.is_subdomain(zone):
-            raise ModuleError(f"{host} is not in the zone {zone}", retryable=False)
-        keyring = None
-        if config.get("tsig_key_name"):
-            keyring = dns.tsigkeyring.from_text(
-                {str(config["tsig_key_name"]): str(spec.secrets.get("tsig_secret", ""))}
-            )
-        update = dns.update.UpdateMessage(
-            zone, keyring=keyring, keyalgorithm=str(config.get("tsig_algorithm") or "hmac-sha256")
+        server = dnsupdate.Server(
+            host=str(config.get("dns_server", "")),
+            port=int(config.get("dns_port") or 53),
+            zone=str(config.get("dns_zone", "")),
+            key_name=str(config.get("tsig_key_name") or ""),
+            secret=str(spec.secrets.get("tsig_secret", "")),
+            algorithm=str(config.get("tsig_algorithm") or "hmac-sha256"),
         )
-        relative = name.relativize(zone)
-        if add:
-            update.add(relative, 60, "TXT", f'"{value}"')
-        else:
-            update.delete(relative, "TXT", f'"{value}"')
+        record = f'"{value}"'
         try:
-            answer = dns.query.tcp(
-                update, str(config.get("dns_server", "")), port=int(config.get("dns_port") or 53), timeout=TIMEOUT
-            )
-        except dns.tsig.PeerError as exc:  # the server rejects our key: retrying cannot help
+            if add:
+                dnsupdate.update(server, host, "TXT", add=[record], ttl=60)
+            else:
+                dnsupdate.update(server, host, "TXT", delete=[record])
+        except dnsupdate.DnsUpdateError as exc:
             if quiet:
                 return
-            raise ModuleError(f"DNS update of {host} refused: {exc}", retryable=False) from None
-        except (OSError, dns.exception.DNSException) as exc:
-            if quiet:
-                return
-            raise ModuleError(f"DNS update of {host}: {exc}", retryable=True) from None
-        if answer.rcode() != dns.rcode.NOERROR and not quiet:
-            raise ModuleError(f"DNS update of {host} refused: {dns.rcode.to_text(answer.rcode())}", retryable=False)
+            raise ModuleError(f"DNS update of {host}: {exc}", retryable=exc.retryable) from None
 
     @staticmethod
     def _api(url: str, body: dict[str, str], *, quiet: bool = False) -> None:

@@ -72,6 +72,9 @@ class ServiceSpec:
     # What Openbill keeps of earlier results for the module (e.g. the issued certificate and
     # the key it generated), decrypted for the call.
     stored: dict[str, Any] = field(default_factory=dict)
+    # The service's IP addresses (ipam): {"address", "version", "main", "prefix_length",
+    # "gateway"}, the main IPv4 first.
+    addresses: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

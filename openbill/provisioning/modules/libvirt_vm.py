@@ -117,10 +117,11 @@ def domain_xml(spec: ServiceSpec, *, uuid: str = "") -> str:
     name = machine_name(spec)
     uuid_line = f"<uuid>{escape(uuid)}</uuid>" if uuid else ""
     hostname = escape(str(spec.parameters.get("hostname", "")))
+    metadata, interface_ips = _address_xml(spec)
     return f"""<domain type='{escape(domain_type)}'>
   <name>{name}</name>{uuid_line}
   <title>{hostname}</title>
-  <description>Openbill service {spec.service_id} ({escape(spec.name)}); size {disk_gib} GiB disk</description>
+  <description>Openbill service {spec.service_id} ({escape(spec.name)}); size {disk_gib} GiB disk</description>{metadata}
   <memory unit='KiB'>{ram_gib * GIB_KIB}</memory>
   <currentMemory unit='KiB'>{ram_gib * GIB_KIB}</currentMemory>
   <vcpu placement='static'>{cpus}</vcpu>
@@ -130,9 +131,41 @@ def domain_xml(spec: ServiceSpec, *, uuid: str = "") -> str:
       <source file='{escape(image_dir)}/{name}.qcow2'/>
       <target dev='vda' bus='virtio'/>
     </disk>
-    <interface type='network'><source network='{escape(network)}'/></interface>
+    <interface type='network'><source network='{escape(network)}'/>{interface_ips}</interface>
   </devices>
 </domain>"""
+
+
+METADATA_NS = "https://openbill.dev/xmlns/network/1"
+
+
+def _address_xml(spec: ServiceSpec) -> tuple[str, str]:
+    """The service's addresses in the domain's metadata (``<ob:network>`` in METADATA_NS, which
+    the guest's provisioning reads) and, when the instance's ``interface_addresses`` setting is
+    on (LXC, ethernet networks), as the interface's ``<ip>`` and ``<route>`` elements."""
+    if not spec.addresses:
+        return "", ""
+    rows = []
+    interface = []
+    gateways: dict[str, str] = {}
+    for item in spec.addresses:
+        family = "ipv4" if int(item.get("version", 4)) == 4 else "ipv6"
+        address, prefix = escape(str(item["address"])), int(item.get("prefix_length", 32))
+        gateway = escape(str(item.get("gateway") or ""))
+        main = "yes" if item.get("main") else "no"
+        rows.append(
+            f"<ob:ip address='{address}' prefix='{prefix}' gateway='{gateway}' family='{family}' main='{main}'/>"
+        )
+        interface.append(f"<ip address='{address}' family='{family}' prefix='{prefix}'/>")
+        if gateway and item.get("main"):
+            gateways[family] = gateway
+    metadata = f"\n  <metadata><ob:network xmlns:ob='{METADATA_NS}'>{''.join(rows)}</ob:network></metadata>"
+    if not spec.config.get("interface_addresses"):
+        return metadata, ""
+    for family, gateway in gateways.items():
+        default = "0.0.0.0" if family == "ipv4" else "::"  # noqa: S104 - the default route, not a listener
+        interface.append(f"<route family='{family}' address='{default}' prefix='0' gateway='{gateway}'/>")
+    return metadata, "".join(interface)
 
 
 @register
@@ -143,6 +176,9 @@ class LibvirtModule(Module):
         "uri": ConfigField(str(_("Connection URI")), required=True, default="qemu:///system"),
         "network": ConfigField(str(_("Network")), default="default"),
         "image_dir": ConfigField(str(_("Disk image folder")), default="/var/lib/libvirt/images"),
+        "interface_addresses": ConfigField(
+            str(_("Write the IP addresses into the interface definition (LXC, ethernet networks)")), default=""
+        ),
         "recreate_missing": ConfigField(
             str(_("Re-create missing machines (test:/// driver in the demo only)")), default=""
         ),

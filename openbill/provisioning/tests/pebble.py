@@ -189,15 +189,28 @@ class Knot:
             self.process.kill()
 
 
-def start_knot(folder: Path, zone: str = "acme.test") -> Knot:
+def start_knot(folder: Path, zone: str = "acme.test", extra_zones: dict[str, str] | None = None) -> Knot:
+    """Knot serving ``zone`` and ``extra_zones`` (name → extra records in zone-file syntax, e.g.
+    reverse zones and a forward zone), each accepting updates signed with the one TSIG key."""
     import base64
     import secrets as random_secrets
 
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     secret = base64.b64encode(random_secrets.token_bytes(32)).decode()
-    (folder / f"{zone}.zone").write_text(
-        f"$ORIGIN {zone}.\n$TTL 60\n@ SOA ns.{zone}. admin.{zone}. 1 60 60 600 60\n@ NS ns.{zone}.\nns A 127.0.0.1\n"
+    zones = {zone: "", **(extra_zones or {})}
+    for name, records in zones.items():
+        (folder / f"{name}.zone").write_text(
+            f"$ORIGIN {name}.\n$TTL 60\n@ SOA ns.{zone}. admin.{zone}. 1 60 60 600 60\n@ NS ns.{zone}.\n"
+            + ("ns A 127.0.0.1\n" if name == zone else "")
+            + records
+        )
+    zone_config = "".join(
+        f"""  - domain: {name}
+    file: {name}.zone
+    acl: update
+"""
+        for name in zones
     )
     (folder / "knot.conf").write_text(
         f"""server:
@@ -220,10 +233,7 @@ template:
   - id: default
     storage: {folder}
 zone:
-  - domain: {zone}
-    file: {zone}.zone
-    acl: update
-"""
+{zone_config}"""
     )
     process = subprocess.Popen(
         ["knotd", "-c", str(folder / "knot.conf")], stdout=(folder / "knot.log").open("wb"), stderr=subprocess.STDOUT
