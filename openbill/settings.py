@@ -322,6 +322,11 @@ SPECTACULAR_SETTINGS = {
         "ParameterKindEnum": "openbill.catalog.models.ParameterKind",
         "LedgerEntryKindEnum": "openbill.billing.models.EntryKind",
         "ServiceStatusEnum": "openbill.services.choices.Status",
+        # Keep the names these had before machines added fields of the same names.
+        "OperationEnum": "openbill.services.choices.Operation",
+        "StatusEnum": "openbill.support.models.TicketStatus",
+        "MachineStatusEnum": "openbill.vdc.models.MachineStatus",
+        "MachineOperationEnum": "openbill.vdc.models.MachineOperation",
     },
 }
 

@@ -19,6 +19,7 @@ APPS_WITH_API = (
     "payments",
     "metering",
     "support",
+    "vdc",
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [

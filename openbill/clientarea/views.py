@@ -57,6 +57,7 @@ EVENT_KINDS = {
     "deletion scheduled": gettext_lazy("Deletion scheduled"),
     "deletion cancelled": gettext_lazy("Scheduled deletion cancelled"),
     "refund": gettext_lazy("Refund of the unused period"),
+    "machine": gettext_lazy("Virtual server"),
 }
 
 

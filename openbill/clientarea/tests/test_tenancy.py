@@ -17,6 +17,7 @@ from openbill.orders.models import OrderLine
 from openbill.payments import actions as payments
 from openbill.support import actions as support
 from openbill.support.models import Attachment
+from openbill.vdc.models import Machine, MachineTemplate
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,10 @@ ID_OF = {
         "service", "service_history", "service_status", "service_instructions", "service_extend",
         "service_edit", "service_configure", "service_suspend", "service_resume", "service_reboot",
         "service_delete", "service_cancel_deletion", "service_certificate", "service_statistics",
-        "service_overage",
+        "service_overage", "service_machines",
+    )},
+    **{name: "machine" for name in (
+        "machine_start", "machine_stop", "machine_reboot", "machine_delete", "machine_status",
     )},
     "token_revoke": "token",
     "order_pay": "order",
@@ -109,7 +113,14 @@ def bobs_things(provider: Any, bob: Any, bob_user: Any, vps_plan: Any) -> dict[s
     ticket = support.open_ticket(
         bob, subject="bob's question", body="?", files=[("bob.txt", b"bob's file")], actor=BOB, now=now
     )
+    bobs_vdc = f.service(bob, f.tariff(f.product_type(provider, "vdc"), "VDC"), name="bob's data center")
+    template = MachineTemplate.objects.create(provider=provider, name="Debian", image="debian.qcow2")
+    machine = Machine.objects.create(
+        service=bobs_vdc, name="bobs", template=template, cpu=1, ram=1, disk=10, status="running", created_at=now
+    )
     return {
+        "vdc": bobs_vdc,
+        "machine": machine,
         "ticket": ticket,
         "attachment": Attachment.objects.get(message__ticket=ticket),
         "service": f.service(bob, vps_plan, operation="reboot"),
