@@ -113,3 +113,17 @@ def test_another_clients_vdc_tab_is_404(alice_web: HttpClient, bob_vdc: Any, deb
     assert alice_web.get(url).status_code == 404
     assert alice_web.post(url, {"name": "x", "template": debian.pk, "cpu": 1, "ram": 1, "disk": 10}).status_code == 404
     assert not Machine.objects.exists()
+
+
+def test_a_spanish_client_reads_the_tab_and_the_refusal_in_spanish(
+    alice_web: HttpClient, alice_vdc: Any, debian: Any
+) -> None:
+    alice_web.post(reverse("clientarea:set_language"), {"language": "es", "next": "/"})
+    make(alice_vdc, debian, "a", cpu=2)
+    make(alice_vdc, debian, "b", cpu=4)
+    url = reverse("clientarea:service_machines", args=[alice_vdc.pk])
+
+    html = alice_web.post(url, {"name": "c", "template": debian.pk, "cpu": 3, "ram": 1, "disk": 10}).content.decode()
+
+    assert "Servidores virtuales" in html and "En curso (creación)" in html
+    assert "8 núcleos de CPU con máquinas que usan 2 y 4 deja 2; esta máquina pide 3." in html
