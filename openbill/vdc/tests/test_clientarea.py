@@ -127,3 +127,19 @@ def test_a_spanish_client_reads_the_tab_and_the_refusal_in_spanish(
 
     assert "Servidores virtuales" in html and "En curso (creación)" in html
     assert "8 núcleos de CPU con máquinas que usan 2 y 4 deja 2; esta máquina pide 3." in html
+
+
+def test_tab_queries_do_not_grow_with_machines(alice_web: HttpClient, alice_vdc: Any, debian: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("clientarea:service_machines", args=[alice_vdc.pk])
+    make(alice_vdc, debian, "a")
+    alice_web.get(url)
+    with CaptureQueriesContext(connection) as one:
+        alice_web.get(url)
+    make(alice_vdc, debian, "b")
+    make(alice_vdc, debian, "c")
+    with CaptureQueriesContext(connection) as three:
+        assert alice_web.get(url).content.decode().count("data-machine=") == 3
+    assert len(three) == len(one)
