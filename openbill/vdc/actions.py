@@ -34,6 +34,9 @@ NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_SIZE = 1024  # per resource of one machine, far above any real pool
 
 
+POWERS_ON = (MachineOperation.CREATE, MachineOperation.START, MachineOperation.REBOOT)
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
@@ -210,8 +213,9 @@ def _call(machine: Machine, vdc: Service) -> dict[str, Any]:
     from .module import LibvirtVdcModule
 
     operation = machine.operation
-    powers_on = operation in (MachineOperation.CREATE, MachineOperation.START, MachineOperation.REBOOT)
-    if powers_on and (vdc.status != Status.ACTIVE or vdc.operation in (Operation.SUSPENSION, Operation.DELETION)):
+    if operation in POWERS_ON and (
+        vdc.status != Status.ACTIVE or vdc.operation in (Operation.SUSPENSION, Operation.DELETION)
+    ):
         raise ModuleError(_("The virtual data center is not active."), retryable=False)
     size = {k: int(v) for k, v in machine.params.items()} if operation == MachineOperation.RESIZE else None
     spec = machine_spec(machine, vdc, size=size)
@@ -235,6 +239,27 @@ def _claimable(now: datetime) -> Q:
         & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         & (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
     )
+
+
+def _power_off_if_vdc_stopped(machine: Machine, vdc: Service) -> bool:
+    """After a machine was powered on: if its data center began stopping or deleting meanwhile
+    (its module may have listed the machines before this one ran), power it off again, so that
+    no machine runs in a stopped data center. True when it did."""
+    from .module import LibvirtVdcModule
+
+    status, operation = Service.objects.filter(pk=vdc.pk).values_list("status", "operation").get()
+    if status == Status.ACTIVE and operation not in (Operation.SUSPENSION, Operation.DELETION):
+        return False
+    module = LibvirtVdcModule()
+    spec = machine_spec(machine, vdc)
+    try:
+        if operation == Operation.DELETION or status == Status.DELETED:
+            module.close(spec)
+        else:
+            module.stop_machine(spec)
+    except ModuleError:
+        return False  # it runs: the row says so (staff see it; the VDC's next stop catches it)
+    return True
 
 
 def run_operation(machine_id: int, *, now: datetime) -> str:
@@ -262,6 +287,9 @@ def run_operation(machine_id: int, *, now: datetime) -> str:
         return "failed"
     done: dict[str, Any] = {"operation": "", "error": "", "lease_until": None, "next_attempt_at": None}
     target = OPERATION_RESULT[operation]
+    if operation in POWERS_ON and _power_off_if_vdc_stopped(machine, vdc):
+        target = MachineStatus.STOPPED
+        done["error"] = _("Stopped: the data center was suspended.")
     if target is not None:
         done["status"] = target
     if target == MachineStatus.DELETED:

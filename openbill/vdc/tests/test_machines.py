@@ -214,3 +214,32 @@ def test_deleting_the_vdc_deletes_its_machines(alice_vdc: Any, debian: Any, libv
 
     assert set(Machine.objects.values_list("status", flat=True)) == {MachineStatus.DELETED}
     assert connect(libvirt_uri).listAllDomains() == []
+
+
+def test_a_machine_started_while_the_vdc_is_being_suspended_is_powered_off_again(
+    alice_vdc: Any, debian: Any, libvirt_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a start that is running on libvirt when the client suspends the data center,
+    machine = create(alice_vdc, debian, "a")
+    run_machines()
+    actions.stop_machine(machine, actor=CLIENT, now=timezone.now())
+    run_machines()
+    actions.start_machine(machine, actor=CLIENT, now=timezone.now())
+    from openbill.provisioning.modules.libvirt_vm import LibvirtModule
+
+    real_resume = LibvirtModule.resume
+
+    def resume_during_suspension(self: Any, spec: Any) -> Any:
+        result = real_resume(self, spec)
+        services.suspend(alice_vdc, reason=SuspendReason.CLIENT, actor=CLIENT, now=timezone.now())
+        return result
+
+    monkeypatch.setattr(LibvirtModule, "resume", resume_during_suspension)
+
+    # when the start finishes after the suspension began,
+    assert run_machines() == ["done"]
+
+    # then the machine is off again and says why.
+    machine.refresh_from_db()
+    assert not domain(libvirt_uri, machine).isActive()
+    assert (machine.status, machine.error) == (MachineStatus.STOPPED, "Stopped: the data center was suspended.")
