@@ -130,3 +130,20 @@ class Machine(models.Model):
         if self.operation:
             return gettext("In progress (%(operation)s)") % {"operation": MachineOperation(self.operation).label}
         return str(MachineStatus(self.status).label)
+
+
+class MachineCounter(models.Model):
+    """The last reading of one of a machine's cumulative counters (libvirt's CPU time, bytes in
+    and out) and when it was taken: each collection counts a machine's usage since then towards
+    its data center (``usage.collect``)."""
+
+    machine = models.ForeignKey(Machine, on_delete=models.CASCADE, related_name="+")
+    metric = models.CharField(max_length=50)
+    reading = models.DecimalField(max_digits=38, decimal_places=9)  # as metering.CollectionCursor
+    collected_through = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["machine", "metric"], name="machine_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.machine_id} {self.metric} @ {self.collected_through}"

@@ -43,7 +43,7 @@ from openbill.services.automation.models import SweepRun
 from openbill.services.choices import Status
 from openbill.services.models import Service, ServiceAddon
 from openbill.support.models import AbuseReport, Department, SupportSettings, Ticket
-from openbill.vdc.models import Machine, MachineTemplate
+from openbill.vdc.models import Machine, MachineCounter, MachineTemplate
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -204,6 +204,12 @@ def _machine(w: World, name: str, service: Service | None = None, **size: int) -
     template = MachineTemplate.objects.get_or_create(provider=w.provider, name="Debian", image="debian.qcow2")[0]
     values = {"cpu": 1, "ram": 1, "disk": 10, **size}
     return Machine(service=service or w.service, name=name, template=template, created_at=NOW, **values)
+
+
+def _stored_machine(w: World, name: str) -> Machine:
+    machine = _machine(w, name)
+    machine.save()
+    return machine
 
 
 # name -> (columns the database names when it refuses, rows: legal ones first, the breaking one last)
@@ -491,6 +497,15 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
             _machine(w, "web", service=w.other),
             Machine(**{**_kw(_machine(w, "web")), "status": "deleted"}),
             _machine(w, "web"),
+        ],
+    ),
+    "machine_counter_unique": (
+        ("machine_id", "metric"),
+        lambda w: [
+            MachineCounter(machine=(m := _stored_machine(w, "a")), metric="rx_bytes", reading=1, collected_through=NOW),
+            MachineCounter(machine=m, metric="tx_bytes", reading=1, collected_through=NOW),
+            MachineCounter(machine=_stored_machine(w, "b"), metric="rx_bytes", reading=1, collected_through=NOW),
+            MachineCounter(machine=m, metric="rx_bytes", reading=2, collected_through=NOW),
         ],
     ),
     "support.SupportSettings.provider": (
