@@ -143,3 +143,12 @@ def test_tab_queries_do_not_grow_with_machines(alice_web: HttpClient, alice_vdc:
     with CaptureQueriesContext(connection) as three:
         assert alice_web.get(url).content.decode().count("data-machine=") == 3
     assert len(three) == len(one)
+
+
+def test_the_tab_labels_every_control(alice_web: HttpClient, alice_vdc: Any, debian: Any) -> None:
+    from openbill.clientarea.tests.test_accessibility import unlabelled
+
+    make(alice_vdc, debian, "a")
+    html = alice_web.get(reverse("clientarea:service_machines", args=[alice_vdc.pk])).content.decode()
+
+    assert 'name="cpu"' in html and unlabelled(html) == []
