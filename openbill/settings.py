@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "openbill.metering",
     "openbill.support",
     "openbill.ipam",
+    "openbill.vdc",
     "openbill.clientarea",
     "openbill.staff",
     "openbill.api",
@@ -361,6 +362,11 @@ SPECTACULAR_SETTINGS = {
         "OrderLineKindEnum": "openbill.orders.models.LineKind",
         "PaymentStatusEnum": "openbill.payments.models.PaymentStatus",
         "ChargeLineKindEnum": "openbill.orders.api.serializers.CHARGE_LINE_KINDS",
+        # Keep the names these had before machines added fields of the same names.
+        "OperationEnum": "openbill.services.choices.Operation",
+        "StatusEnum": "openbill.support.models.TicketStatus",
+        "MachineStatusEnum": "openbill.vdc.models.MachineStatus",
+        "MachineOperationEnum": "openbill.vdc.models.MachineOperation",
     },
 }
 

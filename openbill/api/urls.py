@@ -20,6 +20,7 @@ APPS_WITH_API = (
     "metering",
     "support",
     "ipam",
+    "vdc",
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [

@@ -63,6 +63,7 @@ EVENT_KINDS = {
     "addresses assigned": gettext_lazy("IP addresses assigned"),
     "address released": gettext_lazy("IP address released"),
     "reverse name changed": gettext_lazy("Reverse name changed"),
+    "machine": gettext_lazy("Virtual server"),
 }
 
 

@@ -392,6 +392,10 @@ def change_service(
                     actor=actor,
                 )
             _apply_resources(locked, quote)
+            # A data center's pool never drops below what its machines use (raising undoes all).
+            from openbill.vdc.selectors import check_pool_change
+
+            check_pool_change(locked)
             events.record(
                 locked,
                 "changed",

@@ -112,6 +112,12 @@ def complete_operation(service_id: int, operation: str, *, actor: Actor, now: da
             set_status(service, target, actor=actor, now=now, note=note or operation)
         else:
             events.record(service, "operation done", actor=actor, now=now, note=note or operation)
+        if service.product_type.kind == "vdc":
+            # A data center's machines follow its suspension and deletion (the module did the
+            # remote part); their rows are the VDC app's.
+            from openbill.vdc.actions import vdc_operation_done
+
+            vdc_operation_done(service, operation, now=now)
         reconcile(service, actor=actor, now=now)
         service.save(update_fields=["operation"])
         return service

@@ -46,6 +46,10 @@ class EventKind(models.TextChoices):
     DELETION_SCHEDULED = "deletion scheduled"
     DELETION_CANCELLED = "deletion cancelled"
     AUTOMATIC_DELETION = "automatic deletion"
+    ADDRESSES_ASSIGNED = "addresses assigned"
+    ADDRESS_RELEASED = "address released"
+    REVERSE_NAME_CHANGED = "reverse name changed"
+    MACHINE = "machine"
 
 
 class SuspendReason(models.TextChoices):

@@ -45,6 +45,8 @@ from openbill.provisioning.tests import factories as pf
 from openbill.services.choices import Operation, Status
 from openbill.support import actions as support
 from openbill.support.models import Department
+from openbill.vdc import actions as machines
+from openbill.vdc.models import MachineTemplate
 
 from .factories import rate_overage
 
@@ -112,13 +114,19 @@ def _wsgi_shares_the_test_connection() -> Iterator[None]:
         request_finished.connect(close_old_connections)
 
 
+def _run_machines() -> None:
+    now = timezone.now()
+    for pk in machines.due_machine_ids(now=now):
+        machines.run_operation(pk, now=now)
+
+
 def _run_tasks() -> None:
     now = timezone.now()
     for pk in provisioning.due_task_ids(now=now):
         provisioning.run(pk, worker="conformance", now=now)
 
 
-def test_every_operation_answers_as_its_schema_says(alice, alice_user, bob, staff, provider, vps_type):
+def test_every_operation_answers_as_its_schema_says(alice, alice_user, bob, staff, provider, vps_type, tmp_path):
     # Given: a catalog with add-ons of every kind, alice's services in several states, usage,
     # a certificate, a provider token, and bob's service next door.
     vps_type.deletion_when = "period_end"
@@ -335,6 +343,35 @@ def test_every_operation_answers_as_its_schema_says(alice, alice_user, bob, staf
     api.call("DELETE", "/api/v1/services/{id}/ips/{ip}/", A, ids=ip_ids)
     api.call("GET", "/api/v1/staff/ipam/pools/", staff_token)
     api.call("GET", "/api/v1/staff/ipam/pools/{id}/", staff_token, ids={"id": pool.pk})
+
+    # A virtual data center: its pool and templates, a machine created, stopped, started, rebooted
+    # and deleted (real libvirt test-driver domains).
+    vdc_type = f.product_type(provider, "vdc")
+    vdc_plan = f.tariff(vdc_type, "VDC-S", prices={"month": "50.00"})
+    for resource, quantity in {"cpu": "8", "ram": "16", "disk": "200", "machines": "4"}.items():
+        f.addon(vdc_plan, resource, included=quantity, minimum="0", prices={"month": "1.00"})
+    vdc_host = pf.module(provider, "libvirt_vdc", vdc_plan, config={"uri": pf.libvirt_node(tmp_path)})
+    dc = f.service(alice, vdc_plan, name="dc", module=vdc_host)
+    image = MachineTemplate.objects.create(provider=provider, name="Debian 12", image="debian-12.qcow2")
+    dc_ids = {"service_pk": dc.pk}
+    api.call("GET", "/api/v1/services/{service_pk}/machines/templates/", A, ids=dc_ids)
+    api.call("GET", "/api/v1/services/{service_pk}/machines/pool/", A, ids=dc_ids)
+    made = api.call(
+        "POST",
+        "/api/v1/services/{service_pk}/machines/",
+        A,
+        ids=dc_ids,
+        body={"name": "web-1", "template": image.pk, "cpu": 2, "ram": 2, "disk": 20},
+    ).json()
+    _run_machines()
+    machine_ids = {**dc_ids, "id": made["id"]}
+    api.call("GET", "/api/v1/services/{service_pk}/machines/", A, ids=dc_ids)
+    api.call("GET", "/api/v1/services/{service_pk}/machines/{id}/", A, ids=machine_ids)
+    for verb in ("stop", "start", "reboot"):
+        api.call("POST", f"/api/v1/services/{{service_pk}}/machines/{{id}}/{verb}/", A, ids=machine_ids)
+        _run_machines()
+    api.call("DELETE", "/api/v1/services/{service_pk}/machines/{id}/", A, ids=machine_ids)
+    _run_machines()
 
     # The account: language, users, sessions, password.
     api.call("PUT", "/api/v1/account/language/", A, body={"language": "en"})

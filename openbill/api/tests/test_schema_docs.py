@@ -100,6 +100,7 @@ def test_every_amount_is_the_one_money_format_and_nothing_is_a_float(client):
         and prop.get("type") != "array"  # lists of prices; the 402's message list
     }
     assert money.pop("AddonStatistics.total") == "Decimal"  # a usage total, in the add-on's unit
+    assert money.pop("PoolLine.total") == ""  # a VDC pool's size in its resource's unit (cores, GiB)
     assert len(money) >= 25
     assert {key: ref for key, ref in money.items() if ref != "Money"} == {}
     currencies = {

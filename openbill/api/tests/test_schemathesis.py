@@ -39,14 +39,15 @@ schema.config.generation.update(allow_x00=False)
 # tariff sells, add-on limits, a tariff id, the balance): a schema-valid body may still break such
 # a rule, which is the documented 400 naming the field, or 402 (issue 3). The statistics range has
 # rules between its two parameters (end not before start, at most 366 days) that OpenAPI cannot
-# state. A ticket names a department and a service that must be the caller's. A password change
+# state. A new machine must fit what is left of its data center's pool and use an offered
+# template. A ticket names a department and a service that must be the caller's. A password change
 # is refused (400, naming the field) unless the current password is right and the new one passes
 # the password rules. Everything else stays strict.
 _domain_rules = FilterSet()
 _domain_rules.include(
     path_regex=(
         r"^/api/v1/(orders/|cart/|payments/|tickets/$|account/password/"
-        r"|services/\{[^}]+\}/(renew|change|configure|statistics))"
+        r"|services/\{[^}]+\}/(renew|change|configure|statistics|machines))"
     )
 )
 schema.config.operations.operations.append(

@@ -18,6 +18,7 @@ from openbill.orders.models import OrderLine
 from openbill.payments import actions as payments
 from openbill.support import actions as support
 from openbill.support.models import Attachment
+from openbill.vdc.models import Machine, MachineTemplate
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,10 @@ ID_OF = {
         "service", "service_history", "service_status", "service_instructions", "service_extend",
         "service_edit", "service_configure", "service_suspend", "service_resume", "service_reboot",
         "service_delete", "service_cancel_deletion", "service_certificate", "service_statistics",
-        "service_overage", "service_ips", "service_ip_order",
+        "service_overage", "service_ips", "service_ip_order", "service_machines",
+    )},
+    **{name: "machine" for name in (
+        "machine_start", "machine_stop", "machine_reboot", "machine_delete", "machine_status",
     )},
     "service_ip_ptr": "ip_address",
     "service_ip_delete": "ip_address",
@@ -114,10 +118,17 @@ def bobs_things(provider: Any, bob: Any, bob_user: Any, vps_plan: Any) -> dict[s
     )
     bobs_server = f.service(bob, vps_plan, operation="reboot")
     pool = Pool.objects.create(provider=provider, name="bob's pool", prefix="198.51.100.0/24")
+    bobs_vdc = f.service(bob, f.tariff(f.product_type(provider, "vdc"), "VDC"), name="bob's data center")
+    template = MachineTemplate.objects.create(provider=provider, name="Debian", image="debian.qcow2")
+    machine = Machine.objects.create(
+        service=bobs_vdc, name="bobs", template=template, cpu=1, ram=1, disk=10, status="running", created_at=now
+    )
     return {
         "ip_address": Address.objects.create(
             pool=pool, address="198.51.100.7", version=4, service=bobs_server, main=True, allocated_at=now
         ),
+        "vdc": bobs_vdc,
+        "machine": machine,
         "ticket": ticket,
         "attachment": Attachment.objects.get(message__ticket=ticket),
         "service": f.service(bob, vps_plan, operation="reboot"),

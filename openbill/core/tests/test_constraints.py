@@ -44,6 +44,7 @@ from openbill.services.automation.models import SweepRun
 from openbill.services.choices import Status
 from openbill.services.models import Service, ServiceAddon
 from openbill.support.models import AbuseReport, Department, SupportSettings, Ticket
+from openbill.vdc.models import Machine, MachineCounter, MachineTemplate
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -219,6 +220,18 @@ def _certificate(w: World, service: Service, serial: str) -> Certificate:
         not_after=NOW,
         issued_at=NOW,
     )
+
+
+def _machine(w: World, name: str, service: Service | None = None, **size: int) -> Machine:
+    template = MachineTemplate.objects.get_or_create(provider=w.provider, name="Debian", image="debian.qcow2")[0]
+    values = {"cpu": 1, "ram": 1, "disk": 10, **size}
+    return Machine(service=service or w.service, name=name, template=template, created_at=NOW, **values)
+
+
+def _stored_machine(w: World, name: str) -> Machine:
+    machine = _machine(w, name)
+    machine.save()
+    return machine
 
 
 # name -> (columns the database names when it refuses, rows: legal ones first, the breaking one last)
@@ -484,6 +497,37 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
             Department(provider=w.provider, name="Technical"),
             Department(provider=f.provider("Other Hosting"), name="Technical"),
             Department(provider=w.provider, name="Technical"),
+        ],
+    ),
+    # virtual data centers
+    "machine_template_minimums": (
+        ("machine_template_minimums",),
+        lambda w: [
+            MachineTemplate(provider=w.provider, name="a", image="a", min_cpu=1, min_ram=1, min_disk=1),
+            MachineTemplate(provider=w.provider, name="b", image="b", min_cpu=1, min_ram=0, min_disk=1),
+        ],
+    ),
+    "machine_size": (
+        ("machine_size",),
+        lambda w: [_machine(w, "a", cpu=1), _machine(w, "b", cpu=0)],
+    ),
+    # a deleted machine's name is free again in its VDC; another VDC may use it
+    "machine_name_unique_in_vdc": (
+        ("service_id", "name"),
+        lambda w: [
+            _machine(w, "web"),
+            _machine(w, "web", service=w.other),
+            Machine(**{**_kw(_machine(w, "web")), "status": "deleted"}),
+            _machine(w, "web"),
+        ],
+    ),
+    "machine_counter_unique": (
+        ("machine_id", "metric"),
+        lambda w: [
+            MachineCounter(machine=(m := _stored_machine(w, "a")), metric="rx_bytes", reading=1, collected_through=NOW),
+            MachineCounter(machine=m, metric="tx_bytes", reading=1, collected_through=NOW),
+            MachineCounter(machine=_stored_machine(w, "b"), metric="rx_bytes", reading=1, collected_through=NOW),
+            MachineCounter(machine=m, metric="rx_bytes", reading=2, collected_through=NOW),
         ],
     ),
     "support.SupportSettings.provider": (

@@ -4,6 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from openbill.api.fields import CurrencyField, MoneyField
+
 from ..models import Address, Pool
 
 
@@ -26,9 +28,7 @@ class AddressSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 class OrderAddressSerializer(serializers.Serializer):  # type: ignore[type-arg]
     version = serializers.ChoiceField(choices=[4], default=4, help_text="Only IPv4 addresses are sold one by one.")
-    expected_total = serializers.DecimalField(
-        max_digits=20,
-        decimal_places=8,
+    expected_total = MoneyField(
         required=False,
         help_text="The quote's total the client confirmed; if the price moved since, 409.",
     )
@@ -39,8 +39,8 @@ class PtrSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class IpQuoteSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    total = serializers.CharField()
-    currency = serializers.CharField()
+    total = MoneyField()
+    currency = CurrencyField()
     lines = serializers.ListField(child=serializers.DictField())
 
 

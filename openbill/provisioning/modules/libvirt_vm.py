@@ -95,7 +95,8 @@ def forget_connections() -> None:
 
 
 def machine_name(spec: ServiceSpec) -> str:
-    return f"openbill-{spec.service_id}"
+    # A machine inside a virtual data center has its own name (openbill.vdc), set by Openbill.
+    return str(spec.operation_params.get("domain_name") or f"openbill-{spec.service_id}")
 
 
 def _size(spec: ServiceSpec, resource: str, default: int) -> int:
