@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "openbill.payments",
     "openbill.metering",
     "openbill.support",
+    "openbill.domains",
     "openbill.clientarea",
     "openbill.staff",
     "openbill.api",

@@ -483,6 +483,12 @@ class EppModule(Module):
     def resume(self, spec: ServiceSpec) -> dict[str, Any]:
         return {}
 
+    def set_params(self, spec: ServiceSpec) -> dict[str, Any]:
+        """A reconfiguration of a domain: new name servers (``operation_params["ns"]``)."""
+        if "ns" in spec.operation_params:
+            return self.update_ns(spec)
+        return {}
+
     def sync(self, spec: ServiceSpec) -> dict[str, Any]:
         return self.info(spec)
 
