@@ -375,3 +375,10 @@ def refresh_whois(domain: Domain, *, now: datetime) -> Domain:
     Domain.objects.filter(pk=domain.pk).update(**updates)
     domain.refresh_from_db()
     return domain
+
+
+def request_whois(domain: Domain) -> None:
+    """Ask the worker to fetch the registration data again (the page shows the cached copy)."""
+    from . import tasks
+
+    transaction.on_commit(lambda: tasks.refresh_whois.enqueue(domain.pk))

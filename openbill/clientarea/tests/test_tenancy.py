@@ -12,6 +12,7 @@ from django.utils import timezone
 from openbill.accounts.models import ApiToken
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.domains.actions import create_contact as create_domain_contact
 from openbill.orders import actions as orders
 from openbill.orders.models import OrderLine
 from openbill.payments import actions as payments
@@ -29,8 +30,9 @@ ID_OF = {
         "service", "service_history", "service_status", "service_instructions", "service_extend",
         "service_edit", "service_configure", "service_suspend", "service_resume", "service_reboot",
         "service_delete", "service_cancel_deletion", "service_certificate", "service_statistics",
-        "service_overage",
+        "service_overage", "service_domain", "service_domain_ns", "service_domain_whois",
     )},
+    "domain_contact": "domain_contact",
     "token_revoke": "token",
     "order_pay": "order",
     "cart_remove": "cart_line",
@@ -117,6 +119,17 @@ def bobs_things(provider: Any, bob: Any, bob_user: Any, vps_plan: Any) -> dict[s
         "cart_line": in_cart,
         "order": ordered,
         "payment": payment,
+        "domain_contact": create_domain_contact(
+            bob,
+            {
+                "name": "Bob",
+                "street": "1 Main St",
+                "city": "Madrid",
+                "country": "ES",
+                "phone": "+34.911234567",
+                "email": "bob@test.test",
+            },
+        ),
     }
 
 

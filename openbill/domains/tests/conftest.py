@@ -6,6 +6,9 @@ from typing import Any
 
 import pytest
 
+from openbill.api.tests.conftest import alice_api, bob_api  # noqa: F401  (fixtures)
+from openbill.clientarea.tests.conftest import alice_http, bob_http  # noqa: F401  (fixtures)
+
 from .epp_server import EppServer, Registry, self_signed_tls
 
 
