@@ -19,6 +19,7 @@ APPS_WITH_API = (
     "payments",
     "metering",
     "support",
+    "domains",
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [
