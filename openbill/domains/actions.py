@@ -243,10 +243,13 @@ def order_domain(
     ).exists() and not (request_key and OrderLine.objects.filter(client=client, request_key=request_key).exists()):
         raise DomainError(_("%(name)s is already ordered here.") % {"name": parsed.unicode}, field="name")
     with transaction.atomic():
+        # A domain product type may declare a "domain" parameter (the name); fill it in.
+        codes = set(zone.tariff.product_type.parameters.values_list("code", flat=True))
         line = place_order(
             client,
             tariff=zone.tariff,
             period=YEAR_PERIODS[years],
+            parameters={"domain": parsed.ascii} if "domain" in codes else None,
             actor=actor,
             now=now,
             name=parsed.unicode,
