@@ -172,3 +172,12 @@ def service_whois(request: HttpRequest, pk: int) -> HttpResponse:
     actions.request_whois(domain)
     messages.info(request, _("The registration data is being fetched; reload the page in a moment."))
     return redirect("clientarea:service_domain", pk=pk)
+
+
+@client_required
+@require_POST
+def service_delegation(request: HttpRequest, pk: int) -> HttpResponse:
+    domain = _domain(request, pk)
+    actions.request_delegation_check(domain)
+    messages.info(request, _("The delegation is being checked; reload the page in a moment."))
+    return redirect("clientarea:service_domain", pk=pk)

@@ -385,3 +385,23 @@ def request_whois(domain: Domain) -> None:
     from . import tasks
 
     transaction.on_commit(lambda: tasks.refresh_whois.enqueue(domain.pk))
+
+
+def check_delegation(domain: Domain, *, now: datetime, **dns: Any) -> Domain:
+    """Ask DNS whether the domain is delegated (parent's NS set, each server's answer) and keep
+    the result with its time. Runs in the worker; ``dns`` reaches delegation.check (tests
+    point it at their own servers)."""
+    from . import delegation
+
+    result = delegation.check(domain.name, **dns)
+    Domain.objects.filter(pk=domain.pk).update(
+        delegation=result.state, delegation_reason=result.reason[:1000], delegation_checked_at=now
+    )
+    domain.refresh_from_db()
+    return domain
+
+
+def request_delegation_check(domain: Domain) -> None:
+    from . import tasks
+
+    transaction.on_commit(lambda: tasks.check_delegation.enqueue(domain.pk))

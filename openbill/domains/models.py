@@ -201,6 +201,12 @@ class Verification(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class DelegationState(models.TextChoices):
+    DELEGATED = "delegated", _("Delegated")
+    NOT_DELEGATED = "not_delegated", _("Not delegated")
+    LAME = "lame", _("Lame delegation")
+
+
 class Domain(models.Model):
     """What Openbill keeps of a domain service besides the service row."""
 
@@ -220,6 +226,11 @@ class Domain(models.Model):
     verification = models.CharField(
         _("verification"), max_length=10, choices=Verification.choices, blank=True, default=""
     )
+    delegation = models.CharField(
+        _("delegation"), max_length=14, choices=DelegationState.choices, blank=True, default=""
+    )
+    delegation_reason = models.CharField(_("delegation check result"), max_length=1000, blank=True)
+    delegation_checked_at = models.DateTimeField(_("delegation checked"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("domain")

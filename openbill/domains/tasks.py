@@ -17,3 +17,13 @@ def refresh_whois(domain_id: int) -> str:
         return "gone"
     fetch(domain, now=timezone.now())
     return "done"
+
+
+@task()
+def check_delegation(domain_id: int) -> str:
+    from .actions import check_delegation as run_check
+
+    domain = Domain.objects.filter(pk=domain_id).first()
+    if domain is None:
+        return "gone"
+    return run_check(domain, now=timezone.now()).delegation

@@ -30,7 +30,7 @@ ID_OF = {
         "service", "service_history", "service_status", "service_instructions", "service_extend",
         "service_edit", "service_configure", "service_suspend", "service_resume", "service_reboot",
         "service_delete", "service_cancel_deletion", "service_certificate", "service_statistics",
-        "service_overage", "service_domain", "service_domain_ns", "service_domain_whois",
+        "service_overage", "service_domain", "service_domain_ns", "service_domain_whois", "service_domain_delegation",
     )},
     "domain_contact": "domain_contact",
     "token_revoke": "token",

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from openbill.api.fields import StrictCharField
 
-from ..models import Action, ContactKind, Domain, DomainContact, Verification
+from ..models import Action, ContactKind, DelegationState, Domain, DomainContact, Verification
 
 
 class CheckRequestSerializer(serializers.Serializer[Any]):
@@ -101,6 +101,9 @@ class DomainSerializer(serializers.ModelSerializer[Domain]):
     whois = serializers.CharField(source="whois_text", read_only=True)
     whois_error = serializers.CharField(read_only=True)
     whois_fetched_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    delegation = serializers.ChoiceField(choices=[("", ""), *DelegationState.choices], read_only=True)
+    delegation_reason = serializers.CharField(read_only=True)
+    delegation_checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Domain
@@ -121,4 +124,7 @@ class DomainSerializer(serializers.ModelSerializer[Domain]):
             "whois_error",
             "whois_fetched_at",
             "verification",
+            "delegation",
+            "delegation_reason",
+            "delegation_checked_at",
         ]

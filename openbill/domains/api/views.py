@@ -187,3 +187,15 @@ class WhoisView(_Domains):
         domain = get_object_or_404(selectors.client_domains(self.client), service_id=pk)
         actions.request_whois(domain)
         return Response(s.DomainSerializer(domain).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DelegationView(_Domains):
+    """Check the delegation in DNS again (the worker does it; GET the domain for the result)."""
+
+    serializer_class = s.DomainSerializer
+
+    @extend_schema(request=None, responses={202: s.DomainSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        domain = get_object_or_404(selectors.client_domains(self.client), service_id=pk)
+        actions.request_delegation_check(domain)
+        return Response(s.DomainSerializer(domain).data, status=status.HTTP_202_ACCEPTED)
