@@ -78,7 +78,9 @@ def check(
         parents = parents or parent_servers(domain, resolver)
     except dns.exception.DNSException as exc:
         return Result(NOT_DELEGATED, _("The parent zone's servers could not be found (%(error)s).") % {"error": exc})
-    referral, glue, last_error = None, {}, ""
+    referral: list[str] | None = None
+    glue: dict[str, list[str]] = {}
+    last_error = ""
     for address in parents:
         try:
             response = _ask(domain, "NS", address, port, timeout)
