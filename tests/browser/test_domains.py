@@ -40,7 +40,13 @@ def log_in(page: Page, live_server: Any, email: str) -> None:
 
 
 def test_check_order_register_then_ns_and_whois(
-    live_server: Any, page: Page, alice: Any, alice_user: Any, test_zone: Any, owner_contact: Any, epp_registry: Any
+    live_server: Any,
+    page: Page,
+    alice: Any,
+    alice_user: Any,
+    test_zone: Any,  # noqa: F811  (the fixtures imported above)
+    owner_contact: Any,  # noqa: F811
+    epp_registry: Any,  # noqa: F811
 ) -> None:
     epp_registry.add_domain("taken.test")
     log_in(page, live_server, alice_user.email)
