@@ -233,3 +233,45 @@ def test_whois_comes_from_the_registry_and_is_kept_with_its_time(
     epp_server.stop()
     domain = actions.refresh_whois(domain, now=timezone.now())
     assert "did not answer" in domain.whois_error and "sponsor: openbill" in domain.whois_text
+
+
+def test_renewal_from_the_balance_renews_at_the_registry(
+    alice: Any, test_zone: Any, owner_contact: Any, epp_registry: Registry
+) -> None:
+    from openbill.services.renewal import renew_service
+
+    line = order_domain(
+        alice, name="alice.test", action="register", contacts={"owner": owner_contact}, actor=ALICE, now=timezone.now()
+    )
+    pay(alice)
+    assert run_due() == ["done"]
+    registered = epp_registry.domains["alice.test"].expires
+    renewal = renew_service(line.service.pk, actor=ALICE, now=timezone.now())
+    assert renewal.created and renewal.expense.amount == Decimal("12.00")  # the zone's renewal price
+    line.service.refresh_from_db()
+    assert line.service.label == "In progress (renewal)"
+    assert epp_registry.domains["alice.test"].expires == registered  # not before the worker runs
+    assert run_due() == ["done"]
+    assert epp_registry.domains["alice.test"].expires.year == registered.year + 1
+    line.service.refresh_from_db()
+    assert line.service.operation == "" and line.service.status == Status.ACTIVE
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("78.00")  # 100 - 10 registration - 12 renewal
+    assert run_audit() == []
+
+
+def test_a_registry_refusing_the_renewal_reaches_staff(
+    alice: Any, test_zone: Any, owner_contact: Any, epp_registry: Registry
+) -> None:
+    from openbill.services.renewal import renew_service
+
+    line = order_domain(
+        alice, name="alice.test", action="register", contacts={"owner": owner_contact}, actor=ALICE, now=timezone.now()
+    )
+    pay(alice)
+    run_due()
+    epp_registry.domains["alice.test"].sponsor = "other-registrar"  # transferred away meanwhile
+    renew_service(line.service.pk, actor=ALICE, now=timezone.now())
+    assert run_due() == ["failed"]
+    task = ProvisioningTask.objects.get(operation="renewal")
+    assert task in provisioning.staff_queue() and "2201" in task.last_error

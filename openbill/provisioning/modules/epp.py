@@ -268,7 +268,8 @@ class EppModule(Module):
         "password": ConfigField(str(_("Registrar password")), secret=True, required=True),
         "timeout": ConfigField(str(_("Timeout in seconds")), default="30"),
     }
-    capabilities = frozenset({"domains", "domain_check", "check_connection", "whois", "update_ns"})
+    # "renewal": the registry keeps the paid period, so a renewal in Openbill renews there too.
+    capabilities = frozenset({"domains", "domain_check", "check_connection", "whois", "update_ns", "renewal"})
 
     # --- plumbing -----------------------------------------------------------------------------
     @staticmethod
