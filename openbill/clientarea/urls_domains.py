@@ -12,5 +12,6 @@ urlpatterns: list[URLPattern] = [
     path("services/<int:pk>/domain/", views_domains.service_domain, name="service_domain"),
     path("services/<int:pk>/domain/ns/", views_domains.service_ns, name="service_domain_ns"),
     path("services/<int:pk>/domain/whois/", views_domains.service_whois, name="service_domain_whois"),
+    path("services/<int:pk>/domain/verify/", views_domains.service_verify, name="service_domain_verify"),
     path("services/<int:pk>/domain/delegation/", views_domains.service_delegation, name="service_domain_delegation"),
 ]

@@ -16,7 +16,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.money import format_amount
 from openbill.domains import actions, selectors
-from openbill.domains.forms import CheckForm, ContactForm, NsForm, OrderForm
+from openbill.domains.forms import CheckForm, ContactForm, NsForm, OrderForm, VerifyForm
 
 from .access import client_required
 
@@ -134,14 +134,21 @@ def _domain(request: HttpRequest, pk: int) -> Any:
     return get_object_or_404(selectors.client_domains(client), service_id=pk)
 
 
-def _page(request: HttpRequest, domain: Any, ns_form: NsForm | None = None, status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest,
+    domain: Any,
+    ns_form: NsForm | None = None,
+    status: int = 200,
+    verify_form: VerifyForm | None = None,
+) -> HttpResponse:
     ns_form = ns_form or NsForm(initial={"ns": "\n".join(domain.ns)})
-    return render(
-        request,
-        "clientarea/domains/service.html",
-        {"domain": domain, "service": domain.service, "ns_form": ns_form},
-        status=status,
-    )
+    context = {
+        "domain": domain,
+        "service": domain.service,
+        "ns_form": ns_form,
+        "verify_form": verify_form or VerifyForm(),
+    }
+    return render(request, "clientarea/domains/service.html", context, status=status)
 
 
 @client_required
@@ -181,3 +188,22 @@ def service_delegation(request: HttpRequest, pk: int) -> HttpResponse:
     actions.request_delegation_check(domain)
     messages.info(request, _("The delegation is being checked; reload the page in a moment."))
     return redirect("clientarea:service_domain", pk=pk)
+
+
+@client_required
+@require_POST
+def service_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    domain = _domain(request, pk)
+    form = VerifyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            actions.submit_verification(
+                domain, form.cleaned_data["documents"], actor=Actor.client_of(request), now=timezone.now()
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+            status = 409 if exc.http_status == 409 else 400
+            return _page(request, domain, verify_form=form, status=status)
+        messages.success(request, _("The documents were sent for verification."))
+        return redirect("clientarea:service_domain", pk=pk)
+    return _page(request, domain, verify_form=form, status=400)

@@ -405,3 +405,45 @@ def request_delegation_check(domain: Domain) -> None:
     from . import tasks
 
     transaction.on_commit(lambda: tasks.check_delegation.enqueue(domain.pk))
+
+
+MAX_DOCUMENTS = 2
+
+
+def submit_verification(domain: Domain, files: Any, *, actor: Actor, now: datetime) -> Domain:
+    """Verify: up to two documents (the support attachment rules: size and type allow-list),
+    kept privately and sent to the registrar's address; the status becomes *Submitted*."""
+    from openbill.support.files import check_files
+
+    from . import tasks
+    from .models import DomainDocument
+
+    files = list(files or [])
+    if not domain.zone.verification_required or not domain.verification:
+        raise IllegalTransition(_("This zone needs no document verification."))
+    if domain.verification not in (Verification.REQUIRED, Verification.REJECTED):
+        raise IllegalTransition(_("The documents were already sent."))
+    if not 1 <= len(files) <= MAX_DOCUMENTS:
+        raise DomainError(_("Attach one or two documents."), field="documents")
+    try:
+        checked = check_files(files)
+    except DomainError as exc:
+        raise DomainError(exc.message, field="documents") from None
+    with transaction.atomic():
+        locked = Domain.objects.select_for_update().get(pk=domain.pk)
+        if locked.verification not in (Verification.REQUIRED, Verification.REJECTED):
+            raise IllegalTransition(_("The documents were already sent."))
+        locked.documents.all().delete()
+        for item in checked:
+            document = DomainDocument(
+                domain=locked, name=item.name, content_type=item.content_type, size=item.size, uploaded_at=now
+            )
+            document.file.save(item.name, item.content, save=False)
+            document.save()
+        Domain.objects.filter(pk=locked.pk).update(verification=Verification.SUBMITTED)
+        events.record(
+            locked.service, "verification submitted", actor=actor, now=now, note=", ".join(c.name for c in checked)
+        )
+        transaction.on_commit(lambda: tasks.send_documents.enqueue(locked.pk))
+    domain.refresh_from_db()
+    return domain

@@ -68,3 +68,26 @@ class NsForm(forms.Form):
             "2 to 13, one per line: ns1.example.net, or ns1.yourdomain.com/192.0.2.1,2001:db8::1 inside the domain itself."
         ),
     )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class VerifyForm(forms.Form):
+    documents = MultipleFileField(
+        label=_("Documents"),
+        help_text=_("One or two files: a scan of the owner's identity document or registration (PDF or image)."),
+    )

@@ -10,6 +10,7 @@ the service's name is the Unicode form. The zone's tariff plan carries the *rene
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -72,6 +73,11 @@ class Zone(models.Model):
     )
     auth_code_required = models.BooleanField(_("auth code required for transfer"), default=True)
     verification_required = models.BooleanField(_("document verification"), default=False)
+    verification_email = models.EmailField(
+        _("registrar's address for documents"),
+        blank=True,
+        help_text=_("Verify sends the client's documents here (zones with document verification)."),
+    )
     charset = models.CharField(_("character set"), max_length=8, choices=Charset.choices, default=Charset.LATIN)
     active = models.BooleanField(_("on sale"), default=True)
 
@@ -246,3 +252,22 @@ class Domain(models.Model):
         from .names import to_unicode
 
         return to_unicode(self.name)
+
+
+def document_path(instance: DomainDocument, filename: str) -> str:
+    # A random name: the client's file name is kept in ``name`` and never used on disk.
+    return f"domains/{secrets.token_hex(16)}"
+
+
+class DomainDocument(models.Model):
+    """A document the client sent for verification (private storage, never served publicly)."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to=document_path, max_length=200)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name

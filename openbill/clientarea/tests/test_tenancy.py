@@ -31,6 +31,7 @@ ID_OF = {
         "service_edit", "service_configure", "service_suspend", "service_resume", "service_reboot",
         "service_delete", "service_cancel_deletion", "service_certificate", "service_statistics",
         "service_overage", "service_domain", "service_domain_ns", "service_domain_whois", "service_domain_delegation",
+        "service_domain_verify",
     )},
     "domain_contact": "domain_contact",
     "token_revoke": "token",

@@ -128,3 +128,9 @@ class DomainSerializer(serializers.ModelSerializer[Domain]):
             "delegation_reason",
             "delegation_checked_at",
         ]
+
+
+class VerifyRequestSerializer(serializers.Serializer[Any]):
+    documents = serializers.ListField(
+        child=serializers.FileField(), min_length=1, max_length=2, help_text=_("One or two documents (PDF or image).")
+    )

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -199,3 +199,22 @@ class DelegationView(_Domains):
         domain = get_object_or_404(selectors.client_domains(self.client), service_id=pk)
         actions.request_delegation_check(domain)
         return Response(s.DomainSerializer(domain).data, status=status.HTTP_202_ACCEPTED)
+
+
+class VerifyView(_Domains):
+    """Verify: send one or two documents to the registrar (zones with document verification);
+    409 when the zone needs none or they were already sent."""
+
+    serializer_class = s.VerifyRequestSerializer
+    parser_classes = [MultiPartParser]
+    extra_error_statuses = (409,)
+
+    @extend_schema(request={"multipart/form-data": s.VerifyRequestSerializer}, responses=s.DomainSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        domain = get_object_or_404(selectors.client_domains(self.client), service_id=pk)
+        body = s.VerifyRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        domain = actions.submit_verification(
+            domain, body.validated_data["documents"], actor=Actor.client_of(request), now=timezone.now()
+        )
+        return Response(s.DomainSerializer(selectors.client_domains(self.client).get(pk=domain.pk)).data)
