@@ -115,7 +115,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.update_contact(contact, form.cleaned_data)
+            actions.update_contact(contact, form.cleaned_data, actor=Actor.client_of(request), now=timezone.now())
         except DomainError as exc:
             _form_error(form, exc)
         else:

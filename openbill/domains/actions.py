@@ -84,9 +84,12 @@ def create_contact(client: Client, data: dict[str, Any]) -> DomainContact:
     return contact
 
 
-def update_contact(contact: DomainContact, data: dict[str, Any]) -> DomainContact:
+def update_contact(
+    contact: DomainContact, data: dict[str, Any], *, actor: Actor | None = None, now: datetime | None = None
+) -> DomainContact:
     """Change a contact. A person never becomes an organisation (nor back): registries treat
-    them as different holders, so that is a new contact."""
+    them as different holders, so that is a new contact. Every registered domain that uses it
+    is updated at its registrar (a reconfiguration operation each)."""
     if "kind" in data and data["kind"] != contact.kind:
         raise DomainError(
             _("A person cannot become an organisation or back: create a new contact instead."), field="kind"
@@ -96,8 +99,29 @@ def update_contact(contact: DomainContact, data: dict[str, Any]) -> DomainContac
             setattr(contact, key, str(data[key]).strip())
     contact.country = contact.country.upper()
     _clean_contact(contact)
-    contact.save()
+    with transaction.atomic():
+        contact.save()
+        if actor is not None and now is not None:
+            _push_contact(contact, actor=actor, now=now)
     return contact
+
+
+def _push_contact(contact: DomainContact, *, actor: Actor, now: datetime) -> None:
+    from django.db.models import Q
+
+    data = contact.registry_data()
+    uses = Q(owner=contact) | Q(admin=contact) | Q(tech=contact) | Q(billing=contact)
+    for domain in Domain.objects.filter(uses).select_related("service"):
+        service = service_actions.lock(domain.service_id)
+        contacts = dict(service.parameters.get("contacts") or {})
+        for role in Role.values:
+            if getattr(domain, f"{role}_id") == contact.pk:
+                contacts[role] = data
+        Service.objects.filter(pk=service.pk).update(parameters={**service.parameters, "contacts": contacts})
+        if service.status in (Status.ACTIVE, Status.SUSPENDED) and not service.operation:
+            service_actions.start_operation(
+                service, "reconfiguration", actor=actor, now=now, params={"contacts": [data]}
+            )
 
 
 # --- checking ---------------------------------------------------------------------------------

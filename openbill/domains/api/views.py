@@ -145,7 +145,10 @@ class ContactView(_Contacts):
         contact = self._contact(pk)
         body = s.ContactSerializer(contact, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        return Response(s.ContactSerializer(actions.update_contact(contact, dict(body.validated_data))).data)
+        updated = actions.update_contact(
+            contact, dict(body.validated_data), actor=Actor.client_of(request), now=timezone.now()
+        )
+        return Response(s.ContactSerializer(updated).data)
 
 
 class DomainView(_Domains):

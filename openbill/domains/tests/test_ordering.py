@@ -275,3 +275,26 @@ def test_a_registry_refusing_the_renewal_reaches_staff(
     assert run_due() == ["failed"]
     task = ProvisioningTask.objects.get(operation="renewal")
     assert task in provisioning.staff_queue() and "2201" in task.last_error
+
+
+def test_editing_a_contact_updates_it_at_the_registry_for_each_domain(
+    alice: Any, test_zone: Any, owner_contact: Any, epp_registry: Registry
+) -> None:
+    for name in ("one.test", "two.test"):
+        order_domain(
+            alice, name=name, action="register", contacts={"owner": owner_contact}, actor=ALICE, now=timezone.now()
+        )
+    pay(alice)
+    assert run_due() == ["done", "done"]
+    actions.update_contact(
+        owner_contact, {"city": "Cambridge", "email": "new@test.test"}, actor=ALICE, now=timezone.now()
+    )
+    assert sorted(
+        ProvisioningTask.objects.filter(operation="reconfiguration").values_list("service__name", flat=True)
+    ) == [
+        "one.test",
+        "two.test",
+    ]
+    assert run_due() == ["done", "done"]
+    registry_contact = epp_registry.contacts[owner_contact.handle]
+    assert registry_contact.data["city"] == "Cambridge" and registry_contact.data["email"] == "new@test.test"

@@ -488,7 +488,40 @@ class EppModule(Module):
         """A reconfiguration of a domain: new name servers (``operation_params["ns"]``)."""
         if "ns" in spec.operation_params:
             return self.update_ns(spec)
+        if "contacts" in spec.operation_params:
+            return self.update_contacts(spec)
         return {}
+
+    def update_contacts(self, spec: ServiceSpec) -> dict[str, Any]:
+        """Send changed contacts (``operation_params["contacts"]``: their registry data) to the
+        registry with ``<contact:update>``; a contact the registry lacks is created."""
+        updated = []
+        with self._session(spec) as epp:
+            for contact in spec.operation_params.get("contacts") or []:
+                handle = str(contact["handle"])
+
+                def build(e: ET.Element, c: dict[str, Any] = contact, h: str = handle) -> None:
+                    _sub(e, CONTACT, "id", h)
+                    chg = _sub(e, CONTACT, "chg")
+                    postal = _sub(chg, CONTACT, "postalInfo", type="int")
+                    _sub(postal, CONTACT, "name", str(c.get("name", "")))
+                    if c.get("org"):
+                        _sub(postal, CONTACT, "org", str(c["org"]))
+                    addr = _sub(postal, CONTACT, "addr")
+                    _sub(addr, CONTACT, "street", str(c.get("street", "")))
+                    _sub(addr, CONTACT, "city", str(c.get("city", "")))
+                    _sub(addr, CONTACT, "cc", str(c.get("country", "")))
+                    if c.get("phone"):
+                        _sub(chg, CONTACT, "voice", str(c["phone"]))
+                    _sub(chg, CONTACT, "email", str(c.get("email", "")))
+
+                result = epp.object_command("update", CONTACT, build)
+                if result.code == 2303:
+                    self._ensure_contacts(epp, {"contact": contact})
+                elif not result.ok:
+                    raise result.error(f"contact update {handle}")
+                updated.append(handle)
+        return {"contacts": updated}
 
     def sync(self, spec: ServiceSpec) -> dict[str, Any]:
         return self.info(spec)
