@@ -89,3 +89,44 @@ def test_check_order_register_then_ns_and_whois(
     page.reload()
     expect(page.get_by_test_id("whois-text")).to_contain_text("sponsor: openbill")
     expect(page.get_by_test_id("ns-list")).to_contain_text("ns1.alice.test/192.0.2.53")
+
+
+def test_verify_and_the_delegation_tab(
+    live_server: Any,
+    page: Page,
+    alice: Any,
+    alice_user: Any,
+    provider: Any,
+    registrar: Any,  # noqa: F811  (the fixtures imported above)
+    owner_contact: Any,  # noqa: F811
+    settings: Any,
+    tmp_path: Any,
+) -> None:
+    from openbill.domains.actions import order_domain
+    from openbill.domains.tests.conftest import make_zone
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    make_zone(provider, "example", registrar, verification_required=True, verification_email="docs@registry.test")
+    line = order_domain(
+        alice,
+        name="alice.example",
+        action="register",
+        contacts={"owner": owner_contact},
+        actor=ALICE,
+        now=timezone.now(),
+    )
+    document = tmp_path / "passport.pdf"
+    document.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    log_in(page, live_server, alice_user.email)
+    page.goto(f"{live_server.url}/services/{line.service.pk}/domain/")
+    expect(page.get_by_test_id("verification")).to_contain_text("Verification required")
+    expect(page.get_by_test_id("delegation")).to_contain_text("Not checked yet.")
+    page.get_by_label("Documents").set_input_files(str(document))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_text("The documents were sent for verification.")).to_be_visible()
+    expect(page.get_by_test_id("verification")).to_contain_text("Submitted")
+    run_worker()
+    from django.core import mail
+
+    assert mail.outbox[-1].to == ["docs@registry.test"]
+    assert mail.outbox[-1].attachments[0][0] == "passport.pdf"
