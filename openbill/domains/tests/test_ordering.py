@@ -298,3 +298,27 @@ def test_editing_a_contact_updates_it_at_the_registry_for_each_domain(
     assert run_due() == ["done", "done"]
     registry_contact = epp_registry.contacts[owner_contact.handle]
     assert registry_contact.data["city"] == "Cambridge" and registry_contact.data["email"] == "new@test.test"
+
+
+def test_staff_cancelling_a_refused_transfer_returns_the_money(
+    alice: Any, test_zone: Any, owner_contact: Any, epp_registry: Registry
+) -> None:
+    epp_registry.add_domain("moving.test", auth_info="Tr4nsfer-Me")
+    line = order_domain(
+        alice,
+        name="moving.test",
+        action="transfer",
+        auth_code="guess",
+        contacts={"owner": owner_contact},
+        actor=ALICE,
+        now=timezone.now(),
+    )
+    pay(alice)
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("92.00")
+    assert run_due() == ["failed"]
+    provisioning.staff_cancel(ProvisioningTask.objects.get(), actor=Actor.system("staff"), now=timezone.now())
+    alice.refresh_from_db()
+    line.service.refresh_from_db()
+    assert alice.balance_amount == Decimal("100.00") and line.service.status == Status.DELETED
+    assert run_audit() == []
