@@ -18,6 +18,7 @@ from openbill.domains import actions
 from openbill.domains.actions import check_names, order_domain
 from openbill.domains.models import Domain
 from openbill.orders import actions as orders
+from openbill.orders.models import OrderLine
 from openbill.provisioning import actions as provisioning
 from openbill.provisioning.models import ProvisioningTask
 from openbill.services.choices import Status
@@ -322,3 +323,48 @@ def test_staff_cancelling_a_refused_transfer_returns_the_money(
     line.service.refresh_from_db()
     assert alice.balance_amount == Decimal("100.00") and line.service.status == Status.DELETED
     assert run_audit() == []
+
+
+def test_staff_cancelling_a_name_server_change_leaves_an_earlier_paid_change_alone(
+    alice: Any, test_zone: Any, owner_contact: Any, epp_registry: Registry
+) -> None:
+    from openbill.billing.actions import charge_service
+    from openbill.orders.models import LineKind
+
+    line = order_domain(
+        alice, name="alice.test", action="register", contacts={"owner": owner_contact}, actor=ALICE, now=timezone.now()
+    )
+    pay(alice)
+    assert run_due() == ["done"]
+    service = line.service
+    # An earlier change of the service, paid and done (e.g. its renewal period).
+    change = OrderLine.objects.create(
+        client=alice,
+        service=service,
+        kind=LineKind.CHANGE,
+        period="year",
+        period_amount=Decimal(3),
+        amount=Decimal(3),
+        currency="USD",
+        description="change",
+        created_at=timezone.now(),
+    )
+    charge_service(
+        service,
+        kind="change",
+        key=f"line:{change.pk}:charge",
+        amount=Decimal(3),
+        description="change",
+        now=timezone.now(),
+        actor=ALICE,
+    )
+    lost = epp_registry.domains.pop("alice.test")  # the registry lost it: the NS change fails for good
+    actions.set_ns(Domain.objects.get(), "ns1.new.net ns2.new.net", actor=ALICE, now=timezone.now())
+    assert run_due() == ["failed"]
+    provisioning.staff_cancel(
+        ProvisioningTask.objects.get(operation="reconfiguration"), actor=Actor.system("staff"), now=timezone.now()
+    )
+    assert not Expense.objects.filter(service=service, key__endswith=":reversed").exists()
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("87.00")  # 100 - 10 registration - 3 change, nothing given back
+    assert lost.name == "alice.test"
