@@ -21,6 +21,7 @@ APPS_WITH_API = (
     "support",
     "ipam",
     "vdc",
+    "domains",
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [

@@ -196,7 +196,12 @@ def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:
     service = get_object_or_404(selectors.client_services(client), pk=pk)
     now = timezone.now()
     labels = {p.code: p.label for p in service.product_type.parameters.all()}
-    parameters = [(labels.get(code, code), value) for code, value in sorted(service.parameters.items())]
+    # Plain values only: structured ones (a domain's contacts and name servers) have their own page.
+    parameters = [
+        (labels.get(code, code), value)
+        for code, value in sorted(service.parameters.items())
+        if not isinstance(value, (dict, list))
+    ]
     return {
         "service": service,
         "parameters": parameters,

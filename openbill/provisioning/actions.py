@@ -494,7 +494,9 @@ def staff_cancel(task: ProvisioningTask | int, *, actor: Actor, now: datetime, n
         # Refuses (409) a suspension or resume the reasons still call for; a cancelled deletion
         # keeps the service and takes its refund back (services.actions.cancel_operation).
         service = services.cancel_operation(task.service_id, task.operation, actor=actor, now=now, note=note)
-        if task.operation == "reconfiguration":
+        # A domain's name-server or contact update (``ns``/``contacts``) charged nothing: there
+        # is no change to reverse, and an earlier paid change must stay.
+        if task.operation == "reconfiguration" and not {"ns", "contacts"} & set(task.params):
             # The remote never changed: reverse the change's charges, restore tariff and add-ons.
             from openbill.orders.actions import revert_change
 

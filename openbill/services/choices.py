@@ -50,6 +50,8 @@ class EventKind(models.TextChoices):
     ADDRESS_RELEASED = "address released"
     REVERSE_NAME_CHANGED = "reverse name changed"
     MACHINE = "machine"
+    NAME_SERVERS = "name servers"
+    VERIFICATION_SUBMITTED = "verification submitted"
 
 
 class SuspendReason(models.TextChoices):

@@ -18,10 +18,10 @@ from openbill.billing.actions import charge_service
 from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
-from openbill.core.timeutil import add_period
+from openbill.core.timeutil import PERIOD_MONTHS, add_period
 
 from . import actions, events, rules
-from .choices import SuspendReason
+from .choices import Operation, SuspendReason
 from .models import Service
 from .selectors import renewal_amount, with_pricing
 
@@ -119,4 +119,33 @@ def renew_service(
             # A service stopped only because it expired resumes once paid (reconcile opens it).
             # The expired reason is the system's own, so the system lifts it, whoever paid.
             actions.resume(locked, reason=SuspendReason.EXPIRED, actor=Actor.system("renewal"), now=now)
+        _renew_remotely(locked, period, actor=actor, now=now)
         return Renewal(expense, True, start, end)
+
+
+def _renew_remotely(service: Service, period: str, *, actor: Actor, now: datetime) -> None:
+    """A module that keeps its own paid period (a domain registrar: capability ``renewal``)
+    renews there too, through the provisioning queue: retries, the staff queue on a permanent
+    failure, *In progress (renewal)* meanwhile. It is told the expiry the remote last reported
+    (``expires``), so that a repeated renewal is refused by the remote rather than done twice."""
+    from openbill.provisioning.models import ProvisioningTask, TaskState
+    from openbill.provisioning.modules import ModuleError, get_module
+
+    module = service.module
+    if module is None or service.operation:
+        return
+    try:
+        if "renewal" not in get_module(module.kind).capabilities:
+            return
+    except ModuleError:
+        return
+    params: dict[str, object] = {"years": max(PERIOD_MONTHS.get(period, 12) // 12, 1)}
+    for result in (
+        ProvisioningTask.objects.filter(service=service, state=TaskState.DONE, operation__in=["activation", "renewal"])
+        .order_by("-finished_at", "-id")
+        .values_list("result", flat=True)
+    ):
+        if isinstance(result, dict) and result.get("expires"):
+            params["expires"] = result["expires"]
+            break
+    actions.start_operation(service, Operation.RENEWAL, actor=actor, now=now, params=params)

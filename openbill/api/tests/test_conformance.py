@@ -35,6 +35,8 @@ from openbill.accounts.models import ApiToken
 from openbill.core.actors import Actor
 from openbill.core.crypto import encrypt
 from openbill.core.tests import factories as f
+from openbill.domains.tests.conftest import EPP_SECRETS, make_zone, self_signed_tls
+from openbill.domains.tests.epp_server import EppServer, Registry
 from openbill.ipam import actions as ipam
 from openbill.ipam.models import Address, DnsServer, Pool
 from openbill.metering.models import ProviderToken
@@ -80,6 +82,7 @@ class Api:
         body: Any = None,
         query: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        media_type: str = "application/json",
     ) -> Any:
         operation = schema[path][method.upper()]
         all_headers = dict(headers or {})
@@ -88,7 +91,7 @@ class Api:
         kwargs: dict[str, Any] = {"path_parameters": ids or {}, "query": query or {}, "headers": all_headers}
         if body is not None:
             kwargs["body"] = body
-            kwargs["media_type"] = "application/json"
+            kwargs["media_type"] = media_type
         case = operation.Case(**kwargs)
         response = case.call()
         label = f"{method.upper()} {path}"
@@ -112,6 +115,20 @@ def _wsgi_shares_the_test_connection() -> Iterator[None]:
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+# Uploading a file: schemathesis names a multipart file after its field, so no name with an
+# accepted extension can be sent through it; openbill/domains/tests/test_verify.py covers it.
+NOT_CALLED = {"POST /api/v1/domains/{id}/verify/"}
+
+DOMAIN_CONTACT = {
+    "name": "Alice",
+    "street": "1 Main St",
+    "city": "Madrid",
+    "country": "ES",
+    "phone": "+34.911234567",
+    "email": "a@test.test",
+}
 
 
 def _run_machines() -> None:
@@ -373,6 +390,37 @@ def test_every_operation_answers_as_its_schema_says(alice, alice_user, bob, staf
     api.call("DELETE", "/api/v1/services/{service_pk}/machines/{id}/", A, ids=machine_ids)
     _run_machines()
 
+    # Domains: a zone sold through the test suite's EPP registry; check, a contact, an order,
+    # the domain's page, NS, Whois and delegation.
+    registry = Registry(tlds=("test",))
+    registry.add_account("openbill", EPP_SECRETS["password"])
+    tls, ca_bundle = self_signed_tls(tmp_path)
+    with EppServer(registry, tls_context=tls) as epp:
+        epp_config = {
+            "host": "127.0.0.1",
+            "port": str(epp.port),
+            "tls": "yes",
+            "ca_bundle": ca_bundle,
+            "client_id": "openbill",
+            "timeout": "5",
+        }
+        registrar = pf.module(provider, "epp", name="Test registry", config=epp_config, secrets=EPP_SECRETS)
+        make_zone(provider, "test", registrar, verification_required=True, verification_email="docs@registry.test")
+        api.call("POST", "/api/v1/domains/check/", A, body={"names": "alice.test"})
+        contact = api.call("POST", "/api/v1/domains/contacts/", A, body=DOMAIN_CONTACT).json()
+        api.call("GET", "/api/v1/domains/contacts/", A)
+        api.call("GET", "/api/v1/domains/contacts/{id}/", A, ids={"id": contact["id"]})
+        api.call("PATCH", "/api/v1/domains/contacts/{id}/", A, ids={"id": contact["id"]}, body={"city": "Cambridge"})
+        ordered = api.call(
+            "POST", "/api/v1/domains/order/", A, body={"name": "alice.test", "action": "register", "owner": contact["id"]}
+        ).json()
+        domain_ids = {"id": ordered["service"]}
+        api.call("GET", "/api/v1/domains/", A)
+        api.call("GET", "/api/v1/domains/{id}/", A, ids=domain_ids)
+        api.call("PUT", "/api/v1/domains/{id}/ns/", A, ids=domain_ids, body={"ns": ["ns1.example.net", "ns2.example.net"]})
+        api.call("POST", "/api/v1/domains/{id}/whois/", A, ids=domain_ids)
+        api.call("POST", "/api/v1/domains/{id}/delegation/", A, ids=domain_ids)
+
     # The account: language, users, sessions, password.
     api.call("PUT", "/api/v1/account/language/", A, body={"language": "en"})
     api.call("GET", "/api/v1/account/users/", A)
@@ -424,7 +472,7 @@ def test_every_operation_answers_as_its_schema_says(alice, alice_user, bob, staf
     assert api.failures == [], "\n".join(api.failures)
     assert Decimal(0) <= Decimal(change_quote["share"]) <= 1
     operations = {f"{op.method.upper()} {op.path}" for op in (r.ok() for r in schema.get_all_operations())}
-    assert operations - set(api.answers) == set(), "operations this test does not call"
+    assert operations - set(api.answers) == NOT_CALLED, "operations this test does not call"
     never_ok = {label for label, codes in api.answers.items() if not any(200 <= code < 300 for code in codes)}
     assert never_ok == set()
     seen = {code for codes in api.answers.values() for code in codes}

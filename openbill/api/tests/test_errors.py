@@ -189,3 +189,30 @@ def test_a_5xx_answered_by_the_exception_handler_gains_a_request_id(
     body = assert_error_shape(response, 500)
     assert body["request_id"] == response["X-Request-ID"]
     assert any(body["request_id"] in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/services/65763837664492933049483264/",
+        "/api/v1/domains/65763837664492933049483264/ns/",
+        "/api/v1/services/9223372036854775808/ips/",
+    ],
+)
+def test_an_id_no_row_can_have_is_a_json_404(alice_user, path):
+    from openbill.api.tests.conftest import token_client
+
+    answer = token_client(alice_user).get(path)
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_an_id_no_row_can_have_is_a_404_page_in_the_client_area(alice_user):
+    from django.test import Client as HttpClient
+
+    web = HttpClient()
+    web.force_login(alice_user)
+    assert web.get("/services/65763837664492933049483264/").status_code == 404
+    assert web.get("/support/9223372036854775808/").status_code == 404

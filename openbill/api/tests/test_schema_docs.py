@@ -101,6 +101,7 @@ def test_every_amount_is_the_one_money_format_and_nothing_is_a_float(client):
     }
     assert money.pop("AddonStatistics.total") == "Decimal"  # a usage total, in the add-on's unit
     assert money.pop("PoolLine.total") == ""  # a VDC pool's size in its resource's unit (cores, GiB)
+    assert money.pop("CheckResult.available") == ""  # whether a domain name is free: a boolean
     assert len(money) >= 25
     assert {key: ref for key, ref in money.items() if ref != "Money"} == {}
     currencies = {

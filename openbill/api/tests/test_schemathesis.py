@@ -43,11 +43,12 @@ schema.config.generation.update(allow_x00=False)
 # template. A ticket names a department and a service that must be the caller's. A password change
 # is refused (400, naming the field) unless the current password is right and the new one passes
 # the password rules. A machine must fit its data center's pool; one more IP address must be priced
-# as quoted and a pool must have room. Everything else stays strict.
+# as quoted and a pool must have room. A domain must be in a zone on sale, its contacts the
+# caller's. Everything else stays strict.
 _domain_rules = FilterSet()
 _domain_rules.include(
     path_regex=(
-        r"^/api/v1/(orders/|cart/|payments/|tickets/$|account/password/"
+        r"^/api/v1/(orders/|cart/|payments/|tickets/$|account/password/|domains/"
         r"|services/\{[^}]+\}/(renew|change|configure|statistics|machines|ips))"
     )
 )

@@ -96,7 +96,12 @@ def test_a_refused_password_change_revokes_nothing(alice_user: Any) -> None:
 
     response = http.post(
         "/profile/password/",
-        {"old_password": "wrong", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD, "revoke_api_tokens": "on"},
+        {
+            "old_password": "wrong",
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+            "revoke_api_tokens": "on",
+        },
     )
 
     assert response.status_code == 200

@@ -12,6 +12,7 @@ from django.utils import timezone
 from openbill.accounts.models import ApiToken
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.domains.actions import create_contact as create_domain_contact
 from openbill.ipam.models import Address, Pool
 from openbill.orders import actions as orders
 from openbill.orders.models import OrderLine
@@ -31,13 +32,15 @@ ID_OF = {
         "service", "service_history", "service_status", "service_instructions", "service_extend",
         "service_edit", "service_configure", "service_suspend", "service_resume", "service_reboot",
         "service_delete", "service_cancel_deletion", "service_certificate", "service_statistics",
-        "service_overage", "service_ips", "service_ip_order", "service_machines",
+        "service_overage", "service_ips", "service_ip_order", "service_machines", "service_domain",
+        "service_domain_ns", "service_domain_whois", "service_domain_delegation", "service_domain_verify",
     )},
     **{name: "machine" for name in (
         "machine_start", "machine_stop", "machine_reboot", "machine_delete", "machine_status",
     )},
     "service_ip_ptr": "ip_address",
     "service_ip_delete": "ip_address",
+    "domain_contact": "domain_contact",
     "token_revoke": "token",
     "order_pay": "order",
     "cart_remove": "cart_line",
@@ -136,6 +139,17 @@ def bobs_things(provider: Any, bob: Any, bob_user: Any, vps_plan: Any) -> dict[s
         "cart_line": in_cart,
         "order": ordered,
         "payment": payment,
+        "domain_contact": create_domain_contact(
+            bob,
+            {
+                "name": "Bob",
+                "street": "1 Main St",
+                "city": "Madrid",
+                "country": "ES",
+                "phone": "+34.911234567",
+                "email": "bob@test.test",
+            },
+        ),
     }
 
 

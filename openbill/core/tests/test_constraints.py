@@ -35,6 +35,7 @@ from openbill.catalog.models import (
 from openbill.clients.models import Client, Provider
 from openbill.core.models import IdempotencyRecord, Notice, SweepSlot
 from openbill.core.tests import factories as f
+from openbill.domains.models import Domain, DomainContact, Zone, ZonePrice
 from openbill.ipam.models import Address, Pool
 from openbill.metering.models import CollectionCursor, OverageRating, ProviderToken, UsageRecord
 from openbill.orders.models import OrderLine
@@ -99,6 +100,32 @@ def world(db: Any) -> World:
         service=f.service(alice, plan, name="one"),
         other=f.service(alice, plan, name="two"),
     )
+
+
+def _domain_plan(w: World) -> TariffPlan:
+    return f.tariff(f.product_type(w.provider, "domain"), "domain plan")
+
+
+def _zone(w: World, name: str) -> Zone:
+    return Zone(provider=w.provider, name=name, tariff=_domain_plan(w))
+
+
+def _contact(w: World, **kwargs: Any) -> DomainContact:
+    values: dict[str, Any] = {
+        "client": w.alice,
+        "name": "Alice",
+        "street": "1 Main St",
+        "city": "Madrid",
+        "country": "ES",
+        "phone": "+34.911234567",
+        "email": "a@test.test",
+    }
+    values.update(kwargs)
+    return DomainContact(**values)
+
+
+def _domain(w: World, zone: Zone, name: str, owner: DomainContact, service: Service | None = None) -> Domain:
+    return Domain(service=service or w.service, zone=zone, name=name, action="register", owner=owner)
 
 
 Rows = Callable[[World], list[Any]]  # model instances to save, or a callable that writes
@@ -565,6 +592,52 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
         lambda w: [
             _ip(w, p := _saved(_pool(w, "203.0.113.0/29")), "203.0.113.3", state="quarantine", service=None),
             _ip(w, p, "203.0.113.4", service=None, main=False),
+        ],
+    ),
+    # domains
+    "zone_name_unique": (
+        ("provider_id", "name"),
+        lambda w: [
+            _zone(w, "test"),
+            Zone(provider=f.provider("Other Hosting"), name="test", tariff=_domain_plan(w)),
+            _zone(w, "test"),
+        ],
+    ),
+    "domains.Zone.tariff": (
+        ("tariff_id",),
+        lambda w: [z := _zone(w, "test"), Zone(provider=w.provider, name="example", tariff=z.tariff)],
+    ),
+    "zone_price_unique": (
+        ("zone_id", "action", "years"),
+        lambda w: [
+            ZonePrice(zone=(z := _saved(_zone(w, "test"))), action="register", years=1, amount=Decimal(10)),
+            ZonePrice(zone=z, action="register", years=2, amount=Decimal(10)),
+            ZonePrice(zone=z, action="transfer", years=1, amount=Decimal(10)),
+            ZonePrice(zone=z, action="register", years=1, amount=Decimal(11)),
+        ],
+    ),
+    "zone_price_years_1_10": (
+        ("years",),
+        lambda w: [ZonePrice(zone=_saved(_zone(w, "test")), action="register", years=11, amount=Decimal(1))],
+    ),
+    "zone_price_not_negative": (
+        ("amount",),
+        lambda w: [ZonePrice(zone=_saved(_zone(w, "test")), action="register", years=1, amount=Decimal("-0.01"))],
+    ),
+    "domain_contact_organisation_named": (
+        ("organisation",),
+        lambda w: [
+            _contact(w, kind="person"),
+            _contact(w, kind="organisation", organisation="Acme"),
+            _contact(w, kind="organisation"),
+        ],
+    ),
+    "domains.Domain.service": (
+        ("service_id",),
+        lambda w: [
+            _domain(w, (z := _saved(_zone(w, "test"))), "a.test", (c := _saved(_contact(w)))),
+            _domain(w, z, "b.test", c, service=w.other),
+            _domain(w, z, "c.test", c),
         ],
     ),
     # clients and accounts

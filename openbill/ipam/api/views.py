@@ -10,13 +10,13 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from openbill.api.base import ClientScopedMixin
 from openbill.api.fields import money_string
+from openbill.api.parsers import JSONParser
 from openbill.api.permissions import IsStaff
 from openbill.core.actors import Actor
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -50,7 +50,7 @@ class ServiceIpsView(ServiceIpsBase):
     @extend_schema(summary="The service's IP addresses", responses=s.AddressSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         # Paginated like every list of the API (a service has few addresses: one page).
-        page = self.paginate_queryset(selectors.service_addresses(self.service(pk).pk))
+        page = self.paginate_queryset(selectors.service_addresses(self.service(pk).pk))  # type: ignore[arg-type]  # a list pages like a queryset
         return self.get_paginated_response(s.AddressSerializer(page, many=True).data)
 
     @extend_schema(

@@ -187,7 +187,7 @@ def load_builtins() -> None:
 
     from . import manual  # noqa: F401
 
-    for name in ("libvirt_vm", "acme_ssl"):
+    for name in ("libvirt_vm", "acme_ssl", "epp"):
         qualified = f"{__package__}.{name}"
         if importlib.util.find_spec(qualified) is None:
             continue

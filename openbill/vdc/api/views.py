@@ -122,4 +122,4 @@ class PoolView(_VdcMixin, generics.GenericAPIView[Any]):
         lines = selectors.pool_lines(self.vdc())
         rows = [{"resource": x.resource, "total": x.total, "used": x.used, "left": x.left} for x in lines]
         # Paginated like every list of the API (five resources: one page).
-        return self.get_paginated_response(self.paginate_queryset(rows))
+        return self.get_paginated_response(self.paginate_queryset(rows))  # type: ignore[arg-type]  # a list pages like a queryset

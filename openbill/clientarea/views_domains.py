@@ -1,0 +1,209 @@
+"""Domains in the client area: Check and order, domain contacts, and a domain service's
+Whois / NS / Verify page. Lookups go through the client's own rows (another client's → 404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from openbill.core.actors import Actor
+from openbill.core.errors import DomainError
+from openbill.core.money import format_amount
+from openbill.domains import actions, selectors
+from openbill.domains.forms import CheckForm, ContactForm, NsForm, OrderForm, VerifyForm
+
+from .access import client_required
+
+
+def _form_error(form: Any, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _money(amount: Any, client: Any) -> str:
+    return format_amount(amount, client.currency) if amount is not None else "—"
+
+
+@client_required
+def check(request: HttpRequest) -> HttpResponse:
+    """Type names, press Check: each name's availability and price; then order it."""
+    client = request.client  # type: ignore[attr-defined]
+    form = CheckForm(request.GET or None)
+    results, refused = [], []
+    if request.GET and form.is_valid():
+        try:
+            answer = actions.check_names(client.provider, form.cleaned_data["names"])
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            refused = answer["refused"]
+            for row in answer["results"]:
+                row["register_text"] = _money(row["register_price"], client)
+                row["transfer_text"] = _money(row["transfer_price"], client)
+                results.append(row)
+    contacts = selectors.client_contacts(client)
+    order_form = OrderForm(contacts=contacts, initial={"years": 1, "auto_renew": True})
+    context = {
+        "form": form,
+        "results": results,
+        "refused": refused,
+        "order_form": order_form,
+        "has_contacts": contacts.exists(),
+        "zones": actions.zones_on_sale(client.provider),
+    }
+    return render(request, "clientarea/domains/check.html", context, status=400 if form.errors else 200)
+
+
+@client_required
+def order(request: HttpRequest) -> HttpResponse:
+    client = request.client  # type: ignore[attr-defined]
+    initial = {
+        "name": request.GET.get("name", ""),
+        "action": request.GET.get("action", "register"),
+        "years": 1,
+        "auto_renew": True,
+    }
+    form = OrderForm(request.POST or None, contacts=selectors.client_contacts(client), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.order_domain(
+                client,
+                name=data["name"],
+                action=data["action"],
+                years=data["years"],
+                auth_code=data["auth_code"],
+                contacts={role: data[role] for role in ("owner", "admin", "tech", "billing")},
+                ns=data["ns"],
+                auto_renew=data["auto_renew"],
+                actor=Actor.client_of(request),
+                now=timezone.now(),
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("%(name)s is in the cart.") % {"name": data["name"]})
+            return redirect("clientarea:cart")
+    return render(request, "clientarea/domains/order.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@client_required
+def contacts(request: HttpRequest) -> HttpResponse:
+    client = request.client  # type: ignore[attr-defined]
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.create_contact(client, form.cleaned_data)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The contact was saved."))
+            return redirect("clientarea:domain_contacts")
+    context = {"form": form, "contacts": selectors.client_contacts(client)}
+    return render(request, "clientarea/domains/contacts.html", context, status=400 if form.errors else 200)
+
+
+@client_required
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = request.client  # type: ignore[attr-defined]
+    contact = get_object_or_404(selectors.client_contacts(client), pk=pk)
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.update_contact(contact, form.cleaned_data, actor=Actor.client_of(request), now=timezone.now())
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The contact was saved."))
+            return redirect("clientarea:domain_contacts")
+    return render(
+        request,
+        "clientarea/domains/contact.html",
+        {"form": form, "contact": contact},
+        status=400 if form.errors else 200,
+    )
+
+
+def _domain(request: HttpRequest, pk: int) -> Any:
+    client = request.client  # type: ignore[attr-defined]
+    return get_object_or_404(selectors.client_domains(client), service_id=pk)
+
+
+def _page(
+    request: HttpRequest,
+    domain: Any,
+    ns_form: NsForm | None = None,
+    status: int = 200,
+    verify_form: VerifyForm | None = None,
+) -> HttpResponse:
+    ns_form = ns_form or NsForm(initial={"ns": "\n".join(domain.ns)})
+    context = {
+        "domain": domain,
+        "service": domain.service,
+        "ns_form": ns_form,
+        "verify_form": verify_form or VerifyForm(),
+    }
+    return render(request, "clientarea/domains/service.html", context, status=status)
+
+
+@client_required
+def service_domain(request: HttpRequest, pk: int) -> HttpResponse:
+    return _page(request, _domain(request, pk))
+
+
+@client_required
+@require_POST
+def service_ns(request: HttpRequest, pk: int) -> HttpResponse:
+    domain = _domain(request, pk)
+    form = NsForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.set_ns(domain, form.cleaned_data["ns"].split(), actor=Actor.client_of(request), now=timezone.now())
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The name servers were saved."))
+            return redirect("clientarea:service_domain", pk=pk)
+    return _page(request, domain, form, status=409 if any(True for _ in form.non_field_errors()) else 400)
+
+
+@client_required
+@require_POST
+def service_whois(request: HttpRequest, pk: int) -> HttpResponse:
+    domain = _domain(request, pk)
+    actions.request_whois(domain)
+    messages.info(request, _("The registration data is being fetched; reload the page in a moment."))
+    return redirect("clientarea:service_domain", pk=pk)
+
+
+@client_required
+@require_POST
+def service_delegation(request: HttpRequest, pk: int) -> HttpResponse:
+    domain = _domain(request, pk)
+    actions.request_delegation_check(domain)
+    messages.info(request, _("The delegation is being checked; reload the page in a moment."))
+    return redirect("clientarea:service_domain", pk=pk)
+
+
+@client_required
+@require_POST
+def service_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    domain = _domain(request, pk)
+    form = VerifyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            actions.submit_verification(
+                domain, form.cleaned_data["documents"], actor=Actor.client_of(request), now=timezone.now()
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+            status = 409 if exc.http_status == 409 else 400
+            return _page(request, domain, verify_form=form, status=status)
+        messages.success(request, _("The documents were sent for verification."))
+        return redirect("clientarea:service_domain", pk=pk)
+    return _page(request, domain, verify_form=form, status=400)

@@ -1,0 +1,473 @@
+"""Domain actions: contacts, checking names, ordering a registration or transfer, name
+servers and the registration data (Whois)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from openbill.catalog.models import PeriodPrice, ProductKind
+from openbill.clients.models import Client
+from openbill.core.actors import Actor
+from openbill.core.errors import DomainError, IllegalTransition
+from openbill.orders.actions import place_order
+from openbill.orders.models import OrderLine
+from openbill.services import actions as service_actions
+from openbill.services import events
+from openbill.services.choices import Status
+from openbill.services.models import Service
+
+from . import availability
+from .models import Action, Domain, DomainContact, Role, Verification, Zone, ZonePrice
+from .names import Name, host_ascii, parse, split_names, to_unicode
+
+# Service periods the order can use, by number of years: the renewal sweep renews by them.
+YEAR_PERIODS = {1: "year", 2: "2years", 3: "3years"}
+CONTACT_FIELDS = ("kind", "name", "organisation", "street", "city", "region", "postcode", "country", "phone", "email")
+NS_MIN, NS_MAX = 2, 13
+
+
+# --- zones and prices -------------------------------------------------------------------------
+def zones_on_sale(provider: Any) -> list[Zone]:
+    return list(
+        Zone.objects.filter(provider=provider, active=True, tariff__product_type__kind=ProductKind.DOMAIN)
+        .select_related("module", "tariff")
+        .prefetch_related("prices")
+    )
+
+
+def price(zone: Zone, action: str, years: int) -> Decimal:
+    for row in zone.prices.all():
+        if row.action == action and row.years == years:
+            return row.amount
+    raise DomainError(
+        _("%(action)s for %(years)s year(s) is not sold in .%(zone)s.")
+        % {"action": Action(action).label, "years": years, "zone": to_unicode(zone.name)},
+        field="years",
+    )
+
+
+def set_price(zone: Zone, action: str, years: int, amount: Decimal) -> ZonePrice:
+    """Set one price. Renewal prices for 1–3 years are also the zone tariff's period prices,
+    which the renewal sweep charges."""
+    row, _created = ZonePrice.objects.update_or_create(
+        zone=zone, action=action, years=years, defaults={"amount": Decimal(amount)}
+    )
+    if action == Action.RENEW and years in YEAR_PERIODS:
+        PeriodPrice.objects.update_or_create(
+            tariff=zone.tariff, period=YEAR_PERIODS[years], defaults={"price": Decimal(amount)}
+        )
+    return row
+
+
+# --- contacts ---------------------------------------------------------------------------------
+def _clean_contact(contact: DomainContact) -> None:
+    try:
+        contact.full_clean(exclude=["client"])
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(" ".join(messages), field=field) from None
+
+
+def create_contact(client: Client, data: dict[str, Any]) -> DomainContact:
+    contact = DomainContact(client=client, **{k: str(v).strip() for k, v in data.items() if k in CONTACT_FIELDS})
+    contact.country = contact.country.upper()
+    _clean_contact(contact)
+    contact.save()
+    return contact
+
+
+def update_contact(
+    contact: DomainContact, data: dict[str, Any], *, actor: Actor | None = None, now: datetime | None = None
+) -> DomainContact:
+    """Change a contact. A person never becomes an organisation (nor back): registries treat
+    them as different holders, so that is a new contact. Every registered domain that uses it
+    is updated at its registrar (a reconfiguration operation each)."""
+    if "kind" in data and data["kind"] != contact.kind:
+        raise DomainError(
+            _("A person cannot become an organisation or back: create a new contact instead."), field="kind"
+        )
+    for key in CONTACT_FIELDS:
+        if key in data and key != "kind":
+            setattr(contact, key, str(data[key]).strip())
+    contact.country = contact.country.upper()
+    _clean_contact(contact)
+    with transaction.atomic():
+        contact.save()
+        if actor is not None and now is not None:
+            _push_contact(contact, actor=actor, now=now)
+    return contact
+
+
+def _push_contact(contact: DomainContact, *, actor: Actor, now: datetime) -> None:
+    from django.db.models import Q
+
+    data = contact.registry_data()
+    uses = Q(owner=contact) | Q(admin=contact) | Q(tech=contact) | Q(billing=contact)
+    for domain in Domain.objects.filter(uses).select_related("service"):
+        service = service_actions.lock(domain.service_id)
+        contacts = dict(service.parameters.get("contacts") or {})
+        for role in Role.values:
+            if getattr(domain, f"{role}_id") == contact.pk:
+                contacts[role] = data
+        Service.objects.filter(pk=service.pk).update(parameters={**service.parameters, "contacts": contacts})
+        if service.status in (Status.ACTIVE, Status.SUSPENDED) and not service.operation:
+            service_actions.start_operation(
+                service, "reconfiguration", actor=actor, now=now, params={"contacts": [data]}
+            )
+
+
+# --- checking ---------------------------------------------------------------------------------
+def parse_names(provider: Any, text: str) -> tuple[list[Name], list[tuple[str, str]]]:
+    """The names typed, parsed; and the refused ones with the reason."""
+    zones = zones_on_sale(provider)
+    default = zones[0] if len(zones) == 1 else None
+    names, refused = [], []
+    seen = set()
+    for raw in split_names(text):
+        try:
+            name = parse(raw, zones, default_zone=default)
+        except DomainError as exc:
+            refused.append((raw, exc.message))
+            continue
+        if name.ascii not in seen:
+            seen.add(name.ascii)
+            names.append(name)
+    return names, refused
+
+
+def check_names(provider: Any, text: str) -> dict[str, Any]:
+    """Availability and 1-year prices of each name typed (``Check``)."""
+    names, refused = parse_names(provider, text)
+    if not names and not refused:
+        raise DomainError(_("Type one or more domain names."), field="names")
+    rows = []
+    for answer in availability.check(names):
+        zone = answer.name.zone
+        prices = {row.action: row.amount for row in zone.prices.all() if row.years == 1}
+        rows.append(
+            {
+                "name": answer.name.unicode,
+                "ascii": answer.name.ascii,
+                "zone": zone,
+                "available": answer.available,
+                "reason": answer.reason,
+                "register_price": prices.get(Action.REGISTER),
+                "transfer_price": prices.get(Action.TRANSFER),
+                "auth_code_required": zone.auth_code_required,
+            }
+        )
+    return {"results": rows, "refused": [{"name": n, "reason": r} for n, r in refused]}
+
+
+# --- name servers -----------------------------------------------------------------------------
+def clean_ns(domain_ascii: str, entries: Any) -> list[str]:
+    """2–13 name servers: ``ns1.example.net`` or, inside the domain itself,
+    ``ns1.example.com/192.0.2.1,2001:db8::1`` (the glue addresses are required then and
+    refused otherwise). Returns them normalised (lower case ASCII)."""
+    if isinstance(entries, str):
+        entries = entries.split()
+    entries = [str(e).strip() for e in entries or [] if str(e).strip()]
+    if not NS_MIN <= len(entries) <= NS_MAX:
+        raise DomainError(_("Give 2 to 13 name servers."), field="ns")
+    cleaned, hosts = [], set()
+    for entry in entries:
+        host_raw, _sep, addrs_raw = entry.partition("/")
+        try:
+            host = host_ascii(host_raw)
+        except DomainError as exc:
+            raise DomainError(exc.message, field="ns") from None
+        if host in hosts:
+            raise DomainError(_("%(ns)s is listed twice.") % {"ns": host}, field="ns")
+        hosts.add(host)
+        addrs = [a.strip() for a in addrs_raw.split(",") if a.strip()]
+        for addr in addrs:
+            try:
+                ipaddress.ip_address(addr)
+            except ValueError:
+                raise DomainError(_("%(ip)s is not an IP address.") % {"ip": addr}, field="ns") from None
+        inside = host == domain_ascii or host.endswith("." + domain_ascii)
+        if inside and not addrs:
+            raise DomainError(
+                _("%(ns)s is inside %(domain)s: give its IP address, e.g. %(ns)s/192.0.2.1.")
+                % {"ns": host, "domain": to_unicode(domain_ascii)},
+                field="ns",
+            )
+        if addrs and not inside:
+            raise DomainError(
+                _("%(ns)s is outside %(domain)s: it takes no IP address here.")
+                % {"ns": host, "domain": to_unicode(domain_ascii)},
+                field="ns",
+            )
+        cleaned.append(host + ("/" + ",".join(addrs) if addrs else ""))
+    return cleaned
+
+
+# --- ordering ---------------------------------------------------------------------------------
+def _contact(client: Client, value: Any, role: str, *, required: bool) -> DomainContact | None:
+    if value in (None, ""):
+        if required:
+            raise DomainError(_("Choose the owner contact."), field=role)
+        return None
+    pk = value.pk if isinstance(value, DomainContact) else value
+    contact = DomainContact.objects.filter(client=client, pk=pk).first()
+    if contact is None:
+        raise DomainError(_("No such contact."), field=role)
+    return contact
+
+
+def order_domain(
+    client: Client,
+    *,
+    name: str,
+    action: str,
+    actor: Actor,
+    now: datetime,
+    years: int = 1,
+    auth_code: str = "",
+    contacts: dict[str, Any] | None = None,
+    ns: Any = None,
+    auto_renew: bool = True,
+    request_key: str = "",
+) -> OrderLine:
+    """Put a registration or a transfer in the cart, charged the zone's price for it."""
+    if action not in (Action.REGISTER, Action.TRANSFER):
+        raise DomainError(_("Choose registration or transfer."), field="action")
+    try:
+        years = int(years)
+    except (TypeError, ValueError):
+        raise DomainError(_("Choose the number of years."), field="years") from None
+    if years not in YEAR_PERIODS:
+        raise DomainError(_("Domains are ordered for 1 to 3 years."), field="years")
+    names, refused = parse_names(client.provider, name)
+    if refused:
+        raise DomainError(refused[0][1], field="name")
+    if len(names) != 1:
+        raise DomainError(_("Order one domain at a time."), field="name")
+    parsed = names[0]
+    zone = parsed.zone
+    amount = price(zone, action, years)
+    auth_code = (auth_code or "").strip()
+    if action == Action.TRANSFER and zone.auth_code_required and not auth_code:
+        raise DomainError(_("A transfer of this domain needs its auth code."), field="auth_code")
+    contacts = contacts or {}
+    chosen = {role: _contact(client, contacts.get(role), role, required=role == Role.OWNER) for role in Role.values}
+    ns_list = clean_ns(parsed.ascii, ns) if ns else []
+    if Domain.objects.filter(
+        name=parsed.ascii,
+        zone__provider=client.provider,
+        service__status__in=[Status.ORDERED, Status.ACTIVE, Status.SUSPENDED],
+    ).exists() and not (request_key and OrderLine.objects.filter(client=client, request_key=request_key).exists()):
+        raise DomainError(_("%(name)s is already ordered here.") % {"name": parsed.unicode}, field="name")
+    with transaction.atomic():
+        # A domain product type may declare a "domain" parameter (the name); fill it in.
+        codes = set(zone.tariff.product_type.parameters.values_list("code", flat=True))
+        line = place_order(
+            client,
+            tariff=zone.tariff,
+            period=YEAR_PERIODS[years],
+            parameters={"domain": parsed.ascii} if "domain" in codes else None,
+            actor=actor,
+            now=now,
+            name=parsed.unicode,
+            request_key=request_key,
+        )
+        service = line.service
+        owner = chosen[Role.OWNER]
+        assert owner is not None  # required above
+        if hasattr(service, "domain"):
+            return line  # the same request again
+        parameters = {
+            **service.parameters,
+            "domain": parsed.ascii,
+            "action": action,
+            "years": years,
+            "ns": ns_list,
+            "contacts": {role: c.registry_data() for role, c in chosen.items() if c is not None},
+        }
+        if auth_code:
+            parameters["auth_code"] = auth_code
+        Service.objects.filter(pk=service.pk).update(parameters=parameters, auto_renew=auto_renew)
+        Domain.objects.create(
+            service=service,
+            zone=zone,
+            name=parsed.ascii,
+            action=action,
+            years=years,
+            ns=ns_list,
+            owner=owner,
+            admin=chosen[Role.ADMIN],
+            tech=chosen[Role.TECH],
+            billing=chosen[Role.BILLING],
+            verification=Verification.REQUIRED if zone.verification_required else Verification.NOT_REQUIRED,
+        )
+        label = (
+            _("%(name)s: registration, %(years)s year(s)")
+            if action == Action.REGISTER
+            else _("%(name)s: transfer, %(years)s year(s)")
+        )
+        description = label % {"name": parsed.unicode, "years": years}
+        line.period_amount = amount
+        line.setup_amount = Decimal(0)
+        line.amount = amount
+        line.description = description
+        line.details = {**line.details, "domain": parsed.ascii, "action": action, "years": years}
+        line.save(update_fields=["period_amount", "setup_amount", "amount", "description", "details"])
+    return line
+
+
+# --- name servers of a domain service ---------------------------------------------------------
+def set_ns(domain: Domain, entries: Any, *, actor: Actor, now: datetime) -> Domain:
+    """Change the name servers: before payment they are only kept; once the domain is
+    registered or transferred they go to the registrar (a reconfiguration operation)."""
+    ns_list = clean_ns(domain.name, entries)
+    with transaction.atomic():
+        service = service_actions.lock(domain.service_id)
+        if service.status == Status.ORDERED and not service.operation:
+            pass
+        elif service.status in (Status.ACTIVE, Status.SUSPENDED):
+            service_actions.start_operation(service, "reconfiguration", actor=actor, now=now, params={"ns": ns_list})
+        else:
+            raise IllegalTransition(_("The name servers cannot be changed now."))
+        Service.objects.filter(pk=service.pk).update(parameters={**service.parameters, "ns": ns_list})
+        Domain.objects.filter(pk=domain.pk).update(ns=ns_list)
+        events.record(service, "name servers", actor=actor, now=now, note=" ".join(ns_list))
+    domain.refresh_from_db()
+    return domain
+
+
+# --- registration data (Whois) ----------------------------------------------------------------
+def refresh_whois(domain: Domain, *, now: datetime) -> Domain:
+    """Fetch the registration data: the registrar module's own (EPP ``<info>``) where it has
+    one, else RDAP, else WHOIS. Kept with the time it was fetched; an error is kept in plain
+    words beside the last good data. Runs in the worker (a remote call)."""
+    from openbill.provisioning.actions import service_spec
+    from openbill.provisioning.modules import ModuleError, get_module
+
+    zone = domain.zone
+    text, error = "", ""
+    service = domain.service
+    module = service.module or zone.module
+    try:
+        if (
+            module is not None
+            and "whois" in get_module(module.kind).capabilities
+            and service.status
+            in (
+                Status.ACTIVE,
+                Status.SUSPENDED,
+            )
+        ):
+            spec = service_spec(service)
+            if service.module is None:
+                from dataclasses import replace
+
+                spec = replace(spec, config=dict(module.config), secrets=module.get_secrets())
+            info = get_module(module.kind).info(spec)  # type: ignore[attr-defined]
+            info.pop("auth_code", None)
+            text = "\n".join(
+                f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in info.items() if k != "contacts"
+            )
+        elif zone.rdap_url:
+            import requests
+
+            response = requests.get(
+                zone.rdap_url.rstrip("/") + "/domain/" + domain.name,
+                timeout=zone.timeout,
+                headers={"Accept": "application/rdap+json"},
+            )
+            if response.status_code == 404:
+                error = _("The registry has no record of this domain.")
+            else:
+                response.raise_for_status()
+                text = json.dumps(response.json(), indent=2, ensure_ascii=False)
+        elif zone.whois_server:
+            text = availability.whois_query(zone.whois_server, domain.name, zone.timeout)
+        else:
+            error = _("No source of registration data is set for this zone.")
+    except ModuleError as exc:
+        error = _("The registry did not answer: %(error)s") % {"error": exc}
+    except Exception as exc:
+        error = _("The registration data could not be fetched (%(error)s).") % {"error": type(exc).__name__}
+    updates: dict[str, Any] = {"whois_error": error[:500], "whois_fetched_at": now}
+    if text:
+        updates["whois_text"] = text
+    Domain.objects.filter(pk=domain.pk).update(**updates)
+    domain.refresh_from_db()
+    return domain
+
+
+def request_whois(domain: Domain) -> None:
+    """Ask the worker to fetch the registration data again (the page shows the cached copy)."""
+    from . import tasks
+
+    transaction.on_commit(lambda: tasks.refresh_whois.enqueue(domain.pk))
+
+
+def check_delegation(domain: Domain, *, now: datetime, **dns: Any) -> Domain:
+    """Ask DNS whether the domain is delegated (parent's NS set, each server's answer) and keep
+    the result with its time. Runs in the worker; ``dns`` reaches delegation.check (tests
+    point it at their own servers)."""
+    from . import delegation
+
+    result = delegation.check(domain.name, **dns)
+    Domain.objects.filter(pk=domain.pk).update(
+        delegation=result.state, delegation_reason=result.reason[:1000], delegation_checked_at=now
+    )
+    domain.refresh_from_db()
+    return domain
+
+
+def request_delegation_check(domain: Domain) -> None:
+    from . import tasks
+
+    transaction.on_commit(lambda: tasks.check_delegation.enqueue(domain.pk))
+
+
+MAX_DOCUMENTS = 2
+
+
+def submit_verification(domain: Domain, files: Any, *, actor: Actor, now: datetime) -> Domain:
+    """Verify: up to two documents (the support attachment rules: size and type allow-list),
+    kept privately and sent to the registrar's address; the status becomes *Submitted*."""
+    from openbill.support.files import check_files
+
+    from . import tasks
+    from .models import DomainDocument
+
+    files = list(files or [])
+    if not domain.zone.verification_required or not domain.verification:
+        raise IllegalTransition(_("This zone needs no document verification."))
+    if domain.verification not in (Verification.REQUIRED, Verification.REJECTED):
+        raise IllegalTransition(_("The documents were already sent."))
+    if not 1 <= len(files) <= MAX_DOCUMENTS:
+        raise DomainError(_("Attach one or two documents."), field="documents")
+    try:
+        checked = check_files(files)
+    except DomainError as exc:
+        raise DomainError(exc.message, field="documents") from None
+    with transaction.atomic():
+        locked = Domain.objects.select_for_update().get(pk=domain.pk)
+        if locked.verification not in (Verification.REQUIRED, Verification.REJECTED):
+            raise IllegalTransition(_("The documents were already sent."))
+        locked.documents.all().delete()
+        for item in checked:
+            document = DomainDocument(
+                domain=locked, name=item.name, content_type=item.content_type, size=item.size, uploaded_at=now
+            )
+            document.file.save(item.name, item.content, save=False)
+            document.save()
+        Domain.objects.filter(pk=locked.pk).update(verification=Verification.SUBMITTED)
+        events.record(
+            locked.service, "verification submitted", actor=actor, now=now, note=", ".join(c.name for c in checked)
+        )
+        transaction.on_commit(lambda: tasks.send_documents.enqueue(locked.pk))
+    domain.refresh_from_db()
+    return domain

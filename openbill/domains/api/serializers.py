@@ -1,0 +1,136 @@
+"""Domains in the API: checking names, ordering, contacts, and a domain's NS / Whois / Verify."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from openbill.api.fields import MoneyField, StrictCharField
+
+from ..models import Action, ContactKind, DelegationState, Domain, DomainContact, Verification
+
+
+class CheckRequestSerializer(serializers.Serializer[Any]):
+    names = StrictCharField(max_length=2000, help_text=_("One or more names, separated by spaces."))
+
+
+class CheckResultSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(help_text=_("In Unicode."))
+    ascii = serializers.CharField(help_text=_("In punycode."))
+    zone = serializers.CharField()
+    available = serializers.BooleanField(allow_null=True, help_text=_("null: the source did not answer (see reason)."))
+    reason = serializers.CharField(allow_blank=True)
+    register_price = MoneyField(allow_null=True)
+    transfer_price = MoneyField(allow_null=True)
+    auth_code_required = serializers.BooleanField()
+
+
+class RefusedSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class CheckResponseSerializer(serializers.Serializer[Any]):
+    results = CheckResultSerializer(many=True)
+    refused = RefusedSerializer(many=True)
+
+
+class ContactSerializer(serializers.ModelSerializer[DomainContact]):
+    kind = serializers.ChoiceField(choices=ContactKind.choices, default=ContactKind.PERSON)
+    name = StrictCharField(max_length=200)
+    organisation = StrictCharField(max_length=200, required=False, allow_blank=True)
+    street = StrictCharField(max_length=200)
+    city = StrictCharField(max_length=100)
+    region = StrictCharField(max_length=100, required=False, allow_blank=True)
+    postcode = StrictCharField(max_length=20, required=False, allow_blank=True)
+    country = StrictCharField(max_length=2, min_length=2, help_text=_("ISO 3166 code, e.g. ES."))
+    phone = StrictCharField(max_length=20, help_text=_("+CC.NUMBER, e.g. +34.911234567"))
+    email = serializers.EmailField(max_length=254)
+
+    class Meta:
+        model = DomainContact
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "organisation",
+            "street",
+            "city",
+            "region",
+            "postcode",
+            "country",
+            "phone",
+            "email",
+        ]
+        read_only_fields = ["id"]
+
+
+class OrderRequestSerializer(serializers.Serializer[Any]):
+    name = StrictCharField(max_length=300)
+    action = serializers.ChoiceField(choices=[Action.REGISTER, Action.TRANSFER])
+    years = serializers.IntegerField(min_value=1, max_value=3, default=1)
+    auth_code = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    owner = serializers.IntegerField(help_text=_("Id of one of the caller's domain contacts."))
+    admin = serializers.IntegerField(required=False, allow_null=True)
+    tech = serializers.IntegerField(required=False, allow_null=True)
+    billing = serializers.IntegerField(required=False, allow_null=True)
+    ns = serializers.ListField(child=StrictCharField(max_length=300), required=False, max_length=13, default=list)
+    auto_renew = serializers.BooleanField(default=True)
+
+
+class NsRequestSerializer(serializers.Serializer[Any]):
+    ns = serializers.ListField(
+        child=StrictCharField(max_length=300),
+        min_length=2,
+        max_length=13,
+        help_text=_("ns1.example.net, or ns1.yourdomain.com/192.0.2.1,2001:db8::1 inside the domain itself."),
+    )
+
+
+class DomainSerializer(serializers.ModelSerializer[Domain]):
+    service = serializers.IntegerField(source="service_id", read_only=True)
+    name = serializers.CharField(source="unicode_name", read_only=True)
+    ascii = serializers.CharField(source="name", read_only=True)
+    zone = serializers.CharField(source="zone.name", read_only=True)
+    status = serializers.CharField(source="service.label", read_only=True)
+    action = serializers.ChoiceField(choices=Action.choices, read_only=True)
+    verification = serializers.ChoiceField(choices=Verification.choices, read_only=True)
+    ns = serializers.ListField(child=serializers.CharField(), read_only=True)
+    whois = serializers.CharField(source="whois_text", read_only=True)
+    whois_error = serializers.CharField(read_only=True)
+    whois_fetched_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    delegation = serializers.ChoiceField(choices=[("", ""), *DelegationState.choices], read_only=True)
+    delegation_reason = serializers.CharField(read_only=True)
+    delegation_checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Domain
+        fields = [
+            "service",
+            "name",
+            "ascii",
+            "zone",
+            "status",
+            "action",
+            "years",
+            "ns",
+            "owner",
+            "admin",
+            "tech",
+            "billing",
+            "whois",
+            "whois_error",
+            "whois_fetched_at",
+            "verification",
+            "delegation",
+            "delegation_reason",
+            "delegation_checked_at",
+        ]
+
+
+class VerifyRequestSerializer(serializers.Serializer[Any]):
+    documents = serializers.ListField(
+        child=serializers.FileField(), min_length=1, max_length=2, help_text=_("One or two documents (PDF or image).")
+    )

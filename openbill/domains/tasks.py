@@ -1,0 +1,55 @@
+"""Worker tasks of domains: fetching the registration data (a remote call, never in a request)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django_tasks import task
+
+from .models import Domain
+
+
+@task()
+def refresh_whois(domain_id: int) -> str:
+    from .actions import refresh_whois as fetch
+
+    domain = Domain.objects.select_related("zone__module", "service__module").filter(pk=domain_id).first()
+    if domain is None:
+        return "gone"
+    fetch(domain, now=timezone.now())
+    return "done"
+
+
+@task()
+def check_delegation(domain_id: int) -> str:
+    from .actions import check_delegation as run_check
+
+    domain = Domain.objects.filter(pk=domain_id).first()
+    if domain is None:
+        return "gone"
+    return run_check(domain, now=timezone.now()).delegation
+
+
+@task()
+def send_documents(domain_id: int) -> str:
+    """Mail the client's verification documents to the zone's registrar address."""
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+
+    domain = Domain.objects.select_related("zone", "service__client", "owner").filter(pk=domain_id).first()
+    if domain is None or not domain.zone.verification_email:
+        return "no address"
+    body = (
+        f"Domain: {domain.name} ({domain.unicode_name})\n"
+        f"Owner: {domain.owner}\nClient: {domain.service.client.name} <{domain.service.client.email}>\n"
+    )
+    mail = EmailMessage(
+        subject=f"Documents for {domain.name}",
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[domain.zone.verification_email],
+    )
+    for document in domain.documents.all():
+        with document.file.open("rb") as handle:
+            mail.attach(document.name, handle.read(), document.content_type)
+    mail.send()
+    return "sent"
