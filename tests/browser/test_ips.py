@@ -16,6 +16,8 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from openbill.billing.actions import charge_service
+from openbill.billing.models import ExpenseKind
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
 from openbill.core.worker import OpenbillWorker
@@ -49,6 +51,10 @@ def server(alice: Any, vps_plan: Any, provider: Any, tmp_path: Path, knot: serve
     pool.save()
     pool.modules.set([host])
     service = f.service(alice, vps_plan, status="ordered", name="Web server")
+    # Its first month paid, as an order does: a credit gives back at most what was paid.
+    charge_service(
+        service, kind=ExpenseKind.PERIOD, key="first", amount=Decimal("10.00"), description="first", now=timezone.now()
+    )
     services.request_activation(service, actor=Actor.system(), now=timezone.now())
     run_worker()
     yield service
