@@ -3,43 +3,20 @@ address goes to one service only, and the services that find no room get none.""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.core.tests.concurrency import together
 from openbill.ipam import actions as ipam
 from openbill.ipam.models import Address, AddressState
 
 from .conftest import make_pool
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def together(*calls: Callable[[], Any]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def worker(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # reported below, not swallowed
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_parallel_allocations_from_a_nearly_full_pool_never_share_an_address(

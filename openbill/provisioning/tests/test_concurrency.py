@@ -3,16 +3,14 @@ the last free slot of an instance goes to one activation, the other service is N
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.core.tests.concurrency import together
 from openbill.provisioning import actions
 from openbill.provisioning.models import ProvisioningTask
 from openbill.services import actions as services
@@ -20,27 +18,6 @@ from openbill.services.choices import Status
 from openbill.services.models import Service
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def together(*calls: Callable[[], Any]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def worker(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # reported below, not swallowed
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_workers_run_one_task_once(alice: Any, vps_plan: Any, vps_host: Any) -> None:
