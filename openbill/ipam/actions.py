@@ -229,6 +229,11 @@ def _ipv4_addon(service: Any) -> Any:
     return service.tariff.addons.filter(resource="ipv4").first()
 
 
+def sells_additional_ipv4(service: Any) -> bool:
+    """Whether the service's tariff sells additional IPv4 addresses (an ``ipv4`` add-on)."""
+    return _ipv4_addon(service) is not None
+
+
 def quote_additional(service: Any, *, now: datetime, delta: int) -> Any:
     """The change flow's quote for ``delta`` more (or fewer) IPv4 addresses."""
     from openbill.orders.pricing import quote_change

@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -78,7 +80,11 @@ class ServiceIpQuoteView(ServiceIpsBase):
 
     @extend_schema(summary="What one more IPv4 address costs now (prorated)", responses=s.IpQuoteSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        quote = actions.quote_additional(self.service(pk), now=timezone.now(), delta=1)
+        service = self.service(pk)
+        if not actions.sells_additional_ipv4(service):
+            # No such quote exists for this service (a GET answers what is there, or 404).
+            raise NotFound(_("This tariff has no additional IPv4 addresses."))
+        quote = actions.quote_additional(service, now=timezone.now(), delta=1)
         currency = self.client.currency
         return Response(
             {

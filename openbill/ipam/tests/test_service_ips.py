@@ -291,3 +291,13 @@ def test_the_tab_reads_a_constant_number_of_queries(
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = http.get(url).content.decode()
     assert "203.0.113.6" in page
+
+
+def test_a_tariff_without_additional_ipv4_has_no_quote_404(alice_user: Any, alice: Any, provider: Any) -> None:
+    from openbill.api.tests.conftest import token_client
+
+    plain = f.tariff(f.product_type(provider, "vds"), "VPS-plain", prices={"month": "5.00"})
+    service = f.service(alice, plain, name="plain")
+    answer = token_client(alice_user).get(f"/api/v1/services/{service.pk}/ips/quote/")
+    assert answer.status_code == 404
+    assert answer.json()["detail"] == "This tariff has no additional IPv4 addresses."
