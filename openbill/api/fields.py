@@ -123,3 +123,12 @@ class StrictCharField(serializers.CharField):
         if self.max_length is not None and len(data) > self.max_length:
             self.fail("max_length", max_length=self.max_length)
         return str(super().to_internal_value(data))
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    """A choice sent as a string, and only a string (DRF's would also match ``1`` to ``"1"``)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)

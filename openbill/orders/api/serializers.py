@@ -9,7 +9,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from openbill.api.fields import CurrencyField, DecimalStringField, MoneyField, money_string
+from openbill.api.fields import CurrencyField, DecimalStringField, MoneyField, StrictChoiceField, money_string
 from openbill.core.timeutil import Period
 from openbill.services.choices import Operation, Status
 
@@ -47,13 +47,6 @@ class StrictBooleanField(serializers.BooleanField):
         if not isinstance(data, bool):
             self.fail("invalid")
         return data
-
-
-class StrictChoiceField(serializers.ChoiceField):
-    def to_internal_value(self, data: Any) -> Any:
-        if not isinstance(data, str):
-            self.fail("invalid_choice", input=data)
-        return super().to_internal_value(data)
 
 
 class OrderSpecSerializer(serializers.Serializer):

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from openbill.api.fields import StrictCharField
+from openbill.api.fields import StrictCharField, StrictChoiceField
 
 from ..models import Attachment, Department, Message, Priority, Ticket, TicketStatus
 
@@ -88,13 +88,6 @@ class IdField(serializers.IntegerField):
         return int(super().to_internal_value(data))
 
 
-class ChoiceString(serializers.ChoiceField):
-    def to_internal_value(self, data: Any) -> Any:
-        if not isinstance(data, str):
-            self.fail("invalid_choice", input=data)
-        return super().to_internal_value(data)
-
-
 class ReplyRequestSerializer(serializers.Serializer[Any]):
     body = StrictCharField(max_length=20000)
     attachments = serializers.ListField(
@@ -106,4 +99,4 @@ class TicketRequestSerializer(ReplyRequestSerializer):
     subject = StrictCharField(max_length=200)
     department = IdField(required=False, allow_null=True, min_value=1)
     service = IdField(required=False, allow_null=True, min_value=1)
-    priority = ChoiceString(choices=Priority.choices, default=Priority.NORMAL)
+    priority = StrictChoiceField(choices=Priority.choices, default=Priority.NORMAL)
