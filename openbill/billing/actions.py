@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
@@ -20,6 +21,10 @@ from openbill.core.errors import DomainError, InsufficientFunds
 from openbill.core.money import format_amount, round_amount
 
 from .models import EntryKind, Expense, ExpenseKind, LedgerEntry
+from .rules import can_pay, ledger_key
+
+if TYPE_CHECKING:
+    from openbill.services.models import Service
 
 
 def post_entry(
@@ -52,7 +57,7 @@ def post_entry(
         if existing is not None:
             return existing, False
         new_balance = locked.balance_amount + amount
-        if amount < 0 and not allow_overdraft and new_balance < -locked.credit_limit:
+        if not allow_overdraft and not can_pay(locked.balance_amount, locked.credit_limit, -amount):
             raise insufficient_funds(locked, -amount)
         try:
             with transaction.atomic():
@@ -93,7 +98,7 @@ def insufficient_funds(client: Client, needed: Decimal) -> InsufficientFunds:
 
 
 def charge_service(
-    service: object,
+    service: Service,
     *,
     kind: str,
     key: str,
@@ -110,9 +115,6 @@ def charge_service(
     Returns (expense, created). The Expense's unique (service, kind, key) and the ledger's
     unique key make the charge happen once however often it is asked for.
     """
-    from openbill.services.models import Service
-
-    assert isinstance(service, Service)
     client = service.client
     amount = round_amount(amount, client.currency)
     with transaction.atomic():
@@ -125,7 +127,7 @@ def charge_service(
                 client,
                 amount=-amount,
                 kind=EntryKind.REFUND if amount < 0 and kind == ExpenseKind.REFUND else EntryKind.CHARGE,
-                key=f"expense:{service.pk}:{kind}:{key}",
+                key=ledger_key(service.pk, kind, key),
                 description=description,
                 now=now,
                 actor=actor,

@@ -64,7 +64,7 @@ def wanted(service: Any) -> dict[int, int]:
     it one IPv6 address."""
     if service.product_type.kind not in SERVED_KINDS:
         return {4: 0, 6: 0}
-    from openbill.provisioning.actions import resources_of
+    from openbill.services.selectors import resources_of
 
     resources = resources_of(service)
     return {4: 1 + max(_count(resources.get("ipv4", 0), 0), 0), 6: 1 if _count(resources.get("ipv6", 0), 0) > 0 else 0}

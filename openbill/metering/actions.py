@@ -462,20 +462,15 @@ def collect_from_modules(*, now: datetime, provider: Provider | None = None, chu
             for service in part:
                 known = measured.get(service.tariff_id, {})
                 since = earliest.get(service.pk, now - timedelta(hours=1))
-                spec = ServiceSpec(
-                    service_id=service.pk,
-                    name=service.name,
-                    remote_id=service.remote_id,
-                    period=service.period,
-                    parameters=dict(service.parameters),
+                spec = ServiceSpec.of(
+                    service,
+                    instance,
+                    idempotency_key=f"statistics:{service.pk}:{now.isoformat()}",
                     resources={
                         line.addon.resource: (line.enum_item.code if line.enum_item else line.quantity)
                         for line in service.addons.all()
                     },
-                    idempotency_key=f"statistics:{service.pk}:{now.isoformat()}",
-                    config=dict(instance.config),
                     secrets=secrets,
-                    module_id=instance.pk,
                 )
                 try:
                     samples = module.statistics(spec, since, now)

@@ -24,7 +24,8 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from openbill.billing.actions import charge_service, insufficient_funds
-from openbill.billing.models import ExpenseKind
+from openbill.billing.models import Expense, ExpenseKind
+from openbill.billing.rules import FIRST_PERIOD_KEY, can_pay
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, NothingChanged
@@ -38,6 +39,7 @@ from openbill.services.models import Service, ServiceAddon
 from openbill.services.renewal import Renewal, next_period_start, renew_service
 from openbill.services.selectors import with_pricing
 from openbill.support.selectors import check_may_order
+from openbill.vdc.selectors import check_pool_change
 
 from .models import LineKind, Order, OrderLine, OrderStatus
 from .pricing import ChangeQuote, check_parameters, check_period, quote_change, quote_new, tariffs_for
@@ -214,7 +216,7 @@ def pay_order(order: Order, *, actor: Actor, now: datetime) -> Order:
         services = {line.service_id: service_actions.lock(line.service_id) for line in lines}
         client = Client.objects.select_for_update().select_related("provider").get(pk=locked.client_id)
         total = sum((line.amount for line in lines), Decimal(0))
-        if total > client.available_amount:
+        if not can_pay(client.balance_amount, client.credit_limit, total):
             raise insufficient_funds(client, total)
         for line in lines:
             service = services[line.service_id]
@@ -224,7 +226,7 @@ def pay_order(order: Order, *, actor: Actor, now: datetime) -> Order:
                 charge_service(
                     service,
                     kind=ExpenseKind.SETUP,
-                    key="first",
+                    key=FIRST_PERIOD_KEY,
                     amount=line.setup_amount,
                     description=_("%(name)s: setup fee") % {"name": service.name},
                     now=now,
@@ -233,7 +235,7 @@ def pay_order(order: Order, *, actor: Actor, now: datetime) -> Order:
             charge_service(
                 service,
                 kind=ExpenseKind.PERIOD,
-                key="first",
+                key=FIRST_PERIOD_KEY,
                 amount=line.period_amount,
                 description=_("%(name)s: first period (%(period)s)")
                 % {"name": service.name, "period": Period(line.period).label},
@@ -250,11 +252,6 @@ def pay_order(order: Order, *, actor: Actor, now: datetime) -> Order:
         locked.paid_at = now
         locked.save(update_fields=["status", "paid_at"])
         return locked
-
-
-def pending_orders_total(client: Client) -> Decimal:
-    total = Order.objects.for_client(client).filter(status=OrderStatus.PENDING).aggregate(t=Sum("total_amount"))["t"]
-    return total or Decimal(0)
 
 
 def configure_service(service: Service, values: dict[str, Any], *, actor: Actor, now: datetime) -> Service:
@@ -351,7 +348,7 @@ def change_service(
         line = None
         if quote is not None:
             net = quote.total
-            if net > 0 and net > client.available_amount:
+            if not can_pay(client.balance_amount, client.credit_limit, net):
                 raise insufficient_funds(client, net)
             line = OrderLine.objects.create(
                 client=client,
@@ -378,7 +375,7 @@ def change_service(
             )
             # Credits first, so a downgrade-and-upgrade in one change needs only the net amount.
             # Each covers the rest of the paid time, so that a later refund of the unused part
-            # counts what was actually paid (services.actions.unused_amount).
+            # counts what was actually paid (billing.selectors.unused_amount).
             for charge in sorted(quote.lines, key=lambda c: c.amount):
                 charge_service(
                     locked,
@@ -393,8 +390,6 @@ def change_service(
                 )
             _apply_resources(locked, quote)
             # A data center's pool never drops below what its machines use (raising undoes all).
-            from openbill.vdc.selectors import check_pool_change
-
             check_pool_change(locked)
             events.record(
                 locked,
@@ -437,8 +432,6 @@ def revert_change(service: Service, *, actor: Actor, now: datetime, line_id: int
     return to what they were. Idempotent (each reversal has its own key). The caller holds the
     service's row lock in a transaction; ``line_id`` is the change's order line (the task's
     ``line``), else the service's latest change."""
-    from openbill.billing.models import Expense
-
     lines = OrderLine.objects.filter(service=service, kind=LineKind.CHANGE)
     line = lines.filter(pk=line_id).first() if line_id else lines.order_by("-pk").first()
     if line is None:

@@ -15,7 +15,7 @@ switch at no cost between two changes)::
                  so that what stays paid for the time left is never below value(new)
     tariff     = − unused part of what was paid (credit)  + value(new tariff) (charge)
 
-"What was paid for the time left" is services.actions.unused_amount: the period charges and
+"What was paid for the time left" is billing.selectors.unused_amount: the period charges and
 the charges and credits of earlier changes, prorated. Credits never exceed it, so no sequence
 of changes at one moment returns more than was paid, and because each add-on change is the
 difference of two rounded values, changing back and forth at one moment nets to zero. Time
@@ -41,6 +41,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
+from openbill.billing.selectors import period_spans, unused_amount
 from openbill.catalog.models import (
     Addon,
     AddonEnumItem,
@@ -312,19 +313,11 @@ def term_period(start: datetime, end: datetime, tz: Any) -> str:
 
 def paid_terms(service: Service, now: datetime) -> list[Term]:
     """The terms that ``[now, expiry)`` was paid in (see the module's docstring)."""
-    from openbill.billing.models import Expense, ExpenseKind
-
     expiry = service.expires_at
     if expiry is None or expiry <= now or service.period == Period.DAY:
         return []
     tz = service.client.provider.tz
-    charges: list[tuple[datetime, datetime]] = [
-        (start, end)
-        for start, end in Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD)
-        .order_by("period_end", "pk")
-        .values_list("period_start", "period_end")
-        if start is not None and end is not None
-    ]
+    charges = period_spans(service)
     terms: list[Term] = []
     covered_until = now
     for start, end in charges:
@@ -452,8 +445,6 @@ def quote_change(
     new_value = round_amount(exact_new_value, currency)
     # What the client actually paid for the time left (period charges and earlier changes,
     # prorated): a credit gives back at most that, never the catalog's price of today.
-    from openbill.services.actions import unused_amount
-
     unused = round_amount(unused_amount(service, now=now), currency) if share > 0 else Decimal(0)
     old_values = {line.addon_id: (line.quantity, line.enum_item_id) for line in service.addons.all()}
     changed = new_tariff.pk != old_tariff.pk or any(

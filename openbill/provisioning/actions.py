@@ -26,7 +26,6 @@ service that was never delivered, every charge for it is returned to the balance
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,10 +34,18 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from openbill.core.actors import Actor
+from openbill.core.crypto import encrypt
 from openbill.core.errors import IllegalTransition
+from openbill.ipam import actions as ipam
+from openbill.ipam.selectors import spec_addresses
+from openbill.services import actions as services
+from openbill.services.choices import Status
+from openbill.services.models import Service
+from openbill.services.selectors import resources_of
+from openbill.vdc.actions import vdc_operation_done
 
 from . import capacity
-from .models import OPEN_STATES, Certificate, ProcessingModule, ProvisioningTask, TaskState
+from .models import Certificate, ProcessingModule, ProvisioningTask, TaskState
 from .modules.base import OPERATION_METHOD, ModuleError, NeedsStaff, NoCapacity, ServiceSpec, get_module
 
 log = logging.getLogger(__name__)
@@ -85,21 +92,11 @@ def choose_module(service: Any) -> ProcessingModule | None:
     return ranked[0] if ranked else None
 
 
-def module_for(service: Any, operation: str) -> ProcessingModule | None:
-    """The instance that carries out ``operation``: the attached one, except for activation,
-    which is chosen when the worker runs it (``reserve_module``)."""
-    if operation == "activation":
-        return None
-    return service.module
-
-
 def reserve_module(task: ProvisioningTask) -> ProcessingModule | None:
     """Pick and attach the instance for an activation, under a lock on the candidate instances
     so that two workers cannot both fill the last slot. Raises NoCapacity when instances are
     linked to the tariff but none has room; returns None when none is linked (a person must
     set the service up: the staff queue, as BILLmanager's manual setup task)."""
-    from openbill.services.models import Service
-
     with transaction.atomic():
         service = Service.objects.select_related("tariff").get(pk=task.service_id)
         linked = list(
@@ -111,7 +108,7 @@ def reserve_module(task: ProvisioningTask) -> ProcessingModule | None:
         if not ranked:
             raise NoCapacity(_("No server has room for this service."))
         module = ranked[0]
-        Service.objects.filter(pk=service.pk).update(module=module)
+        services.attach_module(service.pk, module)
         ProvisioningTask.objects.filter(pk=task.pk).update(module=module)
         task.module = module
         task.service.module = module
@@ -128,26 +125,7 @@ def check_room_for_new_size(task: ProvisioningTask) -> None:
         raise ModuleError(_("The server has no room for the new size."), retryable=False)
 
 
-# --- queueing and claiming --------------------------------------------------------------------
-def enqueue(service: Any, operation: str, *, actor: Actor, now: datetime, params: dict[str, Any]) -> ProvisioningTask:
-    """Create the task row in the caller's transaction and queue its run after commit (the
-    task backend is the database: the worker cannot see the row before the commit)."""
-    from . import tasks
-
-    task = ProvisioningTask.objects.create(
-        service=service,
-        operation=operation,
-        module=module_for(service, operation),
-        params=params,
-        idempotency_key=f"{service.pk}:{operation}:{uuid.uuid4().hex}",
-        created_at=now,
-        next_attempt_at=now,
-        created_by=str(actor),
-    )
-    tasks.run_provisioning_task.enqueue(task.pk)
-    return task
-
-
+# --- claiming ---------------------------------------------------------------------------------
 BUSY_DELAY = timedelta(seconds=10)
 
 
@@ -185,17 +163,6 @@ def claim(task_id: int, *, worker: str, now: datetime) -> ProvisioningTask | Non
     )
 
 
-def resources_of(service: Any) -> dict[str, Any]:
-    """The service's size: its add-on lines, the tariff's minimum where it has none."""
-    resources: dict[str, Any] = {}
-    for addon in service.tariff.addons.all():
-        if addon.value_type != "enum":
-            resources[addon.resource] = str(max(addon.minimum, addon.included).normalize())
-    for line in service.addons.select_related("addon", "enum_item"):
-        resources[line.addon.resource] = line.enum_item.code if line.enum_item else str(line.quantity.normalize())
-    return resources
-
-
 def stored_for(service: Any) -> dict[str, Any]:
     """What Openbill keeps from earlier results, for the module (decrypted)."""
     certificate = Certificate.objects.filter(service_id=service.pk).first()
@@ -212,48 +179,33 @@ def stored_for(service: Any) -> dict[str, Any]:
 SECRET_RESULT_KEYS = ("private_key", "account_key")
 
 
-def addresses_of(service: Any) -> list[dict[str, Any]]:
-    from openbill.ipam.selectors import spec_addresses
-
-    return spec_addresses(service.pk)
-
-
-def spec_for(task: ProvisioningTask) -> ServiceSpec:
-    service = task.service
-    module = task.module
-    return ServiceSpec(
-        stored=stored_for(service),
-        service_id=service.pk,
-        name=service.name,
-        remote_id=service.remote_id,
-        period=service.period,
-        parameters=dict(service.parameters),
+def service_spec(
+    service: Any,
+    *,
+    module: ProcessingModule | None = None,
+    idempotency_key: str = "",
+    operation_params: dict[str, Any] | None = None,
+) -> ServiceSpec:
+    """What the module is told of the service: for an operation (``spec_for``) or outside one
+    (statistics, Whois: the attached instance and a read key by default)."""
+    module = module if module is not None else service.module
+    return ServiceSpec.of(
+        service,
+        module,
+        idempotency_key=idempotency_key or f"{service.pk}:read",
         resources=resources_of(service),
-        idempotency_key=task.idempotency_key,
-        config=dict(module.config) if module else {},
-        secrets=module.get_secrets() if module else {},
-        operation_params=dict(task.params),
-        module_id=module.pk if module else None,
-        addresses=addresses_of(service),
+        stored=stored_for(service),
+        operation_params=dict(operation_params or {}),
+        addresses=spec_addresses(service.pk),
     )
 
 
-def service_spec(service: Any) -> ServiceSpec:
-    """A spec outside any operation (statistics, sync): the attached instance's settings."""
-    module = service.module
-    return ServiceSpec(
-        stored=stored_for(service),
-        service_id=service.pk,
-        name=service.name,
-        remote_id=service.remote_id,
-        period=service.period,
-        parameters=dict(service.parameters),
-        resources=resources_of(service),
-        idempotency_key=f"{service.pk}:read",
-        config=dict(module.config) if module else {},
-        secrets=module.get_secrets() if module else {},
-        module_id=module.pk if module else None,
-        addresses=addresses_of(service),
+def spec_for(task: ProvisioningTask) -> ServiceSpec:
+    return service_spec(
+        task.service,
+        module=task.module,
+        idempotency_key=task.idempotency_key,
+        operation_params=task.params,
     )
 
 
@@ -271,9 +223,7 @@ def run(task_id: int, *, worker: str, now: datetime) -> str:
             reserve_module(task)
         if task.operation == "activation" and task.module is not None:
             # The main IPv4 (and IPv6) before the module is called; a full pool → NoCapacity.
-            from openbill.ipam.actions import allocate_for_activation
-
-            allocate_for_activation(task.service_id, module_id=task.module.pk, now=now, actor=MODULE_ACTOR)
+            ipam.allocate_for_activation(task.service_id, module_id=task.module.pk, now=now, actor=MODULE_ACTOR)
         if task.module is None:
             raise NeedsStaff(task.operation)
         if task.operation == "reconfiguration":
@@ -332,8 +282,6 @@ def complete(
     note: str = "",
 ) -> None:
     """Record the module's confirmation and apply it to the service, in one transaction."""
-    from openbill.services import actions as services
-
     with transaction.atomic():
         states = (
             Q(pk=task.pk, state__in=[TaskState.RUNNING, TaskState.WAITING_STAFF])
@@ -348,20 +296,20 @@ def complete(
             raise IllegalTransition(_("The operation is no longer running."))
         _store_outputs(task, result, now=now)
         if "remote_id" in result and task.operation in ("activation", "deletion", "renewal"):
-            type(task.service).objects.filter(pk=task.service_id).update(remote_id=str(result["remote_id"] or ""))
-        services.complete_operation(task.service_id, task.operation, actor=actor, now=now, note=note)
+            services.set_remote_id(task.service_id, str(result["remote_id"] or ""))
+        service = services.complete_operation(task.service_id, task.operation, actor=actor, now=now, note=note)
+        if service.product_type.kind == "vdc":
+            # A data center's machines follow its suspension and deletion (the module did the
+            # remote part); their rows are the VDC app's.
+            vdc_operation_done(service, task.operation, now=now)
         if task.operation == "deletion":
-            from openbill.ipam.actions import release_service
-
-            release_service(task.service_id, now=now, actor=actor)
+            ipam.release_service(task.service_id, now=now, actor=actor)
 
 
 def _store_outputs(task: ProvisioningTask, result: dict[str, Any], *, now: datetime) -> None:
     """Keep what a module returned that Openbill must remember: an issued certificate (its
     generated key encrypted), a revocation, a generated ACME account key (on the instance,
     encrypted). Runs inside complete()'s transaction."""
-    from openbill.core.crypto import encrypt
-
     if result.get("account_key") and task.module is not None:
         module = ProcessingModule.objects.select_for_update().get(pk=task.module.pk)
         if not module.get_secrets().get("account_key"):
@@ -392,8 +340,6 @@ def _jsonable(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _retry_later(task: ProvisioningTask, *, now: datetime, error: str) -> None:
-    from openbill.services import actions as services
-
     retry_at = now + backoff(task.attempts + 1)
     with transaction.atomic():
         changed = ProvisioningTask.objects.filter(pk=task.pk, state=TaskState.RUNNING).update(
@@ -411,8 +357,6 @@ def _retry_later(task: ProvisioningTask, *, now: datetime, error: str) -> None:
 
 
 def _hand_to_staff(task: ProvisioningTask, *, now: datetime, error: str) -> None:
-    from openbill.services import actions as services
-
     with transaction.atomic():
         ProvisioningTask.objects.filter(pk=task.pk, state=TaskState.RUNNING).update(
             state=TaskState.WAITING_STAFF,
@@ -426,103 +370,11 @@ def _hand_to_staff(task: ProvisioningTask, *, now: datetime, error: str) -> None
 
 
 def _no_capacity(task: ProvisioningTask, *, now: datetime, error: str) -> None:
-    from openbill.services import actions as services
-    from openbill.services.models import Service
-
     with transaction.atomic():
         ProvisioningTask.objects.filter(pk=task.pk, state=TaskState.RUNNING).update(
             state=TaskState.CANCELLED, finished_at=now, last_error=error[:4000], lease_owner="", lease_until=None
         )
-        # A waiting service holds no capacity anywhere.
-        Service.objects.filter(pk=task.service_id).update(module=None)
         services.mark_not_available(task.service_id, actor=MODULE_ACTOR, now=now, note=error)
-
-
-# --- staff ------------------------------------------------------------------------------------
-def _open_task(task: ProvisioningTask | int) -> ProvisioningTask:
-    pk = task if isinstance(task, int) else task.pk
-    return ProvisioningTask.objects.select_related("service", "module").get(pk=pk)
-
-
-def staff_complete(task: ProvisioningTask | int, *, actor: Actor, now: datetime, note: str = "") -> None:
-    """Staff did the work by hand (manual module, or a failed operation completed by hand)."""
-    task = _open_task(task)
-    with transaction.atomic():
-        changed = ProvisioningTask.objects.filter(
-            pk=task.pk, state__in=[TaskState.WAITING_STAFF, TaskState.QUEUED]
-        ).update(state=TaskState.WAITING_STAFF)
-        if changed != 1:
-            raise IllegalTransition(_("The operation is not waiting for staff."))
-        if task.operation == "activation" and task.module is None:
-            # Done by hand on whichever server staff chose: attach the best candidate, if any.
-            module = choose_module(task.service)
-            if module is not None:
-                type(task.service).objects.filter(pk=task.service_id).update(module=module)
-        complete(task, now=now, result={}, actor=actor, note=note or _("completed by staff"))
-
-
-def staff_retry(task: ProvisioningTask | int, *, actor: Actor, now: datetime) -> None:
-    from openbill.services import events
-
-    from . import tasks
-
-    task = _open_task(task)
-    with transaction.atomic():
-        changed = ProvisioningTask.objects.filter(pk=task.pk, state=TaskState.WAITING_STAFF).update(
-            state=TaskState.QUEUED, next_attempt_at=now, attempts=0
-        )
-        if changed != 1:
-            raise IllegalTransition(_("The operation is not waiting for staff."))
-        events.record(task.service, "operation retried", actor=actor, now=now, note=task.operation)
-        tasks.run_provisioning_task.enqueue(task.pk)
-
-
-def staff_cancel(task: ProvisioningTask | int, *, actor: Actor, now: datetime, note: str = "") -> None:
-    """Staff give up an operation: the status stays as last confirmed. Cancelling an
-    activation cancels the order: the service is deleted and its charges returned."""
-    from openbill.services import actions as services
-
-    task = _open_task(task)
-    with transaction.atomic():
-        changed = (
-            ProvisioningTask.objects.filter(pk=task.pk, state__in=OPEN_STATES)
-            .exclude(state=TaskState.RUNNING)
-            .update(state=TaskState.CANCELLED, finished_at=now)
-        )
-        if changed != 1:
-            raise IllegalTransition(_("The operation cannot be cancelled now."))
-        # Refuses (409) a suspension or resume the reasons still call for; a cancelled deletion
-        # keeps the service and takes its refund back (services.actions.cancel_operation).
-        service = services.cancel_operation(task.service_id, task.operation, actor=actor, now=now, note=note)
-        # A domain's name-server or contact update (``ns``/``contacts``) charged nothing: there
-        # is no change to reverse, and an earlier paid change must stay.
-        if task.operation == "reconfiguration" and not {"ns", "contacts"} & set(task.params):
-            # The remote never changed: reverse the change's charges, restore tariff and add-ons.
-            from openbill.orders.actions import revert_change
-
-            revert_change(service, actor=actor, now=now, line_id=task.params.get("line"))
-        if task.operation == "activation" and service.activated_at is None:
-            services.delete_undelivered(service, actor=actor, now=now, note=note or _("activation cancelled by staff"))
-
-
-def staff_queue() -> Any:
-    """Operations waiting for a person: manual work and permanent failures, oldest first."""
-    return (
-        ProvisioningTask.objects.filter(state=TaskState.WAITING_STAFF)
-        .select_related("service__client", "module")
-        .order_by("created_at", "pk")
-    )
-
-
-def not_available_services() -> Any:
-    from openbill.services.choices import Status
-    from openbill.services.models import Service
-
-    return (
-        Service.objects.filter(status=Status.NOT_AVAILABLE, operation="")
-        .select_related("client", "tariff")
-        .order_by("created_at", "pk")
-    )
 
 
 # --- sweeps -----------------------------------------------------------------------------------
@@ -544,9 +396,6 @@ def due_task_ids(*, now: datetime, limit: int = 500) -> list[int]:
 def retry_not_available(*, now: datetime, limit: int = 200) -> int:
     """Start activation again for waiting services for which an instance now has room.
     Services with no room stay as they are (no History noise every few minutes)."""
-    from openbill.services import actions as services
-    from openbill.services.models import Service
-
     started = 0
     waiting = list(
         Service.objects.filter(status="not_available", operation="").order_by("pk").values_list("pk", flat=True)[:limit]
@@ -562,9 +411,7 @@ def retry_not_available(*, now: datetime, limit: int = 200) -> int:
 
 
 def ipam_has_room(service: Any, *, module_id: int, now: datetime) -> bool:
-    from openbill.ipam.actions import has_room
-
-    return has_room(service, module_id=module_id, now=now)
+    return ipam.has_room(service, module_id=module_id, now=now)
 
 
 REISSUE_BEFORE = timedelta(days=30)
@@ -575,10 +422,6 @@ def reissue_due_certificates(*, now: datetime, limit: int = 200) -> int:
     is paid beyond that (an ACME certificate lasts 90 days; a service is sold by the year).
     Idempotent: a service with an open operation is skipped, and a reissued certificate is no
     longer due."""
-    from openbill.services import actions as services
-    from openbill.services.choices import Status
-    from openbill.services.models import Service
-
     due = list(
         Certificate.objects.filter(
             revoked_at__isnull=True,

@@ -18,7 +18,7 @@ from openbill.core.admin import ReadOnlyAdmin
 from openbill.core.crypto import MASK
 from openbill.core.errors import DomainError
 
-from . import actions
+from . import staff
 from .models import Certificate, ProcessingModule, ProvisioningTask
 from .modules.base import REGISTRY, load_builtins, module_choices
 
@@ -147,15 +147,15 @@ class ProvisioningTaskAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Retry"))
     def retry(self, request: HttpRequest, queryset: QuerySet[ProvisioningTask]) -> None:
-        self._apply(request, queryset, actions.staff_retry, _("%(count)d operation(s) queued again."))
+        self._apply(request, queryset, staff.staff_retry, _("%(count)d operation(s) queued again."))
 
     @admin.action(description=_("Mark done by hand"))
     def complete_by_hand(self, request: HttpRequest, queryset: QuerySet[ProvisioningTask]) -> None:
-        self._apply(request, queryset, actions.staff_complete, _("%(count)d operation(s) completed."))
+        self._apply(request, queryset, staff.staff_complete, _("%(count)d operation(s) completed."))
 
     @admin.action(description=_("Cancel"))
     def cancel(self, request: HttpRequest, queryset: QuerySet[ProvisioningTask]) -> None:
-        self._apply(request, queryset, actions.staff_cancel, _("%(count)d operation(s) cancelled."))
+        self._apply(request, queryset, staff.staff_cancel, _("%(count)d operation(s) cancelled."))
 
 
 @admin.register(Certificate)

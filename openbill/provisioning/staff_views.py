@@ -21,7 +21,7 @@ from openbill.services import actions as services
 from openbill.services.choices import SuspendReason
 from openbill.services.models import Service
 
-from . import actions, capacity
+from . import capacity, staff
 from .models import ProcessingModule, ProvisioningTask
 
 
@@ -39,7 +39,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "provisioning/staff/queue.html",
-        {"title": _("Operations waiting for staff"), "tasks": actions.staff_queue()[:200]},
+        {"title": _("Operations waiting for staff"), "tasks": staff.staff_queue()[:200]},
     )
 
 
@@ -49,11 +49,11 @@ def task_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
     task = get_object_or_404(ProvisioningTask, pk=pk)
     note = request.POST.get("note", "")[:2000]
     if verb == "retry":
-        _do(request, actions.staff_retry, task, done=_("Queued again."))
+        _do(request, staff.staff_retry, task, done=_("Queued again."))
     elif verb == "complete":
-        _do(request, actions.staff_complete, task, note=note, done=_("Marked done."))
+        _do(request, staff.staff_complete, task, note=note, done=_("Marked done."))
     elif verb == "cancel":
-        _do(request, actions.staff_cancel, task, note=note, done=_("Cancelled."))
+        _do(request, staff.staff_cancel, task, note=note, done=_("Cancelled."))
     else:
         messages.error(request, _("Unknown action."))
     return redirect(request.POST.get("next") or "staff:provisioning_queue")
@@ -61,7 +61,7 @@ def task_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
 
 @staff_member_required
 def not_available(request: HttpRequest) -> HttpResponse:
-    rows = list(actions.not_available_services()[:200])
+    rows = list(staff.not_available_services()[:200])
     return render(
         request,
         "provisioning/staff/not_available.html",

@@ -11,13 +11,19 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from openbill.billing.actions import charge_service
+from openbill.billing.models import Expense, ExpenseKind
+from openbill.billing.rules import FIRST_PERIOD_KEY
+from openbill.billing.selectors import unused_amount
+from openbill.catalog.models import DeletionWhen, DeletionWho
 from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition, NotAllowed
-from openbill.core.timeutil import add_period, share_of_period
+from openbill.core.timeutil import add_period
 
-from . import events, notifications, rules
+from . import events, notifications, remote, rules
 from .choices import OPERATION_FROM, OPERATION_RESULT, TRANSITIONS, Operation, Status, SuspendReason
 from .models import REASON_FIELDS, Service
 
@@ -67,8 +73,6 @@ def start_operation(
     params: dict[str, object] | None = None,
 ) -> None:
     """Open the service's running operation and queue its remote work (same transaction)."""
-    from openbill.provisioning import actions as provisioning
-
     if service.operation:
         raise IllegalTransition(
             _("Another operation is in progress: %(operation)s.") % {"operation": Operation(service.operation).label}
@@ -81,7 +85,7 @@ def start_operation(
     service.operation = operation
     service.save(update_fields=["operation"])
     events.record(service, "operation started", actor=actor, now=now, note=operation)
-    provisioning.enqueue(service, operation, actor=actor, now=now, params=params or {})
+    remote.queue().enqueue(service, operation, actor=actor, now=now, params=params or {})
 
 
 def complete_operation(service_id: int, operation: str, *, actor: Actor, now: datetime, note: str = "") -> Service:
@@ -103,21 +107,13 @@ def complete_operation(service_id: int, operation: str, *, actor: Actor, now: da
             # The first period was paid at order time under the key "first", before its dates
             # were known (orders.actions.pay_order); they are known now, once. The amount is
             # never touched, so the expense stays what was charged.
-            from openbill.billing.models import Expense, ExpenseKind
-
             Expense.objects.filter(
-                service=service, kind=ExpenseKind.PERIOD, key="first", period_start__isnull=True
+                service=service, kind=ExpenseKind.PERIOD, key=FIRST_PERIOD_KEY, period_start__isnull=True
             ).update(period_start=now, period_end=service.expires_at)
         if target is not None and target != service.status:
             set_status(service, target, actor=actor, now=now, note=note or operation)
         else:
             events.record(service, "operation done", actor=actor, now=now, note=note or operation)
-        if service.product_type.kind == "vdc":
-            # A data center's machines follow its suspension and deletion (the module did the
-            # remote part); their rows are the VDC app's.
-            from openbill.vdc.actions import vdc_operation_done
-
-            vdc_operation_done(service, operation, now=now)
         reconcile(service, actor=actor, now=now)
         service.save(update_fields=["operation"])
         return service
@@ -260,9 +256,6 @@ def cancel_operation(service_id: int, operation: str, *, actor: Actor, now: date
 
 def _reverse_deletion_refunds(service: Service, *, actor: Actor, now: datetime) -> None:
     """New entries that cancel the refunds of deletions that did not happen (never edits)."""
-    from openbill.billing.actions import charge_service
-    from openbill.billing.models import Expense, ExpenseKind
-
     refunds = Expense.objects.filter(service=service, kind=ExpenseKind.REFUND, key__startswith=DELETION_KEY)
     for refund in refunds.exclude(key__endswith=REVERSED_SUFFIX).order_by("pk"):
         expense, created = charge_service(
@@ -285,12 +278,25 @@ def _reverse_deletion_refunds(service: Service, *, actor: Actor, now: datetime) 
             )
 
 
+def attach_module(service_id: int, module: object) -> None:
+    """Record the instance that carries the service (chosen when its activation runs, or by
+    staff who set it up by hand)."""
+    Service.objects.filter(pk=service_id).update(module=module)
+
+
+def set_remote_id(service_id: int, remote_id: str) -> None:
+    """The service's id on the remote system, as its module reported it."""
+    Service.objects.filter(pk=service_id).update(remote_id=remote_id)
+
+
 def mark_not_available(service_id: int, *, actor: Actor, now: datetime, note: str = "") -> Service:
-    """No module has capacity: the activation ends and the service waits as Not available."""
+    """No module has capacity: the activation ends and the service waits as Not available,
+    holding no capacity on any instance."""
     with transaction.atomic():
         service = lock(service_id)
         service.operation = ""
-        service.save(update_fields=["operation"])
+        service.module = None
+        service.save(update_fields=["operation", "module"])
         if service.status != Status.NOT_AVAILABLE:
             # ``note`` may be a module's own words: History (the client's) gets the plain reason.
             set_status(
@@ -368,38 +374,6 @@ def note_operation_error(
 
 DELETION_KEY = "deletion"
 REVERSED_SUFFIX = ":reversed"
-CHANGE_KEY = "line:"
-
-
-def unused_amount(service: Service, *, now: datetime) -> Decimal:
-    """The unused part of what the client actually paid for the service's time from ``now``,
-    prorated by seconds (DESIGN §4).
-
-    What was paid for the time is every charge that covers a stretch of it: the period charges,
-    and the charges and credits of changes (tariff, add-ons: keyed ``line:…``, covering from
-    the change to the expiry; a reversed change's entries cancel them). For each one still
-    running: amount × (end − max(now, start)) / (end − start). A change credit already gave
-    back its share of the old tariff, so it is not given back again. Never more than the net
-    amount paid for those stretches, never negative. Not rounded here: the caller rounds once."""
-    from django.db.models import Q
-
-    from openbill.billing.models import Expense, ExpenseKind
-
-    running = Expense.objects.filter(service=service, period_end__gt=now, period_start__isnull=False).filter(
-        Q(kind=ExpenseKind.PERIOD) | Q(kind__in=[ExpenseKind.CHANGE, ExpenseKind.REFUND], key__startswith=CHANGE_KEY)
-    )
-    total = Decimal(0)
-    paid = Decimal(0)
-    for expense in running:
-        assert expense.period_start is not None and expense.period_end is not None
-        if expense.period_end <= expense.period_start:
-            continue
-        share = share_of_period(
-            max(now, expense.period_start), expense.period_end, expense.period_start, expense.period_end
-        )
-        total += expense.amount * share.numerator / share.denominator
-        paid += expense.amount
-    return max(Decimal(0), min(total, paid))
 
 
 def refund_unused(service: Service, *, actor: Actor, now: datetime) -> Decimal:
@@ -407,9 +381,6 @@ def refund_unused(service: Service, *, actor: Actor, now: datetime) -> Decimal:
     business key is the deletion and the moment it was asked for: a deletion that staff
     cancel is reversed, and a later one refunds again), as a negative charge. Returns the
     amount refunded."""
-    from openbill.billing.actions import charge_service
-    from openbill.billing.models import ExpenseKind
-
     amount = unused_amount(service, now=now)
     if amount <= 0:
         return Decimal(0)
@@ -431,11 +402,6 @@ def refund_unused(service: Service, *, actor: Actor, now: datetime) -> Decimal:
 def delete_undelivered(service: Service, *, actor: Actor, now: datetime, note: str = "") -> Service:
     """Delete a service that was never delivered (Ordered, Configuration required, Not
     available, never activated): no remote work, and every charge for it is returned."""
-    from django.db.models import Sum
-
-    from openbill.billing.actions import charge_service
-    from openbill.billing.models import Expense, ExpenseKind
-
     with transaction.atomic():
         service = lock(service)
         if service.status == Status.DELETED:
@@ -478,8 +444,6 @@ def delete_service(
     without remote work and its charges are returned. When another operation is under way, the
     deletion follows it (reconcile).
     """
-    from openbill.catalog.models import DeletionWhen, DeletionWho
-
     with transaction.atomic():
         service = lock(service)
         policy = service.product_type
@@ -541,33 +505,3 @@ def cancel_scheduled_deletion(service: Service | int, *, actor: Actor, now: date
         service.save(update_fields=["delete_at"])
         events.record(service, "deletion cancelled", actor=actor, now=now)
         return service
-
-
-def start_due_deletions(*, now: datetime, limit: int = 500) -> int:
-    """Start the deletion of services whose scheduled ``delete_at`` has come (indexed column);
-    each under its row lock, skipping rows another worker holds. Idempotent."""
-    due = list(
-        Service.objects.filter(delete_at__lte=now, operation="")
-        .exclude(status=Status.DELETED)
-        .order_by("delete_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    started = 0
-    actor = Actor.system("scheduled deletion")
-    for pk in due:
-        with transaction.atomic():
-            service = (
-                Service.objects.select_for_update(skip_locked=True)
-                .select_related("client__provider", "tariff", "product_type")
-                .filter(pk=pk, delete_at__lte=now, operation="")
-                .exclude(status=Status.DELETED)
-                .first()
-            )
-            if service is None:
-                continue
-            if service.status in UNDELIVERED and service.activated_at is None:
-                delete_undelivered(service, actor=actor, now=now)
-            else:
-                reconcile(service, actor=actor, now=now)
-            started += 1
-    return started

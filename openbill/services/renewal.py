@@ -7,20 +7,23 @@ period — a click and the sweep, two workers — charge once (DESIGN.md §4).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from openbill.billing.actions import charge_service
 from openbill.billing.models import Expense, ExpenseKind
+from openbill.billing.rules import period_key
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
-from openbill.core.timeutil import PERIOD_MONTHS, add_period
+from openbill.core.timeutil import add_period
 
-from . import actions, events, rules
+from . import actions, events, remote, rules
 from .choices import Operation, SuspendReason
 from .models import Service
 from .selectors import renewal_amount, with_pricing
@@ -34,15 +37,40 @@ class Renewal:
     period_end: datetime
 
 
-def next_period_start(service: Service, now: datetime) -> datetime:
-    """``max(expiry, now)``: a lapsed service restarts from now, a running one continues."""
-    if service.expires_at is None or service.expires_at < now:
+def period_start(expires_at: datetime | None, now: datetime) -> datetime:
+    """The start of the next paid period, ``max(expiry, now)``: a lapsed service restarts from
+    now, a running one continues where its paid time ends."""
+    if expires_at is None or expires_at < now:
         return now
-    return service.expires_at
+    return expires_at
+
+
+def next_period_start(service: Service, now: datetime) -> datetime:
+    return period_start(service.expires_at, now)
+
+
+def period_end(start: datetime, period: str, tz: Any) -> datetime:
+    """One ``period`` after ``start`` on the provider's calendar."""
+    return add_period(start, period, tz)
+
+
+def renewal_describer() -> Callable[[str, datetime], str]:
+    """The ledger description of a renewal, translated once for many rows."""
+    template = _("%(name)s: renewal until %(date)s")
+
+    def describe(name: str, end: datetime) -> str:
+        return (template % {"name": name, "date": end.date().isoformat()})[:300]
+
+    return describe
+
+
+def renewal_note(start: datetime, end: datetime, amount: Decimal, currency: str) -> str:
+    """The History note of a renewal."""
+    return f"{start.isoformat()} → {end.isoformat()} ({amount:f} {currency})"
 
 
 def _paid_from(service: Service, start: datetime) -> bool:
-    return Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD, key=start.isoformat()).exists()
+    return Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD, key=period_key(start)).exists()
 
 
 def renew_service(
@@ -80,7 +108,7 @@ def renew_service(
             expected_start = now
         if expected_start is not None and start != expected_start:
             done = Expense.objects.filter(
-                service=locked, kind=ExpenseKind.PERIOD, key=expected_start.isoformat()
+                service=locked, kind=ExpenseKind.PERIOD, key=period_key(expected_start)
             ).first()
             if done is not None:
                 return Renewal(done, False, done.period_start or expected_start, done.period_end or expected_start)
@@ -89,13 +117,13 @@ def renew_service(
         amount = renewal_amount(priced, period)
         if amount is None:
             raise DomainError(_("This tariff does not sell that period."), field="period")
-        end = add_period(start, period, locked.client.provider.tz)
+        end = period_end(start, period, locked.client.provider.tz)
         expense, created = charge_service(
             locked,
             kind=ExpenseKind.PERIOD,
-            key=start.isoformat(),
+            key=period_key(start),
             amount=amount,
-            description=_("%(name)s: renewal until %(date)s") % {"name": locked.name, "date": end.date().isoformat()},
+            description=renewal_describer()(locked.name, end),
             now=now,
             period_start=start,
             period_end=end,
@@ -113,7 +141,7 @@ def renew_service(
             "renewed",
             actor=actor,
             now=now,
-            note=f"{start.isoformat()} → {end.isoformat()} ({Decimal(expense.amount):f} {expense.currency})",
+            note=renewal_note(start, end, Decimal(expense.amount), expense.currency),
         )
         if SuspendReason.EXPIRED in locked.suspend_reasons:
             # A service stopped only because it expired resumes once paid (reconcile opens it).
@@ -126,26 +154,10 @@ def renew_service(
 def _renew_remotely(service: Service, period: str, *, actor: Actor, now: datetime) -> None:
     """A module that keeps its own paid period (a domain registrar: capability ``renewal``)
     renews there too, through the provisioning queue: retries, the staff queue on a permanent
-    failure, *In progress (renewal)* meanwhile. It is told the expiry the remote last reported
-    (``expires``), so that a repeated renewal is refused by the remote rather than done twice."""
-    from openbill.provisioning.models import ProvisioningTask, TaskState
-    from openbill.provisioning.modules import ModuleError, get_module
-
-    module = service.module
-    if module is None or service.operation:
+    failure, *In progress (renewal)* meanwhile (the parameters are the queue's: see
+    provisioning.operations.renewal_params)."""
+    if service.module_id is None or service.operation:
         return
-    try:
-        if "renewal" not in get_module(module.kind).capabilities:
-            return
-    except ModuleError:
-        return
-    params: dict[str, object] = {"years": max(PERIOD_MONTHS.get(period, 12) // 12, 1)}
-    for result in (
-        ProvisioningTask.objects.filter(service=service, state=TaskState.DONE, operation__in=["activation", "renewal"])
-        .order_by("-finished_at", "-id")
-        .values_list("result", flat=True)
-    ):
-        if isinstance(result, dict) and result.get("expires"):
-            params["expires"] = result["expires"]
-            break
-    actions.start_operation(service, Operation.RENEWAL, actor=actor, now=now, params=params)
+    params = remote.queue().renewal_params(service, period)
+    if params is not None:
+        actions.start_operation(service, Operation.RENEWAL, actor=actor, now=now, params=params)

@@ -31,6 +31,17 @@ def with_pricing(queryset: QuerySet[Service]) -> QuerySet[Service]:
     )
 
 
+def resources_of(service: Service) -> dict[str, Any]:
+    """The service's size: its add-on lines, the tariff's minimum where it has none."""
+    resources: dict[str, Any] = {}
+    for addon in service.tariff.addons.all():
+        if addon.value_type != "enum":
+            resources[addon.resource] = str(max(addon.minimum, addon.included).normalize())
+    for line in service.addons.select_related("addon", "enum_item"):
+        resources[line.addon.resource] = line.enum_item.code if line.enum_item else str(line.quantity.normalize())
+    return resources
+
+
 def client_services(client: Any) -> QuerySet[Service]:
     return with_pricing(Service.objects.for_client(client))
 

@@ -49,7 +49,7 @@ def pool_from(resources: dict[str, Any]) -> dict[str, int | None]:
 
 
 def pool_of(service: Service) -> dict[str, int | None]:
-    from openbill.provisioning.actions import resources_of
+    from openbill.services.selectors import resources_of
 
     return pool_from(resources_of(service))
 

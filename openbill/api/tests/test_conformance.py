@@ -42,6 +42,7 @@ from openbill.ipam.models import Address, DnsServer, Pool
 from openbill.metering.models import ProviderToken
 from openbill.metering.tests.factories import traffic
 from openbill.provisioning import actions as provisioning
+from openbill.provisioning import staff as staff_ops
 from openbill.provisioning.models import Certificate, ProvisioningTask, TaskState
 from openbill.provisioning.tests import factories as pf
 from openbill.services.choices import Operation, Status
@@ -316,9 +317,7 @@ def test_every_operation_answers_as_its_schema_says(alice, alice_user, bob, staf
     # Support: ask (about a service), read, reply, close; a file; the departments.
     department = Department.objects.create(provider=provider, name="Technical")
     api.call("GET", "/api/v1/support/departments/", A)
-    asked = api.call(
-        "POST", "/api/v1/tickets/", A, body={"subject": "Disk?", "body": "Full", "service": web.pk}
-    ).json()
+    asked = api.call("POST", "/api/v1/tickets/", A, body={"subject": "Disk?", "body": "Full", "service": web.pk}).json()
     api.call("GET", "/api/v1/tickets/", A)
     api.call("GET", "/api/v1/tickets/{id}/", A, ids={"id": asked["id"]})
     api.call("POST", "/api/v1/tickets/{id}/reply/", A, ids={"id": asked["id"]}, body={"body": "Still full"})
@@ -412,12 +411,17 @@ def test_every_operation_answers_as_its_schema_says(alice, alice_user, bob, staf
         api.call("GET", "/api/v1/domains/contacts/{id}/", A, ids={"id": contact["id"]})
         api.call("PATCH", "/api/v1/domains/contacts/{id}/", A, ids={"id": contact["id"]}, body={"city": "Cambridge"})
         ordered = api.call(
-            "POST", "/api/v1/domains/order/", A, body={"name": "alice.test", "action": "register", "owner": contact["id"]}
+            "POST",
+            "/api/v1/domains/order/",
+            A,
+            body={"name": "alice.test", "action": "register", "owner": contact["id"]},
         ).json()
         domain_ids = {"id": ordered["service"]}
         api.call("GET", "/api/v1/domains/", A)
         api.call("GET", "/api/v1/domains/{id}/", A, ids=domain_ids)
-        api.call("PUT", "/api/v1/domains/{id}/ns/", A, ids=domain_ids, body={"ns": ["ns1.example.net", "ns2.example.net"]})
+        api.call(
+            "PUT", "/api/v1/domains/{id}/ns/", A, ids=domain_ids, body={"ns": ["ns1.example.net", "ns2.example.net"]}
+        )
         api.call("POST", "/api/v1/domains/{id}/whois/", A, ids=domain_ids)
         api.call("POST", "/api/v1/domains/{id}/delegation/", A, ids=domain_ids)
 
@@ -426,7 +430,10 @@ def test_every_operation_answers_as_its_schema_says(alice, alice_user, bob, staf
     api.call("GET", "/api/v1/account/users/", A)
     api.call("POST", "/api/v1/account/log-out-other-sessions/", A)
     api.call(
-        "POST", "/api/v1/account/password/", A, body={"old_password": f.PASSWORD, "new_password": "A-much-longer-passw0rd"}
+        "POST",
+        "/api/v1/account/password/",
+        A,
+        body={"old_password": f.PASSWORD, "new_password": "A-much-longer-passw0rd"},
     )
 
     # The staff queue: suspensions by staff wait for a person with the manual module.
@@ -487,4 +494,4 @@ def _complete_waiting_tasks() -> None:
     staff = get_user_model().objects.filter(is_staff=True).first()
     actor = Actor.of_user(staff) if staff else Actor.system()
     for task in ProvisioningTask.objects.filter(state=TaskState.WAITING_STAFF):
-        provisioning.staff_complete(task, actor=actor, now=timezone.now())
+        staff_ops.staff_complete(task, actor=actor, now=timezone.now())

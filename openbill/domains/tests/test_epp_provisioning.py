@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
-from openbill.provisioning import actions
+from openbill.provisioning import actions, staff
 from openbill.provisioning.models import ProvisioningTask, TaskState
 from openbill.provisioning.tests import factories as pf
 from openbill.services import actions as services
@@ -83,5 +83,5 @@ def test_permanent_registry_error_goes_to_staff(
     services.request_activation(service, actor=ALICE, now=timezone.now())
     assert run_due() == ["failed"]
     task = ProvisioningTask.objects.get(service=service)
-    assert task in actions.staff_queue()
+    assert task in staff.staff_queue()
     assert "2302" in task.last_error and "taken.test is already registered" in task.last_error

@@ -20,6 +20,7 @@ from openbill.domains.models import Domain
 from openbill.orders import actions as orders
 from openbill.orders.models import OrderLine
 from openbill.provisioning import actions as provisioning
+from openbill.provisioning import staff
 from openbill.provisioning.models import ProvisioningTask
 from openbill.services.choices import Status
 
@@ -145,7 +146,7 @@ def test_transfer_with_a_wrong_code_reaches_staff_with_the_registry_reason(
     pay(alice)
     assert run_due() == ["failed"]
     task = ProvisioningTask.objects.get()
-    assert task in provisioning.staff_queue()
+    assert task in staff.staff_queue()
     assert "2202" in task.last_error and "the transfer code is wrong" in task.last_error
     assert epp_registry.domains["moving.test"].sponsor == "other-registrar"
 
@@ -275,7 +276,7 @@ def test_a_registry_refusing_the_renewal_reaches_staff(
     renew_service(line.service.pk, actor=ALICE, now=timezone.now())
     assert run_due() == ["failed"]
     task = ProvisioningTask.objects.get(operation="renewal")
-    assert task in provisioning.staff_queue() and "2201" in task.last_error
+    assert task in staff.staff_queue() and "2201" in task.last_error
 
 
 def test_editing_a_contact_updates_it_at_the_registry_for_each_domain(
@@ -318,7 +319,7 @@ def test_staff_cancelling_a_refused_transfer_returns_the_money(
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("92.00")
     assert run_due() == ["failed"]
-    provisioning.staff_cancel(ProvisioningTask.objects.get(), actor=Actor.system("staff"), now=timezone.now())
+    staff.staff_cancel(ProvisioningTask.objects.get(), actor=Actor.system("staff"), now=timezone.now())
     alice.refresh_from_db()
     line.service.refresh_from_db()
     assert alice.balance_amount == Decimal("100.00") and line.service.status == Status.DELETED
@@ -361,7 +362,7 @@ def test_staff_cancelling_a_name_server_change_leaves_an_earlier_paid_change_alo
     lost = epp_registry.domains.pop("alice.test")  # the registry lost it: the NS change fails for good
     actions.set_ns(Domain.objects.get(), "ns1.new.net ns2.new.net", actor=ALICE, now=timezone.now())
     assert run_due() == ["failed"]
-    provisioning.staff_cancel(
+    staff.staff_cancel(
         ProvisioningTask.objects.get(operation="reconfiguration"), actor=Actor.system("staff"), now=timezone.now()
     )
     assert not Expense.objects.filter(service=service, key__endswith=":reversed").exists()

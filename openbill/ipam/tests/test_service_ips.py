@@ -22,6 +22,7 @@ from openbill.core.tests import factories as f
 from openbill.ipam import actions as ipam
 from openbill.ipam.models import Address, AddressState, Pool
 from openbill.provisioning import actions
+from openbill.provisioning import staff as staff_ops
 from openbill.provisioning.modules.libvirt_vm import METADATA_NS, connect
 from openbill.services import actions as services
 from openbill.services.choices import Status
@@ -265,7 +266,7 @@ def test_a_cancelled_order_gives_the_money_and_the_address_back(alice: Any, serv
     # The sweep leaves an address alone while its reconfiguration runs.
     assert sweeps.run(DAY_11)["released"] == 0
 
-    actions.staff_cancel(task, actor=Actor("staff", None, "staff@test.test"), now=DAY_11)
+    staff_ops.staff_cancel(task, actor=Actor("staff", None, "staff@test.test"), now=DAY_11)
     assert sweeps.run(DAY_11)["released"] == 1
 
     alice.refresh_from_db()

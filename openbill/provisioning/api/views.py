@@ -28,7 +28,7 @@ from openbill.api.base import ClientScopedMixin
 from openbill.api.permissions import IsStaff
 from openbill.core.actors import Actor
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
-from openbill.provisioning import actions as provisioning
+from openbill.provisioning import staff
 from openbill.provisioning.models import Certificate, ProvisioningTask, TaskState
 from openbill.services import actions, selectors
 from openbill.services.choices import SuspendReason
@@ -178,7 +178,7 @@ class StaffTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def get_queryset(self) -> QuerySet[ProvisioningTask]:
         if self.action == "list":
-            return provisioning.staff_queue()  # type: ignore[no-any-return]
+            return staff.staff_queue()  # type: ignore[no-any-return]
         return ProvisioningTask.objects.select_related("service__client", "module").order_by("pk")
 
     def _done(self, task_id: int) -> Response:
@@ -189,7 +189,7 @@ class StaffTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str | None = None) -> Response:
         task = self.get_object()
-        provisioning.staff_retry(task, actor=Actor.of(request), now=timezone.now())
+        staff.staff_retry(task, actor=Actor.of(request), now=timezone.now())
         return self._done(task.pk)
 
     @extend_schema(request=StaffNoteSerializer, responses=TaskSerializer, summary="Mark the operation done by hand")
@@ -198,7 +198,7 @@ class StaffTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         task = self.get_object()
         body = StaffNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        provisioning.staff_complete(task, actor=Actor.of(request), now=timezone.now(), note=body.validated_data["note"])
+        staff.staff_complete(task, actor=Actor.of(request), now=timezone.now(), note=body.validated_data["note"])
         return self._done(task.pk)
 
     @extend_schema(request=StaffNoteSerializer, responses=TaskSerializer, summary="Give the operation up")
@@ -207,7 +207,7 @@ class StaffTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         task = self.get_object()
         body = StaffNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        provisioning.staff_cancel(task, actor=Actor.of(request), now=timezone.now(), note=body.validated_data["note"])
+        staff.staff_cancel(task, actor=Actor.of(request), now=timezone.now(), note=body.validated_data["note"])
         return self._done(task.pk)
 
 

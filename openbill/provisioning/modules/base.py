@@ -76,6 +76,33 @@ class ServiceSpec:
     # "gateway"}, the main IPv4 first.
     addresses: list[dict[str, Any]] = field(default_factory=list)
 
+    @classmethod
+    def of(
+        cls,
+        service: Any,
+        module: Any,
+        *,
+        idempotency_key: str,
+        resources: dict[str, Any],
+        secrets: dict[str, Any] | None = None,
+        **rest: Any,
+    ) -> ServiceSpec:
+        """The service's own values and its instance's settings (``module``, a
+        ProcessingModule, or None); ``secrets`` when the caller has decrypted them already."""
+        return cls(
+            service_id=service.pk,
+            name=service.name,
+            remote_id=service.remote_id,
+            period=service.period,
+            parameters=dict(service.parameters),
+            resources=resources,
+            idempotency_key=idempotency_key,
+            config=dict(module.config) if module else {},
+            secrets=secrets if secrets is not None else (module.get_secrets() if module else {}),
+            module_id=module.pk if module else None,
+            **rest,
+        )
+
 
 @dataclass(frozen=True)
 class UsageSample:

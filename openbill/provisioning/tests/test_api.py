@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from openbill.accounts.models import ApiToken
 from openbill.core.tests import factories as f
 from openbill.provisioning import actions
+from openbill.provisioning import staff as staff_ops
 from openbill.provisioning.models import ProvisioningTask, TaskState
 from openbill.services.choices import Status
 
@@ -66,7 +67,7 @@ def test_client_reboots_and_sees_in_progress(alice_api: APIClient, alice: Any, v
 def test_client_suspends_and_resumes(alice_api: APIClient, alice: Any, vps_plan: Any, manual: Any, staff: Any) -> None:
     service = f.service(alice, vps_plan, module=manual)
     assert alice_api.post(f"/api/v1/services/{service.pk}/suspend/").json()["suspend_reasons"] == ["client"]
-    actions.staff_complete(
+    staff_ops.staff_complete(
         ProvisioningTask.objects.get(service=service), actor=actions.MODULE_ACTOR, now=timezone.now()
     )
 

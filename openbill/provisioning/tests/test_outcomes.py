@@ -17,7 +17,7 @@ from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition
 from openbill.core.tests import factories as f
-from openbill.provisioning import actions
+from openbill.provisioning import actions, staff
 from openbill.provisioning.models import ProvisioningTask, TaskState
 from openbill.provisioning.modules import Module, ModuleError, ServiceSpec, register
 from openbill.provisioning.modules.libvirt_vm import connect
@@ -134,7 +134,7 @@ def test_a_permanent_failure_waits_for_staff_with_the_error_in_progress(
     task = ProvisioningTask.objects.get(service=service)
     assert task.state == TaskState.WAITING_STAFF and "does not exist" in task.last_error
     assert service.label == "In progress (reboot)" and service.status == Status.ACTIVE
-    assert list(actions.staff_queue()) == [task]
+    assert list(staff.staff_queue()) == [task]
     failed = service.events.get(kind="operation failed")
     assert "does not exist" not in failed.note and "staff have been notified" in failed.note
     assert run_due(now + timedelta(hours=2)) == []  # no automatic retry of a permanent error
@@ -150,7 +150,7 @@ def test_staff_retry_runs_the_operation_again(alice: Any, vps_plan: Any, vps_hos
     # Staff create the machine by hand, then retry.
     actions.get_module("libvirt").open(actions.service_spec(service))
 
-    actions.staff_retry(task, actor=STAFF, now=now)
+    staff.staff_retry(task, actor=STAFF, now=now)
     assert run_due(now) == ["done"]
 
     service.refresh_from_db()
@@ -166,11 +166,11 @@ def test_staff_complete_by_hand_applies_the_operation(alice: Any, vps_plan: Any,
     task = ProvisioningTask.objects.get(service=service)
     assert task.state == TaskState.WAITING_STAFF
 
-    actions.staff_complete(task, actor=STAFF, now=now, note="paused by hand")
+    staff.staff_complete(task, actor=STAFF, now=now, note="paused by hand")
 
     service.refresh_from_db()
     assert service.status == Status.SUSPENDED and service.label == "Suspended by administrator"
-    assert not actions.staff_queue().exists()
+    assert not staff.staff_queue().exists()
 
 
 def test_staff_cancel_keeps_the_last_confirmed_status(alice: Any, vps_plan: Any, vps_host: Any) -> None:
@@ -180,12 +180,12 @@ def test_staff_cancel_keeps_the_last_confirmed_status(alice: Any, vps_plan: Any,
     run_due(now)
     task = ProvisioningTask.objects.get(service=service)
 
-    actions.staff_cancel(task, actor=STAFF, now=now)
+    staff.staff_cancel(task, actor=STAFF, now=now)
 
     service.refresh_from_db()
     assert (service.status, service.operation, service.label) == (Status.ACTIVE, "", "Active")
     with pytest.raises(IllegalTransition):
-        actions.staff_cancel(task, actor=STAFF, now=now)
+        staff.staff_cancel(task, actor=STAFF, now=now)
 
 
 def test_without_capacity_the_service_is_not_available_and_stays_charged(
@@ -206,7 +206,7 @@ def test_without_capacity_the_service_is_not_available_and_stays_charged(
     alice.refresh_from_db()
     assert service.label == "Not available" and service.module is None and service.expires_at is None
     assert alice.balance_amount == balance  # stays charged while it waits; no paid time is lost
-    assert list(actions.not_available_services()) == [service]
+    assert list(staff.not_available_services()) == [service]
     assert service.events.filter(kind="status", to_status=Status.NOT_AVAILABLE).exists()
     with pytest.raises(libvirt.libvirtError):
         connect(libvirt_uri).lookupByName(f"openbill-{service.pk}")
@@ -258,7 +258,7 @@ def test_staff_cancelling_an_activation_cancels_the_order_and_refunds(alice: Any
     services.request_activation(service, actor=ALICE, now=now)
     assert run_due(now) == ["staff"]
 
-    actions.staff_cancel(ProvisioningTask.objects.get(service=service), actor=STAFF, now=now)
+    staff.staff_cancel(ProvisioningTask.objects.get(service=service), actor=STAFF, now=now)
 
     service.refresh_from_db()
     alice.refresh_from_db()
@@ -275,7 +275,7 @@ def test_manual_module_puts_every_operation_in_the_staff_queue(alice: Any, vps_p
     assert run_due(now) == ["staff"]
     task = ProvisioningTask.objects.get(service=service)
     assert task.module == manual and task.last_error == ""
-    actions.staff_complete(task, actor=STAFF, now=now)
+    staff.staff_complete(task, actor=STAFF, now=now)
     service.refresh_from_db()
     assert service.status == Status.ACTIVE
 

@@ -15,14 +15,16 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
+from openbill.billing.rules import can_pay
 from openbill.catalog.models import AddonEnumItem, TariffPlan
 from openbill.catalog.pricing import tariff_period_amount
 from openbill.clients.models import Provider
 from openbill.core.money import round_amount
-from openbill.core.timeutil import add_period, local_date, start_of_local_day
+from openbill.core.timeutil import local_date, start_of_local_day
 
 from ..choices import Operation, Status
 from ..models import ServiceAddon
+from ..renewal import period_end, period_start
 
 UTC = ZoneInfo("UTC")
 
@@ -76,13 +78,6 @@ def renew_due(horizons: dict[int, datetime]) -> Q:
         & ~OTHER_REASONS
         & by_provider(horizons)
     )
-
-
-def period_start(expires_at: datetime | None, now: datetime) -> datetime:
-    """Same rule as services.renewal.next_period_start: ``max(expiry, now)``."""
-    if expires_at is None or expires_at < now:
-        return now
-    return expires_at
 
 
 class Pricer:
@@ -145,8 +140,7 @@ class ClientFunds:
     credit_limit: Decimal
 
     def can_pay(self, amount: Decimal) -> bool:
-        """billing.actions.post_entry's rule: down to minus the credit limit, never further."""
-        return amount == 0 or self.balance - amount >= -self.credit_limit
+        return can_pay(self.balance, self.credit_limit, amount)
 
     def pay(self, amount: Decimal) -> None:
         self.balance -= amount
@@ -182,7 +176,7 @@ def decide_renewals(
     decisions = []
     for sid, cid, expires_at, period, tariff_id, name, expired in rows:
         start = period_start(expires_at, now)
-        end = add_period(start, period, tz_of[cid])
+        end = period_end(start, period, tz_of[cid])
         raw = pricer.amount(tariff_id, period, lines.get(sid, []))
         if raw is None:
             decisions.append(RenewalDecision(sid, cid, name, start, end, None, False, "price", expired))

@@ -14,9 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from openbill.billing.models import Expense, ExpenseKind
+from openbill.billing.rules import period_key
 from openbill.clients.models import Client
 
 from ..models import Service
+from ..renewal import period_start
 from . import due
 from .expire import auto_deletion_due, expire_due, scheduled_deletion_due
 from .notices import PlannedNotice, plan_notices
@@ -124,7 +126,7 @@ def build_preview(at: datetime, provider_ids: list[int] | None = None) -> Previe
             "service_id", "key"
         )
     )
-    todo = [r for r in rows if (r[0], due.period_start(r[2], at).isoformat()) not in done]
+    todo = [r for r in rows if (r[0], period_key(period_start(r[2], at))) not in done]
     decisions = due.decide_renewals(todo, funds, now=at, pricer=due.Pricer(), currency_of=currency_of, tz_of=tz_of)
     renewed: dict[int, due.RenewalDecision] = {}
     for d in decisions:

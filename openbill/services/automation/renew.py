@@ -26,9 +26,9 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count
-from django.utils.translation import gettext as _
 
 from openbill.billing.models import EntryKind, Expense, ExpenseKind, LedgerEntry
+from openbill.billing.rules import ledger_key, period_key
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, InsufficientFunds
@@ -36,10 +36,10 @@ from openbill.core.models import Notice
 from openbill.core.notify import notify
 from openbill.core.timeutil import start_of_local_day
 
-from .. import actions
+from .. import actions, remote
 from ..choices import Operation, Status, SuspendReason
 from ..models import Service, ServiceAddon, ServiceEvent
-from ..renewal import renew_service
+from ..renewal import period_start, renew_service, renewal_describer, renewal_note
 from . import due
 from .engine import SWEEP_ACTOR, FuseTripped, Slice, batch_size, stage
 from .models import SweepBatch, SweepRun
@@ -154,7 +154,7 @@ def renew_each(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
     renewed, failed, skipped, unrenewed = 0, [], 0, []
     renewed_ids: list[int] = []
     for sid, cid, expires_at, _period, _tariff, name, _expired in rows:
-        start = due.period_start(expires_at, run.at)
+        start = period_start(expires_at, run.at)
         try:
             with transaction.atomic():
                 renewal = renew_service(sid, actor=SWEEP_ACTOR, now=run.at, expected_start=start)
@@ -162,7 +162,7 @@ def renew_each(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
                     notify(
                         renewal.expense.client,
                         "service_renewed",
-                        key=f"renewed:{sid}:{start.isoformat()}",
+                        key=renewed_notice_key(sid, start),
                         now=run.at,
                         context=due.renewed_context(
                             name, sid, Decimal(renewal.expense.amount), currency_of[cid], renewal.period_end, tz_of[cid]
@@ -182,20 +182,15 @@ def renew_each(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
     return _result(renewed, failed, skipped, unrenewed)
 
 
-def prolonging_modules() -> set[str]:
-    """The modules that renew something remotely (a certificate, a domain): those with their
-    own ``prolong``. The others keep a paid period locally only."""
-    from openbill.provisioning.modules.base import REGISTRY, Module, load_builtins
-
-    load_builtins()
-    return {name for name, cls in REGISTRY.items() if cls.prolong is not Module.prolong}
+def renewed_notice_key(service_id: int, start: datetime) -> str:
+    return f"renewed:{service_id}:{period_key(start)}"
 
 
 def start_prolong(service_ids: list[int], *, now: datetime) -> int:
     """After the charge, in the same transaction: the module's ``prolong`` runs as the
     service's renewal operation (a provisioning task, retried like any other; History shows it).
     A service with another operation open (a resume after an expiry stop) is left alone."""
-    kinds = prolonging_modules()
+    kinds = remote.queue().prolonging_kinds()
     if not service_ids or not kinds:
         return 0
     started = 0
@@ -277,6 +272,67 @@ def _cursor() -> _TimedCursor:
     return _TimedCursor()
 
 
+STAGED_FIELDS = (
+    "ord",
+    "service_id",
+    "client_id",
+    "amount",
+    "balance_after",
+    "ledger_key",
+    "description",
+    "start_key",
+    "currency",
+    "period_start",
+    "period_end",
+    "note",
+    "notice_key",
+    "notice_context",
+)
+
+
+def staged_rows(
+    wanted: list[due.RenewalDecision],
+    balances: dict[int, Decimal],
+    *,
+    currency_of: dict[int, str],
+    tz_of: dict[int, Any],
+) -> list[tuple[Any, ...]]:
+    """What the set-based path writes for the renewals decided, one row per renewal (fields:
+    STAGED_FIELDS), from the same rules as renew_service: the period's key, the ledger key,
+    the description and History note, and each ledger entry's balance after, in order, as
+    post_entry computes it from the locked row (``balances``, by client)."""
+    describe = renewal_describer()
+    running = dict(balances)
+    staged = []
+    for order, d in enumerate(wanted):
+        assert d.amount is not None
+        start_key = period_key(d.start)
+        currency = currency_of[d.client_id]
+        key = None
+        if d.amount != 0:
+            running[d.client_id] -= d.amount
+            key = ledger_key(d.service_id, ExpenseKind.PERIOD, start_key)
+        staged.append(
+            (
+                order,
+                d.service_id,
+                d.client_id,
+                d.amount,
+                running[d.client_id],
+                key,
+                describe(d.name, d.end),
+                start_key,
+                currency,
+                d.start,
+                d.end,
+                renewal_note(d.start, d.end, d.amount, currency),
+                renewed_notice_key(d.service_id, d.start),
+                json.dumps(due.renewed_context(d.name, d.service_id, d.amount, currency, d.end, tz_of[d.client_id])),
+            )
+        )
+    return staged
+
+
 def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
     """The set-based path (PostgreSQL), in the caller's transaction."""
     rows = due_rows(run, batch.lo, batch.hi, lock=True)
@@ -309,7 +365,7 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
         )
         check_fuse(run, batch, rows, tz_of, charged=cursor.fetchall())
         # renew_service charges nothing and moves nothing when the period's charge already exists.
-        starts = {r[0]: due.period_start(r[2], now).isoformat() for r in rows}
+        starts = {r[0]: period_key(period_start(r[2], now)) for r in rows}
         cursor.execute(
             _q("SELECT service_id, key FROM {expense} WHERE service_id = ANY(%s) AND kind = %s AND key = ANY(%s)"),
             [service_ids, ExpenseKind.PERIOD, sorted(set(starts.values()))],
@@ -338,36 +394,7 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
         return _result(0, failed, skipped, unrenewed)
 
     actor = str(SWEEP_ACTOR)
-    describe = _("%(name)s: renewal until %(date)s")  # translated once per batch, not per row
-    # Balances after each charge, in order, as post_entry computes them from the locked row.
-    running = dict(locked_balance)
-    staged = []
-    for order, d in enumerate(wanted):
-        assert d.amount is not None
-        start_key = d.start.isoformat()
-        currency = currency_of[d.client_id]
-        ledger_key = None
-        if d.amount != 0:
-            running[d.client_id] -= d.amount
-            ledger_key = f"expense:{d.service_id}:{ExpenseKind.PERIOD}:{start_key}"
-        staged.append(
-            (
-                order,
-                d.service_id,
-                d.client_id,
-                d.amount,
-                running[d.client_id],
-                ledger_key,
-                (describe % {"name": d.name, "date": d.end.date().isoformat()})[:300],
-                start_key,
-                currency,
-                d.start,
-                d.end,
-                f"{start_key} → {d.end.isoformat()} ({d.amount:f} {currency})",
-                f"renewed:{d.service_id}:{start_key}",
-                json.dumps(due.renewed_context(d.name, d.service_id, d.amount, currency, d.end, tz_of[d.client_id])),
-            )
-        )
+    staged = staged_rows(wanted, locked_balance, currency_of=currency_of, tz_of=tz_of)
     with _cursor() as cursor:
         # One staging table per session, emptied at commit; COPY fills it at C speed and each
         # target table is then written by one statement.

@@ -11,7 +11,7 @@ from openbill.billing.models import Expense, LedgerEntry
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.models import Notice
-from openbill.provisioning import actions as provisioning
+from openbill.provisioning import staff
 from openbill.provisioning.models import OPEN_STATES, ProvisioningTask
 from openbill.services.models import Service, ServiceEvent
 
@@ -25,7 +25,7 @@ def confirm_operations(now: datetime, service_ids: list[int] | None = None) -> i
     if service_ids is not None:
         tasks = tasks.filter(service_id__in=service_ids)
     for task in tasks:
-        provisioning.staff_complete(task, actor=MODULE, now=now)
+        staff.staff_complete(task, actor=MODULE, now=now)
         done += 1
     return done
 

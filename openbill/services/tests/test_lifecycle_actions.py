@@ -3,6 +3,7 @@ owner), reboot, deletion per the product type's policy (who, when, refund), all 
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,9 +15,10 @@ from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition, NotAllowed
 from openbill.core.tests import factories as f
-from openbill.provisioning import actions as provisioning
+from openbill.provisioning import staff
 from openbill.provisioning.models import ProvisioningTask
 from openbill.services import actions
+from openbill.services.automation import engine
 from openbill.services.choices import Status, SuspendReason
 from openbill.services.models import Service
 
@@ -58,8 +60,17 @@ def server(alice: Any, vps_plan: Any, manual: Any, **kwargs: Any) -> Service:
 def confirm(service: Service, now: datetime = NOW) -> Service:
     """The module (here: staff through the manual module) confirms the open operation."""
     task = ProvisioningTask.objects.get(service=service, state__in=["queued", "waiting_staff"])
-    provisioning.staff_complete(task, actor=STAFF, now=now)
+    staff.staff_complete(task, actor=STAFF, now=now)
     return Service.objects.get(pk=service.pk)
+
+
+_runs = itertools.count()
+
+
+def deleting(at: datetime) -> int:
+    """How many services the lifecycle sweep's delete stage starts deleting at ``at``."""
+    result = engine.run_inline("delete", at=at, run_key=f"test:{next(_runs)}", chain=False)
+    return int(result["delete"].get("deleting", 0))
 
 
 def kinds(service: Service) -> list[str]:
@@ -211,10 +222,10 @@ def test_client_deletes_at_the_end_of_the_paid_period(alice: Any, vps_plan: Any,
     assert service.delete_at == datetime(2026, 4, 1, tzinfo=UTC)
     assert service.label == "Active" and service.auto_renew is False
     assert kinds(service)[-1] == "deletion scheduled"
-    assert actions.start_due_deletions(now=NOW + timedelta(days=5)) == 0
+    assert deleting(NOW + timedelta(days=5)) == 0
 
-    assert actions.start_due_deletions(now=datetime(2026, 4, 1, tzinfo=UTC)) == 1
-    assert actions.start_due_deletions(now=datetime(2026, 4, 1, tzinfo=UTC)) == 0  # once
+    assert deleting(datetime(2026, 4, 1, tzinfo=UTC)) == 1
+    assert deleting(datetime(2026, 4, 1, tzinfo=UTC)) == 0  # once
     assert confirm(service, datetime(2026, 4, 1, tzinfo=UTC)).status == Status.DELETED
     alice.refresh_from_db()
     assert alice.balance_amount == balance
@@ -230,7 +241,7 @@ def test_client_can_keep_a_service_scheduled_for_deletion(alice: Any, vps_plan: 
 
     service.refresh_from_db()
     assert service.delete_at is None
-    assert actions.start_due_deletions(now=datetime(2026, 4, 2, tzinfo=UTC)) == 0
+    assert deleting(datetime(2026, 4, 2, tzinfo=UTC)) == 0
     with pytest.raises(IllegalTransition):
         actions.cancel_scheduled_deletion(service, actor=ALICE, now=NOW)
 
@@ -307,8 +318,8 @@ def test_staff_cancelling_a_deletion_keeps_the_service_for_good(alice: Any, vps_
     service = server(alice, vps_plan, manual)
     actions.delete_service(service, actor=ALICE, now=NOW)
 
-    provisioning.staff_cancel(ProvisioningTask.objects.get(service=service), actor=STAFF, now=NOW)
+    staff.staff_cancel(ProvisioningTask.objects.get(service=service), actor=STAFF, now=NOW)
 
     service.refresh_from_db()
     assert (service.label, service.delete_at) == ("Active", None)
-    assert actions.start_due_deletions(now=NOW + timedelta(days=1)) == 0
+    assert deleting(NOW + timedelta(days=1)) == 0

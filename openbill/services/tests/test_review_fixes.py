@@ -20,7 +20,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition
 from openbill.core.tests import factories as f
 from openbill.orders import actions as orders
-from openbill.provisioning import actions as provisioning
+from openbill.provisioning import staff
 from openbill.provisioning.models import ProcessingModule, ProvisioningTask, TaskState
 from openbill.services import actions
 from openbill.services.choices import Operation, Status, SuspendReason
@@ -54,7 +54,7 @@ def shop(provider: Any, vps_type: Any) -> dict[str, Any]:
 def confirm(service: Service, now: datetime) -> Service:
     """The open operation is done (by hand, through the manual module)."""
     task = ProvisioningTask.objects.get(service=service, state__in=[TaskState.QUEUED, TaskState.WAITING_STAFF])
-    provisioning.staff_complete(task, actor=STAFF, now=now)
+    staff.staff_complete(task, actor=STAFF, now=now)
     return Service.objects.get(pk=service.pk)
 
 
@@ -136,7 +136,7 @@ def test_staff_cannot_cancel_a_suspension_the_reasons_still_need(shop: dict[str,
     task = open_task(service)
 
     with pytest.raises(IllegalTransition, match="Retry it, or complete it by hand"):
-        provisioning.staff_cancel(task, actor=STAFF, now=NOW)
+        staff.staff_cancel(task, actor=STAFF, now=NOW)
     service.refresh_from_db()
     task.refresh_from_db()
     assert service.operation == Operation.SUSPENSION and service.label == "In progress (suspension)"
@@ -151,7 +151,7 @@ def test_staff_cannot_cancel_a_resume_of_a_service_with_no_reason_left(shop: dic
     actions.resume(service, reason=SuspendReason.ADMIN, actor=STAFF, now=NOW)
 
     with pytest.raises(IllegalTransition):  # was a check-constraint crash (500)
-        provisioning.staff_cancel(open_task(service), actor=STAFF, now=NOW)
+        staff.staff_cancel(open_task(service), actor=STAFF, now=NOW)
     assert confirm(service, NOW).label == "Active"
 
 
@@ -160,7 +160,7 @@ def test_staff_may_cancel_a_suspension_whose_reason_was_lifted(shop: dict[str, A
     actions.suspend(service, reason=SuspendReason.ADMIN, actor=STAFF, now=NOW)
     actions.resume(service, reason=SuspendReason.ADMIN, actor=STAFF, now=NOW)  # changed their mind
 
-    provisioning.staff_cancel(open_task(service), actor=STAFF, now=NOW)
+    staff.staff_cancel(open_task(service), actor=STAFF, now=NOW)
     service.refresh_from_db()
     assert (service.status, service.operation, service.suspend_reasons) == (Status.ACTIVE, "", frozenset())
 
@@ -172,7 +172,7 @@ def test_a_cancelled_deletion_takes_its_refund_back_and_a_later_one_refunds_agai
     actions.delete_service(service, actor=STAFF, now=NOW + timedelta(days=1), refund=True)
     assert balance(client) > Decimal("295.00")  # most of the year refunded at the request
 
-    provisioning.staff_cancel(open_task(service), actor=STAFF, now=NOW + timedelta(days=1))
+    staff.staff_cancel(open_task(service), actor=STAFF, now=NOW + timedelta(days=1))
     service.refresh_from_db()
     assert service.status == Status.ACTIVE and service.delete_at is None and service.operation == ""
     assert balance(client) == Decimal("180.00")  # the service is kept: so is the money for it
@@ -192,7 +192,7 @@ def test_a_cancelled_reconfiguration_reverses_its_charge_and_restores_the_add_on
     assert balance(client) < Decimal("180.00")
     assert ServiceAddon.objects.get(service=service).quantity == 4
 
-    provisioning.staff_cancel(open_task(service), actor=STAFF, now=NOW + timedelta(minutes=5))
+    staff.staff_cancel(open_task(service), actor=STAFF, now=NOW + timedelta(minutes=5))
     assert balance(client) == Decimal("180.00")
     assert ServiceAddon.objects.get(service=service).quantity == 1
     assert Service.objects.get(pk=service.pk).operation == ""
@@ -207,7 +207,7 @@ def test_a_cancelled_tariff_change_restores_the_tariff(shop: dict[str, Any]) -> 
     client = shop["client"]
     service = bought(shop, ram="3")
     orders.change_service(service, actor=shop["actor"], now=NOW + timedelta(minutes=1), tariff=shop["b"].pk)
-    provisioning.staff_cancel(open_task(service), actor=STAFF, now=NOW + timedelta(minutes=2))
+    staff.staff_cancel(open_task(service), actor=STAFF, now=NOW + timedelta(minutes=2))
     service.refresh_from_db()
     assert service.tariff_id == shop["a"].pk
     assert [(a.addon_id, a.quantity) for a in service.addons.all()] == [(shop["ram"].pk, 3)]
