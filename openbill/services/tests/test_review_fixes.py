@@ -125,7 +125,8 @@ def test_a_tariff_change_credits_what_was_paid_not_todays_catalog_price(shop: di
     line = orders.change_service(service, actor=shop["actor"], now=NOW + timedelta(minutes=1), tariff=shop["b"].pk)
     assert line is not None
     credit = Expense.objects.get(service=service, key=f"line:{line.pk}:credit")
-    assert Decimal("-120.00") <= credit.amount < Decimal("-119.99")
+    # What was paid (120.00) for all but a minute of the year: 119.9997… rounds to 120.00.
+    assert credit.amount == Decimal("-120.00")
     assert balance(client) == Decimal("240.00")
 
 
@@ -170,7 +171,8 @@ def test_a_cancelled_deletion_takes_its_refund_back_and_a_later_one_refunds_agai
     client = shop["client"]
     service = bought(shop)
     actions.delete_service(service, actor=STAFF, now=NOW + timedelta(days=1), refund=True)
-    assert balance(client) > Decimal("295.00")  # most of the year refunded at the request
+    # 364 of 365 days unused, refunded at the request: 120 × 364/365 = 119.671…
+    assert balance(client) == Decimal("180.00") + Decimal("119.67")
 
     staff.staff_cancel(open_task(service), actor=STAFF, now=NOW + timedelta(days=1))
     service.refresh_from_db()
@@ -189,7 +191,8 @@ def test_a_cancelled_reconfiguration_reverses_its_charge_and_restores_the_add_on
     client = shop["client"]
     service = bought(shop)
     orders.change_service(service, actor=shop["actor"], now=NOW + timedelta(minutes=1), addons={"ram": "4"})
-    assert balance(client) < Decimal("180.00")
+    # 3 GiB more for all but a minute of the year: 3 × 20.00 × 0.99999… rounds to 60.00.
+    assert balance(client) == Decimal("120.00")
     assert ServiceAddon.objects.get(service=service).quantity == 4
 
     staff.staff_cancel(open_task(service), actor=STAFF, now=NOW + timedelta(minutes=5))

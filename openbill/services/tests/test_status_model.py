@@ -50,10 +50,9 @@ LEGAL_MOVES = {
 ALL_PAIRS = [(old, new) for old in ALL_STATUSES for new in ALL_STATUSES]
 
 
-def test_the_table_covers_the_six_confirmed_statuses():
+def test_the_specification_covers_every_status_the_code_has():
+    # A status added to the code and not here would escape the two move tests below.
     assert sorted(Status.values) == sorted(ALL_STATUSES)
-    assert len(ALL_PAIRS) == 36
-    assert len(LEGAL_MOVES) == 13
 
 
 def _service_in(status, owner, plan):

@@ -1,6 +1,7 @@
 """The set-based renew path (PostgreSQL) leaves exactly what renew_service, one service at a time,
 leaves: balances, expiries, ledger (with each entry's balance after, in order), charges, History,
-notices and the resume operations (reliability.md, "Equivalence")."""
+notices and the resume operations (reliability.md, "Equivalence"). On every database, the rows
+the set-based path stages for its SQL are the rows renew_service writes."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ import time_machine
 from django.db import transaction
 
 from openbill.billing.audit import run_audit
+from openbill.billing.models import EntryKind, ExpenseKind
+from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
 from openbill.services import actions, sweeps
-from openbill.services.automation.renew import Renew
+from openbill.services.automation import due
+from openbill.services.automation.engine import SWEEP_ACTOR
+from openbill.services.automation.renew import ROW_FIELDS, STAGED_FIELDS, Renew, staged_rows
 from openbill.services.choices import SuspendReason
 from openbill.services.models import Service, ServiceAddon
 
@@ -106,3 +111,71 @@ def test_set_based_renewal_leaves_exactly_what_renew_service_leaves():
     amounts = {names[s]: a for s, _k, _key, a, *_rest in set_based["expenses"] if (s, _key) in renewed}
     assert amounts["addons"] == Decimal("22.33")  # 10 + 2 × 2.50 + 7.333, rounded once
     assert amounts["yen"] == Decimal("1000")
+
+
+def staged(client_ids: list[int]) -> list[dict[str, object]]:
+    """What the set-based path decides and stages for the due services, before its SQL."""
+    rows = list(
+        Service.objects.filter(due.renew_due(due.renew_horizons(AT)), client_id__in=client_ids)
+        .order_by("client_id", "expires_at", "pk")
+        .values_list(*ROW_FIELDS)
+    )
+    clients = Client.objects.filter(pk__in=client_ids).select_related("provider")
+    funds = {c.pk: due.ClientFunds(c.balance_amount, c.credit_limit) for c in clients}
+    balances = {c.pk: c.balance_amount for c in clients}
+    currency_of = {c.pk: c.currency for c in clients}
+    tz_of = {c.pk: c.provider.tz for c in clients}
+    decisions = due.decide_renewals(rows, funds, now=AT, pricer=due.Pricer(), currency_of=currency_of, tz_of=tz_of)
+    wanted = [d for d in decisions if d.ok]
+    return [
+        dict(zip(STAGED_FIELDS, row, strict=True))
+        for row in staged_rows(wanted, balances, currency_of=currency_of, tz_of=tz_of)
+    ]
+
+
+@pytest.mark.django_db
+def test_the_set_based_rows_are_the_ledger_rows_renew_service_writes():
+    with time_machine.travel(AT - timedelta(days=35), tick=False):
+        client_ids = build()
+    before = fingerprint(client_ids)
+    planned = staged(client_ids)
+
+    one_by_one = run(client_ids, each=True)
+
+    written_ledger = sorted(set(one_by_one["ledger"]) - set(before["ledger"]), key=repr)
+    planned_ledger = sorted(
+        (
+            r["client_id"],
+            r["service_id"],
+            EntryKind.CHARGE,
+            -r["amount"],  # type: ignore[operator]
+            r["balance_after"],
+            r["ledger_key"],
+            r["description"],
+            AT,
+            str(SWEEP_ACTOR),
+        )
+        for r in planned
+        if r["ledger_key"] is not None
+    )
+    assert written_ledger == sorted(planned_ledger, key=repr)
+    written_charges = sorted(set(one_by_one["expenses"]) - set(before["expenses"]), key=repr)
+    planned_charges = sorted(
+        (
+            r["service_id"],
+            ExpenseKind.PERIOD,
+            r["start_key"],
+            r["amount"],
+            r["currency"],
+            r["period_start"],
+            r["period_end"],
+            r["ledger_key"] is not None,
+            AT,
+        )
+        for r in planned
+    )
+    assert written_charges == sorted(planned_charges, key=repr)
+    names = dict(Service.objects.values_list("pk", "name"))
+    assert sorted(names[r["service_id"]] for r in planned) == sorted(  # type: ignore[index]
+        ["plain", "daily", "addons", "free", "first", "third", "stopped", "yen"]
+    )
