@@ -27,6 +27,15 @@ from django.utils.translation import gettext as _
 from openbill.core import dnsupdate
 from openbill.core.actors import Actor
 from openbill.core.errors import Conflict, DomainError, IllegalTransition
+from openbill.orders.actions import change_service
+from openbill.orders.models import OrderLine
+from openbill.orders.pricing import quote_change
+from openbill.provisioning.modules.base import NoCapacity
+from openbill.services import events
+from openbill.services.actions import lock
+from openbill.services.choices import Status
+from openbill.services.models import Service
+from openbill.services.selectors import resources_of, with_pricing
 
 from .models import Address, AddressState, Pool, PtrState
 
@@ -64,7 +73,6 @@ def wanted(service: Any) -> dict[int, int]:
     it one IPv6 address."""
     if service.product_type.kind not in SERVED_KINDS:
         return {4: 0, 6: 0}
-    from openbill.services.selectors import resources_of
 
     resources = resources_of(service)
     return {4: 1 + max(_count(resources.get("ipv4", 0), 0), 0), 6: 1 if _count(resources.get("ipv6", 0), 0) > 0 else 0}
@@ -150,8 +158,6 @@ def allocate(service: Any, *, now: datetime, actor: Actor, module_id: int | None
     """Give the service the addresses it lacks (``wanted``); idempotent.
     Runs in the caller's transaction when there is one; raises NoRoom (nothing given) when the
     pools serving it cannot provide. A version that no pool serves is left alone."""
-    from openbill.services import events
-
     made: list[Address] = []
     with transaction.atomic():
         counts = wanted(service)
@@ -181,9 +187,6 @@ def allocate(service: Any, *, now: datetime, actor: Actor, module_id: int | None
 def allocate_for_activation(service_id: int, *, module_id: int | None, now: datetime, actor: Actor) -> None:
     """Activation: the main IPv4 (and IPv6 when the tariff has it) before the module is called.
     Raises provisioning's NoCapacity when a pool is full: the service becomes Not available."""
-    from openbill.provisioning.modules.base import NoCapacity
-    from openbill.services.models import Service
-
     service = Service.objects.select_related("client", "tariff", "product_type").get(pk=service_id)
     try:
         allocate(service, now=now, actor=actor, module_id=module_id)
@@ -193,8 +196,6 @@ def allocate_for_activation(service_id: int, *, module_id: int | None, now: date
 
 def release(address: Address, *, now: datetime, actor: Actor, note: str = "") -> None:
     """Take the address back: quarantine starts, and its reverse name is removed."""
-    from openbill.services import events
-
     published = Address.objects.filter(pk=address.pk).values_list("ptr_published", flat=True).first()
     changed = Address.objects.filter(pk=address.pk, state=AddressState.ACTIVE).update(
         state=AddressState.QUARANTINE,
@@ -236,10 +237,6 @@ def sells_additional_ipv4(service: Any) -> bool:
 
 def quote_additional(service: Any, *, now: datetime, delta: int) -> Any:
     """The change flow's quote for ``delta`` more (or fewer) IPv4 addresses."""
-    from openbill.orders.pricing import quote_change
-    from openbill.services.models import Service
-    from openbill.services.selectors import with_pricing
-
     addon = _ipv4_addon(service)
     if addon is None:
         raise DomainError(_("This tariff has no additional IPv4 addresses."), field="version")
@@ -255,10 +252,6 @@ def order_additional(
     (prorated charge, the module reconfigured), and the address is taken in the same
     transaction: no free address → nothing charged. A repeated ``request_key`` returns the
     address the first request gave."""
-    from openbill.orders.actions import change_service
-    from openbill.orders.models import OrderLine
-    from openbill.services.actions import lock
-
     if _ipv4_addon(service) is None:
         raise DomainError(_("This tariff has no additional IPv4 addresses."), field="version")
     with transaction.atomic():
@@ -286,9 +279,6 @@ def order_additional(
 def delete_additional(address: Address, *, actor: Actor, now: datetime) -> None:
     """Give back an additional address: the ``ipv4`` add-on shrinks by one (the credit of the
     change flow); never the main address, never the last one."""
-    from openbill.orders.actions import change_service
-    from openbill.services.actions import lock
-
     if address.service_id is None:
         raise IllegalTransition(_("The address is released."))
     with transaction.atomic():
@@ -336,8 +326,6 @@ def clean_ptr_name(address: Address, name: str) -> str:
 
 def set_ptr(address: Address, name: str, *, actor: Actor, now: datetime) -> Address:
     """Ask for a new reverse name (empty: remove it); the worker writes it to the DNS server."""
-    from openbill.services import events
-
     if address.state != AddressState.ACTIVE:
         raise IllegalTransition(_("The address is released."))
     if address.pool.dns_server_id is None or not address.pool.reverse_zone:
@@ -441,8 +429,6 @@ def _plain_error(address: Address, exc: dnsupdate.DnsUpdateError) -> str:
 # --- sweeps -------------------------------------------------------------------------------------
 def release_deleted(*, now: datetime, limit: int = 500) -> int:
     """Addresses still held by deleted services (any path to deletion) go to quarantine."""
-    from openbill.services.choices import Status
-
     ids = list(
         Address.objects.filter(state=AddressState.ACTIVE, service__status=Status.DELETED)
         .values_list("service_id", flat=True)
@@ -456,9 +442,6 @@ def release_surplus(*, now: datetime, limit: int = 500) -> int:
     cancel the reconfiguration of an order, the change flow reverses its money and the add-on
     (orders.actions.revert_change); the address it gave goes here. Only services with no
     operation running are looked at, the newest surplus address first."""
-    from openbill.services.choices import Status
-    from openbill.services.models import Service
-
     released = 0
     ids = (
         Address.objects.filter(state=AddressState.ACTIVE, version=4, main=False, service__operation="")

@@ -20,7 +20,7 @@ from openbill.core.errors import DomainError
 
 from . import staff
 from .models import Certificate, ProcessingModule, ProvisioningTask
-from .modules.base import REGISTRY, load_builtins, module_choices
+from .modules.base import REGISTRY, ModuleError, get_module, load_builtins, module_choices
 
 
 class ProcessingModuleForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -90,8 +90,6 @@ class ProcessingModuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description=_("Check the connection"))
     def check_connection(self, request: HttpRequest, queryset: QuerySet[ProcessingModule]) -> None:
-        from .modules.base import ModuleError, get_module
-
         for module in queryset:
             implementation = get_module(module.kind)
             if "check_connection" not in implementation.capabilities:

@@ -16,6 +16,8 @@ from typing import Any
 from django.db.models import Count, Sum
 
 from openbill.catalog.models import ValueType
+from openbill.services.choices import Status
+from openbill.services.models import Service, ServiceAddon
 
 from .models import ProcessingModule
 
@@ -35,9 +37,6 @@ def requirements(service: Any) -> dict[str, Decimal]:
 
 def allocated(modules: list[ProcessingModule], *, exclude_service: int | None = None) -> dict[int, dict[str, Decimal]]:
     """Resources held on each instance by its services (two grouped queries)."""
-    from openbill.services.choices import Status
-    from openbill.services.models import Service, ServiceAddon
-
     ids = [m.pk for m in modules]
     out: dict[int, dict[str, Decimal]] = defaultdict(dict)
     services = Service.objects.filter(module_id__in=ids).exclude(status__in=[Status.DELETED, Status.NOT_AVAILABLE])

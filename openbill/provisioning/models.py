@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from openbill.core.crypto import MASK, decrypt_json, encrypt_json
+from openbill.core.crypto import MASK, decrypt, decrypt_json, encrypt_json
 
 
 class ProcessingModule(models.Model):
@@ -153,6 +153,4 @@ class Certificate(models.Model):
         return bool(self.private_key_encrypted)
 
     def private_key_pem(self) -> str:
-        from openbill.core.crypto import decrypt
-
         return decrypt(self.private_key_encrypted) if self.private_key_encrypted else ""

@@ -23,15 +23,16 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from openbill.billing.models import EntryKind, LedgerEntry
+from openbill.billing.models import EntryKind, Expense, LedgerEntry
 from openbill.catalog.models import PeriodPrice, ProductKind, ProductType, TariffPlan
 from openbill.clients.models import Client, Provider
+from openbill.core.models import Notice
 from openbill.core.timeutil import add_period
 
 from .automation import engine
 from .automation.models import RunState, SweepBatch, SweepRun
 from .choices import Status
-from .models import Service
+from .models import Service, ServiceEvent
 
 BALANCE = Decimal("1000.00")
 PRICE = Decimal("10.00")
@@ -235,11 +236,6 @@ def audit(provider: Provider) -> list[str]:
 def cleanup(provider: Provider, *, since: Any) -> None:
     """Remove the bench provider's rows (bench scaffolding, not real money) and its queued tasks."""
     from django_tasks_db.models import DBTaskResult
-
-    from openbill.billing.models import Expense
-    from openbill.core.models import Notice
-
-    from .models import ServiceEvent
 
     clients = Client.objects.filter(provider=provider)
     services = Service.objects.filter(client__provider=provider)

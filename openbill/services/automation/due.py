@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 
 from openbill.billing.rules import can_pay
-from openbill.catalog.models import AddonEnumItem, TariffPlan
+from openbill.catalog.models import Addon, AddonEnumItem, TariffPlan
 from openbill.catalog.pricing import tariff_period_amount
 from openbill.clients.models import Provider
-from openbill.core.money import round_amount
+from openbill.core.money import format_amount, round_amount
 from openbill.core.timeutil import local_date, start_of_local_day
 
 from ..choices import Operation, Status
@@ -121,8 +121,6 @@ class Pricer:
         for addon_id, quantity, item_id in lines:
             addon = addons.get(addon_id)
             if addon is None:  # an add-on of another tariff (after a change): priced as renewal_amount does
-                from openbill.catalog.models import Addon
-
                 addon = Addon.objects.prefetch_related("prices", "items").get(pk=addon_id)
                 addons[addon_id] = addon
             item: AddonEnumItem | None = None
@@ -197,8 +195,6 @@ def days_left(expires_at: datetime, now: datetime, tz: ZoneInfo) -> int:
 
 @lru_cache(maxsize=4096)
 def _formatted(amount: Decimal, currency: str) -> str:
-    from openbill.core.money import format_amount
-
     return format_amount(amount, currency)
 
 

@@ -41,7 +41,7 @@ from ..choices import Operation, Status, SuspendReason
 from ..models import Service, ServiceAddon, ServiceEvent
 from ..renewal import period_start, renew_service, renewal_describer, renewal_note
 from . import due
-from .engine import SWEEP_ACTOR, FuseTripped, Slice, batch_size, stage
+from .engine import SWEEP_ACTOR, FuseTripped, Slice, batch_size, slices_of, stage
 from .models import SweepBatch, SweepRun
 
 # The fuse's second bound: a batch that finds more than this many times what was due when it
@@ -123,8 +123,6 @@ class Renew:
         # ~2,000 services (whole clients) per transaction on PostgreSQL: each batch holds its
         # rows for a fraction of a second, and the commit's flush is shared by enough renewals.
         size = batch_size(2000 if connection.vendor == "postgresql" else 100)
-        from .engine import slices_of
-
         return slices_of(counts, size)
 
     @staticmethod
