@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ServicesConfig(AppConfig):
     name = "openbill.services"
     label = "services"
+
+    def ready(self) -> None:
+        # Task modules import models, importable only once the apps are loaded: imported here.
+        from .automation.base import plug_tasks
+        from .sweeps import TASKS
+
+        plug_tasks(TASKS)

@@ -45,6 +45,25 @@ def send_notices(notice_ids: list[int]) -> int:
     return sent
 
 
+class _Tasks:
+    """automation.base.SweepTasks: the tasks above, queued."""
+
+    @staticmethod
+    def run_batch(batch_id: int) -> object:
+        return run_sweep_batch.enqueue(batch_id)
+
+    @staticmethod
+    def plan_stage(sweep: str, at_iso: str, run_key: str, provider_ids: list[int] | None) -> object:
+        return plan_stage.enqueue(sweep, at_iso, run_key, provider_ids)
+
+    @staticmethod
+    def send_notices(notice_ids: list[int]) -> object:
+        return send_notices.enqueue(notice_ids)
+
+
+TASKS = _Tasks()
+
+
 @register("lifecycle", every_seconds=LIFECYCLE_EVERY)
 def enqueue_lifecycle(now: datetime) -> object:
     slot = int(now.timestamp()) // LIFECYCLE_EVERY

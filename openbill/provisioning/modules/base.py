@@ -207,14 +207,13 @@ def register(cls: type[Module]) -> type[Module]:
 
 
 def load_builtins() -> None:
-    """Built-ins register on import; libvirt and ACME only when their libraries are present."""
+    """Built-ins register on import, each loaded by name like any plug-in (the registry does not
+    import its modules: they import it); libvirt and ACME only when their libraries are present."""
     import importlib
     import importlib.util
     import logging
 
-    from . import manual  # noqa: F401
-
-    for name in ("libvirt_vm", "acme_ssl", "epp"):
+    for name in ("manual", "libvirt_vm", "acme_ssl", "epp"):
         qualified = f"{__package__}.{name}"
         if importlib.util.find_spec(qualified) is None:
             continue

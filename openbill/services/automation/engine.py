@@ -17,7 +17,6 @@ import contextvars
 import logging
 import os
 import socket
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,13 +26,14 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from openbill.core.actors import Actor
-
+from . import expire, notices, renew  # noqa: F401  (the stages register themselves in base.STAGES)
+from .base import STAGES, SWEEP_ACTOR, FuseTripped, Slice, batch_size, slices_of, sweep_tasks
 from .models import BatchState, RunState, SweepAlert, SweepBatch, SweepRun
+
+__all__ = ["SWEEP_ACTOR", "FuseTripped", "Slice", "batch_size", "slices_of"]
 
 log = logging.getLogger("openbill.sweeps")
 
-SWEEP_ACTOR = Actor.system("renew sweep")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 # Set while run_inline drives the chain itself (tests, the preview check): no stage tasks then.
@@ -50,73 +50,8 @@ def lease_length() -> timedelta:
     return timedelta(seconds=float(seconds))
 
 
-def batch_size(default: int) -> int:
-    return int(os.environ.get("OPENBILL_SWEEP_BATCH", getattr(settings, "OPENBILL_SWEEP_BATCH", default)))
-
-
-class FuseTripped(Exception):
-    """A stage found something it must not do (charge twice in a day, far more than due)."""
-
-    def __init__(self, reason: str, details: dict[str, Any]) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
-
-
 class LeaseLost(Exception):
     """Another worker took the batch over (our lease ran out): roll back, do nothing."""
-
-
-@dataclass(frozen=True)
-class Slice:
-    lo: int
-    hi: int
-    expected: int
-
-
-@dataclass
-class Stage:
-    name: str
-    plan: Callable[[datetime, list[int] | None], list[Slice]]
-    process: Callable[[SweepRun, SweepBatch], dict[str, Any]]
-
-
-STAGES: dict[str, Stage] = {}
-
-
-def stage(name: str) -> Callable[[type], type]:
-    """Register a stage class with static ``plan(at, provider_ids)`` and ``process(run, batch)``."""
-
-    def wrap(cls: type) -> type:
-        STAGES[name] = Stage(name, cls.plan, cls.process)  # type: ignore[attr-defined]
-        return cls
-
-    return wrap
-
-
-def load_stages() -> None:
-    from . import expire, notices, renew  # noqa: F401  (they register themselves)
-
-
-def slices_of(counts: Sequence[tuple[int, int]], size: int) -> list[Slice]:
-    """Cut ``(key, n)`` rows (sorted by key) into slices of about ``size`` rows, never
-    splitting one key: for the renew sweep a key is a client, so a batch holds whole clients
-    and each client's balance is locked by one batch only."""
-    out: list[Slice] = []
-    lo: int | None = None
-    total = 0
-    last = 0
-    for key, n in counts:
-        if lo is None:
-            lo = key
-        total += n
-        last = key
-        if total >= size:
-            out.append(Slice(lo, key, total))
-            lo, total = None, 0
-    if lo is not None:
-        out.append(Slice(lo, last, total))
-    return out
 
 
 def open_alert(sweep: str) -> SweepAlert | None:
@@ -146,9 +81,6 @@ def plan_run(
     queued in that same transaction, so no batch is ever left without its task. A second plan
     for the same (sweep, run_key) returns the first run unchanged and queues nothing.
     """
-    from openbill.services import sweeps
-
-    load_stages()
     alert = open_alert(sweep)
     if alert is not None:
         log.error("sweep %s is stopped by the fuse (alert %s: %s); resolve it in admin", sweep, alert.pk, alert.reason)
@@ -174,10 +106,10 @@ def plan_run(
                 run.state = RunState.DONE
             if enqueue:
                 for batch in batches:
-                    sweeps.run_sweep_batch.enqueue(batch.pk)
+                    sweep_tasks().run_batch(batch.pk)
                 following = next_stage(sweep) if chain else None
                 if not batches and following:
-                    sweeps.plan_stage.enqueue(following, at.isoformat(), run_key, provider_ids)
+                    sweep_tasks().plan_stage(following, at.isoformat(), run_key, provider_ids)
     except IntegrityError:
         return Planned(SweepRun.objects.get(sweep=sweep, run_key=run_key))
     log.info("%s at %s: %s due in %s batches", sweep, at.isoformat(), run.expected, len(batches))
@@ -206,7 +138,6 @@ def claim(batch_id: int, *, worker: str) -> SweepBatch | None:
 
 def run_batch(batch_id: int, *, worker: str = WORKER_ID) -> dict[str, Any]:
     """Claim and process one batch; the work and "done" commit together, or neither does."""
-    load_stages()
     batch = claim(batch_id, worker=worker)
     if batch is None:
         return {"skipped": "not claimable"}
@@ -237,8 +168,6 @@ def run_batch(batch_id: int, *, worker: str = WORKER_ID) -> dict[str, Any]:
 
 def _finish(batch: SweepBatch, *, worker: str, result: dict[str, Any]) -> None:
     """Mark the batch done (still ours?) and, if it was the run's last, plan the next stage."""
-    from openbill.services import sweeps
-
     wall = timezone.now()
     changed = SweepBatch.objects.filter(pk=batch.pk, state=BatchState.RUNNING, lease_owner=worker).update(
         state=BatchState.DONE, result=result, finished_at=wall, lease_owner="", lease_until=None
@@ -255,7 +184,7 @@ def _finish(batch: SweepBatch, *, worker: str, result: dict[str, Any]) -> None:
     SweepRun.objects.filter(pk=run.pk).update(state=RunState.DONE, finished_at=wall)
     following = next_stage(run.sweep) if run.chain else None
     if following and not _inline.get():
-        sweeps.plan_stage.enqueue(following, run.at.isoformat(), run.run_key, run.provider_ids or None)
+        sweep_tasks().plan_stage(following, run.at.isoformat(), run.run_key, run.provider_ids or None)
 
 
 def trip(run: SweepRun, batch: SweepBatch | None, *, reason: str, details: dict[str, Any]) -> SweepAlert:
@@ -276,8 +205,6 @@ def trip(run: SweepRun, batch: SweepBatch | None, *, reason: str, details: dict[
 def reap(*, now: datetime | None = None) -> int:
     """Hand back batches whose worker died: running with an expired lease, or queued so long
     that their task must have been lost with a killed worker. Each gets a fresh task."""
-    from openbill.services import sweeps
-
     wall = now or timezone.now()
     stale = Q(state=BatchState.RUNNING, lease_until__lt=wall) | Q(
         state=BatchState.QUEUED, enqueued_at__lt=wall - lease_length()
@@ -289,7 +216,7 @@ def reap(*, now: datetime | None = None) -> int:
                 state=BatchState.QUEUED, lease_owner="", lease_until=None, enqueued_at=wall
             )
             if changed == 1:
-                sweeps.run_sweep_batch.enqueue(pk)
+                sweep_tasks().run_batch(pk)
                 handed += 1
     if handed:
         log.warning("reaper: handed back %s sweep batches", handed)

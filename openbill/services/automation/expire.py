@@ -29,7 +29,7 @@ from .. import actions, events
 from ..choices import Operation, Status, SuspendReason
 from ..models import Service
 from . import due
-from .engine import Slice, batch_size, stage
+from .base import Slice, batch_size, stage
 from .models import BatchState, RunState, SweepBatch, SweepRun
 
 log = logging.getLogger("openbill.sweeps")

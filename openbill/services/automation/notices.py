@@ -24,7 +24,7 @@ from openbill.core.timeutil import local_date
 from ..choices import Status
 from ..models import Service
 from . import due
-from .engine import Slice, batch_size, stage
+from .base import Slice, batch_size, stage
 from .expire import id_slices
 from .models import SweepBatch, SweepRun
 

@@ -41,7 +41,7 @@ from ..choices import Operation, Status, SuspendReason
 from ..models import Service, ServiceAddon, ServiceEvent
 from ..renewal import period_start, renew_service, renewal_describer, renewal_note
 from . import due
-from .engine import SWEEP_ACTOR, FuseTripped, Slice, batch_size, slices_of, stage
+from .base import SWEEP_ACTOR, FuseTripped, Slice, batch_size, slices_of, stage, sweep_tasks
 from .models import SweepBatch, SweepRun
 
 # The fuse's second bound: a batch that finds more than this many times what was due when it
@@ -449,9 +449,7 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
         )
         notice_ids = [row[0] for row in cursor.fetchall()]
     if notice_ids:
-        from openbill.services.sweeps import send_notices
-
-        send_notices.enqueue(notice_ids)
+        sweep_tasks().send_notices(notice_ids)
     # A service stopped only because it expired resumes once paid, as renew_service does.
     for d in wanted:
         if d.suspended_expired:
