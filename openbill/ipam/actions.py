@@ -7,7 +7,7 @@ sees every earlier allocation, so two activations never pick the same address; t
 activation turns into Not available (provisioning: the same path as a full server).
 
 A released address waits ``OPENBILL_IP_QUARANTINE_DAYS`` (default 7) before anyone else gets it.
-Reverse names are written by the worker (``tasks.publish_ptr``), never inside a request: the
+Reverse names are written by the worker (``tasks.publish_ptr``, ``ptr.publish``), never inside a request: the
 row says *pending* until the DNS server confirmed, and keeps the server's refusal in plain words.
 """
 
@@ -37,11 +37,14 @@ from openbill.services.choices import Status
 from openbill.services.models import Service
 from openbill.services.selectors import resources_of, with_pricing
 
+from . import tasks
 from .models import Address, AddressState, Pool, PtrState
+from .ptr import PTR_MAX_ATTEMPTS, publish
+
+__all__ = ["PTR_MAX_ATTEMPTS", "publish"]
 
 # Product kinds whose services get addresses at activation.
 SERVED_KINDS = ("vds",)
-PTR_MAX_ATTEMPTS = 8
 
 
 class NoRoom(Conflict):
@@ -52,11 +55,6 @@ class NoRoom(Conflict):
 
 def quarantine_days() -> int:
     return int(getattr(settings, "OPENBILL_IP_QUARANTINE_DAYS", 7))
-
-
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min … capped at one hour (as provisioning tasks)."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
 # --- what a service should have -----------------------------------------------------------------
@@ -351,79 +349,7 @@ def set_ptr(address: Address, name: str, *, actor: Actor, now: datetime) -> Addr
 
 
 def _publish_after_commit(address_id: int) -> None:
-    from . import tasks
-
     transaction.on_commit(lambda: tasks.publish_ptr.enqueue(address_id))
-
-
-def publish(address_id: int, *, now: datetime) -> str:
-    """Write the wanted reverse name to the DNS server (or remove it). The remote call holds no
-    lock; the result is recorded only if nobody asked for another name meanwhile."""
-    address = Address.objects.select_related("pool__dns_server", "service__client").filter(pk=address_id).first()
-    if address is None or address.ptr_state != PtrState.PENDING:
-        return "nothing to do"
-    pool = address.pool
-    server = pool.dns_server
-    wanted_name = address.ptr_name if address.state == AddressState.ACTIVE else ""
-    if server is None or not pool.reverse_zone:
-        Address.objects.filter(pk=address.pk, ptr_state=PtrState.PENDING, ptr_name=address.ptr_name).update(
-            ptr_state=PtrState.NONE if not wanted_name else PtrState.ERROR,
-            ptr_published="",
-            ptr_error="" if not wanted_name else _("No DNS server holds this address's reverse zone."),
-        )
-        return "no server"
-    target = dnsupdate.Server(
-        host=server.host,
-        port=server.port,
-        zone=pool.reverse_zone,
-        key_name=server.tsig_key_name,
-        secret=server.get_secret(),
-        algorithm=server.tsig_algorithm,
-    )
-    mine = Q(pk=address.pk, ptr_state=PtrState.PENDING, ptr_name=address.ptr_name, state=address.state)
-    try:
-        dnsupdate.update(target, address.reverse_pointer, "PTR", replace=[wanted_name + "."] if wanted_name else [])
-    except dnsupdate.DnsUpdateError as exc:
-        attempts = address.ptr_attempts + 1
-        if exc.retryable and attempts < PTR_MAX_ATTEMPTS:
-            Address.objects.filter(mine).update(
-                ptr_attempts=attempts, ptr_next_attempt_at=now + backoff(attempts), ptr_error=str(exc)[:2000]
-            )
-            return "retry"
-        Address.objects.filter(mine).update(
-            ptr_state=PtrState.ERROR,
-            ptr_attempts=attempts,
-            ptr_next_attempt_at=None,
-            ptr_error=_plain_error(address, exc)[:2000],
-        )
-        return "error"
-    Address.objects.filter(mine).update(
-        ptr_state=PtrState.DONE if wanted_name else PtrState.NONE,
-        ptr_published=wanted_name,
-        ptr_error="",
-        ptr_attempts=0,
-        ptr_next_attempt_at=None,
-    )
-    return "done"
-
-
-def _plain_error(address: Address, exc: dnsupdate.DnsUpdateError) -> str:
-    """The refusal in plain words, in the client's language, with the server's own words after."""
-    from django.utils import translation
-
-    client = address.service.client if address.service is not None else None
-    with translation.override((client.language if client else "") or settings.LANGUAGE_CODE):
-        reasons = {
-            "key": _("it does not accept Openbill's key (the provider must check the TSIG key)"),
-            "name": _("the address is not in the reverse zone it holds"),
-            "refused": _("it refused the change"),
-            "unreachable": _("it did not answer"),
-        }
-        return (
-            _("The DNS server refused the reverse name: %(reason)s.")
-            % {"reason": reasons.get(exc.reason, _("it refused the change"))}
-            + f" ({exc})"
-        )
 
 
 # --- sweeps -------------------------------------------------------------------------------------

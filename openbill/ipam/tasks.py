@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.utils import timezone
 from django_tasks import task
 
-from . import actions
+from . import ptr
 
 
 @task()
 def publish_ptr(address_id: int) -> str:
-    return actions.publish(address_id, now=timezone.now())
+    return ptr.publish(address_id, now=timezone.now())

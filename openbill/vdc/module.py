@@ -2,7 +2,7 @@
 
 A VDC is a resource pool, not a machine: activating it only checks the host; its machines are
 libvirt domains made by the libvirt module (``openbill-vdc<service>-<machine>``, see
-``actions.machine_spec``). Suspending the VDC powers off every one of them (their state is not
+``runner.machine_spec``). Suspending the VDC powers off every one of them (their state is not
 kept, as in BILLmanager: after a resume they stay stopped until the client starts them);
 deleting it destroys and undefines them. Both find the machines by name prefix, so a repeated
 call is harmless.

@@ -12,14 +12,14 @@ from django_tasks import task
 
 from openbill.core.scheduler import register
 
-from . import actions, tasks, usage
+from . import runner, tasks, usage
 
 MACHINES_EVERY_SECONDS = 60
 
 
 @register("vdc_machines", every_seconds=MACHINES_EVERY_SECONDS)
 def enqueue_due_machines(now: datetime) -> object:
-    ids = actions.due_machine_ids(now=now)
+    ids = runner.due_machine_ids(now=now)
     for pk in ids:
         tasks.run_machine_operation.enqueue(pk)
     return ids

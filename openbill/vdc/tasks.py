@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.utils import timezone
 from django_tasks import task
 
-from . import actions
+from . import runner
 
 
 @task()
 def run_machine_operation(machine_id: int) -> str:
-    return actions.run_operation(machine_id, now=timezone.now())
+    return runner.run_operation(machine_id, now=timezone.now())

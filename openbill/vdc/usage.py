@@ -33,7 +33,7 @@ def collect(*, now: datetime, provider: Provider | None = None) -> dict[str, int
     from openbill.metering.models import Source
     from openbill.provisioning.modules.libvirt_vm import LibvirtModule
 
-    from .actions import machine_spec
+    from .runner import machine_spec
 
     counts = {"machines": 0, "records": 0, "errors": 0}
     providers = [provider] if provider is not None else list(Provider.objects.all())

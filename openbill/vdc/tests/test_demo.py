@@ -12,7 +12,7 @@ from django.utils import timezone
 from openbill.core.actors import Actor
 from openbill.provisioning.modules.libvirt_vm import connect, forget_connections
 from openbill.services.models import Service
-from openbill.vdc import actions, selectors
+from openbill.vdc import actions, runner, selectors
 from openbill.vdc.models import MachineStatus
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +33,6 @@ def test_demo_vdc_has_two_machines_that_start_and_stop_on_libvirt() -> None:
 
     actions.start_machine(machines["db-1"], actor=Actor("client", None, "alice@demo.test"), now=timezone.now())
     now = timezone.now()
-    assert [actions.run_operation(pk, now=now) for pk in actions.due_machine_ids(now=now)] == ["done"]
+    assert [runner.run_operation(pk, now=now) for pk in runner.due_machine_ids(now=now)] == ["done"]
     assert connect("test:///default").lookupByName(machines["db-1"].domain_name).isActive()
     forget_connections()

@@ -15,7 +15,7 @@ from openbill.provisioning import actions as provisioning
 from openbill.provisioning.modules.libvirt_vm import connect
 from openbill.services import actions as services
 from openbill.services.choices import Status, SuspendReason
-from openbill.vdc import actions, selectors
+from openbill.vdc import actions, runner, selectors
 from openbill.vdc.models import Machine, MachineStatus
 
 CLIENT = Actor.system("test")
@@ -23,7 +23,7 @@ CLIENT = Actor.system("test")
 
 def run_machines() -> list[str]:
     now = timezone.now()
-    return [actions.run_operation(pk, now=now) for pk in actions.due_machine_ids(now=now)]
+    return [runner.run_operation(pk, now=now) for pk in runner.due_machine_ids(now=now)]
 
 
 def run_provisioning() -> list[str]:
