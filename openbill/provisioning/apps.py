@@ -11,4 +11,4 @@ class ProvisioningConfig(AppConfig):
 
         from .operations import QUEUE
 
-        remote.plug(QUEUE)
+        remote.queue.plug(QUEUE)

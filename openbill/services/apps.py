@@ -7,7 +7,7 @@ class ServicesConfig(AppConfig):
 
     def ready(self) -> None:
         # Task modules import models, importable only once the apps are loaded: imported here.
-        from .automation.base import plug_tasks
+        from .automation.base import sweep_tasks
         from .sweeps import TASKS
 
-        plug_tasks(TASKS)
+        sweep_tasks.plug(TASKS)

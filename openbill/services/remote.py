@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from openbill.core.actors import Actor
+from openbill.core.ports import Port
 
 
 class Queue(Protocol):
@@ -26,15 +27,5 @@ class Queue(Protocol):
         """The module kinds that renew something remotely after a renewal is charged."""
 
 
-_queue: Queue | None = None
-
-
-def plug(queue: Queue) -> None:
-    global _queue
-    _queue = queue
-
-
-def queue() -> Queue:
-    if _queue is None:
-        raise RuntimeError("No provisioning queue is plugged in: is openbill.provisioning installed?")
-    return _queue
+# Plugged in by ProvisioningConfig.ready.
+queue: Port[Queue] = Port("the provisioning queue (openbill.provisioning)")

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from django.conf import settings
 
 from openbill.core.actors import Actor
+from openbill.core.ports import Port
 
 from .models import SweepBatch, SweepRun
 
@@ -95,15 +96,5 @@ class SweepTasks(Protocol):
     def send_notices(self, notice_ids: list[int]) -> object: ...
 
 
-_tasks: SweepTasks | None = None
-
-
-def plug_tasks(tasks: SweepTasks) -> None:
-    global _tasks
-    _tasks = tasks
-
-
-def sweep_tasks() -> SweepTasks:
-    if _tasks is None:
-        raise RuntimeError("The lifecycle's tasks are not plugged in: is openbill.services installed?")
-    return _tasks
+# Plugged in by ServicesConfig.ready.
+sweep_tasks: Port[SweepTasks] = Port("the lifecycle's tasks (openbill.services.sweeps)")
