@@ -179,34 +179,29 @@ def stored_for(service: Any) -> dict[str, Any]:
 SECRET_RESULT_KEYS = ("private_key", "account_key")
 
 
-def service_spec(
-    service: Any,
-    *,
-    module: ProcessingModule | None = None,
-    idempotency_key: str = "",
-    operation_params: dict[str, Any] | None = None,
+def _spec(
+    service: Any, module: ProcessingModule | None, *, idempotency_key: str, params: dict[str, Any]
 ) -> ServiceSpec:
-    """What the module is told of the service: for an operation (``spec_for``) or outside one
-    (statistics, Whois: the attached instance and a read key by default)."""
-    module = module if module is not None else service.module
+    """What the module is told of the service, with ``module``'s settings."""
     return ServiceSpec.of(
         service,
         module,
-        idempotency_key=idempotency_key or f"{service.pk}:read",
+        idempotency_key=idempotency_key,
         resources=resources_of(service),
         stored=stored_for(service),
-        operation_params=dict(operation_params or {}),
+        operation_params=dict(params),
         addresses=spec_addresses(service.pk),
     )
 
 
 def spec_for(task: ProvisioningTask) -> ServiceSpec:
-    return service_spec(
-        task.service,
-        module=task.module,
-        idempotency_key=task.idempotency_key,
-        operation_params=task.params,
-    )
+    """The spec of one operation: its instance, its idempotency key and parameters."""
+    return _spec(task.service, task.module, idempotency_key=task.idempotency_key, params=task.params)
+
+
+def service_spec(service: Any) -> ServiceSpec:
+    """A spec outside any operation (statistics, Whois): the attached instance's settings."""
+    return _spec(service, service.module, idempotency_key=f"{service.pk}:read", params={})
 
 
 # --- running ----------------------------------------------------------------------------------
