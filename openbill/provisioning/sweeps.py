@@ -13,14 +13,13 @@ from django_tasks import task
 from openbill.core.scheduler import register
 
 from . import actions
+from .tasks import run_provisioning_task
 
 
 @task()
 def retry_sweep() -> dict[str, int]:
     now = timezone.now()
     reaped = actions.reap(now=now)
-    from .tasks import run_provisioning_task
-
     due = actions.due_task_ids(now=now)
     for task_id in due:
         run_provisioning_task.enqueue(task_id)

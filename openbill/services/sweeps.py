@@ -13,6 +13,7 @@ from typing import Any
 from django.utils import timezone
 from django_tasks import task
 
+from openbill.core.notify import send_notice
 from openbill.core.scheduler import register, register_reaper
 
 from .automation import engine
@@ -37,8 +38,6 @@ def run_sweep_batch(batch_id: int) -> dict[str, Any]:
 @task(priority=-20)  # after the sweeps' own batches: money and status first, mail after
 def send_notices(notice_ids: list[int]) -> int:
     """Send notices written in bulk by the renew sweep (one task per batch, not per notice)."""
-    from openbill.core.notify import send_notice
-
     sent = 0
     for notice_id in notice_ids:
         sent += send_notice.call(notice_id) == "sent"

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from openbill.catalog.models import ProductKind
 from openbill.core.errors import DomainError
 from openbill.services.models import Service
+from openbill.services.selectors import resources_of
 
 from .models import MACHINE_RESOURCES, POOL_RESOURCES, Machine, MachineStatus, MachineTemplate
 
@@ -49,8 +50,6 @@ def pool_from(resources: dict[str, Any]) -> dict[str, int | None]:
 
 
 def pool_of(service: Service) -> dict[str, int | None]:
-    from openbill.services.selectors import resources_of
-
     return pool_from(resources_of(service))
 
 

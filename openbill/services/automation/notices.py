@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Q
 
 from openbill.clients.models import Client
+from openbill.core.models import Notice
 from openbill.core.money import format_amount, round_amount
 from openbill.core.notify import notify
 from openbill.core.timeutil import local_date
@@ -134,8 +135,6 @@ class Notices:
                 window(run.at, run.provider_ids or None), pk__gte=batch.lo, pk__lte=batch.hi
             ).values_list("pk", flat=True)
         )
-        from openbill.core.models import Notice
-
         planned = plan_notices(run.at, ids, run.provider_ids or None)
         known = set(Notice.objects.filter(key__in=[p.key for p in planned]).values_list("key", flat=True))
         clients = {c.pk: c for c in Client.objects.filter(pk__in={p.client_id for p in planned})}
