@@ -105,17 +105,16 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
     service = own_service(request, pk)
     if (refusal := refused(request, service, Action.EDIT)) is not None:
         return refusal
-    tariffs = selectors.change_tariffs(service)
-    form = EditForm(service, tariffs, request.POST or None, initial=EditForm.initial_for(service))
+    form = EditForm(
+        service, selectors.change_tariffs(service), request.POST or None, initial=EditForm.initial_for(service)
+    )
     quote = None
     if request.method == "POST" and form.is_valid():
         now = timezone.now()
         try:
             quote = _edit_quote(service, form, now)
             if request.POST.get("action") == "confirm":
-                _confirm_change(request, service, form, quote, now)
-                messages.success(request, _("The service is changed."))
-                return redirect("clientarea:service", pk=service.pk)
+                return _confirm_change(request, service, form, quote, now)
         except InsufficientFunds as exc:
             form.add_error(None, exc.message)
         except NothingChanged as exc:
@@ -138,7 +137,8 @@ def _edit_quote(service: Service, form: EditForm, now: datetime) -> ChangeQuote 
 
 def _confirm_change(
     request: HttpRequest, service: Service, form: EditForm, quote: ChangeQuote | None, now: datetime
-) -> None:
+) -> HttpResponse:
+    """Make the change previewed (the amount shown is expected) and go back to the service."""
     data = form.cleaned_data
     tariff, addons = form.change()
     changed = bool(quote and quote.changed)
@@ -154,6 +154,8 @@ def _confirm_change(
         request_key=data.get("request_key") or "",
         expected_total=Decimal(expected) if expected else None,
     )
+    messages.success(request, _("The service is changed."))
+    return redirect("clientarea:service", pk=service.pk)
 
 
 def _edit_context(service: Service, form: EditForm, quote: ChangeQuote | None) -> dict[str, Any]:
