@@ -190,6 +190,7 @@ class Offer:
 
 def catalog(now: datetime) -> tuple[Provider, list[Offer]]:
     """The bench provider with the demo's catalog (created once)."""
+    from openbill.catalog.demo import build as build_catalog
     from openbill.core.demo import Demo
 
     provider = Provider.objects.filter(name=PROVIDER_NAME).first()
@@ -198,7 +199,7 @@ def catalog(now: datetime) -> tuple[Provider, list[Offer]]:
             provider = Provider.objects.create(name=PROVIDER_NAME, currency="USD", time_zone="Europe/Madrid")
             demo = Demo(now)
             demo.provider = provider
-            demo.catalog()
+            build_catalog(demo)
     plans = {t.name: t for t in TariffPlan.objects.filter(product_type__provider=provider)}
 
     def offer(name: str, period: str, resources: dict[str, str] | None = None) -> Offer:
