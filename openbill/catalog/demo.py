@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from openbill.catalog.models import (
-    Addon,
     AddonEnumItem,
     AddonPrice,
     BillingType,
@@ -92,17 +91,17 @@ def build(demo: Any) -> None:
         {"month": ("10.00", "5.00"), "year": ("100.00", "0")},
         description="1 core, 1 GiB RAM, 20 GiB disk",
     )
-    demo.vps_addons_ = vps_addons(demo, demo.vps)
+    vps_addons(demo, demo.vps)
     demo.vps_pro = demo.plan(
         vds, "VPS Pro", {"month": ("25.00", "0"), "year": ("250.00", "0")}, description="Faster CPUs, NVMe"
     )
-    demo.vps_pro_addons = vps_addons(demo, demo.vps_pro)
+    vps_addons(demo, demo.vps_pro)
     demo.vps.changeable_to.add(demo.vps_pro)
     demo.vps_pro.changeable_to.add(demo.vps)
     demo.vps_daily = demo.plan(
         vds, "VPS Daily", {"day": ("1.00", "0")}, description="Billed each day", auto_renew_default=True
     )
-    demo.vps_daily_addons = vps_addons(demo, demo.vps_daily, daily=True)
+    vps_addons(demo, demo.vps_daily, daily=True)
     demo.hosting = demo.plan(
         hosting, "Hosting Basic", {"month": ("5.00", "0"), "year": ("50.00", "0")}, quick_order=True
     )
@@ -119,7 +118,7 @@ def build(demo: Any) -> None:
     demo.manual.tariffs.set(TariffPlan.objects.filter(product_type__provider=demo.provider))
 
 
-def vps_addons(demo: Any, plan: TariffPlan, *, daily: bool = False) -> dict[str, Addon]:
+def vps_addons(demo: Any, plan: TariffPlan, *, daily: bool = False) -> None:
     periods = ("day",) if daily else ("month", "year")
 
     def per(month: str) -> dict[str, str]:
@@ -130,72 +129,40 @@ def vps_addons(demo: Any, plan: TariffPlan, *, daily: bool = False) -> dict[str,
         }
         return {p: table[p] for p in periods}
 
-    addons = {
-        "ram": demo.addon(
-            plan,
-            "ram",
-            "RAM",
-            per("2.00"),
-            unit="GiB",
-            billing_type=BillingType.ORDER,
-            included=1,
-            minimum=1,
-            maximum=64,
-            step=1,
-            position=1,
-        ),
-        "cpu": demo.addon(
-            plan,
+    # resource, name, monthly price per unit, and the add-on's fields
+    ordered = {"billing_type": BillingType.ORDER}
+    table: list[tuple[str, str, str | None, dict[str, Any]]] = [
+        ("ram", "RAM", "2.00", {**ordered, "unit": "GiB", "included": 1, "minimum": 1, "maximum": 64, "step": 1}),
+        (
             "cpu",
             "CPU cores",
-            per("3.00"),
-            unit="cores",
-            billing_type=BillingType.ORDER,
-            included=1,
-            minimum=1,
-            maximum=16,
-            step=1,
-            position=2,
+            "3.00",
+            {**ordered, "unit": "cores", "included": 1, "minimum": 1, "maximum": 16, "step": 1},
         ),
-        "disk": demo.addon(
-            plan,
-            "disk",
-            "Disk",
-            per("0.10"),
-            unit="GiB",
-            billing_type=BillingType.ORDER,
-            included=20,
-            minimum=20,
-            maximum=500,
-            step=10,
-            position=3,
-        ),
-        "ipv4": demo.addon(
-            plan,
+        ("disk", "Disk", "0.10", {**ordered, "unit": "GiB", "included": 20, "minimum": 20, "maximum": 500, "step": 10}),
+        (
             "ipv4",
             "Extra IPv4 addresses",
-            per("2.00"),
-            unit="addresses",
-            billing_type=BillingType.ORDER,
-            included=0,
-            minimum=0,
-            maximum=8,
-            position=4,
+            "2.00",
+            {**ordered, "unit": "addresses", "included": 0, "minimum": 0, "maximum": 8},
         ),
-        "traffic": demo.addon(
-            plan,
+        (
             "traffic",
             "Traffic",
-            unit="GiB",
-            billing_type=BillingType.STATISTICS,
-            included=1000,
-            minimum=0,
-            maximum=100000,
-            overage_price=Decimal("0.01"),
-            metrics=["rx_bytes", "tx_bytes"],
-            position=5,
+            None,
+            {
+                "unit": "GiB",
+                "billing_type": BillingType.STATISTICS,
+                "included": 1000,
+                "minimum": 0,
+                "maximum": 100000,
+                "overage_price": Decimal("0.01"),
+                "metrics": ["rx_bytes", "tx_bytes"],
+            },
         ),
-    }
+    ]
+    for position, (resource, name, month, fields) in enumerate(table, start=1):
+        demo.addon(plan, resource, name, per(month) if month else None, position=position, **fields)
     os_addon = demo.addon(
         plan, "os", "Operating system", billing_type=BillingType.LIST, value_type=ValueType.ENUM, position=6
     )
@@ -210,5 +177,3 @@ def vps_addons(demo: Any, plan: TariffPlan, *, daily: bool = False) -> dict[str,
         for period, price in per(month).items():
             AddonPrice.objects.create(addon=os_addon, enum_item=item, period=period, unit_price=Decimal(price))
     AddonEnumItem.objects.create(addon=os_addon, code="centos-7", name="CentOS 7 (retired)", enabled=False, position=9)
-    addons["os"] = os_addon
-    return addons

@@ -22,10 +22,11 @@ from openbill.accounts.models import Membership, User
 from openbill.billing.actions import charge_service, post_entry
 from openbill.billing.models import ExpenseKind
 from openbill.catalog.models import Addon, AddonPrice, PeriodPrice, ProductType, TariffPlan, ValueType
-from openbill.clients.models import Client
+from openbill.clients.models import Client, Provider
 from openbill.core.actors import Actor
 from openbill.core.timeutil import add_period
 from openbill.orders.models import LineKind, Order, OrderLine, OrderStatus
+from openbill.provisioning.models import ProcessingModule
 from openbill.services import actions, events
 from openbill.services.choices import Operation, Status, SuspendReason
 from openbill.services.models import Service, ServiceAddon
@@ -40,12 +41,27 @@ class Demo:
     """What the apps' demo parts build on; attributes are set by the parts (``provider`` by
     clients, the tariffs and ``manual`` by catalog, ``libvirt_node`` by provisioning)."""
 
+    provider: Provider
+    alice: Client
+    bob: Client
+    manual: ProcessingModule
+    libvirt_node: ProcessingModule
+    # The tariffs by name (catalog's part); apps look others up by name.
+    vps: TariffPlan
+    vps_pro: TariffPlan
+    vps_daily: TariffPlan
+    hosting: TariffPlan
+    hosting_business: TariffPlan
+    dedicated: TariffPlan
+    com: TariffPlan
+    ssl: TariffPlan
+    vdc: TariffPlan
+    licence: TariffPlan
+    backup: TariffPlan
+
     def __init__(self, now: datetime) -> None:
         self.now = now
         self._past: list[tuple[datetime, int, Callable[[], object]]] | None = []
-
-    def __getattr__(self, name: str) -> Any:  # the parts' attributes, for the type checker
-        raise AttributeError(name)
 
     # --- the past, in date order --------------------------------------------------------------
     def at(self, when: datetime, step: Callable[[], object]) -> None:
