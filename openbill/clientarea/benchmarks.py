@@ -6,7 +6,7 @@ the API's services list in-process (Django's test client, logged in as one clien
 then ``--requests`` requests each; prints p50/p95 per page. Running it again on the same
 database tops the data up to N instead of refilling it, so timings can be repeated.
 
-Target (issue 2): p95 under 50 ms for each page on PostgreSQL with N = 100000.
+Target: p95 under 50 ms for each page on PostgreSQL with N = 100000.
 """
 
 from __future__ import annotations

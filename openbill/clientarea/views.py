@@ -52,7 +52,7 @@ EVENT_KINDS = {
     "suspension lifted": gettext_lazy("Suspension lifted"),
     "parameters changed": gettext_lazy("Parameters changed"),
     "renewed": gettext_lazy("Renewed"),
-    # Lifecycle actions (D1):
+    # Lifecycle actions:
     "operation error": gettext_lazy("Operation error, will be retried"),
     "operation retried": gettext_lazy("Operation retried"),
     "deletion requested": gettext_lazy("Deletion requested"),

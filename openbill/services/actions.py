@@ -57,7 +57,7 @@ def set_status(service: Service, to: str, *, actor: Actor, now: datetime, note: 
         fields.append("deleted_at")
     service.save(update_fields=fields)
     event = events.record(service, "status", actor=actor, now=now, from_status=old, to_status=to, note=note)
-    # D2: tell the client about the confirmed change (sent once, after commit).
+    # Tell the client about the confirmed change (sent once, after commit).
     notifications.status_changed(service, old, to, event_id=event.pk, now=now)
 
 
@@ -221,7 +221,7 @@ def fail_operation(service_id: int, operation: str, *, actor: Actor, now: dateti
             note=_("%(operation)s failed; our staff have been notified.")
             % {"operation": Operation(operation).label.capitalize()},
         )
-        # D2: a failed activation is the client's news too.
+        # A failed activation is the client's news too.
         notifications.operation_failed(service, operation, event_id=event.pk, now=now)
 
 
@@ -350,7 +350,7 @@ def supply_parameters(service: Service | int, values: dict[str, str], *, actor: 
         return service
 
 
-# --- lifecycle actions: errors, deletion (issue 4) ----------------------------------------------
+# --- lifecycle actions: errors, deletion ------------------------------------------------------
 def note_operation_error(
     service_id: int, operation: str, *, actor: Actor, now: datetime, error: str, retry_at: datetime
 ) -> None:

@@ -1,3 +1,5 @@
+"""The demo loads once, covers every client-visible status, and its ledger and pages add up."""
+
 from decimal import Decimal
 from io import StringIO
 
