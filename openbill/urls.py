@@ -1,3 +1,6 @@
+"""The site's URLs: Django admin, language switching, the API, staff pages, payment callbacks and
+the client area."""
+
 from django.contrib import admin
 from django.urls import include, path
 

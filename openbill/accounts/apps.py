@@ -1,3 +1,5 @@
+"""Django app configuration of accounts."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""Template context: the client account of the request, for every page."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from base64 import b32encode
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import django_otp
@@ -122,6 +123,33 @@ def confirm_enrolment(user: Any, code: str) -> tuple[TOTPDevice, list[str]] | No
             user=user, defaults={"name": gettext("Recovery codes"), "confirmed": True}
         )
         return pending, recovery.issue()
+
+
+@dataclass
+class Enrolment:
+    """What a code typed on the enrolment page did: too many tries (``wait`` seconds), 2FA on
+    (``codes``: the recovery codes to show once; ``device`` is logged in), or a wrong code
+    (``device``: the pending secret to show again; None when there is none any more)."""
+
+    wait: float | None = None
+    device: TOTPDevice | None = None
+    codes: list[str] | None = None
+
+
+def try_enrolment(request: HttpRequest, user: Any, code: str | None) -> Enrolment:
+    """Confirm the pending secret with ``code`` (None: the form was not valid), within the
+    per-account limit on codes; on success the request's session is verified with the device."""
+    limit = code_limit(user)
+    if (wait := limits.blocked(request, limit)) is not None:
+        return Enrolment(wait=wait)
+    pending = pending_secret(user)
+    enrolled = confirm_enrolment(user, code) if code is not None else None
+    if enrolled is not None:
+        device, codes = enrolled
+        django_otp.login(request, device)
+        return Enrolment(device=device, codes=codes)
+    limits.record(request, limit)
+    return Enrolment(device=pending)
 
 
 def new_recovery_codes(user: Any) -> list[str]:

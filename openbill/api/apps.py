@@ -1,3 +1,5 @@
+"""Django app configuration of API."""
+
 from django.apps import AppConfig
 
 

@@ -6,23 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from openbill.core.extensions import optional_module
-
-APPS_WITH_API = (
-    "accounts",
-    "clients",
-    "catalog",
-    "billing",
-    "services",
-    "provisioning",
-    "orders",
-    "payments",
-    "metering",
-    "support",
-    "ipam",
-    "vdc",
-    "domains",
-)
+from openbill.core.extensions import app_modules
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -30,10 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-for _app in APPS_WITH_API:
-    if optional_module(f"openbill.{_app}.api.urls") is None:
-        continue
-    urlpatterns.append(path("", include(f"openbill.{_app}.api.urls")))
+urlpatterns += [path("", include(module)) for module in app_modules("api.urls")]
 
 
 @csrf_exempt  # it changes nothing; a POST to a mistyped URL deserves a 404, not a CSRF page

@@ -1,3 +1,5 @@
+"""Django app configuration of catalog."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""Django app configuration of client area."""
+
 from django.apps import AppConfig
 
 

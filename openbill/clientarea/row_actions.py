@@ -1,8 +1,8 @@
 """The actions of one row of Goods/Services, declared in one place for every feature.
 
-Each feature used to add its links through nested template includes per row (one ``{% url %}``
-per link per row); the list now asks ``row_actions(service)`` for a list of ``RowAction`` built
-in Python, with URLs formatted from prefixes reversed once per request (``ServiceUrls``).
+The list asks ``row_actions(service)`` for a list of ``RowAction`` built in Python, with URLs
+formatted from prefixes reversed once per request (``ServiceUrls``), not one ``{% url %}`` per
+link per row through nested template includes.
 
 A feature adding a row action adds it to ``RowActions.__call__`` below, with the same rule the
 service's detail page uses for its button.

@@ -2,6 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
+from . import views_edit, views_finances
 from . import views_orders as v
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -14,10 +15,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/", v.orders, name="orders"),
     path("orders/<int:pk>/pay/", v.order_pay, name="order_pay"),
     path("services/<int:pk>/instructions/", v.service_instructions, name="service_instructions"),
-    path("services/<int:pk>/extend/", v.service_extend, name="service_extend"),
-    path("services/<int:pk>/edit/", v.service_edit, name="service_edit"),
-    path("services/<int:pk>/configure/", v.service_configure, name="service_configure"),
-    path("finances/topup/", v.topup, name="topup"),
-    path("finances/payments/", v.payment_list, name="payments"),
-    path("finances/payments/<int:pk>/", v.payment_detail, name="payment"),
+    path("services/<int:pk>/extend/", views_edit.service_extend, name="service_extend"),
+    path("services/<int:pk>/edit/", views_edit.service_edit, name="service_edit"),
+    path("services/<int:pk>/configure/", views_edit.service_configure, name="service_configure"),
+    path("finances/topup/", views_finances.topup, name="topup"),
+    path("finances/payments/", views_finances.payment_list, name="payments"),
+    path("finances/payments/<int:pk>/", views_finances.payment_detail, name="payment"),
 ]

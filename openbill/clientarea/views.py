@@ -52,7 +52,7 @@ EVENT_KINDS = {
     "suspension lifted": gettext_lazy("Suspension lifted"),
     "parameters changed": gettext_lazy("Parameters changed"),
     "renewed": gettext_lazy("Renewed"),
-    # Lifecycle actions (D1):
+    # Lifecycle actions:
     "operation error": gettext_lazy("Operation error, will be retried"),
     "operation retried": gettext_lazy("Operation retried"),
     "deletion requested": gettext_lazy("Deletion requested"),
@@ -102,14 +102,28 @@ def _renew_links(service_url: Any) -> Any:
 def dashboard(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     now = timezone.now()
-    services_url = reverse("clientarea:services")
-
-    def service_url(pk: int) -> str:
-        return reverse("clientarea:service", kwargs={"pk": pk})
-
-    renew_link = _renew_links(service_url)
     active = list(selectors.active_services(client)[: WIDGET_ROWS + 1])
-    active_rows = [
+    running = list(
+        Service.objects.for_client(client).exclude(operation="").select_related("product_type").order_by("id")[:10]
+    )
+    context = {
+        "active_rows": _active_rows(active[:WIDGET_ROWS], now),
+        "active_more": len(active) > WIDGET_ROWS,
+        "overage_rows": _overage_rows(client, now),
+        "running": running,
+        "topup_url": _optional("clientarea:topup"),
+        # Support: answers waiting for the client, and an abuse case to answer.
+        "questions": list(support_selectors.awaiting_client(client)[:5]),
+        "abuse_reports": list(support_selectors.open_reports(client)) if client.abuse_score else [],
+    }
+    return render(request, "clientarea/dashboard.html", context)
+
+
+def _active_rows(services: list[Service], now: Any) -> list[dict[str, Any]]:
+    """The dashboard's Active Services rows: expiry, renewal cost and where Renew leads."""
+    services_url = reverse("clientarea:services")
+    renew_link = _renew_links(lambda pk: reverse("clientarea:service", kwargs={"pk": pk}))
+    return [
         {
             "service": service,
             "filter_url": f"{services_url}?id={service.pk}",
@@ -117,9 +131,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "renew_cost": selectors.renew_cost_text(service),
             "renew_url": renew_link(service),
         }
-        for service in active[:WIDGET_ROWS]
+        for service in services
     ]
-    overage_rows = [
+
+
+def _overage_rows(client: Any, now: Any) -> list[dict[str, Any]]:
+    """The dashboard's Service overage rows."""
+    services_url = reverse("clientarea:services")
+    return [
         {
             **row,
             "filter_url": f"{services_url}?id={row['service'].pk}",
@@ -128,20 +147,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         }
         for row in overage_widget_rows(client, now)
     ]
-    running = list(
-        Service.objects.for_client(client).exclude(operation="").select_related("product_type").order_by("id")[:10]
-    )
-    context = {
-        "active_rows": active_rows,
-        "active_more": len(active) > WIDGET_ROWS,
-        "overage_rows": overage_rows,
-        "running": running,
-        "topup_url": _optional("clientarea:topup"),
-        # Support: answers waiting for the client, and an abuse case to answer.
-        "questions": list(support_selectors.awaiting_client(client)[:5]),
-        "abuse_reports": list(support_selectors.open_reports(client)) if client.abuse_score else [],
-    }
-    return render(request, "clientarea/dashboard.html", context)
 
 
 def _user(request: HttpRequest) -> User:
@@ -161,17 +166,23 @@ def services(request: HttpRequest) -> HttpResponse:
     # The product-type options in one plain query (rendering the ModelChoiceField would COUNT,
     # then open a server-side cursor: three round trips on PostgreSQL). Validation is unchanged.
     product_types = [(pt.pk, pt.name) for pt in filterset.form.fields["product_type"].queryset]  # type: ignore[attr-defined]
-    status = 200
-    if filterset.is_bound and not filterset.is_valid():
-        # Bad filter input: say which field, show nothing rather than an unfiltered list.
-        status = 400
-        queryset: QuerySet[Service] = Service.objects.none()
-    else:
-        queryset = filterset.qs
-    page = _page(request, queryset, SERVICES_PER_PAGE)
-    # Each row's links in Python, their URLs formatted from prefixes reversed once (row_actions).
+    # Bad filter input: say which field, show nothing rather than an unfiltered list.
+    bad = filterset.is_bound and not filterset.is_valid()
+    page = _page(request, Service.objects.none() if bad else filterset.qs, SERVICES_PER_PAGE)
+    context = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "page": page,
+        "rows": _service_rows(page.object_list, now),
+        "product_types": product_types,
+    }
+    return render(request, "clientarea/services/list.html", context, status=400 if bad else 200)
+
+
+def _service_rows(services: Any, now: Any) -> list[dict[str, Any]]:
+    """Each row's links in Python, their URLs formatted from prefixes reversed once (row_actions)."""
     actions = RowActions()
-    rows = [
+    return [
         {
             "service": service,
             "url": actions.detail(service.pk),
@@ -179,16 +190,8 @@ def services(request: HttpRequest) -> HttpResponse:
             "renew_cost": selectors.renew_cost_text(service),
             "actions": actions(service),
         }
-        for service in page.object_list
+        for service in services
     ]
-    context = {
-        "filterset": filterset,
-        "form": filterset.form,
-        "page": page,
-        "rows": rows,
-        "product_types": product_types,
-    }
-    return render(request, "clientarea/services/list.html", context, status=status)
 
 
 def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:

@@ -141,18 +141,23 @@ def login_code(request: HttpRequest) -> HttpResponse:
             return limits.too_many(request, wait)
         device = twofactor.verify_code(user, form.cleaned_data["code"]) if form.is_valid() else None
         if device is not None:
-            del request.session[PENDING]
-            auth_login(request, user, backend=pending["backend"])  # a new session key
-            django_otp.login(request, device)
-            target = str(pending.get("next") or "")
-            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-                target = _home(user)
-            response = redirect(target)
-            _remember_language(response, user.language)
-            return response
+            return _finish_login(request, user, pending, device)
         limits.record(request, limit)
         form.add_error("code", _("That code is not valid. Enter the current code from your app."))
     return render(request, "clientarea/auth/login_code.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _finish_login(request: HttpRequest, user: User, pending: dict[str, Any], device: Any) -> HttpResponse:
+    """The code was right: log in (a new session key) and go where the login was heading."""
+    del request.session[PENDING]
+    auth_login(request, user, backend=pending["backend"])
+    django_otp.login(request, device)
+    target = str(pending.get("next") or "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = _home(user)
+    response = redirect(target)
+    _remember_language(response, user.language)
+    return response
 
 
 class LogoutView(auth_views.LogoutView):

@@ -18,14 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from openbill.catalog.models import DeletionWhen, DeletionWho
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
-from openbill.core.money import format_amount, round_amount
+from openbill.core.money import format_amount
 from openbill.core.timeutil import local_date
 from openbill.provisioning.models import Certificate
 from openbill.services import actions
-from openbill.services.choices import Status, SuspendReason
+from openbill.services.choices import SuspendReason
 from openbill.services.models import Service
 from openbill.services.rules import Action, allowed_actions, refusal
 
@@ -84,27 +83,14 @@ def service_reboot(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def deletion_terms(service: Service) -> dict[str, Any]:
-    """What deleting means for this service now: allowed, when, and the refund."""
-    policy = service.product_type
-    now = timezone.now()
-    tz = service.client.provider.tz
-    allowed = policy.deletion_who == DeletionWho.CLIENT_AND_STAFF and service.status != Status.DELETED
-    undelivered = service.status in actions.UNDELIVERED and service.activated_at is None
-    at_end = (
-        not undelivered
-        and policy.deletion_when == DeletionWhen.PERIOD_END
-        and service.expires_at is not None
-        and service.expires_at > now
-    )
-    refund = None
-    if not at_end and not undelivered and policy.refund_unused:
-        refund = round_amount(actions.unused_amount(service, now=now), service.client.currency)
+    """What deleting means for this service now (services.actions.deletion_terms), for the page."""
+    terms = actions.deletion_terms(service, now=timezone.now())
     return {
-        "allowed": allowed,
-        "at_period_end": at_end,
-        "date": local_date(service.expires_at, tz) if at_end and service.expires_at else None,
-        "refund": format_amount(refund, service.client.currency) if refund else "",
-        "undelivered": undelivered,
+        "allowed": terms.allowed,
+        "at_period_end": terms.at_period_end,
+        "date": local_date(terms.ends_at, service.client.provider.tz) if terms.ends_at else None,
+        "refund": format_amount(terms.refund, service.client.currency) if terms.refund else "",
+        "undelivered": terms.undelivered,
     }
 
 

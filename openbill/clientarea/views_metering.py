@@ -6,7 +6,7 @@ read through openbill.metering.selectors, as the API does.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -36,27 +36,6 @@ PRESETS = [
 ]
 
 
-def preset_range(preset: str, today: date) -> tuple[date, date]:
-    """The local dates ``[start, end]`` of a preset (weeks start on Monday)."""
-    monday = today - timedelta(days=today.weekday())
-    match preset:
-        case "today":
-            return today, today
-        case "week":
-            return monday, today
-        case "year":
-            return today.replace(month=1, day=1), today
-        case "yesterday":
-            return today - timedelta(days=1), today - timedelta(days=1)
-        case "last_week":
-            return monday - timedelta(days=7), monday - timedelta(days=1)
-        case "last_month":
-            first = rating.month_start(today)
-            return rating.month_start(first - timedelta(days=1)), first - timedelta(days=1)
-        case _:
-            return rating.month_start(today), today
-
-
 class PeriodForm(forms.Form):
     preset = forms.ChoiceField(label=_("Period"), choices=PRESETS, required=False)
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -70,16 +49,24 @@ class PeriodForm(forms.Form):
                 self.add_error("start", _("Enter the first day of the period."))
             if end is None:
                 self.add_error("end", _("Enter the last day of the period."))
-            for name, value in (("start", start), ("end", end)):
-                if value is not None and not 1970 <= value.year <= 2999:
-                    self.add_error(name, _("Choose a day between 1970 and 2999."))
-                    return data
-            if start and end:
-                try:
+            try:
+                for name, value in (("start", start), ("end", end)):
+                    if value is not None:
+                        selectors.check_statistics_day(value, name)
+                if start and end:
                     selectors.check_statistics_period(start, end)
-                except DomainError as exc:
-                    self.add_error(exc.field, exc.message)
+            except DomainError as exc:
+                self.add_error(exc.field, exc.message)
         return data
+
+    def period(self, today: date) -> tuple[str, date, date]:
+        """The preset chosen (the current month when none or the form is not valid) and its days."""
+        preset = "month"
+        if self.is_bound and self.is_valid():
+            preset = self.cleaned_data.get("preset") or "month"
+            if preset == "custom":
+                return preset, self.cleaned_data["start"], self.cleaned_data["end"]
+        return (preset, *selectors.preset_period(preset, today))
 
 
 def quantity_text(value: Decimal, unit: str) -> str:
@@ -146,31 +133,9 @@ def _month_rows(service: Service, month: date, rows: list[selectors.OverageRow] 
 @client_required
 def service_statistics(request: HttpRequest, pk: int) -> HttpResponse:
     service = _service(request, pk)
-    now = timezone.now()
-    today = local_date(now, service.client.provider.tz)
+    today = local_date(timezone.now(), service.client.provider.tz)
     form = PeriodForm(request.GET or None)
-    preset = "month"
-    start, end = preset_range(preset, today)
-    if form.is_bound and form.is_valid():
-        preset = form.cleaned_data.get("preset") or "month"
-        if preset == "custom":
-            start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-        else:
-            start, end = preset_range(preset, today)
-    series = selectors.daily_consumption(service, start, end)
-    charts = [
-        {
-            "addon": line.addon,
-            "total": quantity_text(line.total, line.addon.unit),
-            "chart": chart(line),
-            "days": [
-                {"on": day.on, "usage": quantity_text(day.usage, line.addon.unit), "over": day.over}
-                for day in line.days
-            ],
-            "overage_days": sum(1 for day in line.days if day.over),
-        }
-        for line in series
-    ]
+    preset, start, end = form.period(today)
     month = rating.month_start(today)
     context = {
         "service": service,
@@ -180,12 +145,24 @@ def service_statistics(request: HttpRequest, pk: int) -> HttpResponse:
         "preset": preset,
         "start": start,
         "end": end,
-        "charts": charts,
+        "charts": [_chart_block(line) for line in selectors.daily_consumption(service, start, end)],
         "month": month,
         "month_rows": _month_rows(service, month),
         "overage_url": selectors.overage_url(service.pk, month),
     }
     return render(request, "clientarea/metering/statistics.html", context)
+
+
+def _chart_block(line: selectors.AddonSeries) -> dict[str, Any]:
+    """One add-on's consumption for the Statistics tab: total, chart and days."""
+    unit = line.addon.unit
+    return {
+        "addon": line.addon,
+        "total": quantity_text(line.total, unit),
+        "chart": chart(line),
+        "days": [{"on": day.on, "usage": quantity_text(day.usage, unit), "over": day.over} for day in line.days],
+        "overage_days": sum(1 for day in line.days if day.over),
+    }
 
 
 def _parse_month(value: str | None, default: date) -> date | None:
@@ -195,7 +172,7 @@ def _parse_month(value: str | None, default: date) -> date | None:
         parsed = datetime.strptime(value, "%Y-%m")  # noqa: DTZ007 - a calendar month, not a moment
     except ValueError:
         return None
-    if not 1970 <= parsed.year <= 2999:
+    if not selectors.FIRST_DAY.year <= parsed.year <= selectors.LAST_DAY.year:
         return None
     return parsed.date()
 
@@ -210,21 +187,14 @@ def service_overage(request: HttpRequest, pk: int) -> HttpResponse:
     if month is None:
         error = str(_("Choose a month as YYYY-MM."))
         month = current
-    months = []
-    cursor = current
-    for _index in range(12):
-        months.append(cursor)
-        cursor = rating.month_start(cursor - timedelta(days=1))
     raw_rows = selectors.overage_rows(service, month)
-    rows = _month_rows(service, month, raw_rows)
-    total = sum((r.cost_amount for r in raw_rows), Decimal(0))
     context = {
         "service": service,
         "tab": "overage",
         "month": month,
-        "months": months,
-        "rows": rows,
-        "total": format_amount(total, service.client.currency),
+        "months": selectors.months_back(current, 12),
+        "rows": _month_rows(service, month, raw_rows),
+        "total": format_amount(sum((r.cost_amount for r in raw_rows), Decimal(0)), service.client.currency),
         "error": error,
     }
     return render(request, "clientarea/metering/overage.html", context, status=400 if error else 200)

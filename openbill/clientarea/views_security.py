@@ -8,9 +8,8 @@ token need the password (and code) entered in the last ten minutes (``reauth_req
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
-import django_otp
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.http import Http404, HttpRequest, HttpResponse
@@ -80,23 +79,10 @@ def two_factor_enable(request: HttpRequest) -> HttpResponse:
         return redirect("clientarea:profile")
     form = CodeForm(request.POST or None)
     if request.method == "POST":
-        limit = twofactor.code_limit(user)
-        if (wait := limits.blocked(request, limit)) is not None:
-            return limits.too_many(request, wait)
-        pending = twofactor.pending_secret(user)
-        enrolled = twofactor.confirm_enrolment(user, form.cleaned_data["code"]) if form.is_valid() else None
-        if enrolled is not None:
-            device, codes = enrolled
-            django_otp.login(request, device)
-            # Sessions elsewhere never entered a code: they end, this one stays.
-            sessions.log_out_other_sessions(request)
-            context = {"codes": codes, "next": _next_url(request), "first_time": True}
-            return render(request, "clientarea/profile/recovery_codes.html", context)
-        limits.record(request, limit)
-        if pending is None:
-            return redirect(request.get_full_path())
-        form.add_error("code", _("That code is not valid. Enter the current code from your app."))
-        device = pending
+        outcome = _enrol(request, user, form)
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        device = outcome
     else:
         device = twofactor.new_secret(user)
     context = {
@@ -106,6 +92,23 @@ def two_factor_enable(request: HttpRequest) -> HttpResponse:
         **twofactor.enrolment_details(device),
     }
     return render(request, "clientarea/profile/two_factor_enable.html", context, status=400 if form.errors else 200)
+
+
+def _enrol(request: HttpRequest, user: User, form: CodeForm) -> Any:
+    """A code from the secret shown turns 2FA on and shows the recovery codes (a response);
+    a wrong one counts against the limit and the same secret is shown again (its device)."""
+    done = twofactor.try_enrolment(request, user, form.cleaned_data["code"] if form.is_valid() else None)
+    if done.wait is not None:
+        return limits.too_many(request, done.wait)
+    if done.codes is not None:
+        # Sessions elsewhere never entered a code: they end, this one stays.
+        sessions.log_out_other_sessions(request)
+        context = {"codes": done.codes, "next": _next_url(request), "first_time": True}
+        return render(request, "clientarea/profile/recovery_codes.html", context)
+    if done.device is None:
+        return redirect(request.get_full_path())
+    form.add_error("code", _("That code is not valid. Enter the current code from your app."))
+    return done.device
 
 
 @require_POST

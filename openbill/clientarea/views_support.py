@@ -6,6 +6,8 @@ ticket or file is a 404; the thread never includes staff's internal notes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -50,25 +52,28 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         initial = {"service": service.pk, "subject": _("Question about %(name)s") % {"name": service.name}}
     form = TicketForm(request.POST or None, request.FILES or None, client=client, services=services, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            ticket = actions.open_ticket(
-                client,
-                subject=data["subject"],
-                body=data["body"],
-                department=data["department"],
-                service=data["service"],
-                priority=data["priority"] or Priority.NORMAL,
-                files=data["attachments"],
-                actor=Actor.client_of(request),
-                now=timezone.now(),
-            )
+            ticket = _open_ticket(request, client, form.cleaned_data)
         except DomainError as exc:
             _form_error(form, exc)
         else:
             messages.success(request, _("Your question was sent. We will answer here and by email."))
             return redirect("clientarea:support_ticket", pk=ticket.pk)
     return render(request, "clientarea/support/new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _open_ticket(request: HttpRequest, client: Any, data: dict[str, Any]) -> Any:
+    return actions.open_ticket(
+        client,
+        subject=data["subject"],
+        body=data["body"],
+        department=data["department"],
+        service=data["service"],
+        priority=data["priority"] or Priority.NORMAL,
+        files=data["attachments"],
+        actor=Actor.client_of(request),
+        now=timezone.now(),
+    )
 
 
 @client_required

@@ -1,0 +1,1 @@
+"""Providers and their clients: the accounts whose balance pays for services."""

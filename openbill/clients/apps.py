@@ -1,3 +1,5 @@
+"""Django app configuration of clients."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""Django app configuration of core."""
+
 from typing import Any
 
 from django.apps import AppConfig

@@ -19,3 +19,17 @@ def optional_module(name: str) -> ModuleType | None:
         if exc.name not in {".".join(parts[:i]) for i in range(2, len(parts) + 1)}:
             raise
         return None
+
+
+def app_modules(name: str) -> list[ModuleType]:
+    """Every project app's module ``<app>.<name>`` (``api.urls``, ``staff_urls``, ``demo``…), in
+    INSTALLED_APPS order, for the apps that have one. Call it once the app registry is ready."""
+    from django.apps import apps
+
+    found = []
+    for config in apps.get_app_configs():
+        if config.name.startswith("openbill."):
+            module = optional_module(f"{config.name}.{name}")
+            if module is not None:
+                found.append(module)
+    return found

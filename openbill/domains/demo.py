@@ -21,7 +21,7 @@ from .models import Action, Availability, Domain, Zone
 DEMO = Actor.system("demo")
 
 
-def extend(demo: Any) -> None:
+def build(demo: Any) -> None:
     provider = demo.provider
     com_plan = TariffPlan.objects.get(product_type__provider=provider, name=".com registration")
     domain_type = ProductType.objects.get(provider=provider, kind=ProductKind.DOMAIN)

@@ -1,0 +1,1 @@
+"""IP addresses: pools, the addresses of services, additional addresses and reverse names."""

@@ -1,3 +1,5 @@
+"""Django app configuration of IP addresses."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

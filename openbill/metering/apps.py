@@ -1,3 +1,5 @@
+"""Django app configuration of metering."""
+
 from django.apps import AppConfig
 
 

@@ -13,7 +13,7 @@ services up to S instead of refilling), then:
 
 Half the services have traffic billed per calendar month (rx + tx summed), half CPU time billed
 per day; about 1 % go over their included amount. Run it on a scratch database: it adds data.
-Targets (issue 5) on PostgreSQL: ≥ 20,000 records/s ingested; rating 100,000 services' current
+Targets on PostgreSQL: ≥ 20,000 records/s ingested; rating 100,000 services' current
 period in < 30 s.
 """
 

@@ -29,6 +29,20 @@ from .models import OverageRating, UsageRecord
 MAX_STATISTICS_DAYS = 366
 
 
+# The days the statistics can show at all.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def check_statistics_day(value: date, field: str) -> None:
+    """The one rule for each end of a statistics period, on the page and in the API: a day from
+    FIRST_DAY to LAST_DAY. Raises DomainError about ``field``."""
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise DomainError(
+            _("Choose a day between %(first)s and %(last)s.") % {"first": FIRST_DAY, "last": LAST_DAY}, field=field
+        )
+
+
 def check_statistics_period(start: date, end: date) -> None:
     """The one rule for a statistics period, on the page and in the API: ``[start, end]``, both
     days included, ends no earlier than it starts and spans at most MAX_STATISTICS_DAYS days.
@@ -37,6 +51,37 @@ def check_statistics_period(start: date, end: date) -> None:
         raise DomainError(_("The period ends before it starts."), field="end")
     if (end - start).days + 1 > MAX_STATISTICS_DAYS:
         raise DomainError(_("Choose at most %(days)s days.") % {"days": MAX_STATISTICS_DAYS}, field="end")
+
+
+def preset_period(preset: str, today: date) -> tuple[date, date]:
+    """The local dates ``[start, end]`` of a named period (weeks start on Monday); anything
+    else is the current month so far."""
+    monday = today - timedelta(days=today.weekday())
+    match preset:
+        case "today":
+            return today, today
+        case "week":
+            return monday, today
+        case "year":
+            return today.replace(month=1, day=1), today
+        case "yesterday":
+            return today - timedelta(days=1), today - timedelta(days=1)
+        case "last_week":
+            return monday - timedelta(days=7), monday - timedelta(days=1)
+        case "last_month":
+            first = rating.month_start(today)
+            return rating.month_start(first - timedelta(days=1)), first - timedelta(days=1)
+        case _:
+            return rating.month_start(today), today
+
+
+def months_back(current: date, count: int) -> list[date]:
+    """The first days of ``count`` months, ``current`` first, going back."""
+    months = []
+    for _index in range(count):
+        months.append(current)
+        current = rating.month_start(current - timedelta(days=1))
+    return months
 
 
 ZERO = Decimal(0)

@@ -53,10 +53,6 @@ def dimension(unit: str) -> tuple[str, Decimal]:
     return f"unit:{key}", Decimal(1)
 
 
-def to_base(quantity: Decimal, unit: str) -> Decimal:
-    return quantity * dimension(unit)[1]
-
-
 def convert(quantity: Decimal, from_unit: str, to_unit: str) -> Decimal:
     """``quantity`` in ``from_unit`` expressed in ``to_unit``; UnitError across dimensions."""
     source, source_factor = dimension(from_unit)

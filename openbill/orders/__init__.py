@@ -1,0 +1,1 @@
+"""Ordering: quotes, the cart, orders paid from the balance, extending and changing services."""

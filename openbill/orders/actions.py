@@ -36,7 +36,7 @@ from openbill.services import actions as service_actions
 from openbill.services import events, rules
 from openbill.services.choices import Operation, Status
 from openbill.services.models import Service, ServiceAddon
-from openbill.services.renewal import Renewal, next_period_start, renew_service
+from openbill.services.renewal import Renewal, renew_service
 from openbill.services.selectors import with_pricing
 from openbill.support.selectors import check_may_order
 from openbill.vdc.selectors import check_pool_change
@@ -158,6 +158,16 @@ def checkout(client: Client, *, actor: Actor, now: datetime) -> Order:
         if not lines:
             raise DomainError(_("The cart is empty."), field="cart")
         return _create_order(client, lines, actor=actor, now=now)
+
+
+def checkout_and_pay(client: Client, *, actor: Actor, now: datetime, pay: bool = True) -> Order:
+    """Turn the cart into one order and (unless ``pay`` is false) pay it from the balance, all or
+    nothing: when the balance does not cover it, InsufficientFunds and the cart is as it was."""
+    with transaction.atomic():
+        order = checkout(client, actor=actor, now=now)
+        if pay:
+            order = pay_order(order, actor=actor, now=now)
+    return order
 
 
 def remove_line(line: OrderLine, *, actor: Actor, now: datetime) -> None:
@@ -291,10 +301,6 @@ def extend_service(
     tariff = tariffs_for(service.client.provider).get(pk=service.tariff_id)
     chosen = check_period(tariff, period)
     return renew_service(service, actor=actor, now=now, period=chosen, expected_start=expected_start)
-
-
-def extension_start(service: Service, now: datetime) -> datetime:
-    return next_period_start(service, now)
 
 
 # --- changing -------------------------------------------------------------------------------

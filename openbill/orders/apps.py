@@ -1,3 +1,5 @@
+"""Django app configuration of orders."""
+
 from django.apps import AppConfig
 
 

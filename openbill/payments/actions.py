@@ -26,6 +26,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, InsufficientFunds
 from openbill.core.money import format_amount, round_amount
 from openbill.core.notify import notify
+from openbill.metering.actions import settle_client
 
 from . import gateways
 from .gateways import GatewayError, Notification, StartResult
@@ -198,6 +199,7 @@ def _apply_event(
         order_id = locked.order_id
     if order_id is not None:
         _pay_waiting_order(order_id, now=now)
+    _settle_overage(locked.client_id, now=now)
     return "credited"
 
 
@@ -213,6 +215,15 @@ def _pay_waiting_order(order_id: int, *, now: datetime) -> None:
         pay_order(order, actor=Actor.system("payment received"), now=now)
     except (InsufficientFunds, IllegalTransition) as exc:
         log.info("order %s stays pending after payment: %s", order_id, exc)
+
+
+def _settle_overage(client_id: int, *, now: datetime) -> None:
+    """The money arrived: charge the overage its services could not pay and lift the suspension
+    for it now, not at the next meter run. The meter sweep is the backstop if this fails."""
+    try:
+        settle_client(client_id, now=now)
+    except Exception:  # the payment is credited either way; the sweep settles later
+        log.exception("settling the overage of client %s after a payment failed", client_id)
 
 
 def refund_payment(payment: Payment, *, amount: Any, reason: str, actor: Actor, now: datetime) -> Refund:

@@ -1,3 +1,5 @@
+"""Django app configuration of payments."""
+
 from django.apps import AppConfig
 
 

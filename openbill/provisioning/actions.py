@@ -16,7 +16,7 @@ Outcomes of a module call:
 - ``NeedsStaff`` (manual module, or no module linked to the tariff) → the staff queue;
 - ``NoCapacity`` on activation → the service becomes Not available (see ``reserve_module``).
 
-Money policy for Not available (issue 4): the client stays charged while the service waits —
+Money policy for Not available: the client stays charged while the service waits —
 it loses no paid time, because the paid period starts at activation — and the not-available
 sweep activates it as soon as an instance has room. If staff cancel the activation or delete a
 service that was never delivered, every charge for it is returned to the balance

@@ -1,3 +1,5 @@
+"""Django app configuration of provisioning."""
+
 from django.apps import AppConfig
 
 

@@ -91,22 +91,7 @@ def capacity_page(request: HttpRequest) -> HttpResponse:
 def service_page(request: HttpRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(Service.objects.select_related("client", "product_type", "module"), pk=pk)
     if request.method == "POST":
-        verb = request.POST.get("verb")
-        if verb == "suspend":
-            _do(request, services.suspend, service, reason=SuspendReason.ADMIN, done=_("Suspension requested."))
-        elif verb == "resume":
-            _do(request, services.resume, service, reason=SuspendReason.ADMIN, done=_("Suspension lifted."))
-        elif verb == "delete":
-            _do(
-                request,
-                services.delete_service,
-                service,
-                at_period_end=request.POST.get("when") == "period_end",
-                refund=request.POST.get("refund") == "on",
-                done=_("Deletion requested."),
-            )
-        else:
-            messages.error(request, _("Unknown action."))
+        _service_verb(request, service, request.POST.get("verb"))
         return redirect("staff:provisioning_service", service.pk)
     return render(
         request,
@@ -118,3 +103,23 @@ def service_page(request: HttpRequest, pk: int) -> HttpResponse:
             "events": service.events.order_by("-at", "-id")[:30],
         },
     )
+
+
+def _service_verb(request: HttpRequest, service: Service, verb: str | None) -> None:
+    """Staff's buttons on the service page: suspend, resume, delete (now or at the period's end,
+    with or without the refund)."""
+    if verb == "suspend":
+        _do(request, services.suspend, service, reason=SuspendReason.ADMIN, done=_("Suspension requested."))
+    elif verb == "resume":
+        _do(request, services.resume, service, reason=SuspendReason.ADMIN, done=_("Suspension lifted."))
+    elif verb == "delete":
+        _do(
+            request,
+            services.delete_service,
+            service,
+            at_period_end=request.POST.get("when") == "period_end",
+            refund=request.POST.get("refund") == "on",
+            done=_("Deletion requested."),
+        )
+    else:
+        messages.error(request, _("Unknown action."))

@@ -1,0 +1,2 @@
+"""Services: their statuses and operations, history, renewal, suspension and deletion, and the
+sweeps that run them."""

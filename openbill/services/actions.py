@@ -7,6 +7,7 @@ remote operation; the status follows on confirmation (DESIGN.md §3).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from openbill.billing.selectors import unused_amount
 from openbill.catalog.models import DeletionWhen, DeletionWho
 from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition, NotAllowed
+from openbill.core.money import round_amount
 from openbill.core.timeutil import add_period
 
 from . import events, notifications, remote, rules
@@ -60,7 +62,7 @@ def set_status(service: Service, to: str, *, actor: Actor, now: datetime, note: 
         fields.append("deleted_at")
     service.save(update_fields=fields)
     event = events.record(service, "status", actor=actor, now=now, from_status=old, to_status=to, note=note)
-    # D2: tell the client about the confirmed change (sent once, after commit).
+    # Tell the client about the confirmed change (sent once, after commit).
     notifications.status_changed(service, old, to, event_id=event.pk, now=now)
 
 
@@ -214,7 +216,7 @@ def fail_operation(service_id: int, operation: str, *, actor: Actor, now: dateti
             note=_("%(operation)s failed; our staff have been notified.")
             % {"operation": Operation(operation).label.capitalize()},
         )
-        # D2: a failed activation is the client's news too.
+        # A failed activation is the client's news too.
         notifications.operation_failed(service, operation, event_id=event.pk, now=now)
 
 
@@ -353,7 +355,7 @@ def supply_parameters(service: Service | int, values: dict[str, str], *, actor: 
         return service
 
 
-# --- lifecycle actions: errors, deletion (issue 4) ----------------------------------------------
+# --- lifecycle actions: errors, deletion ------------------------------------------------------
 def note_operation_error(
     service_id: int, operation: str, *, actor: Actor, now: datetime, error: str, retry_at: datetime
 ) -> None:
@@ -427,6 +429,47 @@ def delete_undelivered(service: Service, *, actor: Actor, now: datetime, note: s
 UNDELIVERED = frozenset({Status.ORDERED, Status.CONFIGURATION_REQUIRED, Status.NOT_AVAILABLE})
 
 
+def undelivered(service: Service) -> bool:
+    """Never delivered: deleting it needs no remote work and returns its charges."""
+    return service.status in UNDELIVERED and service.activated_at is None
+
+
+def paid_period_end(service: Service, now: datetime) -> datetime | None:
+    """The end of the paid period while it runs (a deletion at its end is scheduled, not
+    started); None once it is over."""
+    return service.expires_at if service.expires_at is not None and service.expires_at > now else None
+
+
+@dataclass(frozen=True)
+class DeletionTerms:
+    """What deleting the service means if its client asks now, by the product type's policy:
+    whether the client may, whether it happens at once or at ``ends_at``, and the refund."""
+
+    allowed: bool
+    undelivered: bool
+    at_period_end: bool
+    ends_at: datetime | None
+    refund: Decimal
+
+
+def deletion_terms(service: Service, *, now: datetime) -> DeletionTerms:
+    """The terms ``delete_service`` applies to a client's deletion, for the page that asks."""
+    policy = service.product_type
+    never_delivered = undelivered(service)
+    ends_at = paid_period_end(service, now)
+    at_end = not never_delivered and policy.deletion_when == DeletionWhen.PERIOD_END and ends_at is not None
+    refund = Decimal(0)
+    if not at_end and not never_delivered and policy.refund_unused:
+        refund = round_amount(unused_amount(service, now=now), service.client.currency)
+    return DeletionTerms(
+        allowed=policy.deletion_who == DeletionWho.CLIENT_AND_STAFF and service.status != Status.DELETED,
+        undelivered=never_delivered,
+        at_period_end=at_end,
+        ends_at=ends_at if at_end else None,
+        refund=refund,
+    )
+
+
 def delete_service(
     service: Service | int,
     *,
@@ -461,17 +504,17 @@ def delete_service(
             return service  # already under way
         if service.delete_at is not None and service.delete_at <= now:
             return service  # already asked for: it follows the running operation (reconcile)
-        if service.status in UNDELIVERED and service.activated_at is None:
+        if undelivered(service):
             if service.operation:
                 raise IllegalTransition(
                     _("Another operation is in progress: %(operation)s.")
                     % {"operation": Operation(service.operation).label}
                 )
             return delete_undelivered(service, actor=actor, now=now)
-        if at_period_end and service.expires_at is not None and service.expires_at > now:
-            if service.delete_at == service.expires_at:
+        if at_period_end and (ends_at := paid_period_end(service, now)) is not None:
+            if service.delete_at == ends_at:
                 return service
-            service.delete_at = service.expires_at
+            service.delete_at = ends_at
             service.auto_renew = False
             service.save(update_fields=["delete_at", "auto_renew"])
             events.record(
@@ -479,7 +522,7 @@ def delete_service(
                 "deletion scheduled",
                 actor=actor,
                 now=now,
-                note=service.delete_at.isoformat(timespec="seconds"),
+                note=ends_at.isoformat(timespec="seconds"),
             )
             return service
         if refund and service.operation == Operation.RECONFIGURATION:

@@ -1,3 +1,5 @@
+"""Django app configuration of services."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""Django app configuration of staff pages."""
+
 from django.apps import AppConfig
 
 

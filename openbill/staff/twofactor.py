@@ -60,23 +60,18 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 def _enrol(request: HttpRequest) -> HttpResponse:
     """GET: a new secret, shown this once; POST: the first code from it confirms the device."""
     user = request.user
-    limit = twofactor.code_limit(user)
     form = CodeForm(request.POST or None)
     if request.method == "POST":
-        if (wait := limits.blocked(request, limit)) is not None:
-            return limits.too_many(request, wait)
-        pending = twofactor.pending_secret(user)
-        enrolled = twofactor.confirm_enrolment(user, form.cleaned_data["code"]) if form.is_valid() else None
-        if enrolled is not None:
-            device, codes = enrolled
-            django_otp.login(request, device)
-            shown = {"codes": codes, "next": _next_url(request), "title": _("Your recovery codes")}
+        done = twofactor.try_enrolment(request, user, form.cleaned_data["code"] if form.is_valid() else None)
+        if done.wait is not None:
+            return limits.too_many(request, done.wait)
+        if done.codes is not None:
+            shown = {"codes": done.codes, "next": _next_url(request), "title": _("Your recovery codes")}
             return render(request, "staff/two_factor_recovery.html", shown)
-        limits.record(request, limit)
-        if pending is None:
+        if done.device is None:
             return redirect(request.get_full_path())
         form.add_error("code", _("That code is not valid. Enter the current code from your app."))
-        device = pending
+        device = done.device
     else:
         device = twofactor.new_secret(user)
     context: dict[str, Any] = {

@@ -9,34 +9,17 @@ without arguments) to be listed on the /staff/ index page.
 
 from django.urls import URLPattern, URLResolver, path
 
-from openbill.core.extensions import optional_module
+from openbill.core.extensions import app_modules
 
 from . import twofactor, views
 
 app_name = "staff"
-
-APPS_WITH_STAFF_PAGES = (
-    "accounts",
-    "clients",
-    "catalog",
-    "billing",
-    "services",
-    "provisioning",
-    "orders",
-    "payments",
-    "metering",
-    "support",
-    "ipam",
-)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.index, name="index"),
     path("2fa/", twofactor.two_factor, name="two_factor"),
 ]
 
-for _app in APPS_WITH_STAFF_PAGES:
-    _module = optional_module(f"openbill.{_app}.staff_urls")
-    if _module is None:
-        continue
+for _module in app_modules("staff_urls"):
     urlpatterns += _module.urlpatterns
     views.MENU.extend(getattr(_module, "STAFF_MENU", ()))

@@ -1,3 +1,5 @@
+"""Django app configuration of virtual data centers."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -26,7 +26,7 @@ POOL = (
 )
 
 
-def extend(demo: Any) -> None:
+def build(demo: Any) -> None:
     provider = demo.provider
     plan = demo.vdc
     for position, (resource, name, unit, included, maximum, month) in enumerate(POOL, start=1):

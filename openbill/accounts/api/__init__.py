@@ -1,0 +1,1 @@
+"""The accounts API: serializers, views and routes under /api/v1/."""

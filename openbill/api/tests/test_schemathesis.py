@@ -37,7 +37,7 @@ schema.config.generation.update(allow_x00=False)
 
 # Ordering and paying check their input against the catalog and the caller's money (a period the
 # tariff sells, add-on limits, a tariff id, the balance): a schema-valid body may still break such
-# a rule, which is the documented 400 naming the field, or 402 (issue 3). The statistics range has
+# a rule, which is the documented 400 naming the field, or 402. The statistics range has
 # rules between its two parameters (end not before start, at most 366 days) that OpenAPI cannot
 # state. A new machine must fit what is left of its data center's pool and use an offered
 # template. A ticket names a department and a service that must be the caller's. A password change

@@ -1,0 +1,1 @@
+"""The billing API: serializers, views and routes under /api/v1/."""

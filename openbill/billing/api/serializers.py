@@ -1,3 +1,5 @@
+"""Request and response bodies of the billing API."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field

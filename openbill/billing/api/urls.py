@@ -1,3 +1,5 @@
+"""Routes of the billing API under /api/v1/."""
+
 from django.urls import URLPattern, URLResolver
 from rest_framework.routers import SimpleRouter
 

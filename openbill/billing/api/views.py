@@ -1,3 +1,5 @@
+"""Views of the billing API."""
+
 from __future__ import annotations
 
 import django_filters

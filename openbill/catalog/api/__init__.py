@@ -1,0 +1,1 @@
+"""The catalog API: serializers, views and routes under /api/v1/."""

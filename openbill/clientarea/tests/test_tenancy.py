@@ -15,7 +15,7 @@ from openbill.core.tests import factories as f
 from openbill.domains.actions import create_contact as create_domain_contact
 from openbill.ipam.models import Address, Pool
 from openbill.orders import actions as orders
-from openbill.orders.models import OrderLine
+from openbill.orders.models import OrderLine, OrderStatus
 from openbill.payments import actions as payments
 from openbill.support import actions as support
 from openbill.support.models import Attachment
@@ -155,7 +155,12 @@ def bobs_things(provider: Any, bob: Any, bob_user: Any, vps_plan: Any) -> dict[s
 
 def test_bobs_things_are_real_and_his_own_pages_show_them(bob_http: HttpClient, bobs_things: dict[str, Any]) -> None:
     assert bob_http.get(reverse("clientarea:payment", args=[bobs_things["payment"].pk])).status_code == 200
-    assert bob_http.get(reverse("clientarea:order_pay", args=[bobs_things["order"].pk])).status_code in (200, 405)
+    order_pay = reverse("clientarea:order_pay", args=[bobs_things["order"].pk])
+    assert bob_http.get(order_pay).status_code == 405  # Pay is a button (a POST), not a page
+    paid = bob_http.post(order_pay)
+    assert (paid.status_code, paid["Location"]) == (302, reverse("clientarea:orders"))
+    bobs_things["order"].refresh_from_db()
+    assert bobs_things["order"].status == OrderStatus.PAID
     assert bob_http.post(reverse("clientarea:cart_remove", args=[bobs_things["cart_line"].pk])).status_code == 302
     assert not OrderLine.objects.filter(pk=bobs_things["cart_line"].pk).in_cart().exists()
 

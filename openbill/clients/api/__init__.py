@@ -1,0 +1,1 @@
+"""The clients API: serializers, views and routes under /api/v1/."""

@@ -1,3 +1,5 @@
+"""Request and response bodies of the clients API."""
+
 from __future__ import annotations
 
 from decimal import Decimal

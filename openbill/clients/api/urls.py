@@ -1,3 +1,5 @@
+"""Routes of the clients API under /api/v1/."""
+
 from django.urls import URLPattern, URLResolver, path
 
 from .views import BalanceView

@@ -1,3 +1,5 @@
+"""Views of the clients API."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema

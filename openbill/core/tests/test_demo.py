@@ -1,3 +1,6 @@
+"""The demo loads once, covers every client-visible status, and its ledger and pages add up."""
+
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -67,3 +70,19 @@ def test_the_demo_orders_page_offers_the_instruction_manual_of_every_paid_servic
         if service.order_lines.filter(paid_at__isnull=False).exists():
             page = client.get(f"/services/{service.pk}/instructions/")
             assert page.status_code == 200, service.product_type.kind
+
+
+@pytest.mark.django_db
+def test_each_demo_clients_ledger_adds_up_in_date_order_from_a_first_payment():
+    call_command("demo", stdout=StringIO())
+
+    for email in ("alice@demo.test", "bob@demo.test"):
+        entries = list(LedgerEntry.objects.filter(client__email=email).order_by("created_at", "id"))
+        # The ledger's own order (by id) is the order in time: the page's "Balance after" follows.
+        assert [e.pk for e in entries] == sorted(e.pk for e in entries), email
+        assert entries[0].kind == "payment", email
+        running = Decimal(0)
+        for entry in entries:
+            running += entry.amount
+            assert entry.balance_after == running, (email, entry.created_at, entry.description)
+            assert entry.balance_after >= 0, (email, entry.created_at, entry.description)

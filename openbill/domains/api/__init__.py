@@ -1,0 +1,1 @@
+"""The domains API: serializers, views and routes under /api/v1/."""

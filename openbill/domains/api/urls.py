@@ -1,3 +1,5 @@
+"""Routes of the domains API under /api/v1/."""
+
 from django.urls import URLPattern, path
 
 from . import views

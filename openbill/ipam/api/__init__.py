@@ -1,0 +1,1 @@
+"""The IP addresses API: serializers, views and routes under /api/v1/."""

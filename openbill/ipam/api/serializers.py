@@ -1,3 +1,5 @@
+"""Request and response bodies of the IP addresses API."""
+
 from __future__ import annotations
 
 from typing import Any

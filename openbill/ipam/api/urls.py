@@ -1,3 +1,5 @@
+"""Routes of the IP addresses API under /api/v1/."""
+
 from django.urls import URLPattern, URLResolver, path
 
 from . import views

@@ -1,0 +1,1 @@
+"""The metering API: serializers, views and routes under /api/v1/."""

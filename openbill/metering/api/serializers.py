@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from openbill.api.fields import CurrencyField, DecimalStringField, MoneyField
 from openbill.catalog.models import StatisticsPeriod
+from openbill.core.errors import DomainError
 from openbill.metering.actions import MAX_BATCH
-
-FIRST_DAY = date(1970, 1, 1)
-LAST_DAY = date(2999, 12, 31)
+from openbill.metering.selectors import check_statistics_day
 
 
 class UsageRecordInSerializer(serializers.Serializer):
@@ -110,10 +108,11 @@ class StatisticsQuerySerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, object]) -> dict[str, object]:
         for name in ("start", "end"):
             value = attrs.get(name)
-            if value is not None and not (FIRST_DAY <= value <= LAST_DAY):  # type: ignore[operator]
-                raise serializers.ValidationError(
-                    {name: [_("Choose a day between %(first)s and %(last)s.") % {"first": FIRST_DAY, "last": LAST_DAY}]}
-                )
+            if isinstance(value, date):
+                try:
+                    check_statistics_day(value, name)
+                except DomainError as exc:
+                    raise serializers.ValidationError({name: [exc.message]}) from None
         # The period itself (with its defaults) is checked by selectors.check_statistics_period.
         return attrs
 

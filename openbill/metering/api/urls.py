@@ -1,3 +1,5 @@
+"""Routes of the metering API under /api/v1/."""
+
 from django.urls import URLPattern, path
 
 from .views import ServiceOverageView, ServiceStatisticsView, UsageIngestView

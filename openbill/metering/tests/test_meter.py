@@ -11,9 +11,11 @@ from django.core.management import call_command
 from openbill.billing.actions import post_entry
 from openbill.billing.audit import run_audit
 from openbill.billing.models import EntryKind, Expense, ExpenseKind, LedgerEntry
+from openbill.core.actors import Actor
 from openbill.core.models import Notice
 from openbill.core.tests import factories as f
 from openbill.metering import actions
+from openbill.payments import actions as payments
 from openbill.services.models import ServiceEvent
 
 from .factories import ingest, record, traffic
@@ -179,18 +181,34 @@ def test_audit_is_clean_after_the_meter_ran(provider, server, alice):
     assert run_audit() == []
 
 
-def test_settling_a_client_after_a_payment_lifts_the_unpaid_suspension_at_once(provider, server, alice):
+def test_a_payment_charges_the_unpaid_overage_and_lifts_its_suspension_at_once(provider, server, alice):
     server.tariff.overage_without_funds = "suspend"
     server.tariff.save()
     server.tariff.addons.update(maximum=None)
     ingest(provider, [record(server, "rx_bytes", DAY, "11500")], NOW)
     actions.meter(now=NOW)
-    post_entry(alice, amount=Decimal("50.00"), kind=EntryKind.PAYMENT, key="pay-2", description="Top-up", now=NOW)
+    server.refresh_from_db()
+    assert server.suspended_overuse
+    assert overage_charges(server) == []
 
-    assert actions.settle_client(alice.pk, now=NOW + timedelta(minutes=1)) == 1
+    paid_at = NOW + timedelta(minutes=1)
+    payment, _result = payments.start_payment(
+        alice, method="bank", amount="50.00", actor=Actor.system(), now=paid_at, return_url="/"
+    )
+    assert payments.confirm_payment(payment, actor=Actor.system("staff"), now=paid_at) == "credited"
+
     server.refresh_from_db()
     assert not server.suspended_overuse
     assert overage_charges(server) == [Decimal("105.00")]
+    assert balance(alice) == Decimal("45.00")
+    latest = list(
+        LedgerEntry.objects.filter(client=alice).order_by("-id").values_list("kind", "amount", "balance_after")[:2]
+    )
+    assert latest == [
+        (EntryKind.CHARGE, Decimal("-105.00"), Decimal("45.00")),
+        (EntryKind.PAYMENT, Decimal("50.00"), Decimal("150.00")),
+    ]
+    assert run_audit() == []
 
 
 def test_an_overage_far_above_the_services_usual_stops_the_sweep_and_raises_an_alert(provider, vps_plan, alice):

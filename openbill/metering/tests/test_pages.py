@@ -211,3 +211,16 @@ def test_the_api_refuses_a_start_too_far_back_instead_of_cutting_the_period(alic
 
     assert response.status_code == 400
     assert response.json()["end"] == ["Choose at most 366 days."]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"), [("1969-12-31", "1970-01-05", "start"), ("2999-12-01", "3000-01-01", "end")]
+)
+def test_the_page_and_the_api_refuse_the_same_days_out_of_range(client, alice_user, server, start, end, field):
+    message = "Choose a day between 1970-01-01 and 2999-12-31."
+    page = login(client, alice_user).get(f"/services/{server.pk}/statistics/?preset=custom&start={start}&end={end}")
+    api = api_as(alice_user).get(f"/api/v1/services/{server.pk}/statistics/?start={start}&end={end}")
+
+    assert message in page.content.decode()
+    assert api.status_code == 400
+    assert api.json()[field] == [message]

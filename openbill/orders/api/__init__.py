@@ -1,0 +1,1 @@
+"""The orders API: serializers, views and routes under /api/v1/."""

@@ -1,3 +1,5 @@
+"""Routes of the orders API under /api/v1/."""
+
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 

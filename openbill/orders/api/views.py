@@ -29,11 +29,11 @@ from openbill.core.errors import DomainError, IllegalTransition
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from openbill.services import rules
 from openbill.services.models import Service
-from openbill.services.selectors import client_services, renewal_amount, with_pricing
+from openbill.services.selectors import client_services
 
-from .. import actions
+from .. import actions, selectors
 from ..models import Order, OrderLine, OrderStatus
-from ..pricing import check_period, quote_change, quote_new, tariffs_for
+from ..pricing import check_period, quote_new, tariffs_for
 from . import serializers as s
 
 
@@ -150,11 +150,9 @@ class CheckoutView(ClientScopedMixin, APIView):
     def post(self, request: Request) -> Response:
         body = s.CheckoutSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        actor, now = Actor.client_of(request), timezone.now()
-        with transaction.atomic():
-            order = actions.checkout(self.client, actor=actor, now=now)
-            if body.validated_data["pay"]:
-                order = actions.pay_order(order, actor=actor, now=now)
+        order = actions.checkout_and_pay(
+            self.client, actor=Actor.client_of(request), now=timezone.now(), pay=body.validated_data["pay"]
+        )
         return Response(s.OrderSerializer(_order_queryset(self.client).get(pk=order.pk)).data, status=201)
 
 
@@ -220,17 +218,14 @@ class RenewQuoteView(ServiceActionView):
         rules.check_allowed(service, rules.Action.EXTEND)
         tariff = tariffs_for(self.client.provider).get(pk=service.tariff_id)
         period = check_period(tariff, body.validated_data.get("period") or service.period)
-        from openbill.core.timeutil import add_period
-
-        start = actions.extension_start(service, timezone.now())
-        amount = renewal_amount(service, period) or Decimal(0)
+        quote = selectors.extension_quote(service, period, now=timezone.now(), tz=self.client.provider.tz)
         return Response(
             {
                 "period": period,
-                "amount": money_string(amount, self.client.currency),
+                "amount": money_string(quote.amount or Decimal(0), self.client.currency),
                 "currency": self.client.currency,
-                "period_start": start,
-                "period_end": add_period(start, period, self.client.provider.tz),
+                "period_start": quote.start,
+                "period_end": quote.end,
             }
         )
 
@@ -280,9 +275,8 @@ class ChangeQuoteView(ServiceActionView):
         body = s.ChangeQuoteRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         rules.check_allowed(service, rules.Action.EDIT)
-        priced = with_pricing(Service.objects.filter(pk=service.pk)).get()
-        quote = quote_change(
-            priced,
+        quote = selectors.change_quote(
+            service,
             now=timezone.now(),
             tariff=body.validated_data.get("tariff"),
             addons=body.validated_data.get("addons"),

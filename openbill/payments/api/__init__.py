@@ -1,0 +1,1 @@
+"""The payments API: serializers, views and routes under /api/v1/."""

@@ -1,0 +1,1 @@
+"""The provisioning API: serializers, views and routes under /api/v1/."""

@@ -1,4 +1,4 @@
-"""Lifecycle verbs of the API (issue 4).
+"""Lifecycle verbs of the API.
 
 Client: ``POST /api/v1/services/{id}/suspend/``, ``resume/``, ``reboot/``, ``delete/``,
 ``cancel-deletion/``, and ``GET …/certificate/`` (SSL) — scoped to the caller's services (another client's id is a 404); each

@@ -1,0 +1,1 @@
+"""The services API: serializers, views and routes under /api/v1/."""

@@ -1,0 +1,2 @@
+"""The services' sweeps: due services, renewal, expiry, notices, the engine that runs them and
+its alerts."""

@@ -1,0 +1,1 @@
+"""The support API: serializers, views and routes under /api/v1/."""

@@ -1,3 +1,5 @@
+"""Request and response bodies of the virtual data centers API."""
+
 from __future__ import annotations
 
 from rest_framework import serializers

@@ -1,3 +1,5 @@
+"""Routes of the virtual data centers API under /api/v1/."""
+
 from django.urls import URLPattern, path
 
 from . import views

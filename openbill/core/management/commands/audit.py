@@ -1,3 +1,5 @@
+"""``openbill audit``: check every client's balance against its ledger."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,3 +1,5 @@
+"""``openbill demo``: load the demo provider, catalog, clients and services."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,3 +1,5 @@
+"""``openbill run``: the web server, the task worker and the scheduler together."""
+
 from __future__ import annotations
 
 import contextlib

@@ -1,3 +1,5 @@
+"""``openbill worker``: the task worker with the scheduler and the lease reaper."""
+
 from __future__ import annotations
 
 from typing import Any

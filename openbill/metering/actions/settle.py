@@ -1,0 +1,254 @@
+"""Settling: charge what a service's ratings cost above what was charged, suspend for overuse or
+unpaid overage and lift it; the meter's fuse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from openbill.billing.actions import charge_service
+from openbill.billing.models import Expense, ExpenseKind
+from openbill.catalog.models import OverageWithoutFunds
+from openbill.core.actors import Actor
+from openbill.core.errors import InsufficientFunds
+from openbill.core.money import format_amount, round_amount
+from openbill.core.notify import notify
+from openbill.core.timeutil import local_date
+from openbill.services import actions as service_actions
+from openbill.services.choices import SuspendReason
+from openbill.services.models import Service
+from openbill.services.selectors import renewal_amount, with_pricing
+
+from .. import rating
+from ..models import OverageRating
+from .common import LIVE, METER, ZERO, log
+
+
+def overage_key(rated: OverageRating) -> str:
+    """The business key of an overage increment: (add-on, reporting period, rated-through
+    overage). The same rating charged twice finds its key taken; more usage makes a new key."""
+    return f"{rated.addon_id}:{rated.period_start.isoformat()}:{rating.normalized(rated.overage)}"
+
+
+@dataclass
+class Settled:
+    charged: Decimal = ZERO
+    suspended: bool = False
+    lifted: bool = False
+
+
+def settle_service(service_id: int, *, now: datetime, actor: Actor = METER) -> Settled:
+    """Charge what the service's ratings cost above what was charged; suspend for overuse over a
+    maximum or for an overage that cannot be paid (as the tariff says); lift overuse once the
+    current periods are within their maximums and nothing is left unpaid. One transaction; the
+    service row is locked first (as renewal does), then the ratings, then the client."""
+    outcome = Settled()
+    with transaction.atomic():
+        service = service_actions.lock(service_id)
+        if service.status not in LIVE:
+            return outcome
+        provider = service.client.provider
+        today = local_date(now, provider.tz)
+        ratings = list(
+            OverageRating.objects.select_for_update()
+            .filter(service=service)
+            .filter(Q(due=True) | Q(over_maximum=True, period_start__lte=today, period_end__gt=today))
+            .select_related("addon")
+            .order_by("period_start", "addon_id")
+        )
+        must_suspend: list[tuple[str, OverageRating]] = []
+        for rated in ratings:
+            if rated.over_maximum and rated.period_start <= today < rated.period_end:
+                must_suspend.append(("limit", rated))
+            if not rated.due:
+                continue
+            increment = rated.cost_amount - rated.charged_amount
+            if increment <= 0:
+                rated.due = False
+                rated.save(update_fields=["due"])
+                continue
+            check_fuse(service, rated, increment)  # raises: this transaction charges nothing
+            charged = _charge_increment(service, rated, increment, now=now, actor=actor)
+            if charged is None:
+                rated.unpaid = True
+                rated.save(update_fields=["unpaid"])
+                must_suspend.append(("unpaid", rated))
+                continue
+            outcome.charged += charged
+        for why, rated in must_suspend:
+            _notify(service, rated, why, now=now)
+        if must_suspend and not service.suspended_overuse:
+            service_actions.suspend(
+                service, reason=SuspendReason.OVERUSE, actor=actor, now=now, note=must_suspend[0][0]
+            )
+            outcome.suspended = True
+        elif not must_suspend and service.suspended_overuse and not _still_blocked(service, today):
+            service_actions.resume(service, reason=SuspendReason.OVERUSE, actor=actor, now=now)
+            outcome.lifted = True
+    return outcome
+
+
+# The meter's fuse: one overage charge above this many times the service's usual amount (its
+# largest earlier overage charge, or its price for one period if larger) is not made; the sweep
+# stops and staff get a sweep alert (a meter reporting bytes as GiB, a counter gone wild).
+METER_FUSE_FACTOR = 100
+
+
+class OverageFuseTripped(Exception):
+    def __init__(self, details: dict[str, Any]) -> None:
+        super().__init__("an overage charge far above the service's usual")
+        self.details = details
+
+
+def usual_charge(service: Service, rated: OverageRating) -> Decimal:
+    """The amount this service is usually charged: its largest overage charge before this
+    reporting period of this add-on, or one period of its tariff if that is more."""
+    earlier = (
+        Expense.objects.filter(service=service, kind=ExpenseKind.OVERAGE)
+        .exclude(key__startswith=f"{rated.addon_id}:{rated.period_start.isoformat()}:")
+        .aggregate(largest=Max("amount"))["largest"]
+        or ZERO
+    )
+    priced = with_pricing(Service.objects.filter(pk=service.pk)).get()
+    return max(earlier, renewal_amount(priced) or ZERO)
+
+
+def check_fuse(service: Service, rated: OverageRating, increment: Decimal) -> None:
+    usual = usual_charge(service, rated)
+    if usual > 0 and increment > usual * METER_FUSE_FACTOR:
+        raise OverageFuseTripped(
+            {
+                "service": service.pk,
+                "addon": rated.addon_id,
+                "period": rated.period_start.isoformat(),
+                "amount": f"{round_amount(increment, service.client.currency):f}",
+                "usual": f"{round_amount(usual, service.client.currency):f}",
+                "factor": METER_FUSE_FACTOR,
+            }
+        )
+
+
+def _still_blocked(service: Service, today: date) -> bool:
+    return (
+        OverageRating.objects.filter(service=service)
+        .filter(Q(due=True, unpaid=True) | Q(over_maximum=True, period_start__lte=today, period_end__gt=today))
+        .exists()
+    )
+
+
+def _charge_increment(
+    service: Service, rated: OverageRating, increment: Decimal, *, now: datetime, actor: Actor
+) -> Decimal | None:
+    """Charge one increment; returns the amount charged, or None when funds are short and the
+    tariff says to suspend."""
+    key = overage_key(rated)
+    description = _("Overage: %(addon)s, %(period)s") % {
+        "addon": rated.addon.name,
+        "period": _period_text(rated),
+    }
+    common: dict[str, Any] = {
+        "kind": ExpenseKind.OVERAGE,
+        "key": key,
+        "amount": increment,
+        "description": description,
+        "now": now,
+        "actor": actor,
+    }
+    charge_anyway = service.tariff.overage_without_funds == OverageWithoutFunds.CHARGE
+    # The client row read with the locked service is a fresh hint; post_entry re-checks the
+    # funds under the client's lock whenever the hint says they suffice.
+    short = service.client.available_amount < increment
+    if short and not charge_anyway:
+        return None
+    try:
+        with transaction.atomic():
+            expense, created = charge_service(service, **common, allow_overdraft=short)
+    except InsufficientFunds:
+        if not charge_anyway:
+            return None
+        short = True
+        expense, created = charge_service(service, **common, allow_overdraft=True)
+    if short:
+        # "Charge anyway": the tariff's rule let this charge take the balance past the limit.
+        _notify(service, rated, "overdraft", now=now)
+    charged_total = (
+        Expense.objects.filter(
+            service=service,
+            kind=ExpenseKind.OVERAGE,
+            key__startswith=f"{rated.addon_id}:{rated.period_start.isoformat()}:",
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    rated.charged_amount = charged_total
+    rated.charged_through = rated.overage
+    rated.due = rated.cost_amount > charged_total
+    rated.unpaid = False
+    rated.save(update_fields=["charged_amount", "charged_through", "due", "unpaid"])
+    return expense.amount if created else ZERO
+
+
+def _period_text(rated: OverageRating) -> str:
+    if rated.period_end - rated.period_start == timedelta(days=1):
+        return rated.period_start.isoformat()
+    return rated.period_start.strftime("%Y-%m")
+
+
+def _notify(service: Service, rated: OverageRating, why: str, *, now: datetime) -> None:
+    notify(
+        service.client,
+        f"overage_{why}",
+        key=f"overage:{why}:{service.pk}:{rated.addon_id}:{rated.period_start.isoformat()}",
+        now=now,
+        context={
+            "service_id": service.pk,
+            "service_name": service.name,
+            "addon_name": rated.addon.name,
+            "period": _period_text(rated),
+            "used": f"{rated.usage.normalize():f} {rated.addon.unit}".strip(),
+            "included": f"{rated.addon.included.normalize():f} {rated.addon.unit}".strip(),
+            "maximum": f"{rated.addon.maximum.normalize():f} {rated.addon.unit}".strip()
+            if rated.addon.maximum is not None
+            else "",
+            "cost": format_amount(rated.cost_amount, service.client.currency),
+        },
+    )
+
+
+def settle_client(client_id: int, *, now: datetime) -> int:
+    """Retry the unpaid overage of a client's services now (e.g. right after a payment), instead
+    of waiting for the next meter run; returns how many services were settled."""
+    service_ids = sorted(
+        set(OverageRating.objects.filter(service__client_id=client_id, due=True).values_list("service_id", flat=True))
+        | set(Service.objects.filter(client_id=client_id, suspended_overuse=True).values_list("pk", flat=True))
+    )
+    if open_meter_alert():
+        return 0
+    for service_id in service_ids:
+        try:
+            settle_service(service_id, now=now)
+        except OverageFuseTripped as exc:
+            trip_meter(exc)
+            return 0
+    return len(service_ids)
+
+
+def open_meter_alert() -> bool:
+    from openbill.services.automation.engine import open_alert
+
+    return open_alert("meter") is not None
+
+
+def trip_meter(exc: OverageFuseTripped) -> None:
+    """Stop the meter's charges and tell staff: a log line and an open sweep alert (resolved in
+    admin, as the renew sweep's)."""
+    from openbill.services.automation.models import SweepAlert
+
+    SweepAlert.objects.create(sweep="meter", reason=str(exc), details=exc.details, created_at=timezone.now())
+    log.error("FUSE: meter sweep stopped: %s %s", exc, exc.details)

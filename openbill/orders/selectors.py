@@ -1,0 +1,99 @@
+"""Reads of ordering, shared by the client area and the API: the cart, pending orders, the
+services of paid orders, what extending a service costs, and the tariffs a service may change to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch
+
+from openbill.catalog.models import TariffPlan
+from openbill.core.timeutil import Period, add_period
+from openbill.services.choices import Status
+from openbill.services.models import Service
+from openbill.services.renewal import next_period_start
+from openbill.services.selectors import client_services, renewal_amount, with_pricing
+
+from .models import LineKind, Order, OrderLine, OrderStatus
+from .pricing import ChangeQuote, quote_change, tariffs_for
+
+
+def cart_lines(client: Any) -> list[OrderLine]:
+    """The client's cart, oldest line first."""
+    return list(OrderLine.objects.for_client(client).in_cart().select_related("service__product_type").order_by("id"))
+
+
+def lines_total(lines: list[OrderLine]) -> Decimal:
+    return sum((line.amount for line in lines), Decimal(0))
+
+
+def pending_orders(client: Any) -> list[Order]:
+    """Orders waiting for payment, newest first, with their lines."""
+    return list(
+        Order.objects.for_client(client)
+        .filter(status=OrderStatus.PENDING)
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("service").order_by("id")))
+        .order_by("-id")
+    )
+
+
+def paid_services(client: Any) -> list[Service]:
+    """The services of the client's paid orders (not deleted), newest first."""
+    return list(
+        client_services(client)
+        .filter(order_lines__kind=LineKind.NEW, order_lines__paid_at__isnull=False)
+        .exclude(status=Status.DELETED)
+        .distinct()
+        .order_by("-id")
+    )
+
+
+@dataclass(frozen=True)
+class ExtensionQuote:
+    """Extending ``service`` by one ``period``: what it costs (None: no price for that period)
+    and the stretch of time it pays for."""
+
+    period: str
+    amount: Decimal | None
+    start: datetime
+    end: datetime
+
+
+def extension_quote(service: Service, period: str, *, now: datetime, tz: ZoneInfo) -> ExtensionQuote:
+    start = next_period_start(service, now)
+    return ExtensionQuote(period, renewal_amount(service, period), start, add_period(start, period, tz))
+
+
+def extension_quotes(service: Service, *, now: datetime, tz: ZoneInfo) -> list[ExtensionQuote]:
+    """One quote per period of the service's tariff that it can be extended by (priced, not daily)."""
+    quotes = (
+        extension_quote(service, price.period, now=now, tz=tz)
+        for price in service.tariff.prices.all()
+        if price.period != Period.DAY
+    )
+    return [quote for quote in quotes if quote.amount is not None]
+
+
+def change_tariffs(service: Service) -> list[TariffPlan]:
+    """The service's tariff first, then those it may change to."""
+    tariffs = tariffs_for(service.client.provider)
+    current = tariffs.get(pk=service.tariff_id)
+    return [current, *tariffs.filter(pk__in=current.changeable_to.values("pk"))]
+
+
+def change_quote(
+    service: Service, *, now: datetime, tariff: int | None = None, addons: dict[str, Any] | None = None
+) -> ChangeQuote:
+    """The exact amount of a change before it is confirmed (prorated)."""
+    priced = with_pricing(Service.objects.filter(pk=service.pk)).get()
+    return quote_change(priced, now=now, tariff=tariff, addons=addons)
+
+
+def extension_start(service: Service, now: datetime) -> datetime:
+    """Where an extension paid now starts: the expiry, or now for a lapsed service."""
+    return next_period_start(service, now)
