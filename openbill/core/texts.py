@@ -1,0 +1,243 @@
+"""Texts stored as facts: a kind and its parameters, rendered in the reader's language.
+
+A ledger line, a History note or an order line is stored as ``(kind, params)`` — e.g.
+``("first_period", {"name": "web1", "period": "year"})`` — never as a finished sentence. At
+display time ``render`` looks the kind up in the registry, formats each parameter for the
+active (or given) language — money with ``format_money``, dates and times with Babel, choices
+with their translated label — and fills the kind's translatable template.
+
+Each app declares its kinds in ``<app>/texts.py`` with ``register(Template(...), ...)``; the
+registry imports every installed app's ``texts`` module the first time it is used.
+
+Writers build a ``Text``: ``Text("setup_fee", name=service.name)``. It renders with ``str()``
+(in the active language), and ``stored(tz)`` gives the JSON parameters: money as
+``{"amount": "5.01", "currency": "USD"}``, dates as ISO dates, times as ISO timestamps in the
+provider's zone (``tz``), so that they show the provider's wall clock in any language.
+
+Two kinds are common to every app: ``text`` (what a person or a remote system wrote, shown as
+written: a staff note, a module's error) and ``legacy`` (a sentence stored before this
+registry, kept verbatim by the data migrations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_skeleton, format_time
+from django.db import models
+from django.utils import translation
+from django.utils.module_loading import autodiscover_modules
+
+from .money import Money, format_money
+
+TEXT = "text"
+LEGACY = "legacy"
+
+
+@dataclass(frozen=True)
+class Template:
+    """One kind: its template (``%(name)s`` placeholders) and how each parameter is shown.
+
+    ``money``: parameters holding ``Money``; ``dates``/``datetimes``: calendar dates and
+    moments; ``months``: a date shown as its month; ``choices``: parameters holding a choice's value, shown by its label; ``labels``:
+    a function from the stored value to what is shown (a payment method's name); ``lists``:
+    lists of strings, joined; ``texts``: lists of nested ``Text``, each rendered, joined;
+    ``capitalized``: shown with a capital (a label that starts the sentence). A plural is an
+    ``ngettext_lazy(singular, plural, "count")`` message, chosen by the integer parameter named
+    there. Anything else is shown as given (names, numbers, addresses).
+    """
+
+    kind: str
+    message: Any
+    money: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    months: tuple[str, ...] = ()
+    datetimes: tuple[str, ...] = ()
+    lists: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
+    choices: Mapping[str, type[models.Choices]] = field(default_factory=dict)
+    labels: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    capitalized: tuple[str, ...] = ()
+
+
+_REGISTRY: dict[str, Template] = {}
+_loaded = False
+
+
+def register(*templates: Template) -> None:
+    for template in templates:
+        if template.kind in _REGISTRY and _REGISTRY[template.kind] != template:
+            raise ValueError(f"Text kind {template.kind!r} registered twice")
+        _REGISTRY[template.kind] = template
+
+
+def registry() -> dict[str, Template]:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        autodiscover_modules("texts")
+    return _REGISTRY
+
+
+register(
+    Template(TEXT, "%(text)s"),
+    Template(LEGACY, "%(text)s"),
+    # Values that need no words: a list of names or addresses, an amount, a moment, a date.
+    Template("list", "%(items)s", lists=("items",)),
+    Template("amount", "%(amount)s", money=("amount",)),
+    Template("moment", "%(at)s", datetimes=("at",)),
+    Template("date", "%(date)s", dates=("date",)),
+)
+
+
+class Text:
+    """A fact to be shown: ``Text(kind, **params)``. ``str()`` renders it in the active language."""
+
+    __slots__ = ("kind", "params")
+
+    def __init__(self, kind: str, /, **params: Any) -> None:
+        if kind not in registry():
+            raise KeyError(f"Unknown text kind {kind!r}: register it in an app's texts.py")
+        self.kind = kind
+        self.params = params
+
+    @classmethod
+    def verbatim(cls, text: str) -> Text:
+        """What a person or a remote system wrote, shown as written in every language."""
+        return cls(TEXT, text=text)
+
+    def stored(self, tz: ZoneInfo | None = None) -> dict[str, Any]:
+        """The parameters as JSON; moments in ``tz`` (the provider's zone) when given."""
+        return {key: _to_json(value, tz) for key, value in self.params.items()}
+
+    def render(self, language: str | None = None) -> str:
+        return render(self.kind, self.stored(), language)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:
+        return f"Text({self.kind!r}, **{self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Text) and (self.kind, self.stored()) == (other.kind, other.stored())
+
+    def __hash__(self) -> int:
+        return hash(self.kind)
+
+
+def _to_json(value: Any, tz: ZoneInfo | None) -> Any:
+    if isinstance(value, Text):
+        return {"kind": value.kind, "params": value.stored(tz)}
+    if isinstance(value, Money):
+        return {"amount": f"{value.amount:f}", "currency": value.currency}
+    if isinstance(value, datetime):
+        return (value.astimezone(tz) if tz else value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, models.Choices):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_to_json(item, tz) for item in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def stored(value: Text | None, tz: ZoneInfo | None = None) -> tuple[str, dict[str, Any]]:
+    """(kind, params) for a model's pair of fields; ("", {}) for no text."""
+    if value is None:
+        return "", {}
+    if not isinstance(value, Text):
+        raise TypeError(f"Store a Text (a kind and its parameters), not {type(value).__name__}")
+    return value.kind, value.stored(tz)
+
+
+def render(kind: str, params: Mapping[str, Any] | None, language: str | None = None) -> str:
+    """The text of ``kind`` in ``language`` (default: the active one). Unknown kinds and
+    broken parameters never raise: the reader sees the parameters rather than an error page."""
+    if not kind:
+        return ""
+    params = dict(params or {})
+    template = registry().get(kind)
+    if template is None:
+        return ", ".join(str(v) for v in params.values())
+    language = language or translation.get_language() or "en"
+    with translation.override(language):
+        values = {key: _shown(template, key, value, language) for key, value in params.items()}
+        try:
+            return str(template.message % values)
+        except (KeyError, TypeError, ValueError):
+            return ", ".join(str(v) for v in values.values())
+
+
+def _shown(template: Template, key: str, value: Any, language: str) -> Any:
+    if value is None:
+        return ""
+    shown = _formatted(template, key, value, language)
+    if key in template.capitalized:
+        shown = str(shown)[:1].upper() + str(shown)[1:]
+    return shown
+
+
+def _formatted(template: Template, key: str, value: Any, language: str) -> Any:
+    try:
+        if key in template.money:
+            return format_money(Decimal(value["amount"]), value["currency"], language)
+        if key in template.dates:
+            return format_date(date.fromisoformat(value[:10]), "medium", locale=language)
+        if key in template.months:
+            return format_skeleton("yMMMM", date.fromisoformat(value[:10]), locale=language)
+        if key in template.datetimes:
+            return format_moment(datetime.fromisoformat(value), language)
+        if key in template.choices:
+            choices = template.choices[key]
+            return str(dict(choices.choices).get(value, value))
+        if key in template.labels:
+            return str(template.labels[key](value))
+        if key in template.lists:
+            return ", ".join(str(item) for item in value)
+        if key in template.texts:
+            return ", ".join(render(item["kind"], item["params"], language) for item in value)
+    except (KeyError, TypeError, ValueError):
+        return value
+    return value
+
+
+def format_moment(moment: datetime, language: str | None = None) -> str:
+    """A moment on its own wall clock (the provider's, as stored): "Dec 16, 2026, 3:04 PM"."""
+    language = language or translation.get_language() or "en"
+    locale = Locale.parse(language.replace("-", "_"))
+    pattern = str(locale.datetime_formats["medium"])
+    return pattern.replace("{1}", format_date(moment, "medium", locale=locale)).replace(
+        "{0}", format_time(moment, "short", tzinfo=moment.tzinfo, locale=locale)
+    )
+
+
+def kinds() -> Iterable[Template]:
+    return registry().values()
+
+
+def text_property(prefix: str) -> property:
+    """A model property over ``<prefix>_kind`` and ``<prefix>_params``: reading renders in the
+    active language; assigning a ``Text`` stores its kind and parameters (zone: UTC; writers
+    that know the provider's zone store through ``stored(text, tz)``)."""
+    kind_field, params_field = f"{prefix}_kind", f"{prefix}_params"
+
+    def get(self: Any) -> str:
+        return render(getattr(self, kind_field), getattr(self, params_field))
+
+    def set_(self: Any, value: Text | None) -> None:
+        kind, params = stored(value)
+        setattr(self, kind_field, kind)
+        setattr(self, params_field, params)
+
+    return property(get, set_)
