@@ -21,6 +21,7 @@ registry, kept verbatim by the data migrations).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +33,7 @@ from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
 from django.db import models
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
 
 from .money import Money, format_money
@@ -45,12 +47,13 @@ class Template:
     """One kind: its template (``%(name)s`` placeholders) and how each parameter is shown.
 
     ``money``: parameters holding ``Money``; ``dates``/``datetimes``: calendar dates and
-    moments; ``months``: a date shown as its month; ``choices``: parameters holding a choice's value, shown by its label; ``labels``:
-    a function from the stored value to what is shown (a payment method's name); ``lists``:
-    lists of strings, joined; ``texts``: lists of nested ``Text``, each rendered, joined;
-    ``capitalized``: shown with a capital (a label that starts the sentence). A plural is an
-    ``ngettext_lazy(singular, plural, "count")`` message, chosen by the integer parameter named
-    there. Anything else is shown as given (names, numbers, addresses).
+    moments; ``months``: a date shown as its month; ``choices``: parameters holding a choice's
+    value, shown by its label; ``labels``: a function from the stored value to what is shown (a
+    payment method's name; its ``codes()``, if it has one, lists the values for reading old
+    sentences back); ``lists``: lists of strings, joined; ``texts``: lists of nested ``Text``,
+    each rendered, joined; ``capitalized``: shown with a capital (a label that starts the
+    sentence). A plural is an ``ngettext_lazy(singular, plural, "count")`` message, chosen by
+    the integer parameter named there. Anything else is shown as given (names, numbers, addresses).
     """
 
     kind: str
@@ -241,3 +244,86 @@ def text_property(prefix: str) -> property:
         setattr(self, params_field, params)
 
     return property(get, set_)
+
+
+# --- reading back sentences stored before the registry (data migrations) ---------------------
+_NOT_PARSED = frozenset({TEXT, LEGACY, "list", "settings"})
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_MONEY = re.compile(r"^(-?\d+(?:[.,]\d+)?) ([A-Z]{3})$")
+
+
+def _patterns(languages: Iterable[str]) -> list[tuple[re.Pattern[str], Template]]:
+    found = []
+    for template in registry().values():
+        if template.kind in _NOT_PARSED or not isinstance(template.message, (str, Promise)):
+            continue
+        for language in languages:
+            with translation.override(language):
+                try:
+                    shape = str(template.message)
+                except TypeError:  # a plural (ngettext_lazy): not read back
+                    continue
+            parts = _PLACEHOLDER.split(shape)
+            pattern = "".join(f"(?P<{part}>.+?)" if i % 2 else re.escape(part) for i, part in enumerate(parts))
+            found.append((re.compile(f"^{pattern}$", re.DOTALL), template))
+    # The most literal text first: "%(name)s: setup fee" before "%(status)s".
+    found.sort(key=lambda item: -len(_PLACEHOLDER.sub("", item[0].pattern)))
+    return found
+
+
+def parse(sentence: str, languages: Iterable[str] = ("en", "es")) -> tuple[str, dict[str, Any]]:
+    """(kind, params) of a sentence written by an earlier version in one of ``languages``;
+    ``("legacy", {"text": sentence})`` when no kind fits (shown as written)."""
+    if not sentence:
+        return "", {}
+    for pattern, template in _patterns(languages):
+        match = pattern.match(sentence)
+        if match is None:
+            continue
+        params = {}
+        for key, value in match.groupdict().items():
+            parsed = _read_back(template, key, value, languages)
+            if parsed is None:
+                break
+            params[key] = parsed
+        else:
+            return template.kind, params
+    return LEGACY, {"text": sentence}
+
+
+def _read_back(template: Template, key: str, value: str, languages: Iterable[str]) -> Any:
+    """The stored form of a shown value, or None when it is not one (the pattern fails)."""
+    if key in template.money:
+        money = _MONEY.match(value)
+        return {"amount": money[1].replace(",", "."), "currency": money[2]} if money else None
+    if key in template.dates or key in template.months:
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            return None
+    if key in template.datetimes:
+        try:
+            return datetime.fromisoformat(value).isoformat()
+        except ValueError:
+            return None
+    if key in template.choices:
+        choices = template.choices[key]
+        if value in choices.values:
+            return value
+        for language in languages:
+            with translation.override(language):
+                for code, label in choices.choices:
+                    if value in (str(label), str(label)[:1].upper() + str(label)[1:]):
+                        return code
+        return None
+    if key in template.labels:
+        label = template.labels[key]
+        for code in getattr(label, "codes", list)():
+            for language in languages:
+                with translation.override(language):
+                    if value == str(label(code)):
+                        return code
+        return None
+    if key in template.lists or key in template.texts:
+        return None
+    return value

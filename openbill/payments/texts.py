@@ -16,6 +16,14 @@ def method_label(code: Any) -> str:
         return str(code)
 
 
+def _method_codes() -> list[str]:
+    from . import gateways
+
+    return list(gateways.REGISTRY)
+
+
+method_label.codes = _method_codes  # type: ignore[attr-defined]
+
 register(
     Template("payment", _("Payment #%(id)s (%(method)s)"), labels={"method": method_label}),
     Template("payment_refund", _("Refund of payment #%(id)s: %(reason)s")),
