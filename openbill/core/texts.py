@@ -21,6 +21,7 @@ registry, kept verbatim by the data migrations).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -252,7 +253,8 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _MONEY = re.compile(r"^(-?\d+(?:[.,]\d+)?) ([A-Z]{3})$")
 
 
-def _patterns(languages: Iterable[str]) -> list[tuple[re.Pattern[str], Template]]:
+@functools.cache
+def _patterns(languages: tuple[str, ...]) -> list[tuple[re.Pattern[str], Template]]:
     found = []
     for template in registry().values():
         if template.kind in _NOT_PARSED or not isinstance(template.message, (str, Promise)):
@@ -276,6 +278,7 @@ def parse(sentence: str, languages: Iterable[str] = ("en", "es")) -> tuple[str, 
     ``("legacy", {"text": sentence})`` when no kind fits (shown as written)."""
     if not sentence:
         return "", {}
+    languages = tuple(languages)
     for pattern, template in _patterns(languages):
         match = pattern.match(sentence)
         if match is None:
