@@ -31,6 +31,8 @@ from openbill.catalog.models import (
 )
 from openbill.clients.models import Client, Provider
 from openbill.core.actors import Actor
+from openbill.core.texts import Text
+from openbill.core.texts import fields as text_fields
 from openbill.core.timeutil import add_period
 from openbill.orders.models import LineKind, Order, OrderLine, OrderStatus
 from openbill.provisioning.models import ProcessingModule
@@ -368,7 +370,7 @@ class Demo:
                     now=self.now - timedelta(days=2),
                     from_status=Status.ACTIVE,
                     to_status=Status.SUSPENDED,
-                    note=", ".join(reasons),
+                    note=Text("texts", items=[Text("suspend_reason", reason=r) for r in reasons]),
                 )
             svc.refresh_from_db()
         if running:
@@ -401,7 +403,7 @@ class Demo:
             period_amount=amount,
             amount=amount,
             currency=currency,
-            description=svc.name,
+            **text_fields("description", Text("order_line", tariff=svc.tariff.name, period=svc.period)),
             created_at=svc.created_at,
             paid_at=svc.paid_at,
         )
@@ -415,7 +417,7 @@ class Demo:
             kind=ExpenseKind.PERIOD,
             key=svc.activated_at.isoformat(),
             amount=amount,
-            description=f"{svc.name}: {svc.get_period_display()}",
+            description=Text("first_period", name=svc.name, period=svc.period),
             now=svc.activated_at,
             period_start=svc.activated_at,
             period_end=svc.expires_at,
@@ -464,7 +466,7 @@ class Demo:
             amount=Decimal("1500.00"),
             kind=EntryKind.PAYMENT,
             key="demo:alice:topup1",
-            description="Bank transfer",
+            description=Text("top_up", method="bank"),
             now=self.now - timedelta(days=40),
             actor=DEMO,
         )
@@ -473,7 +475,7 @@ class Demo:
             amount=Decimal("120.00"),
             kind=EntryKind.PAYMENT,
             key="demo:bob:topup1",
-            description="Card payment",
+            description=Text("top_up", method="card"),
             now=self.now - timedelta(days=30),
             actor=DEMO,
         )
@@ -583,7 +585,7 @@ class Demo:
             amount=Decimal("-2.50"),
             kind=EntryKind.CORRECTION,
             key="demo:alice:correction1",
-            description="Correction: bank fee",
+            description=Text("correction", reason="bank fee"),
             now=self.now - timedelta(days=5),
             actor=DEMO,
         )

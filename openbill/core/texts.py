@@ -97,6 +97,7 @@ register(
     Template("amount", "%(amount)s", money=("amount",)),
     Template("moment", "%(at)s", datetimes=("at",)),
     Template("date", "%(date)s", dates=("date",)),
+    Template("texts", "%(items)s", texts=("items",)),
 )
 
 
@@ -110,6 +111,11 @@ class Text:
             raise KeyError(f"Unknown text kind {kind!r}: register it in an app's texts.py")
         self.kind = kind
         self.params = params
+
+    @classmethod
+    def stored_as(cls, kind: str, params: Mapping[str, Any] | None) -> Text:
+        """The Text of a stored pair of fields (e.g. an order line's, for its History note)."""
+        return cls(kind, **(params or {}))
 
     @classmethod
     def verbatim(cls, text: str) -> Text:
@@ -151,6 +157,8 @@ def _to_json(value: Any, tz: ZoneInfo | None) -> Any:
         return value.value
     if isinstance(value, (list, tuple)):
         return [_to_json(item, tz) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _to_json(item, tz) for key, item in value.items()}
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
@@ -226,8 +234,33 @@ def format_moment(moment: datetime, language: str | None = None) -> str:
     )
 
 
+_CONTEXT_KIND = "text_kind"
+
+
+def in_context(value: Text) -> dict[str, Any]:
+    """A Text in a stored email context (JSON); ``render_context`` renders it for the mail."""
+    return {_CONTEXT_KIND: value.kind, "text_params": value.stored()}
+
+
+def render_context(value: Any) -> Any:
+    """A stored email context with every ``in_context`` Text rendered in the active language."""
+    if isinstance(value, dict):
+        if _CONTEXT_KIND in value:
+            return render(value[_CONTEXT_KIND], value.get("text_params"))
+        return {key: render_context(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [render_context(item) for item in value]
+    return value
+
+
 def kinds() -> Iterable[Template]:
     return registry().values()
+
+
+def fields(prefix: str, value: Text | None, tz: ZoneInfo | None = None) -> dict[str, Any]:
+    """``<prefix>_kind`` and ``<prefix>_params`` of a model's text, for ``Model(**fields(...))``."""
+    kind, params = stored(value, tz)
+    return {f"{prefix}_kind": kind, f"{prefix}_params": params}
 
 
 def text_property(prefix: str) -> property:
@@ -248,7 +281,7 @@ def text_property(prefix: str) -> property:
 
 
 # --- reading back sentences stored before the registry (data migrations) ---------------------
-_NOT_PARSED = frozenset({TEXT, LEGACY, "list", "settings"})
+_NOT_PARSED = frozenset({TEXT, LEGACY, "list", "texts", "settings"})
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _MONEY = re.compile(r"^(-?\d+(?:[.,]\d+)?) ([A-Z]{3})$")
 
@@ -320,11 +353,11 @@ def _read_back(template: Template, key: str, value: str, languages: Iterable[str
                         return code
         return None
     if key in template.labels:
-        label = template.labels[key]
-        for code in getattr(label, "codes", list)():
+        shown = template.labels[key]
+        for code in getattr(shown, "codes", list)():
             for language in languages:
                 with translation.override(language):
-                    if value == str(label(code)):
+                    if value == str(shown(code)):
                         return code
         return None
     if key in template.lists or key in template.texts:

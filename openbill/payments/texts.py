@@ -26,6 +26,7 @@ method_label.codes = _method_codes  # type: ignore[attr-defined]
 
 register(
     Template("payment", _("Payment #%(id)s (%(method)s)"), labels={"method": method_label}),
+    Template("top_up", _("Payment (%(method)s)"), labels={"method": method_label}),
     Template("payment_refund", _("Refund of payment #%(id)s: %(reason)s")),
     Template("payment_refund_failed", _("Refund of payment #%(id)s failed; amount restored")),
     Template("correction", _("Correction: %(reason)s")),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -18,6 +17,8 @@ from openbill.billing.actions import charge_service
 from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
+from openbill.core.money import Money
+from openbill.core.texts import Text
 from openbill.core.timeutil import PERIOD_MONTHS, add_period
 
 from . import actions, events, rules
@@ -95,7 +96,7 @@ def renew_service(
             kind=ExpenseKind.PERIOD,
             key=start.isoformat(),
             amount=amount,
-            description=_("%(name)s: renewal until %(date)s") % {"name": locked.name, "date": end.date().isoformat()},
+            description=Text("renewal", name=locked.name, date=end.astimezone(locked.client.provider.tz).date()),
             now=now,
             period_start=start,
             period_end=end,
@@ -113,7 +114,7 @@ def renew_service(
             "renewed",
             actor=actor,
             now=now,
-            note=f"{start.isoformat()} → {end.isoformat()} ({Decimal(expense.amount):f} {expense.currency})",
+            note=Text("renewed", start=start, end=end, amount=Money(expense.amount, expense.currency)),
         )
         if SuspendReason.EXPIRED in locked.suspend_reasons:
             # A service stopped only because it expired resumes once paid (reconcile opens it).

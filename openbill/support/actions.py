@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from openbill.clients.models import Client, Provider
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, NotAllowed
+from openbill.core.texts import Text
 from openbill.services import actions as services
 from openbill.services.choices import Status, SuspendReason
 from openbill.services.models import Service
@@ -454,11 +455,9 @@ def apply_abuse_score(client: Client, *, actor: Actor, now: datetime) -> int:
     over = limit is not None and score > limit
     for service in _abuse_services(client):
         if over and SuspendReason.ABUSE not in service.suspend_reasons:
-            services.suspend(
-                service, reason=SuspendReason.ABUSE, actor=actor, now=now, note=_("Abuse score over the limit")
-            )
+            services.suspend(service, reason=SuspendReason.ABUSE, actor=actor, now=now, note=Text("abuse_over_limit"))
         elif not over and SuspendReason.ABUSE in service.suspend_reasons and not _held_by_deadline(service):
-            services.resume(service, reason=SuspendReason.ABUSE, actor=actor, now=now, note=_("Abuse resolved"))
+            services.resume(service, reason=SuspendReason.ABUSE, actor=actor, now=now, note=Text("abuse_resolved"))
     return score
 
 
@@ -513,7 +512,7 @@ def run_abuse_deadline(report: AbuseReport, *, now: datetime) -> bool:
                 reason=SuspendReason.ABUSE,
                 actor=actor,
                 now=now,
-                note=_("Abuse report not corrected by its deadline"),
+                note=Text("abuse_deadline"),
             )
         Message.objects.create(
             ticket_id=report.ticket_id,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition
+from openbill.core.texts import Text
 from openbill.provisioning.modules.base import ModuleError, ServiceSpec
 from openbill.services import actions as service_actions
 from openbill.services import events
@@ -117,7 +118,7 @@ def create_machine(
             raise DomainError(_("A machine of this data center already has this name."), field="name")
         selectors.check_fits(locked, {**size, "machines": 1})
         machine = Machine.objects.create(service=locked, name=name, template=chosen, created_at=now, **size)
-        events.record(locked, "machine", actor=actor, now=now, note=_("Machine %(name)s created") % {"name": name})
+        events.record(locked, "machine", actor=actor, now=now, note=Text("machine_created", name=name))
         _queue(machine, MachineOperation.CREATE, now=now)
     return machine
 
@@ -147,8 +148,7 @@ def _request(
             "machine",
             actor=actor,
             now=now,
-            note=_("Machine %(name)s: %(operation)s")
-            % {"name": locked.name, "operation": MachineOperation(operation).label},
+            note=Text("machine_operation", name=locked.name, operation=operation),
         )
         _queue(locked, operation, now=now, params=params)
     return locked
