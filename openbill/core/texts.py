@@ -37,7 +37,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
 
-from .money import Money, format_money
+from .money import Money, format_money, round_amount
 
 TEXT = "text"
 LEGACY = "legacy"
@@ -146,7 +146,7 @@ def _to_json(value: Any, tz: ZoneInfo | None) -> Any:
     if isinstance(value, Text):
         return {"kind": value.kind, "params": value.stored(tz)}
     if isinstance(value, Money):
-        return {"amount": f"{value.amount:f}", "currency": value.currency}
+        return {"amount": f"{round_amount(value.amount, value.currency):f}", "currency": value.currency}
     if isinstance(value, datetime):
         return (value.astimezone(tz) if tz else value).isoformat()
     if isinstance(value, date):

@@ -25,7 +25,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer[LedgerEntry]):
     balance_after = serializers.SerializerMethodField()
     currency = CurrencyField(read_only=True)
     service = ServiceRefSerializer(read_only=True, allow_null=True)
-    description, description_kind, description_params = text_fields("description", "What the line is")
+    description, description_kind, description_params = text_fields("What the line is")
 
     class Meta:
         model = LedgerEntry

@@ -130,7 +130,7 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
     currency = CurrencyField(read_only=True)
     service_name = serializers.CharField(source="service.name", read_only=True)
     service_status = serializers.SerializerMethodField()
-    description, description_kind, description_params = text_fields("description", "What was ordered")
+    description, description_kind, description_params = text_fields("What was ordered")
 
     class Meta:
         model = OrderLine

@@ -148,7 +148,7 @@ class ServiceEventSerializer(serializers.ModelSerializer[ServiceEvent]):
 
     kind = serializers.ChoiceField(choices=EventKind.choices, read_only=True, help_text="What happened.")
     kind_label = serializers.SerializerMethodField()
-    note, note_kind, note_params = text_fields("note", "More about it (empty when nothing more)")
+    note, note_kind, note_params = text_fields("More about it (empty when nothing more)")
     from_status = serializers.ChoiceField(
         choices=Status.choices, allow_blank=True, read_only=True, help_text="The status before; empty if unchanged."
     )
