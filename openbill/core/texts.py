@@ -306,13 +306,18 @@ def _patterns(languages: tuple[str, ...]) -> list[tuple[re.Pattern[str], Templat
     return found
 
 
-def parse(sentence: str, languages: Iterable[str] = ("en", "es")) -> tuple[str, dict[str, Any]]:
-    """(kind, params) of a sentence written by an earlier version in one of ``languages``;
-    ``("legacy", {"text": sentence})`` when no kind fits (shown as written)."""
+def parse(
+    sentence: str, languages: Iterable[str] = ("en", "es"), kinds: Iterable[str] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """(kind, params) of a sentence written by an earlier version in one of ``languages`` (of
+    one of ``kinds``, when given); ``("legacy", {"text": sentence})`` when none fits."""
     if not sentence:
         return "", {}
     languages = tuple(languages)
+    wanted = None if kinds is None else frozenset(kinds)
     for pattern, template in _patterns(languages):
+        if wanted is not None and template.kind not in wanted:
+            continue
         match = pattern.match(sentence)
         if match is None:
             continue
@@ -338,6 +343,8 @@ def _read_back(template: Template, key: str, value: str, languages: Iterable[str
         except ValueError:
             return None
     if key in template.datetimes:
+        if value.endswith(" UTC"):  # "2026-12-06 10:00 UTC", as abuse reports wrote it
+            value = value[: -len(" UTC")] + "+00:00"
         try:
             return datetime.fromisoformat(value).isoformat()
         except ValueError:
