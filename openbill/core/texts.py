@@ -52,8 +52,8 @@ class Template:
     value, shown by its label; ``labels``: a function from the stored value to what is shown (a
     payment method's name; its ``codes()``, if it has one, lists the values for reading old
     sentences back); ``lists``: lists of strings, joined; ``texts``: lists of nested ``Text``,
-    each rendered, joined; ``capitalized``: shown with a capital (a label that starts the
-    sentence). A plural is an ``ngettext_lazy(singular, plural, "count")`` message, chosen by
+    each rendered, joined; ``sentence``: the text starts with a capital whatever starts it
+    (a label, lower case inside a sentence, that some language puts first). A plural is an ``ngettext_lazy(singular, plural, "count")`` message, chosen by
     the integer parameter named there. Anything else is shown as given (names, numbers, addresses).
     """
 
@@ -67,7 +67,7 @@ class Template:
     texts: tuple[str, ...] = ()
     choices: Mapping[str, type[models.Choices]] = field(default_factory=dict)
     labels: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
-    capitalized: tuple[str, ...] = ()
+    sentence: bool = False
 
 
 _REGISTRY: dict[str, Template] = {}
@@ -186,7 +186,8 @@ def render(kind: str, params: Mapping[str, Any] | None, language: str | None = N
     with translation.override(language):
         values = {key: _shown(template, key, value, language) for key, value in params.items()}
         try:
-            return str(template.message % values)
+            text = str(template.message % values)
+            return text[:1].upper() + text[1:] if template.sentence else text
         except (KeyError, TypeError, ValueError):
             return ", ".join(str(v) for v in values.values())
 
@@ -194,10 +195,7 @@ def render(kind: str, params: Mapping[str, Any] | None, language: str | None = N
 def _shown(template: Template, key: str, value: Any, language: str) -> Any:
     if value is None:
         return ""
-    shown = _formatted(template, key, value, language)
-    if key in template.capitalized:
-        shown = str(shown)[:1].upper() + str(shown)[1:]
-    return shown
+    return _formatted(template, key, value, language)
 
 
 def _formatted(template: Template, key: str, value: Any, language: str) -> Any:
