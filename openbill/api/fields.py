@@ -132,3 +132,23 @@ class StrictChoiceField(serializers.ChoiceField):
         if not isinstance(data, str):
             self.fail("invalid_choice", input=data)
         return super().to_internal_value(data)
+
+
+def text_fields(what: str) -> tuple[serializers.Field, serializers.Field, serializers.Field]:
+    """A stored text (openbill.core.texts) as the API serves it: rendered in the request's
+    language (``Accept-Language``, else the user's), with its kind and parameters for programs.
+
+    ``description, description_kind, description_params = text_fields("What the line is")``: the
+    three must be named ``<x>``, ``<x>_kind`` and ``<x>_params`` (the model's fields).
+    """
+    return (
+        serializers.CharField(read_only=True, help_text=f"{what}, in the request's language (Accept-Language)."),
+        serializers.CharField(
+            read_only=True,
+            help_text="What it says, as a code (`legacy`: words stored before kinds existed, shown as written).",
+        ),
+        serializers.DictField(
+            read_only=True,
+            help_text="The code's parameters: money as {amount, currency}, dates and times in ISO 8601.",
+        ),
+    )

@@ -19,6 +19,8 @@ from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, InsufficientFunds
 from openbill.core.money import format_amount, round_amount
+from openbill.core.texts import Text
+from openbill.core.texts import stored as stored_text
 
 from .models import EntryKind, Expense, ExpenseKind, LedgerEntry
 from .rules import can_pay, ledger_key
@@ -33,7 +35,7 @@ def post_entry(
     amount: Decimal,
     kind: str,
     key: str,
-    description: str,
+    description: Text,
     now: datetime,
     actor: Actor | None = None,
     service_id: int | None = None,
@@ -42,7 +44,8 @@ def post_entry(
     """Write one ledger entry under ``key``; returns (entry, created).
 
     A debit may take the balance down to minus the client's credit limit, never further,
-    unless ``allow_overdraft`` (a rule such as overage charged "anyway").
+    unless ``allow_overdraft`` (a rule such as overage charged "anyway"). ``description`` is a
+    fact (``Text(kind, **params)``), stored as such and rendered in each reader's language.
     """
     amount = round_amount(amount, client.currency)
     if amount == 0:
@@ -60,6 +63,7 @@ def post_entry(
         if not allow_overdraft and not can_pay(locked.balance_amount, locked.credit_limit, -amount):
             raise insufficient_funds(locked, -amount)
         try:
+            description_kind, description_params = stored_text(description, locked.provider.tz)
             with transaction.atomic():
                 entry = LedgerEntry.objects.create(
                     client=locked,
@@ -68,7 +72,8 @@ def post_entry(
                     currency=locked.currency,
                     balance_after=new_balance,
                     key=key,
-                    description=description[:300],
+                    description_kind=description_kind,
+                    description_params=description_params,
                     service_id=service_id,
                     created_at=now,
                     created_by=str(actor or ""),
@@ -103,7 +108,7 @@ def charge_service(
     kind: str,
     key: str,
     amount: Decimal,
-    description: str,
+    description: Text,
     now: datetime,
     period_start: datetime | None = None,
     period_end: datetime | None = None,

@@ -14,7 +14,7 @@ from .models import Expense, LedgerEntry
 class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "client", "kind", "amount", "currency", "balance_after", "description", "service")
     list_filter = ("kind", currency_filter())
-    search_fields = ("=client__id", "client__name", "client__email", "key", "description")
+    search_fields = ("=client__id", "client__name", "client__email", "key", "description_kind")
     list_select_related = ("client", "service")
     show_full_result_count = False
     ordering = ("-id",)  # newest first through the primary key, not a sort of the whole ledger

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from openbill.core.texts import Text
+
 from .models import EntryKind
 
 
 def build(demo: Any) -> None:
-    demo.post(demo.alice, "1500.00", "Bank transfer", kind=EntryKind.PAYMENT, days_ago=400, key="alice:topup1")
-    demo.post(demo.bob, "120.00", "Card payment", kind=EntryKind.PAYMENT, days_ago=30, key="bob:topup1")
+    demo.post(demo.alice, "1500.00", Text("top_up", method="bank"), kind=EntryKind.PAYMENT, days_ago=400, key="alice:topup1")
+    demo.post(demo.bob, "120.00", Text("top_up", method="card"), kind=EntryKind.PAYMENT, days_ago=30, key="bob:topup1")
     demo.post(
-        demo.alice, "-2.50", "Correction: bank fee", kind=EntryKind.CORRECTION, days_ago=5, key="alice:correction1"
+        demo.alice, "-2.50", Text("correction", reason="bank fee"), kind=EntryKind.CORRECTION, days_ago=5, key="alice:correction1"
     )

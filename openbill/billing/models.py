@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from openbill.core.money import DECIMAL_PLACES, MAX_DIGITS, Money
+from openbill.core.texts import text_property
 
 
 class EntryKind(models.TextChoices):
@@ -28,7 +29,9 @@ class LedgerEntry(models.Model):
     currency = models.CharField(_("currency"), max_length=3)
     balance_after = models.DecimalField(_("balance after"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
     key = models.CharField(max_length=200, unique=True)
-    description = models.CharField(_("description"), max_length=300)
+    # What the line is, as a fact (openbill.core.texts): rendered in the reader's language.
+    description_kind = models.CharField(_("description"), max_length=40)
+    description_params = models.JSONField(default=dict, blank=True)
     service = models.ForeignKey(
         "services.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
     )
@@ -43,6 +46,8 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d} {self.kind} {self.amount} {self.currency}"
+
+    description = text_property("description")
 
     @property
     def money(self) -> Money:

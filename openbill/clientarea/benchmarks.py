@@ -32,6 +32,8 @@ from openbill.accounts.models import Membership, User
 from openbill.billing.models import EntryKind, LedgerEntry
 from openbill.catalog.models import Addon, AddonEnumItem, TariffPlan, ValueType
 from openbill.clients.models import Client, Provider
+from openbill.core.texts import Text
+from openbill.core.texts import fields as text_fields
 from openbill.core.timeutil import add_period
 from openbill.services.choices import Operation, Status
 from openbill.services.models import Service, ServiceAddon, ServiceEvent
@@ -307,7 +309,7 @@ def _fill_clients(
                 currency=provider.currency,
                 balance_after=Decimal("1000.00"),
                 key=f"bench:{client_id}:topup",
-                description="Bench top-up",
+                **text_fields("description", Text("top_up", method="bank")),
                 created_at=now - timedelta(days=365),
                 created_by="bench",
             )

@@ -16,7 +16,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from openbill.accounts import sessions, twofactor
@@ -26,6 +25,7 @@ from openbill.core.money import format_amount
 from openbill.core.timeutil import Period
 from openbill.metering.selectors import overage_widget_rows
 from openbill.services import selectors
+from openbill.services.choices import event_kind_label
 from openbill.services.filtersets import ServiceFilterSet
 from openbill.services.models import Service, ServiceEvent
 from openbill.services.rules import Action, allowed_actions
@@ -39,32 +39,6 @@ SERVICES_PER_PAGE = 25
 WIDGET_ROWS = 20
 HISTORY_PER_PAGE = 20
 LEDGER_PER_PAGE = 25
-
-# History kinds as the client reads them (services.events writes the codes).
-EVENT_KINDS = {
-    "status": gettext_lazy("Status changed"),
-    "ordered": gettext_lazy("Ordered"),
-    "operation started": gettext_lazy("Operation started"),
-    "operation done": gettext_lazy("Operation completed"),
-    "operation failed": gettext_lazy("Operation failed"),
-    "operation cancelled": gettext_lazy("Operation cancelled"),
-    "suspension requested": gettext_lazy("Suspension requested"),
-    "suspension lifted": gettext_lazy("Suspension lifted"),
-    "parameters changed": gettext_lazy("Parameters changed"),
-    "renewed": gettext_lazy("Renewed"),
-    # Lifecycle actions:
-    "operation error": gettext_lazy("Operation error, will be retried"),
-    "operation retried": gettext_lazy("Operation retried"),
-    "deletion requested": gettext_lazy("Deletion requested"),
-    "deletion scheduled": gettext_lazy("Deletion scheduled"),
-    "deletion cancelled": gettext_lazy("Scheduled deletion cancelled"),
-    "refund": gettext_lazy("Refund of the unused period"),
-    # IP addresses:
-    "addresses assigned": gettext_lazy("IP addresses assigned"),
-    "address released": gettext_lazy("IP address released"),
-    "reverse name changed": gettext_lazy("Reverse name changed"),
-    "machine": gettext_lazy("Virtual server"),
-}
 
 
 def _url_maker(name: str) -> Any:
@@ -232,7 +206,7 @@ def service_history(request: HttpRequest, pk: int) -> HttpResponse:
     context.update(
         tab="history",
         page=page,
-        events=[(event, EVENT_KINDS.get(event.kind, event.kind)) for event in page.object_list],
+        events=[(event, event_kind_label(event.kind)) for event in page.object_list],
     )
     return render(request, "clientarea/services/detail.html", context)
 

@@ -80,3 +80,17 @@ def format_amount(amount: Decimal, currency: str) -> str:
     if value == value.to_integral_value() and abs(value) >= 100:
         return f"{value.to_integral_value():f} {currency}"
     return f"{value:f} {currency}"
+
+
+def format_money(amount: Decimal, currency: str, language: str | None = None) -> str:
+    """An amount for people reading ``language`` (default: the active one): the seed's shape
+    ("1.00 USD", "500 USD") with the language's decimal sign ("1,00 USD" in Spanish)."""
+    from babel.numbers import format_decimal
+    from django.utils import translation
+
+    language = (language or translation.get_language() or "en").replace("-", "_")
+    value = round_amount(amount, currency)
+    places = currency_places(currency)
+    whole = places == 0 or (value == value.to_integral_value() and abs(value) >= 100)
+    pattern = "0" if whole else "0." + "0" * places
+    return f"{format_decimal(value, format=pattern, locale=language)} {currency}"

@@ -17,6 +17,7 @@ from openbill.catalog.models import PeriodPrice, ProductKind
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition
+from openbill.core.texts import Text
 from openbill.orders.actions import place_order
 from openbill.orders.models import OrderLine
 from openbill.services import actions as service_actions
@@ -308,18 +309,22 @@ def order_domain(
             billing=chosen[Role.BILLING],
             verification=Verification.REQUIRED if zone.verification_required else Verification.NOT_REQUIRED,
         )
-        label = (
-            _("%(name)s: registration, %(years)s year(s)")
-            if action == Action.REGISTER
-            else _("%(name)s: transfer, %(years)s year(s)")
-        )
-        description = label % {"name": parsed.unicode, "years": years}
+        kind = "domain_registration" if action == Action.REGISTER else "domain_transfer"
         line.period_amount = amount
         line.setup_amount = Decimal(0)
         line.amount = amount
-        line.description = description
+        line.description = Text(kind, name=parsed.unicode, years=years)
         line.details = {**line.details, "domain": parsed.ascii, "action": action, "years": years}
-        line.save(update_fields=["period_amount", "setup_amount", "amount", "description", "details"])
+        line.save(
+            update_fields=[
+                "period_amount",
+                "setup_amount",
+                "amount",
+                "description_kind",
+                "description_params",
+                "details",
+            ]
+        )
     return line
 
 
@@ -338,7 +343,7 @@ def set_ns(domain: Domain, entries: Any, *, actor: Actor, now: datetime) -> Doma
             raise IllegalTransition(_("The name servers cannot be changed now."))
         Service.objects.filter(pk=service.pk).update(parameters={**service.parameters, "ns": ns_list})
         Domain.objects.filter(pk=domain.pk).update(ns=ns_list)
-        events.record(service, "name servers", actor=actor, now=now, note=" ".join(ns_list))
+        events.record(service, "name servers", actor=actor, now=now, note=Text("list", items=ns_list))
     domain.refresh_from_db()
     return domain
 
@@ -466,7 +471,11 @@ def submit_verification(domain: Domain, files: Any, *, actor: Actor, now: dateti
             document.save()
         Domain.objects.filter(pk=locked.pk).update(verification=Verification.SUBMITTED)
         events.record(
-            locked.service, "verification submitted", actor=actor, now=now, note=", ".join(c.name for c in checked)
+            locked.service,
+            "verification submitted",
+            actor=actor,
+            now=now,
+            note=Text("list", items=[c.name for c in checked]),
         )
         transaction.on_commit(lambda: tasks.send_documents.enqueue(locked.pk))
     domain.refresh_from_db()

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from openbill.core import dnsupdate
 from openbill.core.actors import Actor
 from openbill.core.errors import Conflict, DomainError, IllegalTransition
+from openbill.core.texts import Text
 from openbill.orders.actions import change_service
 from openbill.orders.models import OrderLine
 from openbill.orders.pricing import quote_change
@@ -177,7 +178,7 @@ def allocate(service: Any, *, now: datetime, actor: Actor, module_id: int | None
                 "addresses assigned",
                 actor=actor,
                 now=now,
-                note=", ".join(a.address for a in made),
+                note=Text("list", items=[a.address for a in made]),
             )
     return made
 
@@ -192,7 +193,7 @@ def allocate_for_activation(service_id: int, *, module_id: int | None, now: date
         raise NoCapacity(str(exc)) from None
 
 
-def release(address: Address, *, now: datetime, actor: Actor, note: str = "") -> None:
+def release(address: Address, *, now: datetime, actor: Actor, note: Text | None = None) -> None:
     """Take the address back: quarantine starts, and its reverse name is removed."""
     published = Address.objects.filter(pk=address.pk).values_list("ptr_published", flat=True).first()
     changed = Address.objects.filter(pk=address.pk, state=AddressState.ACTIVE).update(
@@ -209,7 +210,13 @@ def release(address: Address, *, now: datetime, actor: Actor, note: str = "") ->
     if not changed:
         return
     if address.service is not None:
-        events.record(address.service, "address released", actor=actor, now=now, note=note or address.address)
+        events.record(
+            address.service,
+            "address released",
+            actor=actor,
+            now=now,
+            note=note or Text("list", items=[address.address]),
+        )
     if published:
         _publish_after_commit(address.pk)
 
@@ -218,7 +225,7 @@ def release_service(service_id: int, *, now: datetime, actor: Actor) -> int:
     """Every address of a deleted service goes to quarantine."""
     released = 0
     for address in Address.objects.filter(service_id=service_id, state=AddressState.ACTIVE).select_related("service"):
-        release(address, now=now, actor=actor, note=_("%(address)s: service deleted") % {"address": address.address})
+        release(address, now=now, actor=actor, note=Text("address_service_deleted", address=address.address))
         released += 1
     return released
 
@@ -341,7 +348,7 @@ def set_ptr(address: Address, name: str, *, actor: Actor, now: datetime) -> Addr
                 "reverse name changed",
                 actor=actor,
                 now=now,
-                note=f"{address.address} → {name or '—'}",
+                note=Text("reverse_name", address=address.address, name=name or "—"),
             )
         _publish_after_commit(address.pk)
     address.refresh_from_db()
@@ -380,7 +387,7 @@ def release_surplus(*, now: datetime, limit: int = 500) -> int:
         surplus = list(extra)[wanted(service)[4] :]
         for address in reversed(surplus):
             if not address.main:
-                release(address, now=now, actor=Actor.system("addresses sweep"), note=address.address)
+                release(address, now=now, actor=Actor.system("addresses sweep"))
                 released += 1
     return released
 

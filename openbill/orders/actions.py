@@ -29,8 +29,10 @@ from openbill.billing.rules import FIRST_PERIOD_KEY, can_pay
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, NothingChanged
-from openbill.core.money import format_amount
+from openbill.core.money import Money, format_amount
 from openbill.core.notify import notify
+from openbill.core.texts import Text, in_context, text_of
+from openbill.core.texts import fields as text_fields
 from openbill.core.timeutil import Period
 from openbill.services import actions as service_actions
 from openbill.services import events, rules
@@ -97,7 +99,7 @@ def place_order(
                 setup_amount=quote.setup_amount,
                 amount=quote.total,
                 currency=quote.currency,
-                description=_("%(tariff)s, %(period)s") % {"tariff": plan.name, "period": Period(quote.period).label},
+                **text_fields("description", Text("order_line", tariff=plan.name, period=quote.period)),
                 details={
                     "tariff": plan.pk,
                     "addons": {c.addon.resource: c.display for c in quote.choices},
@@ -106,7 +108,13 @@ def place_order(
                 request_key=request_key,
                 created_at=now,
             )
-            events.record(service, "ordered", actor=actor, now=now, note=line.description)
+            events.record(
+                service,
+                "ordered",
+                actor=actor,
+                now=now,
+                note=text_of(line, "description"),
+            )
     except IntegrityError:
         # The same request_key raced us: the first line is the answer.
         line = OrderLine.objects.get(client=client, request_key=request_key)
@@ -130,7 +138,7 @@ def _create_order(client: Client, lines: list[OrderLine], *, actor: Actor, now: 
             "lines": [
                 {
                     "service": line.service.name,
-                    "description": line.description,
+                    "description": in_context(text_of(line, "description")),
                     "amount": format_amount(line.amount, line.currency),
                 }
                 for line in lines
@@ -238,7 +246,7 @@ def pay_order(order: Order, *, actor: Actor, now: datetime) -> Order:
                     kind=ExpenseKind.SETUP,
                     key=FIRST_PERIOD_KEY,
                     amount=line.setup_amount,
-                    description=_("%(name)s: setup fee") % {"name": service.name},
+                    description=Text("setup_fee", name=service.name),
                     now=now,
                     actor=actor,
                 )
@@ -247,8 +255,7 @@ def pay_order(order: Order, *, actor: Actor, now: datetime) -> Order:
                 kind=ExpenseKind.PERIOD,
                 key=FIRST_PERIOD_KEY,
                 amount=line.period_amount,
-                description=_("%(name)s: first period (%(period)s)")
-                % {"name": service.name, "period": Period(line.period).label},
+                description=Text("first_period", name=service.name, period=line.period),
                 now=now,
                 actor=actor,
             )
@@ -256,7 +263,7 @@ def pay_order(order: Order, *, actor: Actor, now: datetime) -> Order:
             line.save(update_fields=["paid_at"])
             service.paid_at = now
             service.save(update_fields=["paid_at"])
-            events.record(service, "paid", actor=actor, now=now, note=f"order #{locked.pk}")
+            events.record(service, "paid", actor=actor, now=now, note=Text("paid_by_order", order=locked.pk))
             service_actions.request_activation(service, actor=actor, now=now)
         locked.status = OrderStatus.PAID
         locked.paid_at = now
@@ -363,7 +370,7 @@ def change_service(
                 period=locked.period,
                 amount=net,
                 currency=client.currency,
-                description=_("%(name)s: change of tariff or add-ons") % {"name": locked.name},
+                **text_fields("description", Text("change_line", name=locked.name)),
                 details={
                     "tariff": [locked.tariff_id, quote.tariff.pk],
                     "addons": {c.addon.resource: c.display for c in quote.choices},
@@ -402,12 +409,12 @@ def change_service(
                 "changed",
                 actor=actor,
                 now=now,
-                note=_("%(details)s; charged %(amount)s")
-                % {
-                    "details": ", ".join(f"{c.addon.name}: {c.display}" for c in quote.choices)
-                    + (f"; {quote.tariff.name}" if quote.tariff.pk != priced.tariff_id else ""),
-                    "amount": format_amount(net, client.currency),
-                },
+                note=Text(
+                    "changed",
+                    details=[f"{c.addon.name}: {c.display}" for c in quote.choices]
+                    + ([quote.tariff.name] if quote.tariff.pk != priced.tariff_id else []),
+                    amount=Money(net, client.currency),
+                ),
             )
             spec = {c.addon.resource: (c.enum_item.code if c.enum_item else str(c.quantity)) for c in quote.choices}
             service_actions.start_operation(
@@ -420,13 +427,15 @@ def change_service(
         settings_changed = []
         if auto_renew is not None and auto_renew != locked.auto_renew:
             locked.auto_renew = auto_renew
-            settings_changed.append(_("auto-renewal on") if auto_renew else _("auto-renewal off"))
+            settings_changed.append(Text("auto_renew_on") if auto_renew else Text("auto_renew_off"))
         if new_period != locked.period:
             locked.period = new_period
-            settings_changed.append(_("renewal period: %(period)s") % {"period": Period(new_period).label})
+            settings_changed.append(Text("renewal_period", period=new_period))
         if settings_changed:
             locked.save(update_fields=["auto_renew", "period"])
-            events.record(locked, "settings changed", actor=actor, now=now, note=", ".join(settings_changed))
+            events.record(
+                locked, "settings changed", actor=actor, now=now, note=Text("settings", items=settings_changed)
+            )
         if quote is None and not settings_changed:
             raise NothingChanged(_("Nothing changed."))
         return line
@@ -460,7 +469,7 @@ def revert_change(service: Service, *, actor: Actor, now: datetime, line_id: int
             kind=ExpenseKind.REFUND if expense.amount > 0 else ExpenseKind.CHANGE,
             key=key,
             amount=-expense.amount,
-            description=_("%(name)s: change cancelled, reversed") % {"name": service.name},
+            description=Text("change_reversed", name=service.name),
             now=now,
             period_start=expense.period_start,
             period_end=expense.period_end,
@@ -482,7 +491,13 @@ def revert_change(service: Service, *, actor: Actor, now: datetime, line_id: int
             for addon_id, quantity, item_id in previous
         )
     if reversed_any or previous is not None:
-        events.record(service, "change reverted", actor=actor, now=now, note=line.description)
+        events.record(
+            service,
+            "change reverted",
+            actor=actor,
+            now=now,
+            note=text_of(line, "description"),
+        )
     return line
 
 

@@ -12,6 +12,7 @@ from .models import Order, OrderLine
 class LineInline(ReadOnlyInline):
     model = OrderLine
     fields = ("service", "kind", "period", "description", "amount", "paid_at")
+    readonly_fields = fields
 
 
 @admin.register(Order)

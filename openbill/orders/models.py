@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from openbill.core.money import DECIMAL_PLACES, MAX_DIGITS, Money
+from openbill.core.texts import text_property
 from openbill.core.timeutil import Period
 
 
@@ -86,7 +87,9 @@ class OrderLine(models.Model):
     setup_amount = _money(_("setup fee"), default=Decimal(0))
     amount = _money(_("amount"))
     currency = models.CharField(_("currency"), max_length=3)
-    description = models.CharField(_("description"), max_length=300)
+    # What the line is, as a fact (openbill.core.texts): rendered in the reader's language.
+    description_kind = models.CharField(_("description"), max_length=40)
+    description_params = models.JSONField(default=dict, blank=True)
     details = models.JSONField(default=dict, blank=True)
     # A client-generated token (a form's hidden field, an API key) so that a double submit
     # creates one line; unique per client.
@@ -95,6 +98,8 @@ class OrderLine(models.Model):
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
 
     objects = LineQuerySet.as_manager()
+
+    description = text_property("description")
 
     class Meta:
         ordering = ["-id"]

@@ -55,6 +55,7 @@ from openbill.catalog.models import (
 from openbill.catalog.pricing import addon_amount, period_price, tariff_period_amount
 from openbill.core.errors import DomainError
 from openbill.core.money import round_amount
+from openbill.core.texts import Text
 from openbill.core.timeutil import Period, add_period
 from openbill.services.models import Service
 
@@ -367,7 +368,7 @@ class ChargeLine:
 
     suffix: str
     amount: Decimal
-    description: str
+    description: Text
 
 
 @dataclass(frozen=True)
@@ -460,8 +461,7 @@ def quote_change(
                     ChargeLine(
                         "credit",
                         -credit,
-                        _("%(name)s: unused part of tariff %(tariff)s")
-                        % {"name": service.name, "tariff": old_tariff.name},
+                        Text("tariff_unused", name=service.name, tariff=old_tariff.name),
                     )
                 )
             if charge:
@@ -469,8 +469,7 @@ def quote_change(
                     ChargeLine(
                         "charge",
                         charge,
-                        _("%(name)s: tariff %(tariff)s for the rest of the paid period")
-                        % {"name": service.name, "tariff": new_tariff.name},
+                        Text("tariff_rest", name=service.name, tariff=new_tariff.name),
                     )
                 )
         else:
@@ -479,12 +478,8 @@ def quote_change(
                 # Never more back than was paid beyond the value of what the client keeps.
                 difference = max(difference, -max(Decimal(0), unused - new_value))
             if difference:
-                text = (
-                    _("%(name)s: add-ons added for the rest of the paid period")
-                    if difference > 0
-                    else _("%(name)s: unused part of removed add-ons")
-                )
-                lines.append(ChargeLine("addons", difference, text % {"name": service.name}))
+                kind = "addons_added" if difference > 0 else "addons_removed"
+                lines.append(ChargeLine("addons", difference, Text(kind, name=service.name)))
     return ChangeQuote(
         service=service,
         tariff=new_tariff,

@@ -26,6 +26,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, InsufficientFunds
 from openbill.core.money import format_amount, round_amount
 from openbill.core.notify import notify
+from openbill.core.texts import Text
 from openbill.metering.actions import settle_client
 
 from . import gateways
@@ -176,7 +177,7 @@ def _apply_event(
             amount=locked.amount,
             kind=EntryKind.PAYMENT,
             key=f"payment:{locked.pk}",
-            description=_("Payment #%(id)s (%(method)s)") % {"id": locked.pk, "method": gateways.get(method).label},
+            description=Text("payment", id=locked.pk, method=method),
             now=now,
             actor=actor,
         )
@@ -254,7 +255,7 @@ def refund_payment(payment: Payment, *, amount: Any, reason: str, actor: Actor, 
             amount=-value,
             kind=EntryKind.REFUND,
             key=f"refund:{refund.pk}",
-            description=_("Refund of payment #%(id)s: %(reason)s") % {"id": locked.pk, "reason": refund.reason},
+            description=Text("payment_refund", id=locked.pk, reason=refund.reason),
             now=now,
             actor=actor,
         )
@@ -303,7 +304,7 @@ def send_refund(refund_id: int, *, now: datetime) -> str:
                 amount=refund.amount,
                 kind=EntryKind.CORRECTION,
                 key=f"refund-reversal:{refund.pk}",
-                description=_("Refund of payment #%(id)s failed; amount restored") % {"id": payment.pk},
+                description=Text("payment_refund_failed", id=payment.pk),
                 now=now,
                 actor=Actor.system(f"{payment.method} gateway"),
             )
@@ -350,7 +351,7 @@ def record_correction(
             amount=value,
             kind=EntryKind.CORRECTION,
             key=key or f"correction:{correction.pk}",
-            description=_("Correction: %(reason)s") % {"reason": correction.reason},
+            description=Text("correction", reason=correction.reason),
             now=now,
             actor=actor,
         )

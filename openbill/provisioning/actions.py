@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from openbill.core.actors import Actor
 from openbill.core.crypto import encrypt
 from openbill.core.errors import IllegalTransition
+from openbill.core.texts import Text
 from openbill.ipam import actions as ipam
 from openbill.ipam.selectors import spec_addresses
 from openbill.services import actions as services
@@ -274,7 +275,7 @@ def complete(
     result: dict[str, Any],
     actor: Actor,
     worker: str | None = None,
-    note: str = "",
+    note: Text | None = None,
 ) -> None:
     """Record the module's confirmation and apply it to the service, in one transaction."""
     with transaction.atomic():
@@ -369,7 +370,7 @@ def _no_capacity(task: ProvisioningTask, *, now: datetime, error: str) -> None:
         ProvisioningTask.objects.filter(pk=task.pk, state=TaskState.RUNNING).update(
             state=TaskState.CANCELLED, finished_at=now, last_error=error[:4000], lease_owner="", lease_until=None
         )
-        services.mark_not_available(task.service_id, actor=MODULE_ACTOR, now=now, note=error)
+        services.mark_not_available(task.service_id, actor=MODULE_ACTOR, now=now)
 
 
 # --- sweeps -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition
+from openbill.core.texts import Text
 from openbill.orders.actions import revert_change
 from openbill.services import actions as services
 from openbill.services import events
@@ -46,7 +47,9 @@ def staff_complete(task: ProvisioningTask | int, *, actor: Actor, now: datetime,
             module = choose_module(task.service)
             if module is not None:
                 services.attach_module(task.service_id, module)
-        complete(task, now=now, result={}, actor=actor, note=note or _("completed by staff"))
+        complete(
+            task, now=now, result={}, actor=actor, note=Text.verbatim(note) if note else Text("completed_by_staff")
+        )
 
 
 def staff_retry(task: ProvisioningTask | int, *, actor: Actor, now: datetime) -> None:
@@ -58,7 +61,9 @@ def staff_retry(task: ProvisioningTask | int, *, actor: Actor, now: datetime) ->
         )
         if changed != 1:
             raise IllegalTransition(_("The operation is not waiting for staff."))
-        events.record(task.service, "operation retried", actor=actor, now=now, note=task.operation)
+        events.record(
+            task.service, "operation retried", actor=actor, now=now, note=Text("operation", operation=task.operation)
+        )
         tasks.run_provisioning_task.enqueue(task.pk)
 
 
@@ -76,14 +81,21 @@ def staff_cancel(task: ProvisioningTask | int, *, actor: Actor, now: datetime, n
             raise IllegalTransition(_("The operation cannot be cancelled now."))
         # Refuses (409) a suspension or resume the reasons still call for; a cancelled deletion
         # keeps the service and takes its refund back (services.actions.cancel_operation).
-        service = services.cancel_operation(task.service_id, task.operation, actor=actor, now=now, note=note)
+        service = services.cancel_operation(
+            task.service_id, task.operation, actor=actor, now=now, note=Text.verbatim(note) if note else None
+        )
         # A domain's name-server or contact update (``ns``/``contacts``) charged nothing: there
         # is no change to reverse, and an earlier paid change must stay.
         if task.operation == "reconfiguration" and not {"ns", "contacts"} & set(task.params):
             # The remote never changed: reverse the change's charges, restore tariff and add-ons.
             revert_change(service, actor=actor, now=now, line_id=task.params.get("line"))
         if task.operation == "activation" and service.activated_at is None:
-            services.delete_undelivered(service, actor=actor, now=now, note=note or _("activation cancelled by staff"))
+            services.delete_undelivered(
+                service,
+                actor=actor,
+                now=now,
+                note=Text.verbatim(note) if note else Text("activation_cancelled_by_staff"),
+            )
 
 
 def staff_queue() -> Any:

@@ -22,7 +22,8 @@ from openbill.billing.selectors import unused_amount
 from openbill.catalog.models import DeletionWhen, DeletionWho
 from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition, NotAllowed
-from openbill.core.money import round_amount
+from openbill.core.money import Money, round_amount
+from openbill.core.texts import Text
 from openbill.core.timeutil import add_period
 
 from . import events, notifications, remote, rules
@@ -39,7 +40,7 @@ def lock(service: Service | int) -> Service:
     return Service.objects.select_for_update().select_related("client__provider", "tariff", "product_type").get(pk=pk)
 
 
-def set_status(service: Service, to: str, *, actor: Actor, now: datetime, note: str = "") -> None:
+def set_status(service: Service, to: str, *, actor: Actor, now: datetime, note: Text | None = None) -> None:
     """Move the confirmed status along the transition table and write the History row.
 
     The caller holds the row lock (``lock``) inside a transaction.
@@ -86,11 +87,13 @@ def start_operation(
         )
     service.operation = operation
     service.save(update_fields=["operation"])
-    events.record(service, "operation started", actor=actor, now=now, note=operation)
+    events.record(service, "operation started", actor=actor, now=now, note=Text("operation", operation=operation))
     remote.queue().enqueue(service, operation, actor=actor, now=now, params=params or {})
 
 
-def complete_operation(service_id: int, operation: str, *, actor: Actor, now: datetime, note: str = "") -> Service:
+def complete_operation(
+    service_id: int, operation: str, *, actor: Actor, now: datetime, note: Text | None = None
+) -> Service:
     """The module confirmed ``operation``: apply its status, close it, and start what follows."""
     with transaction.atomic():
         service = lock(service_id)
@@ -113,9 +116,11 @@ def complete_operation(service_id: int, operation: str, *, actor: Actor, now: da
                 service=service, kind=ExpenseKind.PERIOD, key=FIRST_PERIOD_KEY, period_start__isnull=True
             ).update(period_start=now, period_end=service.expires_at)
         if target is not None and target != service.status:
-            set_status(service, target, actor=actor, now=now, note=note or operation)
+            set_status(service, target, actor=actor, now=now, note=note or Text("operation", operation=operation))
         else:
-            events.record(service, "operation done", actor=actor, now=now, note=note or operation)
+            events.record(
+                service, "operation done", actor=actor, now=now, note=note or Text("operation", operation=operation)
+            )
         reconcile(service, actor=actor, now=now)
         service.save(update_fields=["operation"])
         return service
@@ -133,7 +138,7 @@ def reconcile(service: Service, *, actor: Actor, now: datetime) -> None:
         start_operation(service, Operation.RESUME, actor=actor, now=now)
 
 
-def suspend(service: Service, *, reason: str, actor: Actor, now: datetime, note: str = "") -> Service:
+def suspend(service: Service, *, reason: str, actor: Actor, now: datetime, note: Text | None = None) -> Service:
     """Record why the service must stop and, if it is running, start the remote suspension."""
     with transaction.atomic():
         service = lock(service)
@@ -153,12 +158,12 @@ def suspend(service: Service, *, reason: str, actor: Actor, now: datetime, note:
             actor=actor,
             now=now,
             kind="suspension requested",
-            note=note or reason,
+            note=note or Text("suspend_reason", reason=reason),
         )
         return service
 
 
-def resume(service: Service, *, reason: str, actor: Actor, now: datetime, note: str = "") -> Service:
+def resume(service: Service, *, reason: str, actor: Actor, now: datetime, note: Text | None = None) -> Service:
     """Lift one reason; the service resumes once no reason remains."""
     with transaction.atomic():
         service = lock(service)
@@ -176,13 +181,13 @@ def resume(service: Service, *, reason: str, actor: Actor, now: datetime, note: 
             actor=actor,
             now=now,
             kind="suspension lifted",
-            note=note or reason,
+            note=note or Text("suspend_reason", reason=reason),
         )
         return service
 
 
 def _change_reasons(
-    service: Service, reasons: frozenset[str], *, actor: Actor, now: datetime, kind: str, note: str
+    service: Service, reasons: frozenset[str], *, actor: Actor, now: datetime, kind: str, note: Text
 ) -> None:
     """Record the new reasons and open the operation they call for, in one consistent write:
     the operation is opened first, so that the row never shows a suspended service with
@@ -213,14 +218,15 @@ def fail_operation(service_id: int, operation: str, *, actor: Actor, now: dateti
             "operation failed",
             actor=actor,
             now=now,
-            note=_("%(operation)s failed; our staff have been notified.")
-            % {"operation": Operation(operation).label.capitalize()},
+            note=Text("operation_failed", operation=operation),
         )
         # A failed activation is the client's news too.
         notifications.operation_failed(service, operation, event_id=event.pk, now=now)
 
 
-def cancel_operation(service_id: int, operation: str, *, actor: Actor, now: datetime, note: str = "") -> Service:
+def cancel_operation(
+    service_id: int, operation: str, *, actor: Actor, now: datetime, note: Text | None = None
+) -> Service:
     """Staff give up an operation: the status stays as last confirmed.
 
     A suspension or resume that the reasons still call for cannot be given up (the service
@@ -244,7 +250,9 @@ def cancel_operation(service_id: int, operation: str, *, actor: Actor, now: date
             )
         service.operation = ""
         fields = ["operation"]
-        events.record(service, "operation cancelled", actor=actor, now=now, note=note or operation)
+        events.record(
+            service, "operation cancelled", actor=actor, now=now, note=note or Text("operation", operation=operation)
+        )
         if operation == Operation.DELETION:
             # Staff keep the service: the scheduled-deletion sweep must not start it again, and
             # the refund given when the deletion was asked for is taken back.
@@ -265,7 +273,7 @@ def _reverse_deletion_refunds(service: Service, *, actor: Actor, now: datetime) 
             kind=ExpenseKind.REFUND,
             key=f"{refund.key}{REVERSED_SUFFIX}",
             amount=-refund.amount,
-            description=_("%(name)s: refund taken back, the deletion was cancelled") % {"name": service.name},
+            description=Text("refund_reversed", name=service.name),
             now=now,
             period_start=refund.period_start,
             period_end=refund.period_end,
@@ -276,7 +284,11 @@ def _reverse_deletion_refunds(service: Service, *, actor: Actor, now: datetime) 
         )
         if created:
             events.record(
-                service, "refund reversed", actor=actor, now=now, note=f"{expense.amount:f} {expense.currency}"
+                service,
+                "refund reversed",
+                actor=actor,
+                now=now,
+                note=Text("amount", amount=Money(expense.amount, expense.currency)),
             )
 
 
@@ -291,7 +303,7 @@ def set_remote_id(service_id: int, remote_id: str) -> None:
     Service.objects.filter(pk=service_id).update(remote_id=remote_id)
 
 
-def mark_not_available(service_id: int, *, actor: Actor, now: datetime, note: str = "") -> Service:
+def mark_not_available(service_id: int, *, actor: Actor, now: datetime, note: Text | None = None) -> Service:
     """No module has capacity: the activation ends and the service waits as Not available,
     holding no capacity on any instance."""
     with transaction.atomic():
@@ -301,9 +313,7 @@ def mark_not_available(service_id: int, *, actor: Actor, now: datetime, note: st
         service.save(update_fields=["operation", "module"])
         if service.status != Status.NOT_AVAILABLE:
             # ``note`` may be a module's own words: History (the client's) gets the plain reason.
-            set_status(
-                service, Status.NOT_AVAILABLE, actor=actor, now=now, note=_("No server has room for this service.")
-            )
+            set_status(service, Status.NOT_AVAILABLE, actor=actor, now=now, note=Text("no_room"))
         return service
 
 
@@ -330,7 +340,7 @@ def request_activation(service: Service | int, *, actor: Actor, now: datetime) -
                     Status.CONFIGURATION_REQUIRED,
                     actor=actor,
                     now=now,
-                    note=_("waiting for the client's parameters"),
+                    note=Text("waiting_parameters"),
                 )
             return service
         start_operation(service, Operation.ACTIVATION, actor=actor, now=now)
@@ -345,7 +355,7 @@ def supply_parameters(service: Service | int, values: dict[str, str], *, actor: 
         service = lock(service)
         service.parameters = {**service.parameters, **values}
         service.save(update_fields=["parameters"])
-        events.record(service, "parameters changed", actor=actor, now=now, note=", ".join(sorted(values)))
+        events.record(service, "parameters changed", actor=actor, now=now, note=Text("list", items=sorted(values)))
         if (
             service.status == Status.CONFIGURATION_REQUIRED
             and not service.operation
@@ -369,8 +379,7 @@ def note_operation_error(
             actor=actor,
             now=now,
             # The client reads History: the module's error stays on the task (staff only).
-            note=_("%(operation)s failed; it will be retried at %(at)s.")
-            % {"operation": Operation(operation).label.capitalize(), "at": retry_at.isoformat(timespec="seconds")},
+            note=Text("operation_retry", operation=operation, at=retry_at),
         )
 
 
@@ -391,17 +400,19 @@ def refund_unused(service: Service, *, actor: Actor, now: datetime) -> Decimal:
         kind=ExpenseKind.REFUND,
         key=f"{DELETION_KEY}:{now.isoformat()}",
         amount=-amount,
-        description=_("%(name)s: refund of the unused period") % {"name": service.name},
+        description=Text("refund_unused", name=service.name),
         now=now,
         period_start=now,
         period_end=service.expires_at,
         actor=actor,
     )
-    events.record(service, "refund", actor=actor, now=now, note=f"{-expense.amount:f} {expense.currency}")
+    events.record(
+        service, "refund", actor=actor, now=now, note=Text("amount", amount=Money(-expense.amount, expense.currency))
+    )
     return -expense.amount
 
 
-def delete_undelivered(service: Service, *, actor: Actor, now: datetime, note: str = "") -> Service:
+def delete_undelivered(service: Service, *, actor: Actor, now: datetime, note: Text | None = None) -> Service:
     """Delete a service that was never delivered (Ordered, Configuration required, Not
     available, never activated): no remote work, and every charge for it is returned."""
     with transaction.atomic():
@@ -417,12 +428,18 @@ def delete_undelivered(service: Service, *, actor: Actor, now: datetime, note: s
                 kind=ExpenseKind.REFUND,
                 key="undelivered",
                 amount=-paid,
-                description=_("%(name)s: refund, the service was not delivered") % {"name": service.name},
+                description=Text("refund_undelivered", name=service.name),
                 now=now,
                 actor=actor,
             )
-            events.record(service, "refund", actor=actor, now=now, note=f"{paid:f} {service.client.currency}")
-        set_status(service, Status.DELETED, actor=actor, now=now, note=note or _("deleted before delivery"))
+            events.record(
+                service,
+                "refund",
+                actor=actor,
+                now=now,
+                note=Text("amount", amount=Money(paid, service.client.currency)),
+            )
+        set_status(service, Status.DELETED, actor=actor, now=now, note=note or Text("deleted_before_delivery"))
         return service
 
 
@@ -522,7 +539,7 @@ def delete_service(
                 "deletion scheduled",
                 actor=actor,
                 now=now,
-                note=ends_at.isoformat(timespec="seconds"),
+                note=Text("deletion_on", at=service.delete_at),
             )
             return service
         if refund and service.operation == Operation.RECONFIGURATION:

@@ -220,7 +220,7 @@ class ServiceEventAdmin(ReadOnlyAdmin):
         ),
         choices_filter("to_status", _("to"), list(Status.choices)),
     )
-    search_fields = ("=service__id", "service__name", "actor_label", "note")
+    search_fields = ("=service__id", "service__name", "actor_label", "note_kind")
     list_select_related = ("service",)
     show_full_result_count = False
     # Newest first by the primary key: the model's (at, id) order would sort the whole table.

@@ -27,6 +27,8 @@ from openbill.billing.models import EntryKind, Expense, LedgerEntry
 from openbill.catalog.models import PeriodPrice, ProductKind, ProductType, TariffPlan
 from openbill.clients.models import Client, Provider
 from openbill.core.models import Notice
+from openbill.core.texts import Text
+from openbill.core.texts import fields as text_fields
 from openbill.core.timeutil import add_period
 
 from .automation import engine
@@ -116,7 +118,7 @@ def fill(provider: Provider, n: int, per_client: int, *, at: Any) -> None:
                     currency="USD",
                     balance_after=BALANCE,
                     key=f"bench-topup:{provider.pk}:{c.pk}",
-                    description="Bench top-up",
+                    **text_fields("description", Text("top_up", method="bank")),
                     created_at=at,
                 )
                 for c in clients

@@ -22,36 +22,42 @@ class Status(models.TextChoices):
 
 class EventKind(models.TextChoices):
     """What a History row (ServiceEvent) records. The API serves it as an enum: a new kind
-    must be added here (services/tests/test_event_kinds.py finds every kind the code writes)."""
+    must be added here (services/tests/test_event_kinds.py finds every kind the code writes),
+    with its label: what the client reads in History."""
 
-    ORDERED = "ordered"
-    PAID = "paid"
-    STATUS = "status"
-    OPERATION_STARTED = "operation started"
-    OPERATION_DONE = "operation done"
-    OPERATION_CANCELLED = "operation cancelled"
-    OPERATION_FAILED = "operation failed"
-    OPERATION_ERROR = "operation error"
-    OPERATION_RETRIED = "operation retried"
-    SUSPENSION_REQUESTED = "suspension requested"
-    SUSPENSION_LIFTED = "suspension lifted"
-    PARAMETERS_CHANGED = "parameters changed"
-    SETTINGS_CHANGED = "settings changed"
-    CHANGED = "changed"
-    CHANGE_REVERTED = "change reverted"
-    RENEWED = "renewed"
-    REFUND = "refund"
-    REFUND_REVERSED = "refund reversed"
-    DELETION_REQUESTED = "deletion requested"
-    DELETION_SCHEDULED = "deletion scheduled"
-    DELETION_CANCELLED = "deletion cancelled"
-    AUTOMATIC_DELETION = "automatic deletion"
-    ADDRESSES_ASSIGNED = "addresses assigned"
-    ADDRESS_RELEASED = "address released"
-    REVERSE_NAME_CHANGED = "reverse name changed"
-    MACHINE = "machine"
-    NAME_SERVERS = "name servers"
-    VERIFICATION_SUBMITTED = "verification submitted"
+    ORDERED = "ordered", _("Ordered")
+    PAID = "paid", _("Paid")
+    STATUS = "status", _("Status changed")
+    OPERATION_STARTED = "operation started", _("Operation started")
+    OPERATION_DONE = "operation done", _("Operation completed")
+    OPERATION_CANCELLED = "operation cancelled", _("Operation cancelled")
+    OPERATION_FAILED = "operation failed", _("Operation failed")
+    OPERATION_ERROR = "operation error", _("Operation error, will be retried")
+    OPERATION_RETRIED = "operation retried", _("Operation retried")
+    SUSPENSION_REQUESTED = "suspension requested", _("Suspension requested")
+    SUSPENSION_LIFTED = "suspension lifted", _("Suspension lifted")
+    PARAMETERS_CHANGED = "parameters changed", _("Parameters changed")
+    SETTINGS_CHANGED = "settings changed", _("Settings changed")
+    CHANGED = "changed", _("Tariff or add-ons changed")
+    CHANGE_REVERTED = "change reverted", _("Change reverted")
+    RENEWED = "renewed", _("Renewed")
+    REFUND = "refund", _("Refund of the unused period")
+    REFUND_REVERSED = "refund reversed", _("Refund taken back")
+    DELETION_REQUESTED = "deletion requested", _("Deletion requested")
+    DELETION_SCHEDULED = "deletion scheduled", _("Deletion scheduled")
+    DELETION_CANCELLED = "deletion cancelled", _("Scheduled deletion cancelled")
+    AUTOMATIC_DELETION = "automatic deletion", _("Automatic deletion")
+    ADDRESSES_ASSIGNED = "addresses assigned", _("IP addresses assigned")
+    ADDRESS_RELEASED = "address released", _("IP address released")
+    REVERSE_NAME_CHANGED = "reverse name changed", _("Reverse name changed")
+    MACHINE = "machine", _("Virtual server")
+    NAME_SERVERS = "name servers", _("Name servers changed")
+    VERIFICATION_SUBMITTED = "verification submitted", _("Verification documents submitted")
+
+
+def event_kind_label(kind: str) -> str:
+    """What the client reads for a History row's kind."""
+    return str(EventKind(kind).label) if kind in EventKind.values else kind
 
 
 class SuspendReason(models.TextChoices):

@@ -14,9 +14,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from openbill.core.money import DECIMAL_PLACES, MAX_DIGITS
+from openbill.core.texts import text_property
 from openbill.core.timeutil import Period
 
-from .choices import SUSPENDED_LABELS, Label, Operation, Status, SuspendReason
+from .choices import SUSPENDED_LABELS, Label, Operation, Status, SuspendReason, event_kind_label
 
 REASON_FIELDS: dict[str, str] = {
     SuspendReason.CLIENT: "suspended_by_client",
@@ -205,7 +206,15 @@ class ServiceEvent(models.Model):
     kind = models.CharField(_("what"), max_length=40)
     from_status = models.CharField(_("from"), max_length=24, blank=True)
     to_status = models.CharField(_("to"), max_length=24, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    # The note, as a fact (openbill.core.texts): rendered in the reader's language.
+    note_kind = models.CharField(_("note"), max_length=40, blank=True)
+    note_params = models.JSONField(default=dict, blank=True)
+
+    note = text_property("note")
+
+    @property
+    def kind_label(self) -> str:
+        return event_kind_label(self.kind)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -7,7 +7,6 @@ period — a click and the sweep, two workers — charge once (DESIGN.md §4).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +20,8 @@ from openbill.billing.models import Expense, ExpenseKind
 from openbill.billing.rules import period_key
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
+from openbill.core.money import Money
+from openbill.core.texts import Text
 from openbill.core.timeutil import add_period
 
 from . import actions, events, remote, rules
@@ -54,19 +55,14 @@ def period_end(start: datetime, period: str, tz: Any) -> datetime:
     return add_period(start, period, tz)
 
 
-def renewal_describer() -> Callable[[str, datetime], str]:
-    """The ledger description of a renewal, translated once for many rows."""
-    template = _("%(name)s: renewal until %(date)s")
-
-    def describe(name: str, end: datetime) -> str:
-        return (template % {"name": name, "date": end.date().isoformat()})[:300]
-
-    return describe
+def renewal_description(name: str, end: datetime, tz: Any) -> Text:
+    """The ledger description of a renewal: the service and the local date it now runs to."""
+    return Text("renewal", name=name, date=end.astimezone(tz).date())
 
 
-def renewal_note(start: datetime, end: datetime, amount: Decimal, currency: str) -> str:
+def renewal_note(start: datetime, end: datetime, amount: Decimal, currency: str) -> Text:
     """The History note of a renewal."""
-    return f"{start.isoformat()} → {end.isoformat()} ({amount:f} {currency})"
+    return Text("renewed", start=start, end=end, amount=Money(amount, currency))
 
 
 def _paid_from(service: Service, start: datetime) -> bool:
@@ -123,7 +119,7 @@ def renew_service(
             kind=ExpenseKind.PERIOD,
             key=period_key(start),
             amount=amount,
-            description=renewal_describer()(locked.name, end),
+            description=renewal_description(locked.name, end, locked.client.provider.tz),
             now=now,
             period_start=start,
             period_end=end,

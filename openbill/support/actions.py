@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +22,8 @@ from django.utils.translation import gettext as _
 from openbill.clients.models import Client, Provider
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, NotAllowed
+from openbill.core.texts import Text
+from openbill.core.texts import fields as text_fields
 from openbill.services import actions as services
 from openbill.services.choices import Status, SuspendReason
 from openbill.services.models import Service
@@ -85,15 +88,24 @@ def _lock(ticket: Ticket | int) -> Ticket:
 def _post(
     ticket: Ticket,
     *,
-    body: str,
+    body: str | Text,
     files: Sequence[upload.CheckedFile],
     kind: str,
     actor: Actor,
     now: datetime,
     internal: bool = False,
+    tz: ZoneInfo | None = None,
 ) -> Message:
+    """A message: what a person wrote (``str``), or what the system writes (a ``Text``)."""
+    words = body if isinstance(body, str) else ""
     message = Message.objects.create(
-        ticket=ticket, author_id=actor.user_id, author_kind=kind, body=body, internal=internal, created_at=now
+        ticket=ticket,
+        author_id=actor.user_id,
+        author_kind=kind,
+        body=words,
+        internal=internal,
+        created_at=now,
+        **text_fields("body", None if isinstance(body, str) else body, tz),
     )
     for checked in files:
         attachment = Attachment(
@@ -296,8 +308,7 @@ def merge_ticket(source: Ticket, into: Ticket, *, actor: Actor, now: datetime) -
             ticket=into,
             author_id=actor.user_id,
             author_kind=AuthorKind.STAFF,
-            body=_("Ticket #%(id)s (%(subject)s) was merged into this one.")
-            % {"id": source.pk, "subject": source.subject},
+            **text_fields("body", Text("ticket_merged", id=source.pk, subject=source.subject)),
             internal=True,
             created_at=now,
         )
@@ -395,13 +406,13 @@ def file_abuse_report(
             last_message_at=now,
             answered_at=now,
         )
-        text = description
         if evidence.strip():
-            text += "\n\n" + _("Evidence:") + "\n" + evidence.strip()
-        text += "\n\n" + _("Please correct this by %(deadline)s and reply to this ticket.") % {
-            "deadline": deadline.strftime("%Y-%m-%d %H:%M UTC")
-        }
-        message = _post(ticket, body=text, files=checked, kind=AuthorKind.STAFF, actor=actor, now=now)
+            text = Text("abuse_report_evidence", description=description, evidence=evidence.strip(), deadline=deadline)
+        else:
+            text = Text("abuse_report", description=description, deadline=deadline)
+        message = _post(
+            ticket, body=text, files=checked, kind=AuthorKind.STAFF, actor=actor, now=now, tz=client.provider.tz
+        )
         report = AbuseReport.objects.create(
             client=client,
             service=service,
@@ -433,7 +444,8 @@ def resolve_abuse_report(report: AbuseReport, *, actor: Actor, now: datetime, no
                 ticket_id=report.ticket_id,
                 author_id=actor.user_id,
                 author_kind=AuthorKind.STAFF,
-                body=note.strip() or _("The abuse report was resolved."),
+                body=note.strip(),
+                **text_fields("body", None if note.strip() else Text("abuse_report_resolved")),
                 created_at=now,
             )
             apply_abuse_score(client, actor=actor, now=now)
@@ -454,11 +466,9 @@ def apply_abuse_score(client: Client, *, actor: Actor, now: datetime) -> int:
     over = limit is not None and score > limit
     for service in _abuse_services(client):
         if over and SuspendReason.ABUSE not in service.suspend_reasons:
-            services.suspend(
-                service, reason=SuspendReason.ABUSE, actor=actor, now=now, note=_("Abuse score over the limit")
-            )
+            services.suspend(service, reason=SuspendReason.ABUSE, actor=actor, now=now, note=Text("abuse_over_limit"))
         elif not over and SuspendReason.ABUSE in service.suspend_reasons and not _held_by_deadline(service):
-            services.resume(service, reason=SuspendReason.ABUSE, actor=actor, now=now, note=_("Abuse resolved"))
+            services.resume(service, reason=SuspendReason.ABUSE, actor=actor, now=now, note=Text("abuse_resolved"))
     return score
 
 
@@ -499,7 +509,7 @@ def run_abuse_deadline(report: AbuseReport, *, now: datetime) -> bool:
             Message.objects.create(
                 ticket_id=report.ticket_id,
                 author_kind=AuthorKind.SYSTEM,
-                body=_("The correction deadline passed; forwarded to support."),
+                **text_fields("body", Text("abuse_forwarded")),
                 internal=True,
                 created_at=now,
             )
@@ -513,12 +523,12 @@ def run_abuse_deadline(report: AbuseReport, *, now: datetime) -> bool:
                 reason=SuspendReason.ABUSE,
                 actor=actor,
                 now=now,
-                note=_("Abuse report not corrected by its deadline"),
+                note=Text("abuse_deadline"),
             )
         Message.objects.create(
             ticket_id=report.ticket_id,
             author_kind=AuthorKind.SYSTEM,
-            body=_("The correction deadline passed; the services were suspended."),
+            **text_fields("body", Text("abuse_services_suspended")),
             created_at=now,
         )
         return True

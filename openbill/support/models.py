@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from openbill.core.texts import render
+
 
 def new_token() -> str:
     return secrets.token_hex(6)
@@ -144,7 +146,11 @@ class Message(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     author_kind = models.CharField(max_length=10, choices=AuthorKind.choices)
-    body = models.TextField(_("message"))
+    # What a person wrote; a message the system writes is a fact instead (openbill.core.texts),
+    # rendered in the reader's language: ``text`` is what to show either way.
+    body = models.TextField(_("message"), blank=True)
+    body_kind = models.CharField(max_length=40, blank=True, default="")
+    body_params = models.JSONField(default=dict, blank=True)
     internal = models.BooleanField(_("internal note"), default=False)
     created_at = models.DateTimeField()
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -155,6 +161,10 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}:{self.pk}"
+
+    @property
+    def text(self) -> str:
+        return render(self.body_kind, self.body_params) if self.body_kind else self.body
 
     @property
     def author_name(self) -> str:

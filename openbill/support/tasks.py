@@ -33,10 +33,12 @@ def _send(message: Message, *, to: list[str], template: str, language: str) -> s
         "client_name": ticket.client.name,
     }
     with translation.override(language):
-        context["url"] = absolute_url(reverse(
-            "clientarea:support_ticket" if template == "support_reply" else "staff:support_ticket",
-            kwargs={"pk": ticket.pk},
-        ))
+        context["url"] = absolute_url(
+            reverse(
+                "clientarea:support_ticket" if template == "support_reply" else "staff:support_ticket",
+                kwargs={"pk": ticket.pk},
+            )
+        )
         subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context, using="text").split())
         body = render_to_string(f"emails/{template}.txt", context, using="text")
     mail = EmailMessage(

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition
+from openbill.core.texts import Text
 from openbill.services import actions as service_actions
 from openbill.services import events
 from openbill.services.choices import Operation, Status
@@ -104,7 +105,7 @@ def create_machine(
             raise DomainError(_("A machine of this data center already has this name."), field="name")
         selectors.check_fits(locked, {**size, "machines": 1})
         machine = Machine.objects.create(service=locked, name=name, template=chosen, created_at=now, **size)
-        events.record(locked, "machine", actor=actor, now=now, note=_("Machine %(name)s created") % {"name": name})
+        events.record(locked, "machine", actor=actor, now=now, note=Text("machine_created", name=name))
         _queue(machine, MachineOperation.CREATE, now=now)
     return machine
 
@@ -134,8 +135,7 @@ def _request(
             "machine",
             actor=actor,
             now=now,
-            note=_("Machine %(name)s: %(operation)s")
-            % {"name": locked.name, "operation": MachineOperation(operation).label},
+            note=Text("machine_operation", name=locked.name, operation=operation),
         )
         _queue(locked, operation, now=now, params=params)
     return locked

@@ -12,6 +12,7 @@ from django.utils import timezone
 from openbill.billing.actions import post_entry
 from openbill.billing.models import EntryKind
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.services.choices import Status
 
 from .factories import rate_overage
@@ -94,7 +95,7 @@ def test_ledger_lists_payments_and_charges_newest_first(alice_api, alice, bob, v
         amount=Decimal("-10"),
         kind=EntryKind.CHARGE,
         key="test-charge",
-        description="VPS-1, one month",
+        description=Text.verbatim("VPS-1, one month"),
         now=later,
         service_id=service.pk,
     )

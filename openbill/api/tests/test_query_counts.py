@@ -17,6 +17,7 @@ from openbill.billing.actions import post_entry
 from openbill.billing.models import EntryKind
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.services import events
 from openbill.services.choices import Status
 from openbill.services.models import ServiceAddon
@@ -92,7 +93,7 @@ def test_history_queries_do_not_grow(alice_api, alice, alice_user, vps_plan):
 
     def add(count: int) -> None:
         for _ in range(count):
-            events.record(service, "note", actor=actor, now=timezone.now(), note="x")
+            events.record(service, "note", actor=actor, now=timezone.now(), note=Text.verbatim("x"))
 
     assert_constant(alice_api, f"/api/v1/services/{service.pk}/history/", add)
 
@@ -109,7 +110,7 @@ def test_ledger_queries_do_not_grow(alice_api, alice, vps_plan):
                 amount=Decimal("-1"),
                 kind=EntryKind.CHARGE,
                 key=f"qc-{made[0]}",
-                description="charge",
+                description=Text.verbatim("charge"),
                 now=timezone.now() + timedelta(seconds=made[0]),
                 service_id=service.pk,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from openbill.api.fields import CurrencyField, MoneyField, money_string
+from openbill.api.fields import CurrencyField, MoneyField, money_string, text_fields
 from openbill.billing.models import LedgerEntry
 from openbill.services.models import Service
 
@@ -27,6 +27,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer[LedgerEntry]):
     balance_after = serializers.SerializerMethodField()
     currency = CurrencyField(read_only=True)
     service = ServiceRefSerializer(read_only=True, allow_null=True)
+    description, description_kind, description_params = text_fields("What the line is")
 
     class Meta:
         model = LedgerEntry
@@ -39,6 +40,8 @@ class LedgerEntrySerializer(serializers.ModelSerializer[LedgerEntry]):
             "currency",
             "balance_after",
             "description",
+            "description_kind",
+            "description_params",
             "service",
         ]
         read_only_fields = fields

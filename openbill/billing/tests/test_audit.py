@@ -13,6 +13,7 @@ from openbill.billing.actions import charge_service, post_entry
 from openbill.billing.models import EntryKind, Expense, LedgerEntry
 from openbill.clients.models import Client
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 
 NOW = datetime(2025, 7, 1, 12, tzinfo=UTC)
 
@@ -29,8 +30,10 @@ def audit() -> tuple[int, str, str]:
 @pytest.fixture
 def busy_ledger(alice, bob, vps_plan):
     service = f.service(alice, vps_plan)
-    charge_service(service, kind="period", key="july", amount=Decimal("10"), description="July", now=NOW)
-    post_entry(bob, amount=Decimal("-20"), kind=EntryKind.CHARGE, key="bob-charge", description="x", now=NOW)
+    charge_service(service, kind="period", key="july", amount=Decimal("10"), description=Text.verbatim("July"), now=NOW)
+    post_entry(
+        bob, amount=Decimal("-20"), kind=EntryKind.CHARGE, key="bob-charge", description=Text.verbatim("x"), now=NOW
+    )
     return service
 
 

@@ -15,6 +15,7 @@ from openbill.billing.actions import ledger_sum, post_entry
 from openbill.billing.models import EntryKind, LedgerEntry
 from openbill.clients.models import Client
 from openbill.core.errors import InsufficientFunds
+from openbill.core.texts import Text
 
 NOW = datetime(2025, 7, 1, 12, tzinfo=UTC)
 THREADS = 8
@@ -50,7 +51,14 @@ def _race(work):
 @pytest.mark.django_db(transaction=True)
 def test_racing_debits_never_take_the_balance_below_the_credit_limit(alice):
     def debit(i: int) -> str:
-        post_entry(alice, amount=Decimal("-30"), kind=EntryKind.CHARGE, key=f"race:{i}", description="race", now=NOW)
+        post_entry(
+            alice,
+            amount=Decimal("-30"),
+            kind=EntryKind.CHARGE,
+            key=f"race:{i}",
+            description=Text.verbatim("race"),
+            now=NOW,
+        )
         return "charged"
 
     outcomes = _race(debit)
@@ -67,7 +75,12 @@ def test_racing_debits_never_take_the_balance_below_the_credit_limit(alice):
 def test_racing_writers_of_one_payment_enter_it_once(alice):
     def pay(i: int) -> str:
         _entry, created = post_entry(
-            alice, amount=Decimal("5"), kind=EntryKind.PAYMENT, key="gateway:tx-1", description="race", now=NOW
+            alice,
+            amount=Decimal("5"),
+            kind=EntryKind.PAYMENT,
+            key="gateway:tx-1",
+            description=Text.verbatim("race"),
+            now=NOW,
         )
         return "created" if created else "replayed"
 

@@ -12,13 +12,16 @@ from openbill.billing.models import EntryKind, Expense, LedgerEntry
 from openbill.clients.models import Client
 from openbill.core.errors import DomainError, InsufficientFunds
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 
 NOW = datetime(2025, 7, 1, 12, tzinfo=UTC)
 
 
 def _post(client, amount, key, **kwargs):
     kind = EntryKind.PAYMENT if Decimal(amount) > 0 else EntryKind.CHARGE
-    return post_entry(client, amount=Decimal(amount), kind=kind, key=key, description=key, now=NOW, **kwargs)
+    return post_entry(
+        client, amount=Decimal(amount), kind=kind, key=key, description=Text.verbatim(key), now=NOW, **kwargs
+    )
 
 
 def _balance(client):
@@ -124,7 +127,12 @@ def test_a_charge_under_its_business_key_happens_once(alice, vps_plan):
 
     results = [
         charge_service(
-            service, kind="period", key="2025-07-01T00:00:00+00:00", amount=Decimal("10"), description="July", now=NOW
+            service,
+            kind="period",
+            key="2025-07-01T00:00:00+00:00",
+            amount=Decimal("10"),
+            description=Text.verbatim("July"),
+            now=NOW,
         )
         for _ in range(3)
     ]
@@ -142,7 +150,7 @@ def test_a_refund_credits_the_balance(alice, vps_plan):
     service = f.service(alice, vps_plan)
 
     expense, _ = charge_service(
-        service, kind="refund", key="unused", amount=Decimal("-4.255"), description="Refund", now=NOW
+        service, kind="refund", key="unused", amount=Decimal("-4.255"), description=Text.verbatim("Refund"), now=NOW
     )
 
     assert expense.amount == Decimal("-4.26")  # rounded once, half up
@@ -155,7 +163,9 @@ def test_a_charge_that_the_balance_cannot_cover_charges_nothing(alice, vps_plan)
     service = f.service(alice, vps_plan)
 
     with pytest.raises(InsufficientFunds):
-        charge_service(service, kind="period", key="big", amount=Decimal("500"), description="Year", now=NOW)
+        charge_service(
+            service, kind="period", key="big", amount=Decimal("500"), description=Text.verbatim("Year"), now=NOW
+        )
 
     assert not Expense.objects.filter(service=service).exists()
     assert _balance(alice) == Decimal("100.00")
@@ -164,7 +174,9 @@ def test_a_charge_that_the_balance_cannot_cover_charges_nothing(alice, vps_plan)
 @pytest.mark.django_db
 def test_charges_are_never_updated(alice, vps_plan):
     service = f.service(alice, vps_plan)
-    expense, _ = charge_service(service, kind="period", key="k", amount=Decimal("10"), description="x", now=NOW)
+    expense, _ = charge_service(
+        service, kind="period", key="k", amount=Decimal("10"), description=Text.verbatim("x"), now=NOW
+    )
 
     expense.amount = Decimal("0")
     with pytest.raises(RuntimeError, match="append-only"):

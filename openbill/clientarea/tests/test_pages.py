@@ -18,6 +18,7 @@ from openbill.billing.actions import post_entry
 from openbill.billing.models import EntryKind
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.services import events
 from openbill.services.choices import Status
 
@@ -339,7 +340,7 @@ def test_history_is_newest_first_and_paginated(alice: Any, alice_http: HttpClien
             now=start + timedelta(days=day),
             from_status="ordered",
             to_status="active",
-            note=f"change {day:02}",
+            note=Text.verbatim(f"change {day:02}"),
         )
     first = text(alice_http.get(f"/services/{service.pk}/history/"))
     second = text(alice_http.get(f"/services/{service.pk}/history/?page=2"))
@@ -359,7 +360,7 @@ def test_finances_shows_the_balance_and_the_ledger(alice: Any, alice_http: HttpC
         amount=Decimal("-10.00"),
         kind=EntryKind.CHARGE,
         key="t:charge",
-        description="VPS-1, one month",
+        description=Text.verbatim("VPS-1, one month"),
         now=timezone.now(),
         service_id=service.pk,
     )

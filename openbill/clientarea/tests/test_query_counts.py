@@ -14,6 +14,7 @@ from openbill.billing.actions import post_entry
 from openbill.billing.models import EntryKind
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.services import events
 from openbill.services.choices import Status
 
@@ -92,7 +93,7 @@ def test_finances_queries_do_not_grow_with_the_ledger(alice: Any, alice_http: Ht
                 amount=-1,
                 kind=EntryKind.CHARGE,
                 key=f"q:{number}",
-                description="charge",
+                description=Text.verbatim("charge"),
                 now=timezone.now(),
                 service_id=service.pk,
             )

@@ -20,6 +20,7 @@ from openbill.billing.models import Expense, ExpenseKind, LedgerEntry
 from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.orders import actions as orders
 from openbill.services import actions
 from openbill.services.choices import Operation, Status, SuspendReason
@@ -69,7 +70,7 @@ def make(alice: Any, plan: Any, ram: Any, state: str, *, suspended: bool = False
         kind=ExpenseKind.PERIOD,
         key="paid",
         amount=Decimal("12.00"),
-        description="period",
+        description=Text.verbatim("period"),
         now=now - timedelta(days=16),
         period_start=now - timedelta(days=16),
         period_end=expires,

@@ -24,6 +24,8 @@ from openbill.billing.models import ExpenseKind
 from openbill.catalog.models import Addon, AddonPrice, PeriodPrice, ProductType, TariffPlan, ValueType
 from openbill.clients.models import Client, Provider
 from openbill.core.actors import Actor
+from openbill.core.texts import Text
+from openbill.core.texts import fields as text_fields
 from openbill.core.timeutil import add_period
 from openbill.orders.models import LineKind, Order, OrderLine, OrderStatus
 from openbill.provisioning.models import ProcessingModule
@@ -77,7 +79,7 @@ class Demo:
         for _when, _order, step in sorted(past, key=lambda item: item[:2]):
             step()
 
-    def post(self, owner: Client, amount: str, description: str, *, kind: str, days_ago: int, key: str) -> None:
+    def post(self, owner: Client, amount: str, description: Text, *, kind: str, days_ago: int, key: str) -> None:
         """A payment or correction of the past (``key`` unique in the demo)."""
         when = self.now - timedelta(days=days_ago)
         self.at(
@@ -196,7 +198,7 @@ class Demo:
                     now=self.now - timedelta(days=2),
                     from_status=Status.ACTIVE,
                     to_status=Status.SUSPENDED,
-                    note=", ".join(reasons),
+                    note=Text("texts", items=[Text("suspend_reason", reason=r) for r in reasons]),
                 )
             svc.refresh_from_db()
         if running:
@@ -230,7 +232,7 @@ class Demo:
             period_amount=amount,
             amount=amount,
             currency=currency,
-            description=svc.name,
+            **text_fields("description", Text("order_line", tariff=svc.tariff.name, period=svc.period)),
             created_at=svc.created_at,
             paid_at=svc.paid_at,
         )
@@ -244,7 +246,7 @@ class Demo:
             kind=ExpenseKind.PERIOD,
             key=svc.activated_at.isoformat(),
             amount=amount,
-            description=f"{svc.name}: {svc.get_period_display()}",
+            description=Text("first_period", name=svc.name, period=svc.period),
             now=svc.activated_at,
             period_start=svc.activated_at,
             period_end=svc.expires_at,

@@ -22,6 +22,7 @@ from openbill.catalog.models import (
 )
 from openbill.catalog.models import PeriodPrice as Price
 from openbill.clients.models import Client, Provider
+from openbill.core.texts import Text
 from openbill.services.choices import Status
 from openbill.services.models import Service, ServiceAddon
 
@@ -86,7 +87,7 @@ def client(prov: Provider, email: str, *, balance: str | None = None, staff: boo
             amount=Decimal(balance),
             kind=EntryKind.PAYMENT,
             key=f"test-topup:{email}",
-            description="Top-up",
+            description=Text.verbatim("Top-up"),
             now=timezone.now(),
         )
     return account

@@ -35,6 +35,7 @@ from openbill.catalog.models import (
 from openbill.clients.models import Client, Provider
 from openbill.core.models import IdempotencyRecord, Notice, SweepSlot
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.domains.models import Domain, DomainContact, Zone, ZonePrice
 from openbill.ipam.models import Address, Pool
 from openbill.metering.models import CollectionCursor, OverageRating, ProviderToken, UsageRecord
@@ -68,7 +69,7 @@ class World:
             currency="USD",
             balance_after=Decimal(0),
             key=key,
-            description="x",
+            description=Text.verbatim("x"),
             created_at=NOW,
         )
 
@@ -181,7 +182,7 @@ def _line(w: World, request_key: str, client: Client | None = None) -> OrderLine
         period="month",
         amount=Decimal("10.00"),
         currency="USD",
-        description="x",
+        description=Text.verbatim("x"),
         request_key=request_key,
         created_at=NOW,
     )
@@ -283,7 +284,7 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
                 currency="USD",
                 balance_after=0,
                 key="payment:1",
-                description="a",
+                description=Text.verbatim("a"),
                 created_at=NOW,
             ),
             LedgerEntry(
@@ -293,7 +294,7 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
                 currency="USD",
                 balance_after=0,
                 key="payment:1",
-                description="b",
+                description=Text.verbatim("b"),
                 created_at=NOW,
             ),
         ],
@@ -308,7 +309,7 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
                 currency="USD",
                 balance_after=0,
                 key="zero",
-                description="a",
+                description=Text.verbatim("a"),
                 created_at=NOW,
             ),
         ],
@@ -504,10 +505,18 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
     "idempotency_key_unique": (
         ("scope", "endpoint", "key"),
         lambda w: [
-            IdempotencyRecord(scope="user:1", endpoint="pay", key="k", request_hash="a", created_at=NOW, started_at=NOW),
-            IdempotencyRecord(scope="user:2", endpoint="pay", key="k", request_hash="a", created_at=NOW, started_at=NOW),
-            IdempotencyRecord(scope="user:1", endpoint="topup", key="k", request_hash="a", created_at=NOW, started_at=NOW),
-            IdempotencyRecord(scope="user:1", endpoint="pay", key="k", request_hash="b", created_at=NOW, started_at=NOW),
+            IdempotencyRecord(
+                scope="user:1", endpoint="pay", key="k", request_hash="a", created_at=NOW, started_at=NOW
+            ),
+            IdempotencyRecord(
+                scope="user:2", endpoint="pay", key="k", request_hash="a", created_at=NOW, started_at=NOW
+            ),
+            IdempotencyRecord(
+                scope="user:1", endpoint="topup", key="k", request_hash="a", created_at=NOW, started_at=NOW
+            ),
+            IdempotencyRecord(
+                scope="user:1", endpoint="pay", key="k", request_hash="b", created_at=NOW, started_at=NOW
+            ),
         ],
     ),
     "core.Notice.key": (

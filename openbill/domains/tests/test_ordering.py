@@ -14,6 +14,7 @@ from openbill.billing.audit import run_audit
 from openbill.billing.models import Expense
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
+from openbill.core.texts import Text
 from openbill.domains import actions
 from openbill.domains.actions import check_names, order_domain
 from openbill.domains.models import Domain
@@ -347,7 +348,7 @@ def test_staff_cancelling_a_name_server_change_leaves_an_earlier_paid_change_alo
         period_amount=Decimal(3),
         amount=Decimal(3),
         currency="USD",
-        description="change",
+        description=Text.verbatim("change"),
         created_at=timezone.now(),
     )
     charge_service(
@@ -355,7 +356,7 @@ def test_staff_cancelling_a_name_server_change_leaves_an_earlier_paid_change_alo
         kind="change",
         key=f"line:{change.pk}:charge",
         amount=Decimal(3),
-        description="change",
+        description=Text.verbatim("change"),
         now=timezone.now(),
         actor=ALICE,
     )

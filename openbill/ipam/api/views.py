@@ -91,7 +91,7 @@ class ServiceIpQuoteView(ServiceIpsBase):
                 "total": money_string(quote.total, currency),
                 "currency": currency,
                 "lines": [
-                    {"description": line.description, "amount": money_string(line.amount, currency)}
+                    {"description": str(line.description), "amount": money_string(line.amount, currency)}
                     for line in quote.lines
                 ],
             }

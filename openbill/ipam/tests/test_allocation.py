@@ -16,6 +16,7 @@ from openbill.billing.actions import charge_service
 from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.ipam import actions as ipam
 from openbill.ipam.models import Address, AddressState, Pool
 from openbill.provisioning import actions
@@ -37,7 +38,12 @@ def run_due(now: Any) -> list[str]:
 def paid_order(client: Any, plan: Any, name: str = "Web server") -> Service:
     service = f.service(client, plan, status=Status.ORDERED, name=name)
     charge_service(
-        service, kind=ExpenseKind.PERIOD, key="first", amount=Decimal("10.00"), description="first", now=timezone.now()
+        service,
+        kind=ExpenseKind.PERIOD,
+        key="first",
+        amount=Decimal("10.00"),
+        description=Text.verbatim("first"),
+        now=timezone.now(),
     )
     return service
 

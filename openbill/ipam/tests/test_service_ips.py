@@ -19,6 +19,7 @@ from openbill.billing.actions import charge_service
 from openbill.billing.models import Expense, ExpenseKind, LedgerEntry
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.ipam import actions as ipam
 from openbill.ipam.models import Address, AddressState, Pool
 from openbill.provisioning import actions
@@ -52,7 +53,12 @@ def server(alice: Any, vps_plan: Any, vps_host: Any, pool: Pool, ipv4_addon: Any
     address 203.0.113.3."""
     service = f.service(alice, vps_plan, status=Status.ORDERED, name="Web server")
     charge_service(
-        service, kind=ExpenseKind.PERIOD, key="first", amount=Decimal("10.00"), description="first", now=START
+        service,
+        kind=ExpenseKind.PERIOD,
+        key="first",
+        amount=Decimal("10.00"),
+        description=Text.verbatim("first"),
+        now=START,
     )
     services.request_activation(service, actor=ALICE, now=START)
     assert run_due(START) == ["done"]

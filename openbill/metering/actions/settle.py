@@ -11,7 +11,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from openbill.billing.actions import charge_service
 from openbill.billing.models import Expense, ExpenseKind
@@ -20,6 +19,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import InsufficientFunds
 from openbill.core.money import format_amount, round_amount
 from openbill.core.notify import notify
+from openbill.core.texts import Text
 from openbill.core.timeutil import local_date
 from openbill.services import actions as service_actions
 from openbill.services.choices import SuspendReason
@@ -86,7 +86,7 @@ def settle_service(service_id: int, *, now: datetime, actor: Actor = METER) -> S
             _notify(service, rated, why, now=now)
         if must_suspend and not service.suspended_overuse:
             service_actions.suspend(
-                service, reason=SuspendReason.OVERUSE, actor=actor, now=now, note=must_suspend[0][0]
+                service, reason=SuspendReason.OVERUSE, actor=actor, now=now, note=Text(f"overage_{must_suspend[0][0]}")
             )
             outcome.suspended = True
         elif not must_suspend and service.suspended_overuse and not _still_blocked(service, today):
@@ -149,10 +149,8 @@ def _charge_increment(
     """Charge one increment; returns the amount charged, or None when funds are short and the
     tariff says to suspend."""
     key = overage_key(rated)
-    description = _("Overage: %(addon)s, %(period)s") % {
-        "addon": rated.addon.name,
-        "period": _period_text(rated),
-    }
+    daily = rated.period_end - rated.period_start == timedelta(days=1)
+    description = Text("overage_day" if daily else "overage_month", addon=rated.addon.name, period=rated.period_start)
     common: dict[str, Any] = {
         "kind": ExpenseKind.OVERAGE,
         "key": key,

@@ -14,6 +14,7 @@ from openbill.billing.models import EntryKind, Expense, ExpenseKind, LedgerEntry
 from openbill.core.actors import Actor
 from openbill.core.models import Notice
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.metering import actions
 from openbill.payments import actions as payments
 from openbill.services.models import ServiceEvent
@@ -132,7 +133,7 @@ def test_over_the_maximum_suspends_whatever_the_funds_until_the_next_period(prov
     actions.meter(now=datetime(2026, 4, 1, 0, 30, tzinfo=UTC))
     server.refresh_from_db()
     assert not server.suspended_overuse
-    assert ServiceEvent.objects.filter(service=server, kind="suspension lifted", note="overuse").exists()
+    assert ServiceEvent.objects.filter(service=server, kind="suspension lifted", note_params__reason="overuse").exists()
 
 
 def test_without_funds_a_suspend_tariff_stops_the_service_until_a_payment_covers_the_debt(provider, server, alice):
@@ -152,7 +153,14 @@ def test_without_funds_a_suspend_tariff_stops_the_service_until_a_payment_covers
     server.refresh_from_db()
     assert server.suspended_overuse
 
-    post_entry(alice, amount=Decimal("20.00"), kind=EntryKind.PAYMENT, key="pay-1", description="Top-up", now=NOW)
+    post_entry(
+        alice,
+        amount=Decimal("20.00"),
+        kind=EntryKind.PAYMENT,
+        key="pay-1",
+        description=Text.verbatim("Top-up"),
+        now=NOW,
+    )
     actions.meter(now=NOW + timedelta(hours=2))
     server.refresh_from_db()
     assert not server.suspended_overuse

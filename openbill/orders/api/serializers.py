@@ -9,7 +9,14 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from openbill.api.fields import CurrencyField, DecimalStringField, MoneyField, StrictChoiceField, money_string
+from openbill.api.fields import (
+    CurrencyField,
+    DecimalStringField,
+    MoneyField,
+    StrictChoiceField,
+    money_string,
+    text_fields,
+)
 from openbill.core.timeutil import Period
 from openbill.services.choices import Operation, Status
 
@@ -123,6 +130,7 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
     currency = CurrencyField(read_only=True)
     service_name = serializers.CharField(source="service.name", read_only=True)
     service_status = serializers.SerializerMethodField()
+    description, description_kind, description_params = text_fields("What was ordered")
 
     class Meta:
         model = OrderLine
@@ -135,6 +143,8 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
             "kind",
             "period",
             "description",
+            "description_kind",
+            "description_params",
             "amount",
             "currency",
             "created_at",
@@ -243,7 +253,7 @@ def change_quote_data(quote: Any, currency: str) -> dict[str, Any]:
         "tariff": quote.tariff.pk,
         "share": _share(quote.share),
         "lines": [
-            {"kind": line.suffix, "amount": money_string(line.amount, currency), "description": line.description}
+            {"kind": line.suffix, "amount": money_string(line.amount, currency), "description": str(line.description)}
             for line in quote.lines
         ],
         "total": money_string(quote.total, currency),

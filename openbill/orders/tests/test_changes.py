@@ -13,6 +13,7 @@ from openbill.billing.models import Expense, LedgerEntry
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, InsufficientFunds
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.orders import actions
 from openbill.orders.pricing import quote_change
 from openbill.services.choices import Operation, Status, SuspendReason
@@ -55,7 +56,7 @@ def pay_last_period(service: Service) -> None:
         kind=ExpenseKind.PERIOD,
         key=start.isoformat(),
         amount=amount,
-        description="period",
+        description=Text.verbatim("period"),
         now=start,
         period_start=start,
         period_end=service.expires_at,

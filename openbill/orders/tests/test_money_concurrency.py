@@ -22,6 +22,7 @@ from openbill.billing.actions import post_entry
 from openbill.billing.audit import run_audit
 from openbill.billing.models import EntryKind, Expense, LedgerEntry
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.orders.models import Order, OrderStatus
 
 N_PAYS = 20
@@ -130,7 +131,12 @@ def test_ten_extends_of_a_service_the_balance_pays_once_extend_it_once(
     alice.credit_limit = Decimal("5.00")
     alice.save(update_fields=["credit_limit"])
     post_entry(
-        alice, amount=Decimal("-91.00"), kind=EntryKind.CORRECTION, key="down", description="-", now=timezone.now()
+        alice,
+        amount=Decimal("-91.00"),
+        kind=EntryKind.CORRECTION,
+        key="down",
+        description=Text.verbatim("-"),
+        now=timezone.now(),
     )
     service = f.service(alice, vps_plan)
     _, raw = ApiToken.issue(alice_user, "t")

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from openbill.billing.actions import charge_service
 from openbill.billing.models import ExpenseKind
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.orders.pricing import quote_change, remaining_share
 from openbill.services.models import Service, ServiceAddon
 from openbill.services.selectors import with_pricing
@@ -39,7 +40,7 @@ def test_up_and_down_at_one_moment_net_to_zero(
             kind=ExpenseKind.PERIOD,
             key="paid",
             amount=Decimal("40.00"),
-            description="period",
+            description=Text.verbatim("period"),
             now=EXPIRY - timedelta(days=31),
             period_start=EXPIRY - timedelta(days=31),
             period_end=EXPIRY,

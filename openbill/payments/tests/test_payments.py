@@ -253,7 +253,7 @@ def test_corrections_are_new_ledger_entries_with_their_reason(alice: Any) -> Non
     actions.record_correction(alice, amount="-2.50", reason="Bank fee", actor=STAFF, now=timezone.now())
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("105.00")
-    descriptions = set(LedgerEntry.objects.filter(kind=EntryKind.CORRECTION).values_list("description", flat=True))
+    descriptions = {entry.description for entry in LedgerEntry.objects.filter(kind=EntryKind.CORRECTION)}
     assert descriptions == {"Correction: Goodwill credit", "Correction: Bank fee"}
     with pytest.raises(DomainError):
         actions.record_correction(alice, amount="0", reason="nothing", actor=STAFF, now=timezone.now())
@@ -403,9 +403,7 @@ def test_the_test_card_gateway_is_off_unless_switched_on(alice: Any, alice_user:
 
     assert [m.code for m in actions.available_methods()] == ["bank"]
     with pytest.raises(DomainError) as raised:
-        actions.start_payment(
-            alice, method="card", amount="10", actor=ALICE, now=timezone.now(), return_url="/"
-        )
+        actions.start_payment(alice, method="card", amount="10", actor=ALICE, now=timezone.now(), return_url="/")
     assert raised.value.field == "method"
     browser = HttpClient()
     browser.force_login(alice_user)

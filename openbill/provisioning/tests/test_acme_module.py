@@ -254,7 +254,7 @@ def test_the_renew_sweep_charges_then_reissues_the_certificate_through_the_modul
     second = Certificate.objects.get(service=service)
     assert second.serial != first.serial
     issued_by_pebble(second, pebble)
-    history = list(ServiceEvent.objects.filter(service=service).order_by("pk").values_list("kind", "note"))
+    history = [(e.kind, e.note) for e in ServiceEvent.objects.filter(service=service).order_by("pk")]
     assert history[-3:] == [
         ("renewed", history[-3][1]),
         ("operation started", "renewal"),

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from openbill.core.crypto import encrypt
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.provisioning.models import Certificate
 from openbill.services.models import Service
 
@@ -98,7 +99,7 @@ def test_delete_page_states_the_refund(browser: Browser, alice: Any, vps_plan: A
         kind="period",
         key="p",
         amount=Decimal("30.00"),
-        description="p",
+        description=Text.verbatim("p"),
         now=now,
         period_start=now - timedelta(days=10),
         period_end=now + timedelta(days=20),

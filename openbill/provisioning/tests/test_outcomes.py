@@ -17,6 +17,7 @@ from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.provisioning import actions, staff
 from openbill.provisioning.models import ProvisioningTask, TaskState
 from openbill.provisioning.modules import Module, ModuleError, ServiceSpec, register
@@ -71,7 +72,12 @@ def paid_order(alice: Any, plan: Any) -> Service:
     from openbill.billing.actions import charge_service
 
     charge_service(
-        service, kind=ExpenseKind.PERIOD, key="first", amount=Decimal("10.00"), description="first", now=timezone.now()
+        service,
+        kind=ExpenseKind.PERIOD,
+        key="first",
+        amount=Decimal("10.00"),
+        description=Text.verbatim("first"),
+        now=timezone.now(),
     )
     return service
 

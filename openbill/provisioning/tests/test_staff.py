@@ -14,6 +14,7 @@ from django.utils import timezone
 from openbill.billing.actions import charge_service
 from openbill.core.crypto import MASK
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.provisioning import actions
 from openbill.provisioning.models import ProcessingModule, ProvisioningTask, TaskState
 from openbill.services import actions as services
@@ -51,7 +52,7 @@ def test_the_queue_lists_a_failed_operation_with_its_error_and_staff_complete_it
     task.refresh_from_db()
     service.refresh_from_db()
     assert task.state == TaskState.DONE and service.label == "Active"
-    assert service.events.filter(note__contains="rebooted from the console").exists()
+    assert service.events.filter(note_kind="text", note_params__text="rebooted from the console").exists()
     assert "Nothing is waiting." in admin_web.get("/staff/provisioning/queue/").content.decode()
 
 
@@ -77,7 +78,9 @@ def test_not_available_page_lists_waiting_services_and_deletes_with_refund(
     vps_host.capacity = {"services": 0}
     vps_host.save()
     service = f.service(alice, vps_plan, status=Status.ORDERED, name="Waiting box")
-    charge_service(service, kind="period", key="first", amount=Decimal("10.00"), description="x", now=timezone.now())
+    charge_service(
+        service, kind="period", key="first", amount=Decimal("10.00"), description=Text.verbatim("x"), now=timezone.now()
+    )
     services.request_activation(service, actor=actions.MODULE_ACTOR, now=timezone.now())
     assert run_due() == ["not_available"]
     alice.refresh_from_db()

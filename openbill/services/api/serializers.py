@@ -12,12 +12,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from openbill.api.fields import CurrencyField, DecimalStringField, MoneyField, money_string
+from openbill.api.fields import CurrencyField, DecimalStringField, MoneyField, money_string, text_fields
 from openbill.catalog.models import AddonEnumItem, BillingType, ProductType, TariffPlan, ValueType
 from openbill.core.actors import ActorKind
 from openbill.core.money import format_amount
 from openbill.services import selectors
-from openbill.services.choices import EventKind, Label, Operation, Status, SuspendReason
+from openbill.services.choices import EventKind, Label, Operation, Status, SuspendReason, event_kind_label
 from openbill.services.models import Service, ServiceAddon, ServiceEvent
 
 
@@ -147,6 +147,8 @@ class ServiceEventSerializer(serializers.ModelSerializer[ServiceEvent]):
     """A line of a service's History."""
 
     kind = serializers.ChoiceField(choices=EventKind.choices, read_only=True, help_text="What happened.")
+    kind_label = serializers.SerializerMethodField()
+    note, note_kind, note_params = text_fields("More about it (empty when nothing more)")
     from_status = serializers.ChoiceField(
         choices=Status.choices, allow_blank=True, read_only=True, help_text="The status before; empty if unchanged."
     )
@@ -164,6 +166,7 @@ class ServiceEventSerializer(serializers.ModelSerializer[ServiceEvent]):
             "id",
             "at",
             "kind",
+            "kind_label",
             "from_status",
             "from_label",
             "to_status",
@@ -171,12 +174,19 @@ class ServiceEventSerializer(serializers.ModelSerializer[ServiceEvent]):
             "actor_kind",
             "actor",
             "note",
+            "note_kind",
+            "note_params",
         ]
         read_only_fields = fields
 
     @staticmethod
     def _status_label(value: str) -> str:
         return str(Status(value).label) if value in Status.values else value
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_kind_label(self, event: ServiceEvent) -> str:
+        """What happened, in the request's language."""
+        return event_kind_label(event.kind)
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_from_label(self, event: ServiceEvent) -> str:

@@ -23,6 +23,7 @@ from django.db.models import Q
 
 from openbill.catalog.models import ProductType
 from openbill.core.actors import Actor
+from openbill.core.texts import Text
 from openbill.core.timeutil import local_date
 
 from .. import actions, events
@@ -122,7 +123,7 @@ class Expire:
                     reason=SuspendReason.EXPIRED,
                     actor=EXPIRE_ACTOR,
                     now=run.at,
-                    note=f"expired {local_date(service.expires_at or run.at, tz).isoformat()}",
+                    note=Text("expired_on", date=local_date(service.expires_at or run.at, tz)),
                 )
                 stopped.append(sid)
         if pending:
@@ -171,7 +172,7 @@ class Delete:
                         "automatic deletion",
                         actor=DELETE_ACTOR,
                         now=run.at,
-                        note=f"stopped since {local_date(service.suspended_at or run.at, tz).isoformat()}",
+                        note=Text("stopped_since", date=local_date(service.suspended_at or run.at, tz)),
                     )
                     actions.start_operation(service, Operation.DELETION, actor=DELETE_ACTOR, now=run.at)
                 else:

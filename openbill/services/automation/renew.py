@@ -39,7 +39,7 @@ from openbill.core.timeutil import start_of_local_day
 from .. import actions, remote
 from ..choices import Operation, Status, SuspendReason
 from ..models import Service, ServiceAddon, ServiceEvent
-from ..renewal import period_start, renew_service, renewal_describer, renewal_note
+from ..renewal import period_start, renew_service, renewal_description, renewal_note
 from . import due
 from .base import SWEEP_ACTOR, FuseTripped, Slice, batch_size, slices_of, stage, sweep_tasks
 from .models import SweepBatch, SweepRun
@@ -277,12 +277,14 @@ STAGED_FIELDS = (
     "amount",
     "balance_after",
     "ledger_key",
-    "description",
+    "description_kind",
+    "description_params",
     "start_key",
     "currency",
     "period_start",
     "period_end",
-    "note",
+    "note_kind",
+    "note_params",
     "notice_key",
     "notice_context",
 )
@@ -299,13 +301,15 @@ def staged_rows(
     STAGED_FIELDS), from the same rules as renew_service: the period's key, the ledger key,
     the description and History note, and each ledger entry's balance after, in order, as
     post_entry computes it from the locked row (``balances``, by client)."""
-    describe = renewal_describer()
     running = dict(balances)
     staged = []
     for order, d in enumerate(wanted):
         assert d.amount is not None
         start_key = period_key(d.start)
         currency = currency_of[d.client_id]
+        tz = tz_of[d.client_id]
+        description = renewal_description(d.name, d.end, tz)
+        note = renewal_note(d.start, d.end, d.amount, currency)
         key = None
         if d.amount != 0:
             running[d.client_id] -= d.amount
@@ -318,14 +322,16 @@ def staged_rows(
                 d.amount,
                 running[d.client_id],
                 key,
-                describe(d.name, d.end),
+                description.kind,
+                json.dumps(description.stored(tz)),
                 start_key,
                 currency,
                 d.start,
                 d.end,
-                renewal_note(d.start, d.end, d.amount, currency),
+                note.kind,
+                json.dumps(note.stored(tz)),
                 renewed_notice_key(d.service_id, d.start),
-                json.dumps(due.renewed_context(d.name, d.service_id, d.amount, currency, d.end, tz_of[d.client_id])),
+                json.dumps(due.renewed_context(d.name, d.service_id, d.amount, currency, d.end, tz)),
             )
         )
     return staged
@@ -399,8 +405,9 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
         cursor.execute(
             _q("""CREATE TEMP TABLE IF NOT EXISTS openbill_renewal (
                 ord int, service_id bigint, client_id bigint, amount numeric, balance_after numeric,
-                ledger_key varchar(200), description varchar(300), start_key varchar(160),
-                currency varchar(3), period_start timestamptz, period_end timestamptz, note text,
+                ledger_key varchar(200), description_kind varchar(40), description_params text,
+                start_key varchar(160), currency varchar(3), period_start timestamptz, period_end timestamptz,
+                note_kind varchar(40), note_params text,
                 notice_key varchar(200), notice_context text
             ) ON COMMIT DELETE ROWS"""),
             [],
@@ -410,9 +417,10 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
         cursor.copy_rows("COPY openbill_renewal FROM STDIN", staged)
         cursor.execute(
             _q("""WITH entries AS (
-                INSERT INTO {ledger} (client_id, kind, amount, currency, balance_after, key, description,
-                                      service_id, created_at, created_by)
-                SELECT client_id, %s, -amount, currency, balance_after, ledger_key, description, service_id, %s, %s
+                INSERT INTO {ledger} (client_id, kind, amount, currency, balance_after, key, description_kind,
+                                      description_params, service_id, created_at, created_by)
+                SELECT client_id, %s, -amount, currency, balance_after, ledger_key, description_kind,
+                       description_params::jsonb, service_id, %s, %s
                 FROM openbill_renewal WHERE ledger_key IS NOT NULL ORDER BY ord
                 RETURNING id, key
             )
@@ -435,8 +443,9 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
         )
         cursor.execute(
             _q("""INSERT INTO {event} (service_id, at, actor_kind, actor_user_id, actor_label, kind, from_status,
-                                   to_status, note)
-            SELECT service_id, %s, %s, NULL, %s, 'renewed', '', '', note FROM openbill_renewal ORDER BY ord"""),
+                                   to_status, note_kind, note_params)
+            SELECT service_id, %s, %s, NULL, %s, 'renewed', '', '', note_kind, note_params::jsonb
+            FROM openbill_renewal ORDER BY ord"""),
             [now, SWEEP_ACTOR.kind, actor],
         )
         cursor.execute(

@@ -42,8 +42,8 @@ def fingerprint(client_ids: list[int]) -> dict[str, Any]:
             )
         ),
         "ledger": sorted(
-            (c, s, k, a, b, key, d, at, by)
-            for c, s, k, a, b, key, d, at, by in LedgerEntry.objects.filter(client_id__in=client_ids)
+            (c, s, k, a, b, key, d, str(p), at, by)
+            for c, s, k, a, b, key, d, p, at, by in LedgerEntry.objects.filter(client_id__in=client_ids)
             .order_by("client_id", "pk")
             .values_list(
                 "client_id",
@@ -52,7 +52,8 @@ def fingerprint(client_ids: list[int]) -> dict[str, Any]:
                 "amount",
                 "balance_after",
                 "key",
-                "description",
+                "description_kind",
+                "description_params",
                 "created_at",
                 "created_by",
             )
@@ -79,7 +80,7 @@ def fingerprint(client_ids: list[int]) -> dict[str, Any]:
             list(
                 ServiceEvent.objects.filter(service=s)
                 .order_by("pk")
-                .values_list("at", "actor_kind", "actor_label", "kind", "from_status", "to_status", "note")
+                .values_list("at", "actor_kind", "actor_label", "kind", "from_status", "to_status", "note_kind", "note_params")
             )
             for s in services.order_by("pk")
         ],

@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text, format_moment
 from openbill.provisioning.models import OPEN_STATES, ProvisioningTask
 from openbill.services import actions, events
 from openbill.services.choices import Operation, Status, SuspendReason
@@ -26,11 +28,8 @@ def _module_confirms(service, operation, now):
 
 
 def _rows(service):
-    return list(
-        ServiceEvent.objects.filter(service=service)
-        .order_by("at", "id")
-        .values_list("kind", "from_status", "to_status", "actor_label", "note")
-    )
+    rows = ServiceEvent.objects.filter(service=service).order_by("at", "id")
+    return [(e.kind, e.from_status, e.to_status, e.actor_label, e.note) for e in rows]
 
 
 @pytest.mark.django_db
@@ -48,10 +47,10 @@ def test_a_services_life_is_written_to_its_history(alice, alice_user, vps_plan, 
     assert _rows(service) == [
         ("operation started", "", "", alice_user.email, "activation"),
         ("status", "ordered", "active", "module", "activation"),
-        ("suspension requested", "", "", staff.email, "admin"),
+        ("suspension requested", "", "", staff.email, "Suspended by administrator"),
         ("operation started", "", "", staff.email, "suspension"),
         ("status", "active", "suspended", "module", "suspension"),
-        ("suspension lifted", "", "", staff.email, "admin"),
+        ("suspension lifted", "", "", staff.email, "Suspended by administrator"),
         ("operation started", "", "", staff.email, "resume"),
         ("status", "suspended", "active", "module", "resume"),
     ]
@@ -77,9 +76,9 @@ def test_history_lists_the_newest_change_first(alice, vps_plan):
 @pytest.mark.django_db
 def test_a_history_row_cannot_be_edited(alice, vps_plan):
     service = f.service(alice, vps_plan)
-    event = events.record(service, "renewed", actor=MODULE, now=T0, note="2025-07-01 → 2025-08-01")
+    event = events.record(service, "renewed", actor=MODULE, now=T0, note=Text.verbatim("2025-07-01 → 2025-08-01"))
 
-    event.note = "forged"
+    event.note = Text.verbatim("forged")
     with pytest.raises(RuntimeError, match="append-only"):
         event.save()
 
@@ -106,5 +105,11 @@ def test_a_renewal_is_in_the_history_with_its_period_and_amount(alice, alice_use
     row = service.events.get(kind="renewed")
     assert row.actor_label == alice_user.email
     assert row.at == T0
-    assert row.note == f"{expires.isoformat()} → {(T0 + timedelta(days=3)).replace(month=8).isoformat()} (10.00 USD)"
+    end = (T0 + timedelta(days=3)).replace(month=8)
+    assert (row.note_kind, row.note_params) == (
+        "renewed",
+        {"start": expires.isoformat(), "end": end.isoformat(), "amount": {"amount": "10.00", "currency": "USD"}},
+    )
+    with translation.override("en"):
+        assert row.note == f"{format_moment(expires, 'en')} → {format_moment(end, 'en')} (10.00 USD)"
     assert Decimal(alice.ledger.get(kind="charge").amount) == Decimal("-10.00")

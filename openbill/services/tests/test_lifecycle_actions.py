@@ -15,6 +15,7 @@ from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition, NotAllowed
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.provisioning import staff
 from openbill.provisioning.models import ProvisioningTask
 from openbill.services import actions
@@ -48,7 +49,7 @@ def server(alice: Any, vps_plan: Any, manual: Any, **kwargs: Any) -> Service:
         kind=ExpenseKind.PERIOD,
         key=start.isoformat(),
         amount=Decimal("31.00"),
-        description="March",
+        description=Text.verbatim("March"),
         now=start,
         period_start=start,
         period_end=end,

@@ -22,6 +22,7 @@ from openbill.billing.models import Expense, LedgerEntry
 from openbill.core.actors import Actor
 from openbill.core.errors import NotAllowed
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.payments.models import Payment, PaymentEvent
 from openbill.services import actions, sweeps
 from openbill.services.automation.preview import build_preview
@@ -179,14 +180,16 @@ def _payment_event(alice: Any) -> PaymentEvent:
 
 def _history(alice: Any, vps_plan: Any) -> ServiceEvent:
     service = f.service(alice, vps_plan)
-    return ServiceEvent.objects.create(service=service, at=AT, actor_kind="system", kind="renewed", note="x")
+    return ServiceEvent.objects.create(
+        service=service, at=AT, actor_kind="system", kind="renewed", note=Text.verbatim("x")
+    )
 
 
 APPEND_ONLY = {
     "ledger entry": (lambda a, p: _ledger_entry(a), "amount", Decimal("1000.00")),
     "charge": (_expense, "amount", Decimal("0.01")),
     "payment event": (lambda a, p: _payment_event(a), "kind", "succeeded"),
-    "history": (_history, "note", "rewritten"),
+    "history": (_history, "note_kind", "rewritten"),
 }
 
 

@@ -28,6 +28,7 @@ from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.provisioning.models import OPEN_STATES, ProvisioningTask
 from openbill.services import actions, sweeps
 from openbill.services.automation.models import SweepAlert
@@ -100,7 +101,12 @@ class Lifecycle(RuleBasedStateMachine):
         try:
             with transaction.atomic():
                 charge_service(
-                    service, kind=ExpenseKind.SETUP, key="order", amount=price, description="order", now=self.now
+                    service,
+                    kind=ExpenseKind.SETUP,
+                    key="order",
+                    amount=price,
+                    description=Text.verbatim("order"),
+                    now=self.now,
                 )
                 actions.request_activation(service, actor=CLIENT, now=self.now)
         except DomainError:
@@ -114,7 +120,7 @@ class Lifecycle(RuleBasedStateMachine):
             amount=Decimal(amount),
             kind="payment",
             key=f"pay:{id(self)}:{self.payments}",
-            description="payment",
+            description=Text.verbatim("payment"),
             now=self.now,
         )
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from openbill.core.actors import Actor
 from openbill.core.errors import IllegalTransition, NotAllowed
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.provisioning.models import OPEN_STATES, ProvisioningTask
 from openbill.services import actions
 from openbill.services.choices import Label, Operation, Status, SuspendReason
@@ -70,7 +71,7 @@ def test_a_legal_move_is_saved_with_its_history_row(old, new, alice, vps_plan, s
 
     with transaction.atomic():
         locked = actions.lock(service)
-        actions.set_status(locked, new, actor=actor, now=NOW, note="module confirmed")
+        actions.set_status(locked, new, actor=actor, now=NOW, note=Text.verbatim("module confirmed"))
 
     service.refresh_from_db()
     assert service.status == new

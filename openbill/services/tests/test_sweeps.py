@@ -15,6 +15,7 @@ from openbill.core.actors import Actor
 from openbill.core.models import Notice
 from openbill.core.notify import render
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.services import actions, sweeps
 from openbill.services.automation import engine
 from openbill.services.automation.models import RunState, SweepAlert, SweepRun
@@ -120,14 +121,18 @@ def test_a_service_stopped_for_expiry_resumes_when_the_renewal_is_paid(bob, vps_
     service = f.service(bob, vps_plan, period="month", expires_at=AT - timedelta(days=1))
     Service.objects.filter(pk=service.pk).update(auto_renew=True)
     bob_poor = bob
-    post_entry(bob_poor, amount=Decimal("-45.00"), kind="correction", key="drain", description="drain", now=AT)
+    post_entry(
+        bob_poor, amount=Decimal("-45.00"), kind="correction", key="drain", description=Text.verbatim("drain"), now=AT
+    )
     sweep(AT)  # 5.00 left: the 10.00 renewal fails and the service stops
     confirm_operations(AT)
     service.refresh_from_db()
     assert service.status == Status.SUSPENDED and service.suspended_expired
 
     later = AT + timedelta(hours=3)
-    post_entry(bob, amount=Decimal("20.00"), kind="payment", key="topup", description="Top-up", now=later)
+    post_entry(
+        bob, amount=Decimal("20.00"), kind="payment", key="topup", description=Text.verbatim("Top-up"), now=later
+    )
     sweep(later)
     service.refresh_from_db()
     assert not service.suspend_reasons

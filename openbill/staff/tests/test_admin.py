@@ -16,6 +16,7 @@ from openbill.billing.models import Expense, LedgerEntry
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.provisioning.models import OPEN_STATES, ProvisioningTask
 from openbill.services.choices import Operation, Status, SuspendReason
 from openbill.services.models import Service, ServiceEvent
@@ -93,7 +94,12 @@ def test_charges_cannot_be_changed_or_deleted_in_admin(staff_client, alice, vps_
 
     service = f.service(alice, vps_plan)
     expense, _ = charge_service(
-        service, kind="period", key="k1", amount=Decimal("10.00"), description="period", now=timezone.now()
+        service,
+        kind="period",
+        key="k1",
+        amount=Decimal("10.00"),
+        description=Text.verbatim("period"),
+        now=timezone.now(),
     )
 
     changed = staff_client.post(reverse("admin:billing_expense_change", args=[expense.pk]), {"amount": "0"})
@@ -109,7 +115,9 @@ def test_service_history_cannot_be_changed_or_deleted_in_admin(staff_client, ali
     from openbill.core.actors import Actor
     from openbill.services import events
 
-    event = events.record(service, "renewed", actor=Actor.system(), now=service.created_at, note="original")
+    event = events.record(
+        service, "renewed", actor=Actor.system(), now=service.created_at, note=Text.verbatim("original")
+    )
 
     changed = staff_client.post(reverse("admin:services_serviceevent_change", args=[event.pk]), {"note": "forged"})
     deleted = staff_client.post(reverse("admin:services_serviceevent_delete", args=[event.pk]), {"post": "yes"})
@@ -431,7 +439,14 @@ def test_admin_lists_make_the_same_number_of_queries_for_n_and_2n_rows(staff_cli
             owner = alice if i % 2 else bob
             service = f.service(owner, vps_plan, name=f"svc-{i}")
             events.record(service, "ordered", actor=Who.system(), now=timezone.now())
-            charge_service(service, kind="period", key=str(i), amount=Decimal("1"), description="x", now=timezone.now())
+            charge_service(
+                service,
+                kind="period",
+                key=str(i),
+                amount=Decimal("1"),
+                description=Text.verbatim("x"),
+                now=timezone.now(),
+            )
             f.client(alice.provider, f"client{i}@test.test")
 
     add_rows(4, 0)

@@ -34,10 +34,17 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
     author_kind = serializers.ChoiceField(choices=["client", "staff", "system"], read_only=True)
     author = serializers.CharField(source="author_name", read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
+    body = serializers.CharField(
+        source="text", read_only=True, help_text="The message; the system's own in the request's language."
+    )
+    body_kind = serializers.CharField(
+        read_only=True, help_text="Empty for what a person wrote; else what the system wrote, as a code."
+    )
+    body_params = serializers.DictField(read_only=True, help_text="The code's parameters (times in ISO 8601).")
 
     class Meta:
         model = Message
-        fields = ["id", "author_kind", "author", "body", "created_at", "attachments"]
+        fields = ["id", "author_kind", "author", "body", "body_kind", "body_params", "created_at", "attachments"]
 
 
 class TicketSerializer(serializers.ModelSerializer[Ticket]):

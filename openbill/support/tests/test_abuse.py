@@ -117,7 +117,7 @@ def test_over_the_limit_every_service_stops_through_its_module_and_resolving_res
     for service in Service.objects.filter(client=alice):
         assert service.status == Status.SUSPENDED and service.label == "Suspended due to abuse"
         assert machine_state(vps_host, service) == libvirt.VIR_DOMAIN_PAUSED
-        assert service.events.filter(kind="suspension requested", note="Abuse score over the limit").exists()
+        assert service.events.filter(kind="suspension requested", note_kind="abuse_over_limit").exists()
     assert not Service.objects.get(pk=bobs.pk).suspended_for_abuse
 
     actions.resolve_abuse_report(second, actor=STAFF, now=timezone.now())  # back to 6
@@ -197,7 +197,7 @@ def test_the_deadline_action_runs_once_however_often_the_sweep_runs(alice, limit
     web.refresh_from_db()
     db.refresh_from_db()
     assert web.suspended_for_abuse and not db.suspended_for_abuse
-    assert web.events.filter(note="Abuse report not corrected by its deadline").count() == 1
+    assert web.events.filter(note_kind="abuse_deadline").count() == 1
     run_modules(later)
     assert machine_state(vps_host, Service.objects.get(pk=web.pk)) == libvirt.VIR_DOMAIN_PAUSED
     # Resolving the report lifts what its deadline did.

@@ -1,0 +1,38 @@
+"""The support app's stored texts (see openbill.core.texts)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from openbill.core.texts import Template, register
+
+register(
+    Template("abuse_over_limit", _("Abuse score over the limit")),
+    Template("abuse_resolved", _("Abuse resolved")),
+    Template("abuse_deadline", _("Abuse report not corrected by its deadline")),
+    # Messages the system writes into a ticket (Message.body_kind).
+    Template(
+        "abuse_report",
+        _("%(description)s\n\nPlease correct this by %(deadline)s and reply to this ticket."),
+        datetimes=("deadline",),
+    ),
+    Template(
+        "abuse_report_evidence",
+        _(
+            "%(description)s\n\nEvidence:\n%(evidence)s\n\nPlease correct this by %(deadline)s and reply to this ticket."
+        ),
+        datetimes=("deadline",),
+    ),
+    Template("abuse_report_resolved", _("The abuse report was resolved.")),
+    Template("abuse_forwarded", _("The correction deadline passed; forwarded to support.")),
+    Template("abuse_services_suspended", _("The correction deadline passed; the services were suspended.")),
+    Template("ticket_merged", _("Ticket #%(id)s (%(subject)s) was merged into this one.")),
+)
+
+# The kinds a ticket's message may have (the data migration reads only these back).
+MESSAGE_KINDS = (
+    "abuse_report",
+    "abuse_report_evidence",
+    "abuse_report_resolved",
+    "abuse_forwarded",
+    "abuse_services_suspended",
+    "ticket_merged",
+)

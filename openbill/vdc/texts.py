@@ -1,0 +1,12 @@
+"""The virtual data center app's stored texts (see openbill.core.texts)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from openbill.core.texts import Template, register
+
+from .models import MachineOperation
+
+register(
+    Template("machine_created", _("Machine %(name)s created")),
+    Template("machine_operation", _("Machine %(name)s: %(operation)s"), choices={"operation": MachineOperation}),
+)
