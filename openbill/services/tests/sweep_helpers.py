@@ -3,6 +3,7 @@ fingerprint of everything money and history touch."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -42,7 +43,7 @@ def fingerprint(client_ids: list[int]) -> dict[str, Any]:
             )
         ),
         "ledger": sorted(
-            (c, s, k, a, b, key, d, str(p), at, by)
+            (c, s, k, a, b, key, d, json.dumps(p, sort_keys=True), at, by)
             for c, s, k, a, b, key, d, p, at, by in LedgerEntry.objects.filter(client_id__in=client_ids)
             .order_by("client_id", "pk")
             .values_list(
@@ -80,7 +81,9 @@ def fingerprint(client_ids: list[int]) -> dict[str, Any]:
             list(
                 ServiceEvent.objects.filter(service=s)
                 .order_by("pk")
-                .values_list("at", "actor_kind", "actor_label", "kind", "from_status", "to_status", "note_kind", "note_params")
+                .values_list(
+                    "at", "actor_kind", "actor_label", "kind", "from_status", "to_status", "note_kind", "note_params"
+                )
             )
             for s in services.order_by("pk")
         ],

@@ -5,6 +5,7 @@ the set-based path stages for its SQL are the rows renew_service writes."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -151,7 +152,8 @@ def test_the_set_based_rows_are_the_ledger_rows_renew_service_writes():
             -r["amount"],  # type: ignore[operator]
             r["balance_after"],
             r["ledger_key"],
-            r["description"],
+            r["description_kind"],
+            json.dumps(json.loads(r["description_params"]), sort_keys=True),  # type: ignore[arg-type]
             AT,
             str(SWEEP_ACTOR),
         )
