@@ -2,6 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
+from . import views_cards as vc
 from . import views_orders as v
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -20,4 +21,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("finances/topup/", v.topup, name="topup"),
     path("finances/payments/", v.payment_list, name="payments"),
     path("finances/payments/<int:pk>/", v.payment_detail, name="payment"),
+    path("finances/payments/<int:pk>/card/", vc.payment_card, name="payment_card"),
+    path("finances/payment-methods/", vc.payment_methods, name="payment_methods"),
+    path("finances/payment-methods/<int:pk>/default/", vc.payment_method_default, name="payment_method_default"),
+    path("finances/payment-methods/<int:pk>/remove/", vc.payment_method_remove, name="payment_method_remove"),
 ]

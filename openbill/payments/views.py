@@ -1,4 +1,4 @@
-"""The card gateway's HTTP surface.
+"""The gateways' HTTP surface: the test card gateway's callback and checkout, Stripe's webhook.
 
 Both answer 404 unless the test gateway is switched on (``OPENBILL_CARD_TEST_MODE``).
 ``card_notify`` is Openbill's callback: it trusts nothing but a valid signature. ``card_checkout``
@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import actions
-from .gateways import InvalidNotification, MalformedNotification, card
+from . import actions, cards
+from .gateways import InvalidNotification, MalformedNotification, card, stripe_gateway
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,26 @@ def card_notify(request: HttpRequest) -> HttpResponse:
     outcome = actions.handle_notification(gateway.code, notification, now=timezone.now())
     status = 200 if outcome in ("credited", "duplicate", "already credited", "failed") else 400
     return JsonResponse({"result": outcome}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Stripe's events. Only a valid signature is trusted; every verified event is answered 2xx
+    (an unknown or settled payment included) so that Stripe stops retrying it."""
+    if not stripe_gateway.enabled():
+        raise Http404
+    try:
+        outcome = cards.handle_webhook(
+            request.body, request.headers.get("Stripe-Signature", ""), now=timezone.now()
+        )
+    except MalformedNotification as exc:
+        log.info("stripe event ignored: %s", exc)
+        return JsonResponse({"result": "ignored"})
+    except InvalidNotification as exc:
+        log.warning("stripe event refused: %s", exc)
+        return JsonResponse({"detail": "invalid signature"}, status=400)
+    return JsonResponse({"result": outcome})
 
 
 @require_http_methods(["GET", "POST"])
