@@ -170,9 +170,9 @@ def remove_card(card: SavedCard, *, now: datetime) -> None:
 def _claim(payment: Payment, *, seen: str, claim: str) -> bool:
     """Compare-and-set: only one caller moves the pending payment on from what it saw."""
     return (
-        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING, provider_id="", provider_status=seen).update(
-            provider_status=claim
-        )
+        Payment.objects.filter(
+            pk=payment.pk, status=PaymentStatus.PENDING, provider_id="", provider_status=seen
+        ).update(provider_status=claim)
         == 1
     )
 
@@ -305,10 +305,17 @@ def _refused(payment: Payment, *, code: str, now: datetime, event_id: str = "") 
                 "payment_id": payment.pk,
                 "amount": format_amount(payment.amount, payment.currency),
                 "service_id": payment.service_id,
+                "service": _service_name(payment),
                 "topup_url": absolute_url(reverse("clientarea:topup")),
             },
         )
     return "declined"
+
+
+def _service_name(payment: Payment) -> str:
+    from openbill.services.models import Service
+
+    return str(Service.objects.filter(pk=payment.service_id).values_list("name", flat=True).first() or "")
 
 
 def _ask_to_authenticate(payment: Payment, *, now: datetime) -> None:
@@ -324,6 +331,7 @@ def _ask_to_authenticate(payment: Payment, *, now: datetime) -> None:
             "payment_id": payment.pk,
             "amount": format_amount(payment.amount, payment.currency),
             "service_id": payment.service_id,
+            "service": _service_name(payment),
             "url": absolute_url(reverse("clientarea:payment_card", args=[payment.pk])),
         },
     )
@@ -553,4 +561,3 @@ def reconcile_charges(now: datetime, *, days: int = 2) -> int:
             log.error("Stripe charge %s is not an Openbill payment", charge_row["id"])
             found += 1
     return found
-
