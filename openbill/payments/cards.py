@@ -315,6 +315,8 @@ def _refused(payment: Payment, *, code: str, now: datetime, event_id: str = "") 
 def _service_name(payment: Payment) -> str:
     from openbill.services.models import Service
 
+    if payment.service_id is None:
+        return ""
     return str(Service.objects.filter(pk=payment.service_id).values_list("name", flat=True).first() or "")
 
 

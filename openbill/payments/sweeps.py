@@ -49,3 +49,24 @@ def enqueue_reconciliation(now: datetime) -> object:
     from .tasks import reconcile_charges_task
 
     return reconcile_charges_task.enqueue() if stripe_gateway.enabled() else None
+
+
+def preview(at: datetime) -> list[str]:
+    """``openbill preview``: the saved-card charges the automatic payment would make at ``at``."""
+    from django.utils.translation import gettext as _
+
+    from openbill.clients.models import Client
+    from openbill.core.money import format_amount
+
+    from .cards import plan_autopay
+    from .gateways import stripe_gateway
+
+    if not stripe_gateway.enabled():
+        return []
+    planned = plan_autopay(at)
+    emails = dict(Client.objects.filter(pk__in={p.client_id for p in planned}).values_list("pk", "email"))
+    return [
+        _("Charge %(amount)s to the default card of %(email)s for the renewal of service #%(service)s")
+        % {"amount": format_amount(p.amount, p.currency), "email": emails[p.client_id], "service": p.service_id}
+        for p in planned
+    ]

@@ -429,3 +429,20 @@ def test_stripe_is_offered_only_when_configured(alice: Any, settings: Any) -> No
     settings.STRIPE_SECRET_KEY = ""
     assert "stripe" not in [m.code for m in actions.available_methods()]
     assert HttpClient().post("/pay/stripe/webhook/", data=b"{}", content_type="application/json").status_code == 404
+
+
+def test_openbill_preview_shows_the_card_charges_it_would_make(vps_plan: Any, provider: Any, stripe_on: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    now = timezone.now()
+    carol = f.client(provider, "carol@test.test", balance="4.00")
+    service = f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
+    saved_card(carol)
+    out = StringIO()
+    call_command("preview", "--at", now.isoformat(), stdout=out)
+    assert f"Charge 6.00 USD to the default card of carol@test.test for the renewal of service #{service.pk}" in (
+        out.getvalue()
+    )
+    assert not Payment.objects.exists()  # a preview changes nothing
