@@ -391,6 +391,12 @@ STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # empty: Stripe's own https://api.stripe.com
 STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+# PayPal (Orders v2): on when the client id and secret are set. Sandbox:
+# PAYPAL_API_BASE=https://api-m.sandbox.paypal.com.
+PAYPAL_CLIENT_ID = os.environ.get("PAYPAL_CLIENT_ID", "")
+PAYPAL_CLIENT_SECRET = os.environ.get("PAYPAL_CLIENT_SECRET", "")
+PAYPAL_WEBHOOK_ID = os.environ.get("PAYPAL_WEBHOOK_ID", "")
+PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "https://api-m.paypal.com")
 # Automatic payment at renewal: charge the default card for what the balance lacks ("missing")
 # or for the whole renewal ("whole"), this many hours before the renewal is due.
 OPENBILL_AUTOPAY_AMOUNT = os.environ.get("OPENBILL_AUTOPAY_AMOUNT", "missing")

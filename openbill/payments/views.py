@@ -12,13 +12,15 @@ import logging
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import actions, cards
-from .gateways import InvalidNotification, MalformedNotification, card, stripe_gateway
+from . import actions, cards, paypal_flow
+from .gateways import InvalidNotification, MalformedNotification, card, paypal, stripe_gateway
+from .models import Payment
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +52,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     if not stripe_gateway.enabled():
         raise Http404
     try:
-        outcome = cards.handle_webhook(
-            request.body, request.headers.get("Stripe-Signature", ""), now=timezone.now()
-        )
+        outcome = cards.handle_webhook(request.body, request.headers.get("Stripe-Signature", ""), now=timezone.now())
     except MalformedNotification as exc:
         log.info("stripe event ignored: %s", exc)
         return JsonResponse({"result": "ignored"})
@@ -60,6 +60,38 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         log.warning("stripe event refused: %s", exc)
         return JsonResponse({"detail": "invalid signature"}, status=400)
     return JsonResponse({"result": outcome})
+
+
+@csrf_exempt
+@require_POST
+def paypal_webhook(request: HttpRequest) -> HttpResponse:
+    """PayPal's events, verified by PayPal's own verify-webhook-signature call; every verified
+    event is answered 2xx (an unknown or settled payment included)."""
+    if not paypal.enabled():
+        raise Http404
+    gateway = paypal.PayPalGateway()
+    try:
+        notification = gateway.parse_notification(request.body, request.headers)
+    except MalformedNotification as exc:
+        log.info("paypal event ignored: %s", exc)
+        return JsonResponse({"result": "ignored"})
+    except InvalidNotification as exc:
+        log.warning("paypal event refused: %s", exc)
+        return JsonResponse({"detail": "invalid signature"}, status=400)
+    outcome = actions.handle_notification(gateway.code, notification, now=timezone.now())
+    return JsonResponse({"result": outcome})
+
+
+def paypal_return(request: HttpRequest, reference: str) -> HttpResponse:
+    """The client is back from PayPal: Openbill captures the order itself; the client's coming
+    back proves nothing, PayPal's answer to the capture does."""
+    if not paypal.enabled():
+        raise Http404
+    payment = Payment.objects.filter(reference=reference, method=paypal.CODE).first()
+    if payment is None:
+        raise Http404
+    paypal_flow.capture(payment, now=timezone.now())
+    return HttpResponseRedirect(reverse("clientarea:payment", args=[payment.pk]))
 
 
 @require_http_methods(["GET", "POST"])
