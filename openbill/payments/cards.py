@@ -295,20 +295,8 @@ def _refused(payment: Payment, *, code: str, now: datetime, event_id: str = "") 
         actor=Actor.system("stripe gateway"),
     )
     Payment.objects.filter(pk=payment.pk, status=PaymentStatus.FAILED).update(provider_status=code[:60] or "declined")
-    if payment.service_id is not None and outcome == "failed":
-        notify(
-            payment.client,
-            "card_payment_failed",
-            key=f"card_payment_failed:{payment.pk}",
-            now=now,
-            context={
-                "payment_id": payment.pk,
-                "amount": format_amount(payment.amount, payment.currency),
-                "service_id": payment.service_id,
-                "service": _service_name(payment),
-                "topup_url": absolute_url(reverse("clientarea:topup")),
-            },
-        )
+    if outcome == "failed":
+        _renewal_notice(payment, "card_payment_failed", now=now, topup_url=absolute_url(reverse("clientarea:topup")))
     return "declined"
 
 
@@ -320,23 +308,30 @@ def _service_name(payment: Payment) -> str:
     return str(Service.objects.filter(pk=payment.service_id).values_list("name", flat=True).first() or "")
 
 
-def _ask_to_authenticate(payment: Payment, *, now: datetime) -> None:
-    """An automatic payment the bank wants the client to confirm: a link by email."""
+def _renewal_notice(payment: Payment, template: str, *, now: datetime, **context: str) -> None:
+    """An email about an automatic payment at renewal (once per payment and template); a
+    payment the client makes on the page needs none, the page says it."""
     if payment.service_id is None:
-        return  # the client is on the page, which asks Stripe.js to authenticate
+        return
     notify(
         payment.client,
-        "card_action_required",
-        key=f"card_action_required:{payment.pk}",
+        template,
+        key=f"{template}:{payment.pk}",
         now=now,
         context={
             "payment_id": payment.pk,
             "amount": format_amount(payment.amount, payment.currency),
             "service_id": payment.service_id,
             "service": _service_name(payment),
-            "url": absolute_url(reverse("clientarea:payment_card", args=[payment.pk])),
+            **context,
         },
     )
+
+
+def _ask_to_authenticate(payment: Payment, *, now: datetime) -> None:
+    """An automatic payment the bank wants the client to confirm: a link by email."""
+    url = absolute_url(reverse("clientarea:payment_card", args=[payment.pk]))
+    _renewal_notice(payment, "card_action_required", now=now, url=url)
 
 
 def intent_for_page(payment: Payment) -> gw.Intent | None:

@@ -9,6 +9,7 @@ Openbill's tables, and tells Openbill the outcome by an HTTP notification like a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -44,42 +45,43 @@ def card_notify(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"result": outcome}, status=status)
 
 
+def _webhook(name: str, apply: Callable[[], str]) -> HttpResponse:
+    """A gateway's event: only what the gateway verified is applied; every verified event is
+    answered 2xx (an unknown or settled payment, another event type included) so that the
+    gateway stops retrying it."""
+    try:
+        outcome = apply()
+    except MalformedNotification as exc:
+        log.info("%s event ignored: %s", name, exc)
+        return JsonResponse({"result": "ignored"})
+    except InvalidNotification as exc:
+        log.warning("%s event refused: %s", name, exc)
+        return JsonResponse({"detail": "invalid signature"}, status=400)
+    return JsonResponse({"result": outcome})
+
+
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
-    """Stripe's events. Only a valid signature is trusted; every verified event is answered 2xx
-    (an unknown or settled payment included) so that Stripe stops retrying it."""
+    """Stripe's events, signed with the endpoint's secret."""
     if not stripe_gateway.enabled():
         raise Http404
-    try:
-        outcome = cards.handle_webhook(request.body, request.headers.get("Stripe-Signature", ""), now=timezone.now())
-    except MalformedNotification as exc:
-        log.info("stripe event ignored: %s", exc)
-        return JsonResponse({"result": "ignored"})
-    except InvalidNotification as exc:
-        log.warning("stripe event refused: %s", exc)
-        return JsonResponse({"detail": "invalid signature"}, status=400)
-    return JsonResponse({"result": outcome})
+    signature = request.headers.get("Stripe-Signature", "")
+    return _webhook("stripe", lambda: cards.handle_webhook(request.body, signature, now=timezone.now()))
 
 
 @csrf_exempt
 @require_POST
 def paypal_webhook(request: HttpRequest) -> HttpResponse:
-    """PayPal's events, verified by PayPal's own verify-webhook-signature call; every verified
-    event is answered 2xx (an unknown or settled payment included)."""
+    """PayPal's events, verified by PayPal's own verify-webhook-signature call."""
     if not paypal.enabled():
         raise Http404
-    gateway = paypal.PayPalGateway()
-    try:
-        notification = gateway.parse_notification(request.body, request.headers)
-    except MalformedNotification as exc:
-        log.info("paypal event ignored: %s", exc)
-        return JsonResponse({"result": "ignored"})
-    except InvalidNotification as exc:
-        log.warning("paypal event refused: %s", exc)
-        return JsonResponse({"detail": "invalid signature"}, status=400)
-    outcome = actions.handle_notification(gateway.code, notification, now=timezone.now())
-    return JsonResponse({"result": outcome})
+
+    def apply() -> str:
+        notification = paypal.PayPalGateway().parse_notification(request.body, request.headers)
+        return actions.handle_notification(paypal.CODE, notification, now=timezone.now())
+
+    return _webhook("paypal", apply)
 
 
 def paypal_return(request: HttpRequest, reference: str) -> HttpResponse:

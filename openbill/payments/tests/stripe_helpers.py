@@ -116,3 +116,26 @@ def signed(body: bytes, secret: str = WEBHOOK_SECRET, at: int | None = None) -> 
     stamp = at or int(time.time())
     digest = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={stamp},v1={digest}"
+
+
+def claimed_autopay(client: Any, card: Any, at: Any, *, charged: bool) -> Any:
+    """What the automatic payment does up to the moment its worker dies: the renewal's payment
+    made and claimed at ``at`` and, when ``charged``, Stripe charged — nothing recorded."""
+    from openbill.payments.models import Payment
+
+    [item] = cards.plan_autopay(at)
+    payment = Payment.objects.create(
+        client=client,
+        method="stripe",
+        amount=item.amount,
+        currency=item.currency,
+        request_key=item.key,
+        saved_card=card,
+        service_id=item.service_id,
+        created_at=at,
+    )
+    assert cards._claim(payment, seen="", claim=cards._claim_of(at))
+    if charged:
+        customer = cards.customer_id(client, now=at)
+        gw.create_intent(payment, customer=customer, method=card.provider_id, off_session=True)
+    return payment

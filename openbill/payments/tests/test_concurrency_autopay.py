@@ -19,7 +19,7 @@ from openbill.payments.gateways import stripe_gateway as gw
 from openbill.payments.models import Payment, PaymentEvent, PaymentStatus
 from openbill.services import sweeps
 
-from .stripe_helpers import browser_sets_up_card, deliver
+from .stripe_helpers import browser_sets_up_card, claimed_autopay, deliver
 
 
 def _due_client_with_card(vps_plan: Any) -> tuple[Any, Any, Any]:
@@ -77,22 +77,7 @@ def test_a_lost_charge_recorded_by_two_restarted_sweeps_and_the_webhook_at_once_
     carol, service, card = _due_client_with_card(vps_plan)
     expires = service.expires_at
     now = timezone.now()
-    [item] = cards.plan_autopay(now)
-    long_ago = now - timedelta(minutes=30)
-    payment = Payment.objects.create(
-        client=carol,
-        method="stripe",
-        amount=item.amount,
-        currency="USD",
-        request_key=item.key,
-        saved_card=card,
-        service_id=item.service_id,
-        created_at=long_ago,
-    )
-    assert cards._claim(payment, seen="", claim=cards._claim_of(long_ago))
-    gw.create_intent(
-        payment, customer=cards.customer_id(carol, now=now), method=card.provider_id, off_session=True
-    )  # the worker died here
+    payment = claimed_autopay(carol, card, now - timedelta(minutes=30), charged=True)  # then the worker died
     [(body, signature)] = sink.events(gw.SUCCEEDED)
     outcomes = together(
         lambda: cards.run_autopay(now), lambda: cards.run_autopay(now), lambda: deliver(body, signature).status_code

@@ -29,6 +29,7 @@ from .stripe_helpers import (
     CARD_DECLINED_ON_CHARGE,
     browser_authenticates,
     browser_sets_up_card,
+    claimed_autopay,
     deliver,
     signed,
 )
@@ -327,22 +328,8 @@ def test_a_worker_killed_after_the_charge_records_it_once_on_restart(
     carol = f.client(provider, "carol@test.test", balance=None)
     f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
     card = saved_card(carol)
-    [item] = cards.plan_autopay(now)
-    # What autopay_one does up to the moment the worker dies: the payment claimed, Stripe charged,
-    # nothing recorded.
-    payment = Payment.objects.create(
-        client=carol,
-        method="stripe",
-        amount=item.amount,
-        currency="USD",
-        request_key=item.key,
-        saved_card=card,
-        service_id=item.service_id,
-        created_at=now - timedelta(minutes=30),
-    )
-    assert cards._claim(payment, seen="", claim=cards._claim_of(now - timedelta(minutes=30)))
+    payment = claimed_autopay(carol, card, now - timedelta(minutes=30), charged=True)
     customer = cards.customer_id(carol, now=now)
-    gw.create_intent(payment, customer=customer, method=card.provider_id, off_session=True)
     # The restarted worker: the renewal's payment exists, so it is not charged again; the lost
     # charge is found at Stripe by its reference and recorded.
     outcomes = cards.run_autopay(now)
@@ -364,18 +351,7 @@ def test_a_claim_whose_charge_stripe_never_made_is_charged_once_later(
     carol = f.client(provider, "carol@test.test", balance=None)
     f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
     card = saved_card(carol)
-    [item] = cards.plan_autopay(now)
-    payment = Payment.objects.create(
-        client=carol,
-        method="stripe",
-        amount=item.amount,
-        currency="USD",
-        request_key=item.key,
-        saved_card=card,
-        service_id=item.service_id,
-        created_at=now,
-    )
-    assert cards._claim(payment, seen="", claim=cards._claim_of(now))
+    payment = claimed_autopay(carol, card, now, charged=False)
     assert cards.run_autopay(now + timedelta(minutes=1))["reconciled"] == 0  # maybe still charging
     assert cards.run_autopay(now + timedelta(minutes=11))["reconciled"] == 1
     assert cards.run_autopay(now + timedelta(minutes=30))["reconciled"] == 0
