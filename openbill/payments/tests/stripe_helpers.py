@@ -3,6 +3,7 @@ Stripe.js would do in the client's browser (set up a card, pass 3-D Secure)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -53,13 +54,18 @@ class Sink:
         httpserver.expect_request("/hook").respond_with_data("ok")
 
     def events(self, kind: str, count: int = 1, timeout: float = 15) -> list[tuple[bytes, str]]:
+        """The ``kind`` events about this test's payments (an event an earlier test caused may
+        arrive late: localstripe sends each about a second after it happens)."""
+        from openbill.payments.models import Payment
+
         deadline = time.monotonic() + timeout
         while True:
-            found = [
-                (req.get_data(), req.headers.get("Stripe-Signature", ""))
-                for req, _resp in self.httpserver.log
-                if f'"type": "{kind}"' in req.get_data(as_text=True)
-            ]
+            found = []
+            for req, _resp in self.httpserver.log:
+                event = json.loads(req.get_data())
+                reference = (event["data"]["object"].get("metadata") or {}).get(gw.METADATA_PAYMENT, "")
+                if event["type"] == kind and reference and Payment.objects.filter(reference=reference).exists():
+                    found.append((req.get_data(), req.headers.get("Stripe-Signature", "")))
             if len(found) >= count or time.monotonic() > deadline:
                 return found
             time.sleep(0.1)
