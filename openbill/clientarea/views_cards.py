@@ -96,8 +96,11 @@ def payment_card(request: HttpRequest, pk: int) -> HttpResponse:
     if payment.status == PaymentStatus.PENDING:
         if payment.provider_id:
             intent = cards.intent_for_page(payment)
-            if intent is not None and intent.status == cards.REQUIRES_ACTION:
+            waiting = (cards.REQUIRES_ACTION, "requires_payment_method")
+            if intent is not None and payment.provider_status == cards.REQUIRES_ACTION and intent.status in waiting:
                 context["intent_secret"] = intent.client_secret
+                # Off session at Stripe the intent waits for the card again: confirm with it.
+                context["intent_method"] = payment.saved_card.provider_id if payment.saved_card else ""
         elif not payment.provider_status:
             try:
                 _setup_id, context["setup_secret"] = cards.start_card_setup(client, now=now)

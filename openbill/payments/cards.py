@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -238,7 +238,12 @@ def charge(
         intent = gw.create_intent(payment, customer=customer, method=method, off_session=off_session)
     except gw.CardRefused as exc:
         if exc.intent is not None and exc.intent.get("id"):
-            return record_intent(payment, gw.Intent.of(exc.intent), now=now)
+            intent = gw.Intent.of(exc.intent)
+            if exc.code == "authentication_required":
+                # Stripe, off session: the bank wants the client (the intent waits for a payment
+                # method again, which the client confirms on the page with the saved card).
+                intent = replace(intent, status=REQUIRES_ACTION)
+            return record_intent(payment, intent, now=now)
         return _refused(payment, code=exc.code, now=now)
     except GatewayError as exc:
         # Not known whether Stripe made a charge: the claim stays, and reconcile_stale looks for
@@ -382,6 +387,10 @@ def handle_webhook(body: bytes, signature: str, *, now: datetime) -> str:
     )
     if not notification.succeeded and payment.status != PaymentStatus.PENDING:
         return "already settled"
+    if not notification.succeeded and payment.provider_status == REQUIRES_ACTION:
+        # Stripe reports an off-session charge the bank wants confirmed as a failure: the
+        # client has been asked to confirm it, so the payment keeps waiting.
+        return "waiting for the client"
     return record_intent(payment, intent, now=now, event_id=notification.event_id)
 
 

@@ -422,3 +422,63 @@ def test_openbill_preview_shows_the_card_charges_it_would_make(vps_plan: Any, pr
         out.getvalue()
     )
     assert not Payment.objects.exists()  # a preview changes nothing
+
+
+def test_stripe_asking_for_authentication_off_session_waits_for_the_client(
+    vps_plan: Any, provider: Any, stripe_on: Any, httpserver: Any, settings: Any
+) -> None:
+    """At Stripe an off-session charge the bank wants confirmed is a 402 ``authentication_required``
+    carrying the PaymentIntent (localstripe answers ``requires_action`` instead): this one call is
+    answered at the HTTP boundary with Stripe's documented error body."""
+    now = timezone.now()
+    carol = f.client(provider, "carol@test.test", balance=None)
+    f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
+    card = saved_card(carol)
+    [item] = cards.plan_autopay(now)
+    reference: dict[str, str] = {}
+
+    def stripe_refuses(request: Any) -> Any:
+        from werkzeug import Response
+
+        reference["value"] = request.form["metadata[openbill_payment]"]
+        intent = {
+            "id": "pi_3DS",
+            "object": "payment_intent",
+            "amount": int(request.form["amount"]),
+            "currency": request.form["currency"],
+            "status": "requires_payment_method",
+            "client_secret": "pi_3DS_secret_x",
+            "metadata": {"openbill_payment": reference["value"]},
+            "last_payment_error": {"code": "authentication_required", "type": "card_error"},
+        }
+        error = {
+            "code": "authentication_required",
+            "decline_code": "authentication_required",
+            "message": "Your card was declined. This transaction requires authentication.",
+            "payment_intent": intent,
+            "type": "card_error",
+        }
+        return Response(json.dumps({"error": error}), status=402, content_type="application/json")
+
+    httpserver.expect_request("/v1/payment_intents", method="POST").respond_with_handler(stripe_refuses)
+    settings.STRIPE_API_BASE = httpserver.url_for("").rstrip("/")
+    assert cards.autopay_one(item, now=now) == cards.REQUIRES_ACTION
+    payment = Payment.objects.get()
+    assert str(payment.reference) == reference["value"] and card.pk == payment.saved_card_id
+    assert (payment.status, payment.provider_status, payment.provider_id) == (
+        PaymentStatus.PENDING,
+        cards.REQUIRES_ACTION,
+        "pi_3DS",
+    )
+    assert Notice.objects.filter(template="card_action_required").count() == 1
+    # Stripe's payment_failed event for it changes nothing: the client was asked to confirm.
+    event = {
+        "id": "evt_failed",
+        "type": gw.FAILED,
+        "data": {"object": {"id": "pi_3DS", "amount": 1000, "currency": "usd", "status": "requires_payment_method",
+                            "metadata": {"openbill_payment": reference["value"]}}},
+    }  # fmt: skip
+    body = json.dumps(event).encode()
+    assert deliver(body, signed(body)).json() == {"result": "waiting for the client"}
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING

@@ -26,7 +26,8 @@
   if (auth) {
     var stripe2 = Stripe(auth.dataset.key);
     document.getElementById("stripe-authenticate-button").addEventListener("click", function () {
-      stripe2.confirmCardPayment(auth.dataset.secret).then(function () {
+      var data = auth.dataset.method ? { payment_method: auth.dataset.method } : undefined;
+      stripe2.confirmCardPayment(auth.dataset.secret, data).then(function () {
         window.location.assign(auth.dataset.next);
       });
     });
