@@ -51,6 +51,8 @@ CHARGING = "charging"
 REQUIRES_ACTION = "requires_action"
 # A claim older than this whose PaymentIntent was never recorded is looked up at Stripe again.
 STALE_AFTER = timedelta(minutes=10)
+# A card payment nobody finished (no card entered, 3-D Secure never confirmed) expires after this.
+ABANDONED_AFTER = timedelta(days=3)
 SYSTEM = Actor.system("automatic card payment")
 
 
@@ -464,7 +466,36 @@ def run_autopay(now: datetime, provider_ids: list[int] | None = None) -> dict[st
         outcome = autopay_one(item, now=now)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     outcomes["reconciled"] = reconcile_stale(now)
+    outcomes["expired"] = expire_abandoned(now)
     return outcomes
+
+
+def expire_abandoned(now: datetime) -> int:
+    """Fail the Stripe payments nobody finished within ABANDONED_AFTER: the PaymentIntent is
+    cancelled at Stripe first, so no money can come for them later; one that succeeded meanwhile
+    is recorded (credited) instead. A claim still being charged is left to reconcile_stale."""
+    expired = 0
+    old = Payment.objects.filter(
+        method=gw.CODE, status=PaymentStatus.PENDING, created_at__lt=now - ABANDONED_AFTER
+    ).exclude(provider_status__startswith=CHARGING)
+    for payment in old:
+        if payment.provider_id:
+            try:
+                gw.cancel_intent(payment.provider_id)
+            except GatewayError:
+                refresh(payment, now=now)  # it may have succeeded: then it is credited
+                continue
+        outcome = actions._apply_event(
+            payment,
+            method=gw.CODE,
+            event_id=f"expired:{payment.pk}",
+            kind="failed",
+            payload={"reason": "abandoned"},
+            now=now,
+            actor=SYSTEM,
+        )
+        expired += outcome == "failed"
+    return expired
 
 
 def autopay_one(item: PlannedCharge, *, now: datetime) -> str:

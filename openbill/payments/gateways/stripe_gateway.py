@@ -205,6 +205,11 @@ def retrieve_intent(intent_id: str) -> Intent:
     return Intent.of(_call(client().v1.payment_intents.retrieve, intent_id))
 
 
+def cancel_intent(intent_id: str) -> Intent:
+    """Cancel a PaymentIntent nobody finished; refused (GatewayError) once it succeeded."""
+    return Intent.of(_call(client().v1.payment_intents.cancel, intent_id))
+
+
 def find_intent(customer: str, reference: str) -> Intent | None:
     """The customer's PaymentIntent made for the payment ``reference`` (a charge whose recording
     was lost: the worker died between Stripe's answer and the commit)."""

@@ -482,3 +482,18 @@ def test_stripe_asking_for_authentication_off_session_waits_for_the_client(
     assert deliver(body, signed(body)).json() == {"result": "waiting for the client"}
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING
+
+
+def test_a_card_payment_nobody_finished_expires_and_its_intent_is_cancelled(alice: Any, stripe_on: Any) -> None:
+    waiting = stripe_payment(alice)
+    cards.pay_with_card(waiting, now=timezone.now(), setup_intent_id=browser_sets_up_card(alice, CARD_3DS))
+    untouched = stripe_payment(alice, "7.00")  # the client never entered a card
+    later = timezone.now() + cards.ABANDONED_AFTER + timedelta(minutes=1)
+    assert cards.run_autopay(timezone.now())["expired"] == 0
+    assert cards.run_autopay(later)["expired"] == 2
+    waiting.refresh_from_db()
+    untouched.refresh_from_db()
+    assert waiting.status == untouched.status == PaymentStatus.FAILED
+    assert gw.retrieve_intent(waiting.provider_id).status == "canceled"
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("100.00") and credits(alice) == []
