@@ -46,6 +46,13 @@ def stripe_payment(client: Any, amount: str = "25.00", order: Any = None) -> Pay
     return payment
 
 
+def charged_unrecorded(payment: Payment) -> None:
+    """Stripe charges a new card for the payment, and Openbill never hears the answer."""
+    customer = cards.customer_id(payment.client, now=timezone.now())
+    method = gw.confirmed_card(browser_sets_up_card(payment.client), customer=customer).id
+    gw.create_intent(payment, customer=customer, method=method, off_session=False)
+
+
 def credits(client: Any) -> list[tuple[str, Decimal]]:
     rows = LedgerEntry.objects.filter(client=client, kind=EntryKind.PAYMENT, key__startswith="payment:")
     return list(rows.values_list("key", "amount"))
@@ -76,10 +83,7 @@ def test_paying_an_order_by_card_credits_once_and_activates_it(bob: Any, vps_pla
 
 def test_the_webhook_credits_a_payment_whose_answer_was_lost_once_however_often_replayed(alice: Any, sink: Any) -> None:
     payment = stripe_payment(alice)
-    customer = cards.customer_id(alice, now=timezone.now())
-    method = gw.confirmed_card(browser_sets_up_card(alice), customer=customer).id
-    # The charge is made but its answer never recorded (the request died): only the webhook tells.
-    gw.create_intent(payment, customer=customer, method=method, off_session=False)
+    charged_unrecorded(payment)  # the request died before recording Stripe's answer
     [(body, signature)] = sink.events(gw.SUCCEEDED)
     answers = [deliver(body, signature).status_code for _ in range(3)]
     assert answers == [200, 200, 200]
@@ -93,9 +97,7 @@ def test_the_webhook_credits_a_payment_whose_answer_was_lost_once_however_often_
 
 def test_a_forged_or_unsigned_event_is_refused_and_changes_nothing(alice: Any, sink: Any) -> None:
     payment = stripe_payment(alice)
-    customer = cards.customer_id(alice, now=timezone.now())
-    method = gw.confirmed_card(browser_sets_up_card(alice), customer=customer).id
-    gw.create_intent(payment, customer=customer, method=method, off_session=False)
+    charged_unrecorded(payment)
     [(body, _signature)] = sink.events(gw.SUCCEEDED)
     for forged in (signed(body, secret="whsec_someone_else"), "", "t=1,v1=00"):
         assert deliver(body, forged).status_code == 400
@@ -111,9 +113,7 @@ def test_an_event_for_other_money_is_answered_2xx_and_credits_nothing(
     alice: Any, sink: Any, change: dict[str, Any]
 ) -> None:
     payment = stripe_payment(alice)
-    customer = cards.customer_id(alice, now=timezone.now())
-    method = gw.confirmed_card(browser_sets_up_card(alice), customer=customer).id
-    gw.create_intent(payment, customer=customer, method=method, off_session=False)
+    charged_unrecorded(payment)
     [(body, _signature)] = sink.events(gw.SUCCEEDED)
     event = json.loads(body)
     event["id"] = "evt_changed"
@@ -391,10 +391,7 @@ def test_a_refund_goes_back_to_the_card_and_the_ledger_records_it(alice: Any, st
 def test_the_reconciliation_raises_one_alert_for_a_charge_openbill_does_not_know(alice: Any, stripe_on: Any) -> None:
     payment = stripe_payment(alice)
     cards.pay_with_card(payment, now=timezone.now(), setup_intent_id=browser_sets_up_card(alice))
-    stray = Payment(client=alice, method="stripe", amount=Decimal("7.00"), currency="USD")
-    customer = cards.customer_id(alice, now=timezone.now())
-    method = gw.confirmed_card(browser_sets_up_card(alice), customer=customer).id
-    gw.create_intent(stray, customer=customer, method=method, off_session=True)  # never saved here
+    charged_unrecorded(Payment(client=alice, method="stripe", amount=Decimal("7.00"), currency="USD"))  # not saved
     assert cards.reconcile_charges(timezone.now()) == 1
     assert cards.reconcile_charges(timezone.now()) == 0
     alert = UnknownCharge.objects.get()
