@@ -14,6 +14,9 @@ from openbill.core.tests import factories as f
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# Stripe against localstripe: the ``stripe_on`` and ``sink`` fixtures.
+pytest_plugins = ["openbill.payments.tests.stripe_helpers"]
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Concurrency tests run on PostgreSQL only: on SQLite they are deselected, not skipped."""

@@ -2,6 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
+from . import views_cards as vc
 from . import views_edit, views_finances
 from . import views_orders as v
 
@@ -21,4 +22,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("finances/topup/", views_finances.topup, name="topup"),
     path("finances/payments/", views_finances.payment_list, name="payments"),
     path("finances/payments/<int:pk>/", views_finances.payment_detail, name="payment"),
+    path("finances/payments/<int:pk>/card/", vc.payment_card, name="payment_card"),
+    path("finances/payment-methods/", vc.payment_methods, name="payment_methods"),
+    path("finances/payment-methods/<int:pk>/default/", vc.payment_method_default, name="payment_method_default"),
+    path("finances/payment-methods/<int:pk>/remove/", vc.payment_method_remove, name="payment_method_remove"),
 ]

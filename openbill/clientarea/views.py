@@ -228,7 +228,14 @@ def finances(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     entries = LedgerEntry.objects.filter(client=client).select_related("service").order_by("-created_at", "-id")
     page = _page(request, entries, LEDGER_PER_PAGE)
-    return render(request, "clientarea/finances/index.html", {"page": page, "topup_url": _optional("clientarea:topup")})
+    from openbill.payments.gateways import stripe_gateway
+
+    context = {
+        "page": page,
+        "topup_url": _optional("clientarea:topup"),
+        "payment_methods_url": reverse("clientarea:payment_methods") if stripe_gateway.enabled() else "",
+    }
+    return render(request, "clientarea/finances/index.html", context)
 
 
 def _profile(

@@ -24,7 +24,7 @@ from openbill.core.errors import DomainError
 from openbill.core.money import format_amount
 
 from . import actions, gateways
-from .models import Correction, Payment, PaymentEvent, PaymentStatus, Refund, RefundStatus
+from .models import Correction, Payment, PaymentEvent, PaymentStatus, Refund, RefundStatus, SavedCard, UnknownCharge
 
 
 class EventInline(ReadOnlyInline):
@@ -43,7 +43,7 @@ class RefundInline(ReadOnlyInline):
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = ("id", "created_at", "client", "method", "amount", "currency", "status", "refunded_amount")
     list_filter = ("status", "method")
-    search_fields = ("=id", "=client__id", "client__name", "client__email", "reference")
+    search_fields = ("=id", "=client__id", "client__name", "client__email", "reference", "=provider_id")
     list_select_related = ("client",)
     ordering = ("-id",)
     inlines = (EventInline, RefundInline)
@@ -169,3 +169,22 @@ class CorrectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             self.message_user(request, exc.message, messages.ERROR)
             return
         obj.pk = correction.pk
+
+
+@admin.register(SavedCard)
+class SavedCardAdmin(ReadOnlyAdmin):
+    """The clients' saved cards (only the gateway's ids and what identifies them to the client)."""
+
+    list_display = ("id", "client", "brand", "last4", "expiry", "is_default", "created_at", "removed_at")
+    list_filter = ("gateway", "is_default")
+    search_fields = ("=client__id", "client__email", "=provider_id")
+    list_select_related = ("client",)
+
+
+@admin.register(UnknownCharge)
+class UnknownChargeAdmin(ReadOnlyAdmin):
+    """Charges at the gateway that no payment accounts for (the daily reconciliation): look into
+    each at the gateway's dashboard; nothing was credited."""
+
+    list_display = ("id", "found_at", "gateway", "charge_id", "intent_id", "amount", "currency")
+    list_filter = ("gateway",)

@@ -46,6 +46,18 @@ class Payment(models.Model):
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
     refunded_amount = _money(_("refunded"), default=Decimal(0))
     request_key = models.CharField(max_length=100, blank=True, default="")
+    # The gateway's own id for this payment (a Stripe PaymentIntent), once it made one.
+    provider_id = models.CharField(max_length=200, blank=True, default="")
+    # A card the client saved, charged without the client (automatic payment at renewal).
+    saved_card = models.ForeignKey(
+        "SavedCard", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    # The service whose renewal an automatic payment is for.
+    service = models.ForeignKey(
+        "services.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="card_payments"
+    )
+    # Why a card payment waits or failed, as the gateway said ("requires_action", "card_declined").
+    provider_status = models.CharField(max_length=60, blank=True, default="")
     entry = models.OneToOneField(
         "billing.LedgerEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="payment"
     )
@@ -62,6 +74,9 @@ class Payment(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.UniqueConstraint(
                 fields=["client", "request_key"], condition=~Q(request_key=""), name="payment_request_key"
+            ),
+            models.UniqueConstraint(
+                fields=["method", "provider_id"], condition=~Q(provider_id=""), name="payment_provider_id"
             ),
         ]
 
@@ -157,3 +172,78 @@ class Correction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} {self.amount}: {self.reason}"
+
+
+class GatewayCustomer(models.Model):
+    """The gateway's customer record for a client (a Stripe Customer): only its id is kept."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="gateway_customers")
+    gateway = models.CharField(max_length=30)
+    customer_id = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "gateway"], name="gateway_customer_client"),
+            models.UniqueConstraint(fields=["gateway", "customer_id"], name="gateway_customer_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.customer_id}"
+
+
+class SavedCard(models.Model):
+    """A card the client saved at the gateway for later payments, charged without them at renewal.
+
+    Openbill keeps the gateway's id of it (a Stripe PaymentMethod) and what the client needs to
+    recognise it (brand, last four digits, expiry): never the number."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="saved_cards")
+    gateway = models.CharField(max_length=30)
+    provider_id = models.CharField(max_length=200)
+    brand = models.CharField(_("brand"), max_length=30, blank=True)
+    last4 = models.CharField(_("last digits"), max_length=4, blank=True)
+    exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_default = models.BooleanField(_("default"), default=False)
+    consented_at = models.DateTimeField(_("consent given"))
+    created_at = models.DateTimeField(_("added"))
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-is_default", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "provider_id"], name="saved_card_provider_id"),
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(is_default=True, removed_at__isnull=True), name="saved_card_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} •••• {self.last4}"
+
+    @property
+    def expiry(self) -> str:
+        if not self.exp_month or not self.exp_year:
+            return ""
+        return f"{self.exp_month:02d}/{self.exp_year}"
+
+
+class UnknownCharge(models.Model):
+    """A staff alert: a successful charge at the gateway that no Openbill payment accounts for
+    (found by the daily reconciliation). Nothing is credited; staff look into it."""
+
+    gateway = models.CharField(max_length=30)
+    charge_id = models.CharField(_("charge"), max_length=200)
+    intent_id = models.CharField(_("payment intent"), max_length=200, blank=True)
+    amount = _money(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3)
+    found_at = models.DateTimeField(_("found at"))
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("unknown gateway charge")
+        constraints = [models.UniqueConstraint(fields=["gateway", "charge_id"], name="unknown_charge_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.charge_id}"

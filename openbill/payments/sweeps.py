@@ -1,6 +1,8 @@
 """Payments' periodic work: forget Idempotency-Key records once they are older than twice the
 24 hours they must be kept (reliability.md, invariant 7); ask again for gateway refunds whose
-task was lost (the provider dedups them by their idempotency key)."""
+task was lost (the provider dedups them by their idempotency key); charge saved cards for the
+renewals the balance cannot cover, every 15 minutes ahead of the renew sweep (cards.run_autopay);
+compare Stripe's charges with Openbill's payments once a day."""
 
 from __future__ import annotations
 
@@ -29,3 +31,42 @@ def enqueue_pending_refunds(now: datetime) -> object:
     from .tasks import send_refund_task
 
     return [send_refund_task.enqueue(pk) for pk in pending_refunds(now - timedelta(minutes=5))]
+
+
+@register("card-autopay", every_seconds=900)
+def enqueue_autopay(now: datetime) -> object:
+    from openbill.payments.gateways import stripe_gateway
+
+    from .tasks import autopay_task
+
+    return autopay_task.enqueue() if stripe_gateway.enabled() else None
+
+
+@register("stripe-reconciliation", every_seconds=24 * 3600)
+def enqueue_reconciliation(now: datetime) -> object:
+    from openbill.payments.gateways import stripe_gateway
+
+    from .tasks import reconcile_charges_task
+
+    return reconcile_charges_task.enqueue() if stripe_gateway.enabled() else None
+
+
+def preview(at: datetime) -> list[str]:
+    """``openbill preview``: the saved-card charges the automatic payment would make at ``at``."""
+    from django.utils.translation import gettext as _
+
+    from openbill.clients.models import Client
+    from openbill.core.money import format_amount
+
+    from .cards import plan_autopay
+    from .gateways import stripe_gateway
+
+    if not stripe_gateway.enabled():
+        return []
+    planned = plan_autopay(at)
+    emails = dict(Client.objects.filter(pk__in={p.client_id for p in planned}).values_list("pk", "email"))
+    return [
+        _("Charge %(amount)s to the default card of %(email)s for the renewal of service #%(service)s")
+        % {"amount": format_amount(p.amount, p.currency), "email": emails[p.client_id], "service": p.service_id}
+        for p in planned
+    ]

@@ -1,4 +1,4 @@
-"""The card gateway's HTTP surface.
+"""The gateways' HTTP surface: the test card gateway's callback and checkout, Stripe's webhook.
 
 Both answer 404 unless the test gateway is switched on (``OPENBILL_CARD_TEST_MODE``).
 ``card_notify`` is Openbill's callback: it trusts nothing but a valid signature. ``card_checkout``
@@ -9,16 +9,19 @@ Openbill's tables, and tells Openbill the outcome by an HTTP notification like a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import actions
-from .gateways import InvalidNotification, MalformedNotification, card
+from . import actions, cards, paypal_flow
+from .gateways import InvalidNotification, MalformedNotification, card, paypal, stripe_gateway
+from .models import Payment
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,57 @@ def card_notify(request: HttpRequest) -> HttpResponse:
     outcome = actions.handle_notification(gateway.code, notification, now=timezone.now())
     status = 200 if outcome in ("credited", "duplicate", "already credited", "failed") else 400
     return JsonResponse({"result": outcome}, status=status)
+
+
+def _webhook(name: str, apply: Callable[[], str]) -> HttpResponse:
+    """A gateway's event: only what the gateway verified is applied; every verified event is
+    answered 2xx (an unknown or settled payment, another event type included) so that the
+    gateway stops retrying it."""
+    try:
+        outcome = apply()
+    except MalformedNotification as exc:
+        log.info("%s event ignored: %s", name, exc)
+        return JsonResponse({"result": "ignored"})
+    except InvalidNotification as exc:
+        log.warning("%s event refused: %s", name, exc)
+        return JsonResponse({"detail": "invalid signature"}, status=400)
+    return JsonResponse({"result": outcome})
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Stripe's events, signed with the endpoint's secret."""
+    if not stripe_gateway.enabled():
+        raise Http404
+    signature = request.headers.get("Stripe-Signature", "")
+    return _webhook("stripe", lambda: cards.handle_webhook(request.body, signature, now=timezone.now()))
+
+
+@csrf_exempt
+@require_POST
+def paypal_webhook(request: HttpRequest) -> HttpResponse:
+    """PayPal's events, verified by PayPal's own verify-webhook-signature call."""
+    if not paypal.enabled():
+        raise Http404
+
+    def apply() -> str:
+        notification = paypal.PayPalGateway().parse_notification(request.body, request.headers)
+        return actions.handle_notification(paypal.CODE, notification, now=timezone.now())
+
+    return _webhook("paypal", apply)
+
+
+def paypal_return(request: HttpRequest, reference: str) -> HttpResponse:
+    """The client is back from PayPal: Openbill captures the order itself; the client's coming
+    back proves nothing, PayPal's answer to the capture does."""
+    if not paypal.enabled():
+        raise Http404
+    payment = Payment.objects.filter(reference=reference, method=paypal.CODE).first()
+    if payment is None:
+        raise Http404
+    paypal_flow.capture(payment, now=timezone.now())
+    return HttpResponseRedirect(reverse("clientarea:payment", args=[payment.pk]))
 
 
 @require_http_methods(["GET", "POST"])

@@ -41,6 +41,7 @@ from openbill.ipam import actions as ipam
 from openbill.ipam.models import Address, DnsServer, Pool
 from openbill.metering.models import ProviderToken
 from openbill.metering.tests.factories import traffic
+from openbill.payments.tests.stripe_helpers import browser_sets_up_card
 from openbill.provisioning import actions as provisioning
 from openbill.provisioning import staff as staff_ops
 from openbill.provisioning.models import Certificate, ProvisioningTask, TaskState
@@ -144,7 +145,9 @@ def _run_tasks() -> None:
         provisioning.run(pk, worker="conformance", now=now)
 
 
-def test_every_operation_answers_as_its_schema_says(alice, alice_user, bob, staff, provider, vps_type, tmp_path):
+def test_every_operation_answers_as_its_schema_says(
+    alice, alice_user, bob, staff, provider, vps_type, tmp_path, stripe_on
+):
     # Given: a catalog with add-ons of every kind, alice's services in several states, usage,
     # a certificate, a provider token, and bob's service next door.
     vps_type.deletion_when = "period_end"
@@ -304,6 +307,28 @@ def test_every_operation_answers_as_its_schema_says(alice, alice_user, bob, staf
     api.call("POST", "/api/v1/payments/", A, body={"method": "bank", "amount": "25.00"})
     payments = api.call("GET", "/api/v1/payments/", A).json()["results"]
     api.call("GET", "/api/v1/payments/{id}/", A, ids={"id": payments[0]["id"]})
+    # Cards (Stripe, against localstripe): add one set up in "Stripe.js", pay with it, refund.
+    api.call("POST", "/api/v1/cards/setup/", A)
+    api.call("POST", "/api/v1/cards/", A, body={"setup_intent": "seti_unknown"})  # 400: not set up
+    card = api.call("POST", "/api/v1/cards/", A, body={"setup_intent": browser_sets_up_card(alice)}).json()
+    api.call("GET", "/api/v1/cards/", A)
+    api.call("POST", "/api/v1/cards/{id}/default/", A, ids={"id": card["id"]})
+    started = api.call("POST", "/api/v1/payments/", A, body={"method": "stripe", "amount": "20.00"}).json()
+    paid = api.call(
+        "POST", "/api/v1/payments/{id}/pay-by-card/", A, ids={"id": started["payment"]["id"]}, body={"card": card["id"]}
+    ).json()
+    assert paid["outcome"] == "credited", paid
+    api.call(  # 409: already paid
+        "POST", "/api/v1/payments/{id}/pay-by-card/", A, ids={"id": started["payment"]["id"]}, body={"card": card["id"]}
+    )
+    api.call(
+        "POST",
+        "/api/v1/staff/payments/{id}/refund/",
+        staff_token,
+        ids={"id": started["payment"]["id"]},
+        body={"amount": "5.00", "reason": "goodwill"},
+    )
+    api.call("DELETE", "/api/v1/cards/{id}/", A, ids={"id": card["id"]})
 
     token = api.call("POST", "/api/v1/tokens/", A, body={"name": "ci"}).json()
     api.call("GET", "/api/v1/tokens/", A)

@@ -17,6 +17,8 @@ from openbill.ipam.models import Address, Pool
 from openbill.orders import actions as orders
 from openbill.orders.models import OrderLine, OrderStatus
 from openbill.payments import actions as payments
+from openbill.payments import cards
+from openbill.payments.tests.stripe_helpers import browser_sets_up_card
 from openbill.support import actions as support
 from openbill.support.models import Attachment
 from openbill.vdc.models import Machine, MachineTemplate
@@ -45,6 +47,9 @@ ID_OF = {
     "order_pay": "order",
     "cart_remove": "cart_line",
     "payment": "payment",
+    "payment_card": "card_payment",
+    "payment_method_default": "saved_card",
+    "payment_method_remove": "saved_card",
     "support_ticket": "ticket",
     "support_close": "ticket",
     "support_attachment": "attachment",
@@ -103,7 +108,7 @@ def _id_urls() -> list[tuple[str, list[str], list[str]]]:
 
 
 @pytest.fixture
-def bobs_things(provider: Any, bob: Any, bob_user: Any, vps_plan: Any) -> dict[str, Any]:
+def bobs_things(provider: Any, bob: Any, bob_user: Any, vps_plan: Any, stripe_on: Any) -> dict[str, Any]:
     """One of each thing bob owns that a client-area URL names by id, made the way bob would."""
     now = timezone.now()
     in_cart = orders.place_order(bob, tariff=vps_plan, period="month", actor=BOB, now=now, name="in the cart")
@@ -139,6 +144,10 @@ def bobs_things(provider: Any, bob: Any, bob_user: Any, vps_plan: Any) -> dict[s
         "cart_line": in_cart,
         "order": ordered,
         "payment": payment,
+        "card_payment": payments.start_payment(
+            bob, method="stripe", amount="20.00", actor=BOB, now=now, return_url="/"
+        )[0],
+        "saved_card": cards.save_card(bob, browser_sets_up_card(bob), make_default=True, now=now),
         "domain_contact": create_domain_contact(
             bob,
             {
@@ -198,3 +207,5 @@ def test_every_id_url_of_the_client_area_is_404_for_a_client_who_owns_nothing(
     bobs_things["payment"].refresh_from_db()
     assert bobs_things["order"].status == "pending" and bobs_things["order"].paid_at is None
     assert bobs_things["payment"].status == "pending"
+    bobs_things["saved_card"].refresh_from_db()
+    assert bobs_things["saved_card"].removed_at is None and bobs_things["saved_card"].is_default

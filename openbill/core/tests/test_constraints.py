@@ -40,7 +40,15 @@ from openbill.domains.models import Domain, DomainContact, Zone, ZonePrice
 from openbill.ipam.models import Address, Pool
 from openbill.metering.models import CollectionCursor, OverageRating, ProviderToken, UsageRecord
 from openbill.orders.models import OrderLine
-from openbill.payments.models import Correction, Payment, PaymentEvent, Refund
+from openbill.payments.models import (
+    Correction,
+    GatewayCustomer,
+    Payment,
+    PaymentEvent,
+    Refund,
+    SavedCard,
+    UnknownCharge,
+)
 from openbill.provisioning.models import Certificate, ProvisioningTask
 from openbill.services.automation.models import SweepRun
 from openbill.services.choices import Status
@@ -230,6 +238,20 @@ def _report(w: World, ticket: Any, client: Client | None = None) -> AbuseReport:
     )
 
 
+def _customer(client: Client, customer_id: str, gateway: str = "stripe") -> GatewayCustomer:
+    return GatewayCustomer(client=client, gateway=gateway, customer_id=customer_id, created_at=NOW)
+
+
+def _card(client: Client, provider_id: str, gateway: str = "stripe", **kwargs: Any) -> SavedCard:
+    return SavedCard(
+        client=client, gateway=gateway, provider_id=provider_id, consented_at=NOW, created_at=NOW, **kwargs
+    )
+
+
+def _unknown(charge_id: str, gateway: str = "stripe") -> UnknownCharge:
+    return UnknownCharge(gateway=gateway, charge_id=charge_id, amount=Decimal(1), currency="USD", found_at=NOW)
+
+
 def _saved(row: models.Model) -> models.Model:
     row.save()
     return row
@@ -351,6 +373,46 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
             _event(w, p, "evt_1", method="bank"),  # another method: legal
             _event(w, _saved(w.payment()), "evt_1"),
         ],
+    ),
+    "payment_provider_id": (
+        ("method", "provider_id"),
+        lambda w: [
+            w.payment(method="stripe", provider_id=""),
+            w.payment(method="stripe", provider_id=""),  # not charged yet: any number
+            w.payment(method="stripe", provider_id="pi_1"),
+            w.payment(method="card", provider_id="pi_1"),  # another gateway's id: legal
+            w.payment(method="stripe", provider_id="pi_1", client=w.bob),
+        ],
+    ),
+    "gateway_customer_client": (
+        ("client_id", "gateway"),
+        lambda w: [
+            _customer(w.alice, "cus_1"),
+            _customer(w.alice, "cus_1", gateway="paypal"),  # another gateway: legal
+            _customer(w.alice, "cus_2"),
+        ],
+    ),
+    "gateway_customer_id": (
+        ("gateway", "customer_id"),
+        lambda w: [_customer(w.alice, "cus_1"), _customer(w.bob, "cus_1", gateway="paypal"), _customer(w.bob, "cus_1")],
+    ),
+    "saved_card_provider_id": (
+        ("gateway", "provider_id"),
+        lambda w: [_card(w.alice, "pm_1"), _card(w.alice, "pm_1", gateway="paypal"), _card(w.bob, "pm_1")],
+    ),
+    "saved_card_one_default": (
+        ("client_id",),
+        lambda w: [
+            _card(w.alice, "pm_1", is_default=True),
+            _card(w.alice, "pm_2"),  # not the default: legal
+            _card(w.alice, "pm_3", is_default=True, removed_at=NOW),  # removed: legal
+            _card(w.bob, "pm_4", is_default=True),  # another client's default: legal
+            _card(w.alice, "pm_5", is_default=True),
+        ],
+    ),
+    "unknown_charge_unique": (
+        ("gateway", "charge_id"),
+        lambda w: [_unknown("ch_1"), _unknown("ch_1", gateway="paypal"), _unknown("ch_1")],
     ),
     "refund_amount_positive": (
         ("amount",),

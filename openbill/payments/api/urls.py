@@ -7,8 +7,11 @@ from . import views
 
 router = SimpleRouter()
 router.register("payments", views.PaymentViewSet, basename="api-payment")
+router.register("cards", views.SavedCardViewSet, basename="api-card")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("payment-methods/", views.PaymentMethodsView.as_view(), name="api-payment-methods"),
+    path("payments/<int:pk>/pay-by-card/", views.PayByCardView.as_view(), name="api-payment-pay-by-card"),
+    path("staff/payments/<int:pk>/refund/", views.StaffRefundView.as_view(), name="api-staff-payment-refund"),
     *router.urls,
 ]
