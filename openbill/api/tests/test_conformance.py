@@ -49,7 +49,7 @@ from openbill.provisioning.tests import factories as pf
 from openbill.services.choices import Operation, Status
 from openbill.support import actions as support
 from openbill.support.models import Department
-from openbill.vdc import actions as machines
+from openbill.vdc import runner as machines
 from openbill.vdc.models import MachineTemplate
 
 from .factories import rate_overage
