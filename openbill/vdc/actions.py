@@ -88,8 +88,13 @@ def create_machine(
     disk: Any,
     actor: Actor,
     now: datetime,
+    public_ipv4: bool = True,
 ) -> Machine:
-    """Reserve a machine's share of the pool and queue its creation."""
+    """Reserve a machine's share of the pool and queue its creation. With ``public_ipv4`` the
+    machine takes one of the data center's public addresses from the provider's pools (ipam)
+    when a pool serves the data center; a full pool refuses the machine (nothing is kept)."""
+    from openbill.ipam import actions as ipam
+
     name = (name or "").strip().lower()
     if not NAME_RE.match(name):
         raise DomainError(
@@ -115,8 +120,20 @@ def create_machine(
                 )
         if selectors.machines_of(locked).filter(name=name).exists():
             raise DomainError(_("A machine of this data center already has this name."), field="name")
-        selectors.check_fits(locked, {**size, "machines": 1})
-        machine = Machine.objects.create(service=locked, name=name, template=chosen, created_at=now, **size)
+        public = bool(public_ipv4) and ipam.serves(locked, 4)
+        selectors.check_fits(locked, {**size, "machines": 1, "ipv4": 1 if public else 0})
+        address = None
+        if public:
+            try:
+                address = ipam.take_one(locked, now=now, actor=actor, note=f"{name}")
+            except ipam.NoRoom:
+                raise ipam.NoRoom(
+                    _("No public IPv4 address is free now: create the machine without one, or try again later."),
+                    field="public_ipv4",
+                ) from None
+        machine = Machine.objects.create(
+            service=locked, name=name, template=chosen, created_at=now, address=address, **size
+        )
         events.record(locked, "machine", actor=actor, now=now, note=_("Machine %(name)s created") % {"name": name})
         _queue(machine, MachineOperation.CREATE, now=now)
     return machine
@@ -204,7 +221,25 @@ def machine_spec(machine: Machine, vdc: Service, *, size: dict[str, int] | None 
         secrets=module.get_secrets(),
         operation_params={"domain_name": machine.domain_name},
         module_id=module.pk,
+        addresses=_addresses(machine),
     )
+
+
+def _addresses(machine: Machine) -> list[dict[str, Any]]:
+    """The machine's public address as the libvirt module writes it (its main one)."""
+    address = machine.address
+    if address is None or address.state != "active":
+        return []
+    pool = address.pool
+    return [
+        {
+            "address": address.address,
+            "version": address.version,
+            "main": True,
+            "prefix_length": pool.network.prefixlen,
+            "gateway": pool.gateway or "",
+        }
+    ]
 
 
 def _call(machine: Machine, vdc: Service) -> dict[str, Any]:
@@ -267,7 +302,7 @@ def run_operation(machine_id: int, *, now: datetime) -> str:
     claimed = Machine.objects.filter(_claimable(now), pk=machine_id).update(lease_until=now + LEASE)
     if claimed != 1:
         return "skipped"
-    machine = Machine.objects.select_related("template").get(pk=machine_id)
+    machine = Machine.objects.select_related("template", "address__pool").get(pk=machine_id)
     vdc = Service.objects.select_related("module").get(pk=machine.service_id)
     operation = machine.operation
     mine = Q(pk=machine.pk, operation=operation, lease_until=now + LEASE)
@@ -299,8 +334,26 @@ def run_operation(machine_id: int, *, now: datetime) -> str:
         done["remote_id"] = str(result["remote_id"])
     if operation == MachineOperation.RESIZE:
         done.update({k: int(v) for k, v in machine.params.items()})
-    changed = Machine.objects.filter(mine).update(**done)
+    with transaction.atomic():
+        changed = Machine.objects.filter(mine).update(**done)
+        if changed == 1 and target == MachineStatus.DELETED and machine.address is not None:
+            _release_address(machine, vdc, now=now)
     return "done" if changed == 1 else "lost_lease"
+
+
+def _release_address(machine: Machine, vdc: Service, *, now: datetime) -> None:
+    """A deleted machine's public address goes to quarantine (ipam removes its reverse name)."""
+    from openbill.ipam import actions as ipam
+
+    address = machine.address
+    assert address is not None
+    address.service = vdc
+    ipam.release(
+        address,
+        now=now,
+        actor=Actor.system("virtual data centers"),
+        note=_("%(address)s: machine %(name)s deleted") % {"address": address.address, "name": machine.name},
+    )
 
 
 def due_machine_ids(*, now: datetime, limit: int = 500) -> list[int]:
