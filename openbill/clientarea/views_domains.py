@@ -78,7 +78,7 @@ def order(request: HttpRequest) -> HttpResponse:
                 action=data["action"],
                 years=data["years"],
                 auth_code=data["auth_code"],
-                contacts={role: data[role] for role in ("owner", "admin", "tech", "billing")},
+                contacts=form.contacts(),
                 ns=data["ns"],
                 auto_renew=data["auto_renew"],
                 actor=Actor.client_of(request),

@@ -25,10 +25,12 @@ from openbill.services.choices import Status
 from openbill.services.models import Service
 
 from . import availability
-from .models import Action, Domain, DomainContact, Role, Verification, Zone, ZonePrice
+from .models import MAX_YEARS, Action, Domain, DomainContact, Role, Verification, Zone, ZonePrice
 from .names import Name, host_ascii, parse, split_names, to_unicode
 
-# Service periods the order can use, by number of years: the renewal sweep renews by them.
+# Service periods by number of years: the renewal sweep renews by them. A longer first term
+# (4-10 years, MAX_YEARS) is ordered on the yearly period: the domain's first term runs its
+# years (domain_operation_done) and it renews yearly after that.
 YEAR_PERIODS = {1: "year", 2: "2years", 3: "3years"}
 CONTACT_FIELDS = ("kind", "name", "organisation", "street", "city", "region", "postcode", "country", "phone", "email")
 NS_MIN, NS_MAX = 2, 13
@@ -212,15 +214,25 @@ def clean_ns(domain_ascii: str, entries: Any) -> list[str]:
 
 # --- ordering ---------------------------------------------------------------------------------
 def _contact(client: Client, value: Any, role: str, *, required: bool) -> DomainContact | None:
+    """One of the client's contacts (an id or the row), or a new one (a dict of its fields:
+    checked here, saved with the order; a refusal names the field as ``new_<role>_<field>``)."""
+    if isinstance(value, dict):
+        contact = DomainContact(client=client, **{k: str(v).strip() for k, v in value.items() if k in CONTACT_FIELDS})
+        contact.country = contact.country.upper()
+        try:
+            _clean_contact(contact)
+        except DomainError as exc:
+            raise DomainError(exc.message, field=f"new_{role}_{exc.field}") from None
+        return contact
     if value in (None, ""):
         if required:
-            raise DomainError(_("Choose the owner contact."), field=role)
+            raise DomainError(_("Choose the owner contact, or fill in a new one."), field=role)
         return None
     pk = value.pk if isinstance(value, DomainContact) else value
-    contact = DomainContact.objects.filter(client=client, pk=pk).first()
-    if contact is None:
+    found = DomainContact.objects.filter(client=client, pk=pk).first()
+    if found is None:
         raise DomainError(_("No such contact."), field=role)
-    return contact
+    return found
 
 
 def order_domain(
@@ -244,8 +256,8 @@ def order_domain(
         years = int(years)
     except (TypeError, ValueError):
         raise DomainError(_("Choose the number of years."), field="years") from None
-    if years not in YEAR_PERIODS:
-        raise DomainError(_("Domains are ordered for 1 to 3 years."), field="years")
+    if not 1 <= years <= MAX_YEARS:
+        raise DomainError(_("Domains are ordered for 1 to %(max)s years.") % {"max": MAX_YEARS}, field="years")
     names, refused = parse_names(client.provider, name)
     if refused:
         raise DomainError(refused[0][1], field="name")
@@ -272,7 +284,7 @@ def order_domain(
         line = place_order(
             client,
             tariff=zone.tariff,
-            period=YEAR_PERIODS[years],
+            period=YEAR_PERIODS.get(years, "year"),
             parameters={"domain": parsed.ascii} if "domain" in codes else None,
             actor=actor,
             now=now,
@@ -284,6 +296,9 @@ def order_domain(
         assert owner is not None  # required above
         if hasattr(service, "domain"):
             return line  # the same request again
+        for contact in chosen.values():
+            if contact is not None and contact.pk is None:
+                contact.save()  # created in the order
         parameters = {
             **service.parameters,
             "domain": parsed.ascii,
@@ -471,3 +486,100 @@ def submit_verification(domain: Domain, files: Any, *, actor: Actor, now: dateti
         transaction.on_commit(lambda: tasks.send_documents.enqueue(locked.pk))
     domain.refresh_from_db()
     return domain
+
+
+# --- what the registry confirmed or refused (called by services in its transaction) -----------
+def _first_term_end(service: Service, now: datetime) -> datetime | None:
+    """The end of a domain's first term when it is longer than its renewal period."""
+    from openbill.core.timeutil import PERIOD_MONTHS, add_period
+
+    domain = Domain.objects.filter(service=service).only("years").first()
+    if domain is None or PERIOD_MONTHS.get(service.period, 12) >= 12 * domain.years:
+        return None
+    return add_period(now, "year", service.client.provider.tz, count=domain.years)
+
+
+def domain_operation_done(service: Service, operation: str, *, actor: Actor, now: datetime) -> None:
+    """The registry confirmed ``operation`` (services.actions.complete_operation, the service
+    row locked). An activation of a name ordered for more years than its renewal period runs
+    those years; money given back when the registry refused this operation earlier (staff then
+    retried it, and it went through) is charged again."""
+    from openbill.billing.models import Expense, ExpenseKind
+
+    if operation == "activation":
+        end = _first_term_end(service, now)
+        if end is not None:
+            service.expires_at = end
+            service.save(update_fields=["expires_at"])
+            Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD, key="first").update(period_end=end)
+    if operation not in ("activation", "renewal"):
+        return
+    from openbill.billing.actions import charge_service
+    from openbill.services.actions import REMOTE_REFUSED_KEY
+
+    refunds = Expense.objects.filter(service=service, kind=ExpenseKind.REFUND, key__startswith=REMOTE_REFUSED_KEY)
+    for refund in refunds.order_by("pk"):
+        original_kind, _sep, original_key = refund.key[len(REMOTE_REFUSED_KEY) :].partition(":")
+        charged, created = charge_service(
+            service,
+            kind=original_kind,
+            key=f"{original_key}:charged-again",
+            amount=-refund.amount,
+            description=_("%(name)s: charged again, the registry has done it") % {"name": service.name},
+            now=now,
+            period_start=refund.period_start,
+            period_end=refund.period_end,
+            actor=actor,
+            allow_overdraft=True,  # the client has what it was refunded for
+        )
+        if created:
+            if (
+                operation == "renewal"
+                and refund.period_end
+                and (service.expires_at is None or service.expires_at < refund.period_end)
+            ):
+                service.expires_at = refund.period_end
+                service.save(update_fields=["expires_at"])
+            events.record(
+                service, "refund reversed", actor=actor, now=now, note=f"{charged.amount:f} {charged.currency}"
+            )
+
+
+def registry_refused(service: Service, operation: str, *, actor: Actor, now: datetime) -> Decimal:
+    """A permanent refusal of a paid registration or transfer (activation) or renewal: what the
+    client paid for it goes back to the balance at once (each charge once), and a refused
+    renewal does not extend the domain. The task stays in the staff queue. Returns the amount."""
+    from openbill.billing.actions import charge_service
+    from openbill.billing.models import Expense, ExpenseKind
+    from openbill.services.actions import REMOTE_REFUSED_KEY
+
+    charges = Expense.objects.filter(service=service, amount__gt=0)
+    if operation == "activation":
+        charges = charges.filter(kind__in=[ExpenseKind.PERIOD, ExpenseKind.SETUP], key="first")
+    elif operation == "renewal" and service.expires_at is not None:
+        charges = charges.filter(kind=ExpenseKind.PERIOD, period_end=service.expires_at).exclude(key="first")[:1]
+    else:
+        return Decimal(0)
+    total = Decimal(0)
+    for charge in list(charges):
+        # The key makes it once per charge: a retry refused again gives nothing more.
+        refund, created = charge_service(
+            service,
+            kind=ExpenseKind.REFUND,
+            key=f"{REMOTE_REFUSED_KEY}{charge.kind}:{charge.key}",
+            amount=-charge.amount,
+            description=_("%(name)s: refund, the registry refused it") % {"name": service.name},
+            now=now,
+            period_start=charge.period_start,
+            period_end=charge.period_end,
+            actor=actor,
+        )
+        if not created:
+            continue
+        total += charge.amount
+        if operation == "renewal" and charge.period_start is not None:
+            service.expires_at = charge.period_start  # the refused year is not the client's
+            service.save(update_fields=["expires_at"])
+    if total:
+        events.record(service, "refund", actor=actor, now=now, note=f"{total:f} {service.client.currency}")
+    return total

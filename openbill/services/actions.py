@@ -118,6 +118,12 @@ def complete_operation(service_id: int, operation: str, *, actor: Actor, now: da
             from openbill.vdc.actions import vdc_operation_done
 
             vdc_operation_done(service, operation, now=now)
+        elif service.product_type.kind == "domain":
+            # A domain's registry confirmed: its term (1-10 years), money given back on an
+            # earlier refusal taken again (domains app).
+            from openbill.domains.actions import domain_operation_done
+
+            domain_operation_done(service, operation, actor=actor, now=now)
         reconcile(service, actor=actor, now=now)
         service.save(update_fields=["operation"])
         return service
@@ -220,6 +226,12 @@ def fail_operation(service_id: int, operation: str, *, actor: Actor, now: dateti
         )
         # D2: a failed activation is the client's news too.
         notifications.operation_failed(service, operation, event_id=event.pk, now=now)
+        if service.product_type.kind == "domain":
+            # A registry's refusal of a paid registration, transfer or renewal gives the money
+            # back at once (domains app); staff still see the task.
+            from openbill.domains.actions import registry_refused
+
+            registry_refused(service, operation, actor=actor, now=now)
 
 
 def cancel_operation(service_id: int, operation: str, *, actor: Actor, now: datetime, note: str = "") -> Service:
@@ -367,6 +379,9 @@ def note_operation_error(
 
 
 DELETION_KEY = "deletion"
+# A charge given back because the remote system refused what it paid for (domains): it covers
+# the same stretch as the charge, so the unused part of that stretch is not given twice.
+REMOTE_REFUSED_KEY = "remote-refused:"
 REVERSED_SUFFIX = ":reversed"
 CHANGE_KEY = "line:"
 
@@ -386,7 +401,9 @@ def unused_amount(service: Service, *, now: datetime) -> Decimal:
     from openbill.billing.models import Expense, ExpenseKind
 
     running = Expense.objects.filter(service=service, period_end__gt=now, period_start__isnull=False).filter(
-        Q(kind=ExpenseKind.PERIOD) | Q(kind__in=[ExpenseKind.CHANGE, ExpenseKind.REFUND], key__startswith=CHANGE_KEY)
+        Q(kind=ExpenseKind.PERIOD)
+        | Q(kind__in=[ExpenseKind.CHANGE, ExpenseKind.REFUND], key__startswith=CHANGE_KEY)
+        | Q(kind=ExpenseKind.REFUND, key__startswith=REMOTE_REFUSED_KEY)
     )
     total = Decimal(0)
     paid = Decimal(0)

@@ -98,7 +98,10 @@ class OrderView(_Domains):
             action=data["action"],
             years=data["years"],
             auth_code=data["auth_code"],
-            contacts={role: data.get(role) for role in ("owner", "admin", "tech", "billing")},
+            contacts={
+                **{role: data.get(role) for role in ("owner", "admin", "tech", "billing")},
+                **({"owner": dict(data["new_owner"])} if data.get("owner") is None and data.get("new_owner") else {}),
+            },
             ns=data["ns"],
             auto_renew=data["auto_renew"],
             actor=Actor.client_of(request),
