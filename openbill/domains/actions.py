@@ -126,6 +126,51 @@ def _push_contact(contact: DomainContact, *, actor: Actor, now: datetime) -> Non
             )
 
 
+def can_replace_contacts(service: Service) -> bool:
+    """A domain's contacts are replaced only while it is being processed (ordered, its
+    registration or transfer not done yet) or stopped (suspended, nothing else under way)."""
+    if service.status == Status.ORDERED:
+        return True
+    return service.status == Status.SUSPENDED and not service.operation
+
+
+def replace_contacts(domain: Domain, contacts: dict[str, Any], *, actor: Actor, now: datetime) -> Domain:
+    """Put other contacts of the client on the domain (owner mandatory). Before registration
+    they are only kept (the registration sends them); a stopped domain's change goes to the
+    registrar (a reconfiguration: contacts created there as needed, the domain updated)."""
+    with transaction.atomic():
+        service = service_actions.lock(domain.service_id)
+        if not can_replace_contacts(service):
+            raise IllegalTransition(
+                _("A domain's contacts are replaced only while it is being processed or stopped (suspended).")
+            )
+        client = service.client
+        chosen = {role: _contact(client, contacts.get(role), role, required=role == Role.OWNER) for role in Role.values}
+        data = {role: c.registry_data() for role, c in chosen.items() if c is not None}
+        if service.status == Status.SUSPENDED:
+            service_actions.start_operation(
+                service,
+                "reconfiguration",
+                actor=actor,
+                now=now,
+                params={
+                    "roles": {role: item["handle"] for role, item in data.items()},
+                    "contacts": list(data.values()),
+                },
+            )
+        Service.objects.filter(pk=service.pk).update(parameters={**service.parameters, "contacts": data})
+        Domain.objects.filter(pk=domain.pk).update(**{role: chosen[role] for role in Role.values})
+        events.record(
+            service,
+            "parameters changed",
+            actor=actor,
+            now=now,
+            note=", ".join(f"{Role(role).label}: {c}" for role, c in chosen.items() if c is not None),
+        )
+    domain.refresh_from_db()
+    return domain
+
+
 # --- checking ---------------------------------------------------------------------------------
 def parse_names(provider: Any, text: str) -> tuple[list[Name], list[tuple[str, str]]]:
     """The names typed, parsed; and the refused ones with the reason."""

@@ -90,6 +90,20 @@ class OrderForm(forms.Form):
         return chosen
 
 
+class DomainContactsForm(forms.Form):
+    """The contacts on a domain (replaced only while it is being processed or stopped)."""
+
+    owner = forms.ModelChoiceField(label=Role.OWNER.label, queryset=DomainContact.objects.none())
+    admin = forms.ModelChoiceField(label=Role.ADMIN.label, queryset=DomainContact.objects.none(), required=False)
+    tech = forms.ModelChoiceField(label=Role.TECH.label, queryset=DomainContact.objects.none(), required=False)
+    billing = forms.ModelChoiceField(label=Role.BILLING.label, queryset=DomainContact.objects.none(), required=False)
+
+    def __init__(self, *args: Any, contacts: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for role in Role.values:
+            self.fields[role].queryset = contacts  # type: ignore[attr-defined]
+
+
 class NsForm(forms.Form):
     ns = forms.CharField(
         label=_("Name servers"),

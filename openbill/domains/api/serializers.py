@@ -100,6 +100,13 @@ class OrderRequestSerializer(serializers.Serializer[Any]):
     auto_renew = serializers.BooleanField(default=True)
 
 
+class DomainContactsSerializer(serializers.Serializer[Any]):
+    owner = serializers.IntegerField(help_text=_("Id of one of the caller's domain contacts."))
+    admin = serializers.IntegerField(required=False, allow_null=True)
+    tech = serializers.IntegerField(required=False, allow_null=True)
+    billing = serializers.IntegerField(required=False, allow_null=True)
+
+
 class NsRequestSerializer(serializers.Serializer[Any]):
     ns = serializers.ListField(
         child=StrictCharField(max_length=300),

@@ -430,12 +430,21 @@ class Session:
         ns = [h for h in domain.ns if h not in rem] + add
         if len(ns) > 13:
             raise EppFault(2306, "at most 13 name servers")
-        for element in obj.findall("domain:add/domain:contact", NS):
-            domain.contacts[element.get("type", "")] = element.text or ""
+        # RFC 5731 3.2.5: <rem> names the (type, contact) pairs to take off, <add> the new ones.
         for element in obj.findall("domain:rem/domain:contact", NS):
-            domain.contacts.pop(element.get("type", ""), None)
+            kind, handle = element.get("type", ""), element.text or ""
+            if domain.contacts.get(kind) != handle:
+                raise EppFault(2303, f"{handle} is not the {kind} contact of {domain.name}")
+            del domain.contacts[kind]
+        for element in obj.findall("domain:add/domain:contact", NS):
+            handle = element.text or ""
+            if handle not in self.registry.contacts:
+                raise EppFault(2303, f"contact {handle} does not exist")
+            domain.contacts[element.get("type", "")] = handle
         registrant = _text(obj, "domain:chg/domain:registrant")
         if registrant:
+            if registrant not in self.registry.contacts:
+                raise EppFault(2303, f"contact {registrant} does not exist")
             domain.registrant = registrant
         auth = _text(obj, "domain:chg/domain:authInfo/domain:pw")
         if auth:
