@@ -25,7 +25,7 @@ from openbill.services.choices import Status
 from openbill.services.models import Service
 
 from . import availability
-from .models import MAX_YEARS, Action, Domain, DomainContact, Role, Verification, Zone, ZonePrice
+from .models import MAX_YEARS, Action, Domain, DomainContact, Role, TransferState, Verification, Zone, ZonePrice
 from .names import Name, host_ascii, parse, split_names, to_unicode
 
 # Service periods by number of years: the renewal sweep renews by them. A longer first term
@@ -544,6 +544,18 @@ def _first_term_end(service: Service, now: datetime) -> datetime | None:
     return add_period(now, "year", service.client.provider.tz, count=domain.years)
 
 
+def _transfer_pending(service: Service) -> bool:
+    from openbill.provisioning.models import ProvisioningTask, TaskState
+
+    result = (
+        ProvisioningTask.objects.filter(service=service, operation="activation", state=TaskState.DONE)
+        .order_by("-finished_at", "-pk")
+        .values_list("result", flat=True)
+        .first()
+    )
+    return isinstance(result, dict) and bool(result.get("pending"))
+
+
 def domain_operation_done(service: Service, operation: str, *, actor: Actor, now: datetime) -> None:
     """The registry confirmed ``operation`` (services.actions.complete_operation, the service
     row locked). An activation of a name ordered for more years than its renewal period runs
@@ -551,6 +563,12 @@ def domain_operation_done(service: Service, operation: str, *, actor: Actor, now
     retried it, and it went through) is charged again."""
     from openbill.billing.models import Expense, ExpenseKind
 
+    if operation == "activation" and _transfer_pending(service):
+        # The losing registrar has not answered: the transfers sweep follows it (poll, query).
+        Domain.objects.filter(service=service).update(transfer_status=TransferState.PENDING, transfer_checked_at=now)
+        events.record(
+            service, "operation done", actor=actor, now=now, note=_("Transfer requested; the registry has it pending.")
+        )
     if operation == "activation":
         end = _first_term_end(service, now)
         if end is not None:
@@ -628,3 +646,81 @@ def registry_refused(service: Service, operation: str, *, actor: Actor, now: dat
     if total:
         events.record(service, "refund", actor=actor, now=now, note=f"{total:f} {service.client.currency}")
     return total
+
+
+# --- transfers the losing registrar has not answered yet ---------------------------------------
+APPROVED = ("clientApproved", "serverApproved")
+REFUSED = ("clientRejected", "clientCancelled", "serverCancelled")
+
+
+def follow_transfers(*, now: datetime, limit: int = 200) -> dict[str, str]:
+    """The transfers sweep: read each registrar's poll queue (acknowledging its messages), then
+    ask the registry where each pending transfer stands. Approved: the domain is ours (its
+    expiry and id recorded). Rejected or cancelled: the money goes back at once and the service
+    is deleted (nothing at the registry is ours). Returns domain → what happened."""
+    from openbill.provisioning.actions import service_spec
+    from openbill.provisioning.modules import ModuleError, get_module
+
+    pending = list(
+        Domain.objects.filter(transfer_status=TransferState.PENDING)
+        .select_related("service__module", "zone__module")
+        .order_by("transfer_checked_at", "pk")[:limit]
+    )
+    outcome: dict[str, str] = {}
+    polled: set[int] = set()
+    for domain in pending:
+        module_row = domain.service.module or domain.zone.module
+        if module_row is None:
+            continue
+        module = get_module(module_row.kind)
+        if "transfer_status" not in module.capabilities:
+            continue
+        try:
+            if "poll" in module.capabilities and module_row.pk not in polled:
+                polled.add(module_row.pk)
+                for message in module.poll(dict(module_row.config), module_row.get_secrets()):  # type: ignore[attr-defined]
+                    outcome.setdefault(message["domain"], f"message: {message['status']}")
+            answer = module.transfer_status(service_spec(domain.service))  # type: ignore[attr-defined]
+        except ModuleError as exc:
+            Domain.objects.filter(pk=domain.pk).update(transfer_checked_at=now)
+            outcome[domain.name] = f"error: {exc}"
+            continue
+        outcome[domain.name] = _transfer_answer(domain, answer, now=now)
+    return outcome
+
+
+def _transfer_answer(domain: Domain, answer: dict[str, Any], *, now: datetime) -> str:
+    actor = Actor.system("transfers")
+    status = str(answer.get("status", ""))
+    if status in APPROVED and "sponsor" not in answer:
+        with transaction.atomic():
+            service = service_actions.lock(domain.service_id)
+            changed = Domain.objects.filter(pk=domain.pk, transfer_status=TransferState.PENDING).update(
+                transfer_status=TransferState.DONE, transfer_checked_at=now
+            )
+            if changed:
+                if answer.get("remote_id"):
+                    Service.objects.filter(pk=service.pk).update(remote_id=str(answer["remote_id"]))
+                events.record(
+                    service, "operation done", actor=actor, now=now, note=_("Transfer completed at the registry.")
+                )
+        return "done"
+    if status in REFUSED:
+        with transaction.atomic():
+            service = service_actions.lock(domain.service_id)
+            changed = Domain.objects.filter(pk=domain.pk, transfer_status=TransferState.PENDING).update(
+                transfer_status=TransferState.REJECTED, transfer_checked_at=now
+            )
+            if changed:
+                events.record(
+                    service,
+                    "operation failed",
+                    actor=actor,
+                    now=now,
+                    note=_("The current registrar refused the transfer; the money was returned."),
+                )
+                registry_refused(service, "activation", actor=actor, now=now)
+                service_actions.delete_service(service, actor=actor, now=now, at_period_end=False, refund=False)
+        return "rejected"
+    Domain.objects.filter(pk=domain.pk).update(transfer_checked_at=now)
+    return status or "unknown"

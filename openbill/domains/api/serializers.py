@@ -9,7 +9,16 @@ from rest_framework import serializers
 
 from openbill.api.fields import MoneyField, StrictCharField
 
-from ..models import MAX_YEARS, Action, ContactKind, DelegationState, Domain, DomainContact, Verification
+from ..models import (
+    MAX_YEARS,
+    Action,
+    ContactKind,
+    DelegationState,
+    Domain,
+    DomainContact,
+    TransferState,
+    Verification,
+)
 
 
 class CheckRequestSerializer(serializers.Serializer[Any]):
@@ -131,6 +140,11 @@ class DomainSerializer(serializers.ModelSerializer[Domain]):
     delegation = serializers.ChoiceField(choices=[("", ""), *DelegationState.choices], read_only=True)
     delegation_reason = serializers.CharField(read_only=True)
     delegation_checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    transfer_status = serializers.ChoiceField(
+        choices=TransferState.choices,
+        read_only=True,
+        help_text='"pending" while the losing registrar has not answered a transfer; then "done" or "rejected".',
+    )
 
     class Meta:
         model = Domain
@@ -154,6 +168,7 @@ class DomainSerializer(serializers.ModelSerializer[Domain]):
             "delegation",
             "delegation_reason",
             "delegation_checked_at",
+            "transfer_status",
         ]
 
 

@@ -54,6 +54,7 @@ class Result:
     message: str
     reason: str
     data: ET.Element | None
+    queue: ET.Element | None = None  # <msgQ> of a poll answer
 
     @property
     def ok(self) -> bool:
@@ -167,6 +168,7 @@ class Session:
             message=_text(result, "epp:msg"),
             reason=_text(result, "epp:extValue/epp:reason"),
             data=answer.find("epp:response/epp:resData", NS),
+            queue=answer.find("epp:response/epp:msgQ", NS),
         )
 
     def object_command(self, verb: str, ns: str, build: Any, **verb_attrs: str) -> Result:
@@ -269,7 +271,9 @@ class EppModule(Module):
         "timeout": ConfigField(str(_("Timeout in seconds")), default="30"),
     }
     # "renewal": the registry keeps the paid period, so a renewal in Openbill renews there too.
-    capabilities = frozenset({"domains", "domain_check", "check_connection", "whois", "update_ns", "renewal"})
+    capabilities = frozenset(
+        {"domains", "domain_check", "check_connection", "whois", "update_ns", "renewal", "transfer_status", "poll"}
+    )
 
     # --- plumbing -----------------------------------------------------------------------------
     @staticmethod
@@ -438,12 +442,69 @@ class EppModule(Module):
                 info = self._info(epp, domain)
                 if info["sponsor"] != spec.config.get("client_id"):
                     raise result.error(f"transfer {domain}")
+                return {
+                    "remote_id": info["roid"],
+                    "expires": info["expires"],
+                    "transfer_status": "serverApproved",
+                    "pending": False,
+                }
+            if result.code == 2300:  # pending already: an earlier attempt asked for it
+                status = self._transfer_query(epp, domain)
             elif not result.ok:
                 raise result.error(f"transfer {domain}")
-            status = _text(result.data, "domain:trnData/domain:trStatus") if result.ok else "serverApproved"
+            else:
+                status = _text(result.data, "domain:trnData/domain:trStatus") or "serverApproved"
+            if status == "pending":
+                # The losing registrar has days to answer: the domain is not ours yet (no <info>).
+                return {"transfer_status": "pending", "pending": True}
             info = self._info(epp, domain)
-        pending = result.code == 1001 or status == "pending"
-        return {"remote_id": info["roid"], "expires": info["expires"], "transfer_status": status, "pending": pending}
+        return {"remote_id": info["roid"], "expires": info["expires"], "transfer_status": status, "pending": False}
+
+    @staticmethod
+    def _transfer_query(epp: Session, domain: str) -> str:
+        result = epp.object_command("transfer", DOMAIN, lambda e: _sub(e, DOMAIN, "name", domain), op="query")
+        if not result.ok:
+            raise result.error(f"transfer query {domain}")
+        return _text(result.data, "domain:trnData/domain:trStatus")
+
+    def transfer_status(self, spec: ServiceSpec) -> dict[str, Any]:
+        """Where a requested transfer stands (``<transfer op="query">``): ``status`` is the
+        registry's trStatus (pending, clientApproved, serverApproved, clientRejected,
+        clientCancelled, serverCancelled); once approved, the domain's ``expires`` and ``remote_id``."""
+        domain = self.domain(spec)
+        with self._session(spec) as epp:
+            status = self._transfer_query(epp, domain)
+            if status not in ("clientApproved", "serverApproved"):
+                return {"status": status}
+            info = self._info(epp, domain)
+            if info["sponsor"] != spec.config.get("client_id"):
+                return {"status": status, "sponsor": info["sponsor"]}
+            return {"status": status, "expires": info["expires"], "remote_id": info["roid"]}
+
+    def poll(self, config: dict[str, Any], secrets: dict[str, Any], *, limit: int = 100) -> list[dict[str, str]]:
+        """Read the registrar's poll queue (RFC 5730 ``<poll>``), acknowledging each message:
+        [{"id", "text", "domain", "status"}] — transfers completed, rejected or cancelled."""
+        messages: list[dict[str, str]] = []
+        with session(config, secrets, "ob-poll") as epp:
+            for _n in range(limit):
+                result = epp.command(lambda command: _sub(command, EPP, "poll", op="req"))
+                if result.code == 1300:
+                    break
+                if result.code != 1301 or result.queue is None:
+                    raise result.error("poll")
+                message_id = result.queue.get("id", "")
+                messages.append(
+                    {
+                        "id": message_id,
+                        "text": _text(result.queue, "epp:msg"),
+                        "domain": _text(result.data, "domain:trnData/domain:name").lower(),
+                        "status": _text(result.data, "domain:trnData/domain:trStatus"),
+                    }
+                )
+                ack = epp.command(lambda command, i=message_id: _sub(command, EPP, "poll", op="ack", msgID=i))
+                if not ack.ok:
+                    raise ack.error("poll ack")
+        return messages
 
     def prolong(self, spec: ServiceSpec) -> dict[str, Any]:
         domain = self.domain(spec)
@@ -474,6 +535,10 @@ class EppModule(Module):
         domain = self.domain(spec)
         with self._session(spec) as epp:
             result = epp.object_command("delete", DOMAIN, lambda e: _sub(e, DOMAIN, "name", domain))
+            if result.code == 2201:
+                # Another registrar's (a transfer that never went through, or one away): not
+                # ours to delete; the service ends here.
+                return {"remote_id": ""}
             if not result.ok and result.code != 2303:  # 2303: already gone
                 raise result.error(f"delete {domain}")
         return {"remote_id": ""}
