@@ -24,6 +24,7 @@ import contextlib
 import datetime as dt
 import itertools
 import secrets
+import socket
 import socketserver
 import ssl
 import struct
@@ -282,6 +283,7 @@ class Session:
         if root.tag != _q(EPP, "epp"):
             return self.response(2001, "", reason="root element must be epp"), False
         if root.find("epp:hello", NS) is not None:
+            self.server.hellos += 1
             return self.greeting(), False
         command = root.find("epp:command", NS)
         if command is None:
@@ -325,6 +327,7 @@ class Session:
         if not client_id or self.registry.accounts.get(client_id) != password:
             raise EppFault(2200, "wrong client id or password")
         self.client_id = client_id
+        self.server.logins += 1
         return self.response(1000, cltrid)
 
     def poll(self, verb: ET.Element, cltrid: str) -> bytes:
@@ -645,6 +648,8 @@ class _Handler(socketserver.BaseRequestHandler):
             except (ssl.SSLError, OSError):
                 return
         session = Session(epp)
+        with epp._faults:
+            epp._open.add(sock)
         try:
             write_frame(sock, session.greeting())
             while True:
@@ -660,6 +665,8 @@ class _Handler(socketserver.BaseRequestHandler):
         except (OSError, ssl.SSLError):
             return
         finally:
+            with epp._faults:
+                epp._open.discard(sock)
             with contextlib.suppress(OSError):
                 sock.close()
 
@@ -678,6 +685,9 @@ class EppServer:
         self.tls_context = tls_context
         self.drop_next = 0
         self.fail_next: list[int] = []
+        self.logins = 0
+        self.hellos = 0
+        self._open: set[Any] = set()
         self._faults = threading.Lock()
         self._server = _TCPServer(("127.0.0.1", 0), _Handler)
         self._server.epp = self
@@ -691,6 +701,15 @@ class EppServer:
                 return True
             return False
 
+    def close_sessions(self) -> int:
+        """Close every open connection, as a registry ends idle sessions. Returns how many."""
+        with self._faults:
+            open_now = list(self._open)
+        for sock in open_now:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        return len(open_now)
+
     def take_fault(self) -> int:
         with self._faults:
             return self.fail_next.pop(0) if self.fail_next else 0
@@ -701,6 +720,9 @@ class EppServer:
         return self
 
     def stop(self) -> None:
+        from openbill.provisioning.modules.epp import forget_sessions
+
+        forget_sessions()  # Openbill's pooled sessions to this server end with it
         self._server.shutdown()
         self._server.server_close()
         if self._thread:

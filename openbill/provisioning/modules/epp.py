@@ -7,7 +7,11 @@ parameters also carry ``action`` (``register`` or ``transfer``), ``auth_code`` (
 ``ns1.example.com/192.0.2.1,2001:db8::1``) and ``contacts`` (role → registry handle and the
 contact's fields: ``owner``, ``admin``, ``tech``, ``billing``).
 
-Each operation opens a session (greeting, login), runs its commands and logs out. Result
+Sessions are kept open between operations (per process, per server and login) and reused:
+one idle for ``keepalive`` seconds (default 60) is first checked with an EPP ``<hello>``; when
+the registry has closed it meanwhile (registries end idle sessions), a new one is opened and
+logged in, and the operation goes on. One idle longer than ``session_max_idle`` (default 600)
+is logged out and replaced. A session that failed is never reused. Result
 codes map to ``ModuleError``: 2400 (command failed), 2500/2502 (server closing the
 connection, session limit) and any connection error are retryable; every other 2xxx code
 (2302 exists, 2201 authorisation, 2202 wrong transfer code, 2306 policy…) is permanent and
@@ -22,9 +26,12 @@ same ``curExpDate``).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import socket
 import ssl
 import struct
+import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -133,6 +140,18 @@ class Session:
         except (OSError, ssl.SSLError) as exc:
             raise ModuleError(f"EPP connection: {exc}", retryable=True) from None
 
+    def hello(self) -> None:
+        """``<hello>``: the server answers with its greeting (RFC 5730 2.3), which keeps an idle
+        session open and proves it is still there."""
+        root = ET.Element(_q(EPP, "epp"))
+        _sub(root, EPP, "hello")
+        self._write(ET.tostring(root, xml_declaration=True, encoding="UTF-8"))
+        self.greeting()
+
+    def close(self) -> None:
+        with suppress(OSError):
+            self.sock.close()
+
     def greeting(self) -> ET.Element:
         root = self._parse(self._read())
         greeting = root.find("epp:greeting", NS)
@@ -201,16 +220,23 @@ class Session:
             self.command(lambda command: _sub(command, EPP, "logout"))
 
 
-@contextmanager
-def session(config: dict[str, Any], secrets: dict[str, Any], trid_prefix: str) -> Iterator[Session]:
-    host = str(config.get("host") or "")
-    if not host:
-        raise ModuleError("the module has no EPP server host", retryable=False)
+_POOL: dict[tuple[str, int, str, str], list[tuple[Session, float]]] = {}
+_POOL_LOCK = threading.Lock()
+POOL_SIZE = 2  # idle sessions kept per server and login
+
+
+def _number(config: dict[str, Any], key: str, default: float) -> float:
     try:
-        port = int(config.get("port") or 700)
-        timeout = float(config.get("timeout") or 30)
+        return float(config.get(key) or default)
     except ValueError:
-        raise ModuleError("EPP port and timeout must be numbers", retryable=False) from None
+        raise ModuleError(f"EPP {key} must be a number", retryable=False) from None
+
+
+def _connect(config: dict[str, Any], secrets: dict[str, Any], trid_prefix: str) -> Session:
+    """A new connection: TLS, greeting, login."""
+    host = str(config.get("host") or "")
+    port = int(_number(config, "port", 700))
+    timeout = _number(config, "timeout", 30)
     try:
         raw = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
@@ -221,7 +247,7 @@ def session(config: dict[str, Any], secrets: dict[str, Any], trid_prefix: str) -
             context = ssl.create_default_context(cafile=config.get("ca_bundle") or None)
             if config.get("cert_file"):
                 context.load_cert_chain(str(config["cert_file"]), config.get("key_file") or None)
-            sock = context.wrap_socket(raw, server_hostname=host)
+            sock = context.wrap_socket(raw, server_side=False, server_hostname=host)
         epp = Session(sock, trid_prefix)
         greeting = epp.greeting()
         epp.login(str(config.get("client_id") or ""), str(secrets.get("password") or ""), greeting)
@@ -231,12 +257,68 @@ def session(config: dict[str, Any], secrets: dict[str, Any], trid_prefix: str) -
     except BaseException:
         raw.close()
         raise
+    return epp
+
+
+def _idle_session(key: tuple[str, int, str, str], config: dict[str, Any]) -> Session | None:
+    """An idle session of the pool that still answers (``<hello>`` after ``keepalive``)."""
+    keepalive = _number(config, "keepalive", 60)
+    max_idle = _number(config, "session_max_idle", 600)
+    while True:
+        with _POOL_LOCK:
+            idle = _POOL.get(key) or []
+            if not idle:
+                return None
+            epp, since = idle.pop()
+        waited = time.monotonic() - since
+        if waited > max_idle:
+            epp.logout()
+            epp.close()
+            continue
+        if waited >= keepalive:
+            try:
+                epp.hello()
+            except ModuleError:  # the registry closed it meanwhile: open another
+                epp.close()
+                continue
+        return epp
+
+
+def forget_sessions() -> None:
+    """Close every pooled session (tests; a changed module instance)."""
+    with _POOL_LOCK:
+        sessions = [epp for idle in _POOL.values() for epp, _since in idle]
+        _POOL.clear()
+    for epp in sessions:
+        epp.close()
+
+
+@contextmanager
+def session(config: dict[str, Any], secrets: dict[str, Any], trid_prefix: str) -> Iterator[Session]:
+    host = str(config.get("host") or "")
+    if not host:
+        raise ModuleError("the module has no EPP server host", retryable=False)
+    password = str(secrets.get("password") or "")
+    key = (
+        host,
+        int(_number(config, "port", 700)),
+        str(config.get("client_id") or ""),
+        hashlib.sha256(password.encode()).hexdigest(),
+    )
+    epp = _idle_session(key, config) or _connect(config, secrets, trid_prefix)
+    epp.trid_prefix = trid_prefix[:40]
     try:
         yield epp
-        epp.logout()
-    finally:
-        with suppress(OSError):
-            sock.close()
+    except BaseException:
+        epp.close()  # its state is unknown: never reused
+        raise
+    with _POOL_LOCK:
+        idle = _POOL.setdefault(key, [])
+        if len(idle) < POOL_SIZE:
+            idle.append((epp, time.monotonic()))
+            return
+    epp.logout()
+    epp.close()
 
 
 def _date(value: str) -> str:
@@ -269,6 +351,8 @@ class EppModule(Module):
         "client_id": ConfigField(str(_("Registrar login (clID)")), required=True),
         "password": ConfigField(str(_("Registrar password")), secret=True, required=True),
         "timeout": ConfigField(str(_("Timeout in seconds")), default="30"),
+        "keepalive": ConfigField(str(_("Check an idle session with <hello> after (seconds)")), default="60"),
+        "session_max_idle": ConfigField(str(_("Log out a session idle longer than (seconds)")), default="600"),
     }
     # "renewal": the registry keeps the paid period, so a renewal in Openbill renews there too.
     capabilities = frozenset(
