@@ -69,6 +69,27 @@ def set_price(zone: Zone, action: str, years: int, amount: Decimal) -> ZonePrice
     return row
 
 
+def set_prices(zone: Zone, prices: dict[tuple[str, int], Decimal | None]) -> None:
+    """Staff's price grid: each (action, years) set, or not sold when None. A renewal price for
+    1-3 years is also the tariff's period price (what renewals charge): it may change, not go."""
+    with transaction.atomic():
+        for (action, years), amount in sorted(prices.items()):
+            if amount is not None:
+                set_price(zone, action, years, Decimal(amount))
+                continue
+            if (
+                action == Action.RENEW
+                and years in YEAR_PERIODS
+                and zone.prices.filter(action=action, years=years).exists()
+            ):
+                raise DomainError(
+                    _("The renewal price for %(years)s year(s) is what renewals charge: change it, do not remove it.")
+                    % {"years": years},
+                    field=f"{action}_{years}",
+                )
+            ZonePrice.objects.filter(zone=zone, action=action, years=years).delete()
+
+
 # --- contacts ---------------------------------------------------------------------------------
 def _clean_contact(contact: DomainContact) -> None:
     try:

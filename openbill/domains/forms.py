@@ -135,3 +135,34 @@ class VerifyForm(forms.Form):
         label=_("Documents"),
         help_text=_("One or two files: a scan of the owner's identity document or registration (PDF or image)."),
     )
+
+
+class ZonePricesForm(forms.Form):
+    """Staff's grid of a zone's prices: one field per action and number of years (1-10);
+    empty means that action is not sold for that many years."""
+
+    def __init__(self, *args: Any, zone: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = {(row.action, row.years): row.amount for row in zone.prices.all()}
+        for action in Action.values:
+            for years in range(1, MAX_YEARS + 1):
+                self.fields[f"{action}_{years}"] = forms.DecimalField(
+                    label=f"{Action(action).label}, {years}",
+                    required=False,
+                    min_value=0,
+                    max_digits=14,
+                    decimal_places=4,
+                    initial=current.get((action, years)),
+                    widget=forms.NumberInput(attrs={"step": "0.01", "size": 8}),
+                )
+
+    def grid(self) -> list[tuple[int, list[Any]]]:
+        """Rows by number of years, one bound field per action (the template's table)."""
+        return [(years, [self[f"{action}_{years}"] for action in Action.values]) for years in range(1, MAX_YEARS + 1)]
+
+    def prices(self) -> dict[tuple[str, int], Any]:
+        return {
+            (action, years): self.cleaned_data.get(f"{action}_{years}")
+            for action in Action.values
+            for years in range(1, MAX_YEARS + 1)
+        }

@@ -27,6 +27,7 @@ APPS_WITH_STAFF_PAGES = (
     "metering",
     "support",
     "ipam",
+    "domains",
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [
