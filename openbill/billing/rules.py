@@ -14,6 +14,10 @@ from decimal import Decimal
 # the service becomes Active): its key is this word rather than a start date.
 FIRST_PERIOD_KEY = "first"
 
+# A charge given back because the remote system refused what it paid for (a registry): it covers
+# the same stretch as the charge, so the unused part of that stretch is not given twice.
+REMOTE_REFUSED_KEY = "remote-refused:"
+
 
 def period_key(start: datetime) -> str:
     """The business key of the charge of a period: its start. Two callers racing for the same

@@ -11,6 +11,7 @@ from django.db.models import Q
 from openbill.core.timeutil import share_of_period
 
 from .models import Expense, ExpenseKind
+from .rules import REMOTE_REFUSED_KEY
 
 # Charges and credits of a change of tariff or add-ons are keyed ``line:<order line>:<part>``.
 CHANGE_KEY = "line:"
@@ -38,7 +39,9 @@ def unused_amount(service: Any, *, now: datetime) -> Decimal:
     back its share of the old tariff, so it is not given back again. Never more than the net
     amount paid for those stretches, never negative. Not rounded here: the caller rounds once."""
     running = Expense.objects.filter(service=service, period_end__gt=now, period_start__isnull=False).filter(
-        Q(kind=ExpenseKind.PERIOD) | Q(kind__in=[ExpenseKind.CHANGE, ExpenseKind.REFUND], key__startswith=CHANGE_KEY)
+        Q(kind=ExpenseKind.PERIOD)
+        | Q(kind__in=[ExpenseKind.CHANGE, ExpenseKind.REFUND], key__startswith=CHANGE_KEY)
+        | Q(kind=ExpenseKind.REFUND, key__startswith=REMOTE_REFUSED_KEY)
     )
     total = Decimal(0)
     paid = Decimal(0)

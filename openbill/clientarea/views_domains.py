@@ -16,7 +16,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.money import format_amount
 from openbill.domains import actions, selectors
-from openbill.domains.forms import CheckForm, ContactForm, NsForm, OrderForm, VerifyForm
+from openbill.domains.forms import CheckForm, ContactForm, DomainContactsForm, NsForm, OrderForm, VerifyForm
 
 from .access import client_required
 
@@ -78,7 +78,7 @@ def order(request: HttpRequest) -> HttpResponse:
                 action=data["action"],
                 years=data["years"],
                 auth_code=data["auth_code"],
-                contacts={role: data[role] for role in ("owner", "admin", "tech", "billing")},
+                contacts=form.contacts(),
                 ns=data["ns"],
                 auto_renew=data["auto_renew"],
                 actor=Actor.client_of(request),
@@ -140,13 +140,20 @@ def _page(
     ns_form: NsForm | None = None,
     status: int = 200,
     verify_form: VerifyForm | None = None,
+    contacts_form: DomainContactsForm | None = None,
 ) -> HttpResponse:
     ns_form = ns_form or NsForm(initial={"ns": "\n".join(domain.ns)})
+    contacts_form = contacts_form or DomainContactsForm(
+        contacts=selectors.client_contacts(domain.service.client),
+        initial={role: getattr(domain, f"{role}_id") for role in ("owner", "admin", "tech", "billing")},
+    )
     context = {
         "domain": domain,
         "service": domain.service,
         "ns_form": ns_form,
         "verify_form": verify_form or VerifyForm(),
+        "contacts_form": contacts_form,
+        "can_replace_contacts": actions.can_replace_contacts(domain.service),
     }
     return render(request, "clientarea/domains/service.html", context, status=status)
 
@@ -207,3 +214,25 @@ def service_verify(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("The documents were sent for verification."))
         return redirect("clientarea:service_domain", pk=pk)
     return _page(request, domain, verify_form=form, status=400)
+
+
+@client_required
+@require_POST
+def service_contacts(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put other contacts on the domain (only while it is being processed or stopped)."""
+    domain = _domain(request, pk)
+    form = DomainContactsForm(request.POST, contacts=selectors.client_contacts(request.client))  # type: ignore[attr-defined]
+    if form.is_valid():
+        try:
+            actions.replace_contacts(
+                domain,
+                {role: form.cleaned_data[role] for role in ("owner", "admin", "tech", "billing")},
+                actor=Actor.client_of(request),
+                now=timezone.now(),
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+            return _page(request, domain, contacts_form=form, status=409 if exc.http_status == 409 else 400)
+        messages.success(request, _("The domain's contacts were saved."))
+        return redirect("clientarea:service_domain", pk=pk)
+    return _page(request, domain, contacts_form=form, status=400)

@@ -66,7 +66,7 @@ def service_ips(request: HttpRequest, pk: int) -> HttpResponse:
             "tab": "ips",
             "addresses": addresses,
             "deletable": len(addresses) > 1,
-            "can_order": service.tariff.addons.filter(resource="ipv4").exists(),
+            "can_order": actions.sells_additional_ipv4(service),
         },
     )
 

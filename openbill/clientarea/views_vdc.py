@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
+from openbill.ipam import actions as ipam
 from openbill.vdc import actions, selectors
 from openbill.vdc.forms import MachineForm
 from openbill.vdc.models import Machine
@@ -39,7 +40,7 @@ def service_machines(request: HttpRequest, pk: int) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     vdc = get_object_or_404(selectors.client_vdcs(client), pk=pk)
     templates = selectors.fitting_templates(vdc)
-    form = MachineForm(request.POST or None, templates=templates)
+    form = MachineForm(request.POST or None, templates=templates, public_addresses=ipam.serves(vdc, 4))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -50,6 +51,7 @@ def service_machines(request: HttpRequest, pk: int) -> HttpResponse:
                 cpu=data["cpu"],
                 ram=data["ram"],
                 disk=data["disk"],
+                public_ipv4=bool(data.get("public_ipv4")),
                 actor=Actor.client_of(request),
                 now=timezone.now(),
             )

@@ -17,6 +17,7 @@ from openbill.catalog.models import PeriodPrice, ProductKind
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition
+from openbill.core.money import Money
 from openbill.core.texts import Text
 from openbill.orders.actions import place_order
 from openbill.orders.models import OrderLine
@@ -26,10 +27,12 @@ from openbill.services.choices import Status
 from openbill.services.models import Service
 
 from . import availability
-from .models import Action, Domain, DomainContact, Role, Verification, Zone, ZonePrice
+from .models import MAX_YEARS, Action, Domain, DomainContact, Role, TransferState, Verification, Zone, ZonePrice
 from .names import Name, host_ascii, parse, split_names, to_unicode
 
-# Service periods the order can use, by number of years: the renewal sweep renews by them.
+# Service periods by number of years: the renewal sweep renews by them. A longer first term
+# (4-10 years, MAX_YEARS) is ordered on the yearly period: the domain's first term runs its
+# years (domain_operation_done) and it renews yearly after that.
 YEAR_PERIODS = {1: "year", 2: "2years", 3: "3years"}
 CONTACT_FIELDS = ("kind", "name", "organisation", "street", "city", "region", "postcode", "country", "phone", "email")
 NS_MIN, NS_MAX = 2, 13
@@ -66,6 +69,27 @@ def set_price(zone: Zone, action: str, years: int, amount: Decimal) -> ZonePrice
             tariff=zone.tariff, period=YEAR_PERIODS[years], defaults={"price": Decimal(amount)}
         )
     return row
+
+
+def set_prices(zone: Zone, prices: dict[tuple[str, int], Decimal | None]) -> None:
+    """Staff's price grid: each (action, years) set, or not sold when None. A renewal price for
+    1-3 years is also the tariff's period price (what renewals charge): it may change, not go."""
+    with transaction.atomic():
+        for (action, years), amount in sorted(prices.items()):
+            if amount is not None:
+                set_price(zone, action, years, Decimal(amount))
+                continue
+            if (
+                action == Action.RENEW
+                and years in YEAR_PERIODS
+                and zone.prices.filter(action=action, years=years).exists()
+            ):
+                raise DomainError(
+                    _("The renewal price for %(years)s year(s) is what renewals charge: change it, do not remove it.")
+                    % {"years": years},
+                    field=f"{action}_{years}",
+                )
+            ZonePrice.objects.filter(zone=zone, action=action, years=years).delete()
 
 
 # --- contacts ---------------------------------------------------------------------------------
@@ -123,6 +147,56 @@ def _push_contact(contact: DomainContact, *, actor: Actor, now: datetime) -> Non
             service_actions.start_operation(
                 service, "reconfiguration", actor=actor, now=now, params={"contacts": [data]}
             )
+
+
+def can_replace_contacts(service: Service) -> bool:
+    """A domain's contacts are replaced only while it is being processed (ordered, its
+    registration or transfer not done yet) or stopped (suspended, nothing else under way)."""
+    if service.status == Status.ORDERED:
+        return True
+    return service.status == Status.SUSPENDED and not service.operation
+
+
+def replace_contacts(domain: Domain, contacts: dict[str, Any], *, actor: Actor, now: datetime) -> Domain:
+    """Put other contacts of the client on the domain (owner mandatory). Before registration
+    they are only kept (the registration sends them); a stopped domain's change goes to the
+    registrar (a reconfiguration: contacts created there as needed, the domain updated)."""
+    with transaction.atomic():
+        service = service_actions.lock(domain.service_id)
+        if not can_replace_contacts(service):
+            raise IllegalTransition(
+                _("A domain's contacts are replaced only while it is being processed or stopped (suspended).")
+            )
+        client = service.client
+        chosen = {role: _contact(client, contacts.get(role), role, required=role == Role.OWNER) for role in Role.values}
+        data = {role: c.registry_data() for role, c in chosen.items() if c is not None}
+        if service.status == Status.SUSPENDED:
+            service_actions.start_operation(
+                service,
+                "reconfiguration",
+                actor=actor,
+                now=now,
+                params={
+                    "roles": {role: item["handle"] for role, item in data.items()},
+                    "contacts": list(data.values()),
+                },
+            )
+        Service.objects.filter(pk=service.pk).update(parameters={**service.parameters, "contacts": data})
+        Domain.objects.filter(pk=domain.pk).update(**{role: chosen[role] for role in Role.values})
+        events.record(
+            service,
+            "parameters changed",
+            actor=actor,
+            now=now,
+            note=Text(
+                "texts",
+                items=[
+                    Text("domain_contact", role=role, contact=str(c)) for role, c in chosen.items() if c is not None
+                ],
+            ),
+        )
+    domain.refresh_from_db()
+    return domain
 
 
 # --- checking ---------------------------------------------------------------------------------
@@ -213,15 +287,25 @@ def clean_ns(domain_ascii: str, entries: Any) -> list[str]:
 
 # --- ordering ---------------------------------------------------------------------------------
 def _contact(client: Client, value: Any, role: str, *, required: bool) -> DomainContact | None:
+    """One of the client's contacts (an id or the row), or a new one (a dict of its fields:
+    checked here, saved with the order; a refusal names the field as ``new_<role>_<field>``)."""
+    if isinstance(value, dict):
+        contact = DomainContact(client=client, **{k: str(v).strip() for k, v in value.items() if k in CONTACT_FIELDS})
+        contact.country = contact.country.upper()
+        try:
+            _clean_contact(contact)
+        except DomainError as exc:
+            raise DomainError(exc.message, field=f"new_{role}_{exc.field}") from None
+        return contact
     if value in (None, ""):
         if required:
-            raise DomainError(_("Choose the owner contact."), field=role)
+            raise DomainError(_("Choose the owner contact, or fill in a new one."), field=role)
         return None
     pk = value.pk if isinstance(value, DomainContact) else value
-    contact = DomainContact.objects.filter(client=client, pk=pk).first()
-    if contact is None:
+    found = DomainContact.objects.filter(client=client, pk=pk).first()
+    if found is None:
         raise DomainError(_("No such contact."), field=role)
-    return contact
+    return found
 
 
 def order_domain(
@@ -245,8 +329,8 @@ def order_domain(
         years = int(years)
     except (TypeError, ValueError):
         raise DomainError(_("Choose the number of years."), field="years") from None
-    if years not in YEAR_PERIODS:
-        raise DomainError(_("Domains are ordered for 1 to 3 years."), field="years")
+    if not 1 <= years <= MAX_YEARS:
+        raise DomainError(_("Domains are ordered for 1 to %(max)s years.") % {"max": MAX_YEARS}, field="years")
     names, refused = parse_names(client.provider, name)
     if refused:
         raise DomainError(refused[0][1], field="name")
@@ -273,7 +357,7 @@ def order_domain(
         line = place_order(
             client,
             tariff=zone.tariff,
-            period=YEAR_PERIODS[years],
+            period=YEAR_PERIODS.get(years, "year"),
             parameters={"domain": parsed.ascii} if "domain" in codes else None,
             actor=actor,
             now=now,
@@ -285,6 +369,9 @@ def order_domain(
         assert owner is not None  # required above
         if hasattr(service, "domain"):
             return line  # the same request again
+        for contact in chosen.values():
+            if contact is not None and contact.pk is None:
+                contact.save()  # created in the order
         parameters = {
             **service.parameters,
             "domain": parsed.ascii,
@@ -480,3 +567,198 @@ def submit_verification(domain: Domain, files: Any, *, actor: Actor, now: dateti
         transaction.on_commit(lambda: tasks.send_documents.enqueue(locked.pk))
     domain.refresh_from_db()
     return domain
+
+
+# --- what the registry confirmed or refused (called by services in its transaction) -----------
+def _first_term_end(service: Service, now: datetime) -> datetime | None:
+    """The end of a domain's first term when it is longer than its renewal period."""
+    from openbill.core.timeutil import PERIOD_MONTHS, add_period
+
+    domain = Domain.objects.filter(service=service).only("years").first()
+    if domain is None or PERIOD_MONTHS.get(service.period, 12) >= 12 * domain.years:
+        return None
+    return add_period(now, "year", service.client.provider.tz, count=domain.years)
+
+
+def _transfer_pending(service: Service) -> bool:
+    from openbill.provisioning.models import ProvisioningTask, TaskState
+
+    result = (
+        ProvisioningTask.objects.filter(service=service, operation="activation", state=TaskState.DONE)
+        .order_by("-finished_at", "-pk")
+        .values_list("result", flat=True)
+        .first()
+    )
+    return isinstance(result, dict) and bool(result.get("pending"))
+
+
+def domain_operation_done(service: Service, operation: str, *, actor: Actor, now: datetime) -> None:
+    """The registry confirmed ``operation`` (services.actions.complete_operation, the service
+    row locked). An activation of a name ordered for more years than its renewal period runs
+    those years; money given back when the registry refused this operation earlier (staff then
+    retried it, and it went through) is charged again."""
+    from openbill.billing.models import Expense, ExpenseKind
+
+    if operation == "activation" and _transfer_pending(service):
+        # The losing registrar has not answered: the transfers sweep follows it (poll, query).
+        Domain.objects.filter(service=service).update(transfer_status=TransferState.PENDING, transfer_checked_at=now)
+        events.record(service, "operation done", actor=actor, now=now, note=Text("transfer_pending"))
+    if operation == "activation":
+        end = _first_term_end(service, now)
+        if end is not None:
+            service.expires_at = end
+            service.save(update_fields=["expires_at"])
+            Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD, key="first").update(period_end=end)
+    if operation not in ("activation", "renewal"):
+        return
+    from openbill.billing.actions import charge_service
+    from openbill.billing.rules import REMOTE_REFUSED_KEY
+
+    refunds = Expense.objects.filter(service=service, kind=ExpenseKind.REFUND, key__startswith=REMOTE_REFUSED_KEY)
+    for refund in refunds.order_by("pk"):
+        original_kind, _sep, original_key = refund.key[len(REMOTE_REFUSED_KEY) :].partition(":")
+        charged, created = charge_service(
+            service,
+            kind=original_kind,
+            key=f"{original_key}:charged-again",
+            amount=-refund.amount,
+            description=Text("registry_charged_again", name=service.name),
+            now=now,
+            period_start=refund.period_start,
+            period_end=refund.period_end,
+            actor=actor,
+            allow_overdraft=True,  # the client has what it was refunded for
+        )
+        if created:
+            if (
+                operation == "renewal"
+                and refund.period_end
+                and (service.expires_at is None or service.expires_at < refund.period_end)
+            ):
+                service.expires_at = refund.period_end
+                service.save(update_fields=["expires_at"])
+            events.record(
+                service,
+                "refund reversed",
+                actor=actor,
+                now=now,
+                note=Text("amount", amount=Money(charged.amount, charged.currency)),
+            )
+
+
+def registry_refused(service: Service, operation: str, *, actor: Actor, now: datetime) -> Decimal:
+    """A permanent refusal of a paid registration or transfer (activation) or renewal: what the
+    client paid for it goes back to the balance at once (each charge once), and a refused
+    renewal does not extend the domain. The task stays in the staff queue. Returns the amount."""
+    from openbill.billing.actions import charge_service
+    from openbill.billing.models import Expense, ExpenseKind
+    from openbill.billing.rules import REMOTE_REFUSED_KEY
+
+    charges = Expense.objects.filter(service=service, amount__gt=0)
+    if operation == "activation":
+        charges = charges.filter(kind__in=[ExpenseKind.PERIOD, ExpenseKind.SETUP], key="first")
+    elif operation == "renewal" and service.expires_at is not None:
+        charges = charges.filter(kind=ExpenseKind.PERIOD, period_end=service.expires_at).exclude(key="first")[:1]
+    else:
+        return Decimal(0)
+    total = Decimal(0)
+    for charge in list(charges):
+        # The key makes it once per charge: a retry refused again gives nothing more.
+        refund, created = charge_service(
+            service,
+            kind=ExpenseKind.REFUND,
+            key=f"{REMOTE_REFUSED_KEY}{charge.kind}:{charge.key}",
+            amount=-charge.amount,
+            description=Text("registry_refund", name=service.name),
+            now=now,
+            period_start=charge.period_start,
+            period_end=charge.period_end,
+            actor=actor,
+        )
+        if not created:
+            continue
+        total += charge.amount
+        if operation == "renewal" and charge.period_start is not None:
+            service.expires_at = charge.period_start  # the refused year is not the client's
+            service.save(update_fields=["expires_at"])
+    if total:
+        events.record(
+            service, "refund", actor=actor, now=now, note=Text("amount", amount=Money(total, service.client.currency))
+        )
+    return total
+
+
+# --- transfers the losing registrar has not answered yet ---------------------------------------
+APPROVED = ("clientApproved", "serverApproved")
+REFUSED = ("clientRejected", "clientCancelled", "serverCancelled")
+
+
+def follow_transfers(*, now: datetime, limit: int = 200) -> dict[str, str]:
+    """The transfers sweep: read each registrar's poll queue (acknowledging its messages), then
+    ask the registry where each pending transfer stands. Approved: the domain is ours (its
+    expiry and id recorded). Rejected or cancelled: the money goes back at once and the service
+    is deleted (nothing at the registry is ours). Returns domain → what happened."""
+    from openbill.provisioning.actions import service_spec
+    from openbill.provisioning.modules import ModuleError, get_module
+
+    pending = list(
+        Domain.objects.filter(transfer_status=TransferState.PENDING)
+        .select_related("service__module", "zone__module")
+        .order_by("transfer_checked_at", "pk")[:limit]
+    )
+    outcome: dict[str, str] = {}
+    polled: set[int] = set()
+    for domain in pending:
+        module_row = domain.service.module or domain.zone.module
+        if module_row is None:
+            continue
+        module = get_module(module_row.kind)
+        if "transfer_status" not in module.capabilities:
+            continue
+        try:
+            if "poll" in module.capabilities and module_row.pk not in polled:
+                polled.add(module_row.pk)
+                for message in module.poll(dict(module_row.config), module_row.get_secrets()):  # type: ignore[attr-defined]
+                    outcome.setdefault(message["domain"], f"message: {message['status']}")
+            answer = module.transfer_status(service_spec(domain.service))  # type: ignore[attr-defined]
+        except ModuleError as exc:
+            Domain.objects.filter(pk=domain.pk).update(transfer_checked_at=now)
+            outcome[domain.name] = f"error: {exc}"
+            continue
+        outcome[domain.name] = _transfer_answer(domain, answer, now=now)
+    return outcome
+
+
+def _transfer_answer(domain: Domain, answer: dict[str, Any], *, now: datetime) -> str:
+    actor = Actor.system("transfers")
+    status = str(answer.get("status", ""))
+    if status in APPROVED and "sponsor" not in answer:
+        with transaction.atomic():
+            service = service_actions.lock(domain.service_id)
+            changed = Domain.objects.filter(pk=domain.pk, transfer_status=TransferState.PENDING).update(
+                transfer_status=TransferState.DONE, transfer_checked_at=now
+            )
+            if changed:
+                if answer.get("remote_id"):
+                    Service.objects.filter(pk=service.pk).update(remote_id=str(answer["remote_id"]))
+                events.record(service, "operation done", actor=actor, now=now, note=Text("transfer_completed"))
+        return "done"
+    if status in REFUSED:
+        with transaction.atomic():
+            service = service_actions.lock(domain.service_id)
+            changed = Domain.objects.filter(pk=domain.pk, transfer_status=TransferState.PENDING).update(
+                transfer_status=TransferState.REJECTED, transfer_checked_at=now
+            )
+            if changed:
+                events.record(
+                    service,
+                    "operation failed",
+                    actor=actor,
+                    now=now,
+                    note=Text("transfer_refused"),
+                )
+                registry_refused(service, "activation", actor=actor, now=now)
+                service_actions.delete_service(service, actor=actor, now=now, at_period_end=False, refund=False)
+        return "rejected"
+    Domain.objects.filter(pk=domain.pk).update(transfer_checked_at=now)
+    return status or "unknown"

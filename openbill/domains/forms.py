@@ -6,8 +6,12 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
-from .models import Action, DomainContact, Role
+from .models import MAX_YEARS, Action, ContactKind, DomainContact, Role
+
+YEAR_CHOICES = [(n, ngettext_lazy("%(n)s year", "%(n)s years", n) % {"n": n}) for n in range(1, MAX_YEARS + 1)]
+NEW_OWNER_FIELDS = ("kind", "name", "organisation", "street", "city", "region", "postcode", "country", "phone", "email")
 
 
 class CheckForm(forms.Form):
@@ -36,11 +40,14 @@ class OrderForm(forms.Form):
     action = forms.ChoiceField(
         label=_("Action"), choices=[(Action.REGISTER, _("Register")), (Action.TRANSFER, _("Transfer"))]
     )
-    years = forms.TypedChoiceField(
-        label=_("Period"), coerce=int, choices=[(1, _("1 year")), (2, _("2 years")), (3, _("3 years"))], initial=1
-    )
+    years = forms.TypedChoiceField(label=_("Period"), coerce=int, choices=YEAR_CHOICES, initial=1)
     auth_code = forms.CharField(label=_("Auth code"), max_length=100, required=False, help_text=_("Transfers only."))
-    owner = forms.ModelChoiceField(label=Role.OWNER.label, queryset=DomainContact.objects.none())
+    owner = forms.ModelChoiceField(
+        label=Role.OWNER.label,
+        queryset=DomainContact.objects.none(),
+        required=False,
+        help_text=_("One of your contacts, or fill in a new owner below."),
+    )
     admin = forms.ModelChoiceField(label=Role.ADMIN.label, queryset=DomainContact.objects.none(), required=False)
     tech = forms.ModelChoiceField(label=Role.TECH.label, queryset=DomainContact.objects.none(), required=False)
     billing = forms.ModelChoiceField(label=Role.BILLING.label, queryset=DomainContact.objects.none(), required=False)
@@ -53,6 +60,43 @@ class OrderForm(forms.Form):
         ),
     )
     auto_renew = forms.BooleanField(label=_("Renew automatically from the balance"), required=False, initial=True)
+
+    def __init__(self, *args: Any, contacts: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for role in Role.values:
+            self.fields[role].queryset = contacts  # type: ignore[attr-defined]
+        # A new owner contact, made with the order (the contact form's fields, all optional here).
+        contact_fields = ContactForm().fields
+        for name in NEW_OWNER_FIELDS:
+            field = contact_fields[name]
+            field.required = False
+            if name == "kind":
+                field.initial = ContactKind.PERSON
+            self.fields[f"new_owner_{name}"] = field
+
+    def main_fields(self) -> list[Any]:
+        return [f for f in self if not f.name.startswith("new_owner_")]
+
+    def new_owner_fields(self) -> list[Any]:
+        return [f for f in self if f.name.startswith("new_owner_")]
+
+    def contacts(self) -> dict[str, Any]:
+        """The roles' contacts: chosen ones, and the new owner's fields when no owner is chosen."""
+        data = self.cleaned_data
+        chosen: dict[str, Any] = {role: data.get(role) for role in Role.values}
+        new_owner = {name: data.get(f"new_owner_{name}") or "" for name in NEW_OWNER_FIELDS}
+        if chosen["owner"] is None and new_owner["name"]:
+            chosen["owner"] = {**new_owner, "kind": new_owner["kind"] or ContactKind.PERSON}
+        return chosen
+
+
+class DomainContactsForm(forms.Form):
+    """The contacts on a domain (replaced only while it is being processed or stopped)."""
+
+    owner = forms.ModelChoiceField(label=Role.OWNER.label, queryset=DomainContact.objects.none())
+    admin = forms.ModelChoiceField(label=Role.ADMIN.label, queryset=DomainContact.objects.none(), required=False)
+    tech = forms.ModelChoiceField(label=Role.TECH.label, queryset=DomainContact.objects.none(), required=False)
+    billing = forms.ModelChoiceField(label=Role.BILLING.label, queryset=DomainContact.objects.none(), required=False)
 
     def __init__(self, *args: Any, contacts: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -91,3 +135,34 @@ class VerifyForm(forms.Form):
         label=_("Documents"),
         help_text=_("One or two files: a scan of the owner's identity document or registration (PDF or image)."),
     )
+
+
+class ZonePricesForm(forms.Form):
+    """Staff's grid of a zone's prices: one field per action and number of years (1-10);
+    empty means that action is not sold for that many years."""
+
+    def __init__(self, *args: Any, zone: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = {(row.action, row.years): row.amount for row in zone.prices.all()}
+        for action in Action.values:
+            for years in range(1, MAX_YEARS + 1):
+                self.fields[f"{action}_{years}"] = forms.DecimalField(
+                    label=f"{Action(action).label}, {years}",
+                    required=False,
+                    min_value=0,
+                    max_digits=14,
+                    decimal_places=4,
+                    initial=current.get((action, years)),
+                    widget=forms.NumberInput(attrs={"step": "0.01", "size": 8}),
+                )
+
+    def grid(self) -> list[tuple[int, list[Any]]]:
+        """Rows by number of years, one bound field per action (the template's table)."""
+        return [(years, [self[f"{action}_{years}"] for action in Action.values]) for years in range(1, MAX_YEARS + 1)]
+
+    def prices(self) -> dict[tuple[str, int], Any]:
+        return {
+            (action, years): self.cleaned_data.get(f"{action}_{years}")
+            for action in Action.values
+            for years in range(1, MAX_YEARS + 1)
+        }

@@ -207,6 +207,13 @@ class Verification(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class TransferState(models.TextChoices):
+    NONE = "", _("No transfer under way")
+    PENDING = "pending", _("Transfer pending at the registry")
+    DONE = "done", _("Transferred")
+    REJECTED = "rejected", _("Transfer rejected")
+
+
 class DelegationState(models.TextChoices):
     DELEGATED = "delegated", _("Delegated")
     NOT_DELEGATED = "not_delegated", _("Not delegated")
@@ -237,6 +244,11 @@ class Domain(models.Model):
     )
     delegation_reason = models.CharField(_("delegation check result"), max_length=1000, blank=True)
     delegation_checked_at = models.DateTimeField(_("delegation checked"), null=True, blank=True)
+    # A transfer the losing registrar has not answered yet: followed by the transfers sweep.
+    transfer_status = models.CharField(
+        _("transfer"), max_length=10, choices=TransferState.choices, blank=True, default=""
+    )
+    transfer_checked_at = models.DateTimeField(_("transfer checked"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("domain")

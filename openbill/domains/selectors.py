@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from .models import Domain, DomainContact
+from .models import Domain, DomainContact, Zone
 
 
 def client_contacts(client: Any) -> QuerySet[DomainContact]:
@@ -19,3 +19,19 @@ def client_domains(client: Any) -> QuerySet[Domain]:
         .exclude(service__status="deleted")
         .select_related("service", "zone", "owner", "admin", "tech", "billing")
     )
+
+
+def zones_with_use() -> QuerySet[Zone]:
+    """Every zone with its registrar, tariff and how many live domains it has."""
+    return (
+        Zone.objects.select_related("provider", "module", "tariff")
+        .prefetch_related("prices")
+        .annotate(live=Count("domains", filter=~Q(domains__service__status="deleted")))
+        .order_by("provider__name", "name")
+    )
+
+
+def zone_counts(zone: Zone) -> dict[str, int]:
+    """The zone's domains by the service's status."""
+    rows = Domain.objects.filter(zone=zone).values_list("service__status").annotate(n=Count("pk"))
+    return {status: n for status, n in rows}

@@ -1,10 +1,19 @@
 """The domains app's stored texts (see openbill.core.texts)."""
 
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from openbill.core.texts import Template, register
 
+from .models import Role
+
 register(
+    Template("domain_contact", _("%(role)s: %(contact)s"), choices={"role": Role}),
+    Template("transfer_pending", _("Transfer requested; the registry has it pending.")),
+    Template("transfer_completed", _("Transfer completed at the registry.")),
+    Template("transfer_refused", _("The current registrar refused the transfer; the money was returned.")),
+    Template("registry_charged_again", _("%(name)s: charged again, the registry has done it")),
+    Template("registry_refund", _("%(name)s: refund, the registry refused it")),
     Template(
         "domain_registration",
         ngettext_lazy("%(name)s: registration, %(years)s year", "%(name)s: registration, %(years)s years", "years"),

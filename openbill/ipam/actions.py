@@ -39,7 +39,7 @@ from openbill.services.models import Service
 from openbill.services.selectors import resources_of, with_pricing
 
 from . import tasks
-from .models import Address, AddressState, Pool, PtrState
+from .models import Address, AddressState, Pool, PtrState, ReverseDnsPolicy
 from .ptr import PTR_MAX_ATTEMPTS, publish
 
 __all__ = ["PTR_MAX_ATTEMPTS", "publish"]
@@ -153,6 +153,35 @@ def _stale(pool: Pool, now: datetime) -> set[int]:
     return {int(ipaddress.ip_address(a)) for a in rows.values_list("address", flat=True)}
 
 
+def _lock_pools(pools: list[Pool]) -> None:
+    """One lock per pool, in primary-key order (two allocations never wait on each other crosswise)."""
+    ids = sorted({pool.pk for pool in pools})
+    list(Pool.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
+def serves(service: Any, version: int = 4, *, module_id: int | None = None) -> bool:
+    """Whether any enabled pool gives addresses of ``version`` to the service."""
+    return bool(pools_for(service, version, module_id=module_id))
+
+
+def take_one(service: Any, *, now: datetime, actor: Actor, version: int = 4, note: Text | None = None) -> Address | None:
+    """One more address for the service, not its main one: a virtual data center's machine
+    takes its public address this way. None when no pool serves the service; NoRoom (nothing
+    taken) when those serving it are full. Runs in the caller's transaction when there is one."""
+    from openbill.services import events
+
+    pools = pools_for(service, version)
+    if not pools:
+        return None
+    with transaction.atomic():
+        _lock_pools(pools)
+        address = _take(service, version, pools, main=False, now=now)
+        events.record(
+            service, "addresses assigned", actor=actor, now=now, note=note or Text.verbatim(address.address)
+        )
+    return address
+
+
 def allocate(service: Any, *, now: datetime, actor: Actor, module_id: int | None = None) -> list[Address]:
     """Give the service the addresses it lacks (``wanted``); idempotent.
     Runs in the caller's transaction when there is one; raises NoRoom (nothing given) when the
@@ -163,9 +192,7 @@ def allocate(service: Any, *, now: datetime, actor: Actor, module_id: int | None
         # A version no pool serves is not managed here (a provider without pools is unaffected).
         plans = {version: pools_for(service, version, module_id=module_id) for version in (4, 6) if counts[version]}
         plans = {version: pools for version, pools in plans.items() if pools}
-        # One lock per pool, in primary-key order (two allocations never wait on each other crosswise).
-        ids = sorted({pool.pk for pools in plans.values() for pool in pools})
-        list(Pool.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+        _lock_pools([pool for pools in plans.values() for pool in pools])
         for version, pools in plans.items():
             current = list(Address.objects.filter(service=service, version=version, state=AddressState.ACTIVE))
             has_main = any(a.main for a in current)
@@ -232,6 +259,10 @@ def release_service(service_id: int, *, now: datetime, actor: Actor) -> int:
 
 # --- additional addresses (an add-on of the tariff, through the change flow) -----------------------
 def _ipv4_addon(service: Any) -> Any:
+    """The tariff's add-on of additional IPv4 addresses; only virtual servers order them here
+    (a data center's ``ipv4`` add-on is its pool of public addresses, taken by its machines)."""
+    if service.product_type.kind not in SERVED_KINDS:
+        return None
     return service.tariff.addons.filter(resource="ipv4").first()
 
 
@@ -292,6 +323,8 @@ def delete_additional(address: Address, *, actor: Actor, now: datetime) -> None:
         if address.state != AddressState.ACTIVE:
             raise IllegalTransition(_("The address is already released."))
         active = Address.objects.filter(service=service, state=AddressState.ACTIVE)
+        if service.product_type.kind not in SERVED_KINDS:
+            raise IllegalTransition(_("This address belongs to a machine: it is released when the machine is deleted."))
         if address.main:
             raise IllegalTransition(_("The main address cannot be deleted."))
         if active.count() <= 1:
@@ -307,17 +340,17 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 def clean_ptr_name(address: Address, name: str) -> str:
     """A host name (≤ 253 characters, labels of letters, digits and hyphens), optionally
-    required to resolve to the address (the DNS server's setting). Empty: no reverse name."""
+    required to resolve to the address (the provider's reverse DNS policy). Empty: no reverse name."""
     name = name.strip().lower().rstrip(".")
     if not name:
         return ""
     labels = name.split(".")
     if len(name) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
         raise DomainError(_("Enter a host name such as server.example.com (at most 253 characters)."), field="ptr_name")
-    server = address.pool.dns_server
-    if server is not None and server.require_forward:
+    policy = ReverseDnsPolicy.objects.filter(provider_id=address.pool.provider_id).first()
+    if policy is not None and policy.require_forward:
         try:
-            found = dnsupdate.resolve(server.resolver, name, "A" if address.version == 4 else "AAAA")
+            found = dnsupdate.resolve(policy.resolver, name, "A" if address.version == 4 else "AAAA")
         except dnsupdate.DnsUpdateError:
             found = []
         if not any(ipaddress.ip_address(value) == address.ip for value in found):
@@ -377,7 +410,13 @@ def release_surplus(*, now: datetime, limit: int = 500) -> int:
     operation running are looked at, the newest surplus address first."""
     released = 0
     ids = (
-        Address.objects.filter(state=AddressState.ACTIVE, version=4, main=False, service__operation="")
+        Address.objects.filter(
+            state=AddressState.ACTIVE,
+            version=4,
+            main=False,
+            service__operation="",
+            service__product_type__kind__in=SERVED_KINDS,
+        )
         .exclude(service__status=Status.DELETED)
         .values_list("service_id", flat=True)
         .distinct()[:limit]

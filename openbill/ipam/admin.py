@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from openbill.core.admin import ReadOnlyAdmin
 from openbill.core.crypto import MASK
 
-from .models import Address, DnsServer, Pool
+from .models import Address, DnsServer, Pool, ReverseDnsPolicy
 
 
 class DnsServerForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -34,8 +34,6 @@ class DnsServerForm(forms.ModelForm):  # type: ignore[type-arg]
             "port",
             "tsig_key_name",
             "tsig_algorithm",
-            "require_forward",
-            "resolver",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -56,7 +54,12 @@ class DnsServerForm(forms.ModelForm):  # type: ignore[type-arg]
 @admin.register(DnsServer)
 class DnsServerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = DnsServerForm
-    list_display = ("name", "provider", "host", "port", "tsig_key_name", "require_forward")
+    list_display = ("name", "provider", "host", "port", "tsig_key_name")
+
+
+@admin.register(ReverseDnsPolicy)
+class ReverseDnsPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("provider", "require_forward", "resolver")
 
 
 @admin.register(Pool)

@@ -1,8 +1,12 @@
 """Demo data of ipam: an IPv4 and an IPv6 pool on the demo's libvirt node, a DNS server entry
 for their reverse zones, and the addresses of every live virtual server (alice's web server has
-an additional one) with reverse names. The demo runs no DNS server: the names are recorded as
-published; a name changed in the demo stays pending, then shows the server's silence as an
-error — point the DNS server entry at a real Knot/BIND to see updates land."""
+an additional one) with reverse names.
+
+The DNS server entry points at 127.0.0.1:5300 with the TSIG key ``openbill-demo``: that is the
+Knot DNS ``openbill demo-dns`` runs, its zones holding the names recorded here as published. With
+it running, a name changed in the demo is written by the worker and answered by the server;
+without it the change stays *pending* while the worker retries, then says the server did not
+answer."""
 
 from __future__ import annotations
 
@@ -19,14 +23,20 @@ from . import actions
 from .models import Address, DnsServer, Pool, PtrState
 
 DEMO = Actor.system("demo")
+DEMO_DNS_PORT = 5300  # openbill demo-dns
 
 
 def extend(demo: Any) -> None:
     dns = DnsServer.objects.create(
-        provider=demo.provider, name="Demo reverse DNS", host="127.0.0.1", port=53, tsig_key_name="openbill-demo"
+        provider=demo.provider,
+        name="Demo reverse DNS",
+        host="127.0.0.1",
+        port=DEMO_DNS_PORT,
+        tsig_key_name="openbill-demo",
     )
     dns.set_secret("ZGVtby1vbmx5LWtleS1kZW1vLW9ubHkta2V5LWRlbW8=")
     dns.save()
+    demo.reverse_dns = dns  # the data centers' pool uses it too (vdc.demo)
     v4 = Pool(
         provider=demo.provider,
         name="Amsterdam public IPv4",

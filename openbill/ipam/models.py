@@ -27,8 +27,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 class DnsServer(models.Model):
     """An authoritative DNS server accepting RFC 2136 updates signed with a TSIG key, for the
-    reverse zones of the provider's pools. ``require_forward`` makes a reverse name valid only
-    when it resolves (through ``resolver``, else the system's resolvers) to the same address."""
+    reverse zones of the provider's pools."""
 
     provider = models.ForeignKey("clients.Provider", on_delete=models.CASCADE, related_name="dns_servers")
     name = models.CharField(_("name"), max_length=100)
@@ -37,17 +36,6 @@ class DnsServer(models.Model):
     tsig_key_name = models.CharField(_("TSIG key name"), max_length=253, blank=True)
     tsig_algorithm = models.CharField(_("TSIG algorithm"), max_length=40, default="hmac-sha256")
     tsig_secret_encrypted = models.TextField(editable=False, blank=True)
-    require_forward = models.BooleanField(
-        _("reverse names must resolve to the address"),
-        default=False,
-        help_text=_("Accept a reverse name only when its A/AAAA record points to the same address."),
-    )
-    resolver = models.CharField(
-        _("resolver for the forward check"),
-        max_length=260,
-        blank=True,
-        help_text=_("host or host:port; empty: the system's resolvers"),
-    )
 
     class Meta:
         ordering = ["name"]
@@ -63,6 +51,34 @@ class DnsServer(models.Model):
 
     def get_secret(self) -> str:
         return decrypt(self.tsig_secret_encrypted) if self.tsig_secret_encrypted else ""
+
+
+class ReverseDnsPolicy(models.Model):
+    """The provider's rule for the reverse names its clients set: with ``require_forward`` a
+    name is accepted only when it resolves (through ``resolver``, else the system's resolvers)
+    to the same address. A provider without a row accepts any host name."""
+
+    provider = models.OneToOneField(
+        "clients.Provider", on_delete=models.CASCADE, related_name="reverse_dns_policy", verbose_name=_("provider")
+    )
+    require_forward = models.BooleanField(
+        _("reverse names must resolve to the address"),
+        default=False,
+        help_text=_("Accept a reverse name only when its A/AAAA record points to the same address."),
+    )
+    resolver = models.CharField(
+        _("resolver for the forward check"),
+        max_length=260,
+        blank=True,
+        help_text=_("host or host:port; empty: the system's resolvers"),
+    )
+
+    class Meta:
+        verbose_name = _("reverse DNS policy")
+        verbose_name_plural = _("reverse DNS policies")
+
+    def __str__(self) -> str:
+        return str(self.provider)
 
 
 def parse_ranges(text: str) -> list[tuple[IPAddress, IPAddress]]:

@@ -37,6 +37,7 @@ from openbill.core.actors import Actor
 from openbill.core.crypto import encrypt
 from openbill.core.errors import IllegalTransition
 from openbill.core.texts import Text
+from openbill.domains.actions import domain_operation_done, registry_refused
 from openbill.ipam import actions as ipam
 from openbill.ipam.selectors import spec_addresses
 from openbill.services import actions as services
@@ -298,6 +299,10 @@ def complete(
             # A data center's machines follow its suspension and deletion (the module did the
             # remote part); their rows are the VDC app's.
             vdc_operation_done(service, task.operation, now=now)
+        elif service.product_type.kind == "domain":
+            # A registry confirmed: the domain's term (1-10 years); money given back on an
+            # earlier refusal is taken again.
+            domain_operation_done(service, task.operation, actor=actor, now=now)
         if task.operation == "deletion":
             ipam.release_service(task.service_id, now=now, actor=actor)
 
@@ -363,6 +368,11 @@ def _hand_to_staff(task: ProvisioningTask, *, now: datetime, error: str) -> None
         )
         if error:
             services.fail_operation(task.service_id, task.operation, actor=MODULE_ACTOR, now=now, error=error)
+        service = services.lock(task.service_id)
+        if service.product_type.kind == "domain":
+            # A registry's refusal of a paid registration, transfer or renewal gives the money
+            # back at once; staff still see the task.
+            registry_refused(service, task.operation, actor=MODULE_ACTOR, now=now)
 
 
 def _no_capacity(task: ProvisioningTask, *, now: datetime, error: str) -> None:

@@ -76,8 +76,13 @@ def create_machine(
     disk: Any,
     actor: Actor,
     now: datetime,
+    public_ipv4: bool = True,
 ) -> Machine:
-    """Reserve a machine's share of the pool and queue its creation."""
+    """Reserve a machine's share of the pool and queue its creation. With ``public_ipv4`` the
+    machine takes one of the data center's public addresses from the provider's pools (ipam)
+    when a pool serves the data center; a full pool refuses the machine (nothing is kept)."""
+    from openbill.ipam import actions as ipam
+
     name = (name or "").strip().lower()
     if not NAME_RE.match(name):
         raise DomainError(
@@ -103,8 +108,20 @@ def create_machine(
                 )
         if selectors.machines_of(locked).filter(name=name).exists():
             raise DomainError(_("A machine of this data center already has this name."), field="name")
-        selectors.check_fits(locked, {**size, "machines": 1})
-        machine = Machine.objects.create(service=locked, name=name, template=chosen, created_at=now, **size)
+        public = bool(public_ipv4) and ipam.serves(locked, 4)
+        selectors.check_fits(locked, {**size, "machines": 1, "ipv4": 1 if public else 0})
+        address = None
+        if public:
+            try:
+                address = ipam.take_one(locked, now=now, actor=actor, note=Text.verbatim(name))
+            except ipam.NoRoom:
+                raise ipam.NoRoom(
+                    _("No public IPv4 address is free now: create the machine without one, or try again later."),
+                    field="public_ipv4",
+                ) from None
+        machine = Machine.objects.create(
+            service=locked, name=name, template=chosen, created_at=now, address=address, **size
+        )
         events.record(locked, "machine", actor=actor, now=now, note=Text("machine_created", name=name))
         _queue(machine, MachineOperation.CREATE, now=now)
     return machine

@@ -1,7 +1,8 @@
 """Demo virtual data centers: the "VDC Small" tariff sells a pool (8 CPU cores, 16 GiB RAM,
 200 GiB disk, 4 machines, 2 public IPs) with add-ons for more of each; three machine templates;
-a libvirt test-driver node for data centers; alice's "Dev VDC" with two machines, one running
-and one stopped (and her "Lab VDC", suspended by staff, on the same node)."""
+a libvirt test-driver node for data centers with its own public IPv4 pool (192.0.2.0/27);
+alice's "Dev VDC" with two machines, one running and one stopped, each with a public address
+(web-1's with a reverse name), and her "Lab VDC", suspended by staff, on the same node."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from typing import Any
 
 from openbill.catalog.models import BillingType
 from openbill.clients.models import Client
+from openbill.core.actors import Actor
+from openbill.core.texts import Text
+from openbill.ipam import actions as ipam
+from openbill.ipam.models import Address, Pool, PtrState
 from openbill.provisioning.models import ProcessingModule
 from openbill.services.models import Service
 
@@ -70,11 +75,30 @@ def build(demo: Any) -> None:
     dev = demo.service(alice, plan, "Dev VDC", period="month", started_days_ago=10)
     Service.objects.filter(tariff=plan).update(module=node)
     Service.objects.filter(pk=dev.pk).update(remote_id=f"vdc-{dev.pk}")
+    pool = Pool(
+        provider=provider,
+        name="Amsterdam data centers IPv4",
+        location="Amsterdam",
+        prefix="192.0.2.0/27",
+        gateway="192.0.2.1",
+        reverse_zone="2.0.192.in-addr.arpa",
+        dns_server=getattr(demo, "reverse_dns", None),
+    )
+    pool.full_clean()
+    pool.save()
+    pool.modules.set([node])
+    dev = Service.objects.select_related("client", "tariff", "product_type").get(pk=dev.pk)
     for name, cpu, ram, disk, status in (
         ("web-1", 2, 4, 40, MachineStatus.RUNNING),
         ("db-1", 4, 8, 100, MachineStatus.STOPPED),
     ):
+        address = ipam.take_one(dev, now=demo.now - timedelta(days=9), actor=Actor.system("demo"), note=Text.verbatim(name))
+        if address is not None and name == "web-1":
+            Address.objects.filter(pk=address.pk).update(
+                ptr_name="web-1.dev.alice.test", ptr_published="web-1.dev.alice.test", ptr_state=PtrState.DONE
+            )
         machine = Machine.objects.create(
+            address=address,
             service=dev,
             name=name,
             template=debian,

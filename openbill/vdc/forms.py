@@ -21,9 +21,17 @@ class MachineForm(forms.Form):
     cpu = forms.IntegerField(label=_("CPU cores"), min_value=1, max_value=1024, initial=1)
     ram = forms.IntegerField(label=_("RAM, GiB"), min_value=1, max_value=1024, initial=1)
     disk = forms.IntegerField(label=_("Disk, GiB"), min_value=1, max_value=1024, initial=10)
+    public_ipv4 = forms.BooleanField(
+        label=_("Public IPv4 address"),
+        required=False,
+        initial=True,
+        help_text=_("One of the data center's public addresses."),
+    )
 
-    def __init__(self, *args: Any, templates: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, templates: Any, public_addresses: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not public_addresses:  # no pool of the provider serves the data center
+            del self.fields["public_ipv4"]
         field = self.fields["template"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = templates

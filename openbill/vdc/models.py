@@ -50,7 +50,7 @@ OPERATION_RESULT: dict[str, str | None] = {
 
 # The pool's resources (add-on ``resource`` codes) and what a machine takes of each.
 POOL_RESOURCES = ("cpu", "ram", "disk", "machines", "ipv4")
-MACHINE_RESOURCES = ("cpu", "ram", "disk", "machines")
+MACHINE_RESOURCES = ("cpu", "ram", "disk", "machines", "ipv4")
 
 
 class MachineTemplate(models.Model):
@@ -84,7 +84,8 @@ class Machine(models.Model):
 
     ``status`` is the confirmed state; ``operation`` the remote work under way (run by a worker
     task, retried with backoff while ``next_attempt_at`` says so; ``lease_until`` marks a worker
-    holding it)."""
+    holding it). ``address`` is its public IPv4 while it holds one (released to quarantine when
+    the machine is deleted)."""
 
     service = models.ForeignKey("services.Service", on_delete=models.CASCADE, related_name="machines")
     name = models.CharField(_("name"), max_length=63)
@@ -92,6 +93,15 @@ class Machine(models.Model):
     cpu = models.PositiveIntegerField(_("CPU cores"))
     ram = models.PositiveIntegerField(_("RAM, GiB"))
     disk = models.PositiveIntegerField(_("disk, GiB"))
+    # The machine's public IPv4 from the provider's pools (ipam), one of the VDC's ``ipv4``.
+    address = models.OneToOneField(
+        "ipam.Address",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="machine",
+        verbose_name=_("public IPv4 address"),
+    )
     status = models.CharField(_("status"), max_length=10, choices=MachineStatus.choices, default=MachineStatus.CREATING)
     operation = models.CharField(_("operation"), max_length=10, choices=MachineOperation.choices, blank=True)
     params = models.JSONField(default=dict, blank=True)
@@ -119,6 +129,11 @@ class Machine(models.Model):
     @property
     def domain_name(self) -> str:
         return f"openbill-vdc{self.service_id}-{self.pk}"
+
+    @property
+    def public_ipv4(self) -> str:
+        address = self.address
+        return address.address if address is not None and address.state == "active" else ""
 
     @property
     def label_code(self) -> str:

@@ -10,9 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from openbill.core.actors import Actor
+from openbill.core.texts import Text
+from openbill.ipam import actions as ipam
 from openbill.provisioning.modules.base import ModuleError, ServiceSpec
 from openbill.services.choices import Operation, Status
 from openbill.services.models import Service
@@ -47,7 +51,25 @@ def machine_spec(machine: Machine, vdc: Service, *, size: dict[str, int] | None 
         secrets=module.get_secrets(),
         operation_params={"domain_name": machine.domain_name},
         module_id=module.pk,
+        addresses=_addresses(machine),
     )
+
+
+def _addresses(machine: Machine) -> list[dict[str, Any]]:
+    """The machine's public address as the libvirt module writes it (its main one)."""
+    address = machine.address
+    if address is None or address.state != "active":
+        return []
+    pool = address.pool
+    return [
+        {
+            "address": address.address,
+            "version": address.version,
+            "main": True,
+            "prefix_length": pool.network.prefixlen,
+            "gateway": pool.gateway or "",
+        }
+    ]
 
 
 def _call(machine: Machine, vdc: Service) -> dict[str, Any]:
@@ -111,7 +133,7 @@ def run_operation(machine_id: int, *, now: datetime) -> str:
     claimed = Machine.objects.filter(_claimable(now), pk=machine_id).update(lease_until=now + LEASE)
     if claimed != 1:
         return "skipped"
-    machine = Machine.objects.select_related("template").get(pk=machine_id)
+    machine = Machine.objects.select_related("template", "address__pool").get(pk=machine_id)
     vdc = Service.objects.select_related("module").get(pk=machine.service_id)
     operation = machine.operation
     mine = Q(pk=machine.pk, operation=operation, lease_until=now + LEASE)
@@ -143,8 +165,24 @@ def run_operation(machine_id: int, *, now: datetime) -> str:
         done["remote_id"] = str(result["remote_id"])
     if operation == MachineOperation.RESIZE:
         done.update({k: int(v) for k, v in machine.params.items()})
-    changed = Machine.objects.filter(mine).update(**done)
+    with transaction.atomic():
+        changed = Machine.objects.filter(mine).update(**done)
+        if changed == 1 and target == MachineStatus.DELETED and machine.address is not None:
+            _release_address(machine, vdc, now=now)
     return "done" if changed == 1 else "lost_lease"
+
+
+def _release_address(machine: Machine, vdc: Service, *, now: datetime) -> None:
+    """A deleted machine's public address goes to quarantine (ipam removes its reverse name)."""
+    address = machine.address
+    assert address is not None
+    address.service = vdc
+    ipam.release(
+        address,
+        now=now,
+        actor=Actor.system("virtual data centers"),
+        note=Text("machine_address_released", address=address.address, name=machine.name),
+    )
 
 
 def due_machine_ids(*, now: datetime, limit: int = 500) -> list[int]:

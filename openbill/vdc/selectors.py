@@ -21,6 +21,7 @@ RESOURCE_LABELS = {
     "ram": lambda n: _("%(n)s GiB of RAM") % {"n": n},
     "disk": lambda n: _("%(n)s GiB of disk") % {"n": n},
     "machines": lambda n: _("%(n)s machines") % {"n": n},
+    "ipv4": lambda n: _("%(n)s public IPv4 addresses") % {"n": n},
 }
 
 
@@ -34,7 +35,11 @@ def client_vdcs(client: Any) -> QuerySet[Service]:
 
 def machines_of(service: Service) -> QuerySet[Machine]:
     """The VDC's machines a client sees (deleted ones are gone)."""
-    return Machine.objects.filter(service=service).exclude(status=MachineStatus.DELETED).select_related("template")
+    return (
+        Machine.objects.filter(service=service)
+        .exclude(status=MachineStatus.DELETED)
+        .select_related("template", "address")
+    )
 
 
 def pool_from(resources: dict[str, Any]) -> dict[str, int | None]:
@@ -59,16 +64,20 @@ def usage_of(service: Service, *, exclude: Machine | None = None) -> dict[str, l
     if exclude is not None:
         rows = rows.exclude(pk=exclude.pk)
     usage: dict[str, list[int]] = {r: [] for r in MACHINE_RESOURCES}
-    for cpu, ram, disk in rows.values_list("cpu", "ram", "disk"):
+    for cpu, ram, disk, address in rows.values_list("cpu", "ram", "disk", "address"):
         usage["cpu"].append(cpu)
         usage["ram"].append(ram)
         usage["disk"].append(disk)
         usage["machines"].append(1)
+        if address is not None:
+            usage["ipv4"].append(1)
     return usage
 
 
 def used_totals(service: Service) -> dict[str, int]:
-    totals = machines_of(service).aggregate(cpu=Sum("cpu"), ram=Sum("ram"), disk=Sum("disk"), machines=Count("id"))
+    totals = machines_of(service).aggregate(
+        cpu=Sum("cpu"), ram=Sum("ram"), disk=Sum("disk"), machines=Count("id"), ipv4=Count("address")
+    )
     return {key: int(value or 0) for key, value in totals.items()}
 
 
@@ -115,6 +124,15 @@ def check_fits(service: Service, want: dict[str, int], *, exclude: Machine | Non
                 _("The data center allows %(total)s and has %(count)s already: delete one first.")
                 % {"total": label, "count": len(used)},
                 field="name",
+            )
+        if resource == "ipv4":
+            raise DomainError(
+                _(
+                    "The data center has %(total)s and its machines use them all: create this machine without "
+                    "a public address, or add addresses with Edit."
+                )
+                % {"total": label},
+                field="public_ipv4",
             )
         if used:
             message = _("%(total)s with machines using %(used)s leaves %(left)s; this machine asks for %(asked)s.") % {

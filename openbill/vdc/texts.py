@@ -8,5 +8,6 @@ from .models import MachineOperation
 
 register(
     Template("machine_created", _("Machine %(name)s created")),
+    Template("machine_address_released", _("%(address)s: machine %(name)s deleted")),
     Template("machine_operation", _("Machine %(name)s: %(operation)s"), choices={"operation": MachineOperation}),
 )

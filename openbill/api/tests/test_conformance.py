@@ -447,6 +447,7 @@ def test_every_operation_answers_as_its_schema_says(
         api.call(
             "PUT", "/api/v1/domains/{id}/ns/", A, ids=domain_ids, body={"ns": ["ns1.example.net", "ns2.example.net"]}
         )
+        api.call("PUT", "/api/v1/domains/{id}/contacts/", A, ids=domain_ids, body={"owner": contact["id"]})
         api.call("POST", "/api/v1/domains/{id}/whois/", A, ids=domain_ids)
         api.call("POST", "/api/v1/domains/{id}/delegation/", A, ids=domain_ids)
 

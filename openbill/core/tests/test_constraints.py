@@ -37,7 +37,7 @@ from openbill.core.models import IdempotencyRecord, Notice, SweepSlot
 from openbill.core.tests import factories as f
 from openbill.core.texts import Text
 from openbill.domains.models import Domain, DomainContact, Zone, ZonePrice
-from openbill.ipam.models import Address, Pool
+from openbill.ipam.models import Address, Pool, ReverseDnsPolicy
 from openbill.metering.models import CollectionCursor, OverageRating, ProviderToken, UsageRecord
 from openbill.orders.models import OrderLine
 from openbill.payments.models import (
@@ -272,7 +272,7 @@ def _certificate(w: World, service: Service, serial: str) -> Certificate:
     )
 
 
-def _machine(w: World, name: str, service: Service | None = None, **size: int) -> Machine:
+def _machine(w: World, name: str, service: Service | None = None, **size: Any) -> Machine:
     template = MachineTemplate.objects.get_or_create(provider=w.provider, name="Debian", image="debian.qcow2")[0]
     values = {"cpu": 1, "ram": 1, "disk": 10, **size}
     return Machine(service=service or w.service, name=name, template=template, created_at=NOW, **values)
@@ -619,6 +619,14 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
             _machine(w, "web"),
         ],
     ),
+    "vdc.Machine.address": (
+        ("address_id",),
+        lambda w: [
+            _machine(w, "a", address=(ip := _saved(_ip(w, _saved(_pool(w, "203.0.113.0/29")), "203.0.113.3")))),
+            _machine(w, "b", address=_saved(_ip(w, ip.pool, "203.0.113.4", main=False))),
+            _machine(w, "c", address=ip),
+        ],
+    ),
     "machine_counter_unique": (
         ("machine_id", "metric"),
         lambda w: [
@@ -657,6 +665,10 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
             _ip(w, p, "203.0.113.5", state="quarantine", service=None),  # released: not the main
             _ip(w, p, "203.0.113.6"),
         ],
+    ),
+    "ipam.ReverseDnsPolicy.provider": (
+        ("provider_id",),
+        lambda w: [ReverseDnsPolicy(provider=w.provider), ReverseDnsPolicy(provider=w.provider, require_forward=True)],
     ),
     "ipam_active_has_service": (
         ("ipam_active_has_service",),

@@ -9,7 +9,16 @@ from rest_framework import serializers
 
 from openbill.api.fields import MoneyField, StrictCharField
 
-from ..models import Action, ContactKind, DelegationState, Domain, DomainContact, Verification
+from ..models import (
+    MAX_YEARS,
+    Action,
+    ContactKind,
+    DelegationState,
+    Domain,
+    DomainContact,
+    TransferState,
+    Verification,
+)
 
 
 class CheckRequestSerializer(serializers.Serializer[Any]):
@@ -67,17 +76,44 @@ class ContactSerializer(serializers.ModelSerializer[DomainContact]):
         read_only_fields = ["id"]
 
 
+class NewContactSerializer(serializers.Serializer[Any]):
+    """The fields of a domain contact made with the order (checked by the order itself)."""
+
+    kind = serializers.ChoiceField(choices=ContactKind.choices, default=ContactKind.PERSON)
+    name = StrictCharField(max_length=200)
+    organisation = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    street = StrictCharField(max_length=200)
+    city = StrictCharField(max_length=100)
+    region = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    postcode = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
+    country = StrictCharField(max_length=2)
+    phone = StrictCharField(max_length=20)
+    email = StrictCharField(max_length=254)
+
+
 class OrderRequestSerializer(serializers.Serializer[Any]):
     name = StrictCharField(max_length=300)
     action = serializers.ChoiceField(choices=[Action.REGISTER, Action.TRANSFER])
-    years = serializers.IntegerField(min_value=1, max_value=3, default=1)
+    years = serializers.IntegerField(min_value=1, max_value=MAX_YEARS, default=1)
     auth_code = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
-    owner = serializers.IntegerField(help_text=_("Id of one of the caller's domain contacts."))
+    owner = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("Id of one of the caller's domain contacts (or new_owner).")
+    )
+    new_owner = NewContactSerializer(
+        required=False, help_text=_("A new owner contact, created with the order (when owner is not given).")
+    )
     admin = serializers.IntegerField(required=False, allow_null=True)
     tech = serializers.IntegerField(required=False, allow_null=True)
     billing = serializers.IntegerField(required=False, allow_null=True)
     ns = serializers.ListField(child=StrictCharField(max_length=300), required=False, max_length=13, default=list)
     auto_renew = serializers.BooleanField(default=True)
+
+
+class DomainContactsSerializer(serializers.Serializer[Any]):
+    owner = serializers.IntegerField(help_text=_("Id of one of the caller's domain contacts."))
+    admin = serializers.IntegerField(required=False, allow_null=True)
+    tech = serializers.IntegerField(required=False, allow_null=True)
+    billing = serializers.IntegerField(required=False, allow_null=True)
 
 
 class NsRequestSerializer(serializers.Serializer[Any]):
@@ -104,6 +140,11 @@ class DomainSerializer(serializers.ModelSerializer[Domain]):
     delegation = serializers.ChoiceField(choices=[("", ""), *DelegationState.choices], read_only=True)
     delegation_reason = serializers.CharField(read_only=True)
     delegation_checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    transfer_status = serializers.ChoiceField(
+        choices=TransferState.choices,
+        read_only=True,
+        help_text='"pending" while the losing registrar has not answered a transfer; then "done" or "rejected".',
+    )
 
     class Meta:
         model = Domain
@@ -127,6 +168,7 @@ class DomainSerializer(serializers.ModelSerializer[Domain]):
             "delegation",
             "delegation_reason",
             "delegation_checked_at",
+            "transfer_status",
         ]
 
 

@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern] = [
     path("domains/contacts/<int:pk>/", views.ContactView.as_view(), name="api-domain-contact"),
     path("domains/<int:pk>/", views.DomainView.as_view(), name="api-domain"),
     path("domains/<int:pk>/ns/", views.NsView.as_view(), name="api-domain-ns"),
+    path("domains/<int:pk>/contacts/", views.DomainContactsView.as_view(), name="api-domain-contacts-replace"),
     path("domains/<int:pk>/whois/", views.WhoisView.as_view(), name="api-domain-whois"),
     path("domains/<int:pk>/verify/", views.VerifyView.as_view(), name="api-domain-verify"),
     path("domains/<int:pk>/delegation/", views.DelegationView.as_view(), name="api-domain-delegation"),

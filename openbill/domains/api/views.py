@@ -98,7 +98,10 @@ class OrderView(_Domains):
             action=data["action"],
             years=data["years"],
             auth_code=data["auth_code"],
-            contacts={role: data.get(role) for role in ("owner", "admin", "tech", "billing")},
+            contacts={
+                **{role: data.get(role) for role in ("owner", "admin", "tech", "billing")},
+                **({"owner": dict(data["new_owner"])} if data.get("owner") is None and data.get("new_owner") else {}),
+            },
             ns=data["ns"],
             auto_renew=data["auto_renew"],
             actor=Actor.client_of(request),
@@ -177,6 +180,28 @@ class NsView(_Domains):
         body = s.NsRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         domain = actions.set_ns(domain, body.validated_data["ns"], actor=Actor.client_of(request), now=timezone.now())
+        return Response(s.DomainSerializer(selectors.client_domains(self.client).get(pk=domain.pk)).data)
+
+
+class DomainContactsView(_Domains):
+    """Put other contacts of the caller's on the domain: only while it is being processed or
+    stopped (409 otherwise); a stopped domain's change goes to the registrar."""
+
+    serializer_class = s.DomainContactsSerializer
+    parser_classes = [JSONParser]
+    extra_error_statuses = (409,)
+
+    @extend_schema(request=s.DomainContactsSerializer, responses=s.DomainSerializer)
+    def put(self, request: Request, pk: int) -> Response:
+        domain = get_object_or_404(selectors.client_domains(self.client), service_id=pk)
+        body = s.DomainContactsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        domain = actions.replace_contacts(
+            domain,
+            {role: body.validated_data.get(role) for role in ("owner", "admin", "tech", "billing")},
+            actor=Actor.client_of(request),
+            now=timezone.now(),
+        )
         return Response(s.DomainSerializer(selectors.client_domains(self.client).get(pk=domain.pk)).data)
 
 

@@ -24,6 +24,7 @@ import contextlib
 import datetime as dt
 import itertools
 import secrets
+import socket
 import socketserver
 import ssl
 import struct
@@ -43,6 +44,7 @@ MESSAGES = {
     1000: "Command completed successfully",
     1001: "Command completed successfully; action pending",
     1300: "Command completed successfully; no messages",
+    1301: "Command completed successfully; ack to dequeue",
     1500: "Command completed successfully; ending session",
     2001: "Command syntax error",
     2002: "Command use error",
@@ -51,6 +53,7 @@ MESSAGES = {
     2005: "Parameter value syntax error",
     2101: "Unimplemented command",
     2106: "Object is not eligible for transfer",
+    2300: "Object pending transfer",
     2200: "Authentication error",
     2201: "Authorization error",
     2202: "Invalid authorization information",
@@ -80,6 +83,11 @@ class Domain:
     ns: list[str] = field(default_factory=list)
     created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0))
     roid: str = field(default_factory=lambda: f"D{secrets.randbelow(10**8)}-TEST")
+    # A transfer waiting for the losing registrar (RFC 5731 3.2.4): who asked, for how many
+    # years, and the last transfer's status (pending, clientApproved, clientRejected, serverApproved).
+    transfer_to: str = ""
+    transfer_years: int = 1
+    transfer_status: str = ""
 
 
 @dataclass
@@ -108,6 +116,11 @@ class Registry:
         self.contacts: dict[str, Contact] = {}
         self.lock = threading.RLock()
         self.log: list[tuple[str, str]] = []  # (client id, command) of every command run
+        # Transfers wait for the losing registrar ("pending") or go through at once ("auto").
+        self.transfer_approval = "auto"
+        # Poll messages per registrar (RFC 5730 2.9.2.3): (id, text, domain name, transfer status).
+        self.messages: dict[str, list[tuple[str, str, str, str]]] = {}
+        self._message_ids = itertools.count(1)
 
     def add_account(self, client_id: str, password: str) -> None:
         self.accounts[client_id] = password
@@ -117,6 +130,36 @@ class Registry:
         domain = Domain(name.lower(), sponsor, _add_years(now, years), auth_info or secrets.token_hex(6))
         self.domains[domain.name] = domain
         return domain
+
+    def _move(self, domain: Domain, client_id: str, years: int) -> None:
+        domain.sponsor = client_id
+        domain.expires = _add_years(domain.expires, years)
+        domain.auth_info = secrets.token_hex(6)
+        for host in domain.ns:  # subordinate hosts move with their domain
+            if host in self.hosts and self.parent_domain(host) is domain:
+                self.hosts[host].sponsor = client_id
+
+    def _tell(self, client_id: str, domain: Domain, text: str) -> None:
+        self.messages.setdefault(client_id, []).append(
+            (str(next(self._message_ids)), text, domain.name, domain.transfer_status)
+        )
+
+    def approve_transfer(self, name: str) -> None:
+        """The losing registrar approves a pending transfer: it completes, and the gaining
+        registrar finds a message in its poll queue."""
+        with self.lock:
+            domain = self.domains[name]
+            gaining = domain.transfer_to
+            self._move(domain, gaining, domain.transfer_years)
+            domain.transfer_to, domain.transfer_status = "", "clientApproved"
+            self._tell(gaining, domain, "Transfer approved.")
+
+    def reject_transfer(self, name: str) -> None:
+        with self.lock:
+            domain = self.domains[name]
+            gaining = domain.transfer_to
+            domain.transfer_to, domain.transfer_status = "", "clientRejected"
+            self._tell(gaining, domain, "Transfer rejected.")
 
     def serves(self, name: str) -> bool:
         return "." in name and name.rsplit(".", 1)[1] in self.tlds
@@ -240,6 +283,7 @@ class Session:
         if root.tag != _q(EPP, "epp"):
             return self.response(2001, "", reason="root element must be epp"), False
         if root.find("epp:hello", NS) is not None:
+            self.server.hellos += 1
             return self.greeting(), False
         command = root.find("epp:command", NS)
         if command is None:
@@ -262,7 +306,7 @@ class Session:
                     self.client_id = ""
                     return self.response(1500, cltrid), True
                 if name == "poll":
-                    return self.response(1300, cltrid), False
+                    return self.poll(verb, cltrid), False
                 obj = next(iter(verb), None)
                 if obj is None:
                     raise EppFault(2001)
@@ -283,7 +327,33 @@ class Session:
         if not client_id or self.registry.accounts.get(client_id) != password:
             raise EppFault(2200, "wrong client id or password")
         self.client_id = client_id
+        self.server.logins += 1
         return self.response(1000, cltrid)
+
+    def poll(self, verb: ET.Element, cltrid: str) -> bytes:
+        """``<poll op="req">``: the oldest message with the queue's size (1301), or 1300 when
+        empty; ``<poll op="ack" msgID="…">`` takes it off the queue."""
+        queue = self.registry.messages.setdefault(self.client_id, [])
+        if verb.get("op") == "ack":
+            before = len(queue)
+            queue[:] = [m for m in queue if m[0] != verb.get("msgID")]
+            if len(queue) == before:
+                raise EppFault(2303, f"no message {verb.get('msgID')}")
+            return self.response(1000, cltrid)
+        if not queue:
+            return self.response(1300, cltrid)
+        message_id, text, name, status = queue[0]
+        data = ET.Element(_q(EPP, "resData"))
+        trn = _sub(data, DOMAIN, "trnData")
+        _sub(trn, DOMAIN, "name", name)
+        _sub(trn, DOMAIN, "trStatus", status)
+        answer = ET.fromstring(self.response(1301, cltrid, data))
+        response = answer.find("epp:response", NS)
+        assert response is not None
+        msgq = ET.Element(_q(EPP, "msgQ"), count=str(len(queue)), id=message_id)
+        _sub(msgq, EPP, "msg", text)
+        response.insert(1, msgq)  # after <result>, before <resData> (RFC 5730 2.6)
+        return ET.tostring(answer, xml_declaration=True, encoding="UTF-8")
 
     # --- domain -------------------------------------------------------------------------------
     def _domain(self, obj: ET.Element, *, sponsor: bool = True) -> Domain:
@@ -398,23 +468,25 @@ class Session:
         elif op == "request":
             if domain.sponsor == self.client_id:
                 raise EppFault(2106, f"{domain.name} is already sponsored by you")
+            if domain.transfer_to:
+                raise EppFault(2300, f"a transfer of {domain.name} is pending")
             if _text(obj, "domain:authInfo/domain:pw") != domain.auth_info:
                 raise EppFault(2202, "the transfer code is wrong")
-            domain.sponsor = self.client_id
-            domain.expires = _add_years(domain.expires, int(_text(obj, "domain:period", "1")))
-            domain.auth_info = secrets.token_hex(6)
-            for host in domain.ns:  # subordinate hosts move with their domain
-                if host in self.registry.hosts and self.registry.parent_domain(host) is domain:
-                    self.registry.hosts[host].sponsor = self.client_id
+            years = int(_text(obj, "domain:period", "1"))
+            if self.registry.transfer_approval == "pending":
+                domain.transfer_to, domain.transfer_years, domain.transfer_status = self.client_id, years, "pending"
+            else:
+                self.registry._move(domain, self.client_id, years)
+                domain.transfer_status = "serverApproved"
         else:
             raise EppFault(2101, f"transfer op {op!r}")
         data = ET.Element(_q(EPP, "resData"))
         trn = _sub(data, DOMAIN, "trnData")
         _sub(trn, DOMAIN, "name", domain.name)
-        _sub(trn, DOMAIN, "trStatus", "serverApproved")
-        _sub(trn, DOMAIN, "reID", domain.sponsor)
+        _sub(trn, DOMAIN, "trStatus", domain.transfer_status or "serverApproved")
+        _sub(trn, DOMAIN, "reID", domain.transfer_to or domain.sponsor)
         _sub(trn, DOMAIN, "exDate", _iso(domain.expires))
-        return 1000, data
+        return (1001 if domain.transfer_status == "pending" and op == "request" else 1000), data
 
     def domain_update(self, verb: ET.Element, obj: ET.Element) -> tuple[int, None]:
         domain = self._domain(obj)
@@ -430,12 +502,21 @@ class Session:
         ns = [h for h in domain.ns if h not in rem] + add
         if len(ns) > 13:
             raise EppFault(2306, "at most 13 name servers")
-        for element in obj.findall("domain:add/domain:contact", NS):
-            domain.contacts[element.get("type", "")] = element.text or ""
+        # RFC 5731 3.2.5: <rem> names the (type, contact) pairs to take off, <add> the new ones.
         for element in obj.findall("domain:rem/domain:contact", NS):
-            domain.contacts.pop(element.get("type", ""), None)
+            kind, handle = element.get("type", ""), element.text or ""
+            if domain.contacts.get(kind) != handle:
+                raise EppFault(2303, f"{handle} is not the {kind} contact of {domain.name}")
+            del domain.contacts[kind]
+        for element in obj.findall("domain:add/domain:contact", NS):
+            handle = element.text or ""
+            if handle not in self.registry.contacts:
+                raise EppFault(2303, f"contact {handle} does not exist")
+            domain.contacts[element.get("type", "")] = handle
         registrant = _text(obj, "domain:chg/domain:registrant")
         if registrant:
+            if registrant not in self.registry.contacts:
+                raise EppFault(2303, f"contact {registrant} does not exist")
             domain.registrant = registrant
         auth = _text(obj, "domain:chg/domain:authInfo/domain:pw")
         if auth:
@@ -567,6 +648,8 @@ class _Handler(socketserver.BaseRequestHandler):
             except (ssl.SSLError, OSError):
                 return
         session = Session(epp)
+        with epp._faults:
+            epp._open.add(sock)
         try:
             write_frame(sock, session.greeting())
             while True:
@@ -582,6 +665,8 @@ class _Handler(socketserver.BaseRequestHandler):
         except (OSError, ssl.SSLError):
             return
         finally:
+            with epp._faults:
+                epp._open.discard(sock)
             with contextlib.suppress(OSError):
                 sock.close()
 
@@ -600,6 +685,9 @@ class EppServer:
         self.tls_context = tls_context
         self.drop_next = 0
         self.fail_next: list[int] = []
+        self.logins = 0
+        self.hellos = 0
+        self._open: set[Any] = set()
         self._faults = threading.Lock()
         self._server = _TCPServer(("127.0.0.1", 0), _Handler)
         self._server.epp = self
@@ -613,6 +701,15 @@ class EppServer:
                 return True
             return False
 
+    def close_sessions(self) -> int:
+        """Close every open connection, as a registry ends idle sessions. Returns how many."""
+        with self._faults:
+            open_now = list(self._open)
+        for sock in open_now:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        return len(open_now)
+
     def take_fault(self) -> int:
         with self._faults:
             return self.fail_next.pop(0) if self.fail_next else 0
@@ -623,6 +720,9 @@ class EppServer:
         return self
 
     def stop(self) -> None:
+        from openbill.provisioning.modules.epp import forget_sessions
+
+        forget_sessions()  # Openbill's pooled sessions to this server end with it
         self._server.shutdown()
         self._server.server_close()
         if self._thread:

@@ -158,7 +158,7 @@ def test_transfer_with_a_wrong_code_reaches_staff_with_the_registry_reason(
         ({"name": "alice.org"}, "name", "do not sell"),
         ({"name": "a" * 64 + ".test"}, "name", "longer than 63"),
         ({"contacts": {}}, "owner", "owner"),
-        ({"years": 5}, "years", "1 to 3 years"),
+        ({"years": 11}, "years", "1 to 10 years"),
         ({"ns": "ns1.alice.test ns2.provider.net"}, "ns", "give its IP address"),
         ({"ns": "ns1.provider.net"}, "ns", "2 to 13"),
         ({"ns": "ns1.provider.net/192.0.2.1 ns2.provider.net"}, "ns", "takes no IP address"),

@@ -19,7 +19,7 @@ from openbill.core.errors import DomainError
 from openbill.core.tests import factories as f
 from openbill.ipam import actions as ipam
 from openbill.ipam import sweeps
-from openbill.ipam.models import Address, DnsServer, Pool, PtrState
+from openbill.ipam.models import Address, DnsServer, Pool, PtrState, ReverseDnsPolicy
 from openbill.provisioning.tests import pebble as servers
 
 from .conftest import make_pool
@@ -184,11 +184,14 @@ def test_an_invalid_name_is_refused_and_changes_nothing(address: Address, name: 
 
 
 def test_the_provider_may_require_the_name_to_resolve_to_the_address(
-    knot: servers.Knot, address: Address, dns_server: DnsServer
+    knot: servers.Knot, address: Address, provider: Any
 ) -> None:
-    dns_server.require_forward = True
-    dns_server.resolver = f"127.0.0.1:{knot.port}"
-    dns_server.save()
+    # Without the provider's policy any host name is taken; another provider's policy is not this one's.
+    other = f.provider(name="Other provider")
+    ReverseDnsPolicy.objects.create(provider=other, require_forward=True, resolver=f"127.0.0.1:{knot.port}")
+    ipam.set_ptr(address, "elsewhere.forward.test", actor=ALICE, now=timezone.now())
+
+    ReverseDnsPolicy.objects.create(provider=provider, require_forward=True, resolver=f"127.0.0.1:{knot.port}")
     address.refresh_from_db()
     with pytest.raises(DomainError, match="does not resolve to 203.0.113.3"):
         ipam.set_ptr(address, "elsewhere.forward.test", actor=ALICE, now=timezone.now())

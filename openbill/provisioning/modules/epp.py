@@ -7,7 +7,11 @@ parameters also carry ``action`` (``register`` or ``transfer``), ``auth_code`` (
 ``ns1.example.com/192.0.2.1,2001:db8::1``) and ``contacts`` (role → registry handle and the
 contact's fields: ``owner``, ``admin``, ``tech``, ``billing``).
 
-Each operation opens a session (greeting, login), runs its commands and logs out. Result
+Sessions are kept open between operations (per process, per server and login) and reused:
+one idle for ``keepalive`` seconds (default 60) is first checked with an EPP ``<hello>``; when
+the registry has closed it meanwhile (registries end idle sessions), a new one is opened and
+logged in, and the operation goes on. One idle longer than ``session_max_idle`` (default 600)
+is logged out and replaced. A session that failed is never reused. Result
 codes map to ``ModuleError``: 2400 (command failed), 2500/2502 (server closing the
 connection, session limit) and any connection error are retryable; every other 2xxx code
 (2302 exists, 2201 authorisation, 2202 wrong transfer code, 2306 policy…) is permanent and
@@ -22,9 +26,12 @@ same ``curExpDate``).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import socket
 import ssl
 import struct
+import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -54,6 +61,7 @@ class Result:
     message: str
     reason: str
     data: ET.Element | None
+    queue: ET.Element | None = None  # <msgQ> of a poll answer
 
     @property
     def ok(self) -> bool:
@@ -132,6 +140,18 @@ class Session:
         except (OSError, ssl.SSLError) as exc:
             raise ModuleError(f"EPP connection: {exc}", retryable=True) from None
 
+    def hello(self) -> None:
+        """``<hello>``: the server answers with its greeting (RFC 5730 2.3), which keeps an idle
+        session open and proves it is still there."""
+        root = ET.Element(_q(EPP, "epp"))
+        _sub(root, EPP, "hello")
+        self._write(ET.tostring(root, xml_declaration=True, encoding="UTF-8"))
+        self.greeting()
+
+    def close(self) -> None:
+        with suppress(OSError):
+            self.sock.close()
+
     def greeting(self) -> ET.Element:
         root = self._parse(self._read())
         greeting = root.find("epp:greeting", NS)
@@ -167,6 +187,7 @@ class Session:
             message=_text(result, "epp:msg"),
             reason=_text(result, "epp:extValue/epp:reason"),
             data=answer.find("epp:response/epp:resData", NS),
+            queue=answer.find("epp:response/epp:msgQ", NS),
         )
 
     def object_command(self, verb: str, ns: str, build: Any, **verb_attrs: str) -> Result:
@@ -199,16 +220,23 @@ class Session:
             self.command(lambda command: _sub(command, EPP, "logout"))
 
 
-@contextmanager
-def session(config: dict[str, Any], secrets: dict[str, Any], trid_prefix: str) -> Iterator[Session]:
-    host = str(config.get("host") or "")
-    if not host:
-        raise ModuleError("the module has no EPP server host", retryable=False)
+_POOL: dict[tuple[str, int, str, str], list[tuple[Session, float]]] = {}
+_POOL_LOCK = threading.Lock()
+POOL_SIZE = 2  # idle sessions kept per server and login
+
+
+def _number(config: dict[str, Any], key: str, default: float) -> float:
     try:
-        port = int(config.get("port") or 700)
-        timeout = float(config.get("timeout") or 30)
+        return float(config.get(key) or default)
     except ValueError:
-        raise ModuleError("EPP port and timeout must be numbers", retryable=False) from None
+        raise ModuleError(f"EPP {key} must be a number", retryable=False) from None
+
+
+def _connect(config: dict[str, Any], secrets: dict[str, Any], trid_prefix: str) -> Session:
+    """A new connection: TLS, greeting, login."""
+    host = str(config.get("host") or "")
+    port = int(_number(config, "port", 700))
+    timeout = _number(config, "timeout", 30)
     try:
         raw = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
@@ -219,7 +247,7 @@ def session(config: dict[str, Any], secrets: dict[str, Any], trid_prefix: str) -
             context = ssl.create_default_context(cafile=config.get("ca_bundle") or None)
             if config.get("cert_file"):
                 context.load_cert_chain(str(config["cert_file"]), config.get("key_file") or None)
-            sock = context.wrap_socket(raw, server_hostname=host)
+            sock = context.wrap_socket(raw, server_side=False, server_hostname=host)
         epp = Session(sock, trid_prefix)
         greeting = epp.greeting()
         epp.login(str(config.get("client_id") or ""), str(secrets.get("password") or ""), greeting)
@@ -229,12 +257,68 @@ def session(config: dict[str, Any], secrets: dict[str, Any], trid_prefix: str) -
     except BaseException:
         raw.close()
         raise
+    return epp
+
+
+def _idle_session(key: tuple[str, int, str, str], config: dict[str, Any]) -> Session | None:
+    """An idle session of the pool that still answers (``<hello>`` after ``keepalive``)."""
+    keepalive = _number(config, "keepalive", 60)
+    max_idle = _number(config, "session_max_idle", 600)
+    while True:
+        with _POOL_LOCK:
+            idle = _POOL.get(key) or []
+            if not idle:
+                return None
+            epp, since = idle.pop()
+        waited = time.monotonic() - since
+        if waited > max_idle:
+            epp.logout()
+            epp.close()
+            continue
+        if waited >= keepalive:
+            try:
+                epp.hello()
+            except ModuleError:  # the registry closed it meanwhile: open another
+                epp.close()
+                continue
+        return epp
+
+
+def forget_sessions() -> None:
+    """Close every pooled session (tests; a changed module instance)."""
+    with _POOL_LOCK:
+        sessions = [epp for idle in _POOL.values() for epp, _since in idle]
+        _POOL.clear()
+    for epp in sessions:
+        epp.close()
+
+
+@contextmanager
+def session(config: dict[str, Any], secrets: dict[str, Any], trid_prefix: str) -> Iterator[Session]:
+    host = str(config.get("host") or "")
+    if not host:
+        raise ModuleError("the module has no EPP server host", retryable=False)
+    password = str(secrets.get("password") or "")
+    key = (
+        host,
+        int(_number(config, "port", 700)),
+        str(config.get("client_id") or ""),
+        hashlib.sha256(password.encode()).hexdigest(),
+    )
+    epp = _idle_session(key, config) or _connect(config, secrets, trid_prefix)
+    epp.trid_prefix = trid_prefix[:40]
     try:
         yield epp
-        epp.logout()
-    finally:
-        with suppress(OSError):
-            sock.close()
+    except BaseException:
+        epp.close()  # its state is unknown: never reused
+        raise
+    with _POOL_LOCK:
+        idle = _POOL.setdefault(key, [])
+        if len(idle) < POOL_SIZE:
+            idle.append((epp, time.monotonic()))
+            return
+    epp.logout()
+    epp.close()
 
 
 def _date(value: str) -> str:
@@ -267,9 +351,13 @@ class EppModule(Module):
         "client_id": ConfigField(str(_("Registrar login (clID)")), required=True),
         "password": ConfigField(str(_("Registrar password")), secret=True, required=True),
         "timeout": ConfigField(str(_("Timeout in seconds")), default="30"),
+        "keepalive": ConfigField(str(_("Check an idle session with <hello> after (seconds)")), default="60"),
+        "session_max_idle": ConfigField(str(_("Log out a session idle longer than (seconds)")), default="600"),
     }
     # "renewal": the registry keeps the paid period, so a renewal in Openbill renews there too.
-    capabilities = frozenset({"domains", "domain_check", "check_connection", "whois", "update_ns", "renewal"})
+    capabilities = frozenset(
+        {"domains", "domain_check", "check_connection", "whois", "update_ns", "renewal", "transfer_status", "poll"}
+    )
 
     # --- plumbing -----------------------------------------------------------------------------
     @staticmethod
@@ -438,12 +526,69 @@ class EppModule(Module):
                 info = self._info(epp, domain)
                 if info["sponsor"] != spec.config.get("client_id"):
                     raise result.error(f"transfer {domain}")
+                return {
+                    "remote_id": info["roid"],
+                    "expires": info["expires"],
+                    "transfer_status": "serverApproved",
+                    "pending": False,
+                }
+            if result.code == 2300:  # pending already: an earlier attempt asked for it
+                status = self._transfer_query(epp, domain)
             elif not result.ok:
                 raise result.error(f"transfer {domain}")
-            status = _text(result.data, "domain:trnData/domain:trStatus") if result.ok else "serverApproved"
+            else:
+                status = _text(result.data, "domain:trnData/domain:trStatus") or "serverApproved"
+            if status == "pending":
+                # The losing registrar has days to answer: the domain is not ours yet (no <info>).
+                return {"transfer_status": "pending", "pending": True}
             info = self._info(epp, domain)
-        pending = result.code == 1001 or status == "pending"
-        return {"remote_id": info["roid"], "expires": info["expires"], "transfer_status": status, "pending": pending}
+        return {"remote_id": info["roid"], "expires": info["expires"], "transfer_status": status, "pending": False}
+
+    @staticmethod
+    def _transfer_query(epp: Session, domain: str) -> str:
+        result = epp.object_command("transfer", DOMAIN, lambda e: _sub(e, DOMAIN, "name", domain), op="query")
+        if not result.ok:
+            raise result.error(f"transfer query {domain}")
+        return _text(result.data, "domain:trnData/domain:trStatus")
+
+    def transfer_status(self, spec: ServiceSpec) -> dict[str, Any]:
+        """Where a requested transfer stands (``<transfer op="query">``): ``status`` is the
+        registry's trStatus (pending, clientApproved, serverApproved, clientRejected,
+        clientCancelled, serverCancelled); once approved, the domain's ``expires`` and ``remote_id``."""
+        domain = self.domain(spec)
+        with self._session(spec) as epp:
+            status = self._transfer_query(epp, domain)
+            if status not in ("clientApproved", "serverApproved"):
+                return {"status": status}
+            info = self._info(epp, domain)
+            if info["sponsor"] != spec.config.get("client_id"):
+                return {"status": status, "sponsor": info["sponsor"]}
+            return {"status": status, "expires": info["expires"], "remote_id": info["roid"]}
+
+    def poll(self, config: dict[str, Any], secrets: dict[str, Any], *, limit: int = 100) -> list[dict[str, str]]:
+        """Read the registrar's poll queue (RFC 5730 ``<poll>``), acknowledging each message:
+        [{"id", "text", "domain", "status"}] — transfers completed, rejected or cancelled."""
+        messages: list[dict[str, str]] = []
+        with session(config, secrets, "ob-poll") as epp:
+            for _n in range(limit):
+                result = epp.command(lambda command: _sub(command, EPP, "poll", op="req"))
+                if result.code == 1300:
+                    break
+                if result.code != 1301 or result.queue is None:
+                    raise result.error("poll")
+                message_id = result.queue.get("id", "")
+                messages.append(
+                    {
+                        "id": message_id,
+                        "text": _text(result.queue, "epp:msg"),
+                        "domain": _text(result.data, "domain:trnData/domain:name").lower(),
+                        "status": _text(result.data, "domain:trnData/domain:trStatus"),
+                    }
+                )
+                ack = epp.command(lambda command, i=message_id: _sub(command, EPP, "poll", op="ack", msgID=i))
+                if not ack.ok:
+                    raise ack.error("poll ack")
+        return messages
 
     def prolong(self, spec: ServiceSpec) -> dict[str, Any]:
         domain = self.domain(spec)
@@ -474,6 +619,10 @@ class EppModule(Module):
         domain = self.domain(spec)
         with self._session(spec) as epp:
             result = epp.object_command("delete", DOMAIN, lambda e: _sub(e, DOMAIN, "name", domain))
+            if result.code == 2201:
+                # Another registrar's (a transfer that never went through, or one away): not
+                # ours to delete; the service ends here.
+                return {"remote_id": ""}
             if not result.ok and result.code != 2303:  # 2303: already gone
                 raise result.error(f"delete {domain}")
         return {"remote_id": ""}
@@ -488,9 +637,46 @@ class EppModule(Module):
         """A reconfiguration of a domain: new name servers (``operation_params["ns"]``)."""
         if "ns" in spec.operation_params:
             return self.update_ns(spec)
+        if "roles" in spec.operation_params:
+            return self.update_roles(spec)
         if "contacts" in spec.operation_params:
             return self.update_contacts(spec)
         return {}
+
+    def update_roles(self, spec: ServiceSpec) -> dict[str, Any]:
+        """Put other contacts on the domain (``operation_params["roles"]``: role → handle; the
+        contacts' data in ``["contacts"]`` creates those the registry lacks): one
+        ``<domain:update>`` removing the old role holders, adding the new and changing the
+        registrant. A repeat finds nothing left to change."""
+        domain = self.domain(spec)
+        wanted = {str(role): str(handle) for role, handle in (spec.operation_params.get("roles") or {}).items()}
+        with self._session(spec) as epp:
+            self._ensure_contacts(epp, {c["handle"]: c for c in spec.operation_params.get("contacts") or []})
+            info = self._info(epp, domain)
+            current = dict(info["contacts"])
+            add = {r: h for r, h in wanted.items() if r in CONTACT_ROLES and current.get(r) != h}
+            rem = {r: h for r, h in current.items() if r in CONTACT_ROLES and wanted.get(r) != h}
+            owner = wanted.get("owner", "")
+            if not add and not rem and (not owner or owner == info["registrant"]):
+                return {"contacts": wanted}
+
+            def build(e: ET.Element) -> None:
+                _sub(e, DOMAIN, "name", domain)
+                if add:
+                    element = _sub(e, DOMAIN, "add")
+                    for role, handle in add.items():
+                        _sub(element, DOMAIN, "contact", handle, type=role)
+                if rem:
+                    element = _sub(e, DOMAIN, "rem")
+                    for role, handle in rem.items():
+                        _sub(element, DOMAIN, "contact", handle, type=role)
+                if owner and owner != info["registrant"]:
+                    _sub(_sub(e, DOMAIN, "chg"), DOMAIN, "registrant", owner)
+
+            result = epp.object_command("update", DOMAIN, build)
+            if not result.ok:
+                raise result.error(f"update {domain} contacts")
+        return {"contacts": wanted}
 
     def update_contacts(self, spec: ServiceSpec) -> dict[str, Any]:
         """Send changed contacts (``operation_params["contacts"]``: their registry data) to the

@@ -119,6 +119,14 @@ def domain_xml(spec: ServiceSpec, *, uuid: str = "") -> str:
     uuid_line = f"<uuid>{escape(uuid)}</uuid>" if uuid else ""
     hostname = escape(str(spec.parameters.get("hostname", "")))
     metadata, interface_ips = _address_xml(spec)
+    backing = ""
+    image = str(spec.parameters.get("image") or "")
+    if image:
+        # The template's image is the backing file of the machine's own disk (copy on write).
+        backing = (
+            f"\n      <backingStore type='file'><format type='qcow2'/>"
+            f"<source file='{escape(image_dir)}/{escape(image)}'/></backingStore>"
+        )
     return f"""<domain type='{escape(domain_type)}'>
   <name>{name}</name>{uuid_line}
   <title>{hostname}</title>
@@ -129,7 +137,8 @@ def domain_xml(spec: ServiceSpec, *, uuid: str = "") -> str:
   <os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>
   <devices>
     <disk type='file' device='disk'>
-      <source file='{escape(image_dir)}/{name}.qcow2'/>
+      <driver name='qemu' type='qcow2'/>
+      <source file='{escape(image_dir)}/{name}.qcow2'/>{backing}
       <target dev='vda' bus='virtio'/>
     </disk>
     <interface type='network'><source network='{escape(network)}'/>{interface_ips}</interface>

@@ -22,6 +22,7 @@ class MachineSerializer(serializers.ModelSerializer[Machine]):
         choices=MachineOperation.choices, allow_blank=True, read_only=True, help_text='The operation under way, or "".'
     )
     label = serializers.CharField(read_only=True, help_text='The status in words, e.g. "In progress (reboot)".')  # type: ignore[assignment]
+    public_ipv4 = serializers.CharField(read_only=True, help_text='The machine\'s public IPv4 address, or "".')
 
     class Meta:
         model = Machine
@@ -33,6 +34,7 @@ class MachineSerializer(serializers.ModelSerializer[Machine]):
             "cpu",
             "ram",
             "disk",
+            "public_ipv4",
             "status",
             "operation",
             "label_code",
@@ -49,6 +51,10 @@ class MachineCreateSerializer(serializers.Serializer[None]):
     cpu = serializers.IntegerField(min_value=1, max_value=1024, help_text="CPU cores.")
     ram = serializers.IntegerField(min_value=1, max_value=1024, help_text="RAM in GiB.")
     disk = serializers.IntegerField(min_value=1, max_value=1024, help_text="Disk in GiB.")
+    public_ipv4 = serializers.BooleanField(
+        default=True,
+        help_text="Give the machine one of the data center's public IPv4 addresses (when the provider's pools serve it).",
+    )
 
 
 class PoolLineSerializer(serializers.Serializer[None]):

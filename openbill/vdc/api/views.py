@@ -37,7 +37,7 @@ class _VdcMixin(ClientScopedMixin):
         return get_object_or_404(selectors.machines_of(self.vdc()), pk=self.kwargs["pk"])
 
     def render(self, machine: Machine, status: int = 200) -> Response:
-        fresh = Machine.objects.select_related("template").get(pk=machine.pk)
+        fresh = Machine.objects.select_related("template", "address").get(pk=machine.pk)
         return Response(s.MachineSerializer(fresh).data, status=status)
 
 

@@ -31,3 +31,32 @@ def test_parallel_creates_never_exceed_the_pool(alice_vdc: Any, debian: Any) -> 
     assert len(refused) == 2, results
     assert all("leaves 2" in r.message for r in refused)
     assert sum(Machine.objects.filter(service=alice_vdc).values_list("cpu", flat=True)) == 6
+
+
+def test_parallel_machines_of_two_data_centers_never_share_a_public_address(
+    alice_vdc: Any, bob_vdc: Any, debian: Any, provider: Any, vdc_host: Any
+) -> None:
+    from openbill.core.errors import Conflict
+    from openbill.ipam.tests.conftest import make_pool
+
+    make_pool(provider, "198.51.100.0/30", modules=[vdc_host])  # one free address left after .1
+    first = actions.create_machine(
+        alice_vdc, name="a0", template=debian, cpu=1, ram=1, disk=10, actor=Actor.system("t"), now=timezone.now()
+    )
+    assert first.public_ipv4 == "198.51.100.1"
+
+    def create(vdc: Any, name: str) -> Callable[[], Any]:
+        return lambda: actions.create_machine(
+            vdc, name=name, template=debian, cpu=1, ram=1, disk=10, actor=Actor.system("t"), now=timezone.now()
+        )
+
+    results = together(create(alice_vdc, "a1"), create(bob_vdc, "b1"))
+
+    made = [r for r in results if isinstance(r, Machine)]
+    assert len(made) == 1 and made[0].public_ipv4 == "198.51.100.2", results
+    refused = [r for r in results if not isinstance(r, Machine)]
+    assert (
+        len(refused) == 1 and isinstance(refused[0], Conflict) and "No public IPv4 address is free" in str(refused[0])
+    )
+    addresses = Machine.objects.exclude(address=None).values_list("address__address", flat=True)
+    assert sorted(addresses) == ["198.51.100.1", "198.51.100.2"]

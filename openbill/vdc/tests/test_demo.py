@@ -29,6 +29,8 @@ def test_demo_vdc_has_two_machines_that_start_and_stop_on_libvirt() -> None:
         "db-1": MachineStatus.STOPPED,
     }
     assert selectors.pool_of(dev) == {"cpu": 8, "ram": 16, "disk": 200, "machines": 4, "ipv4": 2}
+    assert {name: m.public_ipv4 for name, m in machines.items()} == {"web-1": "192.0.2.2", "db-1": "192.0.2.3"}
+    assert machines["web-1"].address.ptr_published == "web-1.dev.alice.test"
     assert [t.name for t in selectors.fitting_templates(dev)] == ["Debian 12", "Ubuntu 24.04"]
 
     actions.start_machine(machines["db-1"], actor=Actor("client", None, "alice@demo.test"), now=timezone.now())

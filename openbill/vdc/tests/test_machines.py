@@ -63,6 +63,16 @@ def test_created_machine_is_a_running_libvirt_domain_of_its_size(alice_vdc: Any,
     assert machine.remote_id == dom.name()
 
 
+def test_the_machine_disk_starts_from_the_template_image(alice_vdc: Any, debian: Any, libvirt_uri: str) -> None:
+    machine = create(alice_vdc, debian, "web-1")
+    run_machines()
+
+    xml = domain(libvirt_uri, machine).XMLDesc()
+    disk = xml[xml.index("<disk") : xml.index("</disk>")]
+    assert f"/var/lib/libvirt/images/openbill-vdc{alice_vdc.pk}-{machine.pk}.qcow2" in disk
+    assert "<backingStore type='file'>" in disk and "/var/lib/libvirt/images/debian-12.qcow2" in disk
+
+
 def test_stop_start_reboot_delete_reach_the_domain(alice_vdc: Any, debian: Any, libvirt_uri: str) -> None:
     machine = create(alice_vdc, debian, "web-1")
     run_machines()
