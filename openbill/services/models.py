@@ -17,7 +17,7 @@ from openbill.core.money import DECIMAL_PLACES, MAX_DIGITS
 from openbill.core.texts import text_property
 from openbill.core.timeutil import Period
 
-from .choices import SUSPENDED_LABELS, Label, Operation, Status, SuspendReason
+from .choices import SUSPENDED_LABELS, Label, Operation, Status, SuspendReason, event_kind_label
 
 REASON_FIELDS: dict[str, str] = {
     SuspendReason.CLIENT: "suspended_by_client",
@@ -211,6 +211,10 @@ class ServiceEvent(models.Model):
     note_params = models.JSONField(default=dict, blank=True)
 
     note = text_property("note")
+
+    @property
+    def kind_label(self) -> str:
+        return event_kind_label(self.kind)
 
     class Meta:
         ordering = ["-at", "-id"]
