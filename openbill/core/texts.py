@@ -261,6 +261,31 @@ def fields(prefix: str, value: Text | None, tz: ZoneInfo | None = None) -> dict[
     return {f"{prefix}_kind": kind, f"{prefix}_params": params}
 
 
+def text_of(obj: Any, prefix: str) -> Text:
+    """The Text stored in ``obj``'s ``<prefix>_kind`` and ``<prefix>_params``."""
+    return Text.stored_as(getattr(obj, f"{prefix}_kind"), getattr(obj, f"{prefix}_params"))
+
+
+def migration_steps(app_label: str, model_name: str, field: str, max_length: int | None = None) -> tuple[Any, Any]:
+    """RunPython's (forwards, backwards) for a migration that replaces a sentence column
+    ``<field>`` by ``<field>_kind`` and ``<field>_params``: forwards reads each sentence back
+    (``parse``: a known kind, or ``legacy``); backwards writes the English words again."""
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        model = apps.get_model(app_label, model_name)
+        for row in model.objects.exclude(**{field: ""}).only("pk", field).iterator(chunk_size=1000):
+            kind, params = parse(getattr(row, field))
+            model.objects.filter(pk=row.pk).update(**{f"{field}_kind": kind, f"{field}_params": params})
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        model = apps.get_model(app_label, model_name)
+        for row in model.objects.exclude(**{f"{field}_kind": ""}).iterator(chunk_size=1000):
+            words = render(getattr(row, f"{field}_kind"), getattr(row, f"{field}_params"), "en")
+            model.objects.filter(pk=row.pk).update(**{field: words[:max_length] if max_length else words})
+
+    return forwards, backwards
+
+
 def text_property(prefix: str) -> property:
     """A model property over ``<prefix>_kind`` and ``<prefix>_params``: reading renders in the
     active language; assigning a ``Text`` stores its kind and parameters (zone: UTC; writers

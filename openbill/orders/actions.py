@@ -30,7 +30,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, NothingChanged
 from openbill.core.money import Money, format_amount
 from openbill.core.notify import notify
-from openbill.core.texts import Text, in_context
+from openbill.core.texts import Text, in_context, text_of
 from openbill.core.texts import fields as text_fields
 from openbill.core.timeutil import Period
 from openbill.services import actions as service_actions
@@ -111,7 +111,7 @@ def place_order(
                 "ordered",
                 actor=actor,
                 now=now,
-                note=Text.stored_as(line.description_kind, line.description_params),
+                note=text_of(line, "description"),
             )
     except IntegrityError:
         # The same request_key raced us: the first line is the answer.
@@ -136,7 +136,7 @@ def _create_order(client: Client, lines: list[OrderLine], *, actor: Actor, now: 
             "lines": [
                 {
                     "service": line.service.name,
-                    "description": in_context(Text.stored_as(line.description_kind, line.description_params)),
+                    "description": in_context(text_of(line, "description")),
                     "amount": format_amount(line.amount, line.currency),
                 }
                 for line in lines
@@ -497,7 +497,7 @@ def revert_change(service: Service, *, actor: Actor, now: datetime, line_id: int
             "change reverted",
             actor=actor,
             now=now,
-            note=Text.stored_as(line.description_kind, line.description_params),
+            note=text_of(line, "description"),
         )
     return line
 

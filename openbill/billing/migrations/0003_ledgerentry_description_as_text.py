@@ -6,22 +6,10 @@ kind and its parameters; anything else keeps its words as the ``legacy`` kind, s
 
 from django.db import migrations, models
 
-
-def forwards(apps, schema_editor):
-    from openbill.core.texts import parse
-
-    Model = apps.get_model("billing", "LedgerEntry")
-    for row in Model.objects.exclude(description="").only("pk", "description").iterator(chunk_size=1000):
-        kind, params = parse(row.description)
-        Model.objects.filter(pk=row.pk).update(description_kind=kind, description_params=params)
+from openbill.core.texts import migration_steps
 
 
-def backwards(apps, schema_editor):
-    from openbill.core.texts import render
-
-    Model = apps.get_model("billing", "LedgerEntry")
-    for row in Model.objects.exclude(description_kind="").iterator(chunk_size=1000):
-        Model.objects.filter(pk=row.pk).update(description=render(row.description_kind, row.description_params, "en")[:300])
+forwards, backwards = migration_steps("billing", "LedgerEntry", "description", max_length=300)
 
 
 class Migration(migrations.Migration):

@@ -6,22 +6,10 @@ kind and its parameters; anything else keeps its words as the ``legacy`` kind, s
 
 from django.db import migrations, models
 
-
-def forwards(apps, schema_editor):
-    from openbill.core.texts import parse
-
-    Model = apps.get_model("services", "ServiceEvent")
-    for row in Model.objects.exclude(note="").only("pk", "note").iterator(chunk_size=1000):
-        kind, params = parse(row.note)
-        Model.objects.filter(pk=row.pk).update(note_kind=kind, note_params=params)
+from openbill.core.texts import migration_steps
 
 
-def backwards(apps, schema_editor):
-    from openbill.core.texts import render
-
-    Model = apps.get_model("services", "ServiceEvent")
-    for row in Model.objects.exclude(note_kind="").iterator(chunk_size=1000):
-        Model.objects.filter(pk=row.pk).update(note=render(row.note_kind, row.note_params, "en")[:100000])
+forwards, backwards = migration_steps("services", "ServiceEvent", "note", max_length=None)
 
 
 class Migration(migrations.Migration):
