@@ -52,7 +52,7 @@ def test_the_queue_lists_a_failed_operation_with_its_error_and_staff_complete_it
     task.refresh_from_db()
     service.refresh_from_db()
     assert task.state == TaskState.DONE and service.label == "Active"
-    assert service.events.filter(note__contains="rebooted from the console").exists()
+    assert service.events.filter(note_kind="text", note_params__text="rebooted from the console").exists()
     assert "Nothing is waiting." in admin_web.get("/staff/provisioning/queue/").content.decode()
 
 
