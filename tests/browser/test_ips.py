@@ -20,6 +20,7 @@ from openbill.billing.actions import charge_service
 from openbill.billing.models import ExpenseKind
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.core.worker import OpenbillWorker
 from openbill.ipam.models import DnsServer, Pool
 from openbill.provisioning.modules.libvirt_vm import forget_connections
@@ -53,7 +54,12 @@ def server(alice: Any, vps_plan: Any, provider: Any, tmp_path: Path, knot: serve
     service = f.service(alice, vps_plan, status="ordered", name="Web server")
     # Its first month paid, as an order does: a credit gives back at most what was paid.
     charge_service(
-        service, kind=ExpenseKind.PERIOD, key="first", amount=Decimal("10.00"), description="first", now=timezone.now()
+        service,
+        kind=ExpenseKind.PERIOD,
+        key="first",
+        amount=Decimal("10.00"),
+        description=Text.verbatim("first"),
+        now=timezone.now(),
     )
     services.request_activation(service, actor=Actor.system(), now=timezone.now())
     run_worker()

@@ -14,6 +14,7 @@ from openbill.billing.actions import post_entry
 from openbill.billing.models import EntryKind
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.core.timeutil import add_period
 from openbill.services.actions import complete_operation
 from openbill.services.choices import Operation
@@ -24,15 +25,38 @@ pytestmark = [pytest.mark.browser, pytest.mark.serial, pytest.mark.django_db(tra
 
 @pytest.fixture
 def shop(provider: Any, vps_type: Any, vps_plan: Any, alice: Any) -> dict[str, Any]:
-    vps_type.instruction_template = "Your server {{ service.name }} is ready.\nHost name: {{ params.hostname }}\nOS: {{ addons.os }}"
+    vps_type.instruction_template = (
+        "Your server {{ service.name }} is ready.\nHost name: {{ params.hostname }}\nOS: {{ addons.os }}"
+    )
     vps_type.save()
     f.parameter(vps_type, "hostname", kind="hostname")
-    f.addon(vps_plan, "ram", name="RAM", unit="GiB", prices={"month": "2.00", "year": "20.00"}, included=1, minimum=1, maximum=16)
-    f.enum_addon(vps_plan, "os", {"debian": {"month": "0", "year": "0"}, "windows": {"month": "15.00", "year": "150.00"}}, name="OS")
+    f.addon(
+        vps_plan,
+        "ram",
+        name="RAM",
+        unit="GiB",
+        prices={"month": "2.00", "year": "20.00"},
+        included=1,
+        minimum=1,
+        maximum=16,
+    )
+    f.enum_addon(
+        vps_plan,
+        "os",
+        {"debian": {"month": "0", "year": "0"}, "windows": {"month": "15.00", "year": "150.00"}},
+        name="OS",
+    )
     domains = f.product_type(provider, "domain", name="Domains")
     f.parameter(domains, "domain", kind="domain")
     f.tariff(domains, ".com", prices={"year": "12.00"})
-    post_entry(alice, amount=Decimal("900.00"), kind=EntryKind.PAYMENT, key="test:more", description="Top-up", now=timezone.now())
+    post_entry(
+        alice,
+        amount=Decimal("900.00"),
+        kind=EntryKind.PAYMENT,
+        key="test:more",
+        description=Text.verbatim("Top-up"),
+        now=timezone.now(),
+    )
     return {"plan": vps_plan}
 
 

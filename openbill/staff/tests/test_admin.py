@@ -196,11 +196,12 @@ def test_staff_suspend_action_goes_through_the_domain(staff_client, staff, alice
     assert service.status == Status.ACTIVE
     assert ProvisioningTask.objects.filter(service=service, operation="suspension", state__in=OPEN_STATES).count() == 1
     event = service.events.get(kind="suspension requested")
-    assert (event.actor_kind, event.actor_user_id, event.actor_label, event.note) == (
+    assert (event.actor_kind, event.actor_user_id, event.actor_label, event.note_kind, event.note_params) == (
         "staff",
         staff.pk,
         staff.email,
-        SuspendReason.ADMIN,
+        "suspend_reason",
+        {"reason": SuspendReason.ADMIN},
     )
 
 
