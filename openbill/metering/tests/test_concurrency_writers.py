@@ -17,6 +17,7 @@ from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.tests import factories as f
 from openbill.core.tests.interleave import interleave
 from openbill.metering import actions
+from openbill.metering.actions import settle
 from openbill.metering.models import OverageRating
 
 from .factories import record, traffic
@@ -38,7 +39,7 @@ def test_a_rating_written_while_the_previous_one_is_charged_stays_due_for_the_re
     settled, _rated = interleave(
         lambda: actions.settle_service(server.pk, now=NOW),
         lambda: actions.rate_provider(provider, now=NOW),
-        pause=(actions, "_charge_increment"),
+        pause=(settle, "_charge_increment"),
         before=True,
     )
 
