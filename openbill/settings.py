@@ -119,6 +119,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "openbill.urls"
 WSGI_APPLICATION = "openbill.wsgi.application"
 
+# Loaded in every template: money is formatted one way everywhere ({{ amount|money:currency }}).
+TEMPLATE_BUILTINS = ["openbill.core.templatetags.money"]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -132,6 +135,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "openbill.accounts.context_processors.client",
             ],
+            "builtins": TEMPLATE_BUILTINS,
         },
     },
     {
@@ -141,7 +145,7 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "openbill" / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {"autoescape": False},
+        "OPTIONS": {"autoescape": False, "builtins": TEMPLATE_BUILTINS},
     },
 ]
 

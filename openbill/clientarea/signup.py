@@ -51,7 +51,7 @@ def register_client(
             if existing is not None:
                 raise IntegrityError("email taken")
             user = User.objects.create_user(email=email, password=password, is_active=False, language=language)
-            client = Client.objects.create(provider=provider, name=name, email=email, language=language)
+            client = Client.objects.create(provider=provider, name=name, email=email)
             Membership.objects.create(client=client, user=user, role=Membership.Role.OWNER)
     except IntegrityError:
         make_password(password)  # the cost create_user pays on the other path

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from openbill.accounts import sessions, twofactor
 from openbill.accounts.models import ApiToken, Membership, RecoveryCodes, User
 from openbill.billing.models import LedgerEntry
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 from openbill.core.timeutil import Period
 from openbill.metering.selectors import overage_widget_rows
 from openbill.services import selectors
@@ -124,7 +124,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             **row,
             "filter_url": f"{services_url}?id={row['service'].pk}",
             "expiration": selectors.expiration_text(row["service"], now),
-            "cost_text": format_amount(row["cost"], row["currency"]),
+            "cost_text": format_money(row["cost"], row["currency"]),
         }
         for row in overage_widget_rows(client, now)
     ]

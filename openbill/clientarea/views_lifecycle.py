@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from openbill.catalog.models import DeletionWhen, DeletionWho
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
-from openbill.core.money import format_amount, round_amount
+from openbill.core.money import format_money, round_amount
 from openbill.core.timeutil import local_date
 from openbill.provisioning.models import Certificate
 from openbill.services import actions
@@ -103,7 +103,7 @@ def deletion_terms(service: Service) -> dict[str, Any]:
         "allowed": allowed,
         "at_period_end": at_end,
         "date": local_date(service.expires_at, tz) if at_end and service.expires_at else None,
-        "refund": format_amount(refund, service.client.currency) if refund else "",
+        "refund": format_money(refund, service.client.currency) if refund else "",
         "undelivered": undelivered,
     }
 

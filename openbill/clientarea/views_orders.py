@@ -29,7 +29,7 @@ from openbill.catalog.instructions import render_instructions
 from openbill.catalog.models import ValueType
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, InsufficientFunds, NotAllowed, NothingChanged
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, add_period, local_date
 from openbill.core.urls import absolute_url
 from openbill.orders import actions
@@ -101,7 +101,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
     groups: dict[Any, list[Any]] = {}
     for tariff in tariffs:
         tariff.price_rows = [  # type: ignore[attr-defined]
-            f"{format_amount(p.price, _client(request).currency)}/{PERIOD_SUFFIX[Period(p.period)]}"
+            f"{format_money(p.price, _client(request).currency)}/{PERIOD_SUFFIX[Period(p.period)]}"
             for p in tariff.prices.all()
         ]
         groups.setdefault(tariff.product_type, []).append(tariff)
@@ -120,7 +120,7 @@ class OrderForm(forms.Form):
         self.fields["period"] = forms.ChoiceField(
             label=_("Period"),
             choices=[
-                (p.period, f"{Period(p.period).label} — {format_amount(p.price, currency)}")
+                (p.period, f"{Period(p.period).label} — {format_money(p.price, currency)}")
                 for p in tariff.prices.all()
             ],
             widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
@@ -266,7 +266,7 @@ def cart(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "clientarea/orders/cart.html",
-        {"lines": lines, "total": format_amount(total, client.currency), "has_lines": bool(lines)},
+        {"lines": lines, "total": format_money(total, client.currency), "has_lines": bool(lines)},
     )
 
 
@@ -331,7 +331,7 @@ def orders(request: HttpRequest) -> HttpResponse:
         {
             "pending": pending,
             "cart_lines": cart_lines,
-            "cart_total": format_amount(sum((line.amount for line in cart_lines), Decimal(0)), client.currency),
+            "cart_total": format_money(sum((line.amount for line in cart_lines), Decimal(0)), client.currency),
             "paid": paid,
         },
     )
@@ -381,7 +381,7 @@ def service_extend(request: HttpRequest, pk: int) -> HttpResponse:
             {
                 "period": price.period,
                 "label": Period(price.period).label,
-                "amount": format_amount(amount, client.currency),
+                "amount": format_money(amount, client.currency),
                 "until": local_date(add_period(start, price.period, tz), tz).isoformat(),
             }
         )
@@ -545,9 +545,9 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "service": service,
         "form": form,
         "quote": quote,
-        "quote_total": format_amount(quote.total, client.currency) if quote else "",
+        "quote_total": format_money(quote.total, client.currency) if quote else "",
         "quote_total_raw": f"{quote.total:f}" if quote else "",
-        "lines": [(line.description, format_amount(line.amount, client.currency)) for line in quote.lines]
+        "lines": [(line.description, format_money(line.amount, client.currency)) for line in quote.lines]
         if quote
         else [],
     }

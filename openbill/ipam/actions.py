@@ -424,7 +424,7 @@ def _plain_error(address: Address, exc: dnsupdate.DnsUpdateError) -> str:
     from django.utils import translation
 
     client = address.service.client if address.service is not None else None
-    with translation.override((client.language if client else "") or settings.LANGUAGE_CODE):
+    with translation.override(client.mail_language if client else settings.LANGUAGE_CODE):
         reasons = {
             "key": _("it does not accept Openbill's key (the provider must check the TSIG key)"),
             "name": _("the address is not in the reverse zone it holds"),

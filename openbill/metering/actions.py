@@ -29,7 +29,7 @@ from openbill.catalog.models import Addon, BillingType, OverageWithoutFunds, Sta
 from openbill.clients.models import Client, Provider
 from openbill.core.actors import Actor
 from openbill.core.errors import InsufficientFunds
-from openbill.core.money import format_amount, round_amount
+from openbill.core.money import money_value, round_amount
 from openbill.core.notify import notify
 from openbill.core.timeutil import local_date
 from openbill.services import actions as service_actions
@@ -876,7 +876,7 @@ def _notify(service: Service, rated: OverageRating, why: str, *, now: datetime) 
             "maximum": f"{rated.addon.maximum.normalize():f} {rated.addon.unit}".strip()
             if rated.addon.maximum is not None
             else "",
-            "cost": format_amount(rated.cost_amount, service.client.currency),
+            "cost": money_value(rated.cost_amount, service.client.currency),
         },
     )
 

@@ -28,7 +28,7 @@ from openbill.billing.models import ExpenseKind
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, NothingChanged
-from openbill.core.money import format_amount
+from openbill.core.money import format_money, money_value
 from openbill.core.notify import notify
 from openbill.core.timeutil import Period
 from openbill.services import actions as service_actions
@@ -124,12 +124,12 @@ def _create_order(client: Client, lines: list[OrderLine], *, actor: Actor, now: 
         now=now,
         context={
             "order_id": order.pk,
-            "total": format_amount(total, client.currency),
+            "total": money_value(total, client.currency),
             "lines": [
                 {
                     "service": line.service.name,
                     "description": line.description,
-                    "amount": format_amount(line.amount, line.currency),
+                    "amount": money_value(line.amount, line.currency),
                 }
                 for line in lines
             ],
@@ -405,7 +405,7 @@ def change_service(
                 % {
                     "details": ", ".join(f"{c.addon.name}: {c.display}" for c in quote.choices)
                     + (f"; {quote.tariff.name}" if quote.tariff.pk != priced.tariff_id else ""),
-                    "amount": format_amount(net, client.currency),
+                    "amount": format_money(net, client.currency),
                 },
             )
             spec = {c.addon.resource: (c.enum_item.code if c.enum_item else str(c.quantity)) for c in quote.choices}

@@ -248,7 +248,7 @@ def test_expiry_and_renewal_cost_texts_read_in_spanish(alice: Any, vps_plan: Any
     with translation.override("es"):
         assert expiration_text(running, NOW) == "Vence el 2025-08-07"
         assert expiration_text(stopped, NOW) == "Detenido el 2025-07-01"
-        assert renew_cost_text(running) == "1.00 USD/día"
+        assert renew_cost_text(running) == "1,00 USD/día"
 
 
 @pytest.mark.django_db
@@ -320,9 +320,9 @@ def test_no_client_area_page_shows_an_english_sentence_to_a_spanish_reader(provi
 
 
 @pytest.mark.django_db
-def test_a_spanish_client_gets_spanish_email(alice: Any) -> None:
-    alice.language = "es"
-    alice.save(update_fields=["language"])
+def test_a_spanish_client_gets_spanish_email(alice: Any, alice_user: Any) -> None:
+    alice_user.language = "es"
+    alice_user.save(update_fields=["language"])
     notice = Notice.objects.create(
         key="t-suspended",
         client=alice,
