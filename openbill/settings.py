@@ -341,6 +341,7 @@ REST_FRAMEWORK = {
         "link_failure": "10/hour",
         "link_account_failure": "10/hour",
         "signup": "10/hour",
+        "confirmation_resend": "3/hour",
         "password_reset": "10/hour",
         "password_reset_account": "3/hour",
         "otp_failure": "10/hour",

@@ -1,8 +1,9 @@
 """Self sign-up: a user, its client account and the owner membership, confirmed by email.
 
 A new user is created inactive (``is_active=False``): Django's authentication refuses it, so no
-login is possible before the email is confirmed, and the login form answers exactly as for a
-wrong password. The confirmation link carries a signed token (accounts.tokens) whose hash
+login is possible before the email is confirmed. The login form answers as for a wrong password,
+unless the password was right: then it says the email waits for confirmation and offers a new
+link (clientarea.views_auth.resend_confirmation). The confirmation link carries a signed token (accounts.tokens) whose hash
 includes ``is_active``, so it works once; the worker makes it when it sends the mail.
 """
 
