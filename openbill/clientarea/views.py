@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from openbill.accounts import sessions, twofactor
 from openbill.accounts.models import ApiToken, Membership, RecoveryCodes, User
 from openbill.billing.models import LedgerEntry
+from openbill.catalog import display
 from openbill.core.money import format_money
 from openbill.core.timeutil import Period
 from openbill.metering.selectors import overage_widget_rows
@@ -205,7 +206,7 @@ def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:
     return {
         "service": service,
         "parameters": parameters,
-        "addons": list(service.addons.all()),
+        "addons": display.listed(service.addons.all()),
         "expiration": selectors.expiration_text(service, now),
         "renew_cost": selectors.renew_cost_text(service),
         "abuse_ticket": support_selectors.abuse_ticket_of(service) if service.suspended_for_abuse else None,

@@ -16,8 +16,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from openbill.catalog import display
 from openbill.core.errors import DomainError
-from openbill.core.formats import format_quantity, plain_number
+from openbill.core.formats import plain_number
 from openbill.core.money import format_money
 from openbill.core.timeutil import local_date
 from openbill.metering import rating, selectors
@@ -85,7 +86,7 @@ class PeriodForm(forms.Form):
 
 def quantity_text(value: Decimal, unit: str) -> str:
     """A quantity as the client reads it, in its language: two decimals at most, trailing zeros dropped."""
-    return format_quantity(value, unit)
+    return display.quantity_text(value, unit)
 
 
 def _service(request: HttpRequest, pk: int) -> Service:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from openbill.catalog.display import addon_label, addon_lines_text
 from openbill.catalog.instructions import render_instructions
 from openbill.catalog.models import ValueType
 from openbill.core.actors import Actor
@@ -130,7 +131,7 @@ class OrderForm(forms.Form):
             if addon.billing_type not in CLIENT_BILLING_TYPES:
                 continue
             name = f"addon_{addon.resource}"
-            label = f"{addon.name}" + (f" ({addon.unit})" if addon.unit else "")
+            label = addon_label(addon)
             if addon.value_type == ValueType.ENUM:
                 items = [(i.code, i.name) for i in addon.items.all() if i.enabled]
                 self.fields[name] = forms.ChoiceField(label=label, choices=items, required=False)
@@ -255,7 +256,17 @@ def _pay_and_redirect(request: HttpRequest, order: Order) -> HttpResponse:
 
 
 def _cart_lines(client: Any) -> list[OrderLine]:
-    return list(OrderLine.objects.for_client(client).in_cart().select_related("service__product_type").order_by("id"))
+    """The cart's lines, each with ``addon_texts`` ("RAM: 2 GiB"…) in the reader's language."""
+    lines = list(
+        OrderLine.objects.for_client(client)
+        .in_cart()
+        .select_related("service__product_type")
+        .prefetch_related("service__addons__addon", "service__addons__enum_item")
+        .order_by("id")
+    )
+    for line in lines:
+        line.addon_texts = addon_lines_text(line.service.addons.all())  # type: ignore[attr-defined]
+    return lines
 
 
 @client_required
@@ -462,7 +473,7 @@ class EditForm(forms.Form):
             if addon.billing_type not in CLIENT_BILLING_TYPES:
                 continue
             name = f"addon_{addon.resource}"
-            label = f"{addon.name}" + (f" ({addon.unit})" if addon.unit else "")
+            label = addon_label(addon)
             if addon.value_type == ValueType.ENUM:
                 # The service's present item is offered even if retired, so that a form the
                 # client does not touch submits it and nothing changes.

@@ -62,7 +62,8 @@ def load(now: datetime | None = None) -> bool:
         # Apps add their own demo data (modules, usage…) in ``openbill/<app>/demo.py: extend(demo)``.
         from openbill.core.extensions import optional_module
 
-        for app in ("provisioning", "orders", "payments", "metering", "support", "ipam", "vdc", "domains"):
+        # catalog last: it gives every catalog text of the demo its Spanish value.
+        for app in ("provisioning", "orders", "payments", "metering", "support", "ipam", "vdc", "domains", "catalog"):
             extension = optional_module(f"openbill.{app}.demo")
             if extension is not None:
                 extension.extend(demo)

@@ -25,11 +25,6 @@ def format_number(value: Decimal | int, places: int = 2, language: str | None = 
     return format_decimal(rounded, format=pattern, locale=babel_locale(language), group_separator=False)
 
 
-def format_quantity(value: Decimal | int, unit: str = "", language: str | None = None) -> str:
-    """A quantity with its unit as the client reads it: "2 GiB", "1,5 GiB"."""
-    return f"{format_number(value, 2, language)} {unit}".strip()
-
-
 def plain_number(value: float | Decimal | int, places: int = 2) -> str:
     """A number for markup (SVG, attributes, JSON): a point, never a comma, trailing zeros dropped."""
     text = f"{Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}"
