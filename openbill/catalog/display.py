@@ -9,68 +9,45 @@ the catalog: metering converts by it (metering.units).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
 from openbill.core.formats import format_number
 
 from .models import ValueType
 
+_CORES = ngettext_lazy("%(count)s core", "%(count)s cores", "n")
+_ADDRESSES = ngettext_lazy("%(count)s address", "%(count)s addresses", "n")
+_SERVERS = ngettext_lazy("%(count)s server", "%(count)s servers", "n")
+_MACHINES = ngettext_lazy("%(count)s machine", "%(count)s machines", "n")
+_SECONDS = ngettext_lazy("%(count)s second", "%(count)s seconds", "n")
+_MINUTES = ngettext_lazy("%(count)s minute", "%(count)s minutes", "n")
+_HOURS = ngettext_lazy("%(count)s hour", "%(count)s hours", "n")
+_DAYS = ngettext_lazy("%(count)s day", "%(count)s days", "n")
 
-def _cores(n: int) -> str:
-    return ngettext("%(count)s core", "%(count)s cores", n)
-
-
-def _addresses(n: int) -> str:
-    return ngettext("%(count)s address", "%(count)s addresses", n)
-
-
-def _servers(n: int) -> str:
-    return ngettext("%(count)s server", "%(count)s servers", n)
-
-
-def _machines(n: int) -> str:
-    return ngettext("%(count)s machine", "%(count)s machines", n)
-
-
-def _seconds(n: int) -> str:
-    return ngettext("%(count)s second", "%(count)s seconds", n)
-
-
-def _minutes(n: int) -> str:
-    return ngettext("%(count)s minute", "%(count)s minutes", n)
-
-
-def _hours(n: int) -> str:
-    return ngettext("%(count)s hour", "%(count)s hours", n)
-
-
-def _days(n: int) -> str:
-    return ngettext("%(count)s day", "%(count)s days", n)
-
-
-# Counted words a provider may use as a unit, singular or plural, and their wording.
-WORD_UNITS: dict[str, Callable[[int], str]] = {
-    "core": _cores,
-    "cores": _cores,
-    "address": _addresses,
-    "addresses": _addresses,
-    "server": _servers,
-    "servers": _servers,
-    "machine": _machines,
-    "machines": _machines,
-    "second": _seconds,
-    "seconds": _seconds,
-    "minute": _minutes,
-    "minutes": _minutes,
-    "hour": _hours,
-    "hours": _hours,
-    "day": _days,
-    "days": _days,
+# Counted words a provider may use as a unit, singular or plural, and their wording: the form is
+# chosen by "n" (a whole number), the text shows "count" (the number as the reader writes it).
+WORD_UNITS: dict[str, Any] = {
+    "core": _CORES,
+    "cores": _CORES,
+    "address": _ADDRESSES,
+    "addresses": _ADDRESSES,
+    "server": _SERVERS,
+    "servers": _SERVERS,
+    "machine": _MACHINES,
+    "machines": _MACHINES,
+    "second": _SECONDS,
+    "seconds": _SECONDS,
+    "minute": _MINUTES,
+    "minutes": _MINUTES,
+    "hour": _HOURS,
+    "hours": _HOURS,
+    "day": _DAYS,
+    "days": _DAYS,
 }
 
 
@@ -85,7 +62,7 @@ def quantity_text(quantity: Decimal | int, unit: str) -> str:
     number = format_number(value)
     word = WORD_UNITS.get(unit.strip().lower())
     if word is not None:
-        return word(_plural_count(value)) % {"count": number}
+        return str(word % {"n": _plural_count(value), "count": number})
     return f"{number} {unit}".strip()
 
 
