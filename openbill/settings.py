@@ -56,6 +56,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    "modeltranslation",  # before the admin: the catalog's texts per language (catalog/translation.py)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -119,6 +120,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "openbill.urls"
 WSGI_APPLICATION = "openbill.wsgi.application"
 
+# Loaded in every template: money is formatted one way everywhere ({{ amount|money:currency }}).
+TEMPLATE_BUILTINS = ["openbill.core.templatetags.money"]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -132,6 +136,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "openbill.accounts.context_processors.client",
             ],
+            "builtins": TEMPLATE_BUILTINS,
         },
     },
     {
@@ -141,7 +146,7 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "openbill" / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {"autoescape": False},
+        "OPTIONS": {"autoescape": False, "builtins": TEMPLATE_BUILTINS},
     },
 ]
 
@@ -255,6 +260,11 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "openbill" / "locale"]
 USE_I18N = True
+# The catalog's client-facing texts have a value per language (catalog/translation.py); an empty
+# one falls back to the default language's, then to any other.
+MODELTRANSLATION_DEFAULT_LANGUAGE = LANGUAGE_CODE
+MODELTRANSLATION_LANGUAGES = tuple(code for code, _name in LANGUAGES)
+MODELTRANSLATION_FALLBACK_LANGUAGES = MODELTRANSLATION_LANGUAGES
 TIME_ZONE = "UTC"
 USE_TZ = True
 
@@ -337,6 +347,7 @@ REST_FRAMEWORK = {
         "link_failure": "10/hour",
         "link_account_failure": "10/hour",
         "signup": "10/hour",
+        "confirmation_resend": "3/hour",
         "password_reset": "10/hour",
         "password_reset_account": "3/hour",
         "otp_failure": "10/hour",

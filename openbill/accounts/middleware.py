@@ -1,10 +1,14 @@
-"""Attaches the caller's client account to the request (``request.client``)."""
+"""Attaches the caller's client account to the request (``request.client``), and speaks the
+logged-in user's language: the one saved on the user (Profile, language switch) is the language
+of their pages and their mail, whatever browser they use."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
 from .selectors import client_of
@@ -16,4 +20,11 @@ class ClientMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.client = SimpleLazyObject(lambda: client_of(request.user))  # type: ignore[attr-defined]
+        user = request.user
+        # The API answers in the request's language (Accept-Language), as API clients expect.
+        if user.is_authenticated and not request.path.startswith("/api/"):
+            language = getattr(user, "language", "")
+            if language in dict(settings.LANGUAGES) and language != translation.get_language():
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
         return self.get_response(request)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, InsufficientFunds
-from openbill.core.money import format_amount, round_amount
+from openbill.core.money import format_money, round_amount
 from openbill.core.texts import Text
 from openbill.core.texts import stored as stored_text
 
@@ -91,9 +91,9 @@ def insufficient_funds(client: Client, needed: Decimal) -> InsufficientFunds:
     return InsufficientFunds(
         _("Insufficient funds: the amount is %(amount)s, you have %(available)s, %(deficit)s is missing.")
         % {
-            "amount": format_amount(needed, client.currency),
-            "available": format_amount(client.available_amount, client.currency),
-            "deficit": format_amount(deficit, client.currency),
+            "amount": format_money(needed, client.currency),
+            "available": format_money(client.available_amount, client.currency),
+            "deficit": format_money(deficit, client.currency),
         },
         field="amount",
         amount=str(round_amount(needed, client.currency)),

@@ -1,5 +1,6 @@
 """Admin for the catalog: product types with their parameters, tariffs with prices and add-ons,
-add-ons with their enumeration items and prices."""
+add-ons with their enumeration items and prices. Client-facing texts (names, labels, units,
+descriptions, instruction manuals) have one field per language (catalog/translation.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from .models import (
     Addon,
@@ -41,14 +43,14 @@ class ProductParameterForm(forms.ModelForm):  # type: ignore[type-arg]
         return [str(c) for c in choices]
 
 
-class ProductParameterInline(admin.TabularInline):  # type: ignore[type-arg]
+class ProductParameterInline(TranslationTabularInline):  # type: ignore[misc]
     model = ProductParameter
     form = ProductParameterForm
     extra = 0
     fields = ("position", "code", "label", "kind", "required", "choices", "regex")
 
 
-class TariffInline(admin.TabularInline):  # type: ignore[type-arg]
+class TariffInline(TranslationTabularInline):  # type: ignore[misc]
     model = TariffPlan
     extra = 0
     fields = ("name", "orderable", "auto_renew_default", "quick_order", "position")
@@ -56,7 +58,7 @@ class TariffInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(ProductType)
-class ProductTypeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ProductTypeAdmin(TranslationAdmin):  # type: ignore[misc]
     list_display = (
         "name",
         "kind",
@@ -92,7 +94,7 @@ class ProductTypeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(ProductParameter)
-class ProductParameterAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ProductParameterAdmin(TranslationAdmin):  # type: ignore[misc]
     form = ProductParameterForm
     list_display = ("product_type", "code", "label", "kind", "required", "position")
     list_filter = ("kind", "required", "product_type")
@@ -106,7 +108,7 @@ class PeriodPriceInline(admin.TabularInline):  # type: ignore[type-arg]
     fields = ("period", "price", "setup_fee")
 
 
-class AddonInline(admin.TabularInline):  # type: ignore[type-arg]
+class AddonInline(TranslationTabularInline):  # type: ignore[misc]
     model = Addon
     extra = 0
     fields = (
@@ -126,7 +128,7 @@ class AddonInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(TariffPlan)
-class TariffPlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TariffPlanAdmin(TranslationAdmin):  # type: ignore[misc]
     list_display = ("name", "product_type", "orderable", "auto_renew_default", "quick_order", "position")
     list_filter = ("orderable", "quick_order", "auto_renew_default", "product_type__kind", "product_type")
     search_fields = ("name", "description", "product_type__name")
@@ -144,7 +146,7 @@ class PeriodPriceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ("tariff",)
 
 
-class AddonEnumItemInline(admin.TabularInline):  # type: ignore[type-arg]
+class AddonEnumItemInline(TranslationTabularInline):  # type: ignore[misc]
     model = AddonEnumItem
     extra = 0
     fields = ("position", "code", "name", "enabled")
@@ -166,7 +168,7 @@ class AddonPriceInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Addon)
-class AddonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AddonAdmin(TranslationAdmin):  # type: ignore[misc]
     list_display = (
         "name",
         "resource",
@@ -191,7 +193,7 @@ class AddonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(AddonEnumItem)
-class AddonEnumItemAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AddonEnumItemAdmin(TranslationAdmin):  # type: ignore[misc]
     list_display = ("name", "code", "addon", "enabled", "position")
     list_filter = ("enabled",)
     search_fields = ("name", "code", "addon__name")

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.manager import MultilingualManager
 
 from openbill.core.money import DECIMAL_PLACES, MAX_DIGITS
 from openbill.core.timeutil import Period
@@ -64,6 +65,10 @@ class ProductType(models.Model):
         ),
     )
 
+
+    # Reads and lookups of its texts in the active language (catalog/translation.py).
+    objects: MultilingualManager[ProductType] = MultilingualManager()
+
     class Meta:
         ordering = ["name"]
 
@@ -109,6 +114,10 @@ class ProductParameter(models.Model):
     choices = models.JSONField(_("choices"), default=list, blank=True, help_text=_("For a choice: the allowed values."))
     regex = models.CharField(_("pattern"), max_length=200, blank=True)
     position = models.PositiveIntegerField(default=0)
+
+
+    # Reads and lookups of its texts in the active language (catalog/translation.py).
+    objects: MultilingualManager[ProductParameter] = MultilingualManager()
 
     class Meta:
         ordering = ["position", "id"]
@@ -165,6 +174,10 @@ class TariffPlan(models.Model):
         default=OverageWithoutFunds.CHARGE,
     )
     position = models.PositiveIntegerField(default=0)
+
+
+    # Reads and lookups of its texts in the active language (catalog/translation.py).
+    objects: MultilingualManager[TariffPlan] = MultilingualManager()
 
     class Meta:
         ordering = ["position", "name"]
@@ -236,6 +249,10 @@ class Addon(models.Model):
     metrics = models.JSONField(_("measured parameters"), default=list, blank=True)
     position = models.PositiveIntegerField(default=0)
 
+
+    # Reads and lookups of its texts in the active language (catalog/translation.py).
+    objects: MultilingualManager[Addon] = MultilingualManager()
+
     class Meta:
         ordering = ["position", "id"]
         constraints = [
@@ -280,6 +297,10 @@ class AddonEnumItem(models.Model):
     name = models.CharField(_("name"), max_length=100)
     enabled = models.BooleanField(_("enabled"), default=True)
     position = models.PositiveIntegerField(default=0)
+
+
+    # Reads and lookups of its texts in the active language (catalog/translation.py).
+    objects: MultilingualManager[AddonEnumItem] = MultilingualManager()
 
     class Meta:
         ordering = ["position", "id"]

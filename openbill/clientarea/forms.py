@@ -9,7 +9,10 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.hashers import make_password
 from django.utils.translation import gettext_lazy as _
+
+from openbill.accounts.models import User
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -23,10 +26,40 @@ class EmailLoginForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        # The same answer for an unknown email, a wrong password and an unconfirmed account:
-        # the login form must not tell which emails are registered.
+        # The same answer for an unknown email and a wrong password: the login form must not
+        # tell which emails are registered.
         "invalid_login": _("Please enter a correct email and password."),
+        # Said only to whoever typed the account's right password, who knows it exists.
+        "unconfirmed": _(
+            "Your email address is not confirmed yet: follow the link in the mail we sent you when "
+            "you signed up, or ask for a new link below."
+        ),
     }
+
+    # Set when the password was right for an account still waiting for its email confirmation.
+    unconfirmed_user: User | None = None
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            user = self._unconfirmed_user()
+            if user is None:
+                raise
+            self.unconfirmed_user = user
+            raise forms.ValidationError(self.error_messages["unconfirmed"], code="unconfirmed") from None
+
+    def _unconfirmed_user(self) -> User | None:
+        """The account waiting for confirmation whose password this is. Every failed login pays
+        one more password hash, so the time taken tells nothing about the email either."""
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if not email or not password:
+            return None
+        user = User.objects.filter(email__iexact=email, is_active=False, email_confirmed=False).first()
+        if user is None:
+            make_password(password)
+            return None
+        return user if user.check_password(password) else None
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):

@@ -11,9 +11,10 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from openbill.catalog.display import addon_label
 from openbill.catalog.models import Addon, ValueType
 from openbill.core.errors import DomainError
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 from openbill.core.timeutil import Period
 from openbill.orders.pricing import CLIENT_BILLING_TYPES
 from openbill.payments import actions as payments
@@ -40,7 +41,7 @@ def client_addons(tariff: Any) -> Iterator[tuple[str, str, Addon]]:
     """(form field name, label, add-on) of each add-on of ``tariff`` that the client chooses."""
     for addon in tariff.addons.all():
         if addon.billing_type in CLIENT_BILLING_TYPES:
-            yield f"addon_{addon.resource}", f"{addon.name}" + (f" ({addon.unit})" if addon.unit else ""), addon
+            yield f"addon_{addon.resource}", addon_label(addon), addon
 
 
 def filled_addons(names: list[str], values: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,7 +76,7 @@ class OrderForm(forms.Form):
         self.fields["period"] = forms.ChoiceField(
             label=_("Period"),
             choices=[
-                (p.period, f"{Period(p.period).label} — {format_amount(p.price, currency)}")
+                (p.period, f"{Period(p.period).label} — {format_money(p.price, currency)}")
                 for p in tariff.prices.all()
             ],
             widget=forms.RadioSelect(attrs={"class": "form-check-input"}),

@@ -1,8 +1,9 @@
 """Self sign-up: a user, its client account and the owner membership, confirmed by email.
 
 A new user is created inactive (``is_active=False``): Django's authentication refuses it, so no
-login is possible before the email is confirmed, and the login form answers exactly as for a
-wrong password. The confirmation link carries a signed token (accounts.tokens) whose hash
+login is possible before the email is confirmed. The login form answers as for a wrong password,
+unless the password was right: then it says the email waits for confirmation and offers a new
+link (clientarea.views_auth.resend_confirmation). The confirmation link carries a signed token (accounts.tokens) whose hash
 includes ``is_active``, so it works once; the worker makes it when it sends the mail.
 """
 
@@ -51,7 +52,7 @@ def register_client(
             if existing is not None:
                 raise IntegrityError("email taken")
             user = User.objects.create_user(email=email, password=password, is_active=False, language=language)
-            client = Client.objects.create(provider=provider, name=name, email=email, language=language)
+            client = Client.objects.create(provider=provider, name=name, email=email)
             Membership.objects.create(client=client, user=user, role=Membership.Role.OWNER)
     except IntegrityError:
         make_password(password)  # the cost create_user pays on the other path

@@ -33,6 +33,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("signup/", views_auth.signup_view, name="signup"),
     path("signup/done/", views_auth.signup_done, name="signup_done"),
     path("signup/confirm/<uidb64>/<token>/", views_auth.signup_confirm, name="signup_confirm"),
+    path("signup/resend/", views_auth.resend_confirmation, name="signup_resend"),
     path("password-reset/", views_auth.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", views_auth.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(

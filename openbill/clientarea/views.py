@@ -21,7 +21,8 @@ from django.views.decorators.http import require_POST
 from openbill.accounts import sessions, twofactor
 from openbill.accounts.models import ApiToken, Membership, RecoveryCodes, User
 from openbill.billing.models import LedgerEntry
-from openbill.core.money import format_amount
+from openbill.catalog import display
+from openbill.core.money import format_money
 from openbill.core.timeutil import Period
 from openbill.metering.selectors import overage_widget_rows
 from openbill.services import selectors
@@ -117,7 +118,7 @@ def _overage_rows(client: Any, now: Any) -> list[dict[str, Any]]:
             **row,
             "filter_url": f"{services_url}?id={row['service'].pk}",
             "expiration": selectors.expiration_text(row["service"], now),
-            "cost_text": format_amount(row["cost"], row["currency"]),
+            "cost_text": format_money(row["cost"], row["currency"]),
         }
         for row in overage_widget_rows(client, now)
     ]
@@ -182,7 +183,7 @@ def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:
     return {
         "service": service,
         "parameters": parameters,
-        "addons": list(service.addons.all()),
+        "addons": display.listed(service.addons.all()),
         "expiration": selectors.expiration_text(service, now),
         "renew_cost": selectors.renew_cost_text(service),
         "abuse_ticket": support_selectors.abuse_ticket_of(service) if service.suspended_for_abuse else None,

@@ -30,7 +30,7 @@ from openbill.accounts import actions as accounts
 from openbill.accounts import limits, sessions, twofactor
 from openbill.accounts.models import ApiToken, User
 from openbill.accounts.selectors import client_of
-from openbill.accounts.tasks import PASSWORD_RESET, send_after_commit
+from openbill.accounts.tasks import PASSWORD_RESET, SIGNUP_CONFIRM, send_after_commit
 
 from . import signup
 from .access import client_required, reauth_required
@@ -40,6 +40,8 @@ from .forms import CodeForm, EmailLoginForm, PasswordChangeForm, SignupForm
 # session is not logged in until then. The step expires after PENDING_SECONDS.
 PENDING = "openbill_2fa_pending"
 PENDING_SECONDS = 5 * 60
+# An account waiting for its email confirmation whose right password this session typed.
+RESEND = "openbill_confirmation_resend"
 
 
 def _remember_language(response: HttpResponseBase, language: str) -> None:
@@ -73,7 +75,10 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form: Any) -> HttpResponse:
         limits.record(self.request, self._account_limit())
-        return super().form_invalid(form)
+        if form.unconfirmed_user is not None:
+            # Whoever typed the right password may ask for a new confirmation link.
+            self.request.session[RESEND] = {"user": form.unconfirmed_user.pk, "at": time.time()}
+        return self.render_to_response(self.get_context_data(form=form, unconfirmed=form.unconfirmed_user is not None))
 
     def get_default_redirect_url(self) -> str:
         return _home(self.request.user)
@@ -100,6 +105,36 @@ class LoginView(auth_views.LoginView):
         # The user's saved language follows them from browser to browser.
         _remember_language(response, user.language)
         return response
+
+
+def _resend_limits(user_id: int) -> tuple[limits.Limit, limits.Limit]:
+    """New confirmation links per address and per account (each one sends a mail)."""
+    return limits.Limit("confirmation_resend"), limits.Limit("confirmation_resend", account=f"user:{user_id}")
+
+
+@require_POST
+@csrf_protect
+def resend_confirmation(request: HttpRequest) -> HttpResponse:
+    """Send the confirmation link again to an account whose right password this session typed
+    (within PENDING_SECONDS), still unconfirmed. Rate-limited per address and per account."""
+    pending = request.session.get(RESEND)
+    fresh = isinstance(pending, dict) and 0 <= time.time() - float(pending.get("at") or 0) <= PENDING_SECONDS
+    user = (
+        User.objects.filter(pk=int(pending.get("user") or 0), is_active=False, email_confirmed=False).first()
+        if fresh and isinstance(pending, dict)
+        else None
+    )
+    if user is None:
+        request.session.pop(RESEND, None)
+        messages.info(request, _("Log in with your email and password first."))
+        return redirect("clientarea:login")
+    limiters = _resend_limits(user.pk)
+    if (wait := limits.blocked(request, *limiters)) is not None:
+        return limits.too_many(request, wait)
+    limits.record(request, *limiters)
+    send_after_commit(SIGNUP_CONFIRM, user)
+    messages.success(request, _("We sent a new confirmation link to %(email)s.") % {"email": user.email})
+    return redirect("clientarea:login")
 
 
 def _home(user: Any) -> str:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 from openbill.domains import actions, selectors
 from openbill.domains.forms import CheckForm, ContactForm, DomainContactsForm, NsForm, OrderForm, VerifyForm
 
@@ -26,7 +26,7 @@ def _form_error(form: Any, exc: DomainError) -> None:
 
 
 def _money(amount: Any, client: Any) -> str:
-    return format_amount(amount, client.currency) if amount is not None else "—"
+    return format_money(amount, client.currency) if amount is not None else "—"
 
 
 @client_required

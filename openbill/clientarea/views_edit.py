@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, InsufficientFunds, NothingChanged
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 from openbill.core.timeutil import Period, local_date
 from openbill.orders import actions, selectors
 from openbill.orders.pricing import ChangeQuote
@@ -65,7 +65,7 @@ def _extension_options(service: Service, now: datetime, tz: ZoneInfo) -> list[di
         {
             "period": quote.period,
             "label": Period(quote.period).label,
-            "amount": format_amount(quote.amount or Decimal(0), service.client.currency),
+            "amount": format_money(quote.amount or Decimal(0), service.client.currency),
             "until": local_date(quote.end, tz).isoformat(),
         }
         for quote in selectors.extension_quotes(service, now=now, tz=tz)
@@ -164,9 +164,9 @@ def _edit_context(service: Service, form: EditForm, quote: ChangeQuote | None) -
         "service": service,
         "form": form,
         "quote": quote,
-        "quote_total": format_amount(quote.total, currency) if quote else "",
+        "quote_total": format_money(quote.total, currency) if quote else "",
         "quote_total_raw": f"{quote.total:f}" if quote else "",
-        "lines": [(line.description, format_amount(line.amount, currency)) for line in quote.lines] if quote else [],
+        "lines": [(line.description, format_money(line.amount, currency)) for line in quote.lines] if quote else [],
     }
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 from openbill.ipam import actions, selectors
 from openbill.ipam.models import Address, AddressState
 from openbill.services.models import Service
@@ -41,9 +41,9 @@ def _address(service: Service, pk: int) -> Address:
 def _quote_context(service: Service, quote: Any) -> dict[str, Any]:
     currency = service.client.currency
     return {
-        "quote_total": format_amount(quote.total, currency),
+        "quote_total": format_money(quote.total, currency),
         "quote_total_raw": f"{quote.total:f}",
-        "lines": [(line.description, format_amount(line.amount, currency)) for line in quote.lines],
+        "lines": [(line.description, format_money(line.amount, currency)) for line in quote.lines],
     }
 
 

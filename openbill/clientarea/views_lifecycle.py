@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 from openbill.core.timeutil import local_date
 from openbill.provisioning.models import Certificate
 from openbill.services import actions
@@ -89,7 +89,7 @@ def deletion_terms(service: Service) -> dict[str, Any]:
         "allowed": terms.allowed,
         "at_period_end": terms.at_period_end,
         "date": local_date(terms.ends_at, service.client.provider.tz) if terms.ends_at else None,
-        "refund": format_amount(terms.refund, service.client.currency) if terms.refund else "",
+        "refund": format_money(terms.refund, service.client.currency) if terms.refund else "",
         "undelivered": terms.undelivered,
     }
 

@@ -7,7 +7,7 @@ read through openbill.metering.selectors, as the API does.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -16,8 +16,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from openbill.catalog import display
 from openbill.core.errors import DomainError
-from openbill.core.money import format_amount
+from openbill.core.formats import plain_number
+from openbill.core.money import format_money
 from openbill.core.timeutil import local_date
 from openbill.metering import rating, selectors
 from openbill.services.models import Service
@@ -70,12 +72,8 @@ class PeriodForm(forms.Form):
 
 
 def quantity_text(value: Decimal, unit: str) -> str:
-    """A quantity as the client reads it: two decimals at most, trailing zeros dropped."""
-    rounded = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = f"{rounded:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text} {unit}".strip()
+    """A quantity as the client reads it, in its language: two decimals at most, trailing zeros dropped."""
+    return display.quantity_text(value, unit)
 
 
 def _service(request: HttpRequest, pk: int) -> Service:
@@ -93,7 +91,10 @@ CHART_HEIGHT = 160
 
 
 def chart(series: selectors.AddonSeries) -> dict[str, Any]:
-    """Bar geometry of one add-on's consumption by day for a server-rendered SVG."""
+    """Bar geometry of one add-on's consumption by day for a server-rendered SVG.
+
+    The coordinates are strings with a decimal point: markup is never localized (a Spanish page
+    would otherwise write x="12,5", which no browser draws)."""
     days = series.days
     peak = series.peak
     count = max(len(days), 1)
@@ -103,15 +104,15 @@ def chart(series: selectors.AddonSeries) -> dict[str, Any]:
         height = float(day.usage / peak) * (CHART_HEIGHT - 10) if peak > 0 else 0.0
         bars.append(
             {
-                "x": round(index * slot + slot * 0.1, 2),
-                "y": round(CHART_HEIGHT - height, 2),
-                "width": round(max(slot * 0.8, 1), 2),
-                "height": round(height, 2),
+                "x": plain_number(index * slot + slot * 0.1),
+                "y": plain_number(CHART_HEIGHT - height),
+                "width": plain_number(max(slot * 0.8, 1)),
+                "height": plain_number(height),
                 "over": day.over,
                 "title": f"{day.on.isoformat()}: {quantity_text(day.usage, series.addon.unit)}",
             }
         )
-    return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "bars": bars}
+    return {"width": plain_number(CHART_WIDTH), "height": plain_number(CHART_HEIGHT), "bars": bars}
 
 
 def _month_rows(service: Service, month: date, rows: list[selectors.OverageRow] | None = None) -> list[dict[str, Any]]:
@@ -123,7 +124,7 @@ def _month_rows(service: Service, month: date, rows: list[selectors.OverageRow] 
             "per_day": row.per_day,
             "used": quantity_text(row.used, row.addon.unit),
             "overage": quantity_text(row.overage, row.addon.unit),
-            "cost": format_amount(row.cost_amount, currency),
+            "cost": format_money(row.cost_amount, currency),
             "over_maximum": row.over_maximum,
         }
         for row in (rows if rows is not None else selectors.overage_rows(service, month))
@@ -194,7 +195,7 @@ def service_overage(request: HttpRequest, pk: int) -> HttpResponse:
         "month": month,
         "months": selectors.months_back(current, 12),
         "rows": _month_rows(service, month, raw_rows),
-        "total": format_amount(sum((r.cost_amount for r in raw_rows), Decimal(0)), service.client.currency),
+        "total": format_money(sum((r.cost_amount for r in raw_rows), Decimal(0)), service.client.currency),
         "error": error,
     }
     return render(request, "clientarea/metering/overage.html", context, status=400 if error else 200)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openbill.catalog.instructions import render_instructions
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, InsufficientFunds, NotAllowed
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 from openbill.core.timeutil import PERIOD_SUFFIX, Period
 from openbill.orders import actions, selectors
 from openbill.orders.models import Order, OrderLine
@@ -39,7 +39,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
     groups: dict[Any, list[Any]] = {}
     for tariff in tariffs:
         tariff.price_rows = [  # type: ignore[attr-defined]
-            f"{format_amount(p.price, client_of(request).currency)}/{PERIOD_SUFFIX[Period(p.period)]}"
+            f"{format_money(p.price, client_of(request).currency)}/{PERIOD_SUFFIX[Period(p.period)]}"
             for p in tariff.prices.all()
         ]
         groups.setdefault(tariff.product_type, []).append(tariff)
@@ -116,7 +116,7 @@ def cart(request: HttpRequest) -> HttpResponse:
         "clientarea/orders/cart.html",
         {
             "lines": lines,
-            "total": format_amount(selectors.lines_total(lines), client.currency),
+            "total": format_money(selectors.lines_total(lines), client.currency),
             "has_lines": bool(lines),
         },
     )
@@ -160,7 +160,7 @@ def orders(request: HttpRequest) -> HttpResponse:
     context = {
         "pending": selectors.pending_orders(client),
         "cart_lines": cart_lines,
-        "cart_total": format_amount(selectors.lines_total(cart_lines), client.currency),
+        "cart_total": format_money(selectors.lines_total(cart_lines), client.currency),
         "paid": selectors.paid_services(client),
     }
     return render(request, "clientarea/orders/index.html", context)

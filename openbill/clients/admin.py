@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
 from openbill.accounts.models import Membership
-from openbill.core.admin import choices_filter
 
 from .models import Client, Provider
 
@@ -30,7 +27,7 @@ class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
 class ClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("id", "name", "email", "provider", "balance_amount", "credit_limit", "abuse_score", "created_at")
     list_display_links = ("id", "name")
-    list_filter = ("provider", choices_filter("language", _("language"), list(settings.LANGUAGES)))
+    list_filter = ("provider",)
     search_fields = ("=id", "name", "email", "phone")
     list_select_related = ("provider",)
     # The balance moves only with a ledger entry (billing.actions.post_entry).
@@ -40,7 +37,6 @@ class ClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "name",
         "email",
         "phone",
-        "language",
         "credit_limit",
         "balance_amount",
         "abuse_score",

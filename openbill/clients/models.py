@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.functional import cached_property
@@ -22,6 +23,13 @@ class Provider(models.Model):
     signup_enabled = models.BooleanField(_("sign-up open"), default=True)
     support_email = models.EmailField(_("support email"), blank=True)
     bank_details = models.TextField(_("bank transfer details"), blank=True)
+    language = models.CharField(
+        _("default language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of mail to a client account that has no user yet."),
+    )
     require_client_2fa = models.BooleanField(
         _("clients must use two-factor authentication"),
         default=False,
@@ -52,7 +60,6 @@ class Client(models.Model):
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("contact email"))
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    language = models.CharField(_("language"), max_length=8, default="en")
     credit_limit = models.DecimalField(
         _("credit limit"),
         max_digits=MAX_DIGITS,
@@ -77,6 +84,15 @@ class Client(models.Model):
     @property
     def currency(self) -> str:
         return self.provider.currency
+
+    @property
+    def mail_language(self) -> str:
+        """The language the account's mail is written in: its owner's language, the one the owner
+        reads the client area in and sets in the Profile (else the provider's default)."""
+        owner = self.memberships.filter(role="owner").select_related("user").order_by("pk").first()
+        if owner is not None and owner.user.language:
+            return owner.user.language
+        return self.provider.language or settings.LANGUAGE_CODE
 
     @property
     def balance(self) -> Money:

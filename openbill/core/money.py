@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Any
+
+from babel.numbers import format_decimal
+
+from .formats import babel_locale
 
 # ISO 4217 minor units for the currencies that differ from the usual two.
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "VND": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3}
@@ -64,33 +69,47 @@ class Money:
         return cls(Decimal(0), currency)
 
     def format(self) -> str:
-        return format_amount(self.amount, self.currency)
+        return format_money(self.amount, self.currency)
 
     def __str__(self) -> str:
         return self.format()
 
 
-def format_amount(amount: Decimal, currency: str) -> str:
-    """The seed's price format: "1.00 USD", "500 USD".
+def format_money(amount: Decimal | int, currency: str, language: str | None = None) -> str:
+    """An amount as people read it, in ``language`` (default: the active one).
 
-    Amounts are shown to the currency's minor unit; whole amounts of 100 and more drop the
-    zeros ("500 USD/year" beside "1.00 USD/day", as BILLmanager shows them).
+    The seed's shapes in English: "1.00 USD", "500 USD", "-3.50 USD"; Spanish writes "1,00 USD".
+    Amounts are shown to the currency's minor unit; whole amounts of 100 and more drop the zeros
+    ("500 USD/year" beside "1.00 USD/day", as BILLmanager shows them). No thousands separator:
+    "1500 USD" reads the same in every language, where "1,500" would not.
     """
-    value = round_amount(amount, currency)
-    if value == value.to_integral_value() and abs(value) >= 100:
-        return f"{value.to_integral_value():f} {currency}"
-    return f"{value:f} {currency}"
-
-
-def format_money(amount: Decimal, currency: str, language: str | None = None) -> str:
-    """An amount for people reading ``language`` (default: the active one): the seed's shape
-    ("1.00 USD", "500 USD") with the language's decimal sign ("1,00 USD" in Spanish)."""
-    from babel.numbers import format_decimal
-    from django.utils import translation
-
-    language = (language or translation.get_language() or "en").replace("-", "_")
-    value = round_amount(amount, currency)
+    value = round_amount(Decimal(amount), currency)
     places = currency_places(currency)
-    whole = places == 0 or (value == value.to_integral_value() and abs(value) >= 100)
-    pattern = "0" if whole else "0." + "0" * places
-    return f"{format_decimal(value, format=pattern, locale=language)} {currency}"
+    if value == value.to_integral_value() and abs(value) >= 100:
+        places = 0
+    pattern = "0." + "0" * places if places else "0"
+    number = format_decimal(
+        value, format=pattern, locale=babel_locale(language), decimal_quantization=True, group_separator=False
+    )
+    return f"{number} {currency}"
+
+
+# A sum of money inside stored JSON (a notice's context): the figure and its currency, worded by
+# format_money in the reader's language when the mail is written, never in the language of the
+# moment it was recorded.
+MONEY_KEY = "$money"
+
+
+def money_value(amount: Decimal, currency: str) -> dict[str, str]:
+    return {MONEY_KEY: f"{round_amount(amount, currency):f}", "currency": currency}
+
+
+def words_for_money_values(value: Any, language: str | None = None) -> Any:
+    """``value`` with every money_value inside it (dicts, lists) replaced by its format_money text."""
+    if isinstance(value, dict):
+        if MONEY_KEY in value:
+            return format_money(Decimal(value[MONEY_KEY]), value["currency"], language)
+        return {key: words_for_money_values(item, language) for key, item in value.items()}
+    if isinstance(value, list):
+        return [words_for_money_values(item, language) for item in value]
+    return value

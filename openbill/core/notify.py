@@ -2,8 +2,9 @@
 
 Templates live in ``templates/emails/<name>.subject.txt`` and ``<name>.txt`` and are
 rendered in the client's language, as plain text (the "text" template engine: no HTML
-escaping). ``context`` must be JSON values (it is stored); nothing secret belongs in it. A stored text
-(``texts.in_context(Text(...))``) is rendered in the client's language with the rest.
+escaping). ``context`` must be JSON values (it is stored); nothing secret belongs in it. Sums
+of money go in as ``money.money_value(amount, currency)`` and stored texts as
+``texts.in_context(Text(...))``; both are worded in the client's language when the mail is written.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils import timezone, translation
 from django_tasks import task
 
 from .models import Notice
+from .money import words_for_money_values
 from .texts import render_context
 
 log = logging.getLogger(__name__)
@@ -40,8 +42,13 @@ def notify(client: Any, template: str, *, key: str, now: datetime, context: dict
 
 def render(notice: Notice) -> tuple[str, str]:
     client = notice.client
-    with translation.override(client.language or settings.LANGUAGE_CODE):
-        context = {**render_context(notice.context), "client_name": client.name, "provider_name": client.provider.name}
+    language = client.mail_language
+    with translation.override(language):
+        context = {
+            **render_context(words_for_money_values(notice.context, language)),
+            "client_name": client.name,
+            "provider_name": client.provider.name,
+        }
         subject = render_to_string(f"emails/{notice.template}.subject.txt", context, using="text").strip()
         body = render_to_string(f"emails/{notice.template}.txt", context, using="text")
     return " ".join(subject.split()), body

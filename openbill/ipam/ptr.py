@@ -80,7 +80,7 @@ def publish(address_id: int, *, now: datetime) -> str:
 def _plain_error(address: Address, exc: dnsupdate.DnsUpdateError) -> str:
     """The refusal in plain words, in the client's language, with the server's own words after."""
     client = address.service.client if address.service is not None else None
-    with translation.override((client.language if client else "") or settings.LANGUAGE_CODE):
+    with translation.override(client.mail_language if client else settings.LANGUAGE_CODE):
         reasons = {
             "key": _("it does not accept Openbill's key (the provider must check the TSIG key)"),
             "name": _("the address is not in the reverse zone it holds"),

@@ -29,7 +29,7 @@ from openbill.billing.rules import FIRST_PERIOD_KEY, can_pay
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, NothingChanged
-from openbill.core.money import Money, format_amount
+from openbill.core.money import Money, money_value
 from openbill.core.notify import notify
 from openbill.core.texts import Text, in_context, text_of
 from openbill.core.texts import fields as text_fields
@@ -134,12 +134,12 @@ def _create_order(client: Client, lines: list[OrderLine], *, actor: Actor, now: 
         now=now,
         context={
             "order_id": order.pk,
-            "total": format_amount(total, client.currency),
+            "total": money_value(total, client.currency),
             "lines": [
                 {
                     "service": line.service.name,
                     "description": in_context(text_of(line, "description")),
-                    "amount": format_amount(line.amount, line.currency),
+                    "amount": money_value(line.amount, line.currency),
                 }
                 for line in lines
             ],

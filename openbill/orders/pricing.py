@@ -42,6 +42,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from openbill.billing.selectors import period_spans, unused_amount
+from openbill.catalog.display import addon_value
 from openbill.catalog.models import (
     Addon,
     AddonEnumItem,
@@ -105,12 +106,7 @@ class AddonChoice:
 
     @property
     def display(self) -> str:
-        if self.enum_item is not None:
-            return self.enum_item.name
-        if self.addon.value_type == ValueType.BOOLEAN:
-            return _("yes") if self.quantity else _("no")
-        unit = f" {self.addon.unit}" if self.addon.unit else ""
-        return f"{self.quantity.normalize():f}{unit}"
+        return addon_value(self.addon, self.quantity, self.enum_item)
 
 
 def check_period(tariff: TariffPlan, period: Any) -> str:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch
 
+from openbill.catalog.display import addon_lines_text
 from openbill.catalog.models import TariffPlan
 from openbill.core.timeutil import Period, add_period
 from openbill.services.choices import Status
@@ -24,8 +25,18 @@ from .pricing import ChangeQuote, quote_change, tariffs_for
 
 
 def cart_lines(client: Any) -> list[OrderLine]:
-    """The client's cart, oldest line first."""
-    return list(OrderLine.objects.for_client(client).in_cart().select_related("service__product_type").order_by("id"))
+    """The client's cart, oldest line first, each line with ``addon_texts`` ("RAM: 2 GiB"…) in the
+    reader's language."""
+    lines = list(
+        OrderLine.objects.for_client(client)
+        .in_cart()
+        .select_related("service__product_type")
+        .prefetch_related("service__addons__addon", "service__addons__enum_item")
+        .order_by("id")
+    )
+    for line in lines:
+        line.addon_texts = addon_lines_text(line.service.addons.all())  # type: ignore[attr-defined]
+    return lines
 
 
 def lines_total(lines: list[OrderLine]) -> Decimal:

@@ -24,7 +24,7 @@ from openbill.billing.models import EntryKind
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, InsufficientFunds
-from openbill.core.money import format_amount, round_amount
+from openbill.core.money import format_money, money_value, round_amount
 from openbill.core.notify import notify
 from openbill.core.texts import Text
 from openbill.metering.actions import settle_client
@@ -192,9 +192,9 @@ def _apply_event(
             now=now,
             context={
                 "payment_id": locked.pk,
-                "amount": format_amount(locked.amount, locked.currency),
+                "amount": money_value(locked.amount, locked.currency),
                 "method": str(gateways.get(method).label),
-                "balance": format_amount(entry.balance_after, locked.currency),
+                "balance": money_value(entry.balance_after, locked.currency),
             },
         )
         order_id = locked.order_id
@@ -244,7 +244,7 @@ def refund_payment(payment: Payment, *, amount: Any, reason: str, actor: Actor, 
         if value > locked.refundable_amount:
             raise DomainError(
                 _("At most %(amount)s can be refunded.")
-                % {"amount": format_amount(locked.refundable_amount, locked.currency)},
+                % {"amount": format_money(locked.refundable_amount, locked.currency)},
                 field="amount",
             )
         refund = Refund.objects.create(

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from openbill.core.actors import Actor
 from openbill.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from openbill.core.errors import DomainError
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 
 from . import actions, gateways
 from .models import Correction, Payment, PaymentEvent, PaymentStatus, Refund, RefundStatus, SavedCard, UnknownCharge
@@ -84,7 +84,7 @@ class RefundForm(forms.ModelForm):  # type: ignore[type-arg]
                 self.add_error(
                     "amount",
                     gettext("At most %(amount)s can be refunded.")
-                    % {"amount": format_amount(payment.refundable_amount, payment.currency)},
+                    % {"amount": format_money(payment.refundable_amount, payment.currency)},
                 )
             elif amount > payment.client.available_amount:
                 self.add_error(

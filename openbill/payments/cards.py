@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition
-from openbill.core.money import format_amount, round_amount
+from openbill.core.money import format_money, round_amount
 from openbill.core.notify import notify
 from openbill.core.urls import absolute_url
 
@@ -327,7 +327,7 @@ def _renewal_notice(payment: Payment, template: str, *, now: datetime, **context
         now=now,
         context={
             "payment_id": payment.pk,
-            "amount": format_amount(payment.amount, payment.currency),
+            "amount": format_money(payment.amount, payment.currency),
             "service_id": payment.service_id,
             "service": _service_name(payment),
             **context,

@@ -56,7 +56,7 @@ def preview(at: datetime) -> list[str]:
     from django.utils.translation import gettext as _
 
     from openbill.clients.models import Client
-    from openbill.core.money import format_amount
+    from openbill.core.money import format_money
 
     from .cards import plan_autopay
     from .gateways import stripe_gateway
@@ -67,6 +67,6 @@ def preview(at: datetime) -> list[str]:
     emails = dict(Client.objects.filter(pk__in={p.client_id for p in planned}).values_list("pk", "email"))
     return [
         _("Charge %(amount)s to the default card of %(email)s for the renewal of service #%(service)s")
-        % {"amount": format_amount(p.amount, p.currency), "email": emails[p.client_id], "service": p.service_id}
+        % {"amount": format_money(p.amount, p.currency), "email": emails[p.client_id], "service": p.service_id}
         for p in planned
     ]

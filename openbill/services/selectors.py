@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from openbill.catalog.models import AddonPrice, PeriodPrice
 from openbill.catalog.pricing import tariff_period_amount
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, local_date
 
 from .choices import Status
@@ -63,7 +63,7 @@ def renew_cost_text(service: Service, period: str | None = None) -> str:
     amount = renewal_amount(service, period)
     if amount is None:
         return ""
-    return f"{format_amount(amount, service.client.currency)}/{PERIOD_SUFFIX[Period(period)]}"
+    return f"{format_money(amount, service.client.currency)}/{PERIOD_SUFFIX[Period(period)]}"
 
 
 def expiration_text(service: Service, now: datetime) -> str:

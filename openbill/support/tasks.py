@@ -71,7 +71,7 @@ def mail_client(message_id: int) -> str:
         return "nothing to send"
     client = message.ticket.client
     return _send(
-        message, to=[client.email], template="support_reply", language=client.language or settings.LANGUAGE_CODE
+        message, to=[client.email], template="support_reply", language=client.mail_language
     )
 
 

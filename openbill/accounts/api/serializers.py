@@ -24,6 +24,9 @@ class ClientSerializer(serializers.ModelSerializer[Client]):
     provider = serializers.CharField(source="provider.name", read_only=True)
     currency = CurrencyField(read_only=True)
     time_zone = serializers.CharField(source="provider.time_zone", read_only=True)
+    language = serializers.CharField(
+        source="mail_language", read_only=True, help_text="The language the account's mail is written in: its owner's."
+    )
     balance_amount = serializers.SerializerMethodField()
     credit_limit = serializers.SerializerMethodField()
 

@@ -81,6 +81,14 @@ def quantity(value: Any) -> str:
 
 
 @register.filter
+def addon_value(line: Any) -> str:
+    """A service's add-on line as the client reads it: "2 GiB", "1 core", "Debian 12"."""
+    from openbill.catalog.display import addon_value as value_of
+
+    return value_of(line.addon, line.quantity, line.enum_item)
+
+
+@register.filter
 def bootstrap_widget(field: Any) -> Any:
     """Render a bound field's widget with Bootstrap's classes and its error wired for screen readers."""
     widget = field.field.widget

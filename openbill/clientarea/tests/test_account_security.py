@@ -460,8 +460,8 @@ def test_the_new_address_notice_can_be_turned_off(alice_user: Any) -> None:
 
 
 def test_the_notice_is_in_the_clients_language(alice: Any, alice_user: Any) -> None:
-    alice.language = "es"
-    alice.save()
+    alice_user.language = "es"  # the owner's language is the account's
+    alice_user.save(update_fields=["language"])
     log_in(alice_user, browser("192.0.2.1"))
     log_in(alice_user, browser("192.0.2.2"))
     (notice,) = login_notices()

@@ -139,7 +139,7 @@ def test_no_login_before_the_email_is_confirmed_then_login_works(provider: Any, 
     signup(http)
     refused = login(http, "carol@test.test", "a-Long-passw0rd")
     assert refused.status_code == 200
-    assert "Please enter a correct email and password." in refused.content.decode()
+    assert "Your email address is not confirmed yet" in refused.content.decode()
 
     link = link_in(mail.outbox[0])
     assert http.get(link).status_code == 200  # a page with a button: opening the link changes nothing
@@ -149,6 +149,53 @@ def test_no_login_before_the_email_is_confirmed_then_login_works(provider: Any, 
     user = User.objects.get(email="carol@test.test")
     assert user.is_active and user.email_confirmed
     assert login(http, "carol@test.test", "a-Long-passw0rd")["Location"] == reverse("clientarea:dashboard")
+
+
+def test_an_unconfirmed_account_is_told_so_only_with_its_right_password(provider: Any, signup: Any) -> None:
+    signup(HttpClient())
+    wrong = login(HttpClient(), "carol@test.test", "not-the-password").content.decode()
+    assert "Please enter a correct email and password." in wrong
+    assert "not confirmed" not in wrong and "resend-confirmation" not in wrong
+
+    right = login(HttpClient(), "carol@test.test", "a-Long-passw0rd").content.decode()
+    assert "Your email address is not confirmed yet" in right
+    assert 'data-testid="resend-confirmation"' in right
+
+
+@pytest.fixture
+def resend(django_capture_on_commit_callbacks: Any) -> Any:
+    def post(http: HttpClient) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return http.post(reverse("clientarea:signup_resend"))
+
+    return post
+
+
+def test_a_new_confirmation_link_is_sent_on_request_and_works(provider: Any, signup: Any, resend: Any) -> None:
+    http = HttpClient()
+    signup(http)
+    login(http, "carol@test.test", "a-Long-passw0rd")
+    response = resend(http)
+    assert response.status_code == 302
+    assert len(mail.outbox) == 2 and mail.outbox[1].to == ["carol@test.test"]
+    assert "We sent a new confirmation link to carol@test.test." in http.get(response["Location"]).content.decode()
+    assert http.post(link_in(mail.outbox[1])).status_code == 302
+    assert User.objects.get(email="carol@test.test").is_active
+
+
+def test_new_confirmation_links_need_the_password_and_are_rate_limited(provider: Any, signup: Any, resend: Any) -> None:
+    signup(HttpClient())
+    # Without having typed the right password, nothing is sent (and nothing said about the email).
+    stranger = HttpClient()
+    login(stranger, "carol@test.test", "not-the-password")
+    assert resend(stranger).status_code == 302
+    assert len(mail.outbox) == 1
+
+    http = HttpClient()
+    login(http, "carol@test.test", "a-Long-passw0rd")
+    statuses = [resend(http).status_code for _ in range(4)]
+    assert statuses == [302, 302, 302, 429]
+    assert len(mail.outbox) == 4
 
 
 def test_confirmation_link_works_once(provider: Any, signup: Any) -> None:

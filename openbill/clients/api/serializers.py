@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from openbill.api.fields import CurrencyField, MoneyField, money_string
 from openbill.clients.models import Client
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 
 _MONEY = MoneyField()
 
@@ -47,4 +47,4 @@ class BalanceSerializer(serializers.ModelSerializer[Client]):
     @extend_schema_field(OpenApiTypes.STR)
     def get_balance_text(self, client: Client) -> str:
         """ "100.00 USD"."""
-        return format_amount(client.balance_amount, client.currency)
+        return format_money(client.balance_amount, client.currency)

@@ -39,4 +39,7 @@ def load(now: datetime | None = None) -> bool:
         for part in parts:
             if hasattr(part, "extend"):
                 part.extend(demo)
+        for part in parts:
+            if hasattr(part, "finish"):
+                part.finish(demo)
     return True

@@ -119,7 +119,7 @@ class Demo:
         return User.objects.create_user(email=email, password=PASSWORD, email_confirmed=True, **kwargs)
 
     def client(self, email: str, name: str, language: str = "en") -> Client:
-        account = Client.objects.create(provider=self.provider, name=name, email=email, language=language)
+        account = Client.objects.create(provider=self.provider, name=name, email=email)
         Membership.objects.create(client=account, user=self.user(email, language=language), role=Membership.Role.OWNER)
         return account
 

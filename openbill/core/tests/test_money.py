@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from openbill.core.money import CurrencyMismatch, Money, format_amount, round_amount
+from openbill.core.money import CurrencyMismatch, Money, format_money, round_amount
 
 
 @pytest.mark.parametrize(
@@ -68,5 +68,5 @@ def test_money_multiplies_exactly_and_rounds_only_when_asked():
     ],
 )
 def test_amounts_are_shown_in_the_seeds_format(amount, currency, text):
-    assert format_amount(amount, currency) == text
+    assert format_money(amount, currency) == text
     assert str(Money(amount, currency)) == text

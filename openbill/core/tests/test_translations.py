@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,9 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import translation
 
+from openbill.clients.models import Client
 from openbill.core.models import Notice
+from openbill.core.money import money_value
 from openbill.core.notify import render
 from openbill.core.tests import factories as f
 from openbill.services.choices import Label, Status, SuspendReason
@@ -248,7 +251,7 @@ def test_expiry_and_renewal_cost_texts_read_in_spanish(alice: Any, vps_plan: Any
     with translation.override("es"):
         assert expiration_text(running, NOW) == "Vence el 2025-08-07"
         assert expiration_text(stopped, NOW) == "Detenido el 2025-07-01"
-        assert renew_cost_text(running) == "1.00 USD/día"
+        assert renew_cost_text(running) == "1,00 USD/día"
 
 
 @pytest.mark.django_db
@@ -320,9 +323,9 @@ def test_no_client_area_page_shows_an_english_sentence_to_a_spanish_reader(provi
 
 
 @pytest.mark.django_db
-def test_a_spanish_client_gets_spanish_email(alice: Any) -> None:
-    alice.language = "es"
-    alice.save(update_fields=["language"])
+def test_a_spanish_client_gets_spanish_email(alice: Any, alice_user: Any) -> None:
+    alice_user.language = "es"
+    alice_user.save(update_fields=["language"])
     notice = Notice.objects.create(
         key="t-suspended",
         client=alice,
@@ -337,6 +340,49 @@ def test_a_spanish_client_gets_spanish_email(alice: Any) -> None:
     assert "Su servicio Database (n.º 7) ha sido suspendido." in body
     assert "Lo suspendió el administrador." in body
     assert body.startswith(f"Hola, {alice.name}:")
+
+
+@pytest.mark.django_db
+def test_mail_follows_the_language_the_client_switched_to(alice: Any, alice_user: Any) -> None:
+    """One language per user: the switch (or the Profile) sets the pages' and the mail's."""
+    http = HttpClient()
+    http.force_login(alice_user)
+    notice = Notice.objects.create(
+        key="t-received",
+        client=alice,
+        template="payment_received",
+        context={"payment_id": 5, "amount": money_value(Decimal("12.5"), "USD"), "method": "-", "balance": "-"},
+        created_at=NOW,
+    )
+
+    http.post(reverse("clientarea:set_language"), {"language": "es", "next": "/"})
+    subject, _body = render(notice)
+    assert subject == "Pago recibido: 12,50 USD"
+    profile = http.get(reverse("clientarea:profile"))
+    assert profile.headers["Content-Language"] == "es" and 'value="es" selected' in profile.content.decode()
+
+    http.post(reverse("clientarea:set_language"), {"language": "en", "next": "/"})
+    subject, _body = render(notice)
+    assert subject == "Payment received: 12.50 USD"
+    assert 'value="en" selected' in http.get(reverse("clientarea:profile")).content.decode()
+
+
+@pytest.mark.django_db
+def test_pages_follow_the_users_language_in_any_browser(alice_user: Any) -> None:
+    alice_user.language = "es"
+    alice_user.save(update_fields=["language"])
+    http = HttpClient()
+    http.force_login(alice_user)
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # a browser that last showed English
+    assert http.get("/").headers["Content-Language"] == "es"
+
+
+@pytest.mark.django_db
+def test_a_client_with_no_user_gets_mail_in_its_providers_language(provider: Any) -> None:
+    provider.language = "es"
+    provider.save(update_fields=["language"])
+    client = Client.objects.create(provider=provider, name="Walk-in", email="walkin@test.test")
+    assert client.mail_language == "es"
 
 
 @pytest.mark.django_db

@@ -14,6 +14,7 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
 
+from openbill.accounts.models import User
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.tests import factories as f
@@ -251,7 +252,7 @@ def test_the_worker_task_is_queued_after_commit_and_writes_the_name(
 def test_a_spanish_client_reads_the_refusal_in_spanish(
     knot: servers.Knot, address: Address, dns_server: DnsServer
 ) -> None:
-    type(address.service.client).objects.filter(pk=address.service.client_id).update(language="es")
+    User.objects.filter(memberships__client=address.service.client_id).update(language="es")
     dns_server.set_secret("d3Jvbmcgc2VjcmV0IHdyb25nIHNlY3JldCB3cm9uZyBzZWNyZXQ=")
     dns_server.save()
     ipam.set_ptr(address, "mail.example.com", actor=ALICE, now=timezone.now())

@@ -17,7 +17,7 @@ from openbill.billing.models import Expense, ExpenseKind
 from openbill.catalog.models import OverageWithoutFunds
 from openbill.core.actors import Actor
 from openbill.core.errors import InsufficientFunds
-from openbill.core.money import format_amount, round_amount
+from openbill.core.money import money_value, round_amount
 from openbill.core.notify import notify
 from openbill.core.texts import Text
 from openbill.core.timeutil import local_date
@@ -214,7 +214,7 @@ def _notify(service: Service, rated: OverageRating, why: str, *, now: datetime) 
             "maximum": f"{rated.addon.maximum.normalize():f} {rated.addon.unit}".strip()
             if rated.addon.maximum is not None
             else "",
-            "cost": format_amount(rated.cost_amount, service.client.currency),
+            "cost": money_value(rated.cost_amount, service.client.currency),
         },
     )
 

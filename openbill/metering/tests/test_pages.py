@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
+from xml.etree import ElementTree
 
 import pytest
 import time_machine
@@ -62,6 +64,32 @@ def test_statistics_tab_shows_consumption_by_day_with_overage_days(client, alice
     assert "Total" in html and "1260 GiB" in html
     # Overage by month: included, total consumption, overage, cost
     assert "1000 GiB" in html and "260 GiB" in html and "2.60 USD" in html
+
+
+def test_the_chart_draws_in_spanish_with_numbers_for_the_browser_and_words_for_people(client, alice_user, server):
+    alice_user.language = "es"
+    alice_user.save()
+    html = login(client, alice_user).get(f"/services/{server.pk}/statistics/").content.decode()
+
+    charts = re.findall(r"<svg[^>]*usage-chart.*?</svg>", html, flags=re.S)
+    assert charts
+    for svg in charts:
+        root = ElementTree.fromstring(svg)
+        geometry = [root.get("viewBox", "")] + [
+            node.get(name, "")
+            for node in root.iter()
+            for name in ("x", "y", "width", "height", "x1", "y1", "x2", "y2")
+            if node.get(name) is not None
+        ]
+        # A browser draws only numbers with a decimal point ("Expected length" otherwise).
+        for value in geometry:
+            for number in value.split():
+                float(number)
+        assert any("." in value for value in geometry)  # fractional bar positions do occur
+        bars = root.findall("{http://www.w3.org/2000/svg}rect") or root.findall("rect")
+        assert len(bars) == 20
+    # What people read is Spanish: the cost with a decimal comma.
+    assert "2,60 USD" in html and "2.60 USD" not in html
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -120,8 +119,9 @@ def untouched_form(service: Service) -> dict[str, str]:
 def test_confirming_the_untouched_edit_form_says_nothing_changed(
     web_server: Service, alice: Any, alice_user: Any, language: str, message: str
 ) -> None:
+    alice_user.language = language  # the language saved on the user is the one of its pages
+    alice_user.save(update_fields=["language"])
     browser = browser_for(alice_user)
-    browser.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     url = reverse("clientarea:service_edit", args=[web_server.pk])
     assert browser.get(url).status_code == 200
     response = browser.post(url, untouched_form(web_server), follow=True)

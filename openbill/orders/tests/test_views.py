@@ -316,7 +316,9 @@ def test_a_manual_keeps_plain_formatting_links_and_line_breaks(
 
     service = f.service(alice, vps_catalog["plan"], parameters={"hostname": "<b>x</b> & Bob's"})
     ptype = vps_catalog["plan"].product_type
-    ptype.instruction_template = 'Host: {{ params.hostname }}\nPanel: <a href="https://panel.test/">panel</a> <b>now</b>'
+    ptype.instruction_template = (
+        'Host: {{ params.hostname }}\nPanel: <a href="https://panel.test/">panel</a> <b>now</b>'
+    )
     ptype.save()
     api = token_client(alice_user).get(f"/api/v1/services/{service.pk}/instructions/").json()["text"]
     assert api == (
@@ -325,3 +327,42 @@ def test_a_manual_keeps_plain_formatting_links_and_line_breaks(
     )
     page = alice_browser.get(reverse("clientarea:service_instructions", args=[service.pk])).content.decode()
     assert api in page
+
+
+def _cart_with_counted_add_ons(browser: HttpClient, vps_catalog: Any) -> None:
+    plan = vps_catalog["plan"]
+    f.addon(plan, "cpu", prices={"month": "3.00"}, name="CPU cores", unit="cores", included=1, minimum=1, maximum=8)
+    f.addon(plan, "ipv4", prices={"month": "2.00"}, name="Extra IPv4 addresses", unit="addresses", maximum=8)
+    url = reverse("clientarea:order_new", args=[plan.pk])
+    form = browser.get(url).content.decode()
+    assert "CPU cores (cores)" not in form and "RAM (GiB)" in form
+    order = order_form(vps_catalog, addon_cpu="1", addon_ipv4="0", addon_os="debian")
+    assert browser.post(url, order).status_code == 302
+
+
+def test_the_cart_words_add_ons_with_their_names_units_and_plurals(alice_user: Any, vps_catalog: Any) -> None:
+    browser = browser_for(alice_user)
+    _cart_with_counted_add_ons(browser, vps_catalog)
+    cart = browser.get(reverse("clientarea:cart")).content.decode()
+    assert "RAM: 4 GiB" in cart and "CPU cores: 1 core" in cart and "OS: Debian" in cart
+    assert "Extra IPv4 addresses" not in cart  # none ordered: not listed
+    assert "ram:" not in cart and "cpu:" not in cart and "1 cores" not in cart
+
+    alice_user.language = "es"
+    alice_user.save(update_fields=["language"])
+    assert "CPU cores: 1 núcleo" in browser.get(reverse("clientarea:cart")).content.decode()
+
+
+def test_a_service_page_lists_its_add_ons_with_plurals_and_no_zeros(alice_user: Any, vps_catalog: Any) -> None:
+    browser = browser_for(alice_user)
+    _cart_with_counted_add_ons(browser, vps_catalog)
+    service = Service.objects.get()
+    page = browser.get(reverse("clientarea:service", args=[service.pk])).content.decode()
+    assert "1 core<" in page and "4 GiB" in page
+    assert "Extra IPv4 addresses" not in page, page[page.find("Extra IPv4") - 300 : page.find("Extra IPv4") + 100]
+
+
+def test_payment_methods_show_their_names_not_their_codes(alice_user: Any, alice: Any) -> None:
+    Payment.objects.create(client=alice, method="bank", amount=5, currency="USD", created_at=timezone.now())
+    page = browser_for(alice_user).get(reverse("clientarea:payments")).content.decode()
+    assert "<td>Bank transfer</td>" in page and "<td>bank</td>" not in page

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 
 from .base import Gateway, StartResult, register
 
@@ -25,7 +25,7 @@ class BankTransfer(Gateway):
     def start(self, payment: Payment, *, return_url: str) -> StartResult:
         details = payment.client.provider.bank_details.strip() or _("Ask support for the bank details.")
         text = _("Transfer %(amount)s to:\n%(details)s\nReference: %(reference)s") % {
-            "amount": format_amount(payment.amount, payment.currency),
+            "amount": format_money(payment.amount, payment.currency),
             "details": details,
             "reference": f"OB-{payment.pk}-{str(payment.reference)[:8]}",
         }

@@ -15,7 +15,7 @@ from rest_framework import serializers
 from openbill.api.fields import CurrencyField, DecimalStringField, MoneyField, money_string, text_fields
 from openbill.catalog.models import AddonEnumItem, BillingType, ProductType, TariffPlan, ValueType
 from openbill.core.actors import ActorKind
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 from openbill.services import selectors
 from openbill.services.choices import EventKind, Label, Operation, Status, SuspendReason, event_kind_label
 from openbill.services.models import Service, ServiceAddon, ServiceEvent
@@ -269,4 +269,4 @@ class OverageRowSerializer(serializers.Serializer[dict[str, Any]]):
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_overage_cost_text(self, row: dict[str, Any]) -> str:
-        return format_amount(row["cost"], row["currency"])
+        return format_money(row["cost"], row["currency"])

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -19,7 +19,7 @@ from openbill.billing.rules import can_pay
 from openbill.catalog.models import Addon, AddonEnumItem, TariffPlan
 from openbill.catalog.pricing import tariff_period_amount
 from openbill.clients.models import Provider
-from openbill.core.money import format_amount, round_amount
+from openbill.core.money import money_value, round_amount
 from openbill.core.timeutil import local_date, start_of_local_day
 
 from ..choices import Operation, Status
@@ -193,17 +193,12 @@ def days_left(expires_at: datetime, now: datetime, tz: ZoneInfo) -> int:
     return (local_date(expires_at, tz) - local_date(now, tz)).days
 
 
-@lru_cache(maxsize=4096)
-def _formatted(amount: Decimal, currency: str) -> str:
-    return format_amount(amount, currency)
-
-
 def renewed_context(
     name: str, service_id: int, amount: Decimal, currency: str, end: datetime, tz: ZoneInfo
-) -> dict[str, str | int]:
+) -> dict[str, Any]:
     return {
         "service": name,
         "service_id": service_id,
-        "amount": _formatted(amount, currency),
+        "amount": money_value(amount, currency),
         "until": local_date(end, tz).isoformat(),
     }

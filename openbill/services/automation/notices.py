@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from openbill.clients.models import Client
 from openbill.core.models import Notice
-from openbill.core.money import format_amount, round_amount
+from openbill.core.money import money_value, round_amount
 from openbill.core.notify import notify
 from openbill.core.timeutil import local_date
 
@@ -110,8 +110,8 @@ def plan_notices(
             available = balance + client.credit_limit
             if amount > 0 and available < amount:
                 context |= {
-                    "amount": format_amount(amount, client.currency),
-                    "available": format_amount(available, client.currency),
+                    "amount": money_value(amount, client.currency),
+                    "available": money_value(available, client.currency),
                 }
                 key = f"low_balance:{sid}:{expires_at.isoformat()}:{days}"
                 out.append(PlannedNotice(cid, sid, "service_low_balance", key, context))

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openbill.core.extensions import optional_module
-from openbill.core.money import format_amount
+from openbill.core.money import format_money
 from openbill.core.timeutil import local_date
 
 from ...automation.preview import build_preview
@@ -74,7 +74,7 @@ class Command(BaseCommand):
             write("")
             write(
                 _("%(name)s <%(email)s> — balance %(balance)s")
-                % {"name": c.name, "email": c.email, "balance": format_amount(c.balance, c.currency)}
+                % {"name": c.name, "email": c.email, "balance": format_money(c.balance, c.currency)}
             )
             for d in c.renewals:
                 write(
@@ -83,7 +83,7 @@ class Command(BaseCommand):
                     % {
                         "id": d.service_id,
                         "name": d.name,
-                        "amount": format_amount(d.amount or Decimal(0), c.currency),
+                        "amount": format_money(d.amount or Decimal(0), c.currency),
                         "start": d.start.isoformat(timespec="minutes"),
                         "end": d.end.isoformat(timespec="minutes"),
                     }
@@ -96,7 +96,7 @@ class Command(BaseCommand):
                 write(
                     "  "
                     + text
-                    % {"id": d.service_id, "name": d.name, "amount": format_amount(d.amount or Decimal(0), c.currency)}
+                    % {"id": d.service_id, "name": d.name, "amount": format_money(d.amount or Decimal(0), c.currency)}
                 )
             for sid, name, expires_at in c.stops:
                 day = local_date(expires_at, c.tz).isoformat() if expires_at else "?"
