@@ -167,8 +167,10 @@ class Service(models.Model):
         return str(Status(self.status).label)
 
     def is_stopped(self, now: datetime) -> bool:
-        """Expired or stopped: the widget says "Stopped DATE" instead of "Expires DATE"."""
-        if self.status in (Status.SUSPENDED, Status.DELETED):
+        """Stopped by its expiry (or deleted): the widget says "Stopped DATE" instead of "Expires
+        DATE". A service suspended for another reason (the client, an administrator, abuse) is
+        not: its paid period still runs."""
+        if self.status == Status.DELETED or self.suspended_expired:
             return True
         return self.expires_at is not None and self.expires_at <= now
 

@@ -56,17 +56,15 @@ def renew_cost_text(service: Service, period: str | None = None) -> str:
 
 
 def expiration_text(service: Service, now: datetime) -> str:
-    """ "Expires 2025-08-07" while it runs, "Stopped 2025-07-01" once expired or stopped."""
+    """ "Expires 2025-08-07" while it runs, "Stopped 2025-07-01" once expired (the seed), and
+    "Paid until 2025-08-07" for a service stopped for another reason before its paid period ends."""
     tz = service.client.provider.tz
     moment = service.expires_at
     if moment is None:
         return ""
     day = local_date(moment, tz).isoformat()
     if service.is_stopped(now):
-        stopped_on = (
-            service.suspended_at
-            if service.status == Status.SUSPENDED and service.suspended_at and service.suspended_at < moment
-            else moment
-        )
-        return _("Stopped %(date)s") % {"date": local_date(stopped_on, tz).isoformat()}
+        return _("Stopped %(date)s") % {"date": day}
+    if service.status == Status.SUSPENDED:
+        return _("Paid until %(date)s") % {"date": day}
     return _("Expires %(date)s") % {"date": day}
