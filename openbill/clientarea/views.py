@@ -137,6 +137,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "overage_rows": overage_rows,
         "running": running,
         "topup_url": _optional("clientarea:topup"),
+        "order_url": _optional("clientarea:order_catalog"),
         # Support: answers waiting for the client, and an abuse case to answer.
         "questions": list(support_selectors.awaiting_client(client)[:5]),
         "abuse_reports": list(support_selectors.open_reports(client)) if client.abuse_score else [],
@@ -187,6 +188,9 @@ def services(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "product_types": product_types,
+        # An empty list says why: nothing matches the filter, or nothing was ordered yet.
+        "filtered": any(request.GET.get(name) for name in filterset.form.fields if name != "ordering"),
+        "order_url": _optional("clientarea:order_catalog"),
     }
     return render(request, "clientarea/services/list.html", context, status=status)
 
