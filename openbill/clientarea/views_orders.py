@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -34,6 +35,7 @@ from openbill.core.timeutil import PERIOD_SUFFIX, Period, add_period, local_date
 from openbill.core.urls import absolute_url
 from openbill.orders import actions
 from openbill.orders.models import LineKind, Order, OrderLine, OrderStatus
+from openbill.orders.selectors import paid_services
 from openbill.orders.pricing import CLIENT_BILLING_TYPES, quote_change, quote_new, tariffs_for
 from openbill.payments import actions as payments
 from openbill.payments.models import Payment
@@ -43,6 +45,8 @@ from openbill.services.rules import Action, allowed_actions, refusal
 from openbill.services.selectors import client_services, renewal_amount, with_pricing
 
 from .access import client_required
+
+PAID_PER_PAGE = 20
 
 
 def _client(request: HttpRequest) -> Any:
@@ -318,13 +322,7 @@ def orders(request: HttpRequest) -> HttpResponse:
         .order_by("-id")
     )
     cart_lines = _cart_lines(client)
-    paid = list(
-        client_services(client)
-        .filter(order_lines__kind=LineKind.NEW, order_lines__paid_at__isnull=False)
-        .exclude(status=Status.DELETED)
-        .distinct()
-        .order_by("-id")
-    )
+    paid = Paginator(paid_services(client), PAID_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "clientarea/orders/index.html",
@@ -333,6 +331,7 @@ def orders(request: HttpRequest) -> HttpResponse:
             "cart_lines": cart_lines,
             "cart_total": format_amount(sum((line.amount for line in cart_lines), Decimal(0)), client.currency),
             "paid": paid,
+            "page": paid,
         },
     )
 
