@@ -279,6 +279,8 @@ OPENBILL_MAX_UPLOAD_BYTES = int(
         str(OPENBILL_SUPPORT_MAX_FILES * OPENBILL_SUPPORT_MAX_FILE_BYTES + 1024 * 1024),
     )
 )
+# Days a deleted service stays visible to its client (read-only, with its History).
+OPENBILL_DELETED_VISIBLE_DAYS = int(os.environ.get("OPENBILL_DELETED_VISIBLE_DAYS", "30"))
 # Days a released IP address waits before it is given to another service.
 OPENBILL_IP_QUARANTINE_DAYS = int(os.environ.get("OPENBILL_IP_QUARANTINE_DAYS", "7"))
 STATICFILES_DIRS = [BASE_DIR / "openbill" / "static"]

@@ -158,7 +158,9 @@ def _page(request: HttpRequest, queryset: QuerySet[Any], per_page: int) -> Any:
 def services(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     now = timezone.now()
-    filterset = ServiceFilterSet(request.GET or None, queryset=selectors.client_services(client), client=client)
+    filterset = ServiceFilterSet(
+        request.GET or None, queryset=selectors.client_services_with_deleted(client, now), client=client
+    )
     # The product-type options in one plain query (rendering the ModelChoiceField would COUNT,
     # then open a server-side cursor: three round trips on PostgreSQL). Validation is unchanged.
     product_types = [(pt.pk, pt.name) for pt in filterset.form.fields["product_type"].queryset]  # type: ignore[attr-defined]
@@ -197,8 +199,9 @@ def services(request: HttpRequest) -> HttpResponse:
 
 def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:
     client = request.client  # type: ignore[attr-defined]
-    service = get_object_or_404(selectors.client_services(client), pk=pk)
     now = timezone.now()
+    # A deleted service stays readable for a while (details and History only: services.rules).
+    service = get_object_or_404(selectors.client_services_with_deleted(client, now), pk=pk)
     labels = {p.code: p.label for p in service.product_type.parameters.all()}
     # Plain values only: structured ones (a domain's contacts and name servers) have their own page.
     parameters = [
@@ -215,6 +218,7 @@ def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:
         "abuse_ticket": support_selectors.abuse_ticket_of(service) if service.suspended_for_abuse else None,
         # The page's buttons follow the one rule the actions enforce (services.rules).
         "allowed": allowed_actions(service, now),
+        "visible_until": selectors.deleted_visible_until(service),
     }
 
 

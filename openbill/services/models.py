@@ -32,6 +32,12 @@ class ServiceQuerySet(models.QuerySet["Service"]):
         """The services a client may see: everything not deleted, always scoped by client."""
         return self.filter(client=client).exclude(status=Status.DELETED)
 
+    def for_client_with_deleted(self, client: Any, since: datetime) -> ServiceQuerySet:
+        """``for_client`` plus the services deleted since ``since``: their client still reads
+        them (details and History), nothing more."""
+        gone_before = Q(deleted_at__isnull=True) | Q(deleted_at__lt=since)
+        return self.filter(client=client).exclude(Q(status=Status.DELETED) & gone_before)
+
     def with_label(self, label: str) -> ServiceQuerySet:
         """Filter by a client-visible label, with the same precedence as ``Service.label``."""
         idle = Q(operation="")

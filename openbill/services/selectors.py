@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openbill.catalog.models import AddonPrice, PeriodPrice
@@ -33,6 +35,20 @@ def with_pricing(queryset: QuerySet[Service]) -> QuerySet[Service]:
 
 def client_services(client: Any) -> QuerySet[Service]:
     return with_pricing(Service.objects.for_client(client))
+
+
+def client_services_with_deleted(client: Any, now: datetime | None = None) -> QuerySet[Service]:
+    """The client's services as Goods/Services lists them: with those deleted in the last
+    ``OPENBILL_DELETED_VISIBLE_DAYS`` days (read-only, with their History)."""
+    since = (now or timezone.now()) - timedelta(days=settings.OPENBILL_DELETED_VISIBLE_DAYS)
+    return with_pricing(Service.objects.for_client_with_deleted(client, since))
+
+
+def deleted_visible_until(service: Service) -> datetime | None:
+    """The last moment a deleted service's page stays visible to its client."""
+    if service.status != Status.DELETED or service.deleted_at is None:
+        return None
+    return service.deleted_at + timedelta(days=settings.OPENBILL_DELETED_VISIBLE_DAYS)
 
 
 def active_services(client: Any) -> QuerySet[Service]:

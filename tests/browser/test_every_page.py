@@ -114,7 +114,9 @@ class Crawl:
             if not WELL_FORMED[self.language].match(number):
                 self.problems.append(f"{where}: money in the other language's format: {match.group(0)!r}")
         for match in TELLTALE[self.language].finditer(text):
-            self.problems.append(f"{where}: {'Spanish' if self.language == 'en' else 'English'} word: …{_around(text, match)}…")
+            self.problems.append(
+                f"{where}: {'Spanish' if self.language == 'en' else 'English'} word: …{_around(text, match)}…"
+            )
 
     def check_page(self, page: Page, where: str) -> None:
         for size in (DESKTOP, PHONE):
@@ -204,9 +206,7 @@ def _crawl(browser: Browser, base: str, language: str, console: list[str]) -> Cr
     return crawl
 
 
-def test_every_client_area_page_in_english_and_spanish_on_desktop_and_phone(
-    live_server: Any, browser: Browser
-) -> None:
+def test_every_client_area_page_in_english_and_spanish_on_desktop_and_phone(live_server: Any, browser: Browser) -> None:
     demo.load(timezone.now())
     console: list[str] = []
     problems: list[str] = []
