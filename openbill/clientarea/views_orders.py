@@ -348,6 +348,10 @@ def service_instructions(request: HttpRequest, pk: int) -> HttpResponse:
     service = _service(request, pk)
     if not service.product_type.instruction_template.strip():
         raise Http404
+    if Action.INSTRUCTIONS not in allowed_actions(service):
+        # Offered once the service is active and has every value the manual shows.
+        messages.info(request, _("The instruction manual is available once the service is active."))
+        return redirect("clientarea:service", service.pk)
     text = render_instructions(service)
     return render(request, "clientarea/orders/instructions.html", {"service": service, "text": text})
 

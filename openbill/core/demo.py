@@ -224,7 +224,9 @@ class Demo:
             ProductKind.SSL_CERTIFICATE,
             "SSL certificates",
             client_can_suspend=False,
-            instruction_template="Download the certificate for {{ params.domain }} from the service page.",
+            instruction_template="The certificate for {{ params.domain }} is valid until "
+            "{{ service.certificate_until }}. Download it, its chain and its private key with the Certificate, "
+            "Chain and Private key buttons of the service page.",
         )
         ProductParameter.objects.create(product_type=ssl, code="domain", label="Domain", kind="domain")
         ProductParameter.objects.create(

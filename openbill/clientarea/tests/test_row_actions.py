@@ -94,8 +94,9 @@ def test_a_service_awaiting_configuration_offers_configure_and_nothing_to_edit(
 ) -> None:
     service = f.service(alice, hosting, status=Status.CONFIGURATION_REQUIRED)
     labels = [label for label, _href in row_actions(alice_http, service)]
-    # Configure, the step the service waits for, stands beside the row's menu.
-    assert labels == ["Configure", "Details", "History", "Statistics", "Instruction", "Delete", "Ask a question"]
+    # Configure, the step the service waits for, stands beside the row's menu; its manual waits
+    # until the service is active.
+    assert labels == ["Configure", "Details", "History", "Statistics", "Delete", "Ask a question"]
     html = alice_http.get(f"/services/?id={service.pk}").content.decode()
     assert f'class="btn btn-sm btn-warning" href="/services/{service.pk}/configure/"' in html
 
