@@ -75,7 +75,9 @@ class ProductType(models.Model):
         from .instructions import template_problems
 
         parameters = set(self.parameters.values_list("code", flat=True)) if self.pk else None
-        addons = set(Addon.objects.filter(tariff__product_type=self).values_list("resource", flat=True)) if self.pk else None
+        addons = (
+            set(Addon.objects.filter(tariff__product_type=self).values_list("resource", flat=True)) if self.pk else None
+        )
         problems = template_problems(self.instruction_template, parameters=parameters, addons=addons)
         if problems:
             raise ValidationError({"instruction_template": problems})
@@ -289,7 +291,11 @@ class Addon(models.Model):
         if quantity < self.minimum or (self.maximum is not None and quantity > self.maximum):
             raise ValidationError(
                 _("%(name)s must be between %(min)s and %(max)s.")
-                % {"name": self.name, "min": f"{self.minimum.normalize():f}", "max": f"{(self.maximum or quantity).normalize():f}"}
+                % {
+                    "name": self.name,
+                    "min": f"{self.minimum.normalize():f}",
+                    "max": f"{(self.maximum or quantity).normalize():f}",
+                }
             )
         if (quantity - self.minimum) % self.step:
             raise ValidationError(

@@ -34,9 +34,9 @@ from openbill.core.money import format_amount
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, add_period, local_date
 from openbill.core.urls import absolute_url
 from openbill.orders import actions
-from openbill.orders.models import LineKind, Order, OrderLine, OrderStatus
-from openbill.orders.selectors import paid_services
+from openbill.orders.models import Order, OrderLine, OrderStatus
 from openbill.orders.pricing import CLIENT_BILLING_TYPES, quote_change, quote_new, tariffs_for
+from openbill.orders.selectors import paid_services
 from openbill.payments import actions as payments
 from openbill.payments.models import Payment
 from openbill.services.choices import Status

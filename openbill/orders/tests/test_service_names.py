@@ -14,9 +14,7 @@ NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 ALICE = Actor("client", None, "alice")
 
 
-def test_a_domain_is_named_after_its_domain_name_in_unicode_in_the_order_mail_too(
-    alice: Any, domain_plan: Any
-) -> None:
+def test_a_domain_is_named_after_its_domain_name_in_unicode_in_the_order_mail_too(alice: Any, domain_plan: Any) -> None:
     order = actions.order_now(
         alice, tariff=domain_plan.pk, period="year", parameters={"domain": "bücher.com"}, actor=ALICE, now=NOW
     )

@@ -322,7 +322,9 @@ def test_a_manual_keeps_plain_formatting_links_and_line_breaks(
 
     service = f.service(alice, vps_catalog["plan"], parameters={"hostname": "<b>x</b> & Bob's"})
     ptype = vps_catalog["plan"].product_type
-    ptype.instruction_template = 'Host: {{ params.hostname }}\nPanel: <a href="https://panel.test/">panel</a> <b>now</b>'
+    ptype.instruction_template = (
+        'Host: {{ params.hostname }}\nPanel: <a href="https://panel.test/">panel</a> <b>now</b>'
+    )
     ptype.save()
     api = token_client(alice_user).get(f"/api/v1/services/{service.pk}/instructions/").json()["text"]
     assert api == (
