@@ -386,6 +386,8 @@ OPENBILL_CARD_SECRET = os.environ.get("OPENBILL_CARD_SECRET", "")  # card gatewa
 OPENBILL_CARD_NOTIFY_URL = os.environ.get("OPENBILL_CARD_NOTIFY_URL", "")  # callback URL given to the gateway
 # The card method is a test gateway (no real card is charged): off unless enabled (demo, tests).
 OPENBILL_CARD_TEST_MODE = env_bool("OPENBILL_CARD_TEST_MODE")
+# Minutes a card checkout may stay unfinished before its payment is marked failed (expired).
+OPENBILL_CARD_CHECKOUT_MINUTES = int(os.environ.get("OPENBILL_CARD_CHECKOUT_MINUTES", "60"))
 # How long an Idempotency-Key's request may run before a retry may take the key over (its
 # server is taken to have died): longer than any request is served (gunicorn's 30 s timeout).
 OPENBILL_IDEMPOTENCY_LEASE_SECONDS = int(os.environ.get("OPENBILL_IDEMPOTENCY_LEASE_SECONDS", "60"))

@@ -30,7 +30,7 @@ from openbill.catalog.instructions import render_instructions
 from openbill.catalog.models import ValueType
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, InsufficientFunds, NotAllowed, NothingChanged
-from openbill.core.money import format_amount
+from openbill.core.money import format_amount, round_amount
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, add_period, local_date
 from openbill.core.urls import absolute_url
 from openbill.orders import actions
@@ -38,6 +38,7 @@ from openbill.orders.models import Order, OrderLine, OrderStatus
 from openbill.orders.pricing import CLIENT_BILLING_TYPES, quote_change, quote_new, tariffs_for
 from openbill.orders.selectors import paid_services
 from openbill.payments import actions as payments
+from openbill.payments import selectors as payment_selectors
 from openbill.payments.models import Payment
 from openbill.services.choices import Status
 from openbill.services.models import Service
@@ -638,6 +639,14 @@ def topup(request: HttpRequest) -> HttpResponse:
     return render(request, "clientarea/orders/topup.html", {"form": form, "client": client})
 
 
+def _try_again_url(payment: Payment) -> str:
+    """The top-up form filled in as the failed payment was (its amount, the order it paid)."""
+    query = {"amount": f"{round_amount(payment.amount, payment.currency):f}"}
+    if payment.order_id:
+        query["order"] = str(payment.order_id)
+    return f"{reverse('clientarea:topup')}?{urlencode(query)}"
+
+
 @client_required
 def payment_list(request: HttpRequest) -> HttpResponse:
     client = _client(request)
@@ -645,9 +654,16 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     outcome = request.GET.get("outcome")
     if outcome == "done":
         messages.info(request, _("Thank you. The payment is credited as soon as the card provider confirms it."))
-    elif outcome in ("declined", "cancelled"):
+    elif outcome == "cancelled":
         messages.warning(request, _("The payment was not made."))
-    return render(request, "clientarea/orders/payments.html", {"payments": rows})
+    # A decline says why and offers to try again (the payment's own page does too).
+    declined = payment_selectors.latest_failed(client) if outcome == "declined" else None
+    context = {
+        "payments": rows,
+        "declined_reason": payment_selectors.failure_reason(declined) if declined else "",
+        "try_again_url": _try_again_url(declined) if declined else "",
+    }
+    return render(request, "clientarea/orders/payments.html", context)
 
 
 @client_required
@@ -660,4 +676,11 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     gateway = gateways.get(payment.method)
     if gateway.confirmed_by_staff:
         instructions = gateway.start(payment, return_url="").instructions
-    return render(request, "clientarea/orders/payment.html", {"payment": payment, "instructions": instructions})
+    reason = payment_selectors.failure_reason(payment)
+    context = {
+        "payment": payment,
+        "instructions": instructions,
+        "failure_reason": reason,
+        "try_again_url": _try_again_url(payment) if reason else "",
+    }
+    return render(request, "clientarea/orders/payment.html", context)
