@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -29,7 +30,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Error, Page
 
+from openbill.accounts.models import ApiToken, User
 from openbill.core import demo
+from openbill.services.choices import Status
+from openbill.services.models import Service
 
 pytestmark = [pytest.mark.browser, pytest.mark.serial, pytest.mark.django_db(transaction=True)]
 
@@ -194,20 +198,35 @@ def _crawl(browser: Browser, base: str, language: str, console: list[str]) -> Cr
     crawl = Crawl(base=base, language=language)
     crawl.run(page, f"{base}/")
 
-    # Pages that no link leads to: the status filter "Deleted", and a page that does not exist.
-    page.goto(f"{base}/services/?status=deleted")
-    crawl.check_page(page, "/services/?status=deleted")
+    # Pages that no link leads to: the status filter "Deleted" (its service's pages are crawled
+    # too), and a page that does not exist (its 404 is the one console error expected).
+    crawl.run(page, f"{base}/services/?status=deleted")
+    console_before = len(console)
     missing = page.goto(f"{base}/services/999999/")
     assert missing is not None and missing.status == 404
+    del console[console_before:]
     crawl.check_page(page, "/services/999999/ (404)")
-    if not page.locator("nav a[href]").count() or not page.locator("main a[href]").count():
+    if not page.locator("#main-nav a[href]").count() or not page.locator("main a[href='/']").count():
         crawl.problems.append("404: not in the site's layout, or no way back")
     context.close()
     return crawl
 
 
+def _deleted_last_week(email: str) -> Service:
+    """A deleted service, still visible to its client (OPENBILL_DELETED_VISIBLE_DAYS)."""
+    service = Service.objects.filter(client__email=email, status=Status.ACTIVE).order_by("id").last()
+    assert service is not None
+    Service.objects.filter(pk=service.pk).update(
+        status=Status.DELETED, deleted_at=timezone.now() - timedelta(days=7), suspended_expired=False
+    )
+    return service
+
+
 def test_every_client_area_page_in_english_and_spanish_on_desktop_and_phone(live_server: Any, browser: Browser) -> None:
     demo.load(timezone.now())
+    deleted = _deleted_last_week("alice@demo.test")
+    # A token in the Profile's token table.
+    ApiToken.issue(User.objects.get(email="alice@demo.test"), "Backups")
     console: list[str] = []
     problems: list[str] = []
     visited = 0
@@ -221,6 +240,7 @@ def test_every_client_area_page_in_english_and_spanish_on_desktop_and_phone(live
         assert any("/machines/" in path for path in crawl.visited)
         assert any("/domain/" in path for path in crawl.visited)
         assert any(path.startswith("/support/") for path in crawl.visited)
+        assert f"/services/{deleted.pk}/history/" in crawl.visited
     problems += [f"console: {line}" for line in console]
     assert visited > 60
     assert not problems, f"{len(problems)} problems on {visited} pages:\n" + "\n".join(sorted(set(problems)))
