@@ -55,10 +55,12 @@ RAW = [
     (re.compile(r"\(\s*\)"), "empty parentheses"),
 ]
 
-# Money: a number beside a currency. English writes 1,500.00; Spanish 1.500,00 (or 1500,00).
-_AMOUNT = r"(\d[\d.,\u00a0\u202f ]*\d|\d)"
+# Amounts shown to people: a number beside a currency or a unit. English writes 1,500.00;
+# Spanish 1.500,00 (or 1500,00).
+_AMOUNT = r"(\d{1,3}(?:[\u00a0\u202f ]\d{3})+(?:[.,]\d+)?|\d[\d.,]*\d|\d)"
 _CURRENCY = r"(?:USD|EUR|US\$|\$|€)"
-MONEY = re.compile(rf"{_AMOUNT}\s?{_CURRENCY}|{_CURRENCY}\s?{_AMOUNT}")
+_UNIT = r"(?:GiB|MiB|TiB|GB|MB|TB|%)"
+MONEY = re.compile(rf"{_AMOUNT}\s?(?:{_CURRENCY}|{_UNIT})(?!\w)|{_CURRENCY}\s?{_AMOUNT}")
 WELL_FORMED = {
     "en": re.compile(r"^\d{1,3}(,\d{3})*(\.\d+)?$|^\d+(\.\d+)?$"),
     "es": re.compile(r"^\d{1,3}([.\u00a0\u202f ]\d{3})*(,\d+)?$|^\d+(,\d+)?$"),
@@ -116,7 +118,7 @@ class Crawl:
         for match in MONEY.finditer(text):
             number = (match.group(1) or match.group(2)).strip()
             if not WELL_FORMED[self.language].match(number):
-                self.problems.append(f"{where}: money in the other language's format: {match.group(0)!r}")
+                self.problems.append(f"{where}: a number in the other language's format: {match.group(0)!r}")
         for match in TELLTALE[self.language].finditer(text):
             self.problems.append(
                 f"{where}: {'Spanish' if self.language == 'en' else 'English'} word: …{_around(text, match)}…"
