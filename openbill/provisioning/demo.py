@@ -21,6 +21,7 @@ from openbill.services.choices import Status
 from openbill.services.models import Service
 
 from .models import Certificate, ProcessingModule
+from .modules.acme_ssl import _pem_key
 
 
 def extend(demo: Any) -> None:
@@ -73,11 +74,7 @@ def _demo_certificate(service: Service, now: Any) -> None:
         serial=format(certificate.serial_number, "x"),
         certificate_pem=pem,
         chain_pem=pem,  # self-signed: it is its own issuer
-        private_key_encrypted=encrypt(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            ).decode()
-        ),
+        private_key_encrypted=encrypt(_pem_key(key)),
         not_after=not_after,
         issued_at=now,
     )
