@@ -289,6 +289,8 @@ OPENBILL_MAX_UPLOAD_BYTES = int(
         str(OPENBILL_SUPPORT_MAX_FILES * OPENBILL_SUPPORT_MAX_FILE_BYTES + 1024 * 1024),
     )
 )
+# Days a deleted service stays visible to its client (read-only, with its History).
+OPENBILL_DELETED_VISIBLE_DAYS = int(os.environ.get("OPENBILL_DELETED_VISIBLE_DAYS", "30"))
 # Days a released IP address waits before it is given to another service.
 OPENBILL_IP_QUARANTINE_DAYS = int(os.environ.get("OPENBILL_IP_QUARANTINE_DAYS", "7"))
 STATICFILES_DIRS = [BASE_DIR / "openbill" / "static"]
@@ -412,6 +414,8 @@ PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "https://api-m.paypal.com")
 # or for the whole renewal ("whole"), this many hours before the renewal is due.
 OPENBILL_AUTOPAY_AMOUNT = os.environ.get("OPENBILL_AUTOPAY_AMOUNT", "missing")
 OPENBILL_AUTOPAY_LEAD_HOURS = int(os.environ.get("OPENBILL_AUTOPAY_LEAD_HOURS", "24"))
+# Minutes a card checkout may stay unfinished before its payment is marked failed (expired).
+OPENBILL_CARD_CHECKOUT_MINUTES = int(os.environ.get("OPENBILL_CARD_CHECKOUT_MINUTES", "60"))
 # How long an Idempotency-Key's request may run before a retry may take the key over (its
 # server is taken to have died): longer than any request is served (gunicorn's 30 s timeout).
 OPENBILL_IDEMPOTENCY_LEASE_SECONDS = int(os.environ.get("OPENBILL_IDEMPOTENCY_LEASE_SECONDS", "60"))

@@ -69,7 +69,9 @@ def build(demo: Any) -> None:
         ProductKind.SSL_CERTIFICATE,
         "SSL certificates",
         client_can_suspend=False,
-        instruction_template="Download the certificate for {{ params.domain }} from the service page.",
+        instruction_template="The certificate for {{ params.domain }} is valid until "
+        "{{ service.certificate_until }}. Download it, its chain and its private key with the Certificate, "
+        "Chain and Private key buttons of the service page.",
     )
     ProductParameter.objects.create(product_type=ssl, code="domain", label="Domain", kind="domain")
     ProductParameter.objects.create(product_type=ssl, code="csr", label="CSR", kind="csr", required=False, position=1)
@@ -241,7 +243,9 @@ Pagado hasta el {{ service.expires_on }}.""",
     "Sus datos de acceso se enviaron a {{ client.email }}. Pagado hasta el {{ service.expires_on }}.",
     ProductKind.DOMAIN: "{{ params.domain }} está registrado a su nombre. Apúntelo a sus servidores con la "
     "acción NS; está pagado hasta el {{ service.expires_on }}.",
-    ProductKind.SSL_CERTIFICATE: "Descargue el certificado de {{ params.domain }} desde la página del servicio.",
+    ProductKind.SSL_CERTIFICATE: "El certificado de {{ params.domain }} es válido hasta "
+    "{{ service.certificate_until }}. Descárguelo, con su cadena y su clave privada, con los botones "
+    "Certificado, Cadena y Clave privada de la página del servicio.",
     ProductKind.VIRTUAL_DATA_CENTER: "Su centro de datos virtual {{ service.name }} está listo: cree sus "
     "servidores virtuales con la acción Servidores virtuales del servicio.",
     ProductKind.SOFTWARE_LICENCE: "Clave de licencia: {{ params.licence_key|default:'se emite al activarse' }}",

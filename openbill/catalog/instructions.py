@@ -8,7 +8,7 @@ plain strings only — copies of the service's own details in read-only mappings
 objects, so nothing can reach the database, settings or other clients through it.
 
 Available: ``service`` (id, name, tariff, product, status, period, expires_on, activated_on,
-address, login, licence_key), ``params`` (the service's parameters), ``addons`` (resource →
+address, login, licence_key, hostname, domain, certificate_until), ``params`` (the service's parameters), ``addons`` (resource →
 value), ``client`` (name, email), ``provider`` (name, support_email). Values are autoescaped.
 
 The result is an HTML fragment that is safe by construction, whatever staff typed: the rendered
@@ -20,13 +20,15 @@ kept), and the API returns the same fragment.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
 import nh3
 from django.template import Context, Engine, Library, Node, TemplateSyntaxError, defaultfilters, defaulttags
-from django.template.base import Parser, Token
+from django.template.base import NodeList, Parser, Token, VariableNode
+from django.template.defaulttags import IfNode, WithNode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -65,7 +67,12 @@ ALLOWED_TAGS = frozenset(
         "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
     }
 )  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
@@ -204,12 +211,24 @@ def instruction_context(service: Any) -> dict[str, Any]:
             "licence_key": params.get("licence_key") or params.get("license_key") or "",
             "hostname": params.get("hostname") or "",
             "domain": params.get("domain") or "",
+            "certificate_until": _certificate_until(service, tz),
         },
         "params": params,
         "addons": addons,
         "client": {"name": service.client.name, "email": service.client.email},
         "provider": {"name": service.client.provider.name, "support_email": service.client.provider.support_email},
     }
+
+
+def _certificate_until(service: Any, tz: Any) -> str:
+    """The day the service's issued certificate expires ("" without one): asked only by a
+    manual that shows it, so other services' pages make no query for it."""
+    if "certificate_until" not in service.product_type.instruction_template:
+        return ""
+    certificate = getattr(service, "certificate", None)  # the reverse one-to-one, or None
+    if certificate is None or certificate.revoked_at is not None:
+        return ""
+    return str(certificate.not_after.astimezone(tz).date().isoformat())
 
 
 def render_template(source: str, values: Mapping[str, Any]) -> SafeString:
@@ -231,3 +250,95 @@ def render_instructions(service: Any) -> SafeString:
     if not source.strip():
         return mark_safe("")
     return render_template(source, instruction_context(service))
+
+
+# --- the values a manual shows ----------------------------------------------------------------
+
+# What each name of the context holds; ``params`` and ``addons`` depend on the product type.
+SERVICE_KEYS = frozenset(
+    {
+        "id", "name", "tariff", "product", "status", "period", "expires_on", "activated_on", "address",
+        "login", "licence_key", "hostname", "domain", "certificate_until",
+    }
+)  # fmt: skip
+FIXED_KEYS: dict[str, frozenset[str]] = {
+    "service": SERVICE_KEYS,
+    "client": frozenset({"name", "email"}),
+    "provider": frozenset({"name", "support_email"}),
+}
+DEFAULT_FILTERS = frozenset({"default", "default_if_none"})
+
+
+def _shown(nodelist: NodeList) -> Iterator[VariableNode]:
+    """The variables a template always shows: outside ``{% if %}`` and loops (those show only
+    what they tested or iterate), and without a ``|default``."""
+    for node in nodelist:
+        if isinstance(node, VariableNode):
+            if not any(getattr(f, "__name__", "") in DEFAULT_FILTERS for f, _args in node.filter_expression.filters):
+                yield node
+        elif isinstance(node, IfNode | WithNode | _BudgetNode):
+            continue
+        else:
+            for attr in node.child_nodelists:
+                child = getattr(node, attr, None)
+                if child:
+                    yield from _shown(child)
+
+
+@lru_cache(maxsize=256)
+def shown_values(source: str) -> tuple[tuple[str, ...], ...]:
+    """The dotted names (``("params", "domain")``) that ``source`` shows without a default.
+    Raises TemplateSyntaxError for a broken template."""
+    template = engine().from_string(source)
+    paths = []
+    for node in _shown(template.nodelist):
+        var = node.filter_expression.var
+        lookups = getattr(var, "lookups", None)
+        if lookups:
+            paths.append(tuple(lookups))
+    return tuple(dict.fromkeys(paths))
+
+
+def template_problems(source: str, *, parameters: set[str] | None, addons: set[str] | None) -> list[str]:
+    """Why staff may not save ``source`` as a product type's manual: a syntax error, or a value
+    no service of the type has (``parameters``/``addons``: the codes it has; None: unknown yet)."""
+    if not source.strip():
+        return []
+    try:
+        paths = shown_values(source)
+    except TemplateSyntaxError as exc:
+        return [_("The template has an error: %(error)s") % {"error": exc}]
+    known: dict[str, frozenset[str] | None] = {
+        **FIXED_KEYS,
+        "params": frozenset(parameters) if parameters is not None else None,
+        "addons": frozenset(addons) if addons is not None else None,
+    }
+    problems = []
+    for path in paths:
+        name = ".".join(path)
+        root = path[0]
+        if root not in known:
+            problems.append(_("“%(name)s” is not a value of a service.") % {"name": name})
+            continue
+        keys = known[root]
+        if len(path) < 2 or (keys is not None and path[1] not in keys):
+            problems.append(_("“%(name)s” is not a value of this product type's services.") % {"name": name})
+    return problems
+
+
+def missing_values(service: Any) -> list[str]:
+    """The values the service's manual shows that the service does not have (yet)."""
+    source = service.product_type.instruction_template
+    try:
+        paths = shown_values(source)
+    except TemplateSyntaxError:
+        return []  # render_template says the manual cannot be shown
+    values: Any = instruction_context(service)
+    missing = []
+    for path in paths:
+        value = values
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            missing.append(".".join(path))
+    return missing

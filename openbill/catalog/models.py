@@ -75,6 +75,30 @@ class ProductType(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """A manual may show only values its services have (``catalog.instructions``)."""
+        from .instructions import template_problems
+
+        parameters = set(self.parameters.values_list("code", flat=True)) if self.pk else None
+        addons = (
+            set(Addon.objects.filter(tariff__product_type=self).values_list("resource", flat=True)) if self.pk else None
+        )
+        problems = template_problems(self.instruction_template, parameters=parameters, addons=addons)
+        if problems:
+            raise ValidationError({"instruction_template": problems})
+
+    def name_from(self, parameters: dict[str, Any]) -> str:
+        """A service's default name where the product type has a parameter that names it: its
+        domain name or host name (the first such parameter with a value), shown in Unicode."""
+        for parameter in self.parameters.all():
+            value = parameters.get(parameter.code)
+            if parameter.kind in NAMING_KINDS and isinstance(value, str) and value.strip():
+                try:
+                    return value.strip().encode("ascii").decode("idna")
+                except UnicodeError:
+                    return value.strip()
+        return ""
+
 
 class ParameterKind(models.TextChoices):
     TEXT = "text", _("Text")
@@ -84,6 +108,9 @@ class ParameterKind(models.TextChoices):
     CSR = "csr", _("Certificate signing request")
     EMAIL = "email", _("Email")
 
+
+# Parameters whose value names the service (ProductType.name_from).
+NAMING_KINDS = frozenset({ParameterKind.DOMAIN, ParameterKind.HOSTNAME})
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -281,7 +308,11 @@ class Addon(models.Model):
         if quantity < self.minimum or (self.maximum is not None and quantity > self.maximum):
             raise ValidationError(
                 _("%(name)s must be between %(min)s and %(max)s.")
-                % {"name": self.name, "min": f"{self.minimum.normalize():f}", "max": f"{(self.maximum or quantity).normalize():f}"}
+                % {
+                    "name": self.name,
+                    "min": f"{self.minimum.normalize():f}",
+                    "max": f"{(self.maximum or quantity).normalize():f}",
+                }
             )
         if (quantity - self.minimum) % self.step:
             raise ValidationError(

@@ -1,4 +1,5 @@
-"""The actions of one row of Goods/Services, declared in one place for every feature.
+"""The actions of one row of Goods/Services, declared in one place for every feature: one
+menu per row (a badge, and the step a service waits for, stay beside it).
 
 The list asks ``row_actions(service)`` for a list of ``RowAction`` built in Python, with URLs
 formatted from prefixes reversed once per request (``ServiceUrls``), not one ``{% url %}`` per
@@ -41,18 +42,32 @@ INSTRUCTION = gettext_lazy("Instruction")
 DELETE = gettext_lazy("Delete")
 SCHEDULED_FOR_DELETION = gettext_lazy("Scheduled for deletion")
 ASK = gettext_lazy("Ask a question")
+SUSPEND = gettext_lazy("Suspend")
+REBOOT = gettext_lazy("Reboot")
+MENU = gettext_lazy("Actions")
 
 
 @dataclass(frozen=True)
 class RowAction:
-    """A link (``url``) or, without one, a badge; ``style`` is its Bootstrap colour class."""
+    """A link (``url``) or, without one, a badge; ``style`` is its Bootstrap colour class.
+
+    A link styled ``btn-warning`` is the step the service waits for (Configure): it stays in
+    sight beside the menu. Every other link is an item of the row's menu.
+    """
 
     label: str | Promise
     url: str = ""
     style: str = "btn-outline-secondary"
     title: str | Promise = ""
 
+    @property
+    def in_menu(self) -> bool:
+        return bool(self.url) and self.style != "btn-warning"
+
     def __html__(self) -> SafeString:
+        if self.in_menu:
+            danger = " text-danger" if "danger" in self.style else ""
+            return format_html('<li><a class="dropdown-item{}" href="{}">{}</a></li>', danger, self.url, self.label)
         if self.url:
             return format_html('<a class="btn btn-sm {}" href="{}">{}</a>', self.style, self.url, self.label)
         if self.title:
@@ -61,8 +76,21 @@ class RowAction:
 
 
 def actions_html(actions: list[RowAction]) -> SafeString:
-    """A row's actions as HTML (links and badges, one per line)."""
-    return format_html_join("\n", "{}", ((action,) for action in actions))
+    """A row's badges and waiting step, then its menu of links (a dropdown that is not clipped
+    by the scrolling table)."""
+    beside = format_html_join("\n", "{}", ((action,) for action in actions if not action.in_menu))
+    items = format_html_join("\n", "{}", ((action,) for action in actions if action.in_menu))
+    if not items:
+        return beside
+    menu = format_html(
+        '<div class="dropdown">'
+        '<button type="button" class="btn btn-sm btn-outline-secondary dropdown-toggle" data-bs-toggle="dropdown"'
+        ' data-bs-popper-config=\'{{"strategy": "fixed"}}\' aria-expanded="false">{}</button>'
+        '<ul class="dropdown-menu dropdown-menu-end">{}</ul></div>',
+        MENU,
+        items,
+    )
+    return format_html("{}{}", beside, menu)
 
 
 class ServiceUrl:
@@ -107,6 +135,8 @@ class RowActions:
         self.configure = ServiceUrl("clientarea:service_configure")
         self.instructions = ServiceUrl("clientarea:service_instructions")
         self.delete = ServiceUrl("clientarea:service_delete")
+        self.suspend = ServiceUrl("clientarea:service_suspend")
+        self.reboot = ServiceUrl("clientarea:service_reboot")
         self.topup = _optional("clientarea:topup")
         self.ask = _optional("clientarea:support_new")
         self.now = timezone.now()
@@ -133,7 +163,17 @@ class RowActions:
             actions.append(RowAction(CONFIGURE, self.configure(pk), style="btn-warning"))
         if Action.INSTRUCTIONS in allowed and self.instructions:
             actions.append(RowAction(INSTRUCTION, self.instructions(pk)))
-        # Lifecycle: a deletion asked for shows its date; otherwise Delete where the client may.
+        # Lifecycle: suspend and reboot (each asks for confirmation first), a deletion asked for
+        # shows its date; otherwise Delete where the client may.
+        if (
+            Action.SUSPEND in allowed
+            and product_type.client_can_suspend
+            and not service.suspended_by_client
+            and self.suspend
+        ):
+            actions.append(RowAction(SUSPEND, self.suspend(pk), style="btn-outline-warning"))
+        if Action.REBOOT in allowed and self.reboot:
+            actions.append(RowAction(REBOOT, self.reboot(pk)))
         if service.delete_at and service.status != Status.DELETED:
             actions.append(
                 RowAction(

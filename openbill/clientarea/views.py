@@ -87,6 +87,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "overage_rows": _overage_rows(client, now),
         "running": running,
         "topup_url": _optional("clientarea:topup"),
+        "order_url": _optional("clientarea:order_catalog"),
         # Support: answers waiting for the client, and an abuse case to answer.
         "questions": list(support_selectors.awaiting_client(client)[:5]),
         "abuse_reports": list(support_selectors.open_reports(client)) if client.abuse_score else [],
@@ -137,7 +138,9 @@ def _page(request: HttpRequest, queryset: QuerySet[Any], per_page: int) -> Any:
 def services(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     now = timezone.now()
-    filterset = ServiceFilterSet(request.GET or None, queryset=selectors.client_services(client), client=client)
+    filterset = ServiceFilterSet(
+        request.GET or None, queryset=selectors.client_services_with_deleted(client, now), client=client
+    )
     # The product-type options in one plain query (rendering the ModelChoiceField would COUNT,
     # then open a server-side cursor: three round trips on PostgreSQL). Validation is unchanged.
     product_types = [(pt.pk, pt.name) for pt in filterset.form.fields["product_type"].queryset]  # type: ignore[attr-defined]
@@ -150,8 +153,17 @@ def services(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": _service_rows(page.object_list, now),
         "product_types": product_types,
+        **_empty_state(request, filterset),
     }
     return render(request, "clientarea/services/list.html", context, status=400 if bad else 200)
+
+
+def _empty_state(request: HttpRequest, filterset: Any) -> dict[str, Any]:
+    """An empty list says why: nothing matches the filter, or nothing was ordered yet."""
+    return {
+        "filtered": any(request.GET.get(name) for name in filterset.form.fields if name != "ordering"),
+        "order_url": _optional("clientarea:order_catalog"),
+    }
 
 
 def _service_rows(services: Any, now: Any) -> list[dict[str, Any]]:
@@ -171,8 +183,9 @@ def _service_rows(services: Any, now: Any) -> list[dict[str, Any]]:
 
 def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:
     client = request.client  # type: ignore[attr-defined]
-    service = get_object_or_404(selectors.client_services(client), pk=pk)
     now = timezone.now()
+    # A deleted service stays readable for a while (details and History only: services.rules).
+    service = get_object_or_404(selectors.client_services_with_deleted(client, now), pk=pk)
     labels = {p.code: p.label for p in service.product_type.parameters.all()}
     # Plain values only: structured ones (a domain's contacts and name servers) have their own page.
     parameters = [
@@ -189,6 +202,7 @@ def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:
         "abuse_ticket": support_selectors.abuse_ticket_of(service) if service.suspended_for_abuse else None,
         # The page's buttons follow the one rule the actions enforce (services.rules).
         "allowed": allowed_actions(service, now),
+        "visible_until": selectors.deleted_visible_until(service),
     }
 
 

@@ -14,15 +14,18 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
+from openbill.core.money import round_amount
 from openbill.core.urls import absolute_url
 from openbill.orders.models import Order, OrderStatus
 from openbill.payments import actions as payments
 from openbill.payments import gateways
+from openbill.payments import selectors as payment_selectors
 from openbill.payments.gateways import StartResult
 from openbill.payments.models import Payment
 
@@ -73,9 +76,24 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     outcome = request.GET.get("outcome")
     if outcome == "done":
         messages.info(request, _("Thank you. The payment is credited as soon as the card provider confirms it."))
-    elif outcome in ("declined", "cancelled"):
+    elif outcome == "cancelled":
         messages.warning(request, _("The payment was not made."))
-    return render(request, "clientarea/orders/payments.html", {"payments": rows})
+    # A decline says why and offers to try again (the payment's own page does too).
+    declined = payment_selectors.latest_failed(client) if outcome == "declined" else None
+    context = {
+        "payments": rows,
+        "declined_reason": payment_selectors.failure_reason(declined) if declined else "",
+        "try_again_url": _try_again_url(declined) if declined else "",
+    }
+    return render(request, "clientarea/orders/payments.html", context)
+
+
+def _try_again_url(payment: Payment) -> str:
+    """The top-up form filled in as the failed payment was (its amount, the order it paid)."""
+    query = {"amount": f"{round_amount(payment.amount, payment.currency):f}"}
+    if payment.order_id:
+        query["order"] = str(payment.order_id)
+    return f"{reverse('clientarea:topup')}?{urlencode(query)}"
 
 
 @client_required
@@ -86,4 +104,11 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     gateway = gateways.get(payment.method)
     if gateway.confirmed_by_staff:
         instructions = gateway.start(payment, return_url="").instructions
-    return render(request, "clientarea/orders/payment.html", {"payment": payment, "instructions": instructions})
+    reason = payment_selectors.failure_reason(payment)
+    context = {
+        "payment": payment,
+        "instructions": instructions,
+        "failure_reason": reason,
+        "try_again_url": _try_again_url(payment) if reason else "",
+    }
+    return render(request, "clientarea/orders/payment.html", context)

@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
@@ -52,12 +52,27 @@ def _run(request: HttpRequest, service: Service, action: Any, done: str, **kwarg
     return _back(service)
 
 
+def _confirm(request: HttpRequest, service: Service, action: str) -> HttpResponse:
+    """GET of a lifecycle action: what it will do, and a button that does it (POST)."""
+    if action not in allowed_actions(service):
+        messages.error(request, refusal(service))
+        return _back(service)
+    paid_until = local_date(service.expires_at, service.client.provider.tz) if service.expires_at else None
+    return render(
+        request, "clientarea/lifecycle/confirm.html", {"service": service, "action": action, "paid_until": paid_until}
+    )
+
+
 @client_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def service_suspend(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what suspending does, to confirm; POST: suspend."""
+    service = _service(request, pk)
+    if request.method == "GET":
+        return _confirm(request, service, Action.SUSPEND)
     return _run(
         request,
-        _service(request, pk),
+        service,
         actions.suspend,
         _("Suspension requested; the service stops once the server confirms."),
         reason=SuspendReason.CLIENT,
@@ -77,9 +92,13 @@ def service_resume(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @client_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def service_reboot(request: HttpRequest, pk: int) -> HttpResponse:
-    return _run(request, _service(request, pk), actions.reboot, _("Reboot requested."))
+    """GET: what rebooting does, to confirm; POST: reboot."""
+    service = _service(request, pk)
+    if request.method == "GET":
+        return _confirm(request, service, Action.REBOOT)
+    return _run(request, service, actions.reboot, _("Reboot requested."))
 
 
 def deletion_terms(service: Service) -> dict[str, Any]:

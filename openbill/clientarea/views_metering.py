@@ -90,18 +90,29 @@ CHART_WIDTH = 720
 CHART_HEIGHT = 160
 
 
-def chart(series: selectors.AddonSeries) -> dict[str, Any]:
-    """Bar geometry of one add-on's consumption by day for a server-rendered SVG.
+def nice_ceiling(value: Decimal) -> Decimal:
+    """The smallest 1, 2 or 5 times a power of ten at or above ``value`` (the chart's top)."""
+    if value <= 0:
+        return Decimal(1)
+    power = Decimal(10) ** (value.adjusted())
+    for step in (1, 2, 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power  # pragma: no cover - the loop always returns
 
-    The coordinates are strings with a decimal point: markup is never localized (a Spanish page
-    would otherwise write x="12,5", which no browser draws)."""
+
+def chart(series: selectors.AddonSeries) -> dict[str, Any]:
+    """One add-on's consumption by day as a server-rendered bar chart: bar geometry, a scale from 0
+    to a round top, and dates along the axis. The coordinates are strings with a decimal point:
+    markup is never localized (a Spanish page would otherwise write x="12,5", which no browser draws)."""
     days = series.days
-    peak = series.peak
+    top = nice_ceiling(series.peak)
     count = max(len(days), 1)
     slot = CHART_WIDTH / count
+    unit = series.addon.unit
     bars = []
     for index, day in enumerate(days):
-        height = float(day.usage / peak) * (CHART_HEIGHT - 10) if peak > 0 else 0.0
+        height = float(day.usage / top) * CHART_HEIGHT
         bars.append(
             {
                 "x": plain_number(index * slot + slot * 0.1),
@@ -109,10 +120,20 @@ def chart(series: selectors.AddonSeries) -> dict[str, Any]:
                 "width": plain_number(max(slot * 0.8, 1)),
                 "height": plain_number(height),
                 "over": day.over,
-                "title": f"{day.on.isoformat()}: {quantity_text(day.usage, series.addon.unit)}",
+                "on": day.on,
+                "usage": quantity_text(day.usage, unit),
             }
         )
-    return {"width": plain_number(CHART_WIDTH), "height": plain_number(CHART_HEIGHT), "bars": bars}
+    # Dates on the axis: the first, middle and last day (every day when there are few).
+    picks = range(count) if count <= 3 else (0, count // 2, count - 1)
+    return {
+        "width": plain_number(CHART_WIDTH),
+        "height": plain_number(CHART_HEIGHT),
+        "middle": CHART_HEIGHT // 2,
+        "bars": bars,
+        "scale": [quantity_text(top, unit), quantity_text(top / 2, unit), quantity_text(Decimal(0), unit)],
+        "dates": [days[index].on for index in picks] if days else [],
+    }
 
 
 def _month_rows(service: Service, month: date, rows: list[selectors.OverageRow] | None = None) -> list[dict[str, Any]]:

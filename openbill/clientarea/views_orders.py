@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,10 +26,13 @@ from openbill.core.timeutil import PERIOD_SUFFIX, Period
 from openbill.orders import actions, selectors
 from openbill.orders.models import Order, OrderLine
 from openbill.orders.pricing import NewQuote, quote_new, tariffs_for
+from openbill.services.rules import Action, allowed_actions
 
 from .access import client_required
 from .forms_orders import OrderForm, add_domain_error
 from .shortcuts import client_of, own_service, topup_url
+
+PAID_PER_PAGE = 20
 
 
 @client_required
@@ -161,7 +165,8 @@ def orders(request: HttpRequest) -> HttpResponse:
         "pending": selectors.pending_orders(client),
         "cart_lines": cart_lines,
         "cart_total": format_money(selectors.lines_total(cart_lines), client.currency),
-        "paid": selectors.paid_services(client),
+        "paid": (paid := Paginator(selectors.paid_services(client), PAID_PER_PAGE).get_page(request.GET.get("page"))),
+        "page": paid,
     }
     return render(request, "clientarea/orders/index.html", context)
 
@@ -178,5 +183,9 @@ def service_instructions(request: HttpRequest, pk: int) -> HttpResponse:
     service = own_service(request, pk)
     if not service.product_type.instruction_template.strip():
         raise Http404
+    if Action.INSTRUCTIONS not in allowed_actions(service):
+        # Offered once the service is active and has every value the manual shows.
+        messages.info(request, _("The instruction manual is available once the service is active."))
+        return redirect("clientarea:service", service.pk)
     text = render_instructions(service)
     return render(request, "clientarea/orders/instructions.html", {"service": service, "text": text})

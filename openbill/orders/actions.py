@@ -79,7 +79,8 @@ def place_order(
                 client=client,
                 tariff=plan,
                 product_type=plan.product_type,
-                name=(name.strip() or plan.name)[:200],
+                # Named by the client, else by its domain or host name, else after the tariff.
+                name=(name.strip() or plan.product_type.name_from(quote.parameters) or plan.name)[:200],
                 status=Status.ORDERED,
                 period=quote.period,
                 auto_renew=plan.auto_renew_default,
@@ -278,6 +279,11 @@ def configure_service(service: Service, values: dict[str, Any], *, actor: Actor,
         raise IllegalTransition(_("The service's parameters are already set."))
     merged = {**service.parameters, **{k: v for k, v in values.items()}}
     cleaned = check_parameters(tariff, merged, quick=False)
+    # A quick order was named after its tariff: its domain or host name now names it.
+    named = tariff.product_type.name_from(cleaned)
+    if named and service.name == tariff.name:
+        Service.objects.filter(pk=service.pk).update(name=named[:200])
+        service.name = named[:200]
     return service_actions.supply_parameters(service, cleaned, actor=actor, now=now)
 
 

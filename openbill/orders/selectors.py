@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch
+from django.db.models import Max, Prefetch, Q, QuerySet
 
 from openbill.catalog.display import addon_lines_text
 from openbill.catalog.models import TariffPlan
@@ -53,14 +53,16 @@ def pending_orders(client: Any) -> list[Order]:
     )
 
 
-def paid_services(client: Any) -> list[Service]:
-    """The services of the client's paid orders (not deleted), newest first."""
-    return list(
+def paid_services(client: Any) -> QuerySet[Service]:
+    """The services of every order the client has paid (the Orders page's "Paid services"),
+    the most recently paid first; deleted services are left out."""
+    paid_line = Q(order_lines__kind=LineKind.NEW, order_lines__paid_at__isnull=False)
+    return (
         client_services(client)
-        .filter(order_lines__kind=LineKind.NEW, order_lines__paid_at__isnull=False)
+        .filter(paid_line)
         .exclude(status=Status.DELETED)
-        .distinct()
-        .order_by("-id")
+        .annotate(last_paid_at=Max("order_lines__paid_at", filter=paid_line))
+        .order_by("-last_paid_at", "-id")
     )
 
 

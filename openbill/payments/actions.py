@@ -11,10 +11,11 @@ credit once.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -43,6 +44,9 @@ class RequestKeyReused(DomainError):
 
     http_status = 422
     code = "request_key_reused"
+
+
+EXPIRED_CODE = "checkout_expired"  # the failure code of a checkout left unfinished
 
 
 def clean_amount(value: Any, currency: str, *, field: str = "amount") -> Decimal:
@@ -202,6 +206,28 @@ def _apply_event(
         _pay_waiting_order(order_id, now=now)
     _settle_overage(locked.client_id, now=now)
     return "credited"
+
+
+def expire_checkouts(now: datetime) -> int:
+    """Payments whose checkout was left unfinished for OPENBILL_CARD_CHECKOUT_MINUTES fail, with
+    the reason "checkout_expired" (as an event, so it is recorded once). Bank transfers wait for
+    staff and never expire. Money that arrives later is still credited (``_apply_event``)."""
+    cutoff = now - timedelta(minutes=settings.OPENBILL_CARD_CHECKOUT_MINUTES)
+    online = [code for code, gateway in gateways.REGISTRY.items() if not gateway.confirmed_by_staff]
+    stale = Payment.objects.filter(status=PaymentStatus.PENDING, method__in=online, created_at__lt=cutoff)
+    expired = 0
+    for payment in stale.order_by("id")[:500]:
+        outcome = _apply_event(
+            payment,
+            method=payment.method,
+            event_id=f"checkout-expired:{payment.pk}",
+            kind="expired",
+            payload={"failure_code": EXPIRED_CODE},
+            now=now,
+            actor=Actor.system("payments"),
+        )
+        expired += outcome == "failed"
+    return expired
 
 
 def _pay_waiting_order(order_id: int, *, now: datetime) -> None:

@@ -2,7 +2,8 @@
 24 hours they must be kept (reliability.md, invariant 7); ask again for gateway refunds whose
 task was lost (the provider dedups them by their idempotency key); charge saved cards for the
 renewals the balance cannot cover, every 15 minutes ahead of the renew sweep (cards.run_autopay);
-compare Stripe's charges with Openbill's payments once a day."""
+compare Stripe's charges with Openbill's payments once a day; fail card checkouts left unfinished
+for OPENBILL_CARD_CHECKOUT_MINUTES."""
 
 from __future__ import annotations
 
@@ -70,3 +71,15 @@ def preview(at: datetime) -> list[str]:
         % {"amount": format_money(p.amount, p.currency), "email": emails[p.client_id], "service": p.service_id}
         for p in planned
     ]
+
+
+@task()
+def expire_checkouts_task() -> int:
+    from .actions import expire_checkouts
+
+    return expire_checkouts(timezone.now())
+
+
+@register("card-checkout-expiry", every_seconds=300)
+def enqueue_checkout_expiry(now: datetime) -> object:
+    return expire_checkouts_task.enqueue()

@@ -112,12 +112,13 @@ def card_checkout(request: HttpRequest, token: str) -> HttpResponse:
         if len(number) < 12:
             error = _("Enter the card number.")
         else:
-            body = card.notification_body(checkout, succeeded=number not in card.DECLINED_CARDS)
+            declined = card.DECLINED_CARDS.get(number, "")
+            body = card.notification_body(checkout, succeeded=not declined, failure_code=declined)
             try:
                 card.send_notification(checkout["notify_url"], body)
             except Exception:  # the merchant being down is the provider's retry problem, not the client's
                 log.exception("card notification could not be delivered")
-            return _back(checkout, "done" if number not in card.DECLINED_CARDS else "declined")
+            return _back(checkout, "declined" if declined else "done")
     return render(request, "payments/card_checkout.html", {"checkout": checkout, "error": error})
 
 

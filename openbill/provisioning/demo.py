@@ -7,13 +7,21 @@ else — including the seven In progress demo services — stays on the manual m
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
 from openbill.catalog.models import ProductKind, TariffPlan
+from openbill.core.crypto import encrypt
 from openbill.services.choices import Status
 from openbill.services.models import Service
 
-from .models import ProcessingModule
+from .models import Certificate, ProcessingModule
+from .modules.acme_ssl import _pem_key
 
 
 def extend(demo: Any) -> None:
@@ -37,3 +45,36 @@ def extend(demo: Any) -> None:
         Service.objects.filter(pk=service.pk).update(module=node, remote_id=f"openbill-{service.pk}")
     live.filter(module__isnull=True).update(module=demo.manual)
     demo.libvirt_node = node
+    for service in live.filter(product_type__kind=ProductKind.SSL_CERTIFICATE):
+        _demo_certificate(service, demo.now)
+
+
+def _demo_certificate(service: Service, now: Any) -> None:
+    """A self-signed certificate for an active demo SSL service, so that its page offers the
+    downloads its instruction manual promises."""
+    domain = str(service.parameters.get("domain") or "example.test")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+    not_after = now + timedelta(days=90)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(not_after)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    Certificate.objects.create(
+        service=service,
+        domain=domain,
+        serial=format(certificate.serial_number, "x"),
+        certificate_pem=pem,
+        chain_pem=pem,  # self-signed: it is its own issuer
+        private_key_encrypted=encrypt(_pem_key(key)),
+        not_after=not_after,
+        issued_at=now,
+    )

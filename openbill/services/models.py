@@ -33,6 +33,12 @@ class ServiceQuerySet(models.QuerySet["Service"]):
         """The services a client may see: everything not deleted, always scoped by client."""
         return self.filter(client=client).exclude(status=Status.DELETED)
 
+    def for_client_with_deleted(self, client: Any, since: datetime) -> ServiceQuerySet:
+        """``for_client`` plus the services deleted since ``since``: their client still reads
+        them (details and History), nothing more."""
+        gone_before = Q(deleted_at__isnull=True) | Q(deleted_at__lt=since)
+        return self.filter(client=client).exclude(Q(status=Status.DELETED) & gone_before)
+
     def with_label(self, label: str) -> ServiceQuerySet:
         """Filter by a client-visible label, with the same precedence as ``Service.label``."""
         idle = Q(operation="")
@@ -168,8 +174,10 @@ class Service(models.Model):
         return str(Status(self.status).label)
 
     def is_stopped(self, now: datetime) -> bool:
-        """Expired or stopped: the widget says "Stopped DATE" instead of "Expires DATE"."""
-        if self.status in (Status.SUSPENDED, Status.DELETED):
+        """Stopped by its expiry (or deleted): the widget says "Stopped DATE" instead of "Expires
+        DATE". A service suspended for another reason (the client, an administrator, abuse) is
+        not: its paid period still runs."""
+        if self.status == Status.DELETED or self.suspended_expired:
             return True
         return self.expires_at is not None and self.expires_at <= now
 

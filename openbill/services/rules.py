@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from openbill.catalog.instructions import missing_values
 from openbill.core.errors import IllegalTransition
 
 from .choices import Operation, Status
@@ -59,6 +60,17 @@ def deletion_scheduled(service: Service, now: datetime) -> bool:
     )
 
 
+def instructions_offered(service: Service) -> bool:
+    """A manual is offered once the service is active (it has been activated and runs or is
+    suspended) and has every value the manual shows."""
+    return (
+        bool(service.product_type.instruction_template.strip())
+        and service.status in (Status.ACTIVE, Status.SUSPENDED)
+        and service.activated_at is not None
+        and not missing_values(service)
+    )
+
+
 def allowed_actions(service: Service, now: datetime | None = None) -> frozenset[str]:
     """The actions ``service`` allows in its present state."""
     now = now or timezone.now()
@@ -72,7 +84,7 @@ def allowed_actions(service: Service, now: datetime | None = None) -> frozenset[
     allowed.add(Action.ASK)
     if kind in STATISTICS_KINDS:
         allowed.add(Action.STATISTICS)
-    if service.product_type.instruction_template and status != Status.ORDERED:
+    if instructions_offered(service):
         allowed.add(Action.INSTRUCTIONS)
     if status in (Status.ORDERED, Status.CONFIGURATION_REQUIRED):
         allowed.add(Action.CONFIGURE)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openbill.catalog.models import AddonPrice, PeriodPrice
@@ -46,6 +48,20 @@ def client_services(client: Any) -> QuerySet[Service]:
     return with_pricing(Service.objects.for_client(client))
 
 
+def client_services_with_deleted(client: Any, now: datetime | None = None) -> QuerySet[Service]:
+    """The client's services as Goods/Services lists them: with those deleted in the last
+    ``OPENBILL_DELETED_VISIBLE_DAYS`` days (read-only, with their History)."""
+    since = (now or timezone.now()) - timedelta(days=settings.OPENBILL_DELETED_VISIBLE_DAYS)
+    return with_pricing(Service.objects.for_client_with_deleted(client, since))
+
+
+def deleted_visible_until(service: Service) -> datetime | None:
+    """The last moment a deleted service's page stays visible to its client."""
+    if service.status != Status.DELETED or service.deleted_at is None:
+        return None
+    return service.deleted_at + timedelta(days=settings.OPENBILL_DELETED_VISIBLE_DAYS)
+
+
 def active_services(client: Any) -> QuerySet[Service]:
     """The dashboard's Active Services: running or stopped services that the client has paid for."""
     return client_services(client).filter(status__in=[Status.ACTIVE, Status.SUSPENDED]).order_by("expires_at", "id")
@@ -67,17 +83,15 @@ def renew_cost_text(service: Service, period: str | None = None) -> str:
 
 
 def expiration_text(service: Service, now: datetime) -> str:
-    """ "Expires 2025-08-07" while it runs, "Stopped 2025-07-01" once expired or stopped."""
+    """ "Expires 2025-08-07" while it runs, "Stopped 2025-07-01" once expired (the seed), and
+    "Paid until 2025-08-07" for a service stopped for another reason before its paid period ends."""
     tz = service.client.provider.tz
     moment = service.expires_at
     if moment is None:
         return ""
     day = local_date(moment, tz).isoformat()
     if service.is_stopped(now):
-        stopped_on = (
-            service.suspended_at
-            if service.status == Status.SUSPENDED and service.suspended_at and service.suspended_at < moment
-            else moment
-        )
-        return _("Stopped %(date)s") % {"date": local_date(stopped_on, tz).isoformat()}
+        return _("Stopped %(date)s") % {"date": day}
+    if service.status == Status.SUSPENDED:
+        return _("Paid until %(date)s") % {"date": day}
     return _("Expires %(date)s") % {"date": day}

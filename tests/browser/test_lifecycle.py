@@ -65,7 +65,10 @@ def test_alice_reboots_suspends_resumes_and_schedules_a_deletion(
 
     # Reboot: In progress (reboot) until the worker has run, then Active (htmx refreshes it).
     page.goto(f"{live_server.url}/services/{web.pk}/")
-    page.get_by_role("button", name="Reboot").click()
+    page.get_by_role("link", name="Reboot").click()
+    # It asks first, saying what a reboot does.
+    expect(page.get_by_test_id("confirm-what")).to_contain_text("running programs are stopped")
+    page.get_by_role("button", name="Reboot the server").click()
     expect(page.get_by_text("Reboot requested.")).to_be_visible()
     expect(status).to_contain_text("In progress (reboot)")
     page.wait_for_timeout(3500)  # a poll passes: still in progress, nothing ran yet
@@ -76,7 +79,9 @@ def test_alice_reboots_suspends_resumes_and_schedules_a_deletion(
 
     # Suspend: the machine pauses once the worker has run.
     page.reload()
-    page.get_by_role("button", name="Suspend").click()
+    page.get_by_role("link", name="Suspend").click()
+    expect(page.get_by_test_id("confirm-what")).to_contain_text(f"paid until {web.expires_at:%Y-%m-%d}")
+    page.get_by_role("button", name="Suspend the service").click()
     expect(status).to_contain_text("In progress (suspension)")
     run_worker()
     expect(status).to_contain_text("Suspended", timeout=10_000)

@@ -103,18 +103,19 @@ def test_alice_orders_pays_the_cart_reads_the_manual_and_extends_for_a_year(
     page.get_by_role("button", name="Pay from balance").click()
     expect(page.get_by_text("is paid. Activation has started.")).to_be_visible()
     paid = page.get_by_test_id("paid")
-    expect(paid).to_contain_text("VPS-1")
-    expect(paid).to_contain_text(".com")
+    # Named after the host name and the domain name it was ordered with.
+    expect(paid).to_contain_text("web1.example.com")
+    expect(paid).to_contain_text("bücher.com")
     expect(page.get_by_test_id("pending")).to_contain_text("Nothing is waiting for payment.")
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("954.00")
     assert Service.objects.get(tariff__name=".com").parameters == {"domain": "xn--bcher-kva.com"}
 
-    # The instruction manual, rendered with the server's own details.
+    # No instruction manual while the server is being activated.
     server = Service.objects.get(tariff=shop["plan"])
-    paid.locator("tr", has_text="VPS-1").get_by_role("link", name="Instruction Manual").click()
-    expect(page.get_by_test_id("instructions")).to_contain_text("Host name: web1.example.com")
-    expect(page.get_by_test_id("instructions")).to_contain_text("OS: Windows")
+    expect(
+        paid.locator("tr", has_text="web1.example.com").get_by_role("link", name="Instruction Manual")
+    ).to_have_count(0)
 
     # Staff complete the activation from the manual queue; the paid month starts now.
     complete_operation(server.pk, Operation.ACTIVATION, actor=Actor.system("staff"), now=timezone.now())
@@ -122,11 +123,17 @@ def test_alice_orders_pays_the_cart_reads_the_manual_and_extends_for_a_year(
     expiry = server.expires_at
     assert expiry is not None
 
+    # The instruction manual, rendered with the server's own details.
+    page.reload()
+    paid.locator("tr", has_text="web1.example.com").get_by_role("link", name="Instruction Manual").click()
+    expect(page.get_by_test_id("instructions")).to_contain_text("Host name: web1.example.com")
+    expect(page.get_by_test_id("instructions")).to_contain_text("OS: Windows")
+
     # From the dashboard widget's Renew cost link: extend for a year.
     page.goto(f"{live_server.url}/")
     row = page.get_by_test_id("active-services").locator(f'tr[data-service-id="{server.pk}"]')
     row.get_by_role("link", name="29.00 USD/month").click()
-    expect(page.get_by_role("heading", name="Extend validity period: VPS-1")).to_be_visible()
+    expect(page.get_by_role("heading", name="Extend validity period: web1.example.com")).to_be_visible()
     # 500 + 2 GiB × 20.00 + Windows 150.00 = 690 a year.
     page.get_by_label("Year — 690 USD", exact=False).check()
     page.get_by_role("button", name="Pay from balance").click()

@@ -169,3 +169,11 @@ def row_actions(actions: Any) -> SafeString:
     from openbill.clientarea.row_actions import actions_html
 
     return actions_html(actions)
+
+
+@register.filter
+def instructions_offered(service: Any) -> bool:
+    """Whether the service's instruction manual is offered (``services.rules``)."""
+    from openbill.services.rules import Action, allowed_actions
+
+    return Action.INSTRUCTIONS in allowed_actions(service)

@@ -41,7 +41,7 @@ def hosting(provider: Any) -> Any:
     return f.tariff(kind)
 
 
-def test_an_active_monthly_server_can_be_seen_edited_extended_and_deleted(
+def test_an_active_monthly_server_has_one_menu_to_see_edit_extend_suspend_reboot_and_delete_it(
     alice: Any, alice_http: HttpClient, vps_plan: Any
 ) -> None:
     vps_plan.product_type.deletion_who = DeletionWho.CLIENT_AND_STAFF
@@ -54,9 +54,29 @@ def test_an_active_monthly_server_can_be_seen_edited_extended_and_deleted(
         ("Statistics", f"/services/{pk}/statistics/"),
         ("Edit", f"/services/{pk}/edit/"),
         ("Extend", f"/services/{pk}/extend/"),
+        ("Suspend", f"/services/{pk}/suspend/"),
+        ("Reboot", f"/services/{pk}/reboot/"),
         ("Delete", f"/services/{pk}/delete/"),
         ("Ask a question", f"/support/new/?service={pk}"),
     ]
+    html = alice_http.get(f"/services/?id={pk}").content.decode()
+    # One menu per row, not a stack of buttons.
+    assert html.count('data-bs-toggle="dropdown"') == 1
+    assert html.count('class="dropdown-item') == 9
+
+
+def test_suspend_and_reboot_ask_first_and_say_what_will_happen(
+    alice: Any, alice_http: HttpClient, vps_plan: Any
+) -> None:
+    service = f.service(alice, vps_plan, period="month")
+    suspend = alice_http.get(f"/services/{service.pk}/suspend/").content.decode()
+    reboot = alice_http.get(f"/services/{service.pk}/reboot/").content.decode()
+
+    assert "does not answer until you resume it" in suspend
+    assert f"it is paid until {timezone.localtime(service.expires_at):%Y-%m-%d}" in suspend
+    assert "running programs are stopped" in reboot
+    service.refresh_from_db()
+    assert (service.status, service.operation, service.suspend_reasons) == (Status.ACTIVE, "", frozenset())
 
 
 def test_a_daily_service_extends_by_topping_up_and_shows_its_instruction(
@@ -74,7 +94,9 @@ def test_a_service_awaiting_configuration_offers_configure_and_nothing_to_edit(
 ) -> None:
     service = f.service(alice, hosting, status=Status.CONFIGURATION_REQUIRED)
     labels = [label for label, _href in row_actions(alice_http, service)]
-    assert labels == ["Details", "History", "Statistics", "Configure", "Instruction", "Delete", "Ask a question"]
+    # Configure, the step the service waits for, stands beside the row's menu; its manual waits
+    # until the service is active.
+    assert labels == ["Configure", "Details", "History", "Statistics", "Delete", "Ask a question"]
     html = alice_http.get(f"/services/?id={service.pk}").content.decode()
     assert f'class="btn btn-sm btn-warning" href="/services/{service.pk}/configure/"' in html
 

@@ -1,5 +1,6 @@
 """The demo loads once, covers every client-visible status, and its ledger and pages add up."""
 
+import re
 from decimal import Decimal
 from io import StringIO
 
@@ -9,6 +10,7 @@ from django.core.management import call_command
 from openbill.billing.models import LedgerEntry
 from openbill.services.choices import Label, Operation
 from openbill.services.models import Service
+from openbill.services.rules import in_deletion
 
 
 @pytest.mark.django_db
@@ -54,7 +56,7 @@ def test_audit_is_clean_after_the_demo():
 
 
 @pytest.mark.django_db
-def test_the_demo_orders_page_offers_the_instruction_manual_of_every_paid_service(client):
+def test_the_demo_orders_page_offers_the_instruction_manual_of_every_active_paid_service(client):
     from openbill.accounts.models import User
 
     call_command("demo", stdout=StringIO())
@@ -63,13 +65,22 @@ def test_the_demo_orders_page_offers_the_instruction_manual_of_every_paid_servic
     html = client.get("/orders/").content.decode()
 
     paid = html[html.index('data-testid="paid"') :]
-    rows = paid.count("<tr>") - 1  # the header row
-    assert rows >= 5
-    assert paid.count("Instruction Manual") == rows
-    for service in Service.objects.filter(client__email="alice@demo.test").exclude(status="deleted"):
-        if service.order_lines.filter(paid_at__isnull=False).exists():
-            page = client.get(f"/services/{service.pk}/instructions/")
-            assert page.status_code == 200, service.product_type.kind
+    rows = re.findall(r'<tr data-service-id="(\d+)">(.*?)</tr>', paid, re.S)
+    assert len(rows) >= 5
+    offered = {int(pk) for pk, row in rows if "Instruction Manual" in row}
+    active = {
+        service.pk
+        for service in Service.objects.filter(client__email="alice@demo.test", pk__in=[int(pk) for pk, _ in rows])
+        if service.status in ("active", "suspended") and service.activated_at and not in_deletion(service)
+    }
+    # Every running demo service has a complete manual; one not yet active offers none.
+    assert offered == active
+    for pk in offered:
+        page = client.get(f"/services/{pk}/instructions/")
+        assert page.status_code == 200
+        text = page.content.decode().split('data-testid="instructions"', 1)[1].split("</div>", 1)[0]
+        assert " ." not in text and "for  " not in text
+
 
 
 @pytest.mark.django_db

@@ -92,6 +92,25 @@ def test_the_chart_draws_in_spanish_with_numbers_for_the_browser_and_words_for_p
     assert "2,60 USD" in html and "2.60 USD" not in html
 
 
+def test_the_chart_has_a_scale_dates_on_its_axis_and_a_tooltip_per_bar_in_any_language(client, alice_user, server):
+    alice_user.language = "es"
+    alice_user.save()
+    client.cookies["django_language"] = "es"
+    html = login(client, alice_user).get(f"/services/{server.pk}/statistics/").content.decode()
+
+    scale = re.search(r'data-testid="chart-scale"[^>]*>(.*?)</div>', html, re.S)
+    dates = re.search(r'data-testid="chart-dates"[^>]*>(.*?)</div>', html, re.S)
+    assert scale and dates
+    # The peak day used 1000 GiB or less (its total is 1260 GiB over 20 days): the top is round.
+    assert re.findall(r"<span>([^<]*)</span>", scale.group(1))[-1] == "0 GiB"
+    assert re.findall(r"<span>([^<]*)</span>", dates.group(1)) == ["2026-03-01", "2026-03-11", "2026-03-20"]
+    titles = re.findall(r"<rect [^>]*><title>([^<]*)</title>", html)
+    assert len(titles) == 20 and titles[0].startswith("2026-03-01: ")
+    # SVG coordinates keep the dot in Spanish (a comma makes the bars invalid).
+    for value in re.findall(r'<rect x="([^"]*)" y="([^"]*)" width="([^"]*)" height="([^"]*)"', html):
+        assert all(re.fullmatch(r"\d+(\.\d+)?", number) for number in value), value
+
+
 @pytest.mark.parametrize(
     ("query", "shown"),
     [

@@ -57,8 +57,13 @@ CHECKOUT_SALT = "openbill.payments.card.checkout"
 # A notification signed longer ago (or further ahead) than this is refused: a replay of an
 # event Openbill never recorded (a recorded one is already deduplicated by its id).
 TOLERANCE_SECONDS = 300
-# Card numbers the stand-in provider declines (as test cards of real providers do).
-DECLINED_CARDS = frozenset({"4000000000000002"})
+# Card numbers the stand-in provider declines (as test cards of real providers do), with the
+# reason it gives (the failure codes of real providers).
+DECLINED_CARDS: dict[str, str] = {
+    "4000000000000002": "card_declined",
+    "4000000000009995": "insufficient_funds",
+    "4000000000000069": "expired_card",
+}
 
 
 def secret() -> bytes:
@@ -152,18 +157,20 @@ def read_checkout_token(token: str) -> dict[str, Any]:
     return data
 
 
-def notification_body(checkout: Mapping[str, Any], *, succeeded: bool, event_id: str | None = None) -> bytes:
-    return json.dumps(
-        {
-            "id": event_id or f"evt_{uuid.uuid4().hex}",
-            "type": SUCCEEDED if succeeded else FAILED,
-            "reference": checkout["reference"],
-            "amount": checkout["amount"],
-            "currency": checkout["currency"],
-            "created": int(time.time()),
-        },
-        sort_keys=True,
-    ).encode()
+def notification_body(
+    checkout: Mapping[str, Any], *, succeeded: bool, event_id: str | None = None, failure_code: str = ""
+) -> bytes:
+    event: dict[str, Any] = {
+        "id": event_id or f"evt_{uuid.uuid4().hex}",
+        "type": SUCCEEDED if succeeded else FAILED,
+        "reference": checkout["reference"],
+        "amount": checkout["amount"],
+        "currency": checkout["currency"],
+        "created": int(time.time()),
+    }
+    if not succeeded:
+        event["failure_code"] = failure_code or "card_declined"
+    return json.dumps(event, sort_keys=True).encode()
 
 
 def send_notification(url: str, body: bytes) -> int:

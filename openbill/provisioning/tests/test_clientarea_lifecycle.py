@@ -160,10 +160,16 @@ def test_another_clients_service_is_404(
     assert (bobs.operation, bobs.delete_at, bobs.suspend_reasons) == ("", None, frozenset())
 
 
-def test_actions_refuse_get(browser: Browser, alice: Any, vps_plan: Any, manual: Any) -> None:
+def test_a_get_only_asks_for_confirmation_and_changes_nothing(
+    browser: Browser, alice: Any, vps_plan: Any, manual: Any
+) -> None:
     service = f.service(alice, vps_plan, module=manual)
-    assert browser.get(f"/services/{service.pk}/reboot/").status_code == 405
-    assert Service.objects.get(pk=service.pk).operation == ""
+    for action in ("reboot", "suspend"):
+        page = browser.get(f"/services/{service.pk}/{action}/")
+        assert page.status_code == 200 and 'method="post"' in page.content.decode()
+    assert browser.get(f"/services/{service.pk}/resume/").status_code == 405
+    service.refresh_from_db()
+    assert (service.operation, service.suspend_reasons) == ("", frozenset())
 
 
 def test_the_services_list_offers_delete_and_shows_a_scheduled_date(

@@ -45,7 +45,9 @@ def test_an_expired_service_shows_when_it_stopped(alice, vps_plan):
 
 
 @pytest.mark.django_db
-def test_a_service_suspended_before_its_expiry_shows_the_day_it_stopped(alice, vps_plan):
+def test_a_service_suspended_before_its_expiry_shows_until_when_it_is_paid(alice, vps_plan):
+    # "Stopped" is for expiry (the seed); an administrator's suspension does not hide that the
+    # service is paid until August.
     service = f.service(
         alice,
         vps_plan,
@@ -55,7 +57,7 @@ def test_a_service_suspended_before_its_expiry_shows_the_day_it_stopped(alice, v
         suspended_at=datetime(2025, 7, 1, 8, tzinfo=UTC),
     )
 
-    assert expiration_text(_priced(service), NOW) == "Stopped 2025-07-01"
+    assert expiration_text(_priced(service), NOW) == "Paid until 2025-08-07"
 
 
 @pytest.mark.django_db
