@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "openbill.ipam",
     "openbill.vdc",
     "openbill.domains",
+    "openbill.invoicing",
     "openbill.clientarea",
     "openbill.staff",
     "openbill.api",

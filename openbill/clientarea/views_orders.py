@@ -40,6 +40,7 @@ from openbill.payments.models import Payment
 from openbill.services.choices import Status
 from openbill.services.models import Service
 from openbill.services.rules import Action, allowed_actions, refusal
+from openbill.invoicing.selectors import charge_amount
 from openbill.services.selectors import client_services, renewal_amount, with_pricing
 
 from .access import client_required
@@ -381,7 +382,7 @@ def service_extend(request: HttpRequest, pk: int) -> HttpResponse:
             {
                 "period": price.period,
                 "label": Period(price.period).label,
-                "amount": format_amount(amount, client.currency),
+                "amount": format_amount(charge_amount(client, amount, now=now), client.currency),
                 "until": local_date(add_period(start, price.period, tz), tz).isoformat(),
             }
         )

@@ -31,6 +31,7 @@ from openbill.core.errors import DomainError, IllegalTransition, NothingChanged
 from openbill.core.money import format_amount
 from openbill.core.notify import notify
 from openbill.core.timeutil import Period
+from openbill.invoicing.selectors import invoice_details
 from openbill.services import actions as service_actions
 from openbill.services import events, rules
 from openbill.services.choices import Operation, Status
@@ -91,8 +92,9 @@ def place_order(
                 service=service,
                 kind=LineKind.NEW,
                 period=quote.period,
-                period_amount=quote.period_amount,
-                setup_amount=quote.setup_amount,
+                # What is charged when paid: each part with its tax (invoicing), as shown.
+                period_amount=quote.period_gross,
+                setup_amount=quote.setup_gross,
                 amount=quote.total,
                 currency=quote.currency,
                 description=_("%(tariff)s, %(period)s") % {"tariff": plan.name, "period": Period(quote.period).label},
@@ -100,6 +102,11 @@ def place_order(
                     "tariff": plan.pk,
                     "addons": {c.addon.resource: c.display for c in quote.choices},
                     "quick": quick,
+                    **invoice_details(
+                        quote.tax,
+                        setup_label=_("setup fee"),
+                        period_label=_("first period (%(period)s)") % {"period": Period(quote.period).label},
+                    ),
                 },
                 request_key=request_key,
                 created_at=now,

@@ -39,6 +39,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openbill.catalog.models import (
@@ -55,6 +56,7 @@ from openbill.catalog.pricing import addon_amount, period_price, tariff_period_a
 from openbill.core.errors import DomainError
 from openbill.core.money import round_amount
 from openbill.core.timeutil import Period, add_period
+from openbill.invoicing.selectors import Breakdown, breakdown
 from openbill.services.models import Service
 
 # Add-ons the client chooses when ordering; the others are fixed (included) or metered.
@@ -235,6 +237,17 @@ class NewQuote:
     period_amount: Decimal
     total: Decimal
     addon_lines: list[tuple[AddonChoice, Decimal]] = field(default_factory=list)
+    # The setup fee and the period, each taxed as its own line (invoicing); ``total`` is their
+    # gross sum: what is charged and invoiced.
+    tax: Breakdown | None = None
+
+    @property
+    def setup_gross(self) -> Decimal:
+        return self.tax.parts[0].gross if self.tax else self.setup_amount
+
+    @property
+    def period_gross(self) -> Decimal:
+        return self.tax.parts[1].gross if self.tax else self.period_amount
 
 
 def quote_new(
@@ -261,6 +274,7 @@ def quote_new(
     # Rounded as each will be written to the ledger: the setup fee and the period, once each.
     setup = round_amount(price.setup_fee, currency)
     period_total = round_amount(price.price + addons_total, currency)
+    taxed = breakdown(client, [setup, period_total], now=timezone.now())
     return NewQuote(
         tariff=plan,
         period=chosen_period,
@@ -271,8 +285,9 @@ def quote_new(
         addons_amount=addons_total,
         setup_amount=setup,
         period_amount=period_total,
-        total=setup + period_total,
+        total=taxed.total,
         addon_lines=addon_lines,
+        tax=taxed,
     )
 
 

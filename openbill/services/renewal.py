@@ -19,6 +19,7 @@ from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.timeutil import PERIOD_MONTHS, add_period
+from openbill.invoicing.selectors import charge_amount
 
 from . import actions, events, rules
 from .choices import Operation, SuspendReason
@@ -89,6 +90,7 @@ def renew_service(
         amount = renewal_amount(priced, period)
         if amount is None:
             raise DomainError(_("This tariff does not sell that period."), field="period")
+        amount = charge_amount(locked.client, amount, now=now)  # with its tax (invoicing)
         end = add_period(start, period, locked.client.provider.tz)
         expense, created = charge_service(
             locked,

@@ -91,7 +91,10 @@ class QuoteSerializer(serializers.Serializer):
     addons = AddonLineSerializer(many=True)
     period_amount = MoneyField()
     setup_amount = MoneyField()
-    total = MoneyField()
+    net = MoneyField(help_text="The total before tax.")
+    tax = MoneyField(help_text="The tax on the setup fee and the period, each rounded once.")
+    tax_name = serializers.CharField()
+    total = MoneyField(help_text="What is charged and invoiced: net plus tax.")
     parameters = serializers.DictField(child=serializers.CharField())
 
 
@@ -113,6 +116,9 @@ def quote_data(quote: Any) -> dict[str, Any]:
         ],
         "period_amount": money_string(quote.period_amount, currency),
         "setup_amount": money_string(quote.setup_amount, currency),
+        "net": money_string(quote.tax.net if quote.tax else quote.total, currency),
+        "tax": money_string(quote.tax.tax if quote.tax else Decimal(0), currency),
+        "tax_name": quote.tax.name if quote.tax else "",
         "total": money_string(quote.total, currency),
         "parameters": quote.parameters,
     }

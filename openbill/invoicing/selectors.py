@@ -1,0 +1,130 @@
+"""Reads: a client's tax treatment, the price breakdown shown before paying, documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from openbill.core.timeutil import local_date
+
+from . import tax
+from .models import BillingProfile, Document, SellerProfile, TaxRule, VatStatus
+
+
+def seller_of(provider: Any) -> SellerProfile | None:
+    """The provider's legal details, or None: then it issues no documents and charges no tax."""
+    return SellerProfile.objects.filter(provider_id=getattr(provider, "pk", provider)).first()
+
+
+def billing_profile(client: Any) -> BillingProfile | None:
+    return BillingProfile.objects.filter(client_id=getattr(client, "pk", client)).first()
+
+
+def issues_invoices(client: Any) -> bool:
+    return seller_of(client.provider_id) is not None
+
+
+def needs_billing_profile(client: Any) -> bool:
+    """A client of an invoicing provider must say who it is before its first payment."""
+    return issues_invoices(client) and billing_profile(client) is None
+
+
+def rules_of(provider_id: int) -> list[tax.Rule]:
+    return [
+        tax.Rule(r.country, r.region, r.buyer_kind, r.rate, r.name, r.valid_from)
+        for r in TaxRule.objects.filter(provider_id=provider_id)
+    ]
+
+
+def treatment(client: Any, *, on: date | datetime) -> tax.Treatment:
+    """The tax the client's purchases carry on ``on`` (no seller details: none)."""
+    seller = seller_of(client.provider_id)
+    if seller is None:
+        return tax.NO_TAX
+    if isinstance(on, datetime):
+        on = local_date(on, client.provider.tz)
+    profile = billing_profile(client)
+    return tax.resolve(
+        seller_country=seller.country,
+        oss=seller.oss_registered,
+        prices_include_tax=seller.prices_include_tax,
+        rules=rules_of(seller.provider_id),
+        buyer_country=profile.country if profile else seller.country,
+        buyer_region=profile.region if profile else "",
+        buyer_kind=profile.kind if profile else "person",
+        vat_verified=bool(profile and profile.vat_status == VatStatus.VALID),
+        on=on,
+    )
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Net, tax and total of a sale as shown before the client pays (and as invoiced)."""
+
+    currency: str
+    net: Decimal
+    tax: Decimal
+    total: Decimal
+    rate: Decimal
+    name: str
+    scheme: str
+    country: str
+    parts: tuple[tax.LineTax, ...]
+
+    @property
+    def taxed(self) -> bool:
+        return self.tax != 0 or self.rate != 0
+
+
+def breakdown(
+    client: Any, amounts: list[Decimal], *, now: datetime, gross: bool | None = None, how: tax.Treatment | None = None
+) -> Breakdown:
+    """Each amount taxed as its own line (rounded once), and the sums."""
+    how = how or treatment(client, on=now)
+    parts = tuple(tax.split(amount, how, client.currency, gross=gross) for amount in amounts)
+    return Breakdown(
+        currency=client.currency,
+        net=sum((p.net for p in parts), Decimal(0)),
+        tax=sum((p.tax for p in parts), Decimal(0)),
+        total=sum((p.gross for p in parts), Decimal(0)),
+        rate=how.rate,
+        name=how.name,
+        scheme=how.scheme,
+        country=how.country,
+        parts=parts,
+    )
+
+
+def charge_amount(client: Any, amount: Decimal, *, now: datetime) -> Decimal:
+    """What the client pays for a catalog price: the price plus its tax (or the price itself
+    when prices include tax)."""
+    return tax.split(amount, treatment(client, on=now), client.currency).gross
+
+
+def documents_for(client: Any) -> QuerySet[Document]:
+    return Document.objects.filter(client=client).order_by("-issued_at", "-id")
+
+
+def invoice_details(taxed: Breakdown | None, *, setup_label: str, period_label: str) -> dict[str, Any]:
+    """An order line's tax as fixed when ordered (kept in its details): the invoice of the
+    payment for exactly that order copies these cents (invoicing.actions)."""
+    if taxed is None or not taxed.parts:
+        return {}
+    labels = [setup_label, period_label]
+    return {
+        "tax": {
+            "scheme": taxed.scheme,
+            "rate": str(taxed.rate),
+            "name": taxed.name,
+            "country": taxed.country,
+            "parts": [
+                [str(label), str(part.net), str(part.tax), str(part.gross)]
+                for label, part in zip(labels, taxed.parts, strict=True)
+                if part.gross
+            ],
+        }
+    }
