@@ -7,6 +7,7 @@ record's hash. Sending records to a tax agency is a later module behind ``verifi
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +16,8 @@ import segno
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from openbill.core.money import round_amount
 
 from .models import Document, DocumentKind, TaxScheme
 
@@ -49,9 +52,8 @@ def mention(scheme: str, country: str) -> str:
 
 
 def amount(value: Any, currency: str) -> str:
-    from openbill.core.money import format_amount
-
-    return format_amount(Decimal(value), currency)
+    """Documents always show the currency's minor unit ("100.00 EUR")."""
+    return f"{round_amount(Decimal(value), currency):f} {currency}"
 
 
 def document_context(document: Document) -> dict[str, Any]:
@@ -108,6 +110,8 @@ def render_html(context: dict[str, Any], language: str) -> str:
 def render_pdf(context: dict[str, Any], language: str) -> bytes:
     from weasyprint import HTML
 
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)  # its progress lines are noise
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     return bytes(HTML(string=render_html(context, language)).write_pdf())
 
 
