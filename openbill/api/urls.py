@@ -22,6 +22,7 @@ APPS_WITH_API = (
     "ipam",
     "vdc",
     "domains",
+    "invoicing",
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [

@@ -40,6 +40,7 @@ from openbill.payments.models import Payment
 from openbill.services.choices import Status
 from openbill.services.models import Service
 from openbill.services.rules import Action, allowed_actions, refusal
+from openbill.invoicing import selectors as invoicing
 from openbill.invoicing.selectors import charge_amount
 from openbill.services.selectors import client_services, renewal_amount, with_pricing
 
@@ -633,7 +634,13 @@ def topup(request: HttpRequest) -> HttpResponse:
             if result.redirect_url:
                 return HttpResponseRedirect(result.redirect_url)
             return redirect("clientarea:payment", pk=payment.pk)
-    return render(request, "clientarea/orders/topup.html", {"form": form, "client": client})
+    context = {
+        "form": form,
+        "client": client,
+        "needs_billing_profile": invoicing.needs_billing_profile(client),
+        "tax": invoicing.treatment(client, on=timezone.now()),
+    }
+    return render(request, "clientarea/orders/topup.html", context)
 
 
 @client_required

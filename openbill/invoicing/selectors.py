@@ -128,3 +128,69 @@ def invoice_details(taxed: Breakdown | None, *, setup_label: str, period_label: 
             ],
         }
     }
+
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    """Staff's filters: issue dates [since, until], buyer country, rate, series."""
+
+    since: date | None = None
+    until: date | None = None
+    country: str = ""
+    rate: Decimal | None = None
+    series: int | None = None
+
+    @classmethod
+    def parse(cls, query: Any) -> DocumentFilter:
+        def day(name: str) -> date | None:
+            try:
+                return date.fromisoformat(query.get(name, ""))
+            except ValueError:
+                return None
+
+        try:
+            rate = Decimal(query.get("rate", "")) if query.get("rate", "") != "" else None
+        except ArithmeticError:
+            rate = None
+        series = query.get("series", "")
+        return cls(
+            since=day("since"),
+            until=day("until"),
+            country=query.get("country", "").strip().upper()[:2],
+            rate=rate if rate is not None and rate.is_finite() else None,
+            series=int(series) if series.isdigit() else None,
+        )
+
+    def apply(self, documents: QuerySet[Document]) -> QuerySet[Document]:
+        if self.since:
+            documents = documents.filter(issued_on__gte=self.since)
+        if self.until:
+            documents = documents.filter(issued_on__lte=self.until)
+        if self.country:
+            documents = documents.filter(buyer__country=self.country)
+        if self.rate is not None:
+            documents = documents.filter(tax_rate=self.rate)
+        if self.series is not None:
+            documents = documents.filter(series_id=self.series)
+        return documents
+
+
+def staff_documents(chosen: DocumentFilter) -> QuerySet[Document]:
+    return chosen.apply(Document.objects.select_related("provider", "client", "series", "corrects")).order_by(
+        "-issued_on", "-id"
+    )
+
+
+def tax_report(chosen: DocumentFilter) -> list[dict[str, Any]]:
+    """Totals by provider, currency, country of taxation (the buyer's, else the seller's), scheme
+    and rate over the chosen period: the figures an OSS or a VAT return asks for. Credit notes
+    count negative."""
+    from django.db.models import Count, Sum
+
+    rows = (
+        chosen.apply(Document.objects.all())
+        .values("provider__name", "currency", "tax_country", "tax_scheme", "tax_rate", "tax_name")
+        .annotate(net=Sum("net_amount"), tax=Sum("tax_amount"), total=Sum("total_amount"), documents=Count("id"))
+        .order_by("provider__name", "currency", "tax_country", "tax_scheme", "tax_rate")
+    )
+    return list(rows)

@@ -27,6 +27,7 @@ APPS_WITH_STAFF_PAGES = (
     "metering",
     "support",
     "ipam",
+    "invoicing",
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [
