@@ -63,7 +63,7 @@ class DocumentListSerializer(DocumentSerializer):
 class BillingProfileSerializer(serializers.ModelSerializer[BillingProfile]):
     kind = serializers.ChoiceField(choices=BuyerKind.choices)
     vat_status = serializers.CharField(read_only=True)
-    vat_checked_at = serializers.DateTimeField(read_only=True)
+    vat_checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
     vat_consultation = serializers.CharField(read_only=True)
 
     class Meta:
