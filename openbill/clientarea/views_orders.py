@@ -115,6 +115,7 @@ class OrderForm(forms.Form):
 
     request_key = forms.CharField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(label=gettext_lazy("Name (optional)"), max_length=200, required=False)
+    promo_code = forms.CharField(label=gettext_lazy("Promo code"), max_length=40, required=False)
 
     def __init__(self, tariff: Any, currency: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -187,6 +188,7 @@ class OrderForm(forms.Form):
             "addons": addons,
             "parameters": parameters,
             "quick": bool(data.get("quick")),
+            "promo_code": (data.get("promo_code") or "").strip(),
         }
 
 
@@ -232,7 +234,16 @@ def order_new(request: HttpRequest, tariff_id: int) -> HttpResponse:
             }
         try:
             period = (form.data.get("period") if form.is_bound else None) or first.period
-            quote = quote_new(client, tariff=tariff, period=period, addons=addons, validate_parameters=False)
+            code = (form.data.get("promo_code") or "").strip() if form.is_bound else ""
+            try:
+                quote = quote_new(
+                    client, tariff=tariff, period=period, addons=addons, validate_parameters=False, promo_code=code
+                )
+            except DomainError as exc:
+                if exc.field != "promo_code":
+                    raise
+                form.add_error("promo_code", exc.message)
+                quote = quote_new(client, tariff=tariff, period=period, addons=addons, validate_parameters=False)
         except DomainError:
             quote = None
     context = {"tariff": tariff, "form": form, "quote": quote}

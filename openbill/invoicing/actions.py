@@ -349,14 +349,16 @@ def _order_lines(payment: Any) -> tuple[tax.Treatment, list[dict[str, Any]]] | N
     how = tax.Treatment(first["scheme"], Decimal(first["rate"]), first["name"], first["country"])
     rows = [
         {
-            "description": f"{line.service.name}: {label}",
+            "description": f"{line.service.name}: {part[0]}",
             "service_id": line.service_id,
-            "net": Decimal(net),
-            "tax": Decimal(amount),
-            "gross": Decimal(gross),
+            "net": Decimal(part[1]),
+            "tax": Decimal(part[2]),
+            "gross": Decimal(part[3]),
+            "discount": Decimal(part[4]) if len(part) > 4 else Decimal(0),
+            "discount_label": t.get("promo_code", ""),  # type: ignore[union-attr]
         }
         for line, t in zip(lines, taxes, strict=True)
-        for label, net, amount, gross in t["parts"]  # type: ignore[index]
+        for part in t["parts"]  # type: ignore[index]
     ]
     return how, rows
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from .models import BillingProfile, Document, SellerProfile, Series, TaxRule
+from .models import BillingProfile, Document, PromoCode, SellerProfile, Series, TaxRule
 
 
 @admin.register(SellerProfile)
@@ -54,3 +55,15 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(PromoCode)
+class PromoCodeAdmin(admin.ModelAdmin[PromoCode]):
+    list_display = ["code", "provider", "kind", "value", "scope", "valid_from", "valid_until", "max_uses", "used"]
+    list_filter = ["provider", "kind", "scope"]
+    search_fields = ["code"]
+    filter_horizontal = ["tariffs", "product_types"]
+
+    @admin.display(description=_("used"))
+    def used(self, obj: PromoCode) -> int:
+        return obj.uses.count()

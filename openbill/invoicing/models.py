@@ -274,3 +274,65 @@ class DocumentPdf(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id}.pdf"
+
+
+class DiscountKind(models.TextChoices):
+    PERCENT = "percent", _("Percentage")
+    AMOUNT = "amount", _("Fixed amount")
+
+
+class DiscountScope(models.TextChoices):
+    FIRST = "first", _("First period only")
+    RENEWALS = "renewals", _("First period and a number of renewals")
+    EVERY = "every", _("First period and every renewal")
+
+
+class PromoCode(models.Model):
+    """A code a client enters when ordering. Its uses are the ``PromoUse`` rows, counted under
+    this row's lock, so the last use is taken once however many carts try at the same moment."""
+
+    provider = models.ForeignKey("clients.Provider", on_delete=models.PROTECT, related_name="promo_codes")
+    code = models.CharField(_("code"), max_length=40, help_text=_("Entered by the client; not case-sensitive."))
+    kind = models.CharField(_("discount"), max_length=8, choices=DiscountKind.choices)
+    value = models.DecimalField(
+        _("value"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, validators=[MinValueValidator(Decimal(0))],
+        help_text=_("A percentage (10 = 10%), or an amount in the provider's currency."),
+    )
+    tariffs = models.ManyToManyField("catalog.TariffPlan", blank=True, verbose_name=_("tariffs"))
+    product_types = models.ManyToManyField("catalog.ProductType", blank=True, verbose_name=_("product types"))
+    periods = models.JSONField(_("periods"), default=list, blank=True, help_text=_('e.g. ["month", "year"]; empty: all'))
+    scope = models.CharField(_("applies to"), max_length=10, choices=DiscountScope.choices, default=DiscountScope.FIRST)
+    renewals = models.PositiveIntegerField(_("renewals"), default=0, help_text=_("How many renewals, for that scope."))
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    max_uses = models.PositiveIntegerField(_("uses in total"), null=True, blank=True)
+    max_uses_per_client = models.PositiveIntegerField(_("uses per client"), null=True, blank=True)
+    new_clients_only = models.BooleanField(_("new clients only"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "code"], name="promo_code_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(kind="percent") | models.Q(value__lte=100), name="promo_percent_at_most_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.code = self.code.strip().upper()
+        super().save(*args, **kwargs)
+
+
+class PromoUse(models.Model):
+    """One use of a code: by a client, for the service it ordered. Deleted with a never-paid
+    service taken out of the cart, which gives the use back."""
+
+    promo = models.ForeignKey(PromoCode, on_delete=models.PROTECT, related_name="uses")
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="promo_uses")
+    service = models.OneToOneField("services.Service", on_delete=models.CASCADE, related_name="promo_use")
+    used_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.promo_id} → {self.service_id}"

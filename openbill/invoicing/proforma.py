@@ -28,9 +28,10 @@ def proforma_context(order: Any, *, now: datetime) -> dict[str, Any]:
                          "tax": Decimal(0), "gross": line.amount, "rate": Decimal(0)})
             continue
         rate, name, scheme, country = Decimal(taxed["rate"]), taxed["name"], taxed["scheme"], taxed["country"]
-        for label, net, tax, gross in taxed["parts"]:
-            rows.append({"description": f"{line.service.name}: {label}", "net": Decimal(net), "tax": Decimal(tax),
-                         "gross": Decimal(gross), "rate": rate})
+        for part in taxed["parts"]:
+            rows.append({"description": f"{line.service.name}: {part[0]}", "net": Decimal(part[1]), "tax": Decimal(part[2]),
+                         "gross": Decimal(part[3]), "rate": rate, "discount": Decimal(part[4]) if len(part) > 4 else Decimal(0),
+                         "code": taxed.get("promo_code", "")})
     net = sum((r["net"] for r in rows), Decimal(0))
     tax = sum((r["tax"] for r in rows), Decimal(0))
     return {
@@ -43,7 +44,8 @@ def proforma_context(order: Any, *, now: datetime) -> dict[str, Any]:
         "buyer": _snapshot_buyer(client, selectors.billing_profile(client)),
         "corrects": "",
         "lines": [
-            {"description": r["description"], "quantity": 1, "discount": "", "net": amount(r["net"], currency),
+            {"description": r["description"], "quantity": 1, "net": amount(r["net"], currency),
+             "discount": amount(r["discount"], currency) if r.get("discount") else "", "discount_label": r.get("code", ""),
              "rate": f"{r['rate'].normalize():f}", "tax": amount(r["tax"], currency), "total": amount(r["gross"], currency)}
             for r in rows
         ],

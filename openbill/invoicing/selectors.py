@@ -109,22 +109,27 @@ def documents_for(client: Any) -> QuerySet[Document]:
     return Document.objects.filter(client=client).order_by("-issued_at", "-id")
 
 
-def invoice_details(taxed: Breakdown | None, *, setup_label: str, period_label: str) -> dict[str, Any]:
+def invoice_details(
+    taxed: Breakdown | None, *, setup_label: str, period_label: str, discount: Any = None
+) -> dict[str, Any]:
     """An order line's tax as fixed when ordered (kept in its details): the invoice of the
-    payment for exactly that order copies these cents (invoicing.actions)."""
+    payment for exactly that order copies these cents (invoicing.actions). Each part is
+    ``[label, net, tax, gross, discount]``, net after the discount."""
     if taxed is None or not taxed.parts:
         return {}
     labels = [setup_label, period_label]
+    discounts = discount.amounts if discount is not None else (Decimal(0),) * len(labels)
     return {
         "tax": {
             "scheme": taxed.scheme,
             "rate": str(taxed.rate),
             "name": taxed.name,
             "country": taxed.country,
+            "promo_code": discount.code if discount is not None else "",
             "parts": [
-                [str(label), str(part.net), str(part.tax), str(part.gross)]
-                for label, part in zip(labels, taxed.parts, strict=True)
-                if part.gross
+                [str(label), str(part.net), str(part.tax), str(part.gross), str(off)]
+                for label, part, off in zip(labels, taxed.parts, discounts, strict=True)
+                if part.gross or off
             ],
         }
     }

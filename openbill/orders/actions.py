@@ -31,6 +31,7 @@ from openbill.core.errors import DomainError, IllegalTransition, NothingChanged
 from openbill.core.money import format_amount
 from openbill.core.notify import notify
 from openbill.core.timeutil import Period
+from openbill.invoicing.promo import record_use as record_promo_use
 from openbill.invoicing.selectors import invoice_details
 from openbill.services import actions as service_actions
 from openbill.services import events, rules
@@ -62,10 +63,14 @@ def place_order(
     quick: bool = False,
     name: str = "",
     request_key: str = "",
+    promo_code: str = "",
 ) -> OrderLine:
-    """Create the service (status Ordered) and its cart line. Nothing is charged yet."""
+    """Create the service (status Ordered) and its cart line. Nothing is charged yet; a promo
+    code's use is counted with the line (and given back if the line leaves the cart)."""
     check_may_order(client)
-    quote = quote_new(client, tariff=tariff, period=period, addons=addons, parameters=parameters, quick=quick)
+    quote = quote_new(
+        client, tariff=tariff, period=period, addons=addons, parameters=parameters, quick=quick, promo_code=promo_code
+    )
     existing = _existing_line(client, request_key)
     if existing is not None:
         return existing
@@ -106,11 +111,14 @@ def place_order(
                         quote.tax,
                         setup_label=_("setup fee"),
                         period_label=_("first period (%(period)s)") % {"period": Period(quote.period).label},
+                        discount=quote.discount,
                     ),
                 },
                 request_key=request_key,
                 created_at=now,
             )
+            if quote.promo is not None:
+                record_promo_use(quote.promo, client, service, now=now)
             events.record(service, "ordered", actor=actor, now=now, note=line.description)
     except IntegrityError:
         # The same request_key raced us: the first line is the answer.

@@ -56,6 +56,8 @@ from openbill.catalog.pricing import addon_amount, period_price, tariff_period_a
 from openbill.core.errors import DomainError
 from openbill.core.money import round_amount
 from openbill.core.timeutil import Period, add_period
+from openbill.invoicing.promo import Discount, take_off
+from openbill.invoicing.promo import find as find_promo
 from openbill.invoicing.selectors import Breakdown, breakdown
 from openbill.services.models import Service
 
@@ -240,6 +242,9 @@ class NewQuote:
     # The setup fee and the period, each taxed as its own line (invoicing); ``total`` is their
     # gross sum: what is charged and invoiced.
     tax: Breakdown | None = None
+    # A promo code's discount of each part (before tax), and the code.
+    discount: Discount | None = None
+    promo: Any = None
 
     @property
     def setup_gross(self) -> Decimal:
@@ -259,6 +264,7 @@ def quote_new(
     parameters: Mapping[str, Any] | None = None,
     quick: bool = False,
     validate_parameters: bool = True,
+    promo_code: str = "",
 ) -> NewQuote:
     plan = tariff if isinstance(tariff, TariffPlan) else load_tariff(client, tariff)
     chosen_period = check_period(plan, period)
@@ -274,7 +280,14 @@ def quote_new(
     # Rounded as each will be written to the ledger: the setup fee and the period, once each.
     setup = round_amount(price.setup_fee, currency)
     period_total = round_amount(price.price + addons_total, currency)
-    taxed = breakdown(client, [setup, period_total], now=timezone.now())
+    now = timezone.now()
+    promo, discount = None, None
+    if promo_code.strip():
+        promo = find_promo(client, promo_code, tariff=plan, period=chosen_period, now=now)
+        discount = take_off(promo, [setup, period_total], currency)
+    # Tax after the discount, each part rounded once (invoicing.tax).
+    parts = [setup, period_total] if discount is None else [a - d for a, d in zip([setup, period_total], discount.amounts, strict=True)]
+    taxed = breakdown(client, parts, now=now)
     return NewQuote(
         tariff=plan,
         period=chosen_period,
@@ -288,6 +301,8 @@ def quote_new(
         total=taxed.total,
         addon_lines=addon_lines,
         tax=taxed,
+        discount=discount,
+        promo=promo,
     )
 
 

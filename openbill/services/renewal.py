@@ -19,6 +19,8 @@ from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.timeutil import PERIOD_MONTHS, add_period
+from openbill.core.money import round_amount
+from openbill.invoicing.promo import renewal_discount
 from openbill.invoicing.selectors import charge_amount
 
 from . import actions, events, rules
@@ -90,7 +92,9 @@ def renew_service(
         amount = renewal_amount(priced, period)
         if amount is None:
             raise DomainError(_("This tariff does not sell that period."), field="period")
-        amount = charge_amount(locked.client, amount, now=now)  # with its tax (invoicing)
+        # A promo code's recurring discount, then the tax (invoicing).
+        amount = round_amount(amount, locked.client.currency) - renewal_discount(locked, amount, now=now)
+        amount = charge_amount(locked.client, amount, now=now)
         end = add_period(start, period, locked.client.provider.tz)
         expense, created = charge_service(
             locked,

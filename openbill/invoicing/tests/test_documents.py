@@ -17,7 +17,7 @@ from openbill.billing.models import EntryKind, Expense, LedgerEntry
 from openbill.core.errors import DomainError
 from openbill.invoicing import actions
 from openbill.invoicing.audit import run_audit
-from openbill.invoicing.models import Document, DocumentKind, DocumentLine, DocumentPdf
+from openbill.invoicing.models import Document, DocumentKind, DocumentLine, DocumentPdf, PromoCode
 from openbill.orders import actions as orders
 from openbill.orders.pricing import quote_new
 from openbill.payments import actions as payments
@@ -171,6 +171,7 @@ def test_the_invoice_is_mailed_with_its_pdf(seller: Any, alice: Any, django_capt
     assert content == bytes(DocumentPdf.objects.get(document=invoice).content)
 
 
+@pytest.mark.parametrize("promo", ["", "percent", "amount"])
 @pytest.mark.parametrize("gross", [False, True])
 @pytest.mark.parametrize(
     ("country", "kind", "status"),
@@ -178,13 +179,20 @@ def test_the_invoice_is_mailed_with_its_pdf(seller: Any, alice: Any, django_capt
      ("DE", "company", "unverified")],
 )
 def test_cart_order_invoice_and_ledger_agree_to_the_cent(
-    provider: Any, alice: Any, vps_plan: Any, gross: bool, country: str, kind: str, status: str
+    provider: Any, alice: Any, vps_plan: Any, gross: bool, country: str, kind: str, status: str, promo: str
 ) -> None:
     spanish_seller(provider, gross=gross)
+    code = ""
+    if promo:
+        # 12.5 % and 3.33 off: amounts that do not divide evenly, on the setup fee and the period.
+        value = Decimal("12.5") if promo == "percent" else Decimal("3.33")
+        code = PromoCode.objects.create(provider=provider, code="save", kind=promo, value=value).code
     profile(alice, country, kind=kind, vat="DE136695976" if kind == "company" and country == "DE" else "", status=status)
     now = timezone.now()
-    quote = quote_new(alice, tariff=vps_plan.pk, period="month")
-    order = orders.order_now(alice, tariff=vps_plan.pk, period="month", actor=CLIENT, now=now)
+    quote = quote_new(alice, tariff=vps_plan.pk, period="month", promo_code=code)
+    order = orders.order_now(alice, tariff=vps_plan.pk, period="month", actor=CLIENT, now=now, promo_code=code)
+    if promo:
+        assert quote.discount is not None and quote.discount.total > 0
     assert order.total_amount == quote.total
     balance_before = alice.balance_amount
     payment = paid_by_bank(alice, f"{order.total_amount}", order=order)
@@ -193,6 +201,8 @@ def test_cart_order_invoice_and_ledger_agree_to_the_cent(
     assert invoice.tax_amount == quote.tax.tax and invoice.net_amount == quote.tax.net
     lines = list(DocumentLine.objects.filter(document=invoice))
     assert [line.total_amount for line in lines] == [p.gross for p in quote.tax.parts]
+    assert sum(line.discount_amount for line in lines) == (quote.discount.total if promo else 0)
+    assert {line.discount_label for line in lines} == ({"SAVE"} if promo else {""})
     order.refresh_from_db()
     assert order.status == "paid"
     charged = Expense.objects.filter(client=alice).values_list("amount", flat=True)
