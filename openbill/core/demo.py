@@ -62,7 +62,7 @@ def load(now: datetime | None = None) -> bool:
         # Apps add their own demo data (modules, usage…) in ``openbill/<app>/demo.py: extend(demo)``.
         from openbill.core.extensions import optional_module
 
-        for app in ("provisioning", "orders", "payments", "metering", "support", "ipam", "vdc", "domains"):
+        for app in ("provisioning", "orders", "payments", "invoicing", "metering", "support", "ipam", "vdc", "domains"):
             extension = optional_module(f"openbill.{app}.demo")
             if extension is not None:
                 extension.extend(demo)
