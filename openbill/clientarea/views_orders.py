@@ -32,6 +32,8 @@ from openbill.core.errors import DomainError, InsufficientFunds, NotAllowed, Not
 from openbill.core.money import format_amount
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, add_period, local_date
 from openbill.core.urls import absolute_url
+from openbill.invoicing import selectors as invoicing
+from openbill.invoicing.selectors import charge_amount
 from openbill.orders import actions
 from openbill.orders.models import LineKind, Order, OrderLine, OrderStatus
 from openbill.orders.pricing import CLIENT_BILLING_TYPES, quote_change, quote_new, tariffs_for
@@ -40,8 +42,6 @@ from openbill.payments.models import Payment
 from openbill.services.choices import Status
 from openbill.services.models import Service
 from openbill.services.rules import Action, allowed_actions, refusal
-from openbill.invoicing import selectors as invoicing
-from openbill.invoicing.selectors import charge_amount
 from openbill.services.selectors import client_services, renewal_amount, with_pricing
 
 from .access import client_required

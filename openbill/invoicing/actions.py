@@ -202,8 +202,12 @@ def document_fields(document: Document, lines: list[DocumentLine]) -> dict[str, 
         "scheme": document.tax_scheme,
         "corrects": document.corrects.number if document.corrects_id and document.corrects else "",
         "lines": [
-            [line.description, f"{Decimal(line.net_amount):.2f}", f"{Decimal(line.tax_amount):.2f}",
-             f"{Decimal(line.total_amount):.2f}"]
+            [
+                line.description,
+                f"{Decimal(line.net_amount):.2f}",
+                f"{Decimal(line.tax_amount):.2f}",
+                f"{Decimal(line.total_amount):.2f}",
+            ]
             for line in lines
         ],
         "previous": document.previous_hash,
@@ -227,8 +231,17 @@ def _snapshot_seller(seller: SellerProfile) -> dict[str, str]:
 
 def _snapshot_buyer(client: Any, profile: BillingProfile | None) -> dict[str, str]:
     if profile is None:
-        return {"legal_name": client.name, "address": "", "country": "", "region": "", "kind": "person",
-                "vat_number": "", "vat_status": VatStatus.NONE, "vat_consultation": "", "email": client.email}
+        return {
+            "legal_name": client.name,
+            "address": "",
+            "country": "",
+            "region": "",
+            "kind": "person",
+            "vat_number": "",
+            "vat_status": VatStatus.NONE,
+            "vat_consultation": "",
+            "email": client.email,
+        }
     return {
         "legal_name": profile.legal_name,
         "address": profile.address,
@@ -387,8 +400,14 @@ def issue_payment_invoice(payment: Any, *, now: datetime) -> Document | None:
                 }
             ]
         return _issue(
-            client=client, seller=seller, kind=DocumentKind.INVOICE, key=f"payment:{payment.pk}", how=how,
-            lines=lines, now=now, payment_id=payment.pk,
+            client=client,
+            seller=seller,
+            kind=DocumentKind.INVOICE,
+            key=f"payment:{payment.pk}",
+            how=how,
+            lines=lines,
+            now=now,
+            payment_id=payment.pk,
         )
 
 
@@ -405,15 +424,25 @@ def issue_credit_note(refund: Any, *, now: datetime) -> Document | None:
     part = tax.split(-refund.amount, how, client.currency, gross=True)
     with translation.override(invoice.language):
         line = {
-            "description": _("Refund of invoice %(number)s: %(reason)s") % {"number": invoice.number, "reason": refund.reason},
+            "description": _("Refund of invoice %(number)s: %(reason)s")
+            % {"number": invoice.number, "reason": refund.reason},
             "net": part.net,
             "tax": part.tax,
             "gross": part.gross,
         }
     with transaction.atomic():
         return _issue(
-            client=client, seller=seller, kind=DocumentKind.CREDIT_NOTE, key=f"refund:{refund.pk}", how=how,
-            lines=[line], now=now, payment_id=payment.pk, refund_id=refund.pk, corrects=invoice, buyer=invoice.buyer,
+            client=client,
+            seller=seller,
+            kind=DocumentKind.CREDIT_NOTE,
+            key=f"refund:{refund.pk}",
+            how=how,
+            lines=[line],
+            now=now,
+            payment_id=payment.pk,
+            refund_id=refund.pk,
+            corrects=invoice,
+            buyer=invoice.buyer,
         )
 
 
@@ -447,11 +476,17 @@ def deliver_document(document_id: int, *, now: datetime) -> str:
     key = f"document_mailed:{document.pk}"
     try:
         with transaction.atomic():
-            Notice.objects.create(key=key, client=document.client, template="document_issued", context={}, created_at=now)
+            Notice.objects.create(
+                key=key, client=document.client, template="document_issued", context={}, created_at=now
+            )
     except IntegrityError:
         return "already mailed"
     with translation.override(document.language):
-        context = {"document": document, "client_name": document.client.name, "provider_name": document.client.provider.name}
+        context = {
+            "document": document,
+            "client_name": document.client.name,
+            "provider_name": document.client.provider.name,
+        }
         subject = " ".join(render_to_string("emails/document_issued.subject.txt", context, using="text").split())
         body = render_to_string("emails/document_issued.txt", context, using="text")
     message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [document.client.email])

@@ -29,7 +29,9 @@ def run_audit() -> list[str]:
 
     previous: dict[int, str] = {}
     numbers: dict[tuple[int, int], list[int]] = defaultdict(list)
-    documents = Document.objects.select_related("corrects", "payment__entry", "refund__entry").order_by("series_id", "pk")
+    documents = Document.objects.select_related("corrects", "payment__entry", "refund__entry").order_by(
+        "series_id", "pk"
+    )
     for doc in documents.iterator(chunk_size=2000):
         numbers[(doc.series_id, doc.year)].append(doc.sequence)
         expected_previous = previous.get(doc.series_id, GENESIS)
@@ -48,7 +50,9 @@ def run_audit() -> list[str]:
         if doc.kind == DocumentKind.INVOICE and doc.payment is not None:
             payment = doc.payment
             if doc.total_amount != payment.amount:
-                problems.append(f"invoice {doc.number}: total {doc.total_amount} but payment {payment.pk} is {payment.amount}")
+                problems.append(
+                    f"invoice {doc.number}: total {doc.total_amount} but payment {payment.pk} is {payment.amount}"
+                )
             if payment.entry is None or payment.entry.amount != doc.total_amount:
                 problems.append(f"invoice {doc.number}: the ledger credit of payment {payment.pk} differs")
         if doc.kind == DocumentKind.CREDIT_NOTE and doc.refund is not None:
@@ -64,10 +68,9 @@ def run_audit() -> list[str]:
             problems.append(f"series {series_id} year {year}: a gap in the numbering ({ordered[:3]}…)")
 
     invoiced = Document.objects.filter(kind=DocumentKind.INVOICE, payment__isnull=False).values("payment_id")
-    missing = (
-        Refund.objects.filter(status=RefundStatus.COMPLETED, payment_id__in=invoiced, credit_note__isnull=True)
-        .values_list("pk", flat=True)
-    )
+    missing = Refund.objects.filter(
+        status=RefundStatus.COMPLETED, payment_id__in=invoiced, credit_note__isnull=True
+    ).values_list("pk", flat=True)
     for pk in missing:
         problems.append(f"refund {pk}: no credit note")
     return problems

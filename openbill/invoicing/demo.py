@@ -25,9 +25,16 @@ def extend(demo: Any) -> None:
         oss_registered=True,
     )
     since = date(2021, 7, 1)
-    for country, rate, name in (("ES", 21, "IVA 21%"), ("DE", 19, "MwSt 19%"), ("FR", 20, "TVA 20%"), ("PT", 23, "IVA 23%")):
+    for country, rate, name in (
+        ("ES", 21, "IVA 21%"),
+        ("DE", 19, "MwSt 19%"),
+        ("FR", 20, "TVA 20%"),
+        ("PT", 23, "IVA 23%"),
+    ):
         TaxRule.objects.create(provider=provider, country=country, rate=Decimal(rate), name=name, valid_from=since)
-    TaxRule.objects.create(provider=provider, country="ES", region="CN", rate=Decimal(7), name="IGIC 7%", valid_from=since)
+    TaxRule.objects.create(
+        provider=provider, country="ES", region="CN", rate=Decimal(7), name="IGIC 7%", valid_from=since
+    )
     alice = Client.objects.get(provider=provider, email="alice@demo.test")
     bob = Client.objects.get(provider=provider, email="bob@demo.test")
     BillingProfile.objects.create(
@@ -39,7 +46,9 @@ def extend(demo: Any) -> None:
         country="DE", vat_number="DE136695976", vat_status=VatStatus.VALID, vat_checked_at=demo.now,
         vat_consultation="demo", updated_at=demo.now,
     )  # fmt: skip
-    PromoCode.objects.create(provider=provider, code="WELCOME10", kind="percent", value=Decimal(10), new_clients_only=True)
+    PromoCode.objects.create(
+        provider=provider, code="WELCOME10", kind="percent", value=Decimal(10), new_clients_only=True
+    )
 
     from openbill.payments import actions as payments
 

@@ -19,10 +19,16 @@ class BillingProfileForm(forms.Form):
     address = forms.CharField(label=_("Address"), widget=forms.Textarea(attrs={"rows": 3}))
     country = forms.ChoiceField(label=_("Country"))
     region = forms.CharField(
-        label=_("Region"), max_length=40, required=False, help_text=_("Only where rates differ (e.g. CN for the Canary Islands).")
+        label=_("Region"),
+        max_length=40,
+        required=False,
+        help_text=_("Only where rates differ (e.g. CN for the Canary Islands)."),
     )
     vat_number = forms.CharField(
-        label=_("VAT number"), max_length=20, required=False, help_text=_("Companies in the EU: with it, no VAT is charged across borders once verified.")
+        label=_("VAT number"),
+        max_length=20,
+        required=False,
+        help_text=_("Companies in the EU: with it, no VAT is charged across borders once verified."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -295,12 +295,17 @@ class PromoCode(models.Model):
     code = models.CharField(_("code"), max_length=40, help_text=_("Entered by the client; not case-sensitive."))
     kind = models.CharField(_("discount"), max_length=8, choices=DiscountKind.choices)
     value = models.DecimalField(
-        _("value"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, validators=[MinValueValidator(Decimal(0))],
+        _("value"),
+        max_digits=MAX_DIGITS,
+        decimal_places=DECIMAL_PLACES,
+        validators=[MinValueValidator(Decimal(0))],
         help_text=_("A percentage (10 = 10%), or an amount in the provider's currency."),
     )
     tariffs = models.ManyToManyField("catalog.TariffPlan", blank=True, verbose_name=_("tariffs"))
     product_types = models.ManyToManyField("catalog.ProductType", blank=True, verbose_name=_("product types"))
-    periods = models.JSONField(_("periods"), default=list, blank=True, help_text=_('e.g. ["month", "year"]; empty: all'))
+    periods = models.JSONField(
+        _("periods"), default=list, blank=True, help_text=_('e.g. ["month", "year"]; empty: all')
+    )
     scope = models.CharField(_("applies to"), max_length=10, choices=DiscountScope.choices, default=DiscountScope.FIRST)
     renewals = models.PositiveIntegerField(_("renewals"), default=0, help_text=_("How many renewals, for that scope."))
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)

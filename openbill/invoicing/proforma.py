@@ -24,14 +24,29 @@ def proforma_context(order: Any, *, now: datetime) -> dict[str, Any]:
     for line in order.lines.select_related("service").order_by("id"):
         taxed = line.details.get("tax")
         if taxed is None:
-            rows.append({"description": f"{line.service.name}: {line.description}", "net": line.amount,
-                         "tax": Decimal(0), "gross": line.amount, "rate": Decimal(0)})
+            rows.append(
+                {
+                    "description": f"{line.service.name}: {line.description}",
+                    "net": line.amount,
+                    "tax": Decimal(0),
+                    "gross": line.amount,
+                    "rate": Decimal(0),
+                }
+            )
             continue
         rate, name, scheme, country = Decimal(taxed["rate"]), taxed["name"], taxed["scheme"], taxed["country"]
         for part in taxed["parts"]:
-            rows.append({"description": f"{line.service.name}: {part[0]}", "net": Decimal(part[1]), "tax": Decimal(part[2]),
-                         "gross": Decimal(part[3]), "rate": rate, "discount": Decimal(part[4]) if len(part) > 4 else Decimal(0),
-                         "code": taxed.get("promo_code", "")})
+            rows.append(
+                {
+                    "description": f"{line.service.name}: {part[0]}",
+                    "net": Decimal(part[1]),
+                    "tax": Decimal(part[2]),
+                    "gross": Decimal(part[3]),
+                    "rate": rate,
+                    "discount": Decimal(part[4]) if len(part) > 4 else Decimal(0),
+                    "code": taxed.get("promo_code", ""),
+                }
+            )
     net = sum((r["net"] for r in rows), Decimal(0))
     tax = sum((r["tax"] for r in rows), Decimal(0))
     return {
@@ -44,9 +59,16 @@ def proforma_context(order: Any, *, now: datetime) -> dict[str, Any]:
         "buyer": _snapshot_buyer(client, selectors.billing_profile(client)),
         "corrects": "",
         "lines": [
-            {"description": r["description"], "quantity": 1, "net": amount(r["net"], currency),
-             "discount": amount(r["discount"], currency) if r.get("discount") else "", "discount_label": r.get("code", ""),
-             "rate": f"{r['rate'].normalize():f}", "tax": amount(r["tax"], currency), "total": amount(r["gross"], currency)}
+            {
+                "description": r["description"],
+                "quantity": 1,
+                "net": amount(r["net"], currency),
+                "discount": amount(r["discount"], currency) if r.get("discount") else "",
+                "discount_label": r.get("code", ""),
+                "rate": f"{r['rate'].normalize():f}",
+                "tax": amount(r["tax"], currency),
+                "total": amount(r["gross"], currency),
+            }
             for r in rows
         ],
         "rates": [(f"{rate.normalize():f}", amount(net, currency), amount(tax, currency))],

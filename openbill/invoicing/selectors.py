@@ -13,6 +13,7 @@ from openbill.core.timeutil import local_date
 
 from . import tax
 from .models import BillingProfile, Document, SellerProfile, TaxRule, VatStatus
+from .tax import LineTax
 
 
 def seller_of(provider: Any) -> SellerProfile | None:
@@ -73,7 +74,7 @@ class Breakdown:
     name: str
     scheme: str
     country: str
-    parts: tuple[tax.LineTax, ...]
+    parts: tuple[LineTax, ...]
 
     @property
     def taxed(self) -> bool:
@@ -195,7 +196,9 @@ def tax_report(chosen: DocumentFilter) -> list[dict[str, Any]]:
     rows = (
         chosen.apply(Document.objects.all())
         .values("provider__name", "currency", "tax_country", "tax_scheme", "tax_rate", "tax_name")
-        .annotate(net=Sum("net_amount"), tax=Sum("tax_amount"), total=Sum("total_amount"), documents=Count("id"))
+        .annotate(
+            net_sum=Sum("net_amount"), tax_sum=Sum("tax_amount"), total_sum=Sum("total_amount"), documents=Count("id")
+        )
         .order_by("provider__name", "currency", "tax_country", "tax_scheme", "tax_rate")
     )
     return list(rows)

@@ -33,7 +33,8 @@ def due_vat_checks(*, now: datetime, limit: int = 100) -> list[int]:
     stale = now - timedelta(days=RECHECK_DAYS)
     return list(
         BillingProfile.objects.filter(
-            Q(vat_status=VatStatus.UNVERIFIED) | Q(vat_status__in=[VatStatus.VALID, VatStatus.INVALID], vat_checked_at__lt=stale)
+            Q(vat_status=VatStatus.UNVERIFIED)
+            | Q(vat_status__in=[VatStatus.VALID, VatStatus.INVALID], vat_checked_at__lt=stale)
         )
         .order_by("vat_checked_at", "pk")
         .values_list("pk", flat=True)[:limit]

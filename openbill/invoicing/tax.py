@@ -26,7 +26,35 @@ from decimal import Decimal
 from openbill.core.money import round_amount
 
 EU_COUNTRIES = frozenset(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ]
 )
 HUNDRED = Decimal(100)
 
@@ -84,10 +112,7 @@ def best_rule(rules: Iterable[Rule], *, country: str, region: str, buyer_kind: s
     candidates = [
         r
         for r in rules
-        if r.country == country
-        and r.valid_from <= on
-        and r.region in ("", region)
-        and r.buyer_kind in ("", buyer_kind)
+        if r.country == country and r.valid_from <= on and r.region in ("", region) and r.buyer_kind in ("", buyer_kind)
     ]
     if not candidates:
         return None
@@ -114,7 +139,11 @@ def resolve(
         rule = best_rule(rules, country=country, region=region, buyer_kind=kind, on=on)
         if rule is None or rule.rate == 0:
             return Treatment(
-                "export" if scheme == "export" else "none", Decimal(0), rule.name if rule else "", "", prices_include_tax
+                "export" if scheme == "export" else "none",
+                Decimal(0),
+                rule.name if rule else "",
+                "",
+                prices_include_tax,
             )
         return Treatment(scheme, rule.rate, rule.name, country, prices_include_tax)
 

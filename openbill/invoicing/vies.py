@@ -48,5 +48,9 @@ def check(vat_number: str, *, requester: str = "") -> Answer:
         raise Unreachable("not JSON") from exc
     if not isinstance(data, dict) or data.get("errorWrappers") or not isinstance(data.get("valid"), bool):
         raise Unreachable(str(data)[:200])
-    keep = {k: data[k] for k in ("countryCode", "vatNumber", "requestDate", "valid", "requestIdentifier", "name", "address") if k in data}
+    keep = {
+        k: data[k]
+        for k in ("countryCode", "vatNumber", "requestDate", "valid", "requestIdentifier", "name", "address")
+        if k in data
+    }
     return Answer(vat_number, data["valid"], str(data.get("requestIdentifier") or data.get("requestDate") or ""), keep)

@@ -286,7 +286,11 @@ def quote_new(
         promo = find_promo(client, promo_code, tariff=plan, period=chosen_period, now=now)
         discount = take_off(promo, [setup, period_total], currency)
     # Tax after the discount, each part rounded once (invoicing.tax).
-    parts = [setup, period_total] if discount is None else [a - d for a, d in zip([setup, period_total], discount.amounts, strict=True)]
+    parts = (
+        [setup, period_total]
+        if discount is None
+        else [a - d for a, d in zip([setup, period_total], discount.amounts, strict=True)]
+    )
     taxed = breakdown(client, parts, now=now)
     return NewQuote(
         tariff=plan,

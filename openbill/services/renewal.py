@@ -18,8 +18,8 @@ from openbill.billing.actions import charge_service
 from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
-from openbill.core.timeutil import PERIOD_MONTHS, add_period
 from openbill.core.money import round_amount
+from openbill.core.timeutil import PERIOD_MONTHS, add_period
 from openbill.invoicing.promo import renewal_discount
 from openbill.invoicing.selectors import charge_amount
 

@@ -41,9 +41,9 @@ from openbill.invoicing.models import SellerProfile
 from openbill.ipam import actions as ipam
 from openbill.ipam.models import Address, DnsServer, Pool
 from openbill.metering.models import ProviderToken
+from openbill.metering.tests.factories import traffic
 from openbill.payments.actions import confirm_payment
 from openbill.payments.models import Payment
-from openbill.metering.tests.factories import traffic
 from openbill.provisioning import actions as provisioning
 from openbill.provisioning.models import Certificate, ProvisioningTask, TaskState
 from openbill.provisioning.tests import factories as pf
@@ -309,7 +309,9 @@ def test_every_operation_answers_as_its_schema_says(alice, alice_user, bob, staf
 
     # Invoices: the provider enters its legal details, alice her billing profile; a payment
     # received is invoiced.
-    SellerProfile.objects.create(provider=provider, legal_name="Test Hosting S.L.", address="Madrid", country="ES", tax_id="ESB12345674")
+    SellerProfile.objects.create(
+        provider=provider, legal_name="Test Hosting S.L.", address="Madrid", country="ES", tax_id="ESB12345674"
+    )
     profile = {"kind": "person", "legal_name": "Alice", "address": "Street 1", "country": "ES"}
     api.call("PUT", "/api/v1/billing-profile/", A, body=profile)
     api.call("GET", "/api/v1/billing-profile/", A)

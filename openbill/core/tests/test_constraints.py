@@ -41,6 +41,8 @@ from openbill.invoicing.models import (
     Document,
     DocumentLine,
     DocumentPdf,
+    PromoCode,
+    PromoUse,
     SellerProfile,
     Series,
     SeriesCounter,
@@ -261,14 +263,16 @@ def _document(w: World, series: Series | None = None, **values: Any) -> Document
         "seller": {}, "buyer": {}, "previous_hash": "0" * 64, "record_hash": f"{n:064d}",
     }  # fmt: skip
     fields.update(values)
-    return Document(series=series or Series.objects.filter(provider=w.provider, kind="invoice").first() or _series(w), **fields)
+    return Document(
+        series=series or Series.objects.filter(provider=w.provider, kind="invoice").first() or _series(w), **fields
+    )
 
 
 def _line(document: Document, position: int) -> DocumentLine:
     return DocumentLine(
         document=document, position=position, description="x", net_amount=Decimal(1), tax_rate=Decimal(0),
         tax_amount=Decimal(0), total_amount=Decimal(1),
-    )
+    )  # fmt: skip
 
 
 def _billing(client: Client) -> BillingProfile:
@@ -280,7 +284,9 @@ def _seller(provider: Provider) -> SellerProfile:
 
 
 def _rule(w: World, **values: Any) -> TaxRule:
-    fields: dict[str, Any] = {"provider": w.provider, "country": "ES", "rate": Decimal(21), "name": "IVA", "valid_from": date(2026, 1, 1)}
+    fields: dict[str, Any] = {
+        "provider": w.provider, "country": "ES", "rate": Decimal(21), "name": "IVA", "valid_from": date(2026, 1, 1)
+    }  # fmt: skip
     fields.update(values)
     return TaxRule(**fields)
 
@@ -802,7 +808,10 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
         lambda w: [AddonPrice(addon=w.ram, period="day", unit_price=Decimal("-0.01"))],
     ),
     # invoicing
-    "invoicing.SellerProfile.provider": (("provider_id",), lambda w: [_saved(_seller(w.provider)), _seller(w.provider)]),
+    "invoicing.SellerProfile.provider": (
+        ("provider_id",),
+        lambda w: [_saved(_seller(w.provider)), _seller(w.provider)],
+    ),
     "invoicing.BillingProfile.client": (("client_id",), lambda w: [_saved(_billing(w.alice)), _billing(w.alice)]),
     "tax_rule_unique": (
         ("provider_id", "country", "region", "buyer_kind", "valid_from"),
@@ -810,15 +819,28 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
     ),
     "series_one_active_per_kind": (
         ("provider_id", "kind"),
-        lambda w: [_series(w), Series(provider=w.provider, kind="invoice", active=False), Series(provider=w.provider, kind="credit_note"), Series(provider=w.provider, kind="invoice")],
+        lambda w: [
+            _series(w),
+            Series(provider=w.provider, kind="invoice", active=False),
+            Series(provider=w.provider, kind="credit_note"),
+            Series(provider=w.provider, kind="invoice"),
+        ],
     ),
     "series_counter_unique": (
         ("series_id", "year"),
-        lambda w: [SeriesCounter(series=(s := _series(w)), year=2026), SeriesCounter(series=s, year=2027), SeriesCounter(series=s, year=2026, last=3)],
+        lambda w: [
+            SeriesCounter(series=(s := _series(w)), year=2026),
+            SeriesCounter(series=s, year=2027),
+            SeriesCounter(series=s, year=2026, last=3),
+        ],
     ),
     "document_sequence_unique": (
         ("series_id", "year", "sequence"),
-        lambda w: [d := _document(w), _document(w, series=d.series, sequence=d.sequence, year=2027), _document(w, series=d.series, sequence=d.sequence)],
+        lambda w: [
+            d := _document(w),
+            _document(w, series=d.series, sequence=d.sequence, year=2027),
+            _document(w, series=d.series, sequence=d.sequence),
+        ],
     ),
     "document_number_unique": (
         ("provider_id", "number"),
@@ -826,18 +848,51 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
     ),
     "invoicing.Document.key": (("key",), lambda w: [d := _document(w), _document(w, key=d.key)]),
     "invoicing.Document.record_hash": (
-        ("record_hash",), lambda w: [d := _document(w), _document(w, record_hash=d.record_hash)]
+        ("record_hash",),
+        lambda w: [d := _document(w), _document(w, record_hash=d.record_hash)],
     ),
     "invoicing.Document.refund": (
         ("refund_id",),
         lambda w: [
-            _document(w, refund=(r := _saved(Refund(payment=_saved(w.payment()), amount=Decimal(1), reason="x", created_at=NOW)))),
+            _document(
+                w,
+                refund=(
+                    r := _saved(Refund(payment=_saved(w.payment()), amount=Decimal(1), reason="x", created_at=NOW))
+                ),
+            ),
             _document(w, refund=r),
         ],
     ),
     "document_line_unique": (
         ("document_id", "position"),
         lambda w: [d := _document(w), _line(d, 1), _line(d, 2), _line(d, 1)],
+    ),
+    "promo_code_unique": (
+        ("provider_id", "code"),
+        lambda w: [
+            PromoCode(provider=w.provider, code="a", kind="percent", value=Decimal(5)),
+            PromoCode(provider=f.provider("Other Hosting"), code="a", kind="percent", value=Decimal(5)),
+            PromoCode(provider=w.provider, code="A", kind="amount", value=Decimal(5)),
+        ],
+    ),
+    "promo_percent_at_most_100": (
+        ("value",),
+        lambda w: [
+            PromoCode(provider=w.provider, code="a", kind="amount", value=Decimal(500)),
+            PromoCode(provider=w.provider, code="b", kind="percent", value=Decimal(101)),
+        ],
+    ),
+    "invoicing.PromoUse.service": (
+        ("service_id",),
+        lambda w: [
+            PromoUse(
+                promo=(p := _saved(PromoCode(provider=w.provider, code="a", kind="percent", value=Decimal(5)))),
+                client=w.alice,
+                service=w.service,
+                used_at=NOW,
+            ),
+            PromoUse(promo=p, client=w.alice, service=w.service, used_at=NOW),
+        ],
     ),
     "invoicing.DocumentPdf.document": (
         ("document_id",),

@@ -8,7 +8,6 @@ from openbill.api.fields import CurrencyField, MoneyField, money_string
 
 from ..models import BillingProfile, BuyerKind, Document, DocumentLine
 
-
 MONEY = {"net": "net_amount", "discount": "discount_amount", "tax": "tax_amount", "total": "total_amount"}
 
 
@@ -29,7 +28,18 @@ class DocumentLineSerializer(serializers.ModelSerializer[DocumentLine]):
 
     class Meta:
         model = DocumentLine
-        fields = ["position", "description", "service", "quantity", "discount", "discount_label", "net", "rate", "tax", "total"]
+        fields = [
+            "position",
+            "description",
+            "service",
+            "quantity",
+            "discount",
+            "discount_label",
+            "net",
+            "rate",
+            "tax",
+            "total",
+        ]
 
     def to_representation(self, instance: DocumentLine) -> Any:
         return _money_fields(super().to_representation(instance), instance, instance.document.currency)
@@ -47,8 +57,24 @@ class DocumentSerializer(serializers.ModelSerializer[Document]):
     class Meta:
         model = Document
         fields = [
-            "id", "kind", "number", "issued_on", "supplied_on", "currency", "net", "tax", "total", "rate",
-            "tax_name", "tax_scheme", "payment", "corrects", "seller", "buyer", "record_hash", "lines",
+            "id",
+            "kind",
+            "number",
+            "issued_on",
+            "supplied_on",
+            "currency",
+            "net",
+            "tax",
+            "total",
+            "rate",
+            "tax_name",
+            "tax_scheme",
+            "payment",
+            "corrects",
+            "seller",
+            "buyer",
+            "record_hash",
+            "lines",
         ]
 
     def to_representation(self, instance: Document) -> Any:
@@ -68,8 +94,17 @@ class BillingProfileSerializer(serializers.ModelSerializer[BillingProfile]):
 
     class Meta:
         model = BillingProfile
-        fields = ["kind", "legal_name", "address", "country", "region", "vat_number", "vat_status",
-                  "vat_checked_at", "vat_consultation"]
+        fields = [
+            "kind",
+            "legal_name",
+            "address",
+            "country",
+            "region",
+            "vat_number",
+            "vat_status",
+            "vat_checked_at",
+            "vat_consultation",
+        ]
         extra_kwargs: dict[str, Any] = {
             "region": {"required": False},
             "vat_number": {"required": False},

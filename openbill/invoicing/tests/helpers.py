@@ -41,8 +41,9 @@ def spanish_seller(provider: Any, *, oss: bool = False, gross: bool = False) -> 
     return seller
 
 
-def profile(client: Any, country: str = "ES", *, kind: str = "person", vat: str = "", status: str = "none",
-            region: str = "") -> BillingProfile:
+def profile(
+    client: Any, country: str = "ES", *, kind: str = "person", vat: str = "", status: str = "none", region: str = ""
+) -> BillingProfile:
     return BillingProfile.objects.update_or_create(
         client=client,
         defaults={

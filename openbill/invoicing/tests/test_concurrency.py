@@ -43,9 +43,7 @@ def test_parallel_payments_get_consecutive_numbers() -> None:
     for client in clients:
         profile(client)
     started = [_started(client) for client in clients]
-    results = together(
-        *[lambda p=p: payments.confirm_payment(p, actor=STAFF, now=timezone.now()) for p in started]
-    )
+    results = together(*[lambda p=p: payments.confirm_payment(p, actor=STAFF, now=timezone.now()) for p in started])
     assert results == ["credited"] * PAYMENTS
     sequences = sorted(Document.objects.filter(kind=DocumentKind.INVOICE).values_list("sequence", flat=True))
     assert sequences == list(range(1, PAYMENTS + 1))

@@ -18,5 +18,9 @@ def test_the_demo_provider_has_legal_details_tax_rules_profiles_and_an_invoice()
     assert seller.tax_id and TaxRule.objects.filter(provider=seller.provider).count() >= 4
     assert set(BillingProfile.objects.values_list("client__email", flat=True)) == {"alice@demo.test", "bob@demo.test"}
     invoice = Document.objects.get(client__email="alice@demo.test")
-    assert (invoice.net_amount, invoice.tax_amount, invoice.total_amount) == (Decimal("100.00"), Decimal("21.00"), Decimal("121.00"))
+    assert (invoice.net_amount, invoice.tax_amount, invoice.total_amount) == (
+        Decimal("100.00"),
+        Decimal("21.00"),
+        Decimal("121.00"),
+    )
     assert run_audit() == []

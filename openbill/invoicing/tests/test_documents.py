@@ -55,7 +55,9 @@ def test_a_top_up_is_invoiced_as_an_advance_payment_with_its_tax(seller: Any, al
     assert invoice.kind == DocumentKind.INVOICE
     assert invoice.number == f"{timezone.now().year}-000001"
     assert (invoice.net_amount, invoice.tax_amount, invoice.total_amount) == (
-        Decimal("100.00"), Decimal("21.00"), Decimal("121.00"),
+        Decimal("100.00"),
+        Decimal("21.00"),
+        Decimal("121.00"),
     )
     assert invoice.tax_name == "IVA 21%"
     assert invoice.lines.get().description == f"Advance payment (payment #{payment.pk})"
@@ -79,7 +81,11 @@ def test_numbers_follow_each_other_and_credit_notes_have_their_own_series(seller
     ]
     note = Document.objects.get(kind=DocumentKind.CREDIT_NOTE)
     assert note.corrects == Document.objects.get(payment=first, kind=DocumentKind.INVOICE)
-    assert (note.net_amount, note.tax_amount, note.total_amount) == (Decimal("-3.31"), Decimal("-0.69"), Decimal("-4.00"))
+    assert (note.net_amount, note.tax_amount, note.total_amount) == (
+        Decimal("-3.31"),
+        Decimal("-0.69"),
+        Decimal("-4.00"),
+    )
     assert Document.objects.get(payment=second).total_amount == Decimal("20.00")
     assert run_audit() == []
 
@@ -115,7 +121,10 @@ def test_audit_catches_an_edited_row_and_a_broken_chain(seller: Any, alice: Any)
     second = Document.objects.get(payment=paid_by_bank(alice, "20.00"))
     assert run_audit() == []
     with connection.cursor() as cursor:  # behind Openbill's back, triggers dropped
-        cursor.execute("DROP TRIGGER invoicing_documentline_immutable" + (" ON invoicing_documentline" if connection.vendor == "postgresql" else ""))
+        cursor.execute(
+            "DROP TRIGGER invoicing_documentline_immutable"
+            + (" ON invoicing_documentline" if connection.vendor == "postgresql" else "")
+        )
         cursor.execute("UPDATE invoicing_documentline SET net_amount = 1 WHERE document_id = %s", [second.pk])
     problems = run_audit()
     assert any(second.number in p and "hash" in p for p in problems)
@@ -126,7 +135,10 @@ def test_audit_catches_a_gap_and_a_document_that_disagrees_with_the_ledger(selle
     first = Document.objects.get(payment=paid_by_bank(alice, "10.00"))
     paid_by_bank(alice, "20.00")
     with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER invoicing_document_immutable" + (" ON invoicing_document" if connection.vendor == "postgresql" else ""))
+        cursor.execute(
+            "DROP TRIGGER invoicing_document_immutable"
+            + (" ON invoicing_document" if connection.vendor == "postgresql" else "")
+        )
         cursor.execute("UPDATE invoicing_document SET sequence = 5, total_amount = 11 WHERE id = %s", [first.pk])
     problems = "\n".join(run_audit())
     assert "gap" in problems
@@ -175,8 +187,13 @@ def test_the_invoice_is_mailed_with_its_pdf(seller: Any, alice: Any, django_capt
 @pytest.mark.parametrize("gross", [False, True])
 @pytest.mark.parametrize(
     ("country", "kind", "status"),
-    [("ES", "person", "none"), ("DE", "company", "valid"), ("DE", "person", "none"), ("US", "company", "none"),
-     ("DE", "company", "unverified")],
+    [
+        ("ES", "person", "none"),
+        ("DE", "company", "valid"),
+        ("DE", "person", "none"),
+        ("US", "company", "none"),
+        ("DE", "company", "unverified"),
+    ],
 )
 def test_cart_order_invoice_and_ledger_agree_to_the_cent(
     provider: Any, alice: Any, vps_plan: Any, gross: bool, country: str, kind: str, status: str, promo: str
@@ -187,7 +204,9 @@ def test_cart_order_invoice_and_ledger_agree_to_the_cent(
         # 12.5 % and 3.33 off: amounts that do not divide evenly, on the setup fee and the period.
         value = Decimal("12.5") if promo == "percent" else Decimal("3.33")
         code = PromoCode.objects.create(provider=provider, code="save", kind=promo, value=value).code
-    profile(alice, country, kind=kind, vat="DE136695976" if kind == "company" and country == "DE" else "", status=status)
+    profile(
+        alice, country, kind=kind, vat="DE136695976" if kind == "company" and country == "DE" else "", status=status
+    )
     now = timezone.now()
     quote = quote_new(alice, tariff=vps_plan.pk, period="month", promo_code=code)
     order = orders.order_now(alice, tariff=vps_plan.pk, period="month", actor=CLIENT, now=now, promo_code=code)

@@ -30,7 +30,13 @@ def test_the_client_fills_in_billing_details_and_a_bad_vat_number_is_refused_at_
 ) -> None:
     url = reverse("clientarea:billing_profile")
     assert alice_http.get(url).status_code == 200
-    bad = {"kind": "company", "legal_name": "Alice GmbH", "address": "Hauptstr. 1", "country": "DE", "vat_number": "DE123"}
+    bad = {
+        "kind": "company",
+        "legal_name": "Alice GmbH",
+        "address": "Hauptstr. 1",
+        "country": "DE",
+        "vat_number": "DE123",
+    }
     response = alice_http.post(url, bad)
     assert response.status_code == 400 and "not a valid VAT number" in response.content.decode()
     assert not BillingProfile.objects.filter(client=alice).exists()
@@ -69,7 +75,10 @@ def test_a_pending_order_has_a_proforma_that_is_not_an_invoice(
 ) -> None:
     profile(alice)
     order = orders.order_now(alice, tariff=vps_plan.pk, period="month", actor=CLIENT, now=timezone.now())
-    assert reverse("clientarea:order_proforma", args=[order.pk]) in alice_http.get(reverse("clientarea:orders")).content.decode()
+    assert (
+        reverse("clientarea:order_proforma", args=[order.pk])
+        in alice_http.get(reverse("clientarea:orders")).content.decode()
+    )
     response = alice_http.get(reverse("clientarea:order_proforma", args=[order.pk]))
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.content)).pages)
     assert "Proforma" in text and "not an invoice" in text

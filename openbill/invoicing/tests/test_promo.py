@@ -83,7 +83,9 @@ def test_a_code_outside_its_conditions_is_refused_and_nothing_is_ordered(
     assert alice.order_lines.count() == lines
 
 
-def test_uses_per_client_and_a_removed_cart_line_gives_its_use_back(provider: Any, alice: Any, bob: Any, vps_plan: Any) -> None:
+def test_uses_per_client_and_a_removed_cart_line_gives_its_use_back(
+    provider: Any, alice: Any, bob: Any, vps_plan: Any
+) -> None:
     code(provider, max_uses_per_client=1)
     line = orders.place_order(alice, tariff=vps_plan.pk, period="month", actor=CLIENT, now=NOW(), promo_code="spring")
     with pytest.raises(DomainError, match="already used"):
@@ -114,7 +116,9 @@ def test_renewals_keep_a_recurring_discount(
     assert [f"{a:.2f}" for a in charged] == expected
     alice.refresh_from_db()
     assert alice.balance_amount == ledger_sum(alice)
-    assert -sum(Expense.objects.filter(client=alice).values_list("amount", flat=True)) == alice.balance_amount - Decimal("100.00")
+    assert -sum(
+        Expense.objects.filter(client=alice).values_list("amount", flat=True)
+    ) == alice.balance_amount - Decimal("100.00")
 
 
 def test_the_order_form_takes_a_code(provider: Any, alice: Any, alice_http: HttpClient, vps_type: Any) -> None:
@@ -145,7 +149,9 @@ def test_the_last_use_is_taken_once_when_two_carts_apply_it_at_once() -> None:
     clients = [f.client(provider, f"c{i}@test.test") for i in range(4)]
     results = together(
         *[
-            lambda c=c: orders.place_order(c, tariff=plan.pk, period="month", actor=CLIENT, now=NOW(), promo_code="spring")
+            lambda c=c: orders.place_order(
+                c, tariff=plan.pk, period="month", actor=CLIENT, now=NOW(), promo_code="spring"
+            )
             for c in clients
         ]
     )

@@ -20,11 +20,25 @@ RULES = [
 ]
 
 
-def resolve(country: str, kind: str = "person", *, verified: bool = False, oss: bool = False,
-            seller: str = "ES", region: str = "") -> tuple[str, Decimal, str]:
+def resolve(
+    country: str,
+    kind: str = "person",
+    *,
+    verified: bool = False,
+    oss: bool = False,
+    seller: str = "ES",
+    region: str = "",
+) -> tuple[str, Decimal, str]:
     t = tax.resolve(
-        seller_country=seller, oss=oss, prices_include_tax=False, rules=RULES, buyer_country=country,
-        buyer_region=region, buyer_kind=kind, vat_verified=verified, on=ON,
+        seller_country=seller,
+        oss=oss,
+        prices_include_tax=False,
+        rules=RULES,
+        buyer_country=country,
+        buyer_region=region,
+        buyer_kind=kind,
+        vat_verified=verified,
+        on=ON,
     )
     return t.scheme, t.rate, t.name
 
@@ -33,7 +47,12 @@ def resolve(country: str, kind: str = "person", *, verified: bool = False, oss: 
     ("case", "args", "kwargs", "expected"),
     [
         ("domestic person", ("ES",), {}, ("domestic", Decimal(21), "IVA 21%")),
-        ("domestic company pays the domestic rate", ("ES", "company"), {"verified": True}, ("domestic", Decimal(21), "IVA 21%")),
+        (
+            "domestic company pays the domestic rate",
+            ("ES", "company"),
+            {"verified": True},
+            ("domestic", Decimal(21), "IVA 21%"),
+        ),
         ("domestic region", ("ES",), {"region": "CN"}, ("domestic", Decimal(7), "IGIC 7%")),
         ("EU B2B verified: reverse charge", ("DE", "company"), {"verified": True}, ("reverse_charge", Decimal(0), "")),
         ("EU B2B unverified: taxed as a person", ("DE", "company"), {}, ("domestic", Decimal(21), "IVA 21%")),
@@ -53,8 +72,15 @@ def test_the_rule_applied_to_a_sale(case: str, args: tuple, kwargs: dict, expect
 
 def test_a_rule_applies_from_its_date() -> None:
     later = tax.resolve(
-        seller_country="ES", oss=False, prices_include_tax=False, rules=RULES, buyer_country="ES",
-        buyer_region="", buyer_kind="person", vat_verified=False, on=date(2027, 1, 1),
+        seller_country="ES",
+        oss=False,
+        prices_include_tax=False,
+        rules=RULES,
+        buyer_country="ES",
+        buyer_region="",
+        buyer_kind="person",
+        vat_verified=False,
+        on=date(2027, 1, 1),
     )
     assert later.rate == Decimal(23)
 

@@ -25,7 +25,7 @@ class FakeVies(BaseHTTPRequestHandler):
     answers: dict[str, Any] = {}
     asked: list[dict[str, Any]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         FakeVies.asked.append({"path": self.path, **body})
         answer = FakeVies.answers.get(body["countryCode"] + body["vatNumber"], (500, {}))
@@ -63,7 +63,13 @@ def _answer(number: str, valid: bool) -> tuple[int, dict[str, Any]]:
 def _company(alice: Any) -> Any:
     return actions.save_billing_profile(
         alice,
-        {"kind": "company", "legal_name": "Alice GmbH", "address": "Berlin", "country": "DE", "vat_number": "DE136695976"},
+        {
+            "kind": "company",
+            "legal_name": "Alice GmbH",
+            "address": "Berlin",
+            "country": "DE",
+            "vat_number": "DE136695976",
+        },
         actor=CLIENT,
         now=timezone.now(),
     )

@@ -18,4 +18,8 @@ class Command(BaseCommand):
         if problems:
             self.stderr.write(self.style.ERROR(f"audit failed: {len(problems)} problem(s)"))
             raise SystemExit(1)
-        self.stdout.write(self.style.SUCCESS("audit clean: every balance equals the sum of its ledger; documents numbered, chained and agreeing with it"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "audit clean: every balance equals the sum of its ledger; documents numbered, chained and agreeing with it"
+            )
+        )
