@@ -30,7 +30,7 @@ class Answer:
 
 
 def check(vat_number: str, *, requester: str = "") -> Answer:
-    base = getattr(settings, "OPENBILL_VIES_URL", "") or DEFAULT_URL
+    base = settings.OPENBILL_VIES_URL or DEFAULT_URL
     body: dict[str, str] = {"countryCode": vat_number[:2], "vatNumber": vat_number[2:]}
     if len(requester) > 2:
         # With the requester's own number VIES returns a consultation number (the proof).
