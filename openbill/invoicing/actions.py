@@ -376,6 +376,10 @@ def _order_lines(payment: Any) -> tuple[tax.Treatment, list[dict[str, Any]]] | N
     return how, rows
 
 
+def _line(description: str, part: tax.LineTax) -> dict[str, Any]:
+    return {"description": description, "net": part.net, "tax": part.tax, "gross": part.gross}
+
+
 def issue_payment_invoice(payment: Any, *, now: datetime) -> Document | None:
     """The invoice for money received (called in the transaction that credits it): the order's
     lines when the payment pays exactly one order, else one "advance payment" line whose tax is
@@ -392,12 +396,7 @@ def issue_payment_invoice(payment: Any, *, now: datetime) -> Document | None:
             how = selectors.treatment(client, on=now)
             part = tax.split(payment.amount, how, client.currency, gross=True)
             lines = [
-                {
-                    "description": _("Advance payment (payment #%(id)s)") % {"id": payment.pk},
-                    "net": part.net,
-                    "tax": part.tax,
-                    "gross": part.gross,
-                }
+                _line(_("Advance payment (payment #%(id)s)") % {"id": payment.pk}, part),
             ]
         return _issue(
             client=client,
@@ -423,13 +422,8 @@ def issue_credit_note(refund: Any, *, now: datetime) -> Document | None:
     how = tax.Treatment(invoice.tax_scheme, invoice.tax_rate, invoice.tax_name, invoice.tax_country)
     part = tax.split(-refund.amount, how, client.currency, gross=True)
     with translation.override(invoice.language):
-        line = {
-            "description": _("Refund of invoice %(number)s: %(reason)s")
-            % {"number": invoice.number, "reason": refund.reason},
-            "net": part.net,
-            "tax": part.tax,
-            "gross": part.gross,
-        }
+        reason = _("Refund of invoice %(number)s: %(reason)s") % {"number": invoice.number, "reason": refund.reason}
+        line = _line(reason, part)
     with transaction.atomic():
         return _issue(
             client=client,

@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from openbill.core.admin import ReadOnlyAdmin
+
 from .models import BillingProfile, Document, PromoCode, SellerProfile, Series, TaxRule
 
 
@@ -42,19 +44,12 @@ class BillingProfileAdmin(admin.ModelAdmin[BillingProfile]):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin[Document]):
+class DocumentAdmin(ReadOnlyAdmin):
+    """Issued documents are never edited: a correction is a credit note."""
+
     list_display = ["number", "kind", "issued_on", "client", "total_amount", "currency", "tax_rate"]
     list_filter = ["kind", "provider", "tax_scheme"]
     search_fields = ["number", "client__name"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(PromoCode)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from openbill.core.money import round_amount
 
 from .models import Document, DocumentKind, TaxScheme
 
+STYLE = Path(__file__).parent / "templates" / "invoicing" / "document.css"  # shipped with the templates
 VERIFACTU_URL = "https://www2.agenciatributaria.gob.es/wlpl/TIKE-CONT/ValidarQR"
 
 
@@ -108,11 +110,11 @@ def render_html(context: dict[str, Any], language: str) -> str:
 
 
 def render_pdf(context: dict[str, Any], language: str) -> bytes:
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
     logging.getLogger("weasyprint").setLevel(logging.WARNING)  # its progress lines are noise
     logging.getLogger("fontTools").setLevel(logging.WARNING)
-    return bytes(HTML(string=render_html(context, language)).write_pdf())
+    return bytes(HTML(string=render_html(context, language)).write_pdf(stylesheets=[CSS(string=STYLE.read_text())]))
 
 
 def render_document(document: Document) -> bytes:

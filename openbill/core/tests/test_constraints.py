@@ -268,7 +268,7 @@ def _document(w: World, series: Series | None = None, **values: Any) -> Document
     )
 
 
-def _line(document: Document, position: int) -> DocumentLine:
+def _document_line(document: Document, position: int) -> DocumentLine:
     return DocumentLine(
         document=document, position=position, description="x", net_amount=Decimal(1), tax_rate=Decimal(0),
         tax_amount=Decimal(0), total_amount=Decimal(1),
@@ -865,7 +865,7 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
     ),
     "document_line_unique": (
         ("document_id", "position"),
-        lambda w: [d := _document(w), _line(d, 1), _line(d, 2), _line(d, 1)],
+        lambda w: [d := _document(w), _document_line(d, 1), _document_line(d, 2), _document_line(d, 1)],
     ),
     "promo_code_unique": (
         ("provider_id", "code"),
