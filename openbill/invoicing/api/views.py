@@ -21,7 +21,7 @@ from openbill.core.actors import Actor
 
 from .. import actions, selectors
 from ..http import pdf_response
-from ..models import Document
+from ..models import BillingProfile, Document
 from . import serializers as s
 
 
@@ -57,12 +57,19 @@ class BillingProfileView(ClientScopedMixin, generics.GenericAPIView[Any]):
     serializer_class = s.BillingProfileSerializer
     parser_classes = [JSONParser]
     filter_backends: list[Any] = []
+    extra_error_statuses = (404,)  # GET before the client has entered its billing details
 
-    def get(self, request: Request) -> Response:
+    def get_queryset(self) -> QuerySet[BillingProfile]:
+        return BillingProfile.objects.filter(client=self.client)
+
+    def get_object(self) -> BillingProfile:
         profile = selectors.billing_profile(self.client)
         if profile is None:
             raise Http404
-        return Response(s.BillingProfileSerializer(profile).data)
+        return profile
+
+    def get(self, request: Request) -> Response:
+        return Response(s.BillingProfileSerializer(self.get_object()).data)
 
     def put(self, request: Request) -> Response:
         body = s.BillingProfileSerializer(data=request.data)
