@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from openbill.api.base import ClientScopedMixin
 from openbill.api.parsers import JSONParser
+from openbill.api.schema import error_responses
 from openbill.core.actors import Actor
 
 from .. import actions, selectors
@@ -57,7 +58,6 @@ class BillingProfileView(ClientScopedMixin, generics.GenericAPIView[Any]):
     serializer_class = s.BillingProfileSerializer
     parser_classes = [JSONParser]
     filter_backends: list[Any] = []
-    extra_error_statuses = (404,)  # GET before the client has entered its billing details
 
     def get_queryset(self) -> QuerySet[BillingProfile]:
         return BillingProfile.objects.filter(client=self.client)
@@ -68,6 +68,8 @@ class BillingProfileView(ClientScopedMixin, generics.GenericAPIView[Any]):
             raise Http404
         return profile
 
+    # 404 before the client has entered its billing details.
+    @extend_schema(responses={200: s.BillingProfileSerializer, **error_responses(404)})
     def get(self, request: Request) -> Response:
         return Response(s.BillingProfileSerializer(self.get_object()).data)
 
