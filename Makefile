@@ -7,7 +7,7 @@ export DJANGO_SETTINGS_MODULE := openbill.settings
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Debian packages: libvirt headers to build libvirt-python; Chromium, pebble, knot and Redis for tests.
-BUILD_DEBS := libvirt-dev pkg-config gettext
+BUILD_DEBS := libvirt-dev pkg-config gettext libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 TEST_DEBS := chromium pebble knot redis-server
 
 .PHONY: run test lint types pytest sysdeps test-sysdeps clean demo worker api-fuzz

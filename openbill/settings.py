@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "openbill.ipam",
     "openbill.vdc",
     "openbill.domains",
+    "openbill.invoicing",
     "openbill.clientarea",
     "openbill.staff",
     "openbill.api",
@@ -293,6 +294,8 @@ OPENBILL_MAX_UPLOAD_BYTES = int(
 OPENBILL_DELETED_VISIBLE_DAYS = int(os.environ.get("OPENBILL_DELETED_VISIBLE_DAYS", "30"))
 # Days a released IP address waits before it is given to another service.
 OPENBILL_IP_QUARANTINE_DAYS = int(os.environ.get("OPENBILL_IP_QUARANTINE_DAYS", "7"))
+# The EU's VIES REST interface (invoicing.vies); tests point it at a local server.
+OPENBILL_VIES_URL = os.environ.get("OPENBILL_VIES_URL", "https://ec.europa.eu/taxation_customs/vies/rest-api")
 STATICFILES_DIRS = [BASE_DIR / "openbill" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

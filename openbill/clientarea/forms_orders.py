@@ -69,6 +69,7 @@ class OrderForm(forms.Form):
 
     request_key = forms.CharField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(label=gettext_lazy("Name (optional)"), max_length=200, required=False)
+    promo_code = forms.CharField(label=gettext_lazy("Promo code"), max_length=40, required=False)
 
     def __init__(self, tariff: Any, currency: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -136,6 +137,7 @@ class OrderForm(forms.Form):
             "addons": filled_addons(self.addon_fields, values),
             "parameters": parameters,
             "quick": bool(data.get("quick")),
+            "promo_code": (data.get("promo_code") or "").strip(),
         }
 
 

@@ -45,7 +45,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 # Features built beside the base (orders, lifecycle actions, metering) keep their own URL files.
-for _feature in ("orders", "lifecycle", "metering", "support", "ipam", "vdc", "domains"):
+for _feature in ("orders", "lifecycle", "metering", "support", "ipam", "vdc", "domains", "invoicing"):
     _module = optional_module(f"openbill.clientarea.urls_{_feature}")
     if _module is None:
         continue

@@ -22,6 +22,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.money import round_amount
 from openbill.core.urls import absolute_url
+from openbill.invoicing import selectors as invoicing
 from openbill.orders.models import Order, OrderStatus
 from openbill.payments import actions as payments
 from openbill.payments import gateways
@@ -48,7 +49,13 @@ def topup(request: HttpRequest) -> HttpResponse:
             if result.redirect_url:
                 return HttpResponseRedirect(result.redirect_url)
             return redirect("clientarea:payment", pk=payment.pk)
-    return render(request, "clientarea/orders/topup.html", {"form": form, "client": client})
+    context = {
+        "form": form,
+        "client": client,
+        "needs_billing_profile": invoicing.needs_billing_profile(client),
+        "tax": invoicing.treatment(client, on=timezone.now()),
+    }
+    return render(request, "clientarea/orders/topup.html", context)
 
 
 def _start_payment(request: HttpRequest, data: dict[str, Any]) -> tuple[Payment, StartResult]:

@@ -91,10 +91,16 @@ def _quote_so_far(client: Any, form: OrderForm) -> NewQuote | None:
     if first is None:
         return None
     period = (form.data.get("period") if form.is_bound else None) or first.period
+    code = (form.data.get("promo_code") or "").strip() if form.is_bound else ""
+    chosen = {"tariff": form.tariff, "period": period, "addons": form.addons_so_far(), "validate_parameters": False}
     try:
-        return quote_new(
-            client, tariff=form.tariff, period=period, addons=form.addons_so_far(), validate_parameters=False
-        )
+        try:
+            return quote_new(client, **chosen, promo_code=code)
+        except DomainError as exc:
+            if exc.field != "promo_code":
+                raise
+            form.add_error("promo_code", exc.message)
+            return quote_new(client, **chosen)
     except DomainError:
         return None
 

@@ -34,6 +34,8 @@ from openbill.core.notify import notify
 from openbill.core.texts import Text, in_context, text_of
 from openbill.core.texts import fields as text_fields
 from openbill.core.timeutil import Period
+from openbill.invoicing.promo import record_use as record_promo_use
+from openbill.invoicing.selectors import invoice_details
 from openbill.services import actions as service_actions
 from openbill.services import events, rules
 from openbill.services.choices import Operation, Status
@@ -65,10 +67,14 @@ def place_order(
     quick: bool = False,
     name: str = "",
     request_key: str = "",
+    promo_code: str = "",
 ) -> OrderLine:
-    """Create the service (status Ordered) and its cart line. Nothing is charged yet."""
+    """Create the service (status Ordered) and its cart line. Nothing is charged yet; a promo
+    code's use is counted with the line (and given back if the line leaves the cart)."""
     check_may_order(client)
-    quote = quote_new(client, tariff=tariff, period=period, addons=addons, parameters=parameters, quick=quick)
+    quote = quote_new(
+        client, tariff=tariff, period=period, addons=addons, parameters=parameters, quick=quick, promo_code=promo_code
+    )
     existing = _existing_line(client, request_key)
     if existing is not None:
         return existing
@@ -96,8 +102,9 @@ def place_order(
                 service=service,
                 kind=LineKind.NEW,
                 period=quote.period,
-                period_amount=quote.period_amount,
-                setup_amount=quote.setup_amount,
+                # What is charged when paid: each part with its tax (invoicing), as shown.
+                period_amount=quote.period_gross,
+                setup_amount=quote.setup_gross,
                 amount=quote.total,
                 currency=quote.currency,
                 **text_fields("description", Text("order_line", tariff=plan.name, period=quote.period)),
@@ -105,17 +112,19 @@ def place_order(
                     "tariff": plan.pk,
                     "addons": {c.addon.resource: c.display for c in quote.choices},
                     "quick": quick,
+                    **invoice_details(
+                        quote.tax,
+                        setup_label=_("setup fee"),
+                        period_label=_("first period (%(period)s)") % {"period": Period(quote.period).label},
+                        discount=quote.discount,
+                    ),
                 },
                 request_key=request_key,
                 created_at=now,
             )
-            events.record(
-                service,
-                "ordered",
-                actor=actor,
-                now=now,
-                note=text_of(line, "description"),
-            )
+            if quote.promo is not None:
+                record_promo_use(quote.promo, client, service, now=now)
+            events.record(service, "ordered", actor=actor, now=now, note=text_of(line, "description"))
     except IntegrityError:
         # The same request_key raced us: the first line is the answer.
         line = OrderLine.objects.get(client=client, request_key=request_key)

@@ -39,6 +39,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openbill.billing.selectors import period_spans, unused_amount
@@ -58,6 +59,9 @@ from openbill.core.errors import DomainError
 from openbill.core.money import round_amount
 from openbill.core.texts import Text
 from openbill.core.timeutil import Period, add_period
+from openbill.invoicing.promo import Discount, take_off
+from openbill.invoicing.promo import find as find_promo
+from openbill.invoicing.selectors import Breakdown, breakdown
 from openbill.services.models import Service
 
 # Add-ons the client chooses when ordering; the others are fixed (included) or metered.
@@ -233,6 +237,20 @@ class NewQuote:
     period_amount: Decimal
     total: Decimal
     addon_lines: list[tuple[AddonChoice, Decimal]] = field(default_factory=list)
+    # The setup fee and the period, each taxed as its own line (invoicing); ``total`` is their
+    # gross sum: what is charged and invoiced.
+    tax: Breakdown | None = None
+    # A promo code's discount of each part (before tax), and the code.
+    discount: Discount | None = None
+    promo: Any = None
+
+    @property
+    def setup_gross(self) -> Decimal:
+        return self.tax.parts[0].gross if self.tax else self.setup_amount
+
+    @property
+    def period_gross(self) -> Decimal:
+        return self.tax.parts[1].gross if self.tax else self.period_amount
 
 
 def quote_new(
@@ -244,6 +262,7 @@ def quote_new(
     parameters: Mapping[str, Any] | None = None,
     quick: bool = False,
     validate_parameters: bool = True,
+    promo_code: str = "",
 ) -> NewQuote:
     plan = tariff if isinstance(tariff, TariffPlan) else load_tariff(client, tariff)
     chosen_period = check_period(plan, period)
@@ -259,6 +278,18 @@ def quote_new(
     # Rounded as each will be written to the ledger: the setup fee and the period, once each.
     setup = round_amount(price.setup_fee, currency)
     period_total = round_amount(price.price + addons_total, currency)
+    now = timezone.now()
+    promo, discount = None, None
+    if promo_code.strip():
+        promo = find_promo(client, promo_code, tariff=plan, period=chosen_period, now=now)
+        discount = take_off(promo, [setup, period_total], currency)
+    # Tax after the discount, each part rounded once (invoicing.tax).
+    parts = (
+        [setup, period_total]
+        if discount is None
+        else [a - d for a, d in zip([setup, period_total], discount.amounts, strict=True)]
+    )
+    taxed = breakdown(client, parts, now=now)
     return NewQuote(
         tariff=plan,
         period=chosen_period,
@@ -269,8 +300,11 @@ def quote_new(
         addons_amount=addons_total,
         setup_amount=setup,
         period_amount=period_total,
-        total=setup + period_total,
+        total=taxed.total,
         addon_lines=addon_lines,
+        tax=taxed,
+        discount=discount,
+        promo=promo,
     )
 
 

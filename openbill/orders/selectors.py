@@ -15,6 +15,7 @@ from django.db.models import Max, Prefetch, Q, QuerySet
 from openbill.catalog.display import addon_lines_text
 from openbill.catalog.models import TariffPlan
 from openbill.core.timeutil import Period, add_period
+from openbill.invoicing.selectors import charge_amount
 from openbill.services.choices import Status
 from openbill.services.models import Service
 from openbill.services.renewal import next_period_start
@@ -79,7 +80,10 @@ class ExtensionQuote:
 
 def extension_quote(service: Service, period: str, *, now: datetime, tz: ZoneInfo) -> ExtensionQuote:
     start = next_period_start(service, now)
-    return ExtensionQuote(period, renewal_amount(service, period), start, add_period(start, period, tz))
+    amount = renewal_amount(service, period)
+    if amount is not None:
+        amount = charge_amount(service.client, amount, now=now)  # with its tax, as renew_service charges
+    return ExtensionQuote(period, amount, start, add_period(start, period, tz))
 
 
 def extension_quotes(service: Service, *, now: datetime, tz: ZoneInfo) -> list[ExtensionQuote]:

@@ -28,6 +28,8 @@ from openbill.core.errors import DomainError, IllegalTransition, InsufficientFun
 from openbill.core.money import format_money, money_value, round_amount
 from openbill.core.notify import notify
 from openbill.core.texts import Text
+from openbill.invoicing import actions as invoicing_actions
+from openbill.invoicing import selectors as invoicing
 from openbill.metering.actions import settle_client
 
 from . import gateways
@@ -92,6 +94,11 @@ def start_payment(
             field="currency",
         )
     value = clean_amount(amount, client.currency)
+    if invoicing.needs_billing_profile(client):
+        # Every payment is invoiced: the invoice needs the buyer's details first.
+        raise DomainError(
+            _("Fill in your billing details (Profile) before the first payment."), field="billing_profile"
+        )
     existing = Payment.objects.filter(client=client, request_key=request_key).first() if request_key else None
     if existing is None:
         try:
@@ -189,6 +196,8 @@ def _apply_event(
         locked.completed_at = now
         locked.entry = entry
         locked.save(update_fields=["status", "completed_at", "entry"])
+        # The invoice for the money received, numbered in this same transaction.
+        invoicing_actions.issue_payment_invoice(locked, now=now)
         notify(
             locked.client,
             "payment_received",
@@ -290,6 +299,8 @@ def refund_payment(payment: Payment, *, amount: Any, reason: str, actor: Actor, 
             refund.status = RefundStatus.COMPLETED
             refund.provider_refund_id = "manual"
         refund.save(update_fields=["entry", "status", "provider_refund_id"])
+        if refund.status == RefundStatus.COMPLETED:
+            invoicing_actions.issue_credit_note(refund, now=now)
         locked.refunded_amount += value
         if locked.refunded_amount >= locked.amount:
             locked.status = PaymentStatus.REFUNDED
@@ -346,6 +357,8 @@ def send_refund(refund_id: int, *, now: datetime) -> str:
             refund.status = RefundStatus.COMPLETED
             refund.provider_refund_id = provider_id or "manual"
         refund.save(update_fields=["status", "error", "provider_refund_id"])
+        if refund.status == RefundStatus.COMPLETED:
+            invoicing_actions.issue_credit_note(refund, now=now)
     return str(refund.status)
 
 

@@ -37,10 +37,13 @@ from openbill.core.crypto import encrypt
 from openbill.core.tests import factories as f
 from openbill.domains.tests.conftest import EPP_SECRETS, make_zone, self_signed_tls
 from openbill.domains.tests.epp_server import EppServer, Registry
+from openbill.invoicing.models import SellerProfile
 from openbill.ipam import actions as ipam
 from openbill.ipam.models import Address, DnsServer, Pool
 from openbill.metering.models import ProviderToken
 from openbill.metering.tests.factories import traffic
+from openbill.payments.actions import confirm_payment
+from openbill.payments.models import Payment
 from openbill.payments.tests.stripe_helpers import browser_sets_up_card
 from openbill.provisioning import actions as provisioning
 from openbill.provisioning import staff as staff_ops
@@ -329,6 +332,20 @@ def test_every_operation_answers_as_its_schema_says(
         body={"amount": "5.00", "reason": "goodwill"},
     )
     api.call("DELETE", "/api/v1/cards/{id}/", A, ids={"id": card["id"]})
+
+    # Invoices: the provider enters its legal details, alice her billing profile; a payment
+    # received is invoiced.
+    SellerProfile.objects.create(
+        provider=provider, legal_name="Test Hosting S.L.", address="Madrid", country="ES", tax_id="ESB12345674"
+    )
+    profile = {"kind": "person", "legal_name": "Alice", "address": "Street 1", "country": "ES"}
+    api.call("PUT", "/api/v1/billing-profile/", A, body=profile)
+    api.call("GET", "/api/v1/billing-profile/", A)
+    paid = api.call("POST", "/api/v1/payments/", A, body={"method": "bank", "amount": "12.00"}).json()
+    confirm_payment(Payment.objects.get(pk=paid["payment"]["id"]), actor=Actor("staff"), now=timezone.now())
+    invoices = api.call("GET", "/api/v1/invoices/", A).json()["results"]
+    api.call("GET", "/api/v1/invoices/{id}/", A, ids={"id": invoices[0]["id"]})
+    api.call("GET", "/api/v1/invoices/{id}/pdf/", A, ids={"id": invoices[0]["id"]})
 
     token = api.call("POST", "/api/v1/tokens/", A, body={"name": "ci"}).json()
     api.call("GET", "/api/v1/tokens/", A)

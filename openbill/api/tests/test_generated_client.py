@@ -52,7 +52,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory, django_db_blocker: Any) 
     (root / "schema.json").write_text(json.dumps(response.json()))
     # No post-hooks: the default ones run ruff over the output; the test needs nothing but the
     # generator itself, and no network.
-    (root / "config.json").write_text(json.dumps({"post_hooks": []}))
+    # A PDF (invoices) is binary like any download: the generator reads it as bytes.
+    config = {"post_hooks": [], "content_type_overrides": {"application/pdf": "application/octet-stream"}}
+    (root / "config.json").write_text(json.dumps(config))
     run = subprocess.run(
         [
             sys.executable,

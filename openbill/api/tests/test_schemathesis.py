@@ -44,11 +44,12 @@ schema.config.generation.update(allow_x00=False)
 # is refused (400, naming the field) unless the current password is right and the new one passes
 # the password rules. A machine must fit its data center's pool; one more IP address must be priced
 # as quoted and a pool must have room. A domain must be in a zone on sale, its contacts the
-# caller's. Everything else stays strict.
+# caller's. A billing profile names a country and a VAT number that passes its check digit.
+# Everything else stays strict.
 _domain_rules = FilterSet()
 _domain_rules.include(
     path_regex=(
-        r"^/api/v1/(orders/|cart/|payments/|tickets/$|account/password/|domains/"
+        r"^/api/v1/(orders/|cart/|payments/|tickets/$|account/password/|domains/|billing-profile/"
         r"|services/\{[^}]+\}/(renew|change|configure|statistics|machines|ips))"
     )
 )

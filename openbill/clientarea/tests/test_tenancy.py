@@ -45,6 +45,8 @@ ID_OF = {
     "domain_contact": "domain_contact",
     "token_revoke": "token",
     "order_pay": "order",
+    "order_proforma": "order",
+    "invoice_pdf": "invoice",
     "cart_remove": "cart_line",
     "payment": "payment",
     "payment_card": "card_payment",
@@ -131,7 +133,14 @@ def bobs_things(provider: Any, bob: Any, bob_user: Any, vps_plan: Any, stripe_on
     machine = Machine.objects.create(
         service=bobs_vdc, name="bobs", template=template, cpu=1, ram=1, disk=10, status="running", created_at=now
     )
+    # bob's invoice: his provider issues invoices from now on, he pays by bank transfer.
+    from openbill.invoicing.tests.helpers import paid_by_bank, profile, spanish_seller
+
+    spanish_seller(provider)
+    profile(bob)
+    invoice = paid_by_bank(bob, "5.00").documents.get()
     return {
+        "invoice": invoice,
         "ip_address": Address.objects.create(
             pool=pool, address="198.51.100.7", version=4, service=bobs_server, main=True, allocated_at=now
         ),

@@ -37,6 +37,18 @@ from openbill.core.models import IdempotencyRecord, Notice, SweepSlot
 from openbill.core.tests import factories as f
 from openbill.core.texts import Text
 from openbill.domains.models import Domain, DomainContact, Zone, ZonePrice
+from openbill.invoicing.models import (
+    BillingProfile,
+    Document,
+    DocumentLine,
+    DocumentPdf,
+    PromoCode,
+    PromoUse,
+    SellerProfile,
+    Series,
+    SeriesCounter,
+    TaxRule,
+)
 from openbill.ipam.models import Address, Pool, ReverseDnsPolicy
 from openbill.metering.models import CollectionCursor, OverageRating, ProviderToken, UsageRecord
 from openbill.orders.models import OrderLine
@@ -255,6 +267,51 @@ def _unknown(charge_id: str, gateway: str = "stripe") -> UnknownCharge:
 def _saved(row: models.Model) -> models.Model:
     row.save()
     return row
+
+
+_DOCUMENTS = iter(range(1, 10_000))
+
+
+def _series(w: World, kind: str = "invoice", active: bool = True) -> Series:
+    return _saved(Series(provider=w.provider, kind=kind, active=active))  # type: ignore[return-value]
+
+
+def _document(w: World, series: Series | None = None, **values: Any) -> Document:
+    n = next(_DOCUMENTS)
+    fields: dict[str, Any] = {
+        "provider": w.provider, "client": w.alice, "kind": "invoice", "year": 2026, "sequence": n,
+        "number": f"2026-{n:06d}", "key": f"k{n}", "issued_at": NOW, "issued_on": NOW.date(),
+        "supplied_on": NOW.date(), "currency": "USD", "net_amount": Decimal(1), "tax_amount": Decimal(0),
+        "total_amount": Decimal(1), "tax_rate": Decimal(0), "tax_name": "", "tax_scheme": "none", "language": "en",
+        "seller": {}, "buyer": {}, "previous_hash": "0" * 64, "record_hash": f"{n:064d}",
+    }  # fmt: skip
+    fields.update(values)
+    return Document(
+        series=series or Series.objects.filter(provider=w.provider, kind="invoice").first() or _series(w), **fields
+    )
+
+
+def _document_line(document: Document, position: int) -> DocumentLine:
+    return DocumentLine(
+        document=document, position=position, description="x", net_amount=Decimal(1), tax_rate=Decimal(0),
+        tax_amount=Decimal(0), total_amount=Decimal(1),
+    )  # fmt: skip
+
+
+def _billing(client: Client) -> BillingProfile:
+    return BillingProfile(client=client, legal_name="x", address="x", country="ES", updated_at=NOW)
+
+
+def _seller(provider: Provider) -> SellerProfile:
+    return SellerProfile(provider=provider, legal_name="x", address="x", country="ES", tax_id="ESB1")
+
+
+def _rule(w: World, **values: Any) -> TaxRule:
+    fields: dict[str, Any] = {
+        "provider": w.provider, "country": "ES", "rate": Decimal(21), "name": "IVA", "valid_from": date(2026, 1, 1)
+    }  # fmt: skip
+    fields.update(values)
+    return TaxRule(**fields)
 
 
 def _device(user: User) -> RecoveryCodes:
@@ -832,6 +889,101 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
     "addon_price_not_negative": (
         ("unit_price",),
         lambda w: [AddonPrice(addon=w.ram, period="day", unit_price=Decimal("-0.01"))],
+    ),
+    # invoicing
+    "invoicing.SellerProfile.provider": (
+        ("provider_id",),
+        lambda w: [_saved(_seller(w.provider)), _seller(w.provider)],
+    ),
+    "invoicing.BillingProfile.client": (("client_id",), lambda w: [_saved(_billing(w.alice)), _billing(w.alice)]),
+    "tax_rule_unique": (
+        ("provider_id", "country", "region", "buyer_kind", "valid_from"),
+        lambda w: [_rule(w), _rule(w, region="CN"), _rule(w, rate=Decimal(10), name="other")],
+    ),
+    "series_one_active_per_kind": (
+        ("provider_id", "kind"),
+        lambda w: [
+            _series(w),
+            Series(provider=w.provider, kind="invoice", active=False),
+            Series(provider=w.provider, kind="credit_note"),
+            Series(provider=w.provider, kind="invoice"),
+        ],
+    ),
+    "series_counter_unique": (
+        ("series_id", "year"),
+        lambda w: [
+            SeriesCounter(series=(s := _series(w)), year=2026),
+            SeriesCounter(series=s, year=2027),
+            SeriesCounter(series=s, year=2026, last=3),
+        ],
+    ),
+    "document_sequence_unique": (
+        ("series_id", "year", "sequence"),
+        lambda w: [
+            d := _document(w),
+            _document(w, series=d.series, sequence=d.sequence, year=2027),
+            _document(w, series=d.series, sequence=d.sequence),
+        ],
+    ),
+    "document_number_unique": (
+        ("provider_id", "number"),
+        lambda w: [d := _document(w), _document(w, number=d.number)],
+    ),
+    "invoicing.Document.key": (("key",), lambda w: [d := _document(w), _document(w, key=d.key)]),
+    "invoicing.Document.record_hash": (
+        ("record_hash",),
+        lambda w: [d := _document(w), _document(w, record_hash=d.record_hash)],
+    ),
+    "invoicing.Document.refund": (
+        ("refund_id",),
+        lambda w: [
+            _document(
+                w,
+                refund=(
+                    r := _saved(Refund(payment=_saved(w.payment()), amount=Decimal(1), reason="x", created_at=NOW))
+                ),
+            ),
+            _document(w, refund=r),
+        ],
+    ),
+    "document_line_unique": (
+        ("document_id", "position"),
+        lambda w: [d := _document(w), _document_line(d, 1), _document_line(d, 2), _document_line(d, 1)],
+    ),
+    "promo_code_unique": (
+        ("provider_id", "code"),
+        lambda w: [
+            PromoCode(provider=w.provider, code="a", kind="percent", value=Decimal(5)),
+            PromoCode(provider=f.provider("Other Hosting"), code="a", kind="percent", value=Decimal(5)),
+            PromoCode(provider=w.provider, code="A", kind="amount", value=Decimal(5)),
+        ],
+    ),
+    "promo_percent_at_most_100": (
+        ("value",),
+        lambda w: [
+            PromoCode(provider=w.provider, code="a", kind="amount", value=Decimal(500)),
+            PromoCode(provider=w.provider, code="b", kind="percent", value=Decimal(101)),
+        ],
+    ),
+    "invoicing.PromoUse.service": (
+        ("service_id",),
+        lambda w: [
+            PromoUse(
+                promo=(p := _saved(PromoCode(provider=w.provider, code="a", kind="percent", value=Decimal(5)))),
+                client=w.alice,
+                service=w.service,
+                used_at=NOW,
+            ),
+            PromoUse(promo=p, client=w.alice, service=w.service, used_at=NOW),
+        ],
+    ),
+    "invoicing.DocumentPdf.document": (
+        ("document_id",),
+        lambda w: [
+            d := _document(w),
+            DocumentPdf(document=d, content=b"a", sha256="a", created_at=NOW),
+            DocumentPdf(document=d, content=b"b", sha256="b", created_at=NOW),
+        ],
     ),
 }
 

@@ -73,6 +73,7 @@ class OrderSpecSerializer(serializers.Serializer):
     )
     quick = StrictBooleanField(required=False, default=False, help_text="Order without the parameters (quick order).")
     name = StrictCharField(required=False, allow_blank=True, max_length=200)
+    promo_code = StrictCharField(required=False, allow_blank=True, max_length=40, help_text="A promo code, if any.")
 
 
 class OrderNowSerializer(OrderSpecSerializer):
@@ -98,7 +99,12 @@ class QuoteSerializer(serializers.Serializer):
     addons = AddonLineSerializer(many=True)
     period_amount = MoneyField()
     setup_amount = MoneyField()
-    total = MoneyField()
+    discount = MoneyField(help_text="What the promo code takes off, before tax.")
+    promo_code = serializers.CharField()
+    net = MoneyField(help_text="The total before tax, after the discount.")
+    tax = MoneyField(help_text="The tax on the setup fee and the period, each rounded once.")
+    tax_name = serializers.CharField()
+    total = MoneyField(help_text="What is charged and invoiced: net plus tax.")
     parameters = serializers.DictField(child=serializers.CharField())
 
 
@@ -120,6 +126,11 @@ def quote_data(quote: Any) -> dict[str, Any]:
         ],
         "period_amount": money_string(quote.period_amount, currency),
         "setup_amount": money_string(quote.setup_amount, currency),
+        "discount": money_string(quote.discount.total if quote.discount else Decimal(0), currency),
+        "promo_code": quote.discount.code if quote.discount else "",
+        "net": money_string(quote.tax.net if quote.tax else quote.total, currency),
+        "tax": money_string(quote.tax.tax if quote.tax else Decimal(0), currency),
+        "tax_name": quote.tax.name if quote.tax else "",
         "total": money_string(quote.total, currency),
         "parameters": quote.parameters,
     }

@@ -58,6 +58,7 @@ def _spec(data: dict[str, Any]) -> dict[str, Any]:
         "parameters": data.get("parameters") or {},
         "quick": data.get("quick", False),
         "name": data.get("name", ""),
+        "promo_code": data.get("promo_code", ""),
     }
 
 

@@ -35,6 +35,7 @@ from openbill.core.errors import DomainError, IllegalTransition, InsufficientFun
 from openbill.core.models import Notice
 from openbill.core.notify import notify
 from openbill.core.timeutil import start_of_local_day
+from openbill.invoicing.selectors import renewals_adjusted
 
 from .. import actions, remote
 from ..choices import Operation, Status, SuspendReason
@@ -127,7 +128,8 @@ class Renew:
 
     @staticmethod
     def process(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
-        if connection.vendor == "postgresql" and not getattr(Renew, "force_each", False):
+        set_based = connection.vendor == "postgresql" and not getattr(Renew, "force_each", False)
+        if set_based and not renewals_adjusted(batch.lo, batch.hi):
             return renew_set(run, batch)
         return renew_each(run, batch)
 

@@ -1,0 +1,490 @@
+"""Writing invoices, credit notes and billing profiles.
+
+An invoice is issued in the transaction that credits a payment (``issue_payment_invoice``,
+called by ``payments``), a credit note in the one that completes a refund
+(``issue_credit_note``). Both take their number from their series under the series' row lock,
+so numbers are gap-free (a rolled-back or killed transaction takes its number with it) and
+unique (the lock, and a unique constraint as the backstop).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError as StdnumError
+
+from openbill.core.actors import Actor
+from openbill.core.errors import DomainError
+from openbill.core.timeutil import local_date
+
+from . import selectors, tax
+from .models import (
+    BillingProfile,
+    BuyerKind,
+    Document,
+    DocumentKind,
+    DocumentLine,
+    DocumentPdf,
+    SellerProfile,
+    Series,
+    SeriesCounter,
+    VatStatus,
+)
+from .tax import EU_COUNTRIES
+
+log = logging.getLogger(__name__)
+
+GENESIS = "0" * 64
+VAT_PREFIX = {"GR": "EL"}  # Greece's VAT numbers start with EL
+
+
+# --- billing profile ---------------------------------------------------------------------------
+
+
+def countries() -> dict[str, str]:
+    """ISO 3166 codes and their names in the active language."""
+    from babel import Locale
+
+    try:
+        locale = Locale.parse(translation.get_language() or "en", sep="-")
+    except (ValueError, TypeError):
+        locale = Locale("en")
+    return {code: name for code, name in locale.territories.items() if len(code) == 2 and code.isalpha()}
+
+
+def clean_vat_number(value: str, country: str) -> str:
+    """The number in its compact form with its country prefix, checked offline (format and
+    check digit, python-stdnum); a 400 naming ``vat_number`` otherwise."""
+    raw = "".join(value.split()).upper().replace("-", "").replace(".", "")
+    if not raw:
+        return ""
+    if country in EU_COUNTRIES:
+        prefix = VAT_PREFIX.get(country, country)
+        if not raw.startswith(prefix):
+            raw = prefix + raw
+        try:
+            return str(eu_vat.validate(raw))
+        except StdnumError:
+            raise DomainError(
+                _("This is not a valid VAT number of %(country)s.") % {"country": country}, field="vat_number"
+            ) from None
+    return raw[:20]
+
+
+def save_billing_profile(client: Any, data: dict[str, Any], *, actor: Actor, now: datetime) -> BillingProfile:
+    """Create or change the client's billing profile. A new EU VAT number is checked at once
+    offline and queued for VIES; until VIES confirms it the client is taxed as a person."""
+    kind = str(data.get("kind") or BuyerKind.PERSON)
+    if kind not in BuyerKind.values:
+        raise DomainError(_("Choose person or company."), field="kind")
+    legal_name = str(data.get("legal_name") or "").strip()
+    if not legal_name:
+        raise DomainError(_("Enter the name on your invoices."), field="legal_name")
+    address = str(data.get("address") or "").strip()
+    if not address:
+        raise DomainError(_("Enter the address."), field="address")
+    country = str(data.get("country") or "").strip().upper()
+    if country not in countries():
+        raise DomainError(_("Choose a country."), field="country")
+    region = str(data.get("region") or "").strip()[:40]
+    vat_number = clean_vat_number(str(data.get("vat_number") or ""), country)
+    if kind == BuyerKind.COMPANY and country in EU_COUNTRIES and not vat_number:
+        # Without a number an EU company is taxed as a person; that is allowed, not an error.
+        pass
+    with transaction.atomic():
+        profile = BillingProfile.objects.select_for_update().filter(client=client).first()
+        changed_number = profile is None or profile.vat_number != vat_number or profile.country != country
+        if profile is None:
+            profile = BillingProfile(client=client)
+        profile.kind = kind
+        profile.legal_name = legal_name[:200]
+        profile.address = address
+        profile.country = country
+        profile.region = region
+        profile.updated_at = now
+        if changed_number:
+            profile.vat_number = vat_number
+            profile.vat_checked_at = None
+            profile.vat_consultation = ""
+            profile.vat_answer = {}
+            needs_vies = bool(vat_number) and country in EU_COUNTRIES
+            profile.vat_status = VatStatus.UNVERIFIED if needs_vies else VatStatus.NONE
+        profile.save()
+        if changed_number and profile.vat_status == VatStatus.UNVERIFIED:
+            from .tasks import check_vat_number_task
+
+            profile_id = profile.pk
+            transaction.on_commit(lambda: check_vat_number_task.enqueue(profile_id))
+    log.info("billing profile of client %s saved by %s", client.pk, actor)
+    return profile
+
+
+def record_vies_answer(profile_id: int, answer: Any, *, now: datetime) -> BillingProfile:
+    """Keep VIES's answer as proof. ``answer`` None: VIES could not be asked; the number stays
+    (or becomes) "not yet verified" — never valid by default."""
+    with transaction.atomic():
+        profile = BillingProfile.objects.select_for_update().get(pk=profile_id)
+        if answer is None:
+            if profile.vat_status != VatStatus.UNVERIFIED:
+                profile.vat_status = VatStatus.UNVERIFIED
+                profile.save(update_fields=["vat_status"])
+            return profile
+        if answer.vat_number != profile.vat_number:
+            return profile  # the number changed while VIES was asked: its own check follows
+        profile.vat_status = VatStatus.VALID if answer.valid else VatStatus.INVALID
+        profile.vat_checked_at = now
+        profile.vat_consultation = answer.consultation[:80]
+        profile.vat_answer = answer.raw
+        profile.save(update_fields=["vat_status", "vat_checked_at", "vat_consultation", "vat_answer"])
+        return profile
+
+
+def check_vat_number(profile_id: int, *, now: datetime) -> str:
+    """Ask VIES about the profile's number (no transaction open during the call)."""
+    from . import vies
+
+    profile = BillingProfile.objects.select_related("client__provider__seller").get(pk=profile_id)
+    if not profile.vat_number or profile.country not in EU_COUNTRIES:
+        return "nothing to check"
+    seller = getattr(profile.client.provider, "seller", None)
+    try:
+        answer = vies.check(profile.vat_number, requester=seller.tax_id if seller else "")
+    except vies.Unreachable as exc:
+        log.warning("VIES unreachable for profile %s: %s", profile_id, exc)
+        record_vies_answer(profile_id, None, now=now)
+        return "unreachable"
+    return str(record_vies_answer(profile_id, answer, now=now).vat_status)
+
+
+# --- numbering and the chain ---------------------------------------------------------------------
+
+
+def series_for(provider_id: int, kind: str) -> Series:
+    series = Series.objects.filter(provider_id=provider_id, kind=kind, active=True).first()
+    if series is not None:
+        return series
+    default = "{year}-{seq:06d}" if kind == DocumentKind.INVOICE else "R{year}-{seq:06d}"
+    try:
+        with transaction.atomic():
+            return Series.objects.create(provider_id=provider_id, kind=kind, number_format=default)
+    except IntegrityError:
+        return Series.objects.get(provider_id=provider_id, kind=kind, active=True)
+
+
+def canonical(fields: dict[str, Any]) -> str:
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
+def document_fields(document: Document, lines: list[DocumentLine]) -> dict[str, Any]:
+    """What the hash covers: every field a tax office reads, and the previous record's hash."""
+    return {
+        "kind": document.kind,
+        "number": document.number,
+        "issued_on": document.issued_on.isoformat(),
+        "supplied_on": document.supplied_on.isoformat(),
+        "seller_tax_id": document.seller.get("tax_id", ""),
+        "buyer": [document.buyer.get("legal_name", ""), document.buyer.get("country", "")],
+        "buyer_vat": document.buyer.get("vat_number", ""),
+        "currency": document.currency,
+        "net": f"{Decimal(document.net_amount):.2f}",
+        "tax": f"{Decimal(document.tax_amount):.2f}",
+        "total": f"{Decimal(document.total_amount):.2f}",
+        "rate": f"{Decimal(document.tax_rate):.2f}",
+        "scheme": document.tax_scheme,
+        "corrects": document.corrects.number if document.corrects_id and document.corrects else "",
+        "lines": [
+            [
+                line.description,
+                f"{Decimal(line.net_amount):.2f}",
+                f"{Decimal(line.tax_amount):.2f}",
+                f"{Decimal(line.total_amount):.2f}",
+            ]
+            for line in lines
+        ],
+        "previous": document.previous_hash,
+    }
+
+
+def record_hash(document: Document, lines: list[DocumentLine]) -> str:
+    return hashlib.sha256(canonical(document_fields(document, lines)).encode()).hexdigest()
+
+
+def _snapshot_seller(seller: SellerProfile) -> dict[str, str]:
+    return {
+        "legal_name": seller.legal_name,
+        "address": seller.address,
+        "country": seller.country,
+        "tax_id": seller.tax_id,
+        "registration": seller.registration,
+        "logo_svg": seller.logo_svg,
+    }
+
+
+def _snapshot_buyer(client: Any, profile: BillingProfile | None) -> dict[str, str]:
+    if profile is None:
+        return {
+            "legal_name": client.name,
+            "address": "",
+            "country": "",
+            "region": "",
+            "kind": "person",
+            "vat_number": "",
+            "vat_status": VatStatus.NONE,
+            "vat_consultation": "",
+            "email": client.email,
+        }
+    return {
+        "legal_name": profile.legal_name,
+        "address": profile.address,
+        "country": profile.country,
+        "region": profile.region,
+        "kind": profile.kind,
+        "vat_number": profile.vat_number,
+        "vat_status": profile.vat_status,
+        "vat_consultation": profile.vat_consultation,
+        "email": client.email,
+    }
+
+
+def _issue(
+    *,
+    client: Any,
+    seller: SellerProfile,
+    kind: str,
+    key: str,
+    how: tax.Treatment,
+    lines: list[dict[str, Any]],
+    now: datetime,
+    payment_id: int | None = None,
+    refund_id: int | None = None,
+    corrects: Document | None = None,
+    buyer: dict[str, str] | None = None,
+) -> Document:
+    """Write one document under its series' lock. The caller holds a transaction."""
+    assert transaction.get_connection().in_atomic_block
+    existing = Document.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    series = Series.objects.select_for_update().get(pk=series_for(client.provider_id, kind).pk)
+    existing = Document.objects.filter(key=key).first()  # issued while we waited for the lock
+    if existing is not None:
+        return existing
+    today = local_date(now, client.provider.tz)
+    year = today.year if series.yearly else 0
+    counter, _created = SeriesCounter.objects.get_or_create(series=series, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    previous = Document.objects.filter(series=series).order_by("-pk").values_list("record_hash", flat=True).first()
+    document = Document(
+        provider_id=client.provider_id,
+        client=client,
+        kind=kind,
+        series=series,
+        year=year,
+        sequence=counter.last,
+        number=series.format_number(year=today.year, seq=counter.last),
+        key=key,
+        payment_id=payment_id,
+        refund_id=refund_id,
+        corrects=corrects,
+        issued_at=now,
+        issued_on=today,
+        supplied_on=today,
+        currency=client.currency,
+        net_amount=sum((line["net"] for line in lines), Decimal(0)),
+        tax_amount=sum((line["tax"] for line in lines), Decimal(0)),
+        total_amount=sum((line["gross"] for line in lines), Decimal(0)),
+        tax_rate=how.rate,
+        tax_name=how.name,
+        tax_scheme=how.scheme,
+        tax_country=how.country,
+        language=client.mail_language,
+        seller=_snapshot_seller(seller),
+        buyer=buyer if buyer is not None else _snapshot_buyer(client, selectors.billing_profile(client)),
+        previous_hash=previous or GENESIS,
+    )
+    rows = [
+        DocumentLine(
+            position=position,
+            description=line["description"][:300],
+            service_id=line.get("service_id"),
+            discount_amount=line.get("discount", Decimal(0)),
+            discount_label=line.get("discount_label", ""),
+            net_amount=line["net"],
+            tax_rate=how.rate,
+            tax_amount=line["tax"],
+            total_amount=line["gross"],
+        )
+        for position, line in enumerate(lines, start=1)
+    ]
+    document.record_hash = record_hash(document, rows)
+    document.save()
+    for row in rows:
+        row.document = document
+    DocumentLine.objects.bulk_create(rows)
+    document_id = document.pk
+    transaction.on_commit(lambda: _deliver_later(document_id))
+    return document
+
+
+def _deliver_later(document_id: int) -> None:
+    from .tasks import deliver_document_task
+
+    deliver_document_task.enqueue(document_id)
+
+
+# --- invoices and credit notes -------------------------------------------------------------------
+
+
+def _order_lines(payment: Any) -> tuple[tax.Treatment, list[dict[str, Any]]] | None:
+    """The order's lines as taxed when ordered, if this payment pays exactly that order."""
+    from openbill.orders.models import OrderLine
+
+    if payment.order_id is None:
+        return None
+    lines = list(OrderLine.objects.filter(order_id=payment.order_id).select_related("service").order_by("id"))
+    taxes = [line.details.get("tax") for line in lines]
+    if not lines or any(t is None for t in taxes):
+        return None
+    if sum((Decimal(p[3]) for t in taxes for p in t["parts"]), Decimal(0)) != payment.amount:  # type: ignore[index]
+        return None
+    first = taxes[0]
+    assert first is not None
+    how = tax.Treatment(first["scheme"], Decimal(first["rate"]), first["name"], first["country"])
+    rows = [
+        {
+            "description": f"{line.service.name}: {part[0]}",
+            "service_id": line.service_id,
+            "net": Decimal(part[1]),
+            "tax": Decimal(part[2]),
+            "gross": Decimal(part[3]),
+            "discount": Decimal(part[4]) if len(part) > 4 else Decimal(0),
+            "discount_label": t.get("promo_code", ""),  # type: ignore[union-attr]
+        }
+        for line, t in zip(lines, taxes, strict=True)
+        for part in t["parts"]  # type: ignore[index]
+    ]
+    return how, rows
+
+
+def _line(description: str, part: tax.LineTax) -> dict[str, Any]:
+    return {"description": description, "net": part.net, "tax": part.tax, "gross": part.gross}
+
+
+def issue_payment_invoice(payment: Any, *, now: datetime) -> Document | None:
+    """The invoice for money received (called in the transaction that credits it): the order's
+    lines when the payment pays exactly one order, else one "advance payment" line whose tax is
+    due now (EU VAT Directive art. 65). None when the provider issues no invoices."""
+    client = payment.client
+    seller = selectors.seller_of(client.provider_id)
+    if seller is None:
+        return None
+    with translation.override(client.mail_language):
+        from_order = _order_lines(payment)
+        if from_order is not None:
+            how, lines = from_order
+        else:
+            how = selectors.treatment(client, on=now)
+            part = tax.split(payment.amount, how, client.currency, gross=True)
+            lines = [
+                _line(_("Advance payment (payment #%(id)s)") % {"id": payment.pk}, part),
+            ]
+        return _issue(
+            client=client,
+            seller=seller,
+            kind=DocumentKind.INVOICE,
+            key=f"payment:{payment.pk}",
+            how=how,
+            lines=lines,
+            now=now,
+            payment_id=payment.pk,
+        )
+
+
+def issue_credit_note(refund: Any, *, now: datetime) -> Document | None:
+    """The credit note for money returned (a completed refund), referring to the invoice of the
+    payment it returns, at that invoice's rate. None when that payment has no invoice."""
+    payment = refund.payment
+    invoice = Document.objects.filter(kind=DocumentKind.INVOICE, payment_id=payment.pk).order_by("pk").first()
+    if invoice is None:
+        return None
+    client = payment.client
+    seller = SellerProfile.objects.get(provider_id=client.provider_id)
+    how = tax.Treatment(invoice.tax_scheme, invoice.tax_rate, invoice.tax_name, invoice.tax_country)
+    part = tax.split(-refund.amount, how, client.currency, gross=True)
+    with translation.override(invoice.language):
+        reason = _("Refund of invoice %(number)s: %(reason)s") % {"number": invoice.number, "reason": refund.reason}
+        line = _line(reason, part)
+    with transaction.atomic():
+        return _issue(
+            client=client,
+            seller=seller,
+            kind=DocumentKind.CREDIT_NOTE,
+            key=f"refund:{refund.pk}",
+            how=how,
+            lines=[line],
+            now=now,
+            payment_id=payment.pk,
+            refund_id=refund.pk,
+            corrects=invoice,
+            buyer=invoice.buyer,
+        )
+
+
+def store_pdf(document: Document, *, now: datetime) -> DocumentPdf:
+    """Render the document once and keep the bytes (a second call returns the first bytes)."""
+    existing = DocumentPdf.objects.filter(document=document).first()
+    if existing is not None:
+        return existing
+    from .pdf import render_document
+
+    content = render_document(document)
+    try:
+        with transaction.atomic():
+            return DocumentPdf.objects.create(
+                document=document, content=content, sha256=hashlib.sha256(content).hexdigest(), created_at=now
+            )
+    except IntegrityError:
+        return DocumentPdf.objects.get(document=document)
+
+
+def deliver_document(document_id: int, *, now: datetime) -> str:
+    """Render and store the PDF, then mail it to the client (once: a Notice-like key)."""
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+    from django.template.loader import render_to_string
+
+    from openbill.core.models import Notice
+
+    document = Document.objects.select_related("client__provider").get(pk=document_id)
+    pdf = store_pdf(document, now=now)
+    key = f"document_mailed:{document.pk}"
+    try:
+        with transaction.atomic():
+            Notice.objects.create(
+                key=key, client=document.client, template="document_issued", context={}, created_at=now
+            )
+    except IntegrityError:
+        return "already mailed"
+    with translation.override(document.language):
+        context = {
+            "document": document,
+            "client_name": document.client.name,
+            "provider_name": document.client.provider.name,
+        }
+        subject = " ".join(render_to_string("emails/document_issued.subject.txt", context, using="text").split())
+        body = render_to_string("emails/document_issued.txt", context, using="text")
+    message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [document.client.email])
+    message.attach(f"{document.number}.pdf", bytes(pdf.content), "application/pdf")
+    message.send()
+    Notice.objects.filter(key=key).update(sent_at=now)
+    return "mailed"

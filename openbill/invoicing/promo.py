@@ -1,0 +1,108 @@
+"""Promo codes: which code applies to what, and how much it takes off.
+
+The discount is taken from each part of a line (setup fee, period) before tax, and never
+below zero: a percentage of each part; a fixed amount from the period first, then the setup
+fee. The tax is then computed on what remains (tax after discount), rounded once per part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from openbill.core.errors import DomainError
+from openbill.core.money import round_amount
+
+from .models import DiscountKind, DiscountScope, PromoCode, PromoUse
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Discount:
+    code: str
+    amounts: tuple[Decimal, ...]  # taken off each part, in the parts' order
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.amounts, Decimal(0))
+
+
+def take_off(promo: PromoCode, parts: list[Decimal], currency: str) -> Discount:
+    """What the code takes off each part (already rounded prices); never more than a part."""
+    if promo.kind == DiscountKind.PERCENT:
+        return Discount(promo.code, tuple(round_amount(p * promo.value / HUNDRED, currency) for p in parts))
+    left = round_amount(promo.value, currency)
+    amounts = [Decimal(0)] * len(parts)
+    for index in sorted(range(len(parts)), reverse=True):  # the period (last) first, then the setup fee
+        amounts[index] = min(left, parts[index])
+        left -= amounts[index]
+    return Discount(promo.code, tuple(amounts))
+
+
+def find(client: Any, code: str, *, tariff: Any, period: str, now: datetime) -> PromoCode:
+    """The code, if it applies to this client, tariff and period now; else a 400 on ``promo_code``."""
+    promo = PromoCode.objects.filter(provider_id=client.provider_id, code=code.strip().upper()).first()
+    refused = DomainError(_("This promo code does not apply."), field="promo_code")
+    if promo is None:
+        raise DomainError(_("There is no such promo code."), field="promo_code")
+    if (promo.valid_from and now < promo.valid_from) or (promo.valid_until and now >= promo.valid_until):
+        raise DomainError(_("This promo code is not valid now."), field="promo_code")
+    if promo.kind == DiscountKind.AMOUNT and client.currency != client.provider.currency:
+        raise refused
+    if promo.periods and period not in promo.periods:
+        raise refused
+    tariffs = {t.pk for t in promo.tariffs.all()}
+    types = {t.pk for t in promo.product_types.all()}
+    if tariffs and tariff.pk not in tariffs:
+        raise refused
+    if types and tariff.product_type_id not in types:
+        raise refused
+    check_uses(promo, client)
+    return promo
+
+
+def check_uses(promo: PromoCode, client: Any) -> None:
+    if promo.new_clients_only and _has_paid_before(client):
+        raise DomainError(_("This promo code is for new clients only."), field="promo_code")
+    if promo.max_uses is not None and promo.uses.count() >= promo.max_uses:
+        raise DomainError(_("This promo code has been used up."), field="promo_code")
+    if promo.max_uses_per_client is not None and promo.uses.filter(client=client).count() >= promo.max_uses_per_client:
+        raise DomainError(_("You have already used this promo code."), field="promo_code")
+
+
+def _has_paid_before(client: Any) -> bool:
+    from openbill.billing.models import Expense
+
+    return Expense.objects.filter(client=client).exists()
+
+
+def record_use(promo: PromoCode, client: Any, service: Any, *, now: datetime) -> PromoUse:
+    """Count one use, in the transaction that creates the service: under the code's row lock
+    the limits are checked again, so two carts taking the last use at once get it once."""
+    assert transaction.get_connection().in_atomic_block
+    locked = PromoCode.objects.select_for_update().get(pk=promo.pk)
+    check_uses(locked, client)
+    return PromoUse.objects.create(promo=locked, client=client, service=service, used_at=now)
+
+
+def renewal_discount(service: Any, amount: Decimal, *, now: datetime) -> Decimal:
+    """What a renewal's code takes off its period price (0 when none applies). The renewals
+    already discounted are counted from the service's renewal charges, so a retried renewal
+    counts once."""
+    from openbill.billing.models import Expense, ExpenseKind
+
+    use = PromoUse.objects.filter(service=service).select_related("promo").first()
+    if use is None or use.promo.scope == DiscountScope.FIRST:
+        return Decimal(0)
+    if use.promo.scope == DiscountScope.RENEWALS:
+        done = Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD).exclude(key="first").count()
+        if done >= use.promo.renewals:
+            return Decimal(0)
+    currency = service.client.currency
+    return take_off(use.promo, [round_amount(amount, currency)], currency).amounts[0]

@@ -1,0 +1,219 @@
+"""Reads: a client's tax treatment, the price breakdown shown before paying, documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from openbill.core.timeutil import local_date
+
+from . import tax
+from .models import BillingProfile, Document, SellerProfile, TaxRule, VatStatus
+from .tax import LineTax
+
+
+def seller_of(provider: Any) -> SellerProfile | None:
+    """The provider's legal details, or None: then it issues no documents and charges no tax."""
+    return SellerProfile.objects.filter(provider_id=getattr(provider, "pk", provider)).first()
+
+
+def billing_profile(client: Any) -> BillingProfile | None:
+    return BillingProfile.objects.filter(client_id=getattr(client, "pk", client)).first()
+
+
+def issues_invoices(client: Any) -> bool:
+    return seller_of(client.provider_id) is not None
+
+
+def needs_billing_profile(client: Any) -> bool:
+    """A client of an invoicing provider must say who it is before its first payment."""
+    return issues_invoices(client) and billing_profile(client) is None
+
+
+def rules_of(provider_id: int) -> list[tax.Rule]:
+    return [
+        tax.Rule(r.country, r.region, r.buyer_kind, r.rate, r.name, r.valid_from)
+        for r in TaxRule.objects.filter(provider_id=provider_id)
+    ]
+
+
+def treatment(client: Any, *, on: date | datetime) -> tax.Treatment:
+    """The tax the client's purchases carry on ``on`` (no seller details: none)."""
+    seller = seller_of(client.provider_id)
+    if seller is None:
+        return tax.NO_TAX
+    if isinstance(on, datetime):
+        on = local_date(on, client.provider.tz)
+    profile = billing_profile(client)
+    return tax.resolve(
+        seller_country=seller.country,
+        oss=seller.oss_registered,
+        prices_include_tax=seller.prices_include_tax,
+        rules=rules_of(seller.provider_id),
+        buyer_country=profile.country if profile else seller.country,
+        buyer_region=profile.region if profile else "",
+        buyer_kind=profile.kind if profile else "person",
+        vat_verified=bool(profile and profile.vat_status == VatStatus.VALID),
+        on=on,
+    )
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Net, tax and total of a sale as shown before the client pays (and as invoiced)."""
+
+    currency: str
+    net: Decimal
+    tax: Decimal
+    total: Decimal
+    rate: Decimal
+    name: str
+    scheme: str
+    country: str
+    parts: tuple[LineTax, ...]
+
+    @property
+    def taxed(self) -> bool:
+        return self.tax != 0 or self.rate != 0
+
+
+def breakdown(
+    client: Any, amounts: list[Decimal], *, now: datetime, gross: bool | None = None, how: tax.Treatment | None = None
+) -> Breakdown:
+    """Each amount taxed as its own line (rounded once), and the sums."""
+    how = how or treatment(client, on=now)
+    parts = tuple(tax.split(amount, how, client.currency, gross=gross) for amount in amounts)
+    return Breakdown(
+        currency=client.currency,
+        net=sum((p.net for p in parts), Decimal(0)),
+        tax=sum((p.tax for p in parts), Decimal(0)),
+        total=sum((p.gross for p in parts), Decimal(0)),
+        rate=how.rate,
+        name=how.name,
+        scheme=how.scheme,
+        country=how.country,
+        parts=parts,
+    )
+
+
+def charge_amount(client: Any, amount: Decimal, *, now: datetime) -> Decimal:
+    """What the client pays for a catalog price: the price plus its tax (or the price itself
+    when prices include tax)."""
+    return tax.split(amount, treatment(client, on=now), client.currency).gross
+
+
+def documents_for(client: Any) -> QuerySet[Document]:
+    return Document.objects.filter(client=client).order_by("-issued_at", "-id")
+
+
+def invoice_details(
+    taxed: Breakdown | None, *, setup_label: str, period_label: str, discount: Any = None
+) -> dict[str, Any]:
+    """An order line's tax as fixed when ordered (kept in its details): the invoice of the
+    payment for exactly that order copies these cents (invoicing.actions). Each part is
+    ``[label, net, tax, gross, discount]``, net after the discount."""
+    if taxed is None or not taxed.parts:
+        return {}
+    labels = [setup_label, period_label]
+    discounts = discount.amounts if discount is not None else (Decimal(0),) * len(labels)
+    return {
+        "tax": {
+            "scheme": taxed.scheme,
+            "rate": str(taxed.rate),
+            "name": taxed.name,
+            "country": taxed.country,
+            "promo_code": discount.code if discount is not None else "",
+            "parts": [
+                [str(label), str(part.net), str(part.tax), str(part.gross), str(off)]
+                for label, part, off in zip(labels, taxed.parts, discounts, strict=True)
+                if part.gross or off
+            ],
+        }
+    }
+
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    """Staff's filters: issue dates [since, until], buyer country, rate, series."""
+
+    since: date | None = None
+    until: date | None = None
+    country: str = ""
+    rate: Decimal | None = None
+    series: int | None = None
+
+    @classmethod
+    def parse(cls, query: Any) -> DocumentFilter:
+        def day(name: str) -> date | None:
+            try:
+                return date.fromisoformat(query.get(name, ""))
+            except ValueError:
+                return None
+
+        try:
+            rate = Decimal(query.get("rate", "")) if query.get("rate", "") != "" else None
+        except ArithmeticError:
+            rate = None
+        series = query.get("series", "")
+        return cls(
+            since=day("since"),
+            until=day("until"),
+            country=query.get("country", "").strip().upper()[:2],
+            rate=rate if rate is not None and rate.is_finite() else None,
+            series=int(series) if series.isdigit() else None,
+        )
+
+    def apply(self, documents: QuerySet[Document]) -> QuerySet[Document]:
+        if self.since:
+            documents = documents.filter(issued_on__gte=self.since)
+        if self.until:
+            documents = documents.filter(issued_on__lte=self.until)
+        if self.country:
+            documents = documents.filter(buyer__country=self.country)
+        if self.rate is not None:
+            documents = documents.filter(tax_rate=self.rate)
+        if self.series is not None:
+            documents = documents.filter(series_id=self.series)
+        return documents
+
+
+def staff_documents(chosen: DocumentFilter) -> QuerySet[Document]:
+    return chosen.apply(Document.objects.select_related("provider", "client", "series", "corrects")).order_by(
+        "-issued_on", "-id"
+    )
+
+
+def tax_report(chosen: DocumentFilter) -> list[dict[str, Any]]:
+    """Totals by provider, currency, country of taxation (the buyer's, else the seller's), scheme
+    and rate over the chosen period: the figures an OSS or a VAT return asks for. Credit notes
+    count negative."""
+    from django.db.models import Count, Sum
+
+    rows = (
+        chosen.apply(Document.objects.all())
+        .values("provider__name", "currency", "tax_country", "tax_scheme", "tax_rate", "tax_name")
+        .annotate(
+            net_sum=Sum("net_amount"), tax_sum=Sum("tax_amount"), total_sum=Sum("total_amount"), documents=Count("id")
+        )
+        .order_by("provider__name", "currency", "tax_country", "tax_scheme", "tax_rate")
+    )
+    return list(rows)
+
+
+def renewals_adjusted(client_lo: int, client_hi: int) -> bool:
+    """Whether tax or a promo code changes the renewal price of a client with an id in
+    ``[client_lo, client_hi]``. The set-based renewal prices catalog amounts only: batches where
+    this is true are renewed one by one by ``services.renewal.renew_service``, which applies
+    the discount and the tax — one rule for what a renewal costs, whichever path runs it."""
+    from openbill.clients.models import Client
+
+    from .models import DiscountScope, PromoUse
+
+    clients = Client.objects.filter(pk__gte=client_lo, pk__lte=client_hi)
+    if SellerProfile.objects.filter(provider_id__in=clients.values("provider_id")).exists():
+        return True
+    return PromoUse.objects.filter(client__in=clients).exclude(promo__scope=DiscountScope.FIRST).exists()
