@@ -161,8 +161,9 @@ def test_the_pdf_says_what_the_record_says_and_is_kept(seller: Any, alice: Any) 
 
 
 def test_the_pdf_is_in_the_clients_language(seller: Any, alice: Any) -> None:
-    alice.provider.language = "es"  # alice has no owner account here: her mail follows the provider's
-    alice.provider.save(update_fields=["language"])
+    owner = alice.memberships.get().user
+    owner.language = "es"  # one language per user: the owner's is the account's mail and documents
+    owner.save(update_fields=["language"])
     profile(alice)
     invoice = Document.objects.get(payment=paid_by_bank(alice, "12.10"))
     text = pdf_text(invoice)
