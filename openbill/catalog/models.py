@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -83,9 +84,14 @@ class ProductType(models.Model):
         addons = (
             set(Addon.objects.filter(tariff__product_type=self).values_list("resource", flat=True)) if self.pk else None
         )
-        problems = template_problems(self.instruction_template, parameters=parameters, addons=addons)
-        if problems:
-            raise ValidationError({"instruction_template": problems})
+        errors = {}
+        # Each language's manual (catalog.translation).
+        for field in [f"instruction_template_{code}" for code, _name in settings.LANGUAGES]:
+            template = getattr(self, field, None)
+            if template and (problems := template_problems(template, parameters=parameters, addons=addons)):
+                errors[field] = problems
+        if errors:
+            raise ValidationError(errors)
 
     def name_from(self, parameters: dict[str, Any]) -> str:
         """A service's default name where the product type has a parameter that names it: its

@@ -36,7 +36,8 @@ def extend(demo: Any) -> None:
     )
     dns.set_secret("ZGVtby1vbmx5LWtleS1kZW1vLW9ubHkta2V5LWRlbW8=")
     dns.save()
-    demo.reverse_dns = dns  # the data centers' pool uses it too (vdc.demo)
+    # The data centers' pool (vdc.demo, built before this) holds its reverse zone here too.
+    Pool.objects.filter(provider=demo.provider, dns_server__isnull=True).exclude(reverse_zone="").update(dns_server=dns)
     v4 = Pool(
         provider=demo.provider,
         name="Amsterdam public IPv4",

@@ -82,7 +82,7 @@ def build(demo: Any) -> None:
         prefix="192.0.2.0/27",
         gateway="192.0.2.1",
         reverse_zone="2.0.192.in-addr.arpa",
-        dns_server=getattr(demo, "reverse_dns", None),
+        # ipam.demo gives it the demo's reverse DNS server.
     )
     pool.full_clean()
     pool.save()
@@ -92,7 +92,9 @@ def build(demo: Any) -> None:
         ("web-1", 2, 4, 40, MachineStatus.RUNNING),
         ("db-1", 4, 8, 100, MachineStatus.STOPPED),
     ):
-        address = ipam.take_one(dev, now=demo.now - timedelta(days=9), actor=Actor.system("demo"), note=Text.verbatim(name))
+        address = ipam.take_one(
+            dev, now=demo.now - timedelta(days=9), actor=Actor.system("demo"), note=Text.verbatim(name)
+        )
         if address is not None and name == "web-1":
             Address.objects.filter(pk=address.pk).update(
                 ptr_name="web-1.dev.alice.test", ptr_published="web-1.dev.alice.test", ptr_state=PtrState.DONE

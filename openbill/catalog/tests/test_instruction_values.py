@@ -32,9 +32,9 @@ def _staff_save(ptype: ProductType, template: str, staff: Any) -> Any:
     data = {
         field: getattr(ptype, field if field != "provider" else "provider_id")
         for field in form_class.base_fields
-        if field != "instruction_template"
+        if field != "instruction_template_en"
     }
-    return form_class({**data, "instruction_template": template}, instance=ptype)
+    return form_class({**data, "instruction_template_en": template}, instance=ptype)
 
 
 def test_staff_cannot_save_a_manual_that_refers_to_a_value_the_services_lack(staff: Any, provider: Any) -> None:
@@ -47,14 +47,14 @@ def test_staff_cannot_save_a_manual_that_refers_to_a_value_the_services_lack(sta
     )
 
     assert not refused.is_valid()
-    assert refused.errors["instruction_template"] == [
+    assert refused.errors["instruction_template_en"] == [
         "“params.domian” is not a value of this product type's services.",
         "“service.paid_until” is not a value of this product type's services.",
     ]
     assert accepted.is_valid(), accepted.errors
     broken = _staff_save(hosting, "{% if %}", staff)
     assert not broken.is_valid()
-    assert broken.errors["instruction_template"][0].startswith("The template has an error")
+    assert broken.errors["instruction_template_en"][0].startswith("The template has an error")
 
 
 def test_the_manual_is_offered_once_the_service_is_active_and_has_every_value(

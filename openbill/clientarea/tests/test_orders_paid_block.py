@@ -13,6 +13,7 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from openbill.core.tests import factories as f
+from openbill.core.texts import Text
 from openbill.orders.models import LineKind, Order, OrderLine, OrderStatus
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,7 @@ def _paid_order(service: Any, paid_at: Any) -> None:
         period_amount=amount,
         amount=amount,
         currency="USD",
-        description=service.name,
+        description=Text.verbatim(service.name),
         created_at=paid_at,
         paid_at=paid_at,
     )
