@@ -129,7 +129,7 @@ def chart(series: selectors.AddonSeries) -> dict[str, Any]:
     return {
         "width": plain_number(CHART_WIDTH),
         "height": plain_number(CHART_HEIGHT),
-        "middle": CHART_HEIGHT // 2,
+        "middle": plain_number(CHART_HEIGHT // 2),
         "bars": bars,
         "scale": [quantity_text(top, unit), quantity_text(top / 2, unit), quantity_text(Decimal(0), unit)],
         "dates": [days[index].on for index in picks] if days else [],
