@@ -75,17 +75,20 @@ class Money:
         return self.format()
 
 
-def format_money(amount: Decimal | int, currency: str, language: str | None = None) -> str:
+def format_money(
+    amount: Decimal | int, currency: str, language: str | None = None, *, minor_unit: bool = False
+) -> str:
     """An amount as people read it, in ``language`` (default: the active one).
 
     The seed's shapes in English: "1.00 USD", "500 USD", "-3.50 USD"; Spanish writes "1,00 USD".
     Amounts are shown to the currency's minor unit; whole amounts of 100 and more drop the zeros
     ("500 USD/year" beside "1.00 USD/day", as BILLmanager shows them). No thousands separator:
-    "1500 USD" reads the same in every language, where "1,500" would not.
+    "1500 USD" reads the same in every language, where "1,500" would not. ``minor_unit``
+    keeps the minor unit always ("100.00 EUR"), as invoices show every amount.
     """
     value = round_amount(Decimal(amount), currency)
     places = currency_places(currency)
-    if value == value.to_integral_value() and abs(value) >= 100:
+    if not minor_unit and value == value.to_integral_value() and abs(value) >= 100:
         places = 0
     pattern = "0." + "0" * places if places else "0"
     number = format_decimal(

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from openbill.core.money import currency_places, round_amount
+from openbill.core.money import format_money
 
 from .models import Document, DocumentKind, TaxScheme
 
@@ -54,17 +54,9 @@ def mention(scheme: str, country: str) -> str:
 
 
 def amount(value: Any, currency: str) -> str:
-    """Documents always show the currency's minor unit ("100.00 EUR"), with the decimal sign of
-    the document's language ("100,00 EUR" in Spanish): the same shape as format_money."""
-    from babel.numbers import format_decimal
-
-    places = currency_places(currency)
-    pattern = "0." + "0" * places if places else "0"
-    language = (translation.get_language() or "en").replace("-", "_")
-    number = format_decimal(
-        round_amount(Decimal(value), currency), format=pattern, locale=language, group_separator=False
-    )
-    return f"{number} {currency}"
+    """Documents always show the currency's minor unit ("100.00 EUR"), in the document's
+    language (the active one: "100,00 EUR" in Spanish)."""
+    return format_money(Decimal(value), currency, minor_unit=True)
 
 
 def document_context(document: Document) -> dict[str, Any]:
