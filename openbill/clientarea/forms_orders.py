@@ -11,7 +11,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from openbill.catalog.display import addon_label
+from openbill.catalog.display import addon_label, quantity_text
 from openbill.catalog.models import Addon, ValueType
 from openbill.core.errors import DomainError
 from openbill.core.money import format_money
@@ -58,7 +58,7 @@ def _quantity_field(addon: Addon, label: str) -> forms.Field:
         required=False,
         initial=f"{max(addon.minimum, addon.included).normalize():f}",
         widget=forms.NumberInput(attrs=attrs),
-        help_text=_("%(included)s included") % {"included": f"{addon.included.normalize():f}"}
+        help_text=_("%(included)s included") % {"included": quantity_text(addon.included, addon.unit)}
         if addon.included
         else "",
     )
