@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from openbill.catalog.models import PeriodPrice, ProductKind
 from openbill.clients.models import Client
@@ -19,6 +20,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition
 from openbill.core.money import Money
 from openbill.core.texts import Text
+from openbill.invoicing.selectors import breakdown, invoice_details
 from openbill.orders.actions import place_order
 from openbill.orders.models import OrderLine
 from openbill.services import actions as service_actions
@@ -397,11 +399,25 @@ def order_domain(
             verification=Verification.REQUIRED if zone.verification_required else Verification.NOT_REQUIRED,
         )
         kind = "domain_registration" if action == Action.REGISTER else "domain_transfer"
-        line.period_amount = amount
+        # The zone's price with its tax, one line rounded once (invoicing): what is charged
+        # when paid and what the invoice of a payment for exactly this order lists.
+        taxed = breakdown(client, [Decimal(0), amount], now=now)
+        line.period_amount = taxed.parts[1].gross
         line.setup_amount = Decimal(0)
-        line.amount = amount
+        line.amount = taxed.total
         line.description = Text(kind, name=parsed.unicode, years=years)
-        line.details = {**line.details, "domain": parsed.ascii, "action": action, "years": years}
+        label = (
+            ngettext("registration for %(years)d year", "registration for %(years)d years", years)
+            if action == Action.REGISTER
+            else ngettext("transfer with %(years)d year", "transfer with %(years)d years", years)
+        )
+        line.details = {
+            **{k: v for k, v in line.details.items() if k != "tax"},
+            **invoice_details(taxed, setup_label=_("setup fee"), period_label=label % {"years": years}),
+            "domain": parsed.ascii,
+            "action": action,
+            "years": years,
+        }
         line.save(
             update_fields=[
                 "period_amount",

@@ -95,14 +95,24 @@ def renewal_discount(service: Any, amount: Decimal, *, now: datetime) -> Decimal
     """What a renewal's code takes off its period price (0 when none applies). The renewals
     already discounted are counted from the service's renewal charges, so a retried renewal
     counts once."""
-    from openbill.billing.models import Expense, ExpenseKind
-
     use = PromoUse.objects.filter(service=service).select_related("promo").first()
     if use is None or use.promo.scope == DiscountScope.FIRST:
         return Decimal(0)
-    if use.promo.scope == DiscountScope.RENEWALS:
-        done = Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD).exclude(key="first").count()
-        if done >= use.promo.renewals:
-            return Decimal(0)
-    currency = service.client.currency
-    return take_off(use.promo, [round_amount(amount, currency)], currency).amounts[0]
+    return recurring_off(use.promo, renewals_done(service), amount, service.client.currency)
+
+
+def renewals_done(service: Any) -> int:
+    """How many renewals the service has paid (its period charges but the first)."""
+    from openbill.billing.models import Expense, ExpenseKind
+
+    return Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD).exclude(key="first").count()
+
+
+def recurring_off(promo: PromoCode, done: int, amount: Decimal, currency: str) -> Decimal:
+    """The rule of a renewal's discount: none for a first-period code or once its N renewals
+    are used (``done``: renewals already paid), else the code taken off the rounded price."""
+    if promo.scope == DiscountScope.FIRST:
+        return Decimal(0)
+    if promo.scope == DiscountScope.RENEWALS and done >= promo.renewals:
+        return Decimal(0)
+    return take_off(promo, [round_amount(amount, currency)], currency).amounts[0]

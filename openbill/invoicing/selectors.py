@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
+from openbill.core.money import round_amount
 from openbill.core.timeutil import local_date
 
 from . import tax
@@ -43,23 +45,9 @@ def rules_of(provider_id: int) -> list[tax.Rule]:
 
 def treatment(client: Any, *, on: date | datetime) -> tax.Treatment:
     """The tax the client's purchases carry on ``on`` (no seller details: none)."""
-    seller = seller_of(client.provider_id)
-    if seller is None:
-        return tax.NO_TAX
-    if isinstance(on, datetime):
-        on = local_date(on, client.provider.tz)
-    profile = billing_profile(client)
-    return tax.resolve(
-        seller_country=seller.country,
-        oss=seller.oss_registered,
-        prices_include_tax=seller.prices_include_tax,
-        rules=rules_of(seller.provider_id),
-        buyer_country=profile.country if profile else seller.country,
-        buyer_region=profile.region if profile else "",
-        buyer_kind=profile.kind if profile else "person",
-        vat_verified=bool(profile and profile.vat_status == VatStatus.VALID),
-        on=on,
-    )
+    if not isinstance(on, datetime):
+        on = datetime.combine(on, time(12), tzinfo=client.provider.tz)
+    return treatments_of([client], on=on)[client.pk]
 
 
 @dataclass(frozen=True)
@@ -104,6 +92,83 @@ def charge_amount(client: Any, amount: Decimal, *, now: datetime) -> Decimal:
     """What the client pays for a catalog price: the price plus its tax (or the price itself
     when prices include tax)."""
     return tax.split(amount, treatment(client, on=now), client.currency).gross
+
+
+def renewal_charge(service: Any, amount: Decimal, *, now: datetime) -> Decimal:
+    """What renewing ``service`` at the catalog price ``amount`` takes from the balance: the
+    price rounded, a recurring promo code's discount taken off, then its tax (the one rule
+    for a renewal's price: renew_service charges it, Extend quotes it, and the low-balance
+    notices and ``openbill preview`` announce it through ``renewal_charges``)."""
+    from .promo import renewal_discount
+
+    net = round_amount(amount, service.client.currency) - renewal_discount(service, amount, now=now)
+    return charge_amount(service.client, net, now=now)
+
+
+def renewal_charges(items: Iterable[tuple[int, int, Decimal]], *, now: datetime) -> dict[int, Decimal]:
+    """``renewal_charge`` for many services from a few queries. ``items`` are (service id,
+    client id, catalog price); the answer maps each service to what its renewal would charge."""
+    from openbill.billing.models import Expense, ExpenseKind
+    from openbill.clients.models import Client
+
+    from .models import DiscountScope, PromoUse
+    from .promo import recurring_off
+
+    items = list(items)
+    clients = {c.pk: c for c in Client.objects.filter(pk__in={cid for _s, cid, _a in items}).select_related("provider")}
+    treatments = treatments_of(list(clients.values()), on=now)
+    uses = {
+        u.service_id: u.promo
+        for u in PromoUse.objects.filter(service_id__in=[sid for sid, _c, _a in items])
+        .exclude(promo__scope=DiscountScope.FIRST)
+        .select_related("promo")
+    }
+    done: dict[int, int] = {}
+    if uses:
+        for sid, count in (
+            Expense.objects.filter(service_id__in=list(uses), kind=ExpenseKind.PERIOD)
+            .exclude(key="first")
+            .values("service_id")
+            .annotate(n=Count("pk"))
+            .values_list("service_id", "n")
+        ):
+            done[sid] = count
+    out = {}
+    for sid, cid, amount in items:
+        currency = clients[cid].currency
+        net = round_amount(amount, currency)
+        if sid in uses:
+            net -= recurring_off(uses[sid], done.get(sid, 0), amount, currency)
+        out[sid] = tax.split(net, treatments[cid], currency).gross
+    return out
+
+
+def treatments_of(clients: list[Any], *, on: datetime) -> dict[int, tax.Treatment]:
+    """``treatment`` of many clients: sellers, rules and billing profiles read once each."""
+    sellers = {s.provider_id: s for s in SellerProfile.objects.filter(provider_id__in={c.provider_id for c in clients})}
+    rules: dict[int, list[tax.Rule]] = {pid: [] for pid in sellers}
+    for r in TaxRule.objects.filter(provider_id__in=list(sellers)):
+        rules[r.provider_id].append(tax.Rule(r.country, r.region, r.buyer_kind, r.rate, r.name, r.valid_from))
+    profiles = {p.client_id: p for p in BillingProfile.objects.filter(client_id__in=[c.pk for c in clients])}
+    out = {}
+    for client in clients:
+        seller = sellers.get(client.provider_id)
+        if seller is None:
+            out[client.pk] = tax.NO_TAX
+            continue
+        profile = profiles.get(client.pk)
+        out[client.pk] = tax.resolve(
+            seller_country=seller.country,
+            oss=seller.oss_registered,
+            prices_include_tax=seller.prices_include_tax,
+            rules=rules[seller.provider_id],
+            buyer_country=profile.country if profile else seller.country,
+            buyer_region=profile.region if profile else "",
+            buyer_kind=profile.kind if profile else "person",
+            vat_verified=bool(profile and profile.vat_status == VatStatus.VALID),
+            on=local_date(on, client.provider.tz),
+        )
+    return out
 
 
 def documents_for(client: Any) -> QuerySet[Document]:

@@ -15,7 +15,7 @@ from django.db.models import Max, Prefetch, Q, QuerySet
 from openbill.catalog.display import addon_lines_text
 from openbill.catalog.models import TariffPlan
 from openbill.core.timeutil import Period, add_period
-from openbill.invoicing.selectors import charge_amount
+from openbill.invoicing.selectors import renewal_charge
 from openbill.services.choices import Status
 from openbill.services.models import Service
 from openbill.services.renewal import next_period_start
@@ -82,7 +82,8 @@ def extension_quote(service: Service, period: str, *, now: datetime, tz: ZoneInf
     start = next_period_start(service, now)
     amount = renewal_amount(service, period)
     if amount is not None:
-        amount = charge_amount(service.client, amount, now=now)  # with its tax, as renew_service charges
+        # With a recurring promo code's discount and the tax, as renew_service charges.
+        amount = renewal_charge(service, amount, now=now)
     return ExtensionQuote(period, amount, start, add_period(start, period, tz))
 
 

@@ -20,11 +20,10 @@ from openbill.billing.models import Expense, ExpenseKind
 from openbill.billing.rules import period_key
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
-from openbill.core.money import Money, round_amount
+from openbill.core.money import Money
 from openbill.core.texts import Text
 from openbill.core.timeutil import add_period
-from openbill.invoicing.promo import renewal_discount
-from openbill.invoicing.selectors import charge_amount
+from openbill.invoicing.selectors import renewal_charge
 
 from . import actions, events, remote, rules
 from .choices import Operation, SuspendReason
@@ -115,9 +114,9 @@ def renew_service(
         amount = renewal_amount(priced, period)
         if amount is None:
             raise DomainError(_("This tariff does not sell that period."), field="period")
-        # A promo code's recurring discount, then the tax (invoicing).
-        amount = round_amount(amount, locked.client.currency) - renewal_discount(locked, amount, now=now)
-        amount = charge_amount(locked.client, amount, now=now)
+        # A promo code's recurring discount, then the tax (invoicing: the rule the low-balance
+        # notices and the preview announce).
+        amount = renewal_charge(locked, amount, now=now)
         end = period_end(start, period, locked.client.provider.tz)
         expense, created = charge_service(
             locked,

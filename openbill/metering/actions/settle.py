@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from openbill.billing.actions import charge_service
@@ -21,6 +21,7 @@ from openbill.core.money import money_value, round_amount
 from openbill.core.notify import notify
 from openbill.core.texts import Text
 from openbill.core.timeutil import local_date
+from openbill.invoicing.selectors import charge_amount
 from openbill.services import actions as service_actions
 from openbill.services.choices import SuspendReason
 from openbill.services.models import Service
@@ -146,15 +147,17 @@ def _still_blocked(service: Service, today: date) -> bool:
 def _charge_increment(
     service: Service, rated: OverageRating, increment: Decimal, *, now: datetime, actor: Actor
 ) -> Decimal | None:
-    """Charge one increment; returns the amount charged, or None when funds are short and the
-    tariff says to suspend."""
+    """Charge one increment (net, from the rating) with its tax; returns the amount charged, or
+    None when funds are short and the tariff says to suspend. ``charged_amount`` stays net, as
+    ``cost_amount``: each increment is one taxed line, rounded once (invoicing)."""
     key = overage_key(rated)
+    gross = charge_amount(service.client, increment, now=now)
     daily = rated.period_end - rated.period_start == timedelta(days=1)
     description = Text("overage_day" if daily else "overage_month", addon=rated.addon.name, period=rated.period_start)
     common: dict[str, Any] = {
         "kind": ExpenseKind.OVERAGE,
         "key": key,
-        "amount": increment,
+        "amount": gross,
         "description": description,
         "now": now,
         "actor": actor,
@@ -162,7 +165,7 @@ def _charge_increment(
     charge_anyway = service.tariff.overage_without_funds == OverageWithoutFunds.CHARGE
     # The client row read with the locked service is a fresh hint; post_entry re-checks the
     # funds under the client's lock whenever the hint says they suffice.
-    short = service.client.available_amount < increment
+    short = service.client.available_amount < gross
     if short and not charge_anyway:
         return None
     try:
@@ -176,17 +179,11 @@ def _charge_increment(
     if short:
         # "Charge anyway": the tariff's rule let this charge take the balance past the limit.
         _notify(service, rated, "overdraft", now=now)
-    charged_total = (
-        Expense.objects.filter(
-            service=service,
-            kind=ExpenseKind.OVERAGE,
-            key__startswith=f"{rated.addon_id}:{rated.period_start.isoformat()}:",
-        ).aggregate(total=Sum("amount"))["total"]
-        or ZERO
-    )
-    rated.charged_amount = charged_total
+    # The charge under this key (made now, or earlier for the same rated-through overage)
+    # brings what is charged up to the cost rated through it.
+    rated.charged_amount = rated.cost_amount
     rated.charged_through = rated.overage
-    rated.due = rated.cost_amount > charged_total
+    rated.due = False
     rated.unpaid = False
     rated.save(update_fields=["charged_amount", "charged_through", "due", "unpaid"])
     return expense.amount if created else ZERO

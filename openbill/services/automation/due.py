@@ -165,10 +165,13 @@ def decide_renewals(
     pricer: Pricer,
     currency_of: dict[int, str],
     tz_of: dict[int, ZoneInfo],
+    charges: dict[int, Decimal] | None = None,
 ) -> list[RenewalDecision]:
     """Decide each due renewal in order (client, expiry, id), paying from a simulated balance
     exactly as one renew_service call after another would. ``rows`` are
-    (service id, client id, expires_at, period, tariff id, name, suspended_expired)."""
+    (service id, client id, expires_at, period, tariff id, name, suspended_expired).
+    ``charges``: what each renewal takes from the balance when that is not the catalog price
+    (tax, a recurring discount: invoicing.selectors.renewal_charges)."""
     pricer.tariffs({row[4] for row in rows})
     lines = pricer.lines([row[0] for row in rows])
     decisions = []
@@ -179,7 +182,7 @@ def decide_renewals(
         if raw is None:
             decisions.append(RenewalDecision(sid, cid, name, start, end, None, False, "price", expired))
             continue
-        amount = round_amount(raw, currency_of[cid])
+        amount = charges[sid] if charges is not None and sid in charges else round_amount(raw, currency_of[cid])
         wallet = funds[cid]
         if wallet.can_pay(amount):
             wallet.pay(amount)

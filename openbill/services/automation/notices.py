@@ -18,9 +18,10 @@ from django.db.models import Q
 
 from openbill.clients.models import Client
 from openbill.core.models import Notice
-from openbill.core.money import money_value, round_amount
+from openbill.core.money import money_value
 from openbill.core.notify import notify
 from openbill.core.timeutil import local_date
+from openbill.invoicing.selectors import renewal_charges
 
 from ..choices import Status
 from ..models import Service
@@ -87,8 +88,19 @@ def plan_notices(
     pricer = due.Pricer()
     pricer.tariffs({r[6] for r in rows})
     lines = pricer.lines([r[0] for r in rows])
+    # What each renewal will really take from the balance: its recurring discount and its tax
+    # (invoicing.selectors.renewal_charges, renew_service's rule).
+    priced = []
+    for sid, cid, _name, stored_expiry, auto_renew, period, tariff_id in rows:
+        expires_at = overrides.get(sid, stored_expiry)
+        tz = clients[cid].provider.tz
+        if auto_renew and expires_at is not None and due.days_left(expires_at, at, tz) in due.LOW_BALANCE_DAYS:
+            raw = pricer.amount(tariff_id, period, lines.get(sid, []))
+            if raw is not None:
+                priced.append((sid, cid, raw))
+    charges = renewal_charges(priced, now=at)
     out = []
-    for sid, cid, name, stored_expiry, auto_renew, period, tariff_id in rows:
+    for sid, cid, name, stored_expiry, auto_renew, _period, _tariff in rows:
         expires_at = overrides.get(sid, stored_expiry)
         if expires_at is None:
             continue
@@ -102,10 +114,9 @@ def plan_notices(
             "expires_on": local_date(expires_at, tz).isoformat(),
         }
         if auto_renew and days in due.LOW_BALANCE_DAYS:
-            raw = pricer.amount(tariff_id, period, lines.get(sid, []))
-            if raw is None:
+            if sid not in charges:
                 continue
-            amount = round_amount(raw, client.currency)
+            amount = charges[sid]
             balance = balances.get(cid, client.balance_amount) if balances is not None else client.balance_amount
             available = balance + client.credit_limit
             if amount > 0 and available < amount:

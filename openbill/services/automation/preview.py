@@ -16,6 +16,7 @@ from typing import Any
 from openbill.billing.models import Expense, ExpenseKind
 from openbill.billing.rules import period_key
 from openbill.clients.models import Client
+from openbill.invoicing.selectors import renewal_charges
 
 from ..models import Service
 from ..renewal import period_start
@@ -127,7 +128,15 @@ def build_preview(at: datetime, provider_ids: list[int] | None = None) -> Previe
         )
     )
     todo = [r for r in rows if (r[0], period_key(period_start(r[2], at))) not in done]
-    decisions = due.decide_renewals(todo, funds, now=at, pricer=due.Pricer(), currency_of=currency_of, tz_of=tz_of)
+    pricer = due.Pricer()
+    pricer.tariffs({r[4] for r in todo})
+    lines = pricer.lines([r[0] for r in todo])
+    priced = [(r[0], r[1], pricer.amount(r[4], r[3], lines.get(r[0], []))) for r in todo]
+    # What renew_service will charge: the recurring discount and the tax (invoicing).
+    charges = renewal_charges([(sid, cid, raw) for sid, cid, raw in priced if raw is not None], now=at)
+    decisions = due.decide_renewals(
+        todo, funds, now=at, pricer=pricer, currency_of=currency_of, tz_of=tz_of, charges=charges
+    )
     renewed: dict[int, due.RenewalDecision] = {}
     for d in decisions:
         if d.ok:
