@@ -123,9 +123,10 @@ class OverageRating(models.Model):
     """The rating of one statistics add-on of a service for one reporting period.
 
     ``usage``/``overage`` are in the add-on's unit; ``cost_amount`` = overage × overage price,
-    rounded once. ``charged_amount`` is what the ledger holds for it: the sum of the increments
-    charged, each under the key (add-on, reporting period, rated-through overage) and updated in
-    the same transaction as its charge. ``due`` = cost above what was charged.
+    rounded once. ``charged_amount`` is the cost charged so far (net, like ``cost_amount``): the
+    increments charged, each under the key (add-on, reporting period, rated-through overage) with
+    the client's tax added (so the ledger holds their gross), updated in the same transaction as
+    its charge. ``due`` = cost above what was charged.
     """
 
     service = models.ForeignKey("services.Service", on_delete=models.CASCADE, related_name="overage_ratings")
