@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from openbill.billing.models import Expense, ExpenseKind
 from openbill.core.errors import DomainError
 from openbill.core.money import round_amount
 
@@ -77,8 +78,6 @@ def check_uses(promo: PromoCode, client: Any) -> None:
 
 
 def _has_paid_before(client: Any) -> bool:
-    from openbill.billing.models import Expense
-
     return Expense.objects.filter(client=client).exists()
 
 
@@ -95,8 +94,6 @@ def renewal_discount(service: Any, amount: Decimal, *, now: datetime) -> Decimal
     """What a renewal's code takes off its period price (0 when none applies). The renewals
     already discounted are counted from the service's renewal charges, so a retried renewal
     counts once."""
-    from openbill.billing.models import Expense, ExpenseKind
-
     use = PromoUse.objects.filter(service=service).select_related("promo").first()
     if use is None or use.promo.scope == DiscountScope.FIRST:
         return Decimal(0)

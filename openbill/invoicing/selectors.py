@@ -7,12 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 
+from openbill.clients.models import Client
 from openbill.core.timeutil import local_date
 
 from . import tax
-from .models import BillingProfile, Document, SellerProfile, TaxRule, VatStatus
+from .models import BillingProfile, DiscountScope, Document, PromoUse, SellerProfile, TaxRule, VatStatus
 from .tax import LineTax
 
 
@@ -23,6 +24,14 @@ def seller_of(provider: Any) -> SellerProfile | None:
 
 def billing_profile(client: Any) -> BillingProfile | None:
     return BillingProfile.objects.filter(client_id=getattr(client, "pk", client)).first()
+
+
+def billing_profile_initial(client: Any, profile: BillingProfile | None) -> dict[str, str]:
+    """What the billing profile form shows: the profile, else a person named as the account."""
+    if profile is None:
+        return {"kind": "person", "legal_name": client.name}
+    fields = ("kind", "legal_name", "address", "country", "region", "vat_number")
+    return {name: getattr(profile, name) for name in fields}
 
 
 def issues_invoices(client: Any) -> bool:
@@ -191,8 +200,6 @@ def tax_report(chosen: DocumentFilter) -> list[dict[str, Any]]:
     """Totals by provider, currency, country of taxation (the buyer's, else the seller's), scheme
     and rate over the chosen period: the figures an OSS or a VAT return asks for. Credit notes
     count negative."""
-    from django.db.models import Count, Sum
-
     rows = (
         chosen.apply(Document.objects.all())
         .values("provider__name", "currency", "tax_country", "tax_scheme", "tax_rate", "tax_name")
@@ -209,10 +216,6 @@ def renewals_adjusted(client_lo: int, client_hi: int) -> bool:
     ``[client_lo, client_hi]``. The set-based renewal prices catalog amounts only: batches where
     this is true are renewed one by one by ``services.renewal.renew_service``, which applies
     the discount and the tax — one rule for what a renewal costs, whichever path runs it."""
-    from openbill.clients.models import Client
-
-    from .models import DiscountScope, PromoUse
-
     clients = Client.objects.filter(pk__gte=client_lo, pk__lte=client_hi)
     if SellerProfile.objects.filter(provider_id__in=clients.values("provider_id")).exists():
         return True
