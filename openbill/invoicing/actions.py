@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
+from openbill.billing.models import Expense
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.timeutil import local_date
@@ -228,6 +229,7 @@ def _issue(
     refund_id: int | None = None,
     corrects: Document | None = None,
     buyer: dict[str, str] | None = None,
+    supplied_on: date | None = None,
 ) -> Document:
     """Write one document under its series' lock. The caller holds a transaction."""
     assert transaction.get_connection().in_atomic_block
@@ -258,7 +260,7 @@ def _issue(
         corrects=corrects,
         issued_at=now,
         issued_on=today,
-        supplied_on=today,
+        supplied_on=supplied_on or today,
         currency=client.currency,
         net_amount=sum((line["net"] for line in lines), Decimal(0)),
         tax_amount=sum((line["tax"] for line in lines), Decimal(0)),
@@ -277,6 +279,8 @@ def _issue(
             position=position,
             description=line["description"][:300],
             service_id=line.get("service_id"),
+            period_start=line.get("period_start"),
+            period_end=line.get("period_end"),
             discount_amount=line.get("discount", Decimal(0)),
             discount_label=line.get("discount_label", ""),
             net_amount=line["net"],
@@ -342,8 +346,8 @@ def issue_payment_invoice(
     due now (EU VAT Directive art. 65). None when the provider issues no invoices."""
     client = payment.client
     seller = selectors.seller_of(client.provider_id)
-    if seller is None:
-        return None
+    if seller is None or selectors.postpaid(client, local_date(now, client.provider.tz)):
+        return None  # a post-paid client's charges are invoiced at the month's end instead
     with translation.override(client.mail_language):
         from_order = _order_lines(payment, ordered or [])
         if from_order is not None:
@@ -394,3 +398,95 @@ def issue_credit_note(refund: Any, *, now: datetime) -> Document | None:
             corrects=invoice,
             buyer=invoice.buyer,
         )
+
+
+def issue_balance_credit_note(expense: Expense, *, now: datetime) -> Document | None:
+    """The credit note for money returned to the balance (a negative charge: a service deleted
+    with its unused time refunded, a registry's refusal, a cheaper change), in the transaction
+    that credits it (``billing.actions.credit_documents``). It corrects the latest invoice with
+    a line for the service, for the amount returned up to what of that line is not credited
+    yet, split at that invoice's rate. None when no invoice carries the service (paid from a
+    top-up: the money stays an advance its invoice already taxed), or for a post-paid client
+    whose service has a charge not invoiced yet (the refund is a line of the month's invoice)."""
+    if expense.amount >= 0 or selectors.seller_of(expense.client.provider_id) is None:
+        return None
+    client = expense.client
+    tz = client.provider.tz
+    if selectors.postpaid(client, local_date(now, tz)):
+        open_since = local_date(now, tz).replace(day=1)
+        uninvoiced = Expense.objects.filter(
+            service_id=expense.service_id, amount__gt=0, created_at__gte=datetime.combine(open_since, time(), tz)
+        )
+        if uninvoiced.exists():
+            return None
+    found = selectors.invoice_of_service(expense.service_id)
+    if found is None or found[1] <= 0:
+        return None
+    invoice, open_amount = found
+    amount = min(-expense.amount, open_amount)
+    how = tax.Treatment(invoice.tax_scheme, invoice.tax_rate, invoice.tax_name, invoice.tax_country)
+    part = tax.split(-amount, how, client.currency, gross=True)
+    with translation.override(invoice.language):
+        description = _("%(service)s: returned to the balance (invoice %(number)s)") % {
+            "service": expense.service.name,
+            "number": invoice.number,
+        }
+    line = {**_line(description, part), "service_id": expense.service_id}
+    return _issue(
+        client=client,
+        seller=SellerProfile.objects.get(provider_id=client.provider_id),
+        kind=DocumentKind.CREDIT_NOTE,
+        key=f"{selectors.CREDITED_KEY}{expense.pk}",
+        how=how,
+        lines=[line],
+        now=now,
+        corrects=invoice,
+        buyer=invoice.buyer,
+    )
+
+
+def issue_period_invoice(due: selectors.PeriodDue, *, now: datetime) -> Document | None:
+    """A post-paid client's invoice of a closed month: one line per charge (and per amount
+    returned in it), each taxed once at the client's treatment on the month's last day; its
+    supply date is that day. Keyed by client and month: a second run returns the first."""
+    client = due.client
+    seller = selectors.seller_of(client.provider_id)
+    if seller is None:
+        return None
+    how = selectors.treatment(client, on=due.end)
+    tz = client.provider.tz
+    with translation.override(client.mail_language):
+        lines = [
+            {
+                **_line(
+                    f"{charge.service.name}: {charge.get_kind_display()}",
+                    tax.split(charge.amount, how, client.currency, gross=True),
+                ),
+                "service_id": charge.service_id,
+                "period_start": local_date(charge.period_start, tz) if charge.period_start else None,
+                "period_end": local_date(charge.period_end, tz) if charge.period_end else None,
+            }
+            for charge in due.charges
+        ]
+    with transaction.atomic():
+        return _issue(
+            client=client,
+            seller=seller,
+            kind=DocumentKind.INVOICE,
+            key=due.key,
+            how=how,
+            lines=lines,
+            now=now,
+            supplied_on=due.end,
+        )
+
+
+def issue_period_invoices(*, now: datetime) -> list[str]:
+    """The period sweep: each post-paid client's closed month, one transaction per client.
+    Idempotent: a month invoiced once is not due again (and its key backs that up)."""
+    issued = []
+    for due in selectors.period_invoices_due(now):
+        document = issue_period_invoice(due, now=now)
+        if document is not None:
+            issued.append(document.number)
+    return issued

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 
+from openbill.billing.models import Expense
 from openbill.clients.models import Client
 from openbill.core.timeutil import local_date
 
 from . import tax
-from .models import BillingProfile, DiscountScope, Document, PromoUse, SellerProfile, TaxRule, VatStatus
+from .models import (
+    BillingProfile,
+    DiscountScope,
+    Document,
+    DocumentKind,
+    DocumentLine,
+    PromoUse,
+    SellerProfile,
+    TaxRule,
+    VatStatus,
+)
 from .tax import LineTax
 
 
@@ -32,6 +43,15 @@ def billing_profile_initial(client: Any, profile: BillingProfile | None) -> dict
         return {"kind": "person", "legal_name": client.name}
     fields = ("kind", "legal_name", "address", "country", "region", "vat_number")
     return {name: getattr(profile, name) for name in fields}
+
+
+def postpaid(client: Any, on: date) -> bool:
+    """Post-paid on ``on``: staff set ``postpaid_since`` on or before that day. Its charges are
+    invoiced at each month's end (``period_invoices_due``), its payments get no invoice."""
+    since = BillingProfile.objects.filter(client_id=getattr(client, "pk", client)).values_list(
+        "postpaid_since", flat=True
+    )
+    return any(day is not None and day <= on for day in since)
 
 
 def issues_invoices(client: Any) -> bool:
@@ -113,6 +133,94 @@ def charge_amount(client: Any, amount: Decimal, *, now: datetime) -> Decimal:
     """What the client pays for a catalog price: the price plus its tax (or the price itself
     when prices include tax)."""
     return tax.split(amount, treatment(client, on=now), client.currency).gross
+
+
+# --- money returned to a balance, and post-paid periods -----------------------------------------
+
+CREDITED_KEY = "expense:"  # a credit note of money returned to a balance: expense:<expense id>
+PERIOD_KEY = "period:"  # a post-paid period's invoice: period:<client id>:<YYYY-MM>
+
+
+def invoice_of_service(service_id: int) -> tuple[Document, Decimal] | None:
+    """The latest invoice with a line for the service, and what of that line is not credited
+    yet (gross): the invoice a refund of its charge to the balance corrects."""
+    invoice = Document.objects.filter(kind=DocumentKind.INVOICE, lines__service_id=service_id).order_by("-pk").first()
+    if invoice is None:
+        return None
+    invoiced = DocumentLine.objects.filter(document=invoice, service_id=service_id).aggregate(t=Sum("total_amount"))
+    credited = DocumentLine.objects.filter(
+        document__corrects=invoice, document__kind=DocumentKind.CREDIT_NOTE, service_id=service_id
+    ).aggregate(t=Sum("total_amount"))
+    return invoice, (invoiced["t"] or Decimal(0)) + (credited["t"] or Decimal(0))
+
+
+@dataclass(frozen=True)
+class PeriodDue:
+    """A post-paid client's closed month not invoiced yet: its charges (and the money returned
+    in it that no credit note carries), and their sum."""
+
+    client: Any
+    start: date
+    end: date
+    charges: tuple[Expense, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{PERIOD_KEY}{self.client.pk}:{self.start:%Y-%m}"
+
+    @property
+    def total(self) -> Decimal:
+        return sum((charge.amount for charge in self.charges), Decimal(0))
+
+
+def closed_month(at: datetime, tz: Any) -> tuple[date, date]:
+    """The last month that has ended at ``at`` on the provider's calendar: its first and last day."""
+    first_of_this = local_date(at, tz).replace(day=1)
+    end = first_of_this - timedelta(days=1)
+    return end.replace(day=1), end
+
+
+def period_due(client: Any, at: datetime) -> PeriodDue | None:
+    """The invoice the period sweep would issue for ``client`` at ``at`` (None: nothing to do)."""
+    profile = billing_profile(client)
+    tz = client.provider.tz
+    start, end = closed_month(at, tz)
+    if profile is None or profile.postpaid_since is None or profile.postpaid_since > end:
+        return None
+    if seller_of(client.provider_id) is None:
+        return None
+    due = PeriodDue(client, start, end, ())
+    if Document.objects.filter(key=due.key).exists():
+        return None
+    since = max(start, profile.postpaid_since)
+    credited = [
+        int(key.removeprefix(CREDITED_KEY))
+        for key in Document.objects.filter(client=client, key__startswith=CREDITED_KEY).values_list("key", flat=True)
+    ]
+    charges = tuple(
+        Expense.objects.filter(
+            client=client,
+            created_at__gte=datetime.combine(since, time(), tz),
+            created_at__lt=datetime.combine(end + timedelta(days=1), time(), tz),
+        )
+        .exclude(amount=0)
+        .exclude(pk__in=credited)
+        .select_related("service")
+        .order_by("created_at", "pk")
+    )
+    due = PeriodDue(client, start, end, charges)
+    return due if due.total > 0 else None
+
+
+def period_invoices_due(at: datetime, *, limit: int | None = None) -> list[PeriodDue]:
+    """Every post-paid client's closed month still to invoice at ``at`` (the sweep and the preview)."""
+    clients = Client.objects.filter(billing_profile__postpaid_since__isnull=False).select_related("provider")
+    found = []
+    for client in clients.order_by("pk")[:limit]:
+        due = period_due(client, at)
+        if due is not None:
+            found.append(due)
+    return found
 
 
 def documents_for(client: Any) -> QuerySet[Document]:
