@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
 
 from openbill.billing.models import Expense
 from openbill.clients.models import Client
@@ -20,6 +20,7 @@ from .models import (
     Document,
     DocumentKind,
     DocumentLine,
+    PromoCode,
     PromoUse,
     SellerProfile,
     TaxRule,
@@ -317,6 +318,19 @@ def tax_report(chosen: DocumentFilter) -> list[dict[str, Any]]:
         .order_by("provider__name", "currency", "tax_country", "tax_scheme", "tax_rate")
     )
     return list(rows)
+
+
+def staff_promo_codes(provider: str, *, now: datetime) -> QuerySet[Any]:
+    """Promo codes for staff, newest first, with ``used`` and ``active`` (enterable now)."""
+    ended = Q(valid_until__isnull=False, valid_until__lte=now) | Q(valid_from__isnull=False, valid_from__gt=now)
+    codes = (
+        PromoCode.objects.annotate(
+            used=Count("uses", distinct=True), active=Case(When(ended, then=Value(False)), default=Value(True))
+        )
+        .prefetch_related("tariffs", "product_types")
+        .order_by("-pk")
+    )
+    return codes.filter(provider_id=int(provider)) if provider.isdigit() else codes
 
 
 def renewals_adjusted(client_lo: int, client_hi: int) -> bool:

@@ -85,7 +85,12 @@ def test_partial_returns_are_credited_at_the_invoice_rate_and_never_beyond_it(
     now = timezone.now()
     for key, amount in (("goodwill", "5.00"), ("more", "20.00"), ("again", "1.00")):
         charge_service(
-            service, kind=ExpenseKind.REFUND, key=key, amount=-Decimal(amount), description=Text("refund_unused", name="web-1"), now=now
+            service,
+            kind=ExpenseKind.REFUND,
+            key=key,
+            amount=-Decimal(amount),
+            description=Text("refund_unused", name="web-1"),
+            now=now,
         )
     notes = list(Document.objects.filter(kind=DocumentKind.CREDIT_NOTE).order_by("pk"))
     # 5.00 gross at 21 %: tax round(5.00 × 21 / 121) = 0.87; then what is left of 18.15: 13.15.
