@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
@@ -19,6 +19,7 @@ from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, InsufficientFunds
 from openbill.core.money import format_money, round_amount
+from openbill.core.ports import Port
 from openbill.core.texts import Text
 from openbill.core.texts import stored as stored_text
 
@@ -102,6 +103,16 @@ def insufficient_funds(client: Client, needed: Decimal) -> InsufficientFunds:
     )
 
 
+class CreditDocument(Protocol):
+    def __call__(self, expense: Expense, *, now: datetime) -> object: ...
+
+
+#: The document for money returned to a balance (invoicing's credit note, when the charge it
+#: returns was invoiced), written in the transaction that credits it. Plugged in by
+#: ``InvoicingConfig.ready``: billing never imports invoicing.
+credit_documents: Port[CreditDocument] = Port("the credit note of money returned to a balance")
+
+
 def charge_service(
     service: Service,
     *,
@@ -151,6 +162,8 @@ def charge_service(
             entry=entry,
             created_at=now,
         )
+        if amount < 0:
+            credit_documents()(expense, now=now)
         return expense, True
 
 

@@ -51,19 +51,7 @@ def order_proforma(request: HttpRequest, pk: int) -> HttpResponse:
 def billing_profile(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     profile = selectors.billing_profile(client)
-    initial = (
-        {
-            "kind": profile.kind,
-            "legal_name": profile.legal_name,
-            "address": profile.address,
-            "country": profile.country,
-            "region": profile.region,
-            "vat_number": profile.vat_number,
-        }
-        if profile
-        else {"kind": "person", "legal_name": client.name}
-    )
-    form = BillingProfileForm(request.POST or None, initial=initial)
+    form = BillingProfileForm(request.POST or None, initial=selectors.billing_profile_initial(client, profile))
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -12,16 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from babel import Locale
 from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
+from openbill.billing.models import Expense
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.timeutil import local_date
@@ -33,12 +35,12 @@ from .models import (
     Document,
     DocumentKind,
     DocumentLine,
-    DocumentPdf,
     SellerProfile,
     Series,
     SeriesCounter,
     VatStatus,
 )
+from .tasks import check_vat_number_task, deliver_document_task
 from .tax import EU_COUNTRIES
 
 log = logging.getLogger(__name__)
@@ -52,8 +54,6 @@ VAT_PREFIX = {"GR": "EL"}  # Greece's VAT numbers start with EL
 
 def countries() -> dict[str, str]:
     """ISO 3166 codes and their names in the active language."""
-    from babel import Locale
-
     try:
         locale = Locale.parse(translation.get_language() or "en", sep="-")
     except (ValueError, TypeError):
@@ -120,49 +120,10 @@ def save_billing_profile(client: Any, data: dict[str, Any], *, actor: Actor, now
             profile.vat_status = VatStatus.UNVERIFIED if needs_vies else VatStatus.NONE
         profile.save()
         if changed_number and profile.vat_status == VatStatus.UNVERIFIED:
-            from .tasks import check_vat_number_task
-
             profile_id = profile.pk
             transaction.on_commit(lambda: check_vat_number_task.enqueue(profile_id))
     log.info("billing profile of client %s saved by %s", client.pk, actor)
     return profile
-
-
-def record_vies_answer(profile_id: int, answer: Any, *, now: datetime) -> BillingProfile:
-    """Keep VIES's answer as proof. ``answer`` None: VIES could not be asked; the number stays
-    (or becomes) "not yet verified" — never valid by default."""
-    with transaction.atomic():
-        profile = BillingProfile.objects.select_for_update().get(pk=profile_id)
-        if answer is None:
-            if profile.vat_status != VatStatus.UNVERIFIED:
-                profile.vat_status = VatStatus.UNVERIFIED
-                profile.save(update_fields=["vat_status"])
-            return profile
-        if answer.vat_number != profile.vat_number:
-            return profile  # the number changed while VIES was asked: its own check follows
-        profile.vat_status = VatStatus.VALID if answer.valid else VatStatus.INVALID
-        profile.vat_checked_at = now
-        profile.vat_consultation = answer.consultation[:80]
-        profile.vat_answer = answer.raw
-        profile.save(update_fields=["vat_status", "vat_checked_at", "vat_consultation", "vat_answer"])
-        return profile
-
-
-def check_vat_number(profile_id: int, *, now: datetime) -> str:
-    """Ask VIES about the profile's number (no transaction open during the call)."""
-    from . import vies
-
-    profile = BillingProfile.objects.select_related("client__provider__seller").get(pk=profile_id)
-    if not profile.vat_number or profile.country not in EU_COUNTRIES:
-        return "nothing to check"
-    seller = getattr(profile.client.provider, "seller", None)
-    try:
-        answer = vies.check(profile.vat_number, requester=seller.tax_id if seller else "")
-    except vies.Unreachable as exc:
-        log.warning("VIES unreachable for profile %s: %s", profile_id, exc)
-        record_vies_answer(profile_id, None, now=now)
-        return "unreachable"
-    return str(record_vies_answer(profile_id, answer, now=now).vat_status)
 
 
 # --- numbering and the chain ---------------------------------------------------------------------
@@ -268,6 +229,7 @@ def _issue(
     refund_id: int | None = None,
     corrects: Document | None = None,
     buyer: dict[str, str] | None = None,
+    supplied_on: date | None = None,
 ) -> Document:
     """Write one document under its series' lock. The caller holds a transaction."""
     assert transaction.get_connection().in_atomic_block
@@ -298,7 +260,7 @@ def _issue(
         corrects=corrects,
         issued_at=now,
         issued_on=today,
-        supplied_on=today,
+        supplied_on=supplied_on or today,
         currency=client.currency,
         net_amount=sum((line["net"] for line in lines), Decimal(0)),
         tax_amount=sum((line["tax"] for line in lines), Decimal(0)),
@@ -317,6 +279,8 @@ def _issue(
             position=position,
             description=line["description"][:300],
             service_id=line.get("service_id"),
+            period_start=line.get("period_start"),
+            period_end=line.get("period_end"),
             discount_amount=line.get("discount", Decimal(0)),
             discount_label=line.get("discount_label", ""),
             net_amount=line["net"],
@@ -337,41 +301,35 @@ def _issue(
 
 
 def _deliver_later(document_id: int) -> None:
-    from .tasks import deliver_document_task
-
     deliver_document_task.enqueue(document_id)
 
 
 # --- invoices and credit notes -------------------------------------------------------------------
 
 
-def _order_lines(payment: Any) -> tuple[tax.Treatment, list[dict[str, Any]]] | None:
-    """The order's lines as taxed when ordered, if this payment pays exactly that order."""
-    from openbill.orders.models import OrderLine
-
-    if payment.order_id is None:
+def _order_lines(payment: Any, ordered: list[dict[str, Any]]) -> tuple[tax.Treatment, list[dict[str, Any]]] | None:
+    """The order's lines as taxed when ordered, if this payment pays exactly that order.
+    ``ordered``: ``orders.selectors.invoice_lines`` of the payment's order (service id and name,
+    the tax fixed when ordered), handed in by ``payments`` so invoicing never reads orders."""
+    taxes = [line["tax"] for line in ordered]
+    if not ordered or any(t is None for t in taxes):
         return None
-    lines = list(OrderLine.objects.filter(order_id=payment.order_id).select_related("service").order_by("id"))
-    taxes = [line.details.get("tax") for line in lines]
-    if not lines or any(t is None for t in taxes):
-        return None
-    if sum((Decimal(p[3]) for t in taxes for p in t["parts"]), Decimal(0)) != payment.amount:  # type: ignore[index]
+    if sum((Decimal(p[3]) for t in taxes for p in t["parts"]), Decimal(0)) != payment.amount:
         return None
     first = taxes[0]
-    assert first is not None
     how = tax.Treatment(first["scheme"], Decimal(first["rate"]), first["name"], first["country"])
     rows = [
         {
-            "description": f"{line.service.name}: {part[0]}",
-            "service_id": line.service_id,
+            "description": f"{line['service_name']}: {part[0]}",
+            "service_id": line["service_id"],
             "net": Decimal(part[1]),
             "tax": Decimal(part[2]),
             "gross": Decimal(part[3]),
             "discount": Decimal(part[4]) if len(part) > 4 else Decimal(0),
-            "discount_label": t.get("promo_code", ""),  # type: ignore[union-attr]
+            "discount_label": line["tax"].get("promo_code", ""),
         }
-        for line, t in zip(lines, taxes, strict=True)
-        for part in t["parts"]  # type: ignore[index]
+        for line in ordered
+        for part in line["tax"]["parts"]
     ]
     return how, rows
 
@@ -380,16 +338,18 @@ def _line(description: str, part: tax.LineTax) -> dict[str, Any]:
     return {"description": description, "net": part.net, "tax": part.tax, "gross": part.gross}
 
 
-def issue_payment_invoice(payment: Any, *, now: datetime) -> Document | None:
+def issue_payment_invoice(
+    payment: Any, *, now: datetime, ordered: list[dict[str, Any]] | None = None
+) -> Document | None:
     """The invoice for money received (called in the transaction that credits it): the order's
     lines when the payment pays exactly one order, else one "advance payment" line whose tax is
     due now (EU VAT Directive art. 65). None when the provider issues no invoices."""
     client = payment.client
     seller = selectors.seller_of(client.provider_id)
-    if seller is None:
-        return None
+    if seller is None or selectors.postpaid(client, local_date(now, client.provider.tz)):
+        return None  # a post-paid client's charges are invoiced at the month's end instead
     with translation.override(client.mail_language):
-        from_order = _order_lines(payment)
+        from_order = _order_lines(payment, ordered or [])
         if from_order is not None:
             how, lines = from_order
         else:
@@ -440,51 +400,93 @@ def issue_credit_note(refund: Any, *, now: datetime) -> Document | None:
         )
 
 
-def store_pdf(document: Document, *, now: datetime) -> DocumentPdf:
-    """Render the document once and keep the bytes (a second call returns the first bytes)."""
-    existing = DocumentPdf.objects.filter(document=document).first()
-    if existing is not None:
-        return existing
-    from .pdf import render_document
-
-    content = render_document(document)
-    try:
-        with transaction.atomic():
-            return DocumentPdf.objects.create(
-                document=document, content=content, sha256=hashlib.sha256(content).hexdigest(), created_at=now
-            )
-    except IntegrityError:
-        return DocumentPdf.objects.get(document=document)
-
-
-def deliver_document(document_id: int, *, now: datetime) -> str:
-    """Render and store the PDF, then mail it to the client (once: a Notice-like key)."""
-    from django.conf import settings
-    from django.core.mail import EmailMessage
-    from django.template.loader import render_to_string
-
-    from openbill.core.models import Notice
-
-    document = Document.objects.select_related("client__provider").get(pk=document_id)
-    pdf = store_pdf(document, now=now)
-    key = f"document_mailed:{document.pk}"
-    try:
-        with transaction.atomic():
-            Notice.objects.create(
-                key=key, client=document.client, template="document_issued", context={}, created_at=now
-            )
-    except IntegrityError:
-        return "already mailed"
-    with translation.override(document.language):
-        context = {
-            "document": document,
-            "client_name": document.client.name,
-            "provider_name": document.client.provider.name,
+def issue_balance_credit_note(expense: Expense, *, now: datetime) -> Document | None:
+    """The credit note for money returned to the balance (a negative charge: a service deleted
+    with its unused time refunded, a registry's refusal, a cheaper change), in the transaction
+    that credits it (``billing.actions.credit_documents``). It corrects the latest invoice with
+    a line for the service, for the amount returned up to what of that line is not credited
+    yet, split at that invoice's rate. None when no invoice carries the service (paid from a
+    top-up: the money stays an advance its invoice already taxed), or for a post-paid client
+    whose service has a charge not invoiced yet (the refund is a line of the month's invoice)."""
+    if expense.amount >= 0 or selectors.seller_of(expense.client.provider_id) is None:
+        return None
+    client = expense.client
+    tz = client.provider.tz
+    if selectors.postpaid(client, local_date(now, tz)):
+        open_since = local_date(now, tz).replace(day=1)
+        uninvoiced = Expense.objects.filter(
+            service_id=expense.service_id, amount__gt=0, created_at__gte=datetime.combine(open_since, time(), tz)
+        )
+        if uninvoiced.exists():
+            return None
+    found = selectors.invoice_of_service(expense.service_id)
+    if found is None or found[1] <= 0:
+        return None
+    invoice, open_amount = found
+    amount = min(-expense.amount, open_amount)
+    how = tax.Treatment(invoice.tax_scheme, invoice.tax_rate, invoice.tax_name, invoice.tax_country)
+    part = tax.split(-amount, how, client.currency, gross=True)
+    with translation.override(invoice.language):
+        description = _("%(service)s: returned to the balance (invoice %(number)s)") % {
+            "service": expense.service.name,
+            "number": invoice.number,
         }
-        subject = " ".join(render_to_string("emails/document_issued.subject.txt", context, using="text").split())
-        body = render_to_string("emails/document_issued.txt", context, using="text")
-    message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [document.client.email])
-    message.attach(f"{document.number}.pdf", bytes(pdf.content), "application/pdf")
-    message.send()
-    Notice.objects.filter(key=key).update(sent_at=now)
-    return "mailed"
+    line = {**_line(description, part), "service_id": expense.service_id}
+    return _issue(
+        client=client,
+        seller=SellerProfile.objects.get(provider_id=client.provider_id),
+        kind=DocumentKind.CREDIT_NOTE,
+        key=f"{selectors.CREDITED_KEY}{expense.pk}",
+        how=how,
+        lines=[line],
+        now=now,
+        corrects=invoice,
+        buyer=invoice.buyer,
+    )
+
+
+def issue_period_invoice(due: selectors.PeriodDue, *, now: datetime) -> Document | None:
+    """A post-paid client's invoice of a closed month: one line per charge (and per amount
+    returned in it), each taxed once at the client's treatment on the month's last day; its
+    supply date is that day. Keyed by client and month: a second run returns the first."""
+    client = due.client
+    seller = selectors.seller_of(client.provider_id)
+    if seller is None:
+        return None
+    how = selectors.treatment(client, on=due.end)
+    tz = client.provider.tz
+    with translation.override(client.mail_language):
+        lines = [
+            {
+                **_line(
+                    f"{charge.service.name}: {charge.get_kind_display()}",
+                    tax.split(charge.amount, how, client.currency, gross=True),
+                ),
+                "service_id": charge.service_id,
+                "period_start": local_date(charge.period_start, tz) if charge.period_start else None,
+                "period_end": local_date(charge.period_end, tz) if charge.period_end else None,
+            }
+            for charge in due.charges
+        ]
+    with transaction.atomic():
+        return _issue(
+            client=client,
+            seller=seller,
+            kind=DocumentKind.INVOICE,
+            key=due.key,
+            how=how,
+            lines=lines,
+            now=now,
+            supplied_on=due.end,
+        )
+
+
+def issue_period_invoices(*, now: datetime) -> list[str]:
+    """The period sweep: each post-paid client's closed month, one transaction per client.
+    Idempotent: a month invoiced once is not due again (and its key backs that up)."""
+    issued = []
+    for due in selectors.period_invoices_due(now):
+        document = issue_period_invoice(due, now=now)
+        if document is not None:
+            issued.append(document.number)
+    return issued

@@ -37,8 +37,8 @@ class SeriesAdmin(admin.ModelAdmin[Series]):
 
 @admin.register(BillingProfile)
 class BillingProfileAdmin(admin.ModelAdmin[BillingProfile]):
-    list_display = ["legal_name", "client", "kind", "country", "vat_number", "vat_status", "vat_checked_at"]
-    list_filter = ["kind", "vat_status", "country"]
+    list_display = ["legal_name", "client", "kind", "country", "vat_number", "vat_status", "postpaid_since"]
+    list_filter = ["kind", "vat_status", "country", ("postpaid_since", admin.EmptyFieldListFilter)]
     readonly_fields = ["vat_number", "vat_status", "vat_checked_at", "vat_consultation", "vat_answer"]
     search_fields = ["legal_name", "vat_number", "client__name"]
 

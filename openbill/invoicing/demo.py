@@ -1,5 +1,5 @@
 """Demo invoicing: the provider's legal details and tax table, billing profiles for alice and
-bob, a welcome promo code, and a payment of alice's received (so she has an invoice)."""
+bob, and a welcome promo code (alice's invoice comes from her payment in payments.demo)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from openbill.clients.models import Client
-from openbill.core.actors import Actor
 
 from .models import BillingProfile, PromoCode, SellerProfile, TaxRule, VatStatus
 
@@ -49,12 +48,3 @@ def extend(demo: Any) -> None:
     PromoCode.objects.create(
         provider=provider, code="WELCOME10", kind="percent", value=Decimal(10), new_clients_only=True
     )
-
-    from openbill.payments import actions as payments
-
-    # Received now: the demo's past (its ledger in date order) is already written.
-    paid_at = demo.now
-    payment, _result = payments.start_payment(
-        alice, method="bank", amount="121.00", actor=Actor.system("demo"), now=paid_at, return_url="/"
-    )
-    payments.confirm_payment(payment, actor=Actor.system("demo"), now=paid_at)

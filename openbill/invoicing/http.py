@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.utils import timezone
 
-from .actions import store_pdf
+from .delivery import store_pdf
 from .models import Document
 
 

@@ -92,6 +92,15 @@ class BillingProfile(models.Model):
     vat_checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     vat_consultation = models.CharField(_("consultation number"), max_length=80, blank=True)
     vat_answer = models.JSONField(_("VIES answer"), default=dict, blank=True)
+    postpaid_since = models.DateField(
+        _("post-paid since"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set by staff: from this day the client's charges are invoiced at the end of each month "
+            "(its payments then get no invoice of their own). Empty: invoiced when money is received."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated at"))
 
     class Meta:

@@ -15,7 +15,8 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from openbill.core.errors import DomainError
+from openbill.billing.models import Expense, ExpenseKind
+from openbill.core.errors import DomainError, IllegalTransition
 from openbill.core.money import round_amount
 
 from .models import DiscountKind, DiscountScope, PromoCode, PromoUse
@@ -77,8 +78,6 @@ def check_uses(promo: PromoCode, client: Any) -> None:
 
 
 def _has_paid_before(client: Any) -> bool:
-    from openbill.billing.models import Expense
-
     return Expense.objects.filter(client=client).exists()
 
 
@@ -103,8 +102,6 @@ def renewal_discount(service: Any, amount: Decimal, *, now: datetime) -> Decimal
 
 def renewals_done(service: Any) -> int:
     """How many renewals the service has paid (its period charges but the first)."""
-    from openbill.billing.models import Expense, ExpenseKind
-
     return Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD).exclude(key="first").count()
 
 
@@ -116,3 +113,83 @@ def recurring_off(promo: PromoCode, done: int, amount: Decimal, currency: str) -
     if promo.scope == DiscountScope.RENEWALS and done >= promo.renewals:
         return Decimal(0)
     return take_off(promo, [round_amount(amount, currency)], currency).amounts[0]
+
+
+# --- staff: creating, ending and removing codes ----------------------------------------------------
+
+
+def create_code(data: dict[str, Any], *, now: datetime) -> PromoCode:
+    """A new code from staff's fields (already typed by the API); a 400 naming the field when a
+    rule refuses it: a second code of the same text for the provider, a percentage above 100,
+    an end before the start, a tariff or product type of another provider, a number of
+    renewals that does not fit the scope."""
+    provider = data["provider"]
+    code = str(data["code"]).strip().upper()
+    if not code:
+        raise DomainError(_("Enter the code."), field="code")
+    if PromoCode.objects.filter(provider=provider, code=code).exists():
+        raise DomainError(_("This provider already has the code %(code)s.") % {"code": code}, field="code")
+    if data["kind"] == DiscountKind.PERCENT and data["value"] > HUNDRED:
+        raise DomainError(_("A percentage is at most 100."), field="value")
+    if data["value"] <= 0:
+        raise DomainError(_("The discount must be more than zero."), field="value")
+    valid_from, valid_until = data.get("valid_from"), data.get("valid_until")
+    if valid_from and valid_until and valid_until <= valid_from:
+        raise DomainError(_("The end must be after the start."), field="valid_until")
+    scope, renewals = data.get("scope", DiscountScope.FIRST), data.get("renewals", 0)
+    if (scope == DiscountScope.RENEWALS) != (renewals > 0):
+        raise DomainError(_("Give a number of renewals with, and only with, that scope."), field="renewals")
+    for field in ("tariffs", "product_types"):
+        for item in data.get(field, []):
+            owner = item.product_type.provider_id if field == "tariffs" else item.provider_id
+            if owner != provider.pk:
+                raise DomainError(_("%(name)s belongs to another provider.") % {"name": item}, field=field)
+    with transaction.atomic():
+        promo = PromoCode.objects.create(
+            provider=provider,
+            code=code,
+            kind=data["kind"],
+            value=data["value"],
+            periods=sorted(set(data.get("periods", []))),
+            scope=scope,
+            renewals=renewals,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            max_uses=data.get("max_uses"),
+            max_uses_per_client=data.get("max_uses_per_client"),
+            new_clients_only=data.get("new_clients_only", False),
+        )
+        promo.tariffs.set(data.get("tariffs", []))
+        promo.product_types.set(data.get("product_types", []))
+    return promo
+
+
+def is_active(promo: PromoCode, now: datetime) -> bool:
+    """Whether a client may enter the code now (its uses aside)."""
+    return not (promo.valid_from and now < promo.valid_from) and not (promo.valid_until and now >= promo.valid_until)
+
+
+def deactivate_code(promo: PromoCode, *, now: datetime) -> PromoCode:
+    """End the code now: no new order takes it; a discount already promised to a service (its
+    renewals) stays. A 409 when it has ended already."""
+    with transaction.atomic():
+        locked = PromoCode.objects.select_for_update().get(pk=promo.pk)
+        if locked.valid_until is not None and locked.valid_until <= now:
+            raise IllegalTransition(_("This promo code has ended already."))
+        locked.valid_until = now
+        if locked.valid_from is not None and locked.valid_from > now:
+            locked.valid_from = now  # a code that never started ends before it starts
+        locked.save(update_fields=["valid_until", "valid_from"])
+    return locked
+
+
+def delete_code(promo: PromoCode) -> None:
+    """Remove a code no one has used (a mistake); a used code is ended instead (409): its uses
+    are what invoices and renewals refer to."""
+    with transaction.atomic():
+        locked = PromoCode.objects.select_for_update().get(pk=promo.pk)
+        if locked.uses.exists():
+            raise IllegalTransition(_("This promo code has been used: end it instead of deleting it."))
+        locked.tariffs.clear()
+        locked.product_types.clear()
+        locked.delete()

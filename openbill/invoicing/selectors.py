@@ -4,17 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
 
+from openbill.billing.models import Expense, ExpenseKind
+from openbill.clients.models import Client
 from openbill.core.money import round_amount
 from openbill.core.timeutil import local_date
 
 from . import tax
-from .models import BillingProfile, Document, SellerProfile, TaxRule, VatStatus
+from .models import (
+    BillingProfile,
+    DiscountScope,
+    Document,
+    DocumentKind,
+    DocumentLine,
+    PromoCode,
+    PromoUse,
+    SellerProfile,
+    TaxRule,
+    VatStatus,
+)
+from .promo import recurring_off, renewal_discount
 from .tax import LineTax
 
 
@@ -25,6 +39,23 @@ def seller_of(provider: Any) -> SellerProfile | None:
 
 def billing_profile(client: Any) -> BillingProfile | None:
     return BillingProfile.objects.filter(client_id=getattr(client, "pk", client)).first()
+
+
+def billing_profile_initial(client: Any, profile: BillingProfile | None) -> dict[str, str]:
+    """What the billing profile form shows: the profile, else a person named as the account."""
+    if profile is None:
+        return {"kind": "person", "legal_name": client.name}
+    fields = ("kind", "legal_name", "address", "country", "region", "vat_number")
+    return {name: getattr(profile, name) for name in fields}
+
+
+def postpaid(client: Any, on: date) -> bool:
+    """Post-paid on ``on``: staff set ``postpaid_since`` on or before that day. Its charges are
+    invoiced at each month's end (``period_invoices_due``), its payments get no invoice."""
+    since = BillingProfile.objects.filter(client_id=getattr(client, "pk", client)).values_list(
+        "postpaid_since", flat=True
+    )
+    return any(day is not None and day <= on for day in since)
 
 
 def issues_invoices(client: Any) -> bool:
@@ -99,8 +130,6 @@ def renewal_charge(service: Any, amount: Decimal, *, now: datetime) -> Decimal:
     price rounded, a recurring promo code's discount taken off, then its tax (the one rule
     for a renewal's price: renew_service charges it, Extend quotes it, and the low-balance
     notices and ``openbill preview`` announce it through ``renewal_charges``)."""
-    from .promo import renewal_discount
-
     net = round_amount(amount, service.client.currency) - renewal_discount(service, amount, now=now)
     return charge_amount(service.client, net, now=now)
 
@@ -108,12 +137,6 @@ def renewal_charge(service: Any, amount: Decimal, *, now: datetime) -> Decimal:
 def renewal_charges(items: Iterable[tuple[int, int, Decimal]], *, now: datetime) -> dict[int, Decimal]:
     """``renewal_charge`` for many services from a few queries. ``items`` are (service id,
     client id, catalog price); the answer maps each service to what its renewal would charge."""
-    from openbill.billing.models import Expense, ExpenseKind
-    from openbill.clients.models import Client
-
-    from .models import DiscountScope, PromoUse
-    from .promo import recurring_off
-
     items = list(items)
     clients = {c.pk: c for c in Client.objects.filter(pk__in={cid for _s, cid, _a in items}).select_related("provider")}
     treatments = treatments_of(list(clients.values()), on=now)
@@ -169,6 +192,94 @@ def treatments_of(clients: list[Any], *, on: datetime) -> dict[int, tax.Treatmen
             on=local_date(on, client.provider.tz),
         )
     return out
+
+
+# --- money returned to a balance, and post-paid periods -----------------------------------------
+
+CREDITED_KEY = "expense:"  # a credit note of money returned to a balance: expense:<expense id>
+PERIOD_KEY = "period:"  # a post-paid period's invoice: period:<client id>:<YYYY-MM>
+
+
+def invoice_of_service(service_id: int) -> tuple[Document, Decimal] | None:
+    """The latest invoice with a line for the service, and what of that line is not credited
+    yet (gross): the invoice a refund of its charge to the balance corrects."""
+    invoice = Document.objects.filter(kind=DocumentKind.INVOICE, lines__service_id=service_id).order_by("-pk").first()
+    if invoice is None:
+        return None
+    invoiced = DocumentLine.objects.filter(document=invoice, service_id=service_id).aggregate(t=Sum("total_amount"))
+    credited = DocumentLine.objects.filter(
+        document__corrects=invoice, document__kind=DocumentKind.CREDIT_NOTE, service_id=service_id
+    ).aggregate(t=Sum("total_amount"))
+    return invoice, (invoiced["t"] or Decimal(0)) + (credited["t"] or Decimal(0))
+
+
+@dataclass(frozen=True)
+class PeriodDue:
+    """A post-paid client's closed month not invoiced yet: its charges (and the money returned
+    in it that no credit note carries), and their sum."""
+
+    client: Any
+    start: date
+    end: date
+    charges: tuple[Expense, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{PERIOD_KEY}{self.client.pk}:{self.start:%Y-%m}"
+
+    @property
+    def total(self) -> Decimal:
+        return sum((charge.amount for charge in self.charges), Decimal(0))
+
+
+def closed_month(at: datetime, tz: Any) -> tuple[date, date]:
+    """The last month that has ended at ``at`` on the provider's calendar: its first and last day."""
+    first_of_this = local_date(at, tz).replace(day=1)
+    end = first_of_this - timedelta(days=1)
+    return end.replace(day=1), end
+
+
+def period_due(client: Any, at: datetime) -> PeriodDue | None:
+    """The invoice the period sweep would issue for ``client`` at ``at`` (None: nothing to do)."""
+    profile = billing_profile(client)
+    tz = client.provider.tz
+    start, end = closed_month(at, tz)
+    if profile is None or profile.postpaid_since is None or profile.postpaid_since > end:
+        return None
+    if seller_of(client.provider_id) is None:
+        return None
+    due = PeriodDue(client, start, end, ())
+    if Document.objects.filter(key=due.key).exists():
+        return None
+    since = max(start, profile.postpaid_since)
+    credited = [
+        int(key.removeprefix(CREDITED_KEY))
+        for key in Document.objects.filter(client=client, key__startswith=CREDITED_KEY).values_list("key", flat=True)
+    ]
+    charges = tuple(
+        Expense.objects.filter(
+            client=client,
+            created_at__gte=datetime.combine(since, time(), tz),
+            created_at__lt=datetime.combine(end + timedelta(days=1), time(), tz),
+        )
+        .exclude(amount=0)
+        .exclude(pk__in=credited)
+        .select_related("service")
+        .order_by("created_at", "pk")
+    )
+    due = PeriodDue(client, start, end, charges)
+    return due if due.total > 0 else None
+
+
+def period_invoices_due(at: datetime, *, limit: int | None = None) -> list[PeriodDue]:
+    """Every post-paid client's closed month still to invoice at ``at`` (the sweep and the preview)."""
+    clients = Client.objects.filter(billing_profile__postpaid_since__isnull=False).select_related("provider")
+    found = []
+    for client in clients.order_by("pk")[:limit]:
+        due = period_due(client, at)
+        if due is not None:
+            found.append(due)
+    return found
 
 
 def documents_for(client: Any) -> QuerySet[Document]:
@@ -256,8 +367,6 @@ def tax_report(chosen: DocumentFilter) -> list[dict[str, Any]]:
     """Totals by provider, currency, country of taxation (the buyer's, else the seller's), scheme
     and rate over the chosen period: the figures an OSS or a VAT return asks for. Credit notes
     count negative."""
-    from django.db.models import Count, Sum
-
     rows = (
         chosen.apply(Document.objects.all())
         .values("provider__name", "currency", "tax_country", "tax_scheme", "tax_rate", "tax_name")
@@ -269,15 +378,24 @@ def tax_report(chosen: DocumentFilter) -> list[dict[str, Any]]:
     return list(rows)
 
 
+def staff_promo_codes(provider: str, *, now: datetime) -> QuerySet[Any]:
+    """Promo codes for staff, newest first, with ``used`` and ``active`` (enterable now)."""
+    ended = Q(valid_until__isnull=False, valid_until__lte=now) | Q(valid_from__isnull=False, valid_from__gt=now)
+    codes = (
+        PromoCode.objects.annotate(
+            used=Count("uses", distinct=True), active=Case(When(ended, then=Value(False)), default=Value(True))
+        )
+        .prefetch_related("tariffs", "product_types")
+        .order_by("-pk")
+    )
+    return codes.filter(provider_id=int(provider)) if provider.isdigit() else codes
+
+
 def renewals_adjusted(client_lo: int, client_hi: int) -> bool:
     """Whether tax or a promo code changes the renewal price of a client with an id in
     ``[client_lo, client_hi]``. The set-based renewal prices catalog amounts only: batches where
     this is true are renewed one by one by ``services.renewal.renew_service``, which applies
     the discount and the tax — one rule for what a renewal costs, whichever path runs it."""
-    from openbill.clients.models import Client
-
-    from .models import DiscountScope, PromoUse
-
     clients = Client.objects.filter(pk__gte=client_lo, pk__lte=client_hi)
     if SellerProfile.objects.filter(provider_id__in=clients.values("provider_id")).exists():
         return True

@@ -1,35 +1,35 @@
-"""Invoicing's background work: the PDF and its mail, and the VIES checks."""
+"""Invoicing's background work: the PDF and its mail, and the VIES checks.
+
+Each task runs a worker part (``delivery``, ``vatcheck``) that never imports this module back;
+``actions`` imports the tasks it queues."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
+
+from .delivery import deliver_document
+from .models import BillingProfile, VatStatus
+from .vatcheck import check_vat_number
 
 RECHECK_DAYS = 30
 
 
 @task()
 def deliver_document_task(document_id: int) -> str:
-    from .actions import deliver_document
-
     return deliver_document(document_id, now=timezone.now())
 
 
 @task()
 def check_vat_number_task(profile_id: int) -> str:
-    from .actions import check_vat_number
-
     return check_vat_number(profile_id, now=timezone.now())
 
 
 def due_vat_checks(*, now: datetime, limit: int = 100) -> list[int]:
     """Numbers never confirmed (VIES was down) and numbers last checked a month ago or more."""
-    from django.db.models import Q
-
-    from .models import BillingProfile, VatStatus
-
     stale = now - timedelta(days=RECHECK_DAYS)
     return list(
         BillingProfile.objects.filter(

@@ -115,3 +115,15 @@ def change_quote(
 def extension_start(service: Service, now: datetime) -> datetime:
     """Where an extension paid now starts: the expiry, or now for a lapsed service."""
     return next_period_start(service, now)
+
+
+def invoice_lines(order_id: int | None) -> list[dict[str, Any]]:
+    """What the invoice of a payment for exactly this order copies: each line's service (id,
+    name) and its tax as fixed when ordered (``details["tax"]``, None when not kept)."""
+    if order_id is None:
+        return []
+    lines = OrderLine.objects.filter(order_id=order_id).select_related("service").order_by("id")
+    return [
+        {"service_id": line.service_id, "service_name": line.service.name, "tax": line.details.get("tax")}
+        for line in lines
+    ]

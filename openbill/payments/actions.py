@@ -31,6 +31,9 @@ from openbill.core.texts import Text
 from openbill.invoicing import actions as invoicing_actions
 from openbill.invoicing import selectors as invoicing
 from openbill.metering.actions import settle_client
+from openbill.orders.actions import pay_order
+from openbill.orders.models import Order, OrderStatus
+from openbill.orders.selectors import invoice_lines
 
 from . import gateways
 from .gateways import GatewayError, Notification, StartResult
@@ -197,7 +200,7 @@ def _apply_event(
         locked.entry = entry
         locked.save(update_fields=["status", "completed_at", "entry"])
         # The invoice for the money received, numbered in this same transaction.
-        invoicing_actions.issue_payment_invoice(locked, now=now)
+        invoicing_actions.issue_payment_invoice(locked, now=now, ordered=invoice_lines(locked.order_id))
         notify(
             locked.client,
             "payment_received",
@@ -241,9 +244,6 @@ def expire_checkouts(now: datetime) -> int:
 
 def _pay_waiting_order(order_id: int, *, now: datetime) -> None:
     """The money for an order arrived: pay it from the balance now (it stayed Ordered)."""
-    from openbill.orders.actions import pay_order
-    from openbill.orders.models import Order, OrderStatus
-
     order = Order.objects.filter(pk=order_id, status=OrderStatus.PENDING).first()
     if order is None:
         return

@@ -498,6 +498,14 @@ def test_every_operation_answers_as_its_schema_says(
     _complete_waiting_tasks()
     api.call("POST", "/api/v1/staff/services/{id}/resume/", S, ids={"id": spare.pk})
     api.call("POST", "/api/v1/staff/services/{id}/delete/", S, ids={"id": bobs.pk}, body={"at_period_end": True})
+    code = {"provider": provider.pk, "code": "conf", "kind": "amount", "value": "2.00", "periods": ["month"]}
+    made = api.call("POST", "/api/v1/staff/promo-codes/", S, body=code).json()
+    api.call("POST", "/api/v1/staff/promo-codes/", S, body={**code, "kind": "gift"})  # 400
+    api.call("GET", "/api/v1/staff/promo-codes/", S, query={"provider": provider.pk})
+    api.call("GET", "/api/v1/staff/promo-codes/{id}/", S, ids={"id": made["id"]})
+    api.call("POST", "/api/v1/staff/promo-codes/{id}/deactivate/", S, ids={"id": made["id"]})
+    api.call("POST", "/api/v1/staff/promo-codes/{id}/deactivate/", S, ids={"id": made["id"]})  # 409
+    api.call("DELETE", "/api/v1/staff/promo-codes/{id}/", S, ids={"id": made["id"]})
 
     # And every kind of error.
     api.call("POST", "/api/v1/cart/", A, body={"tariff": plan.pk, "period": "fortnight"})  # 400

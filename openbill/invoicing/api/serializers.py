@@ -5,8 +5,11 @@ from typing import Any
 from rest_framework import serializers
 
 from openbill.api.fields import CurrencyField, MoneyField, money_string
+from openbill.catalog.models import ProductType, TariffPlan
+from openbill.clients.models import Provider
+from openbill.core.timeutil import Period
 
-from ..models import BillingProfile, BuyerKind, Document, DocumentLine
+from ..models import BillingProfile, BuyerKind, DiscountKind, DiscountScope, Document, DocumentLine, PromoCode
 
 MONEY = {"net": "net_amount", "discount": "discount_amount", "tax": "tax_amount", "total": "total_amount"}
 
@@ -109,3 +112,48 @@ class BillingProfileSerializer(serializers.ModelSerializer[BillingProfile]):
             "region": {"required": False},
             "vat_number": {"required": False},
         }
+
+
+class PromoCodeSerializer(serializers.ModelSerializer[PromoCode]):
+    """A promo code as staff create and read it. ``value``: a percentage (10 = 10 %) or an
+    amount in the provider's currency. Empty ``tariffs``, ``product_types``, ``periods``: all."""
+
+    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.all())
+    kind = serializers.ChoiceField(choices=DiscountKind.choices)
+    value = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    tariffs = serializers.PrimaryKeyRelatedField(queryset=TariffPlan.objects.all(), many=True, required=False)
+    product_types = serializers.PrimaryKeyRelatedField(queryset=ProductType.objects.all(), many=True, required=False)
+    periods = serializers.ListField(child=serializers.ChoiceField(choices=Period.choices), required=False)
+    scope = serializers.ChoiceField(choices=DiscountScope.choices, required=False)
+    renewals = serializers.IntegerField(min_value=0, required=False)
+    valid_from = serializers.DateTimeField(required=False, allow_null=True)
+    valid_until = serializers.DateTimeField(required=False, allow_null=True)
+    max_uses = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    max_uses_per_client = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    new_clients_only = serializers.BooleanField(required=False)
+    uses = serializers.IntegerField(source="used", read_only=True, help_text="How many times the code has been used.")
+    active = serializers.BooleanField(read_only=True, help_text="Whether a client may enter it now.")
+
+    class Meta:
+        model = PromoCode
+        fields = [
+            "id",
+            "provider",
+            "code",
+            "kind",
+            "value",
+            "tariffs",
+            "product_types",
+            "periods",
+            "scope",
+            "renewals",
+            "valid_from",
+            "valid_until",
+            "max_uses",
+            "max_uses_per_client",
+            "new_clients_only",
+            "uses",
+            "active",
+        ]
+        # The code's uniqueness per provider is checked by promo.create_code (a 400 on ``code``).
+        validators: list[Any] = []

@@ -10,19 +10,20 @@ from django.http.response import HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, mixins, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from openbill.api.base import ClientScopedMixin
 from openbill.api.parsers import JSONParser
+from openbill.api.permissions import IsStaff
 from openbill.api.schema import error_responses
 from openbill.core.actors import Actor
 
-from .. import actions, selectors
+from .. import actions, promo, selectors
 from ..http import pdf_response
-from ..models import BillingProfile, Document
+from ..models import BillingProfile, Document, PromoCode
 from . import serializers as s
 
 
@@ -80,3 +81,42 @@ class BillingProfileView(ClientScopedMixin, generics.GenericAPIView[Any]):
             self.client, dict(body.validated_data), actor=Actor.of(request), now=timezone.now()
         )
         return Response(s.BillingProfileSerializer(profile).data)
+
+
+class StaffPromoCodeViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[PromoCode]
+):
+    """Staff's promo codes, every provider's (``?provider=<id>`` for one). A code is never
+    changed once made; it is ended (``deactivate``), and deleted only if no one used it."""
+
+    permission_classes = [IsStaff]  # staff, past the TOTP code
+    serializer_class = s.PromoCodeSerializer
+    queryset = PromoCode.objects.none()
+    filter_backends: list[Any] = []
+    parser_classes = [JSONParser]
+
+    def get_queryset(self) -> QuerySet[PromoCode]:
+        return selectors.staff_promo_codes(self.request.query_params.get("provider", ""), now=timezone.now())
+
+    @extend_schema(responses={201: s.PromoCodeSerializer, **error_responses(400)})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = s.PromoCodeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        code = promo.create_code(dict(body.validated_data), now=timezone.now())
+        return Response(self._read(code.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None, responses={200: s.PromoCodeSerializer, **error_responses(409)}, summary="End the code now"
+    )
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request: Request, pk: str | None = None) -> Response:
+        code = promo.deactivate_code(self.get_object(), now=timezone.now())
+        return Response(self._read(code.pk))
+
+    @extend_schema(responses={204: None, **error_responses(409)}, summary="Delete a code no one has used")
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        promo.delete_code(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _read(self, pk: int) -> Any:
+        return s.PromoCodeSerializer(self.get_queryset().get(pk=pk)).data

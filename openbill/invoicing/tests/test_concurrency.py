@@ -7,15 +7,19 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection, transaction
 from django.utils import timezone
 
-from openbill.billing.actions import ledger_sum
+from openbill.billing.actions import charge_service, ledger_sum
+from openbill.billing.models import ExpenseKind
 from openbill.core.tests import factories as f
 from openbill.core.tests.concurrency import together
+from openbill.core.texts import Text
 from openbill.invoicing import actions as invoicing_actions
 from openbill.invoicing.audit import run_audit
 from openbill.invoicing.models import Document, DocumentKind
@@ -136,3 +140,28 @@ def test_a_worker_killed_after_taking_a_number_leaves_no_gap() -> None:
     assert run_audit() == []
     alice.refresh_from_db()
     assert alice.balance_amount == ledger_sum(alice) == Decimal("60.00")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_period_sweeps_at_once_issue_each_post_paid_month_once() -> None:
+    provider = f.provider()
+    spanish_seller(provider)
+    plan = f.tariff(f.product_type(provider), "VPS-1", prices={"month": "10.00"})
+    march = datetime(2026, 3, 10, tzinfo=UTC)
+    clients = [f.client(provider, f"c{i}@test.test", balance="50.00") for i in range(4)]
+    for client in clients:
+        p = profile(client)
+        p.postpaid_since = date(2026, 3, 1)
+        p.save()
+        service = f.service(client, plan, name=f"web-{client.pk}")
+        charge_service(service, kind=ExpenseKind.PERIOD, key="march", amount=Decimal("12.10"),
+                       description=Text("refund_unused", name="web"), now=march)  # fmt: skip
+    with time_machine.travel(datetime(2026, 4, 1, 2, 0, tzinfo=UTC), tick=False):
+        runs = together(*[lambda: invoicing_actions.issue_period_invoices(now=timezone.now()) for _ in range(3)])
+    # A run that met a month issued meanwhile returns that invoice: each number, never a second one.
+    assert {n for numbers in runs for n in numbers} == {f"2026-{n:06d}" for n in range(1, 5)}
+    invoices = Document.objects.filter(kind=DocumentKind.INVOICE)
+    assert sorted(invoices.values_list("client_id", flat=True)) == sorted(c.pk for c in clients)
+    assert {d.total_amount for d in invoices} == {Decimal("12.10")}
+    assert run_audit() == []

@@ -15,7 +15,7 @@ from django.utils import timezone
 from openbill.billing.actions import ledger_sum
 from openbill.billing.models import EntryKind, Expense, LedgerEntry
 from openbill.core.errors import DomainError
-from openbill.invoicing import actions
+from openbill.invoicing import delivery
 from openbill.invoicing.audit import run_audit
 from openbill.invoicing.models import Document, DocumentKind, DocumentLine, DocumentPdf, PromoCode
 from openbill.orders import actions as orders
@@ -32,7 +32,7 @@ def seller(provider: Any) -> Any:
 
 
 def pdf_text(document: Document) -> str:
-    pdf = actions.store_pdf(document, now=timezone.now())
+    pdf = delivery.store_pdf(document, now=timezone.now())
     return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(bytes(pdf.content))).pages)
 
 
@@ -154,7 +154,7 @@ def test_the_pdf_says_what_the_record_says_and_is_kept(seller: Any, alice: Any) 
     assert "100.00 EUR" in text
     assert "Reverse charge" in text
     kept = DocumentPdf.objects.get(document=invoice)
-    assert actions.store_pdf(invoice, now=timezone.now()).content == kept.content
+    assert delivery.store_pdf(invoice, now=timezone.now()).content == kept.content
     import hashlib
 
     assert hashlib.sha256(bytes(kept.content)).hexdigest() == kept.sha256
@@ -176,7 +176,7 @@ def test_the_invoice_is_mailed_with_its_pdf(seller: Any, alice: Any, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         payment = paid_by_bank(alice, "10.00")
     invoice = Document.objects.get(payment=payment)
-    assert actions.deliver_document(invoice.pk, now=timezone.now()) in ("mailed", "already mailed")
+    assert delivery.deliver_document(invoice.pk, now=timezone.now()) in ("mailed", "already mailed")
     sent = [m for m in mail.outbox if invoice.number in m.subject]
     assert len(sent) == 1
     name, content, mimetype = sent[0].attachments[0]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from openbill.invoicing import actions, selectors
+from openbill.invoicing import actions, selectors, vatcheck
 from openbill.invoicing.models import VatStatus
 from openbill.invoicing.tasks import due_vat_checks
 
@@ -80,7 +80,7 @@ def test_a_valid_number_is_kept_with_its_proof_and_reverse_charged(provider: Any
     vies.answers["DE136695976"] = _answer("DE136695976", True)
     profile = _company(alice)
     assert selectors.treatment(alice, on=timezone.now()).rate == Decimal(21)  # not yet verified: as a person
-    assert actions.check_vat_number(profile.pk, now=timezone.now()) == "valid"
+    assert vatcheck.check_vat_number(profile.pk, now=timezone.now()) == "valid"
     profile.refresh_from_db()
     assert profile.vat_status == VatStatus.VALID
     assert profile.vat_consultation == "WAPIAAAAZ1234567" and profile.vat_checked_at is not None
@@ -95,7 +95,7 @@ def test_an_invalid_number_is_taxed_as_a_person(provider: Any, alice: Any, vies:
     spanish_seller(provider)
     vies.answers["DE136695976"] = _answer("DE136695976", False)
     profile = _company(alice)
-    assert actions.check_vat_number(profile.pk, now=timezone.now()) == "invalid"
+    assert vatcheck.check_vat_number(profile.pk, now=timezone.now()) == "invalid"
     assert selectors.treatment(alice, on=timezone.now()).rate == Decimal(21)
 
 
@@ -107,7 +107,7 @@ def test_unreachable_vies_leaves_the_number_not_yet_verified(provider: Any, alic
     spanish_seller(provider)
     vies.answers["DE136695976"] = answer
     profile = _company(alice)
-    assert actions.check_vat_number(profile.pk, now=timezone.now()) == "unreachable"
+    assert vatcheck.check_vat_number(profile.pk, now=timezone.now()) == "unreachable"
     profile.refresh_from_db()
     assert profile.vat_status == VatStatus.UNVERIFIED and profile.vat_checked_at is None
     assert selectors.treatment(alice, on=timezone.now()).rate == Decimal(21)
@@ -119,7 +119,7 @@ def test_a_service_that_does_not_answer_at_all_is_unreachable(provider: Any, ali
     spanish_seller(provider)
     settings.OPENBILL_VIES_URL = "http://127.0.0.1:9/rest-api"  # discard port: connection refused
     profile = _company(alice)
-    assert actions.check_vat_number(profile.pk, now=timezone.now()) == "unreachable"
+    assert vatcheck.check_vat_number(profile.pk, now=timezone.now()) == "unreachable"
 
 
 def test_verified_numbers_are_checked_again_after_a_month(provider: Any, alice: Any, vies: Any) -> None:
@@ -127,10 +127,10 @@ def test_verified_numbers_are_checked_again_after_a_month(provider: Any, alice: 
     vies.answers["DE136695976"] = _answer("DE136695976", True)
     profile = _company(alice)
     checked = timezone.now()
-    actions.check_vat_number(profile.pk, now=checked)
+    vatcheck.check_vat_number(profile.pk, now=checked)
     assert profile.pk not in due_vat_checks(now=checked + timedelta(days=29))
     assert profile.pk in due_vat_checks(now=checked + timedelta(days=31))
     # VIES now says no: the buyer is taxed again
     vies.answers["DE136695976"] = _answer("DE136695976", False)
-    actions.check_vat_number(profile.pk, now=checked + timedelta(days=31))
+    vatcheck.check_vat_number(profile.pk, now=checked + timedelta(days=31))
     assert selectors.treatment(alice, on=timezone.now()).rate == Decimal(21)
