@@ -102,9 +102,18 @@ class OrderRequestSerializer(serializers.Serializer[Any]):
     new_owner = NewContactSerializer(
         required=False, help_text=_("A new owner contact, created with the order (when owner is not given).")
     )
-    admin = serializers.IntegerField(required=False, allow_null=True)
-    tech = serializers.IntegerField(required=False, allow_null=True)
-    billing = serializers.IntegerField(required=False, allow_null=True)
+    admin = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("Id of a contact (or new_admin); neither: the owner.")
+    )
+    new_admin = NewContactSerializer(required=False, help_text=_("A new administrative contact, made with the order."))
+    tech = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("Id of a contact (or new_tech); neither: the owner.")
+    )
+    new_tech = NewContactSerializer(required=False, help_text=_("A new technical contact, made with the order."))
+    billing = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("Id of a contact (or new_billing); neither: the owner.")
+    )
+    new_billing = NewContactSerializer(required=False, help_text=_("A new billing contact, made with the order."))
     ns = serializers.ListField(child=StrictCharField(max_length=300), required=False, max_length=13, default=list)
     auto_renew = serializers.BooleanField(default=True)
 
