@@ -146,6 +146,9 @@ def _page(
         "verify_form": verify_form or VerifyForm(),
         "contacts_form": contacts_form,
         "can_replace_contacts": actions.can_replace_contacts(domain.service),
+        "phase_text": actions.phase_text(domain),
+        "restore_text": _money(actions.restore_price(domain), domain.service.client),
+        "can_restore": actions.restore_price(domain) is not None and not domain.service.operation,
     }
     return render(request, "clientarea/domains/service.html", context, status=status)
 
@@ -228,3 +231,21 @@ def service_contacts(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("The domain's contacts were saved."))
         return redirect("clientarea:service_domain", pk=pk)
     return _page(request, domain, contacts_form=form, status=400)
+
+
+@client_required
+@require_POST
+def service_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    """Restore a domain in redemption (the restore price and a year's renewal, from the balance)."""
+    domain = _domain(request, pk)
+    try:
+        total = actions.restore_domain(domain, actor=Actor.client_of(request), now=timezone.now())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _page(request, domain, status=exc.http_status)
+    messages.success(
+        request,
+        _("The restore was paid (%(amount)s); the registry confirms it shortly.")
+        % {"amount": format_money(total, domain.service.client.currency)},
+    )
+    return redirect("clientarea:service_domain", pk=pk)

@@ -159,6 +159,7 @@ def _renew_remotely(service: Service, period: str, *, actor: Actor, now: datetim
     provisioning.operations.renewal_params)."""
     if service.module_id is None:
         return
+    service.refresh_from_db(fields=["operation", "parameters"])  # a resume may have opened since
     params = remote.queue().renewal_params(service, period)
     if params is None:
         return

@@ -233,3 +233,20 @@ class VerifyView(_Domains):
             domain, body.validated_data["documents"], actor=Actor.client_of(request), now=timezone.now()
         )
         return Response(s.DomainSerializer(selectors.client_domains(self.client).get(pk=domain.pk)).data)
+
+
+class RestoreView(_Domains):
+    """Restore a domain in redemption (``phase`` "redemption"): the zone's restore price and one
+    year's renewal are charged from the balance (402 when it is short), the registrar restores
+    and renews it (the domain shows *In progress* until the registry confirms). 409 when the
+    domain is not in redemption, its zone sells no restore, or a restore is already under way."""
+
+    serializer_class = s.DomainSerializer
+    extra_error_statuses = (402, 409)
+
+    @extend_schema(request=None, responses={202: s.DomainSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        domain = get_object_or_404(selectors.client_domains(self.client), service_id=pk)
+        actions.restore_domain(domain, actor=Actor.client_of(request), now=timezone.now())
+        domain = selectors.client_domains(self.client).get(pk=domain.pk)
+        return Response(s.DomainSerializer(domain).data, status=status.HTTP_202_ACCEPTED)

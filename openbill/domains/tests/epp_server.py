@@ -231,7 +231,7 @@ def _sub(parent: ET.Element, ns: str, tag: str, text: str | None = None, **attrs
 def _text(element: ET.Element | None, path: str, default: str = "") -> str:
     if element is None:
         return default
-    found = element.find(path, {"epp": EPP, "domain": DOMAIN, "host": HOST, "contact": CONTACT})
+    found = element.find(path, {"epp": EPP, "domain": DOMAIN, "host": HOST, "contact": CONTACT, "rgp": RGP})
     return (found.text or "").strip() if found is not None and found.text else default
 
 
@@ -801,8 +801,9 @@ def self_signed_tls(directory: Any) -> tuple[ssl.SSLContext, str]:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
+        # Wide: tests on a frozen clock make it, and OpenSSL checks it against the real one.
+        .not_valid_before(min(now, dt.datetime(2020, 1, 1, tzinfo=dt.UTC)) - dt.timedelta(days=1))
+        .not_valid_after(max(now, dt.datetime(2040, 1, 1, tzinfo=dt.UTC)) + dt.timedelta(days=30))
         .add_extension(
             x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
