@@ -32,6 +32,7 @@ from openbill.orders.actions import place_order
 from openbill.orders.models import OrderLine
 from openbill.provisioning.models import ProvisioningTask, TaskState
 from openbill.provisioning.modules import ModuleError, get_module
+from openbill.provisioning.specs import service_spec
 from openbill.services import actions as service_actions
 from openbill.services import events
 from openbill.services.choices import Operation, Status
@@ -497,9 +498,6 @@ def refresh_whois(domain: Domain, *, now: datetime) -> Domain:
     """Fetch the registration data: the registrar module's own (EPP ``<info>``) where it has
     one, else RDAP, else WHOIS. Kept with the time it was fetched; an error is kept in plain
     words beside the last good data. Runs in the worker (a remote call)."""
-    # Local: provisioning.actions imports this module while it loads (domain_operation_done).
-    from openbill.provisioning.actions import service_spec
-
     zone = domain.zone
     text, error = "", ""
     service = domain.service
@@ -780,9 +778,6 @@ def follow_transfers(*, now: datetime, limit: int = 200) -> dict[str, str]:
     ask the registry where each pending transfer stands. Approved: the domain is ours (its
     expiry and id recorded). Rejected or cancelled: the money goes back at once and the service
     is deleted (nothing at the registry is ours). Returns domain → what happened."""
-    # Local: provisioning.actions imports this module while it loads (domain_operation_done).
-    from openbill.provisioning.actions import service_spec
-
     pending = list(
         Domain.objects.filter(transfer_status=TransferState.PENDING)
         .select_related("service__module", "zone__module")
@@ -965,9 +960,6 @@ def follow_expiries(*, now: datetime, limit: int = 200) -> dict[str, str]:
 
 def _delete_at_registry(domain: Domain) -> None:
     """The registrar's ``<delete>`` of an expired domain: the registry holds it in redemption."""
-    # Local: provisioning.actions imports this module while it loads (domain_operation_done).
-    from openbill.provisioning.actions import service_spec
-
     module_row = domain.service.module or domain.zone.module
     if module_row is None:
         return  # a manual registrar: staff let it go at the registry
