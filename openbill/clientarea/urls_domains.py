@@ -14,5 +14,6 @@ urlpatterns: list[URLPattern] = [
     path("services/<int:pk>/domain/contacts/", views_domains.service_contacts, name="service_domain_contacts"),
     path("services/<int:pk>/domain/whois/", views_domains.service_whois, name="service_domain_whois"),
     path("services/<int:pk>/domain/verify/", views_domains.service_verify, name="service_domain_verify"),
+    path("services/<int:pk>/domain/restore/", views_domains.service_restore, name="service_domain_restore"),
     path("services/<int:pk>/domain/delegation/", views_domains.service_delegation, name="service_domain_delegation"),
 ]

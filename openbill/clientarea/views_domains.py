@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.money import format_money
-from openbill.domains import actions, selectors
+from openbill.domains import actions, operations, selectors
 from openbill.domains.forms import CheckForm, ContactForm, DomainContactsForm, NsForm, OrderForm, VerifyForm
 
 from .access import client_required
@@ -29,30 +29,34 @@ def _money(amount: Any, client: Any) -> str:
     return format_money(amount, client.currency) if amount is not None else "—"
 
 
+def _priced(rows: list[dict[str, Any]], client: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            **row,
+            "register_text": _money(row["register_price"], client),
+            "transfer_text": _money(row["transfer_price"], client),
+        }
+        for row in rows
+    ]
+
+
 @client_required
 def check(request: HttpRequest) -> HttpResponse:
     """Type names, press Check: each name's availability and price; then order it."""
     client = request.client  # type: ignore[attr-defined]
     form = CheckForm(request.GET or None)
-    results, refused = [], []
+    answer: dict[str, Any] = {"results": [], "refused": []}
     if request.GET and form.is_valid():
         try:
             answer = actions.check_names(client.provider, form.cleaned_data["names"])
         except DomainError as exc:
             _form_error(form, exc)
-        else:
-            refused = answer["refused"]
-            for row in answer["results"]:
-                row["register_text"] = _money(row["register_price"], client)
-                row["transfer_text"] = _money(row["transfer_price"], client)
-                results.append(row)
     contacts = selectors.client_contacts(client)
-    order_form = OrderForm(contacts=contacts, initial={"years": 1, "auto_renew": True})
     context = {
         "form": form,
-        "results": results,
-        "refused": refused,
-        "order_form": order_form,
+        "results": _priced(answer["results"], client),
+        "refused": answer["refused"],
+        "order_form": OrderForm(contacts=contacts, initial={"years": 1, "auto_renew": True}),
         "has_contacts": contacts.exists(),
         "zones": actions.zones_on_sale(client.provider),
     }
@@ -61,33 +65,21 @@ def check(request: HttpRequest) -> HttpResponse:
 
 @client_required
 def order(request: HttpRequest) -> HttpResponse:
+    """A registration or transfer into the cart (domains.actions.order_from_request, as the API)."""
     client = request.client  # type: ignore[attr-defined]
-    initial = {
-        "name": request.GET.get("name", ""),
-        "action": request.GET.get("action", "register"),
-        "years": 1,
-        "auto_renew": True,
-    }
-    form = OrderForm(request.POST or None, contacts=selectors.client_contacts(client), initial=initial)
+    initial = {"name": request.GET.get("name", ""), "action": request.GET.get("action", "register")}
+    form = OrderForm(
+        request.POST or None,
+        contacts=selectors.client_contacts(client),
+        initial={**initial, "years": 1, "auto_renew": True},
+    )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            actions.order_domain(
-                client,
-                name=data["name"],
-                action=data["action"],
-                years=data["years"],
-                auth_code=data["auth_code"],
-                contacts=form.contacts(),
-                ns=data["ns"],
-                auto_renew=data["auto_renew"],
-                actor=Actor.client_of(request),
-                now=timezone.now(),
-            )
+            actions.order_from_request(client, form.request_data(), actor=Actor.client_of(request), now=timezone.now())
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, _("%(name)s is in the cart.") % {"name": data["name"]})
+            messages.success(request, _("%(name)s is in the cart.") % {"name": form.cleaned_data["name"]})
             return redirect("clientarea:cart")
     return render(request, "clientarea/domains/order.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -154,6 +146,9 @@ def _page(
         "verify_form": verify_form or VerifyForm(),
         "contacts_form": contacts_form,
         "can_replace_contacts": actions.can_replace_contacts(domain.service),
+        "phase_text": actions.phase_text(domain),
+        "restore_text": _money(actions.restore_price(domain), domain.service.client),
+        "can_restore": actions.restore_price(domain) is not None and not domain.service.operation,
     }
     return render(request, "clientarea/domains/service.html", context, status=status)
 
@@ -183,7 +178,7 @@ def service_ns(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def service_whois(request: HttpRequest, pk: int) -> HttpResponse:
     domain = _domain(request, pk)
-    actions.request_whois(domain)
+    operations.request_whois(domain)
     messages.info(request, _("The registration data is being fetched; reload the page in a moment."))
     return redirect("clientarea:service_domain", pk=pk)
 
@@ -192,7 +187,7 @@ def service_whois(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def service_delegation(request: HttpRequest, pk: int) -> HttpResponse:
     domain = _domain(request, pk)
-    actions.request_delegation_check(domain)
+    operations.request_delegation_check(domain)
     messages.info(request, _("The delegation is being checked; reload the page in a moment."))
     return redirect("clientarea:service_domain", pk=pk)
 
@@ -204,7 +199,7 @@ def service_verify(request: HttpRequest, pk: int) -> HttpResponse:
     form = VerifyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            actions.submit_verification(
+            operations.submit_verification(
                 domain, form.cleaned_data["documents"], actor=Actor.client_of(request), now=timezone.now()
             )
         except DomainError as exc:
@@ -236,3 +231,21 @@ def service_contacts(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("The domain's contacts were saved."))
         return redirect("clientarea:service_domain", pk=pk)
     return _page(request, domain, contacts_form=form, status=400)
+
+
+@client_required
+@require_POST
+def service_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    """Restore a domain in redemption (the restore price and a year's renewal, from the balance)."""
+    domain = _domain(request, pk)
+    try:
+        total = actions.restore_domain(domain, actor=Actor.client_of(request), now=timezone.now())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _page(request, domain, status=exc.http_status)
+    messages.success(
+        request,
+        _("The restore was paid (%(amount)s); the registry confirms it shortly.")
+        % {"amount": format_money(total, domain.service.client.currency)},
+    )
+    return redirect("clientarea:service_domain", pk=pk)

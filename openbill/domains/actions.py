@@ -1,35 +1,62 @@
 """Domain actions: contacts, checking names, ordering a registration or transfer, name
-servers and the registration data (Whois)."""
+servers, the registration data (Whois), and what follows a domain's expiry (grace,
+redemption, restore). Worker tasks call these; these never queue tasks (domains.operations
+does: the views' requests that need the worker)."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import requests
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from openbill.billing.actions import charge_service
+from openbill.billing.models import Expense, ExpenseKind
+from openbill.billing.rules import REMOTE_REFUSED_KEY
 from openbill.catalog.models import PeriodPrice, ProductKind
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition
 from openbill.core.money import Money
 from openbill.core.texts import Text
+from openbill.core.timeutil import PERIOD_MONTHS, add_period
 from openbill.invoicing.selectors import breakdown, invoice_details
 from openbill.orders.actions import place_order
 from openbill.orders.models import OrderLine
+from openbill.provisioning.models import ProvisioningTask, TaskState
+from openbill.provisioning.modules import ModuleError, get_module
+from openbill.provisioning.specs import service_spec
 from openbill.services import actions as service_actions
 from openbill.services import events
-from openbill.services.choices import Status
+from openbill.services.choices import Operation, Status
 from openbill.services.models import Service
+from openbill.services.renewal import renew_service
+from openbill.support.files import check_files
 
-from . import availability
-from .models import MAX_YEARS, Action, Domain, DomainContact, Role, TransferState, Verification, Zone, ZonePrice
+from . import availability, delegation
+from .models import (
+    MAX_YEARS,
+    Action,
+    ContactKind,
+    Domain,
+    DomainContact,
+    DomainDocument,
+    Phase,
+    Role,
+    TransferState,
+    Verification,
+    Zone,
+    ZonePrice,
+)
 from .names import Name, host_ascii, parse, split_names, to_unicode
 
 # Service periods by number of years: the renewal sweep renews by them. A longer first term
@@ -134,8 +161,6 @@ def update_contact(
 
 
 def _push_contact(contact: DomainContact, *, actor: Actor, now: datetime) -> None:
-    from django.db.models import Q
-
     data = contact.registry_data()
     uses = Q(owner=contact) | Q(admin=contact) | Q(tech=contact) | Q(billing=contact)
     for domain in Domain.objects.filter(uses).select_related("service"):
@@ -346,6 +371,8 @@ def order_domain(
         raise DomainError(_("A transfer of this domain needs its auth code."), field="auth_code")
     contacts = contacts or {}
     chosen = {role: _contact(client, contacts.get(role), role, required=role == Role.OWNER) for role in Role.values}
+    for role in (Role.ADMIN, Role.TECH, Role.BILLING):
+        chosen[role] = chosen[role] or chosen[Role.OWNER]  # not given: the owner holds the role
     ns_list = clean_ns(parsed.ascii, ns) if ns else []
     if Domain.objects.filter(
         name=parsed.ascii,
@@ -373,7 +400,7 @@ def order_domain(
             return line  # the same request again
         for contact in chosen.values():
             if contact is not None and contact.pk is None:
-                contact.save()  # created in the order
+                contact.save()  # created in the order (once, when it holds several roles)
         parameters = {
             **service.parameters,
             "domain": parsed.ascii,
@@ -431,6 +458,37 @@ def order_domain(
     return line
 
 
+def contacts_from(data: dict[str, Any]) -> dict[str, Any]:
+    """The roles' contacts of an order (the form's or the API's): per role the id of one of the
+    client's contacts, else the fields of a new one under ``new_<role>`` (a dict with a name)."""
+    chosen: dict[str, Any] = {}
+    for role in Role.values:
+        value, new = data.get(role), data.get(f"new_{role}")
+        if value in (None, "") and isinstance(new, dict) and str(new.get("name") or "").strip():
+            value = {**new, "kind": new.get("kind") or ContactKind.PERSON}
+        chosen[role] = value
+    return chosen
+
+
+def order_from_request(
+    client: Client, data: dict[str, Any], *, actor: Actor, now: datetime, request_key: str = ""
+) -> OrderLine:
+    """``order_domain`` from an order form's or the API's parsed fields."""
+    return order_domain(
+        client,
+        name=data["name"],
+        action=data["action"],
+        years=data.get("years") or 1,
+        auth_code=data.get("auth_code") or "",
+        contacts=contacts_from(data),
+        ns=data.get("ns") or None,
+        auto_renew=bool(data.get("auto_renew", True)),
+        actor=actor,
+        now=now,
+        request_key=request_key,
+    )
+
+
 # --- name servers of a domain service ---------------------------------------------------------
 def set_ns(domain: Domain, entries: Any, *, actor: Actor, now: datetime) -> Domain:
     """Change the name servers: before payment they are only kept; once the domain is
@@ -456,9 +514,6 @@ def refresh_whois(domain: Domain, *, now: datetime) -> Domain:
     """Fetch the registration data: the registrar module's own (EPP ``<info>``) where it has
     one, else RDAP, else WHOIS. Kept with the time it was fetched; an error is kept in plain
     words beside the last good data. Runs in the worker (a remote call)."""
-    from openbill.provisioning.actions import service_spec
-    from openbill.provisioning.modules import ModuleError, get_module
-
     zone = domain.zone
     text, error = "", ""
     service = domain.service
@@ -475,8 +530,6 @@ def refresh_whois(domain: Domain, *, now: datetime) -> Domain:
         ):
             spec = service_spec(service)
             if service.module is None:
-                from dataclasses import replace
-
                 spec = replace(spec, config=dict(module.config), secrets=module.get_secrets())
             info = get_module(module.kind).info(spec)  # type: ignore[attr-defined]
             info.pop("auth_code", None)
@@ -484,8 +537,6 @@ def refresh_whois(domain: Domain, *, now: datetime) -> Domain:
                 f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in info.items() if k != "contacts"
             )
         elif zone.rdap_url:
-            import requests
-
             response = requests.get(
                 zone.rdap_url.rstrip("/") + "/domain/" + domain.name,
                 timeout=zone.timeout,
@@ -512,19 +563,10 @@ def refresh_whois(domain: Domain, *, now: datetime) -> Domain:
     return domain
 
 
-def request_whois(domain: Domain) -> None:
-    """Ask the worker to fetch the registration data again (the page shows the cached copy)."""
-    from . import tasks
-
-    transaction.on_commit(lambda: tasks.refresh_whois.enqueue(domain.pk))
-
-
 def check_delegation(domain: Domain, *, now: datetime, **dns: Any) -> Domain:
     """Ask DNS whether the domain is delegated (parent's NS set, each server's answer) and keep
     the result with its time. Runs in the worker; ``dns`` reaches delegation.check (tests
     point it at their own servers)."""
-    from . import delegation
-
     result = delegation.check(domain.name, **dns)
     Domain.objects.filter(pk=domain.pk).update(
         delegation=result.state, delegation_reason=result.reason[:1000], delegation_checked_at=now
@@ -533,23 +575,13 @@ def check_delegation(domain: Domain, *, now: datetime, **dns: Any) -> Domain:
     return domain
 
 
-def request_delegation_check(domain: Domain) -> None:
-    from . import tasks
-
-    transaction.on_commit(lambda: tasks.check_delegation.enqueue(domain.pk))
-
-
 MAX_DOCUMENTS = 2
 
 
 def submit_verification(domain: Domain, files: Any, *, actor: Actor, now: datetime) -> Domain:
     """Verify: up to two documents (the support attachment rules: size and type allow-list),
-    kept privately and sent to the registrar's address; the status becomes *Submitted*."""
-    from openbill.support.files import check_files
-
-    from . import tasks
-    from .models import DomainDocument
-
+    kept privately; the status becomes *Submitted* (domains.operations then has the worker
+    send them to the registrar's address)."""
     files = list(files or [])
     if not domain.zone.verification_required or not domain.verification:
         raise IllegalTransition(_("This zone needs no document verification."))
@@ -580,7 +612,6 @@ def submit_verification(domain: Domain, files: Any, *, actor: Actor, now: dateti
             now=now,
             note=Text("list", items=[c.name for c in checked]),
         )
-        transaction.on_commit(lambda: tasks.send_documents.enqueue(locked.pk))
     domain.refresh_from_db()
     return domain
 
@@ -588,48 +619,79 @@ def submit_verification(domain: Domain, files: Any, *, actor: Actor, now: dateti
 # --- what the registry confirmed or refused (called by services in its transaction) -----------
 def _first_term_end(service: Service, now: datetime) -> datetime | None:
     """The end of a domain's first term when it is longer than its renewal period."""
-    from openbill.core.timeutil import PERIOD_MONTHS, add_period
-
     domain = Domain.objects.filter(service=service).only("years").first()
     if domain is None or PERIOD_MONTHS.get(service.period, 12) >= 12 * domain.years:
         return None
     return add_period(now, "year", service.client.provider.tz, count=domain.years)
 
 
-def _transfer_pending(service: Service) -> bool:
-    from openbill.provisioning.models import ProvisioningTask, TaskState
-
+def _last_result(service: Service, operation: str) -> dict[str, Any]:
+    """What the module reported for the service's last confirmed ``operation``."""
     result = (
-        ProvisioningTask.objects.filter(service=service, operation="activation", state=TaskState.DONE)
+        ProvisioningTask.objects.filter(service=service, operation=operation, state=TaskState.DONE)
         .order_by("-finished_at", "-pk")
         .values_list("result", flat=True)
         .first()
     )
-    return isinstance(result, dict) and bool(result.get("pending"))
+    return result if isinstance(result, dict) else {}
+
+
+def _transfer_pending(service: Service) -> bool:
+    return bool(_last_result(service, "activation").get("pending"))
+
+
+def _registry_expiry(result: dict[str, Any]) -> datetime | None:
+    value = str(result.get("expires") or "")
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _take_registry_expiry(service: Service, operation: str, expires: datetime | None, *, now: datetime) -> None:
+    """The paid term counts from the registry's confirmation: the service runs to the expiry
+    the registry reported (its exDate), not to the one computed here when it was charged; the
+    charge for the term ends there too. Without a registry date (a manual registrar) the
+    local one stays (a first term of several years runs those years)."""
+    if expires is None:
+        if operation == "activation":
+            expires = _first_term_end(service, now)
+        if expires is None:
+            return
+    old = service.expires_at
+    charges = Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD)
+    if operation == "activation":
+        charges = charges.filter(key="first")
+    else:
+        charges = charges.filter(period_end=old).exclude(key="first")
+    charges.update(period_end=expires)
+    service.expires_at = expires
+    service.save(update_fields=["expires_at"])
 
 
 def domain_operation_done(service: Service, operation: str, *, actor: Actor, now: datetime) -> None:
     """The registry confirmed ``operation`` (services.actions.complete_operation, the service
-    row locked). An activation of a name ordered for more years than its renewal period runs
-    those years; money given back when the registry refused this operation earlier (staff then
-    retried it, and it went through) is charged again."""
-    from openbill.billing.models import Expense, ExpenseKind
-
+    row locked). A transfer the losing registrar has not answered yet stays *In progress
+    (transfer)* (the transfers sweep follows it); a registration, transfer or renewal runs to
+    the registry's expiry; a restored domain leaves redemption; a renewal paid while the
+    service was stopped starts once it has resumed; money given back when the registry refused
+    this operation earlier (staff then retried it, and it went through) is charged again."""
     if operation == "activation" and _transfer_pending(service):
         # The losing registrar has not answered: the transfers sweep follows it (poll, query).
         Domain.objects.filter(service=service).update(transfer_status=TransferState.PENDING, transfer_checked_at=now)
         events.record(service, "operation done", actor=actor, now=now, note=Text("transfer_pending"))
-    if operation == "activation":
-        end = _first_term_end(service, now)
-        if end is not None:
-            service.expires_at = end
-            service.save(update_fields=["expires_at"])
-            Expense.objects.filter(service=service, kind=ExpenseKind.PERIOD, key="first").update(period_end=end)
+        if not service.operation:
+            service_actions.follow_operation(service, Operation.TRANSFER, actor=actor, now=now)
+        return
+    if operation == "resume" and service.parameters.get("renewal_after_resume") and not service.operation:
+        parameters = dict(service.parameters)
+        params = parameters.pop("renewal_after_resume")
+        Service.objects.filter(pk=service.pk).update(parameters=parameters)
+        service.parameters = parameters
+        service_actions.start_operation(service, Operation.RENEWAL, actor=actor, now=now, params=params)
+        return
     if operation not in ("activation", "renewal"):
         return
-    from openbill.billing.actions import charge_service
-    from openbill.billing.rules import REMOTE_REFUSED_KEY
-
     refunds = Expense.objects.filter(service=service, kind=ExpenseKind.REFUND, key__startswith=REMOTE_REFUSED_KEY)
     for refund in refunds.order_by("pk"):
         original_kind, _sep, original_key = refund.key[len(REMOTE_REFUSED_KEY) :].partition(":")
@@ -660,16 +722,26 @@ def domain_operation_done(service: Service, operation: str, *, actor: Actor, now
                 now=now,
                 note=Text("amount", amount=Money(charged.amount, charged.currency)),
             )
+    _take_registry_expiry(service, operation, _registry_expiry(_last_result(service, operation)), now=now)
+    if operation == "renewal":
+        restored = service.parameters.get("restore")
+        if restored:
+            parameters = {k: v for k, v in service.parameters.items() if k != "restore"}
+            Service.objects.filter(pk=service.pk).update(parameters=parameters)
+            service.parameters = parameters
+        changed = (
+            Domain.objects.filter(service=service)
+            .exclude(phase=Phase.NONE)
+            .update(phase=Phase.NONE, grace_until=None, redemption_until=None)
+        )
+        if changed and restored:
+            events.record(service, "domain phase", actor=actor, now=now, note=Text("domain_restored"))
 
 
 def registry_refused(service: Service, operation: str, *, actor: Actor, now: datetime) -> Decimal:
     """A permanent refusal of a paid registration or transfer (activation) or renewal: what the
     client paid for it goes back to the balance at once (each charge once), and a refused
     renewal does not extend the domain. The task stays in the staff queue. Returns the amount."""
-    from openbill.billing.actions import charge_service
-    from openbill.billing.models import Expense, ExpenseKind
-    from openbill.billing.rules import REMOTE_REFUSED_KEY
-
     charges = Expense.objects.filter(service=service, amount__gt=0)
     if operation == "activation":
         charges = charges.filter(kind__in=[ExpenseKind.PERIOD, ExpenseKind.SETUP], key="first")
@@ -677,8 +749,16 @@ def registry_refused(service: Service, operation: str, *, actor: Actor, now: dat
         charges = charges.filter(kind=ExpenseKind.PERIOD, period_end=service.expires_at).exclude(key="first")[:1]
     else:
         return Decimal(0)
+    chosen = list(charges)
+    if operation == "renewal" and service.parameters.get("restore"):
+        # A refused restore: its fee goes back with the year's renewal; the domain stays in
+        # redemption (the expiry sweep deletes it when that ends).
+        chosen += list(Expense.objects.filter(service=service, kind=ExpenseKind.SETUP, key__startswith=RESTORE_KEY))
+        parameters = {k: v for k, v in service.parameters.items() if k != "restore"}
+        Service.objects.filter(pk=service.pk).update(parameters=parameters)
+        service.parameters = parameters
     total = Decimal(0)
-    for charge in list(charges):
+    for charge in chosen:
         # The key makes it once per charge: a retry refused again gives nothing more.
         refund, created = charge_service(
             service,
@@ -714,9 +794,6 @@ def follow_transfers(*, now: datetime, limit: int = 200) -> dict[str, str]:
     ask the registry where each pending transfer stands. Approved: the domain is ours (its
     expiry and id recorded). Rejected or cancelled: the money goes back at once and the service
     is deleted (nothing at the registry is ours). Returns domain → what happened."""
-    from openbill.provisioning.actions import service_spec
-    from openbill.provisioning.modules import ModuleError, get_module
-
     pending = list(
         Domain.objects.filter(transfer_status=TransferState.PENDING)
         .select_related("service__module", "zone__module")
@@ -757,7 +834,14 @@ def _transfer_answer(domain: Domain, answer: dict[str, Any], *, now: datetime) -
             if changed:
                 if answer.get("remote_id"):
                     Service.objects.filter(pk=service.pk).update(remote_id=str(answer["remote_id"]))
-                events.record(service, "operation done", actor=actor, now=now, note=Text("transfer_completed"))
+                if service.operation == Operation.TRANSFER:
+                    service = service_actions.complete_operation(
+                        service.pk, Operation.TRANSFER, actor=actor, now=now, note=Text("transfer_completed")
+                    )
+                else:
+                    events.record(service, "operation done", actor=actor, now=now, note=Text("transfer_completed"))
+                # Active from here, to the expiry the registry now records for the domain.
+                _take_registry_expiry(service, "activation", _registry_expiry(answer), now=now)
         return "done"
     if status in REFUSED:
         with transaction.atomic():
@@ -766,15 +850,139 @@ def _transfer_answer(domain: Domain, answer: dict[str, Any], *, now: datetime) -
                 transfer_status=TransferState.REJECTED, transfer_checked_at=now
             )
             if changed:
-                events.record(
-                    service,
-                    "operation failed",
-                    actor=actor,
-                    now=now,
-                    note=Text("transfer_refused"),
-                )
+                if service.operation == Operation.TRANSFER:
+                    service = service_actions.cancel_operation(
+                        service.pk, Operation.TRANSFER, actor=actor, now=now, note=Text("transfer_refused")
+                    )
+                else:
+                    events.record(service, "operation failed", actor=actor, now=now, note=Text("transfer_refused"))
                 registry_refused(service, "activation", actor=actor, now=now)
                 service_actions.delete_service(service, actor=actor, now=now, at_period_end=False, refund=False)
         return "rejected"
     Domain.objects.filter(pk=domain.pk).update(transfer_checked_at=now)
     return status or "unknown"
+
+
+# --- after expiry: grace, redemption, restore (RFC 3915) ---------------------------------------
+RESTORE_KEY = "restore:"
+LIVE = (Status.ACTIVE, Status.SUSPENDED)
+
+
+def phase_text(domain: Domain) -> str:
+    """The expiry phase in the reader's words, with its deadline ("" when registered)."""
+    if domain.phase == Phase.GRACE and domain.grace_until:
+        return str(Text("domain_grace", date=domain.grace_until.date()))
+    if domain.phase == Phase.REDEMPTION and domain.redemption_until:
+        return str(Text("domain_redemption", date=domain.redemption_until.date()))
+    return ""
+
+
+def renewal_refusal(service: Service) -> str:
+    """Why a domain cannot simply be renewed now ("" when it can): one in redemption is only
+    restored (``restore_domain``: the restore price and a year's renewal)."""
+    phase = Domain.objects.filter(service=service).values_list("phase", flat=True).first()
+    if phase == Phase.REDEMPTION and not service.parameters.get("restore"):
+        return _("The domain is in redemption: restore it (the restore price and a year's renewal).")
+    return ""
+
+
+def restore_price(domain: Domain) -> Decimal | None:
+    """What restoring costs now (the restore price + one year's renewal), or None."""
+    if domain.phase != Phase.REDEMPTION or domain.zone.restore_price is None:
+        return None
+    renew = next((p.amount for p in domain.zone.prices.all() if p.action == Action.RENEW and p.years == 1), None)
+    return None if renew is None else Decimal(domain.zone.restore_price) + renew
+
+
+def restore_domain(domain: Domain, *, actor: Actor, now: datetime) -> Decimal:
+    """Restore a domain in redemption: the zone's restore price and one year's renewal are
+    charged (each under its own key: twice asked, charged once), the registrar restores it
+    (RFC 3915 restore request and report) and renews it; the term then runs to the registry's
+    new expiry. A permanent refusal gives both back (registry_refused). Returns the total."""
+    with transaction.atomic():
+        service = service_actions.lock(domain.service_id)
+        locked = Domain.objects.select_for_update().select_related("zone").get(pk=domain.pk)
+        if locked.phase != Phase.REDEMPTION or (locked.redemption_until and locked.redemption_until <= now):
+            raise IllegalTransition(_("Only a domain in redemption can be restored."))
+        if locked.zone.restore_price is None:
+            raise IllegalTransition(
+                _("Restoring is not offered in .%(zone)s.") % {"zone": to_unicode(locked.zone.name)}
+            )
+        if service.parameters.get("restore") or service.operation:
+            raise IllegalTransition(_("The restore is already under way."))
+        Service.objects.filter(pk=service.pk).update(parameters={**service.parameters, "restore": True})
+        fee, _created = charge_service(
+            service,
+            kind=ExpenseKind.SETUP,
+            key=f"{RESTORE_KEY}{locked.redemption_until.isoformat() if locked.redemption_until else ''}",
+            amount=Decimal(locked.zone.restore_price),
+            description=Text("domain_restore", name=service.name),
+            now=now,
+            actor=actor,
+        )
+        renewal = renew_service(service.pk, actor=actor, now=now, period="year")
+        events.record(service, "domain phase", actor=actor, now=now, note=Text("domain_restore", name=service.name))
+    return Decimal(fee.amount) + Decimal(renewal.expense.amount)
+
+
+def follow_expiries(*, now: datetime, limit: int = 200) -> dict[str, str]:
+    """The expiry sweep. A domain past its expiry enters the zone's grace period (renewable at
+    the renewal price); when that ends unrenewed it is deleted at the registry and enters
+    redemption (restorable); when that ends the service is deleted. Each step is recorded in
+    History; a registry that does not answer is asked again on the next run. Idempotent."""
+    outcome: dict[str, str] = {}
+    actor = Actor.system("expiry")
+    # Renewed in grace where no registry confirms renewals (a manual registrar): registered again.
+    Domain.objects.filter(phase=Phase.GRACE, service__expires_at__gt=now, service__operation="").update(
+        phase=Phase.NONE, grace_until=None, redemption_until=None
+    )
+    idle = Q(service__status__in=LIVE, service__operation="", service__expires_at__lte=now)
+    for domain in Domain.objects.filter(idle, phase=Phase.NONE).select_related("zone", "service")[:limit]:
+        expired = domain.service.expires_at
+        assert expired is not None  # filtered above
+        grace_until = expired + timedelta(days=domain.zone.grace_days)
+        Domain.objects.filter(pk=domain.pk, phase=Phase.NONE).update(
+            phase=Phase.GRACE,
+            grace_until=grace_until,
+            redemption_until=grace_until + timedelta(days=domain.zone.redemption_days),
+        )
+        events.record(
+            domain.service, "domain phase", actor=actor, now=now, note=Text("domain_grace", date=grace_until.date())
+        )
+        outcome[domain.name] = "grace"
+    due = Domain.objects.filter(idle, phase=Phase.GRACE, grace_until__lte=now)
+    for domain in due.select_related("zone__module", "service__module")[:limit]:
+        try:
+            _delete_at_registry(domain)
+        except ModuleError as exc:
+            outcome[domain.name] = f"error: {exc}"
+            continue
+        Domain.objects.filter(pk=domain.pk, phase=Phase.GRACE).update(phase=Phase.REDEMPTION)
+        until = domain.redemption_until.date() if domain.redemption_until else now.date()
+        events.record(domain.service, "domain phase", actor=actor, now=now, note=Text("domain_redemption", date=until))
+        outcome[domain.name] = "redemption"
+    gone = Domain.objects.filter(
+        phase=Phase.REDEMPTION, redemption_until__lte=now, service__status__in=LIVE, service__operation=""
+    )
+    for domain in gone.exclude(service__parameters__has_key="restore")[:limit]:
+        with transaction.atomic():
+            service = service_actions.lock(domain.service_id)
+            if service.operation or service.status not in LIVE:
+                continue
+            service_actions.delete_service(service, actor=actor, now=now, at_period_end=False, refund=False)
+        outcome[domain.name] = "deleted"
+    return outcome
+
+
+def _delete_at_registry(domain: Domain) -> None:
+    """The registrar's ``<delete>`` of an expired domain: the registry holds it in redemption."""
+    module_row = domain.service.module or domain.zone.module
+    if module_row is None:
+        return  # a manual registrar: staff let it go at the registry
+    module = get_module(module_row.kind)
+    if "domains" not in module.capabilities:
+        return
+    spec = service_spec(domain.service)
+    if domain.service.module is None:
+        spec = replace(spec, config=dict(module_row.config), secrets=module_row.get_secrets())
+    module.close(spec)

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from .actions import set_price
 from .models import Domain, DomainContact, Zone, ZonePrice
 
 
@@ -18,14 +19,22 @@ class ZonePriceInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(Zone)
 class ZoneAdmin(admin.ModelAdmin[Zone]):
-    list_display = ["__str__", "provider", "module", "availability", "auth_code_required", "active"]
+    list_display = [
+        "__str__",
+        "provider",
+        "module",
+        "availability",
+        "auth_code_required",
+        "grace_days",
+        "redemption_days",
+        "restore_price",
+        "active",
+    ]
     list_filter = ["provider", "availability", "active"]
     inlines = [ZonePriceInline]
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         super().save_formset(request, form, formset, change)
-        from .actions import set_price
-
         for row in ZonePrice.objects.filter(zone=form.instance, action="renew"):
             set_price(form.instance, row.action, row.years, row.amount)  # renewal prices → the tariff
 
@@ -39,7 +48,7 @@ class DomainContactAdmin(admin.ModelAdmin[DomainContact]):
 
 @admin.register(Domain)
 class DomainAdmin(admin.ModelAdmin[Domain]):
-    list_display = ["__str__", "zone", "action", "service", "verification"]
-    list_filter = ["zone", "verification"]
+    list_display = ["__str__", "zone", "action", "service", "phase", "grace_until", "redemption_until", "verification"]
+    list_filter = ["zone", "phase", "verification"]
     search_fields = ["name"]
     readonly_fields = ["service", "whois_text", "whois_fetched_at"]

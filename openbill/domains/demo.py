@@ -2,10 +2,13 @@
 registration" plan, and .net (availability from Verisign's WHOIS), both on the manual module
 (staff register by hand from the queue; an EPP registry needs real credentials). Alice and bob
 get domain contacts, and Domain rows for the demo's domain services, plus domains of alice's in
-the other states: ordered (in the cart), registration in progress, suspended."""
+the other states: ordered (in the cart), registration in progress, expired in the renewal grace
+period; alice-lapsed.com is in redemption (deleted at the registry, restorable for
+40.00 + a year)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +19,7 @@ from openbill.services.choices import Operation, Status, SuspendReason
 from openbill.services.models import Service
 
 from .actions import create_contact, order_domain, set_price
-from .models import Action, Availability, Domain, Zone
+from .models import Action, Availability, Domain, Phase, Zone
 
 DEMO = Actor.system("demo")
 
@@ -44,6 +47,9 @@ def build(demo: Any) -> None:
         whois_server="whois.verisign-grs.com",
         whois_not_found="No match for",
     )
+    # After expiry: .com renews in 5 days' grace, .net in 30; both restore for 40.00 for 30 days.
+    Zone.objects.filter(pk=com.pk).update(grace_days=5, redemption_days=30, restore_price=Decimal("40.00"))
+    Zone.objects.filter(pk=net.pk).update(grace_days=30, redemption_days=30, restore_price=Decimal("40.00"))
     for zone, (register, transfer, renew) in ((com, ("10.00", "9.00", "12.00")), (net, ("11.00", "10.00", "13.00"))):
         for years in (1, 2, 3):
             set_price(zone, Action.REGISTER, years, Decimal(register) + Decimal(renew) * (years - 1))
@@ -113,3 +119,26 @@ def build(demo: Any) -> None:
         reasons=(SuspendReason.EXPIRED,),
     )
     keep(stopped, net, alice_contact)
+    _expired(stopped, Phase.GRACE, grace_days=30)
+    lapsed = demo.service(
+        alice,
+        com_plan,
+        "alice-lapsed.com",
+        period="year",
+        status=Status.SUSPENDED,
+        started_days_ago=372,
+        reasons=(SuspendReason.EXPIRED,),
+    )
+    keep(lapsed, com, alice_contact)
+    _expired(lapsed, Phase.REDEMPTION, grace_days=5)
+
+
+def _expired(service: Service, phase: str, *, grace_days: int) -> None:
+    """Put a lapsed demo domain in its phase after expiry, with the zone's deadlines."""
+    service.refresh_from_db()
+    if service.expires_at is None:
+        return
+    grace_until = service.expires_at + timedelta(days=grace_days)
+    Domain.objects.filter(service=service).update(
+        phase=phase, grace_until=grace_until, redemption_until=grace_until + timedelta(days=30)
+    )

@@ -65,29 +65,43 @@ class OrderForm(forms.Form):
         super().__init__(*args, **kwargs)
         for role in Role.values:
             self.fields[role].queryset = contacts  # type: ignore[attr-defined]
-        # A new owner contact, made with the order (the contact form's fields, all optional here).
-        contact_fields = ContactForm().fields
-        for name in NEW_OWNER_FIELDS:
-            field = contact_fields[name]
-            field.required = False
-            if name == "kind":
-                field.initial = ContactKind.PERSON
-            self.fields[f"new_owner_{name}"] = field
+        # A new contact per role, made with the order (the contact form's fields, all optional
+        # here); the administrative, technical and billing roles default to the owner.
+        for role in Role.values:
+            contact_fields = ContactForm().fields
+            for name in NEW_OWNER_FIELDS:
+                field = contact_fields[name]
+                field.required = False
+                if name == "kind":
+                    field.initial = ContactKind.PERSON
+                self.fields[f"new_{role}_{name}"] = field
 
     def main_fields(self) -> list[Any]:
-        return [f for f in self if not f.name.startswith("new_owner_")]
+        return [f for f in self if not f.name.startswith("new_")]
+
+    def new_contact_fields(self) -> list[tuple[str, str, list[Any]]]:
+        """Per role: (role, legend, its new-contact fields)."""
+        legends = {
+            Role.OWNER: _("New owner contact (when no owner is chosen above)"),
+            Role.ADMIN: _("New administrative contact (none chosen and none here: the owner)"),
+            Role.TECH: _("New technical contact (none chosen and none here: the owner)"),
+            Role.BILLING: _("New billing contact (none chosen and none here: the owner)"),
+        }
+        return [
+            (role, str(legends[Role(role)]), [f for f in self if f.name.startswith(f"new_{role}_")])
+            for role in Role.values
+        ]
 
     def new_owner_fields(self) -> list[Any]:
         return [f for f in self if f.name.startswith("new_owner_")]
 
-    def contacts(self) -> dict[str, Any]:
-        """The roles' contacts: chosen ones, and the new owner's fields when no owner is chosen."""
-        data = self.cleaned_data
-        chosen: dict[str, Any] = {role: data.get(role) for role in Role.values}
-        new_owner = {name: data.get(f"new_owner_{name}") or "" for name in NEW_OWNER_FIELDS}
-        if chosen["owner"] is None and new_owner["name"]:
-            chosen["owner"] = {**new_owner, "kind": new_owner["kind"] or ContactKind.PERSON}
-        return chosen
+    def request_data(self) -> dict[str, Any]:
+        """The cleaned fields as domains.actions.order_from_request takes them (``new_<role>``
+        dicts of a new contact's fields)."""
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("new_")}
+        for role in Role.values:
+            data[f"new_{role}"] = {name: self.cleaned_data.get(f"new_{role}_{name}") or "" for name in NEW_OWNER_FIELDS}
+        return data
 
 
 class DomainContactsForm(forms.Form):

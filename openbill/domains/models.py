@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .names import to_unicode, zone_ascii
+
 MAX_YEARS = 10
 
 
@@ -80,6 +82,29 @@ class Zone(models.Model):
     )
     charset = models.CharField(_("character set"), max_length=8, choices=Charset.choices, default=Charset.LATIN)
     active = models.BooleanField(_("on sale"), default=True)
+    # After expiry (RFC 3915): renewable at the renewal price for grace_days; then deleted at the
+    # registry and restorable for redemption_days at restore_price + one year's renewal; then gone.
+    grace_days = models.PositiveSmallIntegerField(
+        _("auto-renew grace days"),
+        default=30,
+        validators=[MaxValueValidator(365)],
+        help_text=_("Days after expiry during which the domain is still renewed at the renewal price."),
+    )
+    redemption_days = models.PositiveSmallIntegerField(
+        _("redemption days"),
+        default=30,
+        validators=[MaxValueValidator(365)],
+        help_text=_("Days after the grace period during which a deleted domain can be restored."),
+    )
+    restore_price = models.DecimalField(
+        _("restore price"),
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("Charged with one year's renewal to restore a domain in redemption; empty: no restore."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -88,13 +113,9 @@ class Zone(models.Model):
         verbose_name_plural = _("zones")
 
     def __str__(self) -> str:
-        from .names import to_unicode
-
         return "." + to_unicode(self.name)
 
     def save(self, *args: object, **kwargs: object) -> None:
-        from .names import zone_ascii
-
         self.name = zone_ascii(self.name)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
@@ -214,6 +235,14 @@ class TransferState(models.TextChoices):
     REJECTED = "rejected", _("Transfer rejected")
 
 
+class Phase(models.TextChoices):
+    """Where an expired domain stands at the registry (RFC 3915)."""
+
+    NONE = "", _("Registered")
+    GRACE = "grace", _("Expired, in the renewal grace period")
+    REDEMPTION = "redemption", _("Deleted at the registry, in redemption")
+
+
 class DelegationState(models.TextChoices):
     DELEGATED = "delegated", _("Delegated")
     NOT_DELEGATED = "not_delegated", _("Not delegated")
@@ -249,20 +278,20 @@ class Domain(models.Model):
         _("transfer"), max_length=10, choices=TransferState.choices, blank=True, default=""
     )
     transfer_checked_at = models.DateTimeField(_("transfer checked"), null=True, blank=True)
+    # After expiry: the phase and its two deadlines (fixed when the grace period starts).
+    phase = models.CharField(_("expiry phase"), max_length=10, choices=Phase.choices, blank=True, default="")
+    grace_until = models.DateTimeField(_("renewable until"), null=True, blank=True)
+    redemption_until = models.DateTimeField(_("restorable until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("domain")
         verbose_name_plural = _("domains")
 
     def __str__(self) -> str:
-        from .names import to_unicode
-
         return to_unicode(self.name)
 
     @property
     def unicode_name(self) -> str:
-        from .names import to_unicode
-
         return to_unicode(self.name)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from .models import Domain, DomainContact, Zone
+from .models import Domain, DomainContact, Phase, Zone
 
 
 def client_contacts(client: Any) -> QuerySet[DomainContact]:
@@ -35,3 +35,15 @@ def zone_counts(zone: Zone) -> dict[str, int]:
     """The zone's domains by the service's status."""
     rows = Domain.objects.filter(zone=zone).values_list("service__status").annotate(n=Count("pk"))
     return {status: n for status, n in rows}
+
+
+def zone_phase_counts(zone: Zone) -> dict[str, int]:
+    """The zone's live domains past their expiry, by phase (grace, redemption), labelled."""
+    rows = (
+        Domain.objects.filter(zone=zone)
+        .exclude(phase=Phase.NONE)
+        .exclude(service__status="deleted")
+        .values_list("phase")
+        .annotate(n=Count("pk"))
+    )
+    return {str(Phase(phase).label): n for phase, n in rows}

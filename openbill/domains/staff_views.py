@@ -43,5 +43,6 @@ def zone_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "grid": form.grid(),
         "counts": selectors.zone_counts(zone),
+        "phases": selectors.zone_phase_counts(zone),
     }
     return render(request, "domains/staff/zone.html", context, status=400 if form.errors else 200)

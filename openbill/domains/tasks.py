@@ -2,39 +2,35 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.mail import EmailMessage
 from django.utils import timezone
 from django_tasks import task
 
+from . import actions
 from .models import Domain
 
 
 @task()
 def refresh_whois(domain_id: int) -> str:
-    from .actions import refresh_whois as fetch
-
     domain = Domain.objects.select_related("zone__module", "service__module").filter(pk=domain_id).first()
     if domain is None:
         return "gone"
-    fetch(domain, now=timezone.now())
+    actions.refresh_whois(domain, now=timezone.now())
     return "done"
 
 
 @task()
 def check_delegation(domain_id: int) -> str:
-    from .actions import check_delegation as run_check
-
     domain = Domain.objects.filter(pk=domain_id).first()
     if domain is None:
         return "gone"
-    return run_check(domain, now=timezone.now()).delegation
+    return actions.check_delegation(domain, now=timezone.now()).delegation
 
 
 @task()
 def send_documents(domain_id: int) -> str:
     """Mail the client's verification documents to the zone's registrar address."""
-    from django.conf import settings
-    from django.core.mail import EmailMessage
-
     domain = Domain.objects.select_related("zone", "service__client", "owner").filter(pk=domain_id).first()
     if domain is None or not domain.zone.verification_email:
         return "no address"

@@ -14,6 +14,10 @@ register(
     Template("transfer_refused", _("The current registrar refused the transfer; the money was returned.")),
     Template("registry_charged_again", _("%(name)s: charged again, the registry has done it")),
     Template("registry_refund", _("%(name)s: refund, the registry refused it")),
+    Template("domain_restore", _("%(name)s: restore from redemption")),
+    Template("domain_restored", _("Restored at the registry; renewed to the registry's new expiry.")),
+    Template("domain_grace", _("Expired: renewable at the renewal price until %(date)s."), dates=("date",)),
+    Template("domain_redemption", _("Deleted at the registry: restorable until %(date)s."), dates=("date",)),
     Template(
         "domain_registration",
         ngettext_lazy("%(name)s: registration, %(years)s year", "%(name)s: registration, %(years)s years", "years"),

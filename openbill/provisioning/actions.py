@@ -39,16 +39,15 @@ from openbill.core.errors import IllegalTransition
 from openbill.core.texts import Text
 from openbill.domains.actions import domain_operation_done, registry_refused
 from openbill.ipam import actions as ipam
-from openbill.ipam.selectors import spec_addresses
 from openbill.services import actions as services
 from openbill.services.choices import Status
 from openbill.services.models import Service
-from openbill.services.selectors import resources_of
 from openbill.vdc.actions import vdc_operation_done
 
 from . import capacity
 from .models import Certificate, ProcessingModule, ProvisioningTask, TaskState
-from .modules.base import OPERATION_METHOD, ModuleError, NeedsStaff, NoCapacity, ServiceSpec, get_module
+from .modules.base import OPERATION_METHOD, ModuleError, NeedsStaff, NoCapacity, get_module
+from .specs import service_spec, spec_for, stored_for  # noqa: F401  (re-exported: callers use actions.service_spec)
 
 log = logging.getLogger(__name__)
 
@@ -165,45 +164,8 @@ def claim(task_id: int, *, worker: str, now: datetime) -> ProvisioningTask | Non
     )
 
 
-def stored_for(service: Any) -> dict[str, Any]:
-    """What Openbill keeps from earlier results, for the module (decrypted)."""
-    certificate = Certificate.objects.filter(service_id=service.pk).first()
-    if certificate is None:
-        return {}
-    return {
-        "certificate": certificate.certificate_pem,
-        "chain": certificate.chain_pem,
-        "private_key": certificate.private_key_pem(),
-    }
-
-
 # Result keys that carry secrets: stored encrypted where they belong, never in the task row.
 SECRET_RESULT_KEYS = ("private_key", "account_key")
-
-
-def _spec(
-    service: Any, module: ProcessingModule | None, *, idempotency_key: str, params: dict[str, Any]
-) -> ServiceSpec:
-    """What the module is told of the service, with ``module``'s settings."""
-    return ServiceSpec.of(
-        service,
-        module,
-        idempotency_key=idempotency_key,
-        resources=resources_of(service),
-        stored=stored_for(service),
-        operation_params=dict(params),
-        addresses=spec_addresses(service.pk),
-    )
-
-
-def spec_for(task: ProvisioningTask) -> ServiceSpec:
-    """The spec of one operation: its instance, its idempotency key and parameters."""
-    return _spec(task.service, task.module, idempotency_key=task.idempotency_key, params=task.params)
-
-
-def service_spec(service: Any) -> ServiceSpec:
-    """A spec outside any operation (statistics, Whois): the attached instance's settings."""
-    return _spec(service, service.module, idempotency_key=f"{service.pk}:read", params={})
 
 
 # --- running ----------------------------------------------------------------------------------

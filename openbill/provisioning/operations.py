@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from openbill.core.actors import Actor
+from openbill.core.errors import IllegalTransition
 from openbill.core.timeutil import PERIOD_MONTHS
+from openbill.domains.actions import renewal_refusal
 
 from . import tasks
 from .models import ProcessingModule, ProvisioningTask, TaskState
@@ -49,6 +51,10 @@ def renewal_params(service: Any, period: str) -> dict[str, Any] | None:
     ``renewal``), the remote renewal's parameters: the years paid, and the expiry the remote
     last reported (``expires``), so that a repeated renewal is refused by the remote rather
     than done twice. None for any other module."""
+    if service.product_type.kind == "domain":
+        refusal = renewal_refusal(service)
+        if refusal:
+            raise IllegalTransition(refusal)  # a domain in redemption is restored, not renewed
     module = service.module
     if module is None:
         return None

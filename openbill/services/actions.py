@@ -91,6 +91,28 @@ def start_operation(
     remote.queue().enqueue(service, operation, actor=actor, now=now, params=params or {})
 
 
+def follow_operation(
+    service: Service, operation: str, *, actor: Actor, now: datetime, note: Text | None = None
+) -> None:
+    """Open an operation that the remote system carries on by itself, with no task here to run
+    (a registry transfer waiting for the losing registrar): the app that follows it closes it
+    with ``complete_operation`` (confirmed) or ``cancel_operation``. The caller holds the lock."""
+    if service.operation:
+        raise IllegalTransition(
+            _("Another operation is in progress: %(operation)s.") % {"operation": Operation(service.operation).label}
+        )
+    if service.status not in OPERATION_FROM[operation]:
+        raise IllegalTransition(
+            _("%(operation)s is not possible while the service is %(status)s.")
+            % {"operation": Operation(operation).label.capitalize(), "status": Status(service.status).label}
+        )
+    service.operation = operation
+    service.save(update_fields=["operation"])
+    events.record(
+        service, "operation started", actor=actor, now=now, note=note or Text("operation", operation=operation)
+    )
+
+
 def complete_operation(
     service_id: int, operation: str, *, actor: Actor, now: datetime, note: Text | None = None
 ) -> Service:

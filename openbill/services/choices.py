@@ -53,6 +53,7 @@ class EventKind(models.TextChoices):
     MACHINE = "machine", _("Virtual server")
     NAME_SERVERS = "name servers", _("Name servers changed")
     VERIFICATION_SUBMITTED = "verification submitted", _("Verification documents submitted")
+    DOMAIN_PHASE = "domain phase", _("Domain expiry: grace, redemption or restore")
 
 
 def event_kind_label(kind: str) -> str:

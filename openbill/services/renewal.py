@@ -156,8 +156,17 @@ def _renew_remotely(service: Service, period: str, *, actor: Actor, now: datetim
     renews there too, through the provisioning queue: retries, the staff queue on a permanent
     failure, *In progress (renewal)* meanwhile (the parameters are the queue's: see
     provisioning.operations.renewal_params)."""
-    if service.module_id is None or service.operation:
+    if service.module_id is None:
         return
+    service.refresh_from_db(fields=["operation", "parameters"])  # a resume may have opened since
     params = remote.queue().renewal_params(service, period)
-    if params is not None:
+    if params is None:
+        return
+    if service.operation == Operation.RESUME:
+        # Paid while stopped: the resume the payment opened runs first; the renewal starts once
+        # it is done (the module's app: domains.actions.domain_operation_done).
+        parameters = {**service.parameters, "renewal_after_resume": params}
+        Service.objects.filter(pk=service.pk).update(parameters=parameters)
+        service.parameters = parameters
+    elif not service.operation:
         actions.start_operation(service, Operation.RENEWAL, actor=actor, now=now, params=params)

@@ -36,6 +36,7 @@ ID_OF = {
         "service_delete", "service_cancel_deletion", "service_certificate", "service_statistics",
         "service_overage", "service_ips", "service_ip_order", "service_machines", "service_domain",
         "service_domain_ns", "service_domain_contacts", "service_domain_whois", "service_domain_delegation", "service_domain_verify",
+        "service_domain_restore",
     )},
     **{name: "machine" for name in (
         "machine_start", "machine_stop", "machine_reboot", "machine_delete", "machine_status",

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from openbill.api.fields import MoneyField, StrictCharField
 
+from ..actions import phase_text
 from ..models import (
     MAX_YEARS,
     Action,
@@ -16,6 +17,7 @@ from ..models import (
     DelegationState,
     Domain,
     DomainContact,
+    Phase,
     TransferState,
     Verification,
 )
@@ -102,9 +104,18 @@ class OrderRequestSerializer(serializers.Serializer[Any]):
     new_owner = NewContactSerializer(
         required=False, help_text=_("A new owner contact, created with the order (when owner is not given).")
     )
-    admin = serializers.IntegerField(required=False, allow_null=True)
-    tech = serializers.IntegerField(required=False, allow_null=True)
-    billing = serializers.IntegerField(required=False, allow_null=True)
+    admin = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("Id of a contact (or new_admin); neither: the owner.")
+    )
+    new_admin = NewContactSerializer(required=False, help_text=_("A new administrative contact, made with the order."))
+    tech = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("Id of a contact (or new_tech); neither: the owner.")
+    )
+    new_tech = NewContactSerializer(required=False, help_text=_("A new technical contact, made with the order."))
+    billing = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("Id of a contact (or new_billing); neither: the owner.")
+    )
+    new_billing = NewContactSerializer(required=False, help_text=_("A new billing contact, made with the order."))
     ns = serializers.ListField(child=StrictCharField(max_length=300), required=False, max_length=13, default=list)
     auto_renew = serializers.BooleanField(default=True)
 
@@ -140,6 +151,15 @@ class DomainSerializer(serializers.ModelSerializer[Domain]):
     delegation = serializers.ChoiceField(choices=[("", ""), *DelegationState.choices], read_only=True)
     delegation_reason = serializers.CharField(read_only=True)
     delegation_checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    phase = serializers.ChoiceField(
+        choices=Phase.choices,
+        read_only=True,
+        help_text='After expiry: "grace" (renewable until grace_until), "redemption" (deleted at the registry, '
+        'restorable until redemption_until with POST .../restore/); "" while registered.',
+    )
+    phase_text = serializers.SerializerMethodField(help_text="The phase and its deadline in words.")
+    grace_until = serializers.DateTimeField(read_only=True, allow_null=True)
+    redemption_until = serializers.DateTimeField(read_only=True, allow_null=True)
     transfer_status = serializers.ChoiceField(
         choices=TransferState.choices,
         read_only=True,
@@ -169,7 +189,14 @@ class DomainSerializer(serializers.ModelSerializer[Domain]):
             "delegation_reason",
             "delegation_checked_at",
             "transfer_status",
+            "phase",
+            "phase_text",
+            "grace_until",
+            "redemption_until",
         ]
+
+    def get_phase_text(self, domain: Domain) -> str:
+        return phase_text(domain)
 
 
 class VerifyRequestSerializer(serializers.Serializer[Any]):

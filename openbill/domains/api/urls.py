@@ -15,5 +15,6 @@ urlpatterns: list[URLPattern] = [
     path("domains/<int:pk>/contacts/", views.DomainContactsView.as_view(), name="api-domain-contacts-replace"),
     path("domains/<int:pk>/whois/", views.WhoisView.as_view(), name="api-domain-whois"),
     path("domains/<int:pk>/verify/", views.VerifyView.as_view(), name="api-domain-verify"),
+    path("domains/<int:pk>/restore/", views.RestoreView.as_view(), name="api-domain-restore"),
     path("domains/<int:pk>/delegation/", views.DelegationView.as_view(), name="api-domain-delegation"),
 ]

@@ -22,7 +22,7 @@ from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from openbill.orders.api.serializers import OrderLineSerializer
 from openbill.orders.models import OrderLine
 
-from .. import actions, selectors
+from .. import actions, operations, selectors
 from . import serializers as s
 
 
@@ -91,21 +91,8 @@ class OrderView(_Domains):
     def post(self, request: Request) -> Response:
         body = s.OrderRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        data = body.validated_data
-        line = actions.order_domain(
-            self.client,
-            name=data["name"],
-            action=data["action"],
-            years=data["years"],
-            auth_code=data["auth_code"],
-            contacts={
-                **{role: data.get(role) for role in ("owner", "admin", "tech", "billing")},
-                **({"owner": dict(data["new_owner"])} if data.get("owner") is None and data.get("new_owner") else {}),
-            },
-            ns=data["ns"],
-            auto_renew=data["auto_renew"],
-            actor=Actor.client_of(request),
-            now=timezone.now(),
+        line = actions.order_from_request(
+            self.client, body.validated_data, actor=Actor.client_of(request), now=timezone.now()
         )
         line = OrderLine.objects.select_related("service").get(pk=line.pk)
         return Response(OrderLineSerializer(line).data, status=status.HTTP_201_CREATED)
@@ -213,7 +200,7 @@ class WhoisView(_Domains):
     @extend_schema(request=None, responses={202: s.DomainSerializer})
     def post(self, request: Request, pk: int) -> Response:
         domain = get_object_or_404(selectors.client_domains(self.client), service_id=pk)
-        actions.request_whois(domain)
+        operations.request_whois(domain)
         return Response(s.DomainSerializer(domain).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -225,7 +212,7 @@ class DelegationView(_Domains):
     @extend_schema(request=None, responses={202: s.DomainSerializer})
     def post(self, request: Request, pk: int) -> Response:
         domain = get_object_or_404(selectors.client_domains(self.client), service_id=pk)
-        actions.request_delegation_check(domain)
+        operations.request_delegation_check(domain)
         return Response(s.DomainSerializer(domain).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -242,7 +229,24 @@ class VerifyView(_Domains):
         domain = get_object_or_404(selectors.client_domains(self.client), service_id=pk)
         body = s.VerifyRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        domain = actions.submit_verification(
+        domain = operations.submit_verification(
             domain, body.validated_data["documents"], actor=Actor.client_of(request), now=timezone.now()
         )
         return Response(s.DomainSerializer(selectors.client_domains(self.client).get(pk=domain.pk)).data)
+
+
+class RestoreView(_Domains):
+    """Restore a domain in redemption (``phase`` "redemption"): the zone's restore price and one
+    year's renewal are charged from the balance (402 when it is short), the registrar restores
+    and renews it (the domain shows *In progress* until the registry confirms). 409 when the
+    domain is not in redemption, its zone sells no restore, or a restore is already under way."""
+
+    serializer_class = s.DomainSerializer
+    extra_error_statuses = (402, 409)
+
+    @extend_schema(request=None, responses={202: s.DomainSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        domain = get_object_or_404(selectors.client_domains(self.client), service_id=pk)
+        actions.restore_domain(domain, actor=Actor.client_of(request), now=timezone.now())
+        domain = selectors.client_domains(self.client).get(pk=domain.pk)
+        return Response(s.DomainSerializer(domain).data, status=status.HTTP_202_ACCEPTED)

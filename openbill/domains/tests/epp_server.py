@@ -12,7 +12,11 @@ in-memory registry. Registry rules it enforces, as real registries do:
   asking for its own domain → 2106; a transfer adds one year;
 - name servers are host objects that must exist (2303); a host inside a domain of the
   registry needs an address (glue, 2003) and a host outside must have none (2306);
-- every command but the sponsor's own ``<info>`` on another's object → 2201.
+- every command but the sponsor's own ``<info>`` on another's object → 2201;
+- RFC 3915 (``redemption_on_delete``): ``<delete>`` puts the domain in ``redemptionPeriod``
+  (status pendingDelete, ``rgp:infData`` in ``<info>``); ``<renew>`` of it → 2304; a
+  ``<domain:update>`` with ``<rgp:restore op="request">`` makes it ``pendingRestore``, and the
+  restore report (``op="report"``) brings it back; a second ``<delete>`` purges it.
 
 Faults for tests: ``drop_next`` closes the connection on the next N commands without an answer;
 ``fail_next`` answers the next command with the given result code.
@@ -37,7 +41,8 @@ EPP = "urn:ietf:params:xml:ns:epp-1.0"
 DOMAIN = "urn:ietf:params:xml:ns:domain-1.0"
 HOST = "urn:ietf:params:xml:ns:host-1.0"
 CONTACT = "urn:ietf:params:xml:ns:contact-1.0"
-for _prefix, _uri in (("", EPP), ("domain", DOMAIN), ("host", HOST), ("contact", CONTACT)):
+RGP = "urn:ietf:params:xml:ns:rgp-1.0"
+for _prefix, _uri in (("", EPP), ("domain", DOMAIN), ("host", HOST), ("contact", CONTACT), ("rgp", RGP)):
     ET.register_namespace(_prefix, _uri)
 
 MESSAGES = {
@@ -59,6 +64,7 @@ MESSAGES = {
     2202: "Invalid authorization information",
     2302: "Object exists",
     2303: "Object does not exist",
+    2304: "Object status prohibits operation",
     2306: "Parameter value policy error",
     2400: "Command failed",
     2502: "Session limit exceeded; server closing connection",
@@ -88,6 +94,7 @@ class Domain:
     transfer_to: str = ""
     transfer_years: int = 1
     transfer_status: str = ""
+    rgp: str = ""  # RFC 3915: "", redemptionPeriod, pendingRestore
 
 
 @dataclass
@@ -118,6 +125,8 @@ class Registry:
         self.log: list[tuple[str, str]] = []  # (client id, command) of every command run
         # Transfers wait for the losing registrar ("pending") or go through at once ("auto").
         self.transfer_approval = "auto"
+        # RFC 3915: a deleted domain is held in redemption (restorable) before it is purged.
+        self.redemption_on_delete = False
         # Poll messages per registrar (RFC 5730 2.9.2.3): (id, text, domain name, transfer status).
         self.messages: dict[str, list[tuple[str, str, str, str]]] = {}
         self._message_ids = itertools.count(1)
@@ -222,11 +231,11 @@ def _sub(parent: ET.Element, ns: str, tag: str, text: str | None = None, **attrs
 def _text(element: ET.Element | None, path: str, default: str = "") -> str:
     if element is None:
         return default
-    found = element.find(path, {"epp": EPP, "domain": DOMAIN, "host": HOST, "contact": CONTACT})
+    found = element.find(path, {"epp": EPP, "domain": DOMAIN, "host": HOST, "contact": CONTACT, "rgp": RGP})
     return (found.text or "").strip() if found is not None and found.text else default
 
 
-NS = {"epp": EPP, "domain": DOMAIN, "host": HOST, "contact": CONTACT}
+NS = {"epp": EPP, "domain": DOMAIN, "host": HOST, "contact": CONTACT, "rgp": RGP}
 
 
 class Session:
@@ -238,6 +247,8 @@ class Session:
         self.server = server
         self.registry = server.registry
         self.client_id = ""
+        self.extension: ET.Element | None = None  # the command's <extension>
+        self.answer_extension: ET.Element | None = None  # the answer's
 
     # --- framing of answers ---------------------------------------------------------------------
     def greeting(self) -> bytes:
@@ -250,6 +261,7 @@ class Session:
         _sub(menu, EPP, "lang", "en")
         for uri in (DOMAIN, HOST, CONTACT):
             _sub(menu, EPP, "objURI", uri)
+        _sub(_sub(menu, EPP, "svcExtension"), EPP, "extURI", RGP)
         dcp = _sub(greeting, EPP, "dcp")
         _sub(_sub(dcp, EPP, "access"), EPP, "all")
         statement = _sub(dcp, EPP, "statement")
@@ -267,6 +279,9 @@ class Session:
             _sub(_sub(result, EPP, "extValue"), EPP, "reason", reason)
         if res_data is not None:
             response.append(res_data)
+        if self.answer_extension is not None:
+            response.append(self.answer_extension)
+            self.answer_extension = None
         trid = _sub(response, EPP, "trID")
         if cltrid:
             _sub(trid, EPP, "clTRID", cltrid)
@@ -315,6 +330,7 @@ class Session:
                 if handler is None:
                     raise EppFault(2101, f"{name} of {obj.tag}")
                 self.registry.log.append((self.client_id, f"{kind}:{name}"))
+                self.extension = command.find("epp:extension", NS)
                 code, data = handler(verb, obj)
                 return self.response(code, cltrid, data), False
         except EppFault as fault:
@@ -427,7 +443,10 @@ class Session:
         inf = _sub(data, DOMAIN, "infData")
         _sub(inf, DOMAIN, "name", domain.name)
         _sub(inf, DOMAIN, "roid", domain.roid)
-        _sub(inf, DOMAIN, "status", s="ok")
+        _sub(inf, DOMAIN, "status", s="pendingDelete" if domain.rgp else "ok")
+        if domain.rgp:
+            self.answer_extension = ET.Element(_q(EPP, "extension"))
+            _sub(_sub(self.answer_extension, RGP, "infData"), RGP, "rgpStatus", s=domain.rgp)
         mine = domain.sponsor == self.client_id
         if mine:
             if domain.registrant:
@@ -447,6 +466,8 @@ class Session:
 
     def domain_renew(self, verb: ET.Element, obj: ET.Element) -> tuple[int, ET.Element]:
         domain = self._domain(obj)
+        if domain.rgp:
+            raise EppFault(2304, f"{domain.name} is in {domain.rgp}: restore it first")
         current = _text(obj, "domain:curExpDate")
         if current != domain.expires.date().isoformat():
             raise EppFault(2306, f"curExpDate {current} does not match the expiry date {domain.expires.date()}")
@@ -490,6 +511,11 @@ class Session:
 
     def domain_update(self, verb: ET.Element, obj: ET.Element) -> tuple[int, None]:
         domain = self._domain(obj)
+        restore = self.extension.find("rgp:update/rgp:restore", NS) if self.extension is not None else None
+        if restore is not None:
+            return self._restore(domain, restore)
+        if domain.rgp:
+            raise EppFault(2304, f"{domain.name} is in {domain.rgp}")
         add = [(e.text or "").lower() for e in obj.findall("domain:add/domain:ns/domain:hostObj", NS)]
         rem = [(e.text or "").lower() for e in obj.findall("domain:rem/domain:ns/domain:hostObj", NS)]
         self._hosts_exist(add)
@@ -524,8 +550,28 @@ class Session:
         domain.ns = ns
         return 1000, None
 
+    def _restore(self, domain: Domain, restore: ET.Element) -> tuple[int, None]:
+        op = restore.get("op", "")
+        if op == "request":
+            if domain.rgp != "redemptionPeriod":
+                raise EppFault(2304, f"{domain.name} is not in redemption")
+            domain.rgp = "pendingRestore"
+            return 1000, None
+        if op == "report":
+            report = restore.find("rgp:report", NS)
+            if domain.rgp != "pendingRestore" or report is None:
+                raise EppFault(2304, f"{domain.name} has no restore pending")
+            if not _text(report, "rgp:resReason") or len(report.findall("rgp:statement", NS)) < 2:
+                raise EppFault(2003, "the restore report needs a reason and two statements")
+            domain.rgp = ""
+            return 1000, None
+        raise EppFault(2005, f"restore op {op!r}")
+
     def domain_delete(self, verb: ET.Element, obj: ET.Element) -> tuple[int, None]:
         domain = self._domain(obj)
+        if self.registry.redemption_on_delete and not domain.rgp:
+            domain.rgp = "redemptionPeriod"
+            return 1000, None
         for host in list(self.registry.hosts):
             if self.registry.parent_domain(host) is domain:
                 del self.registry.hosts[host]
@@ -755,8 +801,9 @@ def self_signed_tls(directory: Any) -> tuple[ssl.SSLContext, str]:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
+        # Wide: tests on a frozen clock make it, and OpenSSL checks it against the real one.
+        .not_valid_before(min(now, dt.datetime(2020, 1, 1, tzinfo=dt.UTC)) - dt.timedelta(days=1))
+        .not_valid_after(max(now, dt.datetime(2040, 1, 1, tzinfo=dt.UTC)) + dt.timedelta(days=30))
         .add_extension(
             x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,

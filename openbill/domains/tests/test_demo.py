@@ -18,6 +18,8 @@ def test_the_demo_has_two_zones_and_domains_in_several_states():
     states = {d.service.label for d in alice_domains}
     assert {"Active", "Ordered", "Suspended", "In progress (activation)"} <= states
     assert Domain.objects.filter(service__client__email="bob@demo.test", owner__kind="organisation").exists()
+    assert alice_domains.filter(phase="grace").exists()
+    assert alice_domains.filter(phase="redemption").exists()
 
     web = HttpClient()
     assert web.post("/login/", {"username": "alice@demo.test", "password": "demo"}).status_code == 302
@@ -25,3 +27,6 @@ def test_the_demo_has_two_zones_and_domains_in_several_states():
     page = web.get(f"/services/{active.service_id}/domain/").content.decode()
     assert active.name in page and "ns1.demo-hosting.test" in page
     assert "alice-example.net" in web.get("/cart/").content.decode()
+    lapsed = alice_domains.get(phase="grace")
+    page = web.get(f"/services/{lapsed.service_id}/domain/").content.decode()
+    assert "Expired: renewable at the renewal price until" in page

@@ -85,7 +85,10 @@ def test_register_pay_and_activate(alice: Any, test_zone: Any, owner_contact: An
     assert line.service.status == Status.ACTIVE and line.service.period == "2years"
     registered = epp_registry.domains["alice.test"]
     assert registered.sponsor == "openbill"
-    assert registered.registrant == owner_contact.handle and registered.contacts == {"tech": owner_contact.handle}
+    # Roles not given are the owner's (issue 11: admin, tech and billing default to the owner).
+    handle = owner_contact.handle
+    assert registered.registrant == handle
+    assert registered.contacts == {"admin": handle, "tech": handle, "billing": handle}
     assert registered.ns == ["ns1.provider.net", "ns2.provider.net"]
     assert registered.expires.year == timezone.now().year + 2
 

@@ -54,7 +54,13 @@ def test_an_approved_transfer_is_followed_to_completion(
     assert actions.follow_transfers(now=timezone.now()) == {"moving.test": "pending"}
     page = alice_http.get(f"/services/{domain.service_id}/domain/").content.decode()
     assert 'data-testid="transfer"' in page and "Transfer pending at the registry" in page
-    assert alice_api.get(f"/api/v1/domains/{domain.service_id}/").json()["transfer_status"] == "pending"
+    assert "In progress (transfer)" in page
+    body = alice_api.get(f"/api/v1/domains/{domain.service_id}/").json()
+    assert (body["transfer_status"], body["status"]) == ("pending", "In progress (transfer)")
+    services_page = alice_http.get("/services/").content.decode()
+    assert "In progress (transfer)" in services_page
+    domain.service.refresh_from_db()
+    assert domain.service.operation == "transfer" and domain.service.label == "In progress (transfer)"
 
     epp_registry.approve_transfer("moving.test")
     assert epp_registry.messages["openbill"]  # the registry told Openbill in its poll queue
@@ -65,6 +71,9 @@ def test_an_approved_transfer_is_followed_to_completion(
     domain.service.refresh_from_db()
     assert domain.transfer_status == TransferState.DONE
     assert domain.service.remote_id == epp_registry.domains["moving.test"].roid
+    # Active now, to the expiry the registry records (the old one plus the transfer's year).
+    assert domain.service.operation == "" and domain.service.label == "Active"
+    assert domain.service.expires_at == epp_registry.domains["moving.test"].expires
     assert epp_registry.domains["moving.test"].sponsor == "openbill"
     assert balance(alice) == Decimal("92.00")
     assert actions.follow_transfers(now=timezone.now()) == {}  # nothing pending any more
@@ -82,6 +91,8 @@ def test_a_rejected_transfer_returns_the_money_and_ends_the_service(
     assert run_due() == ["done"]  # the deletion: nothing at the registry is ours
     pending_transfer.service.refresh_from_db()
     assert pending_transfer.service.status == Status.DELETED
+    kinds = list(pending_transfer.service.events.order_by("at", "id").values_list("kind", flat=True))
+    assert "operation cancelled" in kinds  # the transfer, closed with the registry's refusal
     assert epp_registry.domains["moving.test"].sponsor == "other-registrar"
     assert balance(alice) == Decimal("100.00") and run_audit() == []
 

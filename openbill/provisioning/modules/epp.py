@@ -46,8 +46,9 @@ EPP = "urn:ietf:params:xml:ns:epp-1.0"
 DOMAIN = "urn:ietf:params:xml:ns:domain-1.0"
 HOST = "urn:ietf:params:xml:ns:host-1.0"
 CONTACT = "urn:ietf:params:xml:ns:contact-1.0"
-NS = {"epp": EPP, "domain": DOMAIN, "host": HOST, "contact": CONTACT}
-for _prefix, _uri in (("", EPP), ("domain", DOMAIN), ("host", HOST), ("contact", CONTACT)):
+RGP = "urn:ietf:params:xml:ns:rgp-1.0"
+NS = {"epp": EPP, "domain": DOMAIN, "host": HOST, "contact": CONTACT, "rgp": RGP}
+for _prefix, _uri in (("", EPP), ("domain", DOMAIN), ("host", HOST), ("contact", CONTACT), ("rgp", RGP)):
     ET.register_namespace(_prefix, _uri)
 
 RETRYABLE_CODES = frozenset({2400, 2500, 2502})
@@ -62,6 +63,7 @@ class Result:
     reason: str
     data: ET.Element | None
     queue: ET.Element | None = None  # <msgQ> of a poll answer
+    extension: ET.Element | None = None  # <extension> of the answer (RFC 3915 rgp:infData)
 
     @property
     def ok(self) -> bool:
@@ -188,11 +190,16 @@ class Session:
             reason=_text(result, "epp:extValue/epp:reason"),
             data=answer.find("epp:response/epp:resData", NS),
             queue=answer.find("epp:response/epp:msgQ", NS),
+            extension=answer.find("epp:response/epp:extension", NS),
         )
 
-    def object_command(self, verb: str, ns: str, build: Any, **verb_attrs: str) -> Result:
+    def object_command(self, verb: str, ns: str, build: Any, *, extension: Any = None, **verb_attrs: str) -> Result:
+        """``<verb><ns:verb>`` filled by ``build``; ``extension(element)`` fills ``<extension>``."""
+
         def wrapper(command: ET.Element) -> None:
             build(_sub(_sub(command, EPP, verb, **verb_attrs), ns, verb))
+            if extension is not None:
+                extension(_sub(command, EPP, "extension"))
 
         return self.command(wrapper)
 
@@ -210,6 +217,9 @@ class Session:
             for uri in (DOMAIN, HOST, CONTACT):
                 if not services or uri in services:
                     _sub(svcs, EPP, "objURI", uri)
+            extensions = [e.text or "" for e in greeting.findall("epp:svcMenu/epp:svcExtension/epp:extURI", NS)]
+            if RGP in extensions:
+                _sub(_sub(svcs, EPP, "svcExtension"), EPP, "extURI", RGP)
 
         result = self.command(build)
         if not result.ok:
@@ -374,10 +384,12 @@ class EppModule(Module):
         if not result.ok:
             raise result.error(f"info {domain}")
         inf = result.data.find("domain:infData", NS) if result.data is not None else None
+        rgp = result.extension.findall("rgp:infData/rgp:rgpStatus", NS) if result.extension is not None else []
         return {
             "domain": _text(inf, "domain:name"),
             "roid": _text(inf, "domain:roid"),
             "statuses": [e.get("s", "") for e in (inf.findall("domain:status", NS) if inf is not None else [])],
+            "rgp": [e.get("s", "") for e in rgp],
             "registrant": _text(inf, "domain:registrant"),
             "contacts": {
                 e.get("type", ""): (e.text or "")
@@ -590,11 +602,55 @@ class EppModule(Module):
                     raise ack.error("poll ack")
         return messages
 
+    @staticmethod
+    def _restore(epp: Session, domain: str, info: dict[str, Any]) -> None:
+        """RFC 3915: a domain deleted at the registry and held in redemption is restored (a
+        ``<domain:update>`` with ``<rgp:restore op="request">``), then the restore report the
+        registry requires is sent (``op="report"``). A domain not in redemption is left alone."""
+        if "redemptionPeriod" not in info["rgp"] and "pendingRestore" not in info["rgp"]:
+            return
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%S.0Z")
+
+        def name(e: ET.Element) -> None:
+            _sub(e, DOMAIN, "name", domain)
+            _sub(e, DOMAIN, "chg")
+
+        if "redemptionPeriod" in info["rgp"]:
+            result = epp.object_command(
+                "update",
+                DOMAIN,
+                name,
+                extension=lambda x: _sub(_sub(x, RGP, "update"), RGP, "restore", op="request"),
+            )
+            if not result.ok:
+                raise result.error(f"restore {domain}")
+
+        def report(x: ET.Element) -> None:
+            restore = _sub(_sub(x, RGP, "update"), RGP, "restore", op="report")
+            element = _sub(restore, RGP, "report")
+            _sub(element, RGP, "preData", f"{domain} registered by this registrar until {info['expires'][:10]}")
+            _sub(element, RGP, "postData", f"{domain} restored for the same registrant")
+            _sub(element, RGP, "delTime", now)
+            _sub(element, RGP, "resTime", now)
+            _sub(element, RGP, "resReason", "Registrant error.")
+            _sub(element, RGP, "statement", "This registrar has not restored the domain for a third party.")
+            _sub(element, RGP, "statement", "The information in this report is true to the best of our knowledge.")
+
+        result = epp.object_command("update", DOMAIN, name, extension=report)
+        if not result.ok:
+            raise result.error(f"restore report {domain}")
+
     def prolong(self, spec: ServiceSpec) -> dict[str, Any]:
+        """``<renew>`` from the expiry the registry last reported. With the ``restore`` parameter
+        (a domain in redemption, the restore paid for) the domain is restored first."""
         domain = self.domain(spec)
         years = int(spec.operation_params.get("years") or spec.parameters.get("years") or 1)
         with self._session(spec) as epp:
             current = str(spec.operation_params.get("expires") or "")
+            if spec.parameters.get("restore"):
+                info = self._info(epp, domain)
+                self._restore(epp, domain, info)
+                current = info["expires"]
             if not current:
                 current = self._info(epp, domain)["expires"]
             current_date = current[:10]

@@ -85,6 +85,8 @@ def auto_deletion_due(at: datetime, provider_ids: list[int] | None) -> Q:
         )
         & by_days
         & _scoped(provider_ids)
+        # A domain ends through its zone's grace and redemption (domains.actions.follow_expiries).
+        & ~Q(product_type__kind="domain")
     )
 
 
