@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from openbill.api.authentication import TokenAuthentication
 from openbill.api.base import ClientScopedMixin
@@ -142,10 +143,14 @@ class _ServiceUsageView(ClientScopedMixin, GenericAPIView):  # type: ignore[type
     pagination_class = None
     filter_backends: list[type] = []
 
-    def service(self, pk: int) -> Service:
-        return get_object_or_404(
+    def read(self, pk: int, query_class: type[Serializer[Any]]) -> tuple[Service, dict[str, Any]]:
+        """The service, then the query string as ``query_class`` reads it (a 400 names the field)."""
+        service = get_object_or_404(
             Service.objects.for_client(self.client).select_related("client__provider", "product_type"), pk=pk
         )
+        query = query_class(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return service, query.validated_data
 
 
 class ServiceStatisticsView(_ServiceUsageView):
@@ -155,10 +160,8 @@ class ServiceStatisticsView(_ServiceUsageView):
 
     @extend_schema(parameters=[StatisticsQuerySerializer], responses=StatisticsSerializer, summary="Usage by day")
     def get(self, request: Request, pk: int) -> Response:
-        service = self.service(pk)
-        query = StatisticsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        start, end = selectors.statistics_period(service, **query.validated_data, now=timezone.now())
+        service, query = self.read(pk, StatisticsQuerySerializer)
+        start, end = selectors.statistics_period(service, **query, now=timezone.now())
         return Response(statistics_data(service, start, end, selectors.daily_consumption(service, start, end)))
 
 
@@ -169,8 +172,6 @@ class ServiceOverageView(_ServiceUsageView):
 
     @extend_schema(parameters=[OverageQuerySerializer], responses=ServiceOverageSerializer, summary="Overage by month")
     def get(self, request: Request, pk: int) -> Response:
-        service = self.service(pk)
-        query = OverageQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        month = query.validated_data.get("period") or selectors.current_month(service, timezone.now())
+        service, query = self.read(pk, OverageQuerySerializer)
+        month = query.get("period") or selectors.current_month(service, timezone.now())
         return Response(overage_data(service, month, selectors.overage_rows(service, month)))
