@@ -226,7 +226,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12  # absolute timeout
 # Database sessions that also keep their user, address, browser and last-seen time, so the
 # Profile lists a user's sessions and can log out one of them (accounts.UserSession).
-SESSION_ENGINE = "openbill.accounts.sessions"
+SESSION_ENGINE = "openbill.accounts.session_store"
 # Idle timeout: a session unused this long is logged out (accounts.sessions.IdleTimeoutMiddleware).
 OPENBILL_SESSION_IDLE_SECONDS = int(os.environ.get("OPENBILL_SESSION_IDLE_SECONDS", str(30 * 60)))
 # Cookies travel over HTTPS only, unless DEBUG or OPENBILL_INSECURE_COOKIES=1 (`openbill run` sets

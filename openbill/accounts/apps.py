@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
+        # The handlers' module imports the models, importable only once the apps are loaded.
         from django.contrib.auth.signals import user_logged_in
 
         from .sessions import notice_new_address, start_idle_clock

@@ -14,6 +14,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 
+from .session_store import SessionStore
+
 if TYPE_CHECKING:
     from openbill.clients.models import Client
 
@@ -204,7 +206,7 @@ class UserSession(AbstractBaseSession):
     """A browser's session: Django's database session plus whose it is, from where and with what.
 
     The extra columns are copied from the session's own data on every save
-    (accounts.sessions.SessionStore), so the Profile can list a user's sessions, and "log out
+    (accounts.session_store.SessionStore), so the Profile can list a user's sessions, and "log out
     this one" is deleting the row: the next request with that cookie finds no session.
     """
 
@@ -224,8 +226,6 @@ class UserSession(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls) -> Any:
-        from .sessions import SessionStore
-
         return SessionStore
 
 

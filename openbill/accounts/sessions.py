@@ -8,23 +8,19 @@ absolute timeout is ``SESSION_COOKIE_AGE`` (12 h) counted from the login: each s
 would push the cookie's and the table's expiry on, so the login time is kept in the session
 and checked here.
 
-This module is also the session engine (``SESSION_ENGINE``): Django's database sessions, each
-row also holding its user, address, browser and last-seen time (accounts.UserSession), copied
-from the session's data whenever it is saved.
+The session engine that keeps each session's user, address and times as columns is
+``accounts/session_store.py``.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, logout, update_session_auth_hash
-from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.contrib.auth import HASH_SESSION_KEY, logout, update_session_auth_hash
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -36,51 +32,17 @@ from openbill.core.notify import notify
 
 from .models import LoginAddress, User, UserSession
 from .selectors import client_of
+from .session_store import ADDRESS, AGENT, LAST_SEEN, LOGGED_IN, SessionStore, valid_address
 
-LAST_SEEN = "openbill_last_seen"
-LOGGED_IN = "openbill_logged_in"
-ADDRESS = "openbill_address"
-AGENT = "openbill_agent"
 REAUTH_AT = "openbill_reauth_at"
 WRITE_EVERY = 60  # seconds
 # How long a password (and code, with 2FA) entered again keeps sensitive changes open.
 REAUTH_SECONDS = 10 * 60
 
 
-class SessionStore(DatabaseSessionStore):
-    """Database sessions in accounts.UserSession, with who, where from and last seen as columns."""
-
-    @classmethod
-    def get_model_class(cls) -> Any:
-        return UserSession
-
-    def create_model_instance(self, data: dict[str, Any]) -> Any:
-        row: Any = super().create_model_instance(data)
-        try:
-            row.user_id = int(data[SESSION_KEY])
-        except (KeyError, TypeError, ValueError):
-            row.user_id = None
-        row.address = _valid_address(data.get(ADDRESS))
-        row.user_agent = str(data.get(AGENT) or "")[:300]
-        row.logged_in_at = _moment(data.get(LOGGED_IN))
-        row.last_seen_at = _moment(data.get(LAST_SEEN))
-        return row
-
-
-def _moment(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(value, tz=UTC) if isinstance(value, int | float) else None
-
-
-def _valid_address(value: Any) -> str | None:
-    try:
-        return str(ipaddress.ip_address(str(value)))
-    except ValueError:
-        return None
-
-
 def client_address(request: HttpRequest) -> str | None:
     """The caller's address as the per-address limits count it (``OPENBILL_NUM_PROXIES``)."""
-    return _valid_address(BaseThrottle().get_ident(request))  # type: ignore[arg-type]
+    return valid_address(BaseThrottle().get_ident(request))  # type: ignore[arg-type]
 
 
 class IdleTimeoutMiddleware:

@@ -16,6 +16,8 @@ from modeltranslation.manager import MultilingualManager
 from openbill.core.money import DECIMAL_PLACES, MAX_DIGITS
 from openbill.core.timeutil import Period
 
+from .instructions import template_problems
+
 
 def _money_field(verbose: Any, **kwargs: Any) -> models.DecimalField[Decimal, Decimal]:
     return models.DecimalField(verbose, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)
@@ -78,8 +80,6 @@ class ProductType(models.Model):
 
     def clean(self) -> None:
         """A manual may show only values its services have (``catalog.instructions``)."""
-        from .instructions import template_problems
-
         parameters = set(self.parameters.values_list("code", flat=True)) if self.pk else None
         addons = (
             set(Addon.objects.filter(tariff__product_type=self).values_list("resource", flat=True)) if self.pk else None

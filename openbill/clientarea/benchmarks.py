@@ -30,8 +30,10 @@ from django.utils import timezone
 
 from openbill.accounts.models import Membership, User
 from openbill.billing.models import EntryKind, LedgerEntry
+from openbill.catalog.demo import build as build_catalog
 from openbill.catalog.models import Addon, AddonEnumItem, TariffPlan, ValueType
 from openbill.clients.models import Client, Provider
+from openbill.core.demo import Demo
 from openbill.core.texts import Text
 from openbill.core.texts import fields as text_fields
 from openbill.core.timeutil import add_period
@@ -192,9 +194,6 @@ class Offer:
 
 def catalog(now: datetime) -> tuple[Provider, list[Offer]]:
     """The bench provider with the demo's catalog (created once)."""
-    from openbill.catalog.demo import build as build_catalog
-    from openbill.core.demo import Demo
-
     provider = Provider.objects.filter(name=PROVIDER_NAME).first()
     if provider is None:
         with transaction.atomic():

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from openbill.catalog.instructions import render_instructions
+from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, InsufficientFunds, NotAllowed
 from openbill.core.money import format_money
@@ -117,19 +118,16 @@ def _pay_and_redirect(request: HttpRequest, order: Order) -> HttpResponse:
     return redirect("clientarea:orders")
 
 
+def _cart(client: Client) -> tuple[list[OrderLine], str]:
+    """The client's cart and its total as the pages show them."""
+    lines = selectors.cart_lines(client)
+    return lines, format_money(selectors.lines_total(lines), client.currency)
+
+
 @client_required
 def cart(request: HttpRequest) -> HttpResponse:
-    client = client_of(request)
-    lines = selectors.cart_lines(client)
-    return render(
-        request,
-        "clientarea/orders/cart.html",
-        {
-            "lines": lines,
-            "total": format_money(selectors.lines_total(lines), client.currency),
-            "has_lines": bool(lines),
-        },
-    )
+    lines, total = _cart(client_of(request))
+    return render(request, "clientarea/orders/cart.html", {"lines": lines, "total": total, "has_lines": bool(lines)})
 
 
 @client_required
@@ -166,11 +164,11 @@ def cart_checkout(request: HttpRequest) -> HttpResponse:
 def orders(request: HttpRequest) -> HttpResponse:
     """The seed's two blocks: pending payment (with Pay) and paid services (Instruction Manual)."""
     client = client_of(request)
-    cart_lines = selectors.cart_lines(client)
+    cart_lines, cart_total = _cart(client)
     context = {
         "pending": selectors.pending_orders(client),
         "cart_lines": cart_lines,
-        "cart_total": format_money(selectors.lines_total(cart_lines), client.currency),
+        "cart_total": cart_total,
         "paid": (paid := Paginator(selectors.paid_services(client), PAID_PER_PAGE).get_page(request.GET.get("page"))),
         "page": paid,
     }

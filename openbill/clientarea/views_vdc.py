@@ -42,18 +42,9 @@ def service_machines(request: HttpRequest, pk: int) -> HttpResponse:
     templates = selectors.fitting_templates(vdc)
     form = MachineForm(request.POST or None, templates=templates, public_addresses=ipam.serves(vdc, 4))
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             machine = actions.create_machine(
-                vdc,
-                name=data["name"],
-                template=data["template"],
-                cpu=data["cpu"],
-                ram=data["ram"],
-                disk=data["disk"],
-                public_ipv4=bool(data.get("public_ipv4")),
-                actor=Actor.client_of(request),
-                now=timezone.now(),
+                vdc, actor=Actor.client_of(request), now=timezone.now(), **form.cleaned_data
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)

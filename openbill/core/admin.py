@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from openbill.clients.models import Provider
+
 from .models import IdempotencyRecord, Notice, SweepSlot
 
 
@@ -60,8 +62,6 @@ def choices_filter(field: str, title: Any, choices: list[tuple[str, Any]]) -> ty
 
 
 def currency_filter() -> type[admin.SimpleListFilter]:
-    from openbill.clients.models import Provider
-
     class CurrencyFilter(admin.SimpleListFilter):
         title = _("currency")
         parameter_name = "currency"

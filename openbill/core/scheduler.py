@@ -11,7 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.apps import apps
 from django.db import IntegrityError, transaction
+
+from openbill.core.extensions import optional_module
 
 from .models import SweepSlot
 
@@ -64,10 +67,6 @@ def reap(now: datetime) -> dict[str, int]:
 
 def load_sweeps() -> None:
     """Import the apps' ``sweeps`` modules so that they register."""
-    from django.apps import apps
-
-    from openbill.core.extensions import optional_module
-
     for config in apps.get_app_configs():
         if config.name.startswith("openbill."):
             optional_module(f"{config.name}.sweeps")

@@ -168,8 +168,6 @@ def take_one(service: Any, *, now: datetime, actor: Actor, version: int = 4, not
     """One more address for the service, not its main one: a virtual data center's machine
     takes its public address this way. None when no pool serves the service; NoRoom (nothing
     taken) when those serving it are full. Runs in the caller's transaction when there is one."""
-    from openbill.services import events
-
     pools = pools_for(service, version)
     if not pools:
         return None

@@ -53,6 +53,18 @@ def check_statistics_period(start: date, end: date) -> None:
         raise DomainError(_("Choose at most %(days)s days.") % {"days": MAX_STATISTICS_DAYS}, field="end")
 
 
+def statistics_period(
+    service: Service, *, start: date | None = None, end: date | None = None, now: datetime
+) -> tuple[date, date]:
+    """The period the API's statistics show: from ``start`` (the 1st of this month) to ``end``
+    (today, or ``start`` when it is later), in the provider's time zone; checked as above."""
+    today = local_date(now, service.client.provider.tz)
+    start = start or rating.month_start(today)
+    end = end or max(today, start)
+    check_statistics_period(start, end)
+    return start, end
+
+
 def preset_period(preset: str, today: date) -> tuple[date, date]:
     """The local dates ``[start, end]`` of a named period (weeks start on Monday); anything
     else is the current month so far."""

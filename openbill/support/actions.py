@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from openbill.clients.models import Client, Provider
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, NotAllowed
+from openbill.core.notify import notify
 from openbill.core.texts import Text
 from openbill.core.texts import fields as text_fields
 from openbill.services import actions as services
@@ -29,6 +30,7 @@ from openbill.services.choices import Status, SuspendReason
 from openbill.services.models import Service
 
 from . import files as upload
+from . import tasks
 from .models import (
     AbuseAction,
     AbuseReport,
@@ -117,8 +119,6 @@ def _post(
 
 
 def _after_commit_mail(message: Message) -> None:
-    from . import tasks
-
     message_id = message.pk
     if message.internal:
         return
@@ -336,8 +336,6 @@ def answered_without_reply(cutoff: datetime) -> QuerySet[Ticket]:
 def auto_close_answered(*, now: datetime, days: int | None = None, limit: int = 500) -> list[int]:
     """Close Answered tickets the client left without a reply for ``days``; each once, with a
     notice. A compare-and-swap per ticket: a client reply that lands meanwhile wins."""
-    from openbill.core.notify import notify
-
     cutoff = now - timedelta(days=auto_close_days() if days is None else days)
     closed: list[int] = []
     due = answered_without_reply(cutoff)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition
 from openbill.core.texts import Text
+from openbill.ipam import actions as ipam
 from openbill.services import actions as service_actions
 from openbill.services import events
 from openbill.services.choices import Operation, Status
@@ -81,8 +82,6 @@ def create_machine(
     """Reserve a machine's share of the pool and queue its creation. With ``public_ipv4`` the
     machine takes one of the data center's public addresses from the provider's pools (ipam)
     when a pool serves the data center; a full pool refuses the machine (nothing is kept)."""
-    from openbill.ipam import actions as ipam
-
     name = (name or "").strip().lower()
     if not NAME_RE.match(name):
         raise DomainError(

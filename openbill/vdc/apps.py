@@ -10,5 +10,6 @@ class VdcConfig(AppConfig):
     verbose_name = _("Virtual data centers")
 
     def ready(self) -> None:
-        # The VDC's processing module registers itself with the module registry on import.
+        # The VDC's processing module registers itself with the module registry on import: at
+        # start-up, in Django's hook for it, once every app is loaded.
         from . import module  # noqa: F401

@@ -35,3 +35,9 @@ class MachineForm(forms.Form):
         field = self.fields["template"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = templates
+
+    def clean(self) -> dict[str, Any]:
+        """The arguments of ``vdc.actions.create_machine``: no public address where none is offered."""
+        data = super().clean() or {}
+        data["public_ipv4"] = bool(data.get("public_ipv4"))
+        return data

@@ -18,10 +18,12 @@ from openbill.core.actors import Actor
 from openbill.core.texts import Text
 from openbill.ipam import actions as ipam
 from openbill.provisioning.modules.base import ModuleError, ServiceSpec
+from openbill.provisioning.modules.libvirt_vm import LibvirtModule
 from openbill.services.choices import Operation, Status
 from openbill.services.models import Service
 
 from .models import OPERATION_RESULT, Machine, MachineOperation, MachineStatus
+from .module import LibvirtVdcModule
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 6
@@ -73,11 +75,6 @@ def _addresses(machine: Machine) -> list[dict[str, Any]]:
 
 
 def _call(machine: Machine, vdc: Service) -> dict[str, Any]:
-    # libvirt (and the VDC module built on it) is an optional library: loaded when a machine runs.
-    from openbill.provisioning.modules.libvirt_vm import LibvirtModule
-
-    from .module import LibvirtVdcModule
-
     operation = machine.operation
     if operation in POWERS_ON and (
         vdc.status != Status.ACTIVE or vdc.operation in (Operation.SUSPENSION, Operation.DELETION)
@@ -111,8 +108,6 @@ def _power_off_if_vdc_stopped(machine: Machine, vdc: Service) -> bool:
     """After a machine was powered on: if its data center began stopping or deleting meanwhile
     (its module may have listed the machines before this one ran), power it off again, so that
     no machine runs in a stopped data center. True when it did."""
-    from .module import LibvirtVdcModule
-
     status, operation = Service.objects.filter(pk=vdc.pk).values_list("status", "operation").get()
     if status == Status.ACTIVE and operation not in (Operation.SUSPENSION, Operation.DELETION):
         return False

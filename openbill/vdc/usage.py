@@ -20,21 +20,19 @@ from django.db import transaction
 
 from openbill.catalog.models import ProductKind
 from openbill.clients.models import Provider
+from openbill.metering.actions import LIVE, ingest, metric_units, statistics_addons
+from openbill.metering.models import Source
 from openbill.provisioning.modules.base import ModuleError, usage_between
+from openbill.provisioning.modules.libvirt_vm import LibvirtModule
 from openbill.services.models import Service
 
 from .models import Machine, MachineCounter, MachineStatus
+from .runner import machine_spec
 
 log = logging.getLogger(__name__)
 
 
 def collect(*, now: datetime, provider: Provider | None = None) -> dict[str, int]:
-    from openbill.metering.actions import LIVE, ingest, metric_units, statistics_addons
-    from openbill.metering.models import Source
-    from openbill.provisioning.modules.libvirt_vm import LibvirtModule
-
-    from .runner import machine_spec
-
     counts = {"machines": 0, "records": 0, "errors": 0}
     providers = [provider] if provider is not None else list(Provider.objects.all())
     module = LibvirtModule()

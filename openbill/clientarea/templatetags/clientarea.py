@@ -11,6 +11,11 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from openbill.catalog.display import addon_value as value_of
+from openbill.clientarea.row_actions import actions_html
+from openbill.services.choices import Status
+from openbill.services.rules import Action, allowed_actions
+
 register = template.Library()
 
 
@@ -83,8 +88,6 @@ def quantity(value: Any) -> str:
 @register.filter
 def addon_value(line: Any) -> str:
     """A service's add-on line as the client reads it: "2 GiB", "1 core", "Debian 12"."""
-    from openbill.catalog.display import addon_value as value_of
-
     return value_of(line.addon, line.quantity, line.enum_item)
 
 
@@ -104,8 +107,6 @@ def bootstrap_widget(field: Any) -> Any:
 @register.filter
 def status_label(code: str) -> str:
     """A stored status code ("active") as the client reads it ("Active"); unknown codes as they are."""
-    from openbill.services.choices import Status
-
     try:
         return str(Status(code).label)
     except ValueError:
@@ -166,14 +167,10 @@ def auto_renew_icon(service: Any) -> SafeString:
 @register.simple_tag
 def row_actions(actions: Any) -> SafeString:
     """A Goods/Services row's actions (``openbill.clientarea.row_actions``) as links and badges."""
-    from openbill.clientarea.row_actions import actions_html
-
     return actions_html(actions)
 
 
 @register.filter
 def instructions_offered(service: Any) -> bool:
     """Whether the service's instruction manual is offered (``services.rules``)."""
-    from openbill.services.rules import Action, allowed_actions
-
     return Action.INSTRUCTIONS in allowed_actions(service)

@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 import time_machine
 from django.conf import settings as django_settings
+from django.contrib.auth import SESSION_KEY
 from django.test import Client as HttpClient
 from django.utils import timezone
 
+from openbill.accounts.models import UserSession
+from openbill.accounts.session_store import SessionStore
 from openbill.core.tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +56,16 @@ def test_a_session_in_use_ends_12_hours_after_login(alice_user: Any) -> None:
             assert is_logged_in(http), minutes
         clock.move_to(start + timedelta(hours=12, minutes=5))
         assert not is_logged_in(http)
+
+
+def test_a_login_writes_one_session_row_that_names_its_user_and_decodes(alice_user: Any) -> None:
+    """The session engine (accounts.session_store) and its model name each other: the row a login
+    writes carries the user as a column, and the model decodes its data with the same store."""
+    http = logged_in(alice_user)
+    row = UserSession.objects.get(session_key=http.session.session_key)
+    assert row.user_id == alice_user.pk
+    assert row.get_decoded()[SESSION_KEY] == str(alice_user.pk)
+    assert UserSession.get_session_store_class() is SessionStore
 
 
 def test_log_out_other_sessions_keeps_this_one(alice_user: Any, bob_user: Any) -> None:

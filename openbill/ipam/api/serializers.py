@@ -9,6 +9,7 @@ from rest_framework import serializers
 from openbill.api.fields import CurrencyField, MoneyField
 
 from ..models import Address, Pool
+from ..selectors import pool_addresses
 
 
 class AddressSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -77,6 +78,4 @@ class PoolDetailSerializer(PoolSerializer):
 
     def get_addresses(self, obj: Pool) -> list[dict[str, Any]]:
         """Every taken address of the pool (active or in quarantine) with its service."""
-        from ..selectors import pool_addresses
-
         return list(StaffAddressSerializer(pool_addresses(obj), many=True).data)

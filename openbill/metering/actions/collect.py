@@ -9,6 +9,10 @@ from typing import Any
 from django.db import transaction
 
 from openbill.clients.models import Provider
+from openbill.core.crypto import decrypt_json
+from openbill.provisioning.models import ProcessingModule
+from openbill.provisioning.modules import ModuleError, get_module
+from openbill.provisioning.modules.base import ServiceSpec, usage_between
 from openbill.services.models import Service
 
 from ..models import CollectionCursor, Source
@@ -25,11 +29,6 @@ def collect_from_modules(*, now: datetime, provider: Provider | None = None, chu
     transaction, so a crash in between leaves the cursors where they were and the next run
     counts the same interval again, never twice.
     """
-    from openbill.core.crypto import decrypt_json
-    from openbill.provisioning.models import ProcessingModule
-    from openbill.provisioning.modules import ModuleError, get_module
-    from openbill.provisioning.modules.base import ServiceSpec, usage_between
-
     counts = {"services": 0, "records": 0, "rejected": 0, "errors": 0}
     modules = ProcessingModule.objects.filter(enabled=True).select_related("provider")
     if provider is not None:

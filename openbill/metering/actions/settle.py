@@ -23,6 +23,8 @@ from openbill.core.texts import Text
 from openbill.core.timeutil import local_date
 from openbill.invoicing.selectors import charge_amount
 from openbill.services import actions as service_actions
+from openbill.services.automation.engine import open_alert
+from openbill.services.automation.models import SweepAlert
 from openbill.services.choices import SuspendReason
 from openbill.services.models import Service
 from openbill.services.selectors import renewal_amount, with_pricing
@@ -235,15 +237,11 @@ def settle_client(client_id: int, *, now: datetime) -> int:
 
 
 def open_meter_alert() -> bool:
-    from openbill.services.automation.engine import open_alert
-
     return open_alert("meter") is not None
 
 
 def trip_meter(exc: OverageFuseTripped) -> None:
     """Stop the meter's charges and tell staff: a log line and an open sweep alert (resolved in
     admin, as the renew sweep's)."""
-    from openbill.services.automation.models import SweepAlert
-
     SweepAlert.objects.create(sweep="meter", reason=str(exc), details=exc.details, created_at=timezone.now())
     log.error("FUSE: meter sweep stopped: %s %s", exc, exc.details)

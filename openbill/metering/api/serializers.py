@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from rest_framework import serializers
 
-from openbill.api.fields import CurrencyField, DecimalStringField, MoneyField
+from openbill.api.fields import CurrencyField, DecimalStringField, MoneyField, money_string
 from openbill.catalog.models import StatisticsPeriod
 from openbill.core.errors import DomainError
 from openbill.metering.actions import MAX_BATCH
-from openbill.metering.selectors import check_statistics_day
+from openbill.metering.selectors import AddonSeries, OverageRow, check_statistics_day
+from openbill.services.models import Service
 
 
 class UsageRecordInSerializer(serializers.Serializer):
@@ -123,3 +126,57 @@ class OverageQuerySerializer(serializers.Serializer):
         required=False,
         help_text="YYYY-MM, 1970 to 2999 (default: this month).",
     )
+
+    def validate_period(self, value: str) -> date:
+        """The month's first day."""
+        return datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007 - a calendar month
+
+
+def _decimal_text(value: object) -> str:
+    number = Decimal(str(value)).normalize()
+    return f"{number:f}"
+
+
+def statistics_data(service: Service, start: date, end: date, series: list[AddonSeries]) -> dict[str, Any]:
+    """The body of StatisticsSerializer."""
+    return {
+        "service": service.pk,
+        "start": start,
+        "end": end,
+        "addons": [
+            {
+                "addon": line.addon.pk,
+                "name": line.addon.name,
+                "unit": line.addon.unit,
+                "reporting_period": line.addon.statistics_period,
+                "total": _decimal_text(line.total),
+                "days": [{"on": day.on, "usage": _decimal_text(day.usage), "overage": day.over} for day in line.days],
+            }
+            for line in series
+        ],
+    }
+
+
+def overage_data(service: Service, month: date, rows: list[OverageRow]) -> dict[str, Any]:
+    """The body of ServiceOverageSerializer."""
+    currency = service.client.currency
+    return {
+        "service": service.pk,
+        "period": f"{month:%Y-%m}",
+        "currency": currency,
+        "total": money_string(sum((r.cost_amount for r in rows), Decimal(0)), currency),
+        "addons": [
+            {
+                "addon": row.addon.pk,
+                "name": row.addon.name,
+                "unit": row.addon.unit,
+                "reporting_period": row.addon.statistics_period,
+                "included": _decimal_text(row.included),
+                "used": _decimal_text(row.used),
+                "overage": _decimal_text(row.overage),
+                "cost": money_string(row.cost_amount, currency),
+                "over_maximum": row.over_maximum,
+            }
+            for row in rows
+        ],
+    }

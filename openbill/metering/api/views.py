@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -13,14 +11,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from openbill.api.authentication import TokenAuthentication
 from openbill.api.base import ClientScopedMixin
-from openbill.api.fields import money_string
 from openbill.api.parsers import JSONParser
 from openbill.api.permissions import IsProviderMeter
-from openbill.core.timeutil import local_date
-from openbill.metering import actions, rating, selectors
+from openbill.metering import actions, selectors
 from openbill.metering.models import ProviderToken
 from openbill.services.models import Service
 
@@ -31,13 +28,9 @@ from .serializers import (
     StatisticsQuerySerializer,
     StatisticsSerializer,
     UsageBatchSerializer,
+    overage_data,
+    statistics_data,
 )
-
-
-def _decimal_text(value: object) -> str:
-    number = Decimal(str(value)).normalize()
-    return f"{number:f}"
-
 
 # field → (JSON types, maximum length of a string, required)
 _SHAPE: dict[str, tuple[tuple[type, ...], int | None, bool]] = {
@@ -143,90 +136,42 @@ class UsageIngestView(GenericAPIView):  # type: ignore[type-arg]
         return Response(result.as_dict())
 
 
-class ServiceStatisticsView(ClientScopedMixin, GenericAPIView):  # type: ignore[type-arg]
-    """Consumption by day of each add-on billed by statistics, overage days marked."""
+class _ServiceUsageView(ClientScopedMixin, GenericAPIView):  # type: ignore[type-arg]
+    """A read about one of the caller's services (another client's id is a 404)."""
 
     queryset = Service.objects.none()
-    serializer_class = StatisticsSerializer
     pagination_class = None
     filter_backends: list[type] = []
+
+    def read(self, pk: int, query_class: type[Serializer[Any]]) -> tuple[Service, dict[str, Any]]:
+        """The service, then the query string as ``query_class`` reads it (a 400 names the field)."""
+        service = get_object_or_404(
+            Service.objects.for_client(self.client).select_related("client__provider", "product_type"), pk=pk
+        )
+        query = query_class(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return service, query.validated_data
+
+
+class ServiceStatisticsView(_ServiceUsageView):
+    """Consumption by day of each add-on billed by statistics, overage days marked."""
+
+    serializer_class = StatisticsSerializer
 
     @extend_schema(parameters=[StatisticsQuerySerializer], responses=StatisticsSerializer, summary="Usage by day")
     def get(self, request: Request, pk: int) -> Response:
-        service = get_object_or_404(
-            Service.objects.for_client(self.client).select_related("client__provider", "product_type"), pk=pk
-        )
-        query = StatisticsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        today = local_date(timezone.now(), service.client.provider.tz)
-        start: date = query.validated_data.get("start") or rating.month_start(today)
-        end: date = query.validated_data.get("end") or max(today, start)
-        selectors.check_statistics_period(start, end)  # a 400 about "end", never a shorter period
-        series = selectors.daily_consumption(service, start, end)
-        return Response(
-            {
-                "service": service.pk,
-                "start": start,
-                "end": end,
-                "addons": [
-                    {
-                        "addon": line.addon.pk,
-                        "name": line.addon.name,
-                        "unit": line.addon.unit,
-                        "reporting_period": line.addon.statistics_period,
-                        "total": _decimal_text(line.total),
-                        "days": [
-                            {"on": day.on, "usage": _decimal_text(day.usage), "overage": day.over} for day in line.days
-                        ],
-                    }
-                    for line in series
-                ],
-            }
-        )
+        service, query = self.read(pk, StatisticsQuerySerializer)
+        start, end = selectors.statistics_period(service, **query, now=timezone.now())
+        return Response(statistics_data(service, start, end, selectors.daily_consumption(service, start, end)))
 
 
-class ServiceOverageView(ClientScopedMixin, GenericAPIView):  # type: ignore[type-arg]
+class ServiceOverageView(_ServiceUsageView):
     """The Service overage section: one line per add-on billed by statistics for a month."""
 
-    queryset = Service.objects.none()
     serializer_class = ServiceOverageSerializer
-    pagination_class = None
-    filter_backends: list[type] = []
 
     @extend_schema(parameters=[OverageQuerySerializer], responses=ServiceOverageSerializer, summary="Overage by month")
     def get(self, request: Request, pk: int) -> Response:
-        service = get_object_or_404(
-            Service.objects.for_client(self.client).select_related("client__provider", "product_type"), pk=pk
-        )
-        query = OverageQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        period = query.validated_data.get("period")
-        month = (
-            datetime.strptime(period, "%Y-%m").date()  # noqa: DTZ007 - a calendar month
-            if period
-            else selectors.current_month(service, timezone.now())
-        )
-        currency = service.client.currency
-        rows = selectors.overage_rows(service, month)
-        return Response(
-            {
-                "service": service.pk,
-                "period": f"{month:%Y-%m}",
-                "currency": currency,
-                "total": money_string(sum((r.cost_amount for r in rows), Decimal(0)), currency),
-                "addons": [
-                    {
-                        "addon": row.addon.pk,
-                        "name": row.addon.name,
-                        "unit": row.addon.unit,
-                        "reporting_period": row.addon.statistics_period,
-                        "included": _decimal_text(row.included),
-                        "used": _decimal_text(row.used),
-                        "overage": _decimal_text(row.overage),
-                        "cost": money_string(row.cost_amount, currency),
-                        "over_maximum": row.over_maximum,
-                    }
-                    for row in rows
-                ],
-            }
-        )
+        service, query = self.read(pk, OverageQuerySerializer)
+        month = query.get("period") or selectors.current_month(service, timezone.now())
+        return Response(overage_data(service, month, selectors.overage_rows(service, month)))

@@ -35,6 +35,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.utils.translation import gettext_lazy as _
 
+from openbill.core import dnsupdate
+
 from .base import ConfigField, Module, ModuleError, ServiceSpec, register
 
 USER_AGENT = "openbill"
@@ -145,8 +147,6 @@ class AcmeModule(Module):
     def _dns_update(spec: ServiceSpec, host: str, value: str, *, add: bool, quiet: bool = False) -> None:
         """Add or remove the TXT record by an RFC 2136 update signed with the TSIG key
         (core.dnsupdate, shared with reverse DNS)."""
-        from openbill.core import dnsupdate
-
         config = spec.config
         server = dnsupdate.Server(
             host=str(config.get("dns_server", "")),

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from openbill.api.fields import StrictCharField, StrictChoiceField
 
 from ..models import Attachment, Department, Message, Priority, Ticket, TicketStatus
+from ..selectors import client_thread
 
 
 class DepartmentSerializer(serializers.ModelSerializer[Department]):
@@ -76,8 +77,6 @@ class TicketDetailSerializer(TicketSerializer):
         fields = [*TicketSerializer.Meta.fields, "messages"]
 
     def get_messages(self, ticket: Ticket) -> list[dict[str, Any]]:
-        from ..selectors import client_thread
-
         return MessageSerializer(client_thread(ticket), many=True, context=self.context).data  # type: ignore[return-value]
 
 

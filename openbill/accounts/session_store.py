@@ -1,0 +1,55 @@
+"""The session engine (``SESSION_ENGINE``): Django's database sessions in accounts.UserSession,
+each row also holding its user, address, browser and times, copied from the session's data
+whenever it is saved; and the keys under which a session's data keeps those facts.
+
+The model names this store (``UserSession.get_session_store_class``), so the store does not
+import the model back: it looks it up in the app registry by its label, as Django's own
+foreign keys do.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+
+LAST_SEEN = "openbill_last_seen"
+LOGGED_IN = "openbill_logged_in"
+ADDRESS = "openbill_address"
+AGENT = "openbill_agent"
+
+
+class SessionStore(DatabaseSessionStore):
+    """Database sessions in accounts.UserSession, with who, where from and last seen as columns."""
+
+    @classmethod
+    def get_model_class(cls) -> Any:
+        return apps.get_model("accounts", "UserSession")
+
+    def create_model_instance(self, data: dict[str, Any]) -> Any:
+        row: Any = super().create_model_instance(data)
+        try:
+            row.user_id = int(data[SESSION_KEY])
+        except (KeyError, TypeError, ValueError):
+            row.user_id = None
+        row.address = valid_address(data.get(ADDRESS))
+        row.user_agent = str(data.get(AGENT) or "")[:300]
+        row.logged_in_at = _moment(data.get(LOGGED_IN))
+        row.last_seen_at = _moment(data.get(LAST_SEEN))
+        return row
+
+
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(value, tz=UTC) if isinstance(value, int | float) else None
+
+
+def valid_address(value: Any) -> str | None:
+    """``value`` as an IP address in its canonical form, or None when it is none."""
+    try:
+        return str(ipaddress.ip_address(str(value)))
+    except ValueError:
+        return None
