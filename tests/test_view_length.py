@@ -25,9 +25,6 @@ MAX_LINES = 25
 ALLOWED = {
     "openbill/clientarea/views_cards.py:payment_card",
     "openbill/clientarea/views_cards.py:payment_methods",
-    "openbill/clientarea/views_domains.py:check",
-    "openbill/clientarea/views_domains.py:order",
-    "openbill/clientarea/views_invoicing.py:billing_profile",
     "openbill/payments/api/views.py:PaymentViewSet.create",
 }
 
