@@ -29,7 +29,7 @@ from openbill.invoicing.selectors import charge_amount
 from . import actions, events, remote, rules
 from .choices import Operation, SuspendReason
 from .models import Service
-from .selectors import renewal_amount, with_pricing
+from .selectors import renewal_amount, renewal_components, with_pricing
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,7 @@ def renew_service(
             raise DomainError(_("This tariff does not sell that period."), field="period")
         # A promo code's recurring discount, then the tax (invoicing).
         amount = round_amount(amount, locked.client.currency) - renewal_discount(locked, amount, now=now)
+        components = renewal_components(priced, period, amount)
         amount = charge_amount(locked.client, amount, now=now)
         end = period_end(start, period, locked.client.provider.tz)
         expense, created = charge_service(
@@ -130,6 +131,7 @@ def renew_service(
             period_end=end,
             actor=actor,
             allow_overdraft=allow_overdraft,
+            components=components,
         )
         if not created:
             return Renewal(expense, False, start, end)
