@@ -11,9 +11,15 @@ switch at no cost between two changes)::
     terms      = the period charges that cover [now, expiry): each with the billing period it
                  paid (a month, a year…) and the part of its length still to come (its share)
     value(c)   = Σ over the terms: configuration c's catalog price for the term's period × share
-    add-ons    = value(new) − value(old), each rounded once; a credit (fewer add-ons) is capped
-                 so that what stays paid for the time left is never below value(new)
-    tariff     = − unused part of what was paid (credit)  + value(new tariff) (charge)
+    add-ons    = value(new) − value(old), each rounded once; each part (the base tariff, each
+                 add-on) is credited at most what is still paid for it beyond its value(new)
+    tariff     = − what is still paid for each part (credit)  + value(new tariff) (charge)
+    tax        = each line taxed once at the client's rate (invoicing.tax.split); no credit,
+                 tax included, gives back more than was paid for the time left
+
+"What is still paid for a part" is billing.selectors.paid_parts: every charge keeps what it
+paid per part before tax (Expense.components: the first period, renewals, changes' charges and
+credits), each × the share of its stretch still to come.
 
 "What was paid for the time left" is billing.selectors.unused_amount: the period charges and
 the charges and credits of earlier changes, prorated. Credits never exceed it, so no sequence

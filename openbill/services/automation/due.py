@@ -88,6 +88,7 @@ class Pricer:
     def __init__(self) -> None:
         self._tariffs: dict[int, TariffPlan] = {}
         self._amounts: dict[tuple[int, str, tuple[tuple[int, Decimal, int | None], ...]], Decimal | None] = {}
+        self._components: dict[tuple[Any, ...], dict[str, str]] = {}
 
     def tariffs(self, ids: Iterable[int]) -> None:
         missing = set(ids) - set(self._tariffs)
@@ -122,8 +123,11 @@ class Pricer:
     ) -> dict[str, str]:
         """What a renewal that paid ``paid`` paid for each part, as
         services.selectors.renewal_components computes it for one service."""
-        parts = tariff_period_parts(self._tariffs[tariff_id], period, self._resolve(tariff_id, lines)) or {}
-        return spread(parts, paid, currency)
+        key = (tariff_id, period, tuple(lines), paid, currency)
+        if key not in self._components:
+            parts = tariff_period_parts(self._tariffs[tariff_id], period, self._resolve(tariff_id, lines)) or {}
+            self._components[key] = spread(parts, paid, currency)
+        return dict(self._components[key])
 
     def _resolve(
         self, tariff_id: int, lines: list[tuple[int, Decimal, int | None]]
