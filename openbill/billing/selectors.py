@@ -44,9 +44,7 @@ def _left(expense: Expense, now: datetime) -> Fraction:
     assert expense.period_start is not None and expense.period_end is not None
     if expense.period_end <= expense.period_start:
         return Fraction(0)
-    return share_of_period(
-        max(now, expense.period_start), expense.period_end, expense.period_start, expense.period_end
-    )
+    return share_of_period(max(now, expense.period_start), expense.period_end, expense.period_start, expense.period_end)
 
 
 @dataclass(frozen=True)
