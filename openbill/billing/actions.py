@@ -7,6 +7,7 @@ key makes a second attempt of the same business event a no-op that returns the f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
@@ -125,10 +126,12 @@ def charge_service(
     period_end: datetime | None = None,
     actor: Actor | None = None,
     allow_overdraft: bool = False,
+    components: Mapping[str, str] | None = None,
 ) -> tuple[Expense, bool]:
     """Charge (positive ``amount``) or credit (negative) a service under its business key.
 
-    Returns (expense, created). The Expense's unique (service, kind, key) and the ledger's
+    ``components`` is what the charge paid for each part of the service before tax
+    (``billing.rules.spread``), kept with it. Returns (expense, created). The Expense's unique (service, kind, key) and the ledger's
     unique key make the charge happen once however often it is asked for.
     """
     client = service.client
@@ -161,6 +164,7 @@ def charge_service(
             period_end=period_end,
             entry=entry,
             created_at=now,
+            components=dict(components or {}),
         )
         if amount < 0:
             credit_documents()(expense, now=now)

@@ -85,6 +85,11 @@ class Expense(models.Model):
     period_end = models.DateTimeField(_("until"), null=True, blank=True)
     entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="expense")
     created_at = models.DateTimeField(_("date"))
+    # What the charge paid for each part of the service, before tax (billing.rules.spread): the
+    # base tariff (``tariff``) and each add-on (``addon:<id>``) → a decimal string; the parts
+    # add up to the charge's amount before tax. Written with the charge, never changed: a change
+    # of the service credits a part at most what is still paid for it (orders.pricing).
+    components = models.JSONField(_("paid per part"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

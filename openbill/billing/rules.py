@@ -7,8 +7,11 @@ drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+
+from openbill.core.money import round_amount
 
 # The first period is paid at order time, before its dates are known (they are filled in when
 # the service becomes Active): its key is this word rather than a start date.
@@ -67,3 +70,31 @@ def undecided_kinds(entry_kinds: list[str], expense_kinds: list[str]) -> list[st
     """The kinds with no tax decision (empty when every kind has one)."""
     wanted = [f"entry:{k}" for k in entry_kinds] + [f"expense:{k}" for k in expense_kinds]
     return [k for k in wanted if k not in TAX_DECISIONS]
+
+
+# The parts of a service a charge pays for (Expense.components): the base tariff and each add-on.
+TARIFF_PART = "tariff"
+
+
+def addon_part(addon_id: int) -> str:
+    return f"addon:{addon_id}"
+
+
+def spread(parts: Mapping[str, Decimal], total: Decimal, currency: str) -> dict[str, str]:
+    """``total`` (already rounded: what the charge paid before tax) split over ``parts`` (their
+    catalog amounts) in proportion, each rounded to the currency, adding up to ``total`` exactly:
+    the rounding difference goes to the largest part (the first of equals, in key order). Parts of
+    zero stay out, unless every part is zero (then ``total`` goes to the first part). The result
+    is what ``Expense.components`` stores (decimal strings), on every path that writes a charge."""
+    keys = sorted(parts)
+    if not keys:
+        return {TARIFF_PART: str(total)} if total else {}
+    whole = sum((parts[k] for k in keys), Decimal(0))
+    if whole == 0:
+        return {keys[0]: str(total)} if total else {}
+    out = {k: round_amount(parts[k] * total / whole, currency) for k in keys if parts[k]}
+    rest = total - sum(out.values(), Decimal(0))
+    if rest:
+        largest = max(out, key=lambda k: (abs(parts[k]), -keys.index(k)))
+        out[largest] += rest
+    return {k: str(v) for k, v in out.items() if v}

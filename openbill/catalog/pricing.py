@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from openbill.billing.rules import TARIFF_PART, addon_part
+
 from .models import Addon, AddonEnumItem, BillingType, PeriodPrice, TariffPlan, ValueType
 
 
@@ -37,3 +39,19 @@ def tariff_period_amount(
     if price is None:
         return None
     return price.price + sum((addon_amount(a, q, item, period) for a, q, item in lines), Decimal(0))
+
+
+def tariff_period_parts(
+    tariff: TariffPlan, period: str, lines: Iterable[tuple[Addon, Decimal, AddonEnumItem | None]]
+) -> dict[str, Decimal] | None:
+    """``tariff_period_amount`` by part: the base price (``tariff``) and each add-on
+    (``addon:<id>``), unrounded; None when the tariff does not sell that period. The parts add
+    up to ``tariff_period_amount``."""
+    price = period_price(tariff, period)
+    if price is None:
+        return None
+    parts = {TARIFF_PART: price.price}
+    for addon, quantity, item in lines:
+        key = addon_part(addon.pk)
+        parts[key] = parts.get(key, Decimal(0)) + addon_amount(addon, quantity, item, period)
+    return parts

@@ -167,6 +167,8 @@ def _edit_context(service: Service, form: EditForm, quote: ChangeQuote | None) -
         "quote_total": format_money(quote.total, currency) if quote else "",
         "quote_total_raw": f"{quote.total:f}" if quote else "",
         "lines": [(line.description, format_money(line.amount, currency)) for line in quote.lines] if quote else [],
+        # Net and tax when the lines carry tax (invoicing): the total is what is charged.
+        "tax": quote.tax if quote and quote.tax and quote.tax.taxed else None,
     }
 
 

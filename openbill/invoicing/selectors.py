@@ -130,8 +130,13 @@ def renewal_charge(service: Any, amount: Decimal, *, now: datetime) -> Decimal:
     price rounded, a recurring promo code's discount taken off, then its tax (the one rule
     for a renewal's price: renew_service charges it, Extend quotes it, and the low-balance
     notices and ``openbill preview`` announce it through ``renewal_charges``)."""
-    net = round_amount(amount, service.client.currency) - renewal_discount(service, amount, now=now)
-    return charge_amount(service.client, net, now=now)
+    return charge_amount(service.client, renewal_net(service, amount, now=now), now=now)
+
+
+def renewal_net(service: Any, amount: Decimal, *, now: datetime) -> Decimal:
+    """A renewal's price before tax: ``amount`` rounded, less a recurring promo code's discount
+    (what ``renewal_charge`` taxes, and what the charge's parts split)."""
+    return round_amount(amount, service.client.currency) - renewal_discount(service, amount, now=now)
 
 
 def renewal_charges(items: Iterable[tuple[int, int, Decimal]], *, now: datetime) -> dict[int, Decimal]:

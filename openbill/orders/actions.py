@@ -112,6 +112,7 @@ def place_order(
                     "tariff": plan.pk,
                     "addons": {c.addon.resource: c.display for c in quote.choices},
                     "quick": quick,
+                    "components": quote.components,
                     **invoice_details(
                         quote.tax,
                         setup_label=_("setup fee"),
@@ -268,6 +269,7 @@ def pay_order(order: Order, *, actor: Actor, now: datetime) -> Order:
                 description=Text("first_period", name=service.name, period=line.period),
                 now=now,
                 actor=actor,
+                components=line.details.get("components"),
             )
             line.paid_at = now
             line.save(update_fields=["paid_at"])
@@ -396,6 +398,8 @@ def change_service(
                     ],
                     "share": f"{quote.share.numerator}/{quote.share.denominator}",
                     "lines": [[cl.suffix, str(cl.amount)] for cl in quote.lines],
+                    # Each line's net, tax and total as quoted and charged (invoicing).
+                    **change_tax_details(quote),
                 },
                 request_key=request_key,
                 created_at=now,
@@ -415,6 +419,7 @@ def change_service(
                     period_start=now,
                     period_end=locked.expires_at,
                     actor=actor,
+                    components=charge.components,
                 )
             _apply_resources(locked, quote)
             # A data center's pool never drops below what its machines use (raising undoes all).
@@ -492,6 +497,7 @@ def revert_change(service: Service, *, actor: Actor, now: datetime, line_id: int
             # The service keeps the size it was paid for before: a correction, owed even if
             # the credit was spent meanwhile.
             allow_overdraft=True,
+            components={part: str(-Decimal(amount)) for part, amount in expense.components.items()},
         )
         reversed_any = True
     old_tariff = (line.details.get("tariff") or [None])[0]
@@ -514,6 +520,25 @@ def revert_change(service: Service, *, actor: Actor, now: datetime, line_id: int
             note=text_of(line, "description"),
         )
     return line
+
+
+def change_tax_details(quote: ChangeQuote) -> dict[str, Any]:
+    """A change line's tax as quoted and charged, in the order lines' format
+    (invoicing.selectors.invoice_details): ``[label, net, tax, gross, discount]`` per line."""
+    if quote.tax is None:
+        return {}
+    return {
+        "tax": {
+            "scheme": quote.tax.scheme,
+            "rate": str(quote.tax.rate),
+            "name": quote.tax.name,
+            "country": quote.tax.country,
+            "promo_code": "",
+            "parts": [
+                [str(line.description), str(line.net), str(line.tax), str(line.amount), "0"] for line in quote.lines
+            ],
+        }
+    }
 
 
 def _apply_resources(service: Service, quote: ChangeQuote) -> None:

@@ -11,9 +11,15 @@ switch at no cost between two changes)::
     terms      = the period charges that cover [now, expiry): each with the billing period it
                  paid (a month, a year…) and the part of its length still to come (its share)
     value(c)   = Σ over the terms: configuration c's catalog price for the term's period × share
-    add-ons    = value(new) − value(old), each rounded once; a credit (fewer add-ons) is capped
-                 so that what stays paid for the time left is never below value(new)
-    tariff     = − unused part of what was paid (credit)  + value(new tariff) (charge)
+    add-ons    = value(new) − value(old), each rounded once; each part (the base tariff, each
+                 add-on) is credited at most what is still paid for it beyond its value(new)
+    tariff     = − what is still paid for each part (credit)  + value(new tariff) (charge)
+    tax        = each line taxed once at the client's rate (invoicing.tax.split); no credit,
+                 tax included, gives back more than was paid for the time left
+
+"What is still paid for a part" is billing.selectors.paid_parts: every charge keeps what it
+paid per part before tax (Expense.components: the first period, renewals, changes' charges and
+credits), each × the share of its stretch still to come.
 
 "What was paid for the time left" is billing.selectors.unused_amount: the period charges and
 the charges and credits of earlier changes, prorated. Credits never exceed it, so no sequence
@@ -42,7 +48,8 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from openbill.billing.selectors import period_spans, unused_amount
+from openbill.billing.rules import TARIFF_PART, spread
+from openbill.billing.selectors import paid_parts, period_spans, unused_amount
 from openbill.catalog.display import addon_value
 from openbill.catalog.models import (
     Addon,
@@ -54,14 +61,15 @@ from openbill.catalog.models import (
     TariffPlan,
     ValueType,
 )
-from openbill.catalog.pricing import addon_amount, period_price, tariff_period_amount
+from openbill.catalog.pricing import addon_amount, period_price, tariff_period_amount, tariff_period_parts
 from openbill.core.errors import DomainError
-from openbill.core.money import round_amount
+from openbill.core.money import currency_places, round_amount
 from openbill.core.texts import Text
 from openbill.core.timeutil import Period, add_period
 from openbill.invoicing.promo import Discount, take_off
 from openbill.invoicing.promo import find as find_promo
-from openbill.invoicing.selectors import Breakdown, breakdown
+from openbill.invoicing.selectors import Breakdown, breakdown, treatment
+from openbill.invoicing.tax import LineTax, Treatment, split
 from openbill.services.models import Service
 
 # Add-ons the client chooses when ordering; the others are fixed (included) or metered.
@@ -243,6 +251,8 @@ class NewQuote:
     # A promo code's discount of each part (before tax), and the code.
     discount: Discount | None = None
     promo: Any = None
+    # The first period's amount before tax by part of the service (billing.rules.spread).
+    components: dict[str, str] = field(default_factory=dict)
 
     @property
     def setup_gross(self) -> Decimal:
@@ -290,6 +300,8 @@ def quote_new(
         else [a - d for a, d in zip([setup, period_total], discount.amounts, strict=True)]
     )
     taxed = breakdown(client, parts, now=now)
+    # What the first period pays for each part of the service (Expense.components).
+    catalog_parts = tariff_period_parts(plan, chosen_period, [(c.addon, c.quantity, c.enum_item) for c in choices])
     return NewQuote(
         tariff=plan,
         period=chosen_period,
@@ -305,6 +317,7 @@ def quote_new(
         tax=taxed,
         discount=discount,
         promo=promo,
+        components=spread(catalog_parts or {}, parts[1], currency),
     )
 
 
@@ -383,22 +396,39 @@ def configuration_value(
 ) -> Fraction | None:
     """What the configuration costs over the terms at the catalog's price of each term's
     period, exact; None when the tariff does not sell one of those periods."""
-    total = Fraction(0)
+    parts = configuration_parts(tariff, lines, terms)
+    return None if parts is None else sum(parts.values(), Fraction(0))
+
+
+def configuration_parts(
+    tariff: TariffPlan, lines: list[tuple[Addon, Decimal, AddonEnumItem | None]], terms: list[Term]
+) -> dict[str, Fraction] | None:
+    """``configuration_value`` by part of the service (the base tariff, each add-on), exact."""
+    total: dict[str, Fraction] = {}
     for term in terms:
-        amount = tariff_period_amount(tariff, term.period, lines)
-        if amount is None:
+        parts = tariff_period_parts(tariff, term.period, lines)
+        if parts is None:
             return None
-        total += Fraction(amount) * term.share
+        for part, amount in parts.items():
+            total[part] = total.get(part, Fraction(0)) + Fraction(amount) * term.share
     return total
 
 
 @dataclass(frozen=True)
 class ChargeLine:
-    """One ledger line of a change: positive charges, negative credits (already rounded)."""
+    """One ledger line of a change: positive charges, negative credits (already rounded).
+
+    ``amount`` is what the ledger moves (tax included); ``net`` and ``tax`` its parts (one line,
+    taxed once: invoicing.tax.split); ``components`` what it pays (or gives back) for each part
+    of the service before tax (Expense.components)."""
 
     suffix: str
     amount: Decimal
     description: Text
+    net: Decimal = Decimal(0)
+    tax: Decimal = Decimal(0)
+    components: dict[str, str] = field(default_factory=dict)
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -411,6 +441,8 @@ class ChangeQuote:
     new_amount: Decimal
     lines: list[ChargeLine]
     changed: bool
+    # The lines' net, tax and total as shown and as charged (invoicing); None when no lines.
+    tax: Breakdown | None = None
 
     @property
     def total(self) -> Decimal:
@@ -436,6 +468,75 @@ def proration(amount: Decimal, share: Fraction, currency: str) -> Decimal:
     return round_amount(Fraction(amount) * share, currency)
 
 
+def _taxed_line(
+    suffix: str,
+    parts: dict[str, Decimal],
+    description: Text,
+    how: Treatment,
+    currency: str,
+    floor: Decimal | None = None,
+) -> ChargeLine | None:
+    """One line from what it pays for each part (before tax, rounded), taxed once. A credit
+    whose amount with tax would go below ``floor`` (what may still be given back, tax included)
+    gives back less: its credited parts shrink (in proportion) until it does not."""
+    priced = sum(parts.values(), Decimal(0))
+    taxed = split(priced, how, currency)
+    if floor is not None and taxed.gross < floor:
+        cent = Decimal(1).scaleb(-currency_places(currency))
+        wanted = floor if how.prices_include_tax else round_amount(floor * 100 / (100 + how.rate), currency)
+        while split(wanted, how, currency).gross < floor:
+            wanted += cent
+        wanted = min(wanted, Decimal(0))
+        charged = {k: v for k, v in parts.items() if v > 0}
+        credited = {k: v for k, v in parts.items() if v < 0}
+        rest = wanted - sum(charged.values(), Decimal(0))
+        parts = {**charged, **{k: Decimal(v) for k, v in spread(credited, rest, currency).items()}}
+        priced = sum(parts.values(), Decimal(0))
+        taxed = split(priced, how, currency)
+    if not taxed.gross:
+        return None
+    return ChargeLine(
+        suffix,
+        taxed.gross,
+        description,
+        net=taxed.net,
+        tax=taxed.tax,
+        components={k: str(v) for k, v in sorted(parts.items()) if v},
+    )
+
+
+def fitted(
+    parts: dict[str, Fraction], total: Decimal, currency: str, capped: frozenset[str] = frozenset()
+) -> dict[str, Decimal]:
+    """Each part rounded once; the rounding difference from ``total`` (the line's amount,
+    rounded once as a whole) goes to the largest part no cap holds — never to a capped one when
+    it would give more back (then the line gives that cent less)."""
+    out = {part: round_amount(amount, currency) for part, amount in parts.items()}
+    rest = total - sum(out.values(), Decimal(0))
+    free = [part for part in sorted(out) if part not in capped]
+    if rest and not out:
+        out[TARIFF_PART] = rest
+    elif rest and (free or rest > 0):
+        out[max(free or sorted(out), key=lambda part: abs(parts[part]))] += rest
+    return {part: amount for part, amount in out.items() if amount}
+
+
+def still_paid(service: Service, now: datetime, old_parts: dict[str, Fraction]) -> dict[str, Fraction]:
+    """What is still paid, before tax, for each part of the service for ``[now, expiry)``, net
+    of earlier credits (billing.selectors.paid_parts), exact. Charges written before parts were
+    kept count as paid for the present configuration's parts in proportion."""
+    paid = paid_parts(service, now=now)
+    parts = dict(paid.parts)
+    if paid.unattributed:
+        whole = sum(old_parts.values(), Fraction(0))
+        if whole:
+            for part, value in old_parts.items():
+                parts[part] = parts.get(part, Fraction(0)) + paid.unattributed * value / whole
+        else:
+            parts[TARIFF_PART] = parts.get(TARIFF_PART, Fraction(0)) + paid.unattributed
+    return parts
+
+
 def quote_change(
     service: Service,
     *,
@@ -445,7 +546,12 @@ def quote_change(
 ) -> ChangeQuote:
     """The exact amounts of changing add-ons and/or the tariff of ``service`` at ``now``.
 
-    ``service`` must carry its add-ons (``services.selectors.with_pricing``)."""
+    Each part of the service (the base tariff, each add-on) is valued over the paid terms; an
+    add-on change charges or credits each part's difference, and a part is never credited more
+    than is still paid for it beyond the value of what the client keeps of it (``still_paid``).
+    A change of tariff credits what is still paid for every part and charges the new tariff's
+    value. Each line is taxed once (invoicing). ``service`` must carry its add-ons
+    (``services.selectors.with_pricing``)."""
     client = service.client
     currency = client.currency
     old_tariff = tariffs_for(client.provider).get(pk=service.tariff_id)
@@ -469,47 +575,71 @@ def quote_change(
     new_amount = period_amount(new_tariff, service.period, new_choices)
     terms = paid_terms(service, now)
     share = sum((term.share for term in terms), Fraction(0))
-    old_value = round_amount(configuration_value(old_tariff, old_lines, terms) or Fraction(0), currency)
-    exact_new_value = configuration_value(new_tariff, new_lines, terms)
-    if exact_new_value is None:
+    exact_old = configuration_parts(old_tariff, old_lines, terms) or {}
+    exact_new = configuration_parts(new_tariff, new_lines, terms)
+    if exact_new is None:
         raise DomainError(_("The new tariff does not sell the period the service is paid for."), field="tariff")
-    new_value = round_amount(exact_new_value, currency)
-    # What the client actually paid for the time left (period charges and earlier changes,
-    # prorated): a credit gives back at most that, never the catalog's price of today.
-    unused = round_amount(unused_amount(service, now=now), currency) if share > 0 else Decimal(0)
+    old_value = round_amount(sum(exact_old.values(), Fraction(0)), currency)
+    new_value = round_amount(sum(exact_new.values(), Fraction(0)), currency)
     old_values = {line.addon_id: (line.quantity, line.enum_item_id) for line in service.addons.all()}
     changed = new_tariff.pk != old_tariff.pk or any(
         old_values.get(c.addon.pk) != (c.quantity, c.enum_item.pk if c.enum_item else None) for c in new_choices
     )
     lines: list[ChargeLine] = []
+    how = treatment(client, on=now)
     if changed and share > 0:
+        paid = still_paid(service, now, exact_old)
+        # What the client paid for the time left, tax included (period charges and earlier
+        # changes, prorated): no credit gives back more than that, whatever the rounding.
+        unused = round_amount(unused_amount(service, now=now), currency)
         if new_tariff.pk != old_tariff.pk:
-            credit = unused
-            charge = new_value
-            if credit:
-                lines.append(
-                    ChargeLine(
-                        "credit",
-                        -credit,
-                        Text("tariff_unused", name=service.name, tariff=old_tariff.name),
-                    )
-                )
-            if charge:
-                lines.append(
-                    ChargeLine(
-                        "charge",
-                        charge,
-                        Text("tariff_rest", name=service.name, tariff=new_tariff.name),
-                    )
-                )
+            given_back = {part: -amount for part, amount in paid.items() if amount > 0}
+            credit = _taxed_line(
+                "credit",
+                fitted(given_back, round_amount(sum(given_back.values(), Fraction(0)), currency), currency),
+                Text("tariff_unused", name=service.name, tariff=old_tariff.name),
+                how,
+                currency,
+                floor=-unused,
+            )
+            charge = _taxed_line(
+                "charge",
+                fitted(exact_new, new_value, currency),
+                Text("tariff_rest", name=service.name, tariff=new_tariff.name),
+                how,
+                currency,
+            )
+            lines += [line for line in (credit, charge) if line is not None]
         else:
-            difference = new_value - old_value
-            if difference < 0:
-                # Never more back than was paid beyond the value of what the client keeps.
-                difference = max(difference, -max(Decimal(0), unused - new_value))
-            if difference:
-                kind = "addons_added" if difference > 0 else "addons_removed"
-                lines.append(ChargeLine("addons", difference, Text(kind, name=service.name)))
+            # Each part's difference; a part is never credited more than is still paid for it
+            # beyond the value of what the client keeps of it.
+            differences: dict[str, Fraction] = {}
+            held_back = Fraction(0)
+            capped: set[str] = set()
+            for part in sorted(set(exact_old) | set(exact_new)):
+                keeps = exact_new.get(part, Fraction(0))
+                difference = keeps - exact_old.get(part, Fraction(0))
+                if difference < 0:
+                    most = max(Fraction(0), paid.get(part, Fraction(0)) - keeps)
+                    if -difference > most:
+                        held_back += -difference - most
+                        difference = -most
+                        capped.add(part)
+                if difference:
+                    differences[part] = difference
+            # value(new) − value(old), each rounded once, less what the caps hold back.
+            total = new_value - old_value + round_amount(held_back, currency)
+            kept_value = split(new_value, how, currency).gross
+            line = _taxed_line(
+                "addons",
+                fitted(differences, total, currency, frozenset(capped)),
+                Text("addons_added" if total > 0 else "addons_removed", name=service.name),
+                how,
+                currency,
+                floor=-max(Decimal(0), unused - kept_value),
+            )
+            if line is not None:
+                lines.append(line)
     return ChangeQuote(
         service=service,
         tariff=new_tariff,
@@ -519,4 +649,20 @@ def quote_change(
         new_amount=new_amount,
         lines=lines,
         changed=changed,
+        tax=_breakdown(lines, how, currency) if lines else None,
+    )
+
+
+def _breakdown(lines: list[ChargeLine], how: Treatment, currency: str) -> Breakdown:
+    parts = tuple(LineTax(line.net, line.tax, line.amount) for line in lines)
+    return Breakdown(
+        currency=currency,
+        net=sum((p.net for p in parts), Decimal(0)),
+        tax=sum((p.tax for p in parts), Decimal(0)),
+        total=sum((p.gross for p in parts), Decimal(0)),
+        rate=how.rate,
+        name=how.name,
+        scheme=how.scheme,
+        country=how.country,
+        parts=parts,
     )

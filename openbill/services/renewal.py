@@ -23,12 +23,12 @@ from openbill.core.errors import DomainError
 from openbill.core.money import Money
 from openbill.core.texts import Text
 from openbill.core.timeutil import add_period
-from openbill.invoicing.selectors import renewal_charge
+from openbill.invoicing.selectors import charge_amount, renewal_net
 
 from . import actions, events, remote, rules
 from .choices import Operation, SuspendReason
 from .models import Service
-from .selectors import renewal_amount, with_pricing
+from .selectors import renewal_amount, renewal_components, with_pricing
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,10 @@ def renew_service(
         if amount is None:
             raise DomainError(_("This tariff does not sell that period."), field="period")
         # A promo code's recurring discount, then the tax (invoicing: the rule the low-balance
-        # notices and the preview announce).
-        amount = renewal_charge(locked, amount, now=now)
+        # notices and the preview announce); the parts are split from the net.
+        net = renewal_net(locked, amount, now=now)
+        components = renewal_components(priced, period, net)
+        amount = charge_amount(locked.client, net, now=now)
         end = period_end(start, period, locked.client.provider.tz)
         expense, created = charge_service(
             locked,
@@ -129,6 +131,7 @@ def renew_service(
             period_end=end,
             actor=actor,
             allow_overdraft=allow_overdraft,
+            components=components,
         )
         if not created:
             return Renewal(expense, False, start, end)

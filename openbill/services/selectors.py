@@ -11,8 +11,9 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from openbill.billing.rules import spread
 from openbill.catalog.models import AddonPrice, PeriodPrice
-from openbill.catalog.pricing import tariff_period_amount
+from openbill.catalog.pricing import tariff_period_amount, tariff_period_parts
 from openbill.core.money import format_money
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, local_date
 
@@ -71,6 +72,14 @@ def renewal_amount(service: Service, period: str | None = None) -> Decimal | Non
     """The tariff's current price for one period with the service's add-ons (unrounded)."""
     lines = [(line.addon, line.quantity, line.enum_item) for line in service.addons.all()]
     return tariff_period_amount(service.tariff, period or service.period, lines)
+
+
+def renewal_components(service: Service, period: str, paid: Decimal) -> dict[str, str]:
+    """What a period charge of ``paid`` (before tax, after any discount) paid for each part of
+    the service: ``paid`` spread over the catalog's parts (``billing.rules.spread``)."""
+    lines = [(line.addon, line.quantity, line.enum_item) for line in service.addons.all()]
+    parts = tariff_period_parts(service.tariff, period, lines) or {}
+    return spread(parts, paid, service.client.currency)
 
 
 def renew_cost_text(service: Service, period: str | None = None) -> str:

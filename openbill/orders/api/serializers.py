@@ -239,7 +239,9 @@ class ChangeRequestSerializer(ChangeQuoteRequestSerializer):
 
 class ChargeLineSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CHARGE_LINE_KINDS)
-    amount = MoneyField(help_text="Positive: charged; negative: credited.")
+    net = MoneyField(help_text="The line before tax.")
+    tax = MoneyField(help_text="The line's tax, rounded once.")
+    amount = MoneyField(help_text="Net plus tax, as written to the ledger. Positive: charged; negative: credited.")
     description = serializers.CharField()
 
 
@@ -250,7 +252,10 @@ class ChangeQuoteSerializer(serializers.Serializer):
         "for 15 of 31 days); the amounts are prorated with the exact share."
     )
     lines = ChargeLineSerializer(many=True)
-    total = MoneyField()
+    net = MoneyField(help_text="The lines before tax.")
+    tax = MoneyField(help_text="The lines' tax, each rounded once.")
+    tax_name = serializers.CharField()
+    total = MoneyField(help_text="Net plus tax: what the change charges (negative: credits) to the balance.")
     currency = CurrencyField()
 
 
@@ -264,9 +269,18 @@ def change_quote_data(quote: Any, currency: str) -> dict[str, Any]:
         "tariff": quote.tariff.pk,
         "share": _share(quote.share),
         "lines": [
-            {"kind": line.suffix, "amount": money_string(line.amount, currency), "description": str(line.description)}
+            {
+                "kind": line.suffix,
+                "net": money_string(line.net, currency),
+                "tax": money_string(line.tax, currency),
+                "amount": money_string(line.amount, currency),
+                "description": str(line.description),
+            }
             for line in quote.lines
         ],
+        "net": money_string(quote.tax.net if quote.tax else Decimal(0), currency),
+        "tax": money_string(quote.tax.tax if quote.tax else Decimal(0), currency),
+        "tax_name": quote.tax.name if quote.tax else "",
         "total": money_string(quote.total, currency),
         "currency": currency,
     }

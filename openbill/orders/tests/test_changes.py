@@ -41,16 +41,19 @@ def vps(
 
 
 def pay_last_period(service: Service) -> None:
-    """The period that ends at the expiry, charged at the catalog's price (as a renewal does)."""
+    """The period that ends at the expiry, charged at the catalog's price with its parts (as a
+    renewal without tax does)."""
     from openbill.billing.actions import charge_service
     from openbill.billing.models import ExpenseKind
+    from openbill.core.money import round_amount
     from openbill.core.timeutil import add_period
-    from openbill.services.selectors import renewal_amount
+    from openbill.services.selectors import renewal_amount, renewal_components
 
     assert service.expires_at is not None
     start = add_period(service.expires_at, service.period, service.client.provider.tz, count=-1)
     amount = renewal_amount(priced(service), service.period)
     assert amount is not None
+    amount = round_amount(amount, service.client.currency)
     charge_service(
         service,
         kind=ExpenseKind.PERIOD,
@@ -60,6 +63,8 @@ def pay_last_period(service: Service) -> None:
         now=start,
         period_start=start,
         period_end=service.expires_at,
+        # What it paid for each part (as renew_service and the renew sweep write it).
+        components=renewal_components(priced(service), service.period, amount),
     )
 
 

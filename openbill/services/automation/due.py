@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
-from openbill.billing.rules import can_pay
+from openbill.billing.rules import can_pay, spread
 from openbill.catalog.models import Addon, AddonEnumItem, TariffPlan
-from openbill.catalog.pricing import tariff_period_amount
+from openbill.catalog.pricing import tariff_period_amount, tariff_period_parts
 from openbill.clients.models import Provider
 from openbill.core.money import money_value, round_amount
 from openbill.core.timeutil import local_date, start_of_local_day
@@ -88,6 +88,7 @@ class Pricer:
     def __init__(self) -> None:
         self._tariffs: dict[int, TariffPlan] = {}
         self._amounts: dict[tuple[int, str, tuple[tuple[int, Decimal, int | None], ...]], Decimal | None] = {}
+        self._components: dict[tuple[Any, ...], dict[str, str]] = {}
 
     def tariffs(self, ids: Iterable[int]) -> None:
         missing = set(ids) - set(self._tariffs)
@@ -115,6 +116,22 @@ class Pricer:
         return self._amounts[key]
 
     def _amount(self, tariff_id: int, period: str, lines: list[tuple[int, Decimal, int | None]]) -> Decimal | None:
+        return tariff_period_amount(self._tariffs[tariff_id], period, self._resolve(tariff_id, lines))
+
+    def components(
+        self, tariff_id: int, period: str, lines: list[tuple[int, Decimal, int | None]], paid: Decimal, currency: str
+    ) -> dict[str, str]:
+        """What a renewal that paid ``paid`` paid for each part, as
+        services.selectors.renewal_components computes it for one service."""
+        key = (tariff_id, period, tuple(lines), paid, currency)
+        if key not in self._components:
+            parts = tariff_period_parts(self._tariffs[tariff_id], period, self._resolve(tariff_id, lines)) or {}
+            self._components[key] = spread(parts, paid, currency)
+        return dict(self._components[key])
+
+    def _resolve(
+        self, tariff_id: int, lines: list[tuple[int, Decimal, int | None]]
+    ) -> list[tuple[Addon, Decimal, AddonEnumItem | None]]:
         tariff = self._tariffs[tariff_id]
         addons = {a.pk: a for a in tariff.addons.all()}
         resolved = []
@@ -129,7 +146,7 @@ class Pricer:
                 if item is None:
                     item = AddonEnumItem.objects.get(pk=item_id)
             resolved.append((addon, quantity, item))
-        return tariff_period_amount(tariff, period, resolved)
+        return resolved
 
 
 @dataclass
@@ -155,6 +172,7 @@ class RenewalDecision:
     ok: bool
     reason: str = ""  # "" | "funds" | "price"
     suspended_expired: bool = False
+    components: dict[str, str] | None = None  # what the charge pays for each part (Expense.components)
 
 
 def decide_renewals(
@@ -186,7 +204,8 @@ def decide_renewals(
         wallet = funds[cid]
         if wallet.can_pay(amount):
             wallet.pay(amount)
-            decisions.append(RenewalDecision(sid, cid, name, start, end, amount, True, "", expired))
+            components = pricer.components(tariff_id, period, lines.get(sid, []), amount, currency_of[cid])
+            decisions.append(RenewalDecision(sid, cid, name, start, end, amount, True, "", expired, components))
         else:
             decisions.append(RenewalDecision(sid, cid, name, start, end, amount, False, "funds", expired))
     return decisions

@@ -289,6 +289,7 @@ STAGED_FIELDS = (
     "note_params",
     "notice_key",
     "notice_context",
+    "components",
 )
 
 
@@ -334,6 +335,7 @@ def staged_rows(
                 json.dumps(note.stored(tz)),
                 renewed_notice_key(d.service_id, d.start),
                 json.dumps(due.renewed_context(d.name, d.service_id, d.amount, currency, d.end, tz)),
+                json.dumps(d.components or {}),
             )
         )
     return staged
@@ -410,7 +412,7 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
                 ledger_key varchar(200), description_kind varchar(40), description_params text,
                 start_key varchar(160), currency varchar(3), period_start timestamptz, period_end timestamptz,
                 note_kind varchar(40), note_params text,
-                notice_key varchar(200), notice_context text
+                notice_key varchar(200), notice_context text, components text
             ) ON COMMIT DELETE ROWS"""),
             [],
         )
@@ -427,9 +429,9 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
                 RETURNING id, key
             )
             INSERT INTO {expense} (service_id, client_id, kind, key, amount, currency, period_start,
-                                   period_end, entry_id, created_at)
+                                   period_end, entry_id, created_at, components)
             SELECT r.service_id, r.client_id, %s, r.start_key, r.amount, r.currency, r.period_start,
-                   r.period_end, entries.id, %s
+                   r.period_end, entries.id, %s, r.components::jsonb
             FROM openbill_renewal r LEFT JOIN entries ON entries.key = r.ledger_key ORDER BY r.ord"""),
             [EntryKind.CHARGE, now, actor, ExpenseKind.PERIOD, now],
         )

@@ -64,8 +64,8 @@ def fingerprint(client_ids: list[int]) -> dict[str, Any]:
             for c in sorted(client_ids)
         ],
         "expenses": sorted(
-            (s, k, key, a, cur, ps, pe, e is not None, at)
-            for s, k, key, a, cur, ps, pe, e, at in Expense.objects.filter(client_id__in=client_ids).values_list(
+            (s, k, key, a, cur, ps, pe, e is not None, at, json.dumps(parts, sort_keys=True))
+            for s, k, key, a, cur, ps, pe, e, at, parts in Expense.objects.filter(client_id__in=client_ids).values_list(
                 "service_id",
                 "kind",
                 "key",
@@ -75,6 +75,7 @@ def fingerprint(client_ids: list[int]) -> dict[str, Any]:
                 "period_end",
                 "entry_id",
                 "created_at",
+                "components",
             )
         ),
         "history": [

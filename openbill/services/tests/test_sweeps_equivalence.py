@@ -15,6 +15,7 @@ from django.db import transaction
 
 from openbill.billing.audit import run_audit
 from openbill.billing.models import EntryKind, ExpenseKind
+from openbill.catalog.models import Addon
 from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
@@ -112,6 +113,22 @@ def test_set_based_renewal_leaves_exactly_what_renew_service_leaves():
     amounts = {names[s]: a for s, _k, _key, a, *_rest in set_based["expenses"] if (s, _key) in renewed}
     assert amounts["addons"] == Decimal("22.33")  # 10 + 2 × 2.50 + 7.333, rounded once
     assert amounts["yen"] == Decimal("1000")
+    # The breakdown per part is written by the set-based SQL as by renew_service.
+    parts = {names[s]: json.loads(p) for s, _k, _key, _a, *_rest, p in set_based["expenses"] if (s, _key) in renewed}
+    assert parts["addons"] == {"tariff": "10.00", f"addon:{ram_id()}": "5.00", f"addon:{os_id()}": "7.33"}
+    assert parts["first"] == {"tariff": "20.00"}
+
+
+def ram_id() -> int:
+    return Addon.objects.get(
+        tariff__name="VPS", tariff__product_type__provider__name="Equivalence USD", resource="ram"
+    ).pk
+
+
+def os_id() -> int:
+    return Addon.objects.get(
+        tariff__name="VPS", tariff__product_type__provider__name="Equivalence USD", resource="os"
+    ).pk
 
 
 def staged(client_ids: list[int]) -> list[dict[str, object]]:
@@ -173,6 +190,7 @@ def test_the_set_based_rows_are_the_ledger_rows_renew_service_writes():
             r["period_end"],
             r["ledger_key"] is not None,
             AT,
+            json.dumps(json.loads(r["components"]), sort_keys=True),  # type: ignore[arg-type]
         )
         for r in planned
     )
@@ -181,3 +199,8 @@ def test_the_set_based_rows_are_the_ledger_rows_renew_service_writes():
     assert sorted(names[r["service_id"]] for r in planned) == sorted(  # type: ignore[index]
         ["plain", "daily", "addons", "free", "first", "third", "stopped", "yen"]
     )
+    # What each renewal paid per part of the service, the same on both paths (billing.rules.spread).
+    parts = {names[r["service_id"]]: json.loads(r["components"]) for r in planned}  # type: ignore[index,arg-type]
+    assert parts["addons"] == {"tariff": "10.00", f"addon:{ram_id()}": "5.00", f"addon:{os_id()}": "7.33"}
+    assert parts["yen"] == {"tariff": "1000"}
+    assert parts["free"] == {}
