@@ -43,9 +43,10 @@ def services(alice: Any, vps_plan: Any) -> list[Service]:
 
 
 def _queries(call: Any) -> tuple[Any, list[str], list[str]]:
-    with CaptureQueriesContext(connections["default"]) as primary, CaptureQueriesContext(
-        connections[REPLICA]
-    ) as replica:
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections[REPLICA]) as replica,
+    ):
         response = call()
     return response, [q["sql"] for q in primary.captured_queries], [q["sql"] for q in replica.captured_queries]
 
@@ -114,9 +115,7 @@ def test_a_post_that_charges_and_the_money_pages_never_touch_the_replica(alice: 
         assert replica == [], page
 
 
-def test_after_a_change_the_browser_reads_its_own_writes_from_the_primary(
-    alice: Any, services: list[Service]
-) -> None:
+def test_after_a_change_the_browser_reads_its_own_writes_from_the_primary(alice: Any, services: list[Service]) -> None:
     http = _http(alice)
     service = services[0]
     response = http.post(reverse("clientarea:service_suspend", args=[service.pk]))
