@@ -14,6 +14,11 @@ from openbill.core.tests import factories as f
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# A second alias that mirrors the test database, standing in for a streaming replica: reads are
+# routed to it only where a test turns OPENBILL_READ_REPLICA on (openbill/core/tests/test_replica.py).
+if "replica" not in settings.DATABASES:
+    settings.DATABASES["replica"] = {**settings.DATABASES["default"], "TEST": {"MIRROR": "default"}}
+
 # Stripe against localstripe: the ``stripe_on`` and ``sink`` fixtures.
 pytest_plugins = ["openbill.payments.tests.stripe_helpers"]
 

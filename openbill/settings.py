@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "openbill.core.replica.ReplicaPinMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "openbill.core.middleware.NoStoreWhenAuthenticatedMiddleware",
@@ -170,6 +171,13 @@ else:
             },
         }
     }
+# A streaming replica for the read-only pages that opt in (openbill.core.replica): optional.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+OPENBILL_READ_REPLICA = "replica" in DATABASES
+OPENBILL_REPLICA_PIN_SECONDS = int(os.environ.get("OPENBILL_REPLICA_PIN_SECONDS", "5"))
+DATABASE_ROUTERS = ["openbill.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache ------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from openbill.accounts.models import ApiToken, Membership, RecoveryCodes, User
 from openbill.billing.models import LedgerEntry
 from openbill.catalog import display
 from openbill.core.money import format_money
+from openbill.core.replica import replica_reads_view
 from openbill.core.timeutil import Period
 from openbill.metering.selectors import overage_widget_rows
 from openbill.payments.gateways import stripe_gateway
@@ -75,6 +76,7 @@ def _renew_links(service_url: Any) -> Any:
 
 
 @client_required
+@replica_reads_view
 def dashboard(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     now = timezone.now()
@@ -136,6 +138,7 @@ def _page(request: HttpRequest, queryset: QuerySet[Any], per_page: int) -> Any:
 
 
 @client_required
+@replica_reads_view
 def services(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     now = timezone.now()
@@ -208,6 +211,7 @@ def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:
 
 
 @client_required
+@replica_reads_view
 def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _service_context(request, pk)
     context["tab"] = "details"
@@ -215,6 +219,7 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @client_required
+@replica_reads_view
 def service_history(request: HttpRequest, pk: int) -> HttpResponse:
     context = _service_context(request, pk)
     events = ServiceEvent.objects.filter(service=context["service"]).order_by("-at", "-id")
@@ -228,6 +233,7 @@ def service_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @client_required
+@replica_reads_view
 def service_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The status badge; while an operation runs the fragment asks htmx to fetch it again."""
     client = request.client  # type: ignore[attr-defined]

@@ -53,7 +53,9 @@ def client_services_with_deleted(client: Any, now: datetime | None = None) -> Qu
     """The client's services as Goods/Services lists them: with those deleted in the last
     ``OPENBILL_DELETED_VISIBLE_DAYS`` days (read-only, with their History)."""
     since = (now or timezone.now()) - timedelta(days=settings.OPENBILL_DELETED_VISIBLE_DAYS)
-    return with_pricing(Service.objects.for_client_with_deleted(client, since))
+    # The row's and the page's actions ask for an SSL service's certificate (its manual shows
+    # the expiry; the page offers the download): joined here, not one query per row.
+    return with_pricing(Service.objects.for_client_with_deleted(client, since)).select_related("certificate")
 
 
 def deleted_visible_until(service: Service) -> datetime | None:

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from openbill.api.base import ClientScopedMixin
 from openbill.api.filters import IdFilter, OrderingFilter, ordering_parameter
+from openbill.core.replica import ReplicaReadsMixin
 from openbill.metering.selectors import overage_widget_rows
 from openbill.services import selectors
 from openbill.services.choices import Label, Status
@@ -82,13 +83,14 @@ class NowContextMixin:
     ),
     retrieve=extend_schema(summary="One service: status, parameters, add-ons, expiry, renewal cost"),
 )
-class ServiceViewSet(ClientScopedMixin, NowContextMixin, viewsets.ReadOnlyModelViewSet[Service]):
+class ServiceViewSet(ReplicaReadsMixin, ClientScopedMixin, NowContextMixin, viewsets.ReadOnlyModelViewSet[Service]):
     """The caller's services. ``status`` filters by the confirmed status, ``label_code`` by the
     client-visible label (``in_progress``, ``suspended_admin`` …); ``label`` is that label in
     words, with the running operation."""
 
     queryset = Service.objects.none()  # the model, for the schema; get_queryset scopes
     filterset_class = ApiServiceFilterSet
+    replica_actions = ("list", "retrieve", "history")
 
     def get_queryset(self) -> QuerySet[Service]:
         return selectors.client_services(self.client)
@@ -112,25 +114,27 @@ class ServiceViewSet(ClientScopedMixin, NowContextMixin, viewsets.ReadOnlyModelV
 
 
 @extend_schema(summary="The dashboard's Active Services widget")
-class ActiveServicesView(ClientScopedMixin, NowContextMixin, generics.ListAPIView[Service]):
+class ActiveServicesView(ReplicaReadsMixin, ClientScopedMixin, NowContextMixin, generics.ListAPIView[Service]):
     """Active and suspended services, soonest expiry first: "Expires 2025-08-07" or "Stopped
     2025-07-01", auto-renewal, and the renewal cost of one period with add-ons ("1.00 USD/day")."""
 
     queryset = Service.objects.none()
     serializer_class = ActiveServiceRowSerializer
     filter_backends: list[Any] = []
+    replica_actions = ("get",)
 
     def get_queryset(self) -> QuerySet[Service]:
         return selectors.active_services(self.client)
 
 
 @extend_schema(summary="The dashboard's Services with overages widget (current reporting period)")
-class OveragesView(ClientScopedMixin, NowContextMixin, generics.ListAPIView[Any]):
+class OveragesView(ReplicaReadsMixin, ClientScopedMixin, NowContextMixin, generics.ListAPIView[Any]):
     """Services with overage in the current reporting period and its total cost so far. Empty
     until usage has been recorded."""
 
     serializer_class = OverageRowSerializer
     filter_backends: list[Any] = []
+    replica_actions = ("get",)
     queryset = Service.objects.none()  # for the schema; rows come from metering
 
     def get_queryset(self) -> Any:

@@ -1,0 +1,128 @@
+"""Reads from a PostgreSQL streaming replica, opt-in per view.
+
+With ``DATABASE_REPLICA_URL`` set, settings add a second database alias, ``replica``. Nothing
+goes there by default: a view says "my queries only read" with ``@replica_reads_view`` (function
+views) or ``ReplicaReadsMixin`` (DRF list/retrieve), and only then, only for a GET/HEAD, only for
+the models of ``REPLICA_APPS`` and only outside a transaction does ``ReplicaRouter`` send a read
+to the replica. Everything else — every write, ``select_for_update`` (Django routes it as a
+write), anything inside ``transaction.atomic``, sessions, logins and tokens, and the money apps
+(billing, payments, orders, invoicing, clients' balances) — stays on ``default``.
+
+A browser that has just changed something (any non-GET request) is pinned to the primary for
+``OPENBILL_REPLICA_PIN_SECONDS`` by a cookie, so the page it is redirected to shows its own
+change even while the replica lags.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.http import HttpRequest, HttpResponse
+
+REPLICA = "replica"
+PIN_COOKIE = "openbill_primary"
+SAFE_METHODS = ("GET", "HEAD")
+
+# Apps whose rows a read-only page may read from the replica. Not here, on purpose: billing,
+# payments, orders and invoicing (money), clients (balances), accounts/auth/sessions (logins).
+REPLICA_APPS = frozenset({"services", "catalog", "metering", "support", "provisioning", "ipam", "vdc", "domains"})
+
+_reading: ContextVar[bool] = ContextVar("openbill_replica_reads", default=False)
+
+
+def replica_configured() -> bool:
+    return REPLICA in settings.DATABASES and bool(getattr(settings, "OPENBILL_READ_REPLICA", False))
+
+
+@contextmanager
+def replica_reads() -> Iterator[None]:
+    """Inside: the reads of ``REPLICA_APPS`` models outside a transaction go to the replica."""
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def _pinned(request: HttpRequest) -> bool:
+    return request.method not in SAFE_METHODS or bool(request.COOKIES.get(PIN_COOKIE))
+
+
+def replica_reads_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A function view whose GET only reads: its queries may go to the replica."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if _pinned(request):
+            return view(request, *args, **kwargs)
+        with replica_reads():
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class ReplicaReadsMixin:
+    """For a DRF view whose handlers named in ``replica_actions`` only read (a viewset's
+    ``list``/``retrieve``/detail GET actions; ``get`` for a plain API view): their queries may go
+    to the replica."""
+
+    replica_actions: tuple[str, ...] = ("list", "retrieve")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        method = "get" if request.method == "HEAD" else (request.method or "").lower()
+        action_map = getattr(self, "action_map", None)
+        handler = action_map.get(method) if action_map is not None else method
+        if _pinned(request) or handler not in self.replica_actions:
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        with replica_reads():
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class ReplicaRouter:
+    """``DATABASE_ROUTERS``: the replica for opted-in reads, ``default`` for everything else
+    (also for related objects of a row read from the replica, whose own model may not be in
+    ``REPLICA_APPS``)."""
+
+    def db_for_read(self, model: type[Any], **hints: Any) -> str:
+        if (
+            _reading.get()
+            and model._meta.app_label in REPLICA_APPS
+            and replica_configured()
+            and not connections[DEFAULT_DB_ALIAS].in_atomic_block
+        ):
+            return REPLICA
+        return DEFAULT_DB_ALIAS
+
+    def db_for_write(self, model: type[Any], **hints: Any) -> str:
+        # A write of a replica-read model inside a read-only view: from here on this request
+        # reads the primary, so it sees its own write. (A login token's "last used" or the
+        # throttle's cache row are not read from the replica and change nothing here.)
+        if _reading.get() and model._meta.app_label in REPLICA_APPS:
+            _reading.set(False)
+        return DEFAULT_DB_ALIAS
+
+    def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool:
+        return True  # one database: the replica is a copy of the primary
+
+    def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool:
+        return db != REPLICA
+
+
+class ReplicaPinMiddleware:
+    """After a request that may have changed something, read from the primary for a while."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method not in SAFE_METHODS and replica_configured():
+            seconds = int(getattr(settings, "OPENBILL_REPLICA_PIN_SECONDS", 5))
+            response.set_cookie(PIN_COOKIE, "1", max_age=seconds, httponly=True, samesite="Lax")
+        return response

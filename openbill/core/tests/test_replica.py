@@ -1,0 +1,153 @@
+"""The read replica (openbill.core.replica): the opted-in GET pages read services from the
+``replica`` alias; a POST, the money pages and anything in a transaction never do.
+
+``replica`` is a test mirror of ``default`` (conftest.py): a second connection to the same
+database, so every query can be told apart by the connection that ran it.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connections, transaction
+from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from openbill.api.tests.conftest import token_client
+from openbill.billing.models import LedgerEntry
+from openbill.core.replica import PIN_COOKIE, REPLICA, ReplicaRouter, replica_reads
+from openbill.core.tests import factories as f
+from openbill.services.models import Service
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", REPLICA])
+
+# Tables the replica must never serve: money, logins and sessions. (A service row's query may
+# join its client for the provider's currency; a client row is never read from it on its own.)
+NEVER_ON_REPLICA = re.compile(
+    r'(FROM|JOIN) "(billing_|payments_|orders_|invoicing_|accounts_|auth_|django_session|openbill_cache)'
+)
+
+
+@pytest.fixture(autouse=True)
+def _replica_on(settings: Any) -> None:
+    settings.OPENBILL_READ_REPLICA = True
+
+
+@pytest.fixture
+def services(alice: Any, vps_plan: Any) -> list[Service]:
+    return [f.service(alice, vps_plan, name=f"web-{n}") for n in range(3)]
+
+
+def _queries(call: Any) -> tuple[Any, list[str], list[str]]:
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections[REPLICA]) as replica,
+    ):
+        response = call()
+    return response, [q["sql"] for q in primary.captured_queries], [q["sql"] for q in replica.captured_queries]
+
+
+def _http(alice: Any) -> HttpClient:
+    http = HttpClient()
+    http.force_login(alice.memberships.get().user)
+    return http
+
+
+def test_the_service_lists_and_details_read_from_the_replica(alice: Any, services: list[Service]) -> None:
+    http = _http(alice)
+    api = token_client(alice.memberships.get().user)
+    first = services[0]
+    pages = {
+        "dashboard": lambda: http.get(reverse("clientarea:dashboard")),
+        "services": lambda: http.get(reverse("clientarea:services")),
+        "services by status": lambda: http.get(reverse("clientarea:services"), {"status": "active"}),
+        "services by id": lambda: http.get(reverse("clientarea:services"), {"id": first.pk}),
+        "services by name": lambda: http.get(reverse("clientarea:services"), {"name": "web-1"}),
+        "service": lambda: http.get(reverse("clientarea:service", args=[first.pk])),
+        "history": lambda: http.get(reverse("clientarea:service_history", args=[first.pk])),
+        "api list": lambda: api.get("/api/v1/services/"),
+        "api detail": lambda: api.get(f"/api/v1/services/{first.pk}/"),
+        "api history": lambda: api.get(f"/api/v1/services/{first.pk}/history/"),
+        "api active": lambda: api.get("/api/v1/dashboard/active-services/"),
+    }
+    for page, call in pages.items():
+        response, primary, replica = _queries(call)
+        assert response.status_code == 200, page
+        assert any('"services_service"' in sql for sql in replica), (page, replica)
+        assert not any('"services_service"' in sql for sql in primary), (page, primary)
+        assert all(sql.lstrip().upper().startswith("SELECT") for sql in replica), page
+        assert not [sql for sql in replica if NEVER_ON_REPLICA.search(sql)], page
+    response, _primary, _replica = _queries(pages["api list"])
+    assert sorted(row["name"] for row in response.json()["results"]) == ["web-0", "web-1", "web-2"]
+
+
+def test_a_post_that_charges_and_the_money_pages_never_touch_the_replica(alice: Any, services: list[Service]) -> None:
+    http = _http(alice)
+    service = services[0]
+    response, primary, replica = _queries(
+        lambda: http.post(reverse("clientarea:service_extend", args=[service.pk]), {"period": "month"})
+    )
+    assert response.status_code == 302
+    assert replica == []
+    assert any("INSERT" in sql and '"billing_ledgerentry"' in sql for sql in primary)
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("90.00")
+    assert list(LedgerEntry.objects.filter(service=service, kind="charge").values_list("amount", flat=True)) == [
+        Decimal("-10.00")
+    ]
+    http.cookies.pop(PIN_COOKIE, None)  # the pin after a change is tested below
+    api = token_client(alice.memberships.get().user)
+    money = {
+        "finances": lambda: http.get(reverse("clientarea:finances")),
+        "orders": lambda: http.get(reverse("clientarea:orders")),
+        "payments": lambda: http.get(reverse("clientarea:payments")),
+        "extend form": lambda: http.get(reverse("clientarea:service_extend", args=[service.pk])),
+        "api ledger": lambda: api.get("/api/v1/ledger/"),
+        "api balance": lambda: api.get("/api/v1/balance/"),
+    }
+    for page, call in money.items():
+        response, _primary, replica = _queries(call)
+        assert response.status_code == 200, page
+        assert replica == [], page
+
+
+def test_after_a_change_the_browser_reads_its_own_writes_from_the_primary(alice: Any, services: list[Service]) -> None:
+    http = _http(alice)
+    service = services[0]
+    response = http.post(reverse("clientarea:service_suspend", args=[service.pk]))
+    assert response.status_code == 302
+    assert http.cookies[PIN_COOKIE]["max-age"] == 5
+    response, primary, replica = _queries(lambda: http.get(reverse("clientarea:service", args=[service.pk])))
+    assert response.status_code == 200
+    assert replica == []
+    assert any('"services_service"' in sql for sql in primary)
+    http.cookies.pop(PIN_COOKIE)  # five seconds later
+    _response, _primary, replica = _queries(lambda: http.get(reverse("clientarea:service", args=[service.pk])))
+    assert any('"services_service"' in sql for sql in replica)
+
+
+def test_the_router_keeps_transactions_locks_money_and_unflagged_reads_on_the_primary(
+    alice: Any, services: list[Service], settings: Any
+) -> None:
+    router = ReplicaRouter()
+    assert router.db_for_read(Service) == "default"  # not opted in
+    with replica_reads():
+        assert router.db_for_read(Service) == REPLICA
+        assert router.db_for_read(LedgerEntry) == "default"  # money
+        assert router.db_for_read(type(alice)) == "default"  # a client's balance
+        with transaction.atomic():
+            assert router.db_for_read(Service) == "default"  # inside a transaction
+            _response, primary, replica = _queries(
+                lambda: list(Service.objects.select_for_update().filter(client=alice))
+            )
+            assert replica == [] and any('"services_service"' in sql for sql in primary)
+        assert router.db_for_write(Service) == "default"
+        assert router.db_for_read(Service) == "default"  # a write turns the rest of the request to the primary
+    with replica_reads():
+        settings.OPENBILL_READ_REPLICA = False
+        assert router.db_for_read(Service) == "default"  # no replica configured
+    assert router.allow_migrate(REPLICA, "services") is False
