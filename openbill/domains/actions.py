@@ -29,7 +29,7 @@ from openbill.core.errors import DomainError, IllegalTransition
 from openbill.core.money import Money
 from openbill.core.texts import Text
 from openbill.core.timeutil import PERIOD_MONTHS, add_period
-from openbill.invoicing.selectors import breakdown, invoice_details
+from openbill.invoicing.selectors import breakdown, charge_amount, invoice_details
 from openbill.orders.actions import place_order
 from openbill.orders.models import OrderLine
 from openbill.provisioning.models import ProvisioningTask, TaskState
@@ -915,7 +915,7 @@ def restore_domain(domain: Domain, *, actor: Actor, now: datetime) -> Decimal:
             service,
             kind=ExpenseKind.SETUP,
             key=f"{RESTORE_KEY}{locked.redemption_until.isoformat() if locked.redemption_until else ''}",
-            amount=Decimal(locked.zone.restore_price),
+            amount=charge_amount(service.client, Decimal(locked.zone.restore_price), now=now),
             description=Text("domain_restore", name=service.name),
             now=now,
             actor=actor,

@@ -33,6 +33,8 @@ SITES: dict[str, str] = {
     + ": catalog price only for batches renewals_adjusted() says carry no tax and no discount",
     "openbill.metering.actions.settle:_charge_increment": TAXED + ": invoicing.selectors.charge_amount",
     "openbill.orders.actions:change_service": TAXED + ": the change's quote (the change path)",
+    "openbill.domains.actions:restore_domain": TAXED
+    + ": the zone's restore price (invoicing.selectors.charge_amount); its year through renew_service",
     # reversals of an earlier posting: the same amount back, tax included
     "openbill.orders.actions:revert_change": EXEMPT + ": reverses a change's charges as they were posted",
     "openbill.domains.actions:domain_operation_done": EXEMPT

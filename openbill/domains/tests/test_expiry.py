@@ -212,3 +212,28 @@ def test_when_redemption_ends_the_domain_is_deleted(
     assert "alice.test" not in epp_registry.domains  # purged
     assert balance(alice) == Decimal("90.00") and ledger(alice)[-1] == Decimal("-10.00")
     assert run_audit() == []
+
+
+def test_a_taxed_clients_restore_takes_the_restore_price_with_its_tax(
+    clock: Any, alice: Any, registered: Domain, epp_registry: Registry
+) -> None:
+    """Restore is a sale like any other: with a Spanish seller (net prices, IVA 21 %) the restore
+    price 50.00 is charged as 60.50 and the year's renewal 12.00 as 14.52."""
+    from openbill.invoicing.tests.helpers import profile, spanish_seller
+
+    service = registered.service
+    service.refresh_from_db()
+    assert service.expires_at is not None
+    clock.move_to(service.expires_at + timedelta(days=11))
+    expire(service)
+    assert actions.follow_expiries(now=timezone.now()) == {"alice.test": "redemption"}
+    currency = alice.provider.currency
+    spanish_seller(alice.provider)  # (it also sets the provider's currency to EUR: set back)
+    alice.provider.currency = currency
+    alice.provider.save(update_fields=["currency"])
+    profile(alice, "ES")
+    registered.refresh_from_db()
+
+    assert actions.restore_domain(registered, actor=ALICE, now=timezone.now()) == Decimal("75.02")
+    assert ledger(alice)[-2:] == [Decimal("-60.50"), Decimal("-14.52")]
+    assert balance(alice) == Decimal("14.98") and run_audit() == []
