@@ -25,6 +25,7 @@ from openbill.catalog import display
 from openbill.core.money import format_money
 from openbill.core.timeutil import Period
 from openbill.metering.selectors import overage_widget_rows
+from openbill.payments import cards
 from openbill.services import selectors
 from openbill.services.choices import event_kind_label
 from openbill.services.filtersets import ServiceFilterSet
@@ -243,12 +244,10 @@ def finances(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     entries = LedgerEntry.objects.filter(client=client).select_related("service").order_by("-created_at", "-id")
     page = _page(request, entries, LEDGER_PER_PAGE)
-    from openbill.payments.gateways import stripe_gateway
-
     context = {
         "page": page,
         "topup_url": _optional("clientarea:topup"),
-        "payment_methods_url": reverse("clientarea:payment_methods") if stripe_gateway.enabled() else "",
+        "payment_methods_url": reverse("clientarea:payment_methods") if cards.offered(client) else "",
     }
     return render(request, "clientarea/finances/index.html", context)
 

@@ -200,7 +200,9 @@ def test_the_webhook_alone_credits_a_capture_whose_return_never_came(alice: Any,
     paypal.orders[payment.provider_id]["approved"] = True
     from openbill.payments.gateways import paypal as gw
 
-    gw.capture_order(payment.provider_id, reference=str(payment.reference))  # captured; the browser vanished
+    gw.capture_order(
+        gw.keys_for(None), payment.provider_id, reference=str(payment.reference)
+    )  # captured; the browser vanished
     body, headers = paypal.webhook(paypal.capture_event(payment.provider_id))
     assert deliver(body, headers).json() == {"result": "credited"}
     alice.refresh_from_db()
@@ -212,7 +214,7 @@ def test_a_forged_paypal_event_is_refused_and_credits_nothing(alice: Any, paypal
     paypal.orders[payment.provider_id]["approved"] = True
     from openbill.payments.gateways import paypal as gw
 
-    gw.capture_order(payment.provider_id, reference=str(payment.reference))
+    gw.capture_order(gw.keys_for(None), payment.provider_id, reference=str(payment.reference))
     event = paypal.capture_event(payment.provider_id)
     body, headers = paypal.webhook(event)
     forged_headers = {**headers, "HTTP_PAYPAL_TRANSMISSION_SIG": "forged"}
@@ -236,7 +238,7 @@ def test_a_verified_event_for_other_money_changes_nothing(
     paypal.orders[payment.provider_id]["approved"] = True
     from openbill.payments.gateways import paypal as gw
 
-    gw.capture_order(payment.provider_id, reference=str(payment.reference))
+    gw.capture_order(gw.keys_for(None), payment.provider_id, reference=str(payment.reference))
     body, headers = paypal.webhook(paypal.capture_event(payment.provider_id, amount=amount))
     response = deliver(body, headers)
     assert response.status_code == 200 and response.json() == {"result": "amount mismatch"}
