@@ -87,7 +87,7 @@ def browser_sets_up_card(client: Any, number: str = CARD_OK) -> str:
     """What Stripe.js does with the card form: confirm the SetupIntent with the card's details
     (at Stripe, never at Openbill). Returns the SetupIntent's id."""
     setup_id, secret = cards.start_card_setup(client, now=timezone.now())
-    api = gw.client(gw.keys_for(None)).v1
+    api = gw.client(gw.keys_for(client.provider_id)).v1
     intent = api.setup_intents.confirm(
         setup_id,
         params={
