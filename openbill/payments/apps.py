@@ -9,8 +9,11 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Function-local: these modules import models, which only exist once apps are loaded.
-        from . import actions, paypal_flow, tasks
+        from openbill.services.automation import notices
+
+        from . import actions, cards, paypal_flow, tasks
         from .gateways import paypal
 
         actions.refund_queue.plug(tasks.queue_refund)
         paypal.approval.plug(paypal_flow.approval_url)
+        notices.autopay_card.plug(cards.autopay_card)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +38,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition
 from openbill.core.money import format_money, round_amount
 from openbill.core.notify import notify
+from openbill.core.timeutil import local_date
 from openbill.core.urls import absolute_url
 
 from . import actions
@@ -588,6 +589,26 @@ def reconcile_charges(now: datetime, *, days: int = 2) -> int:
             log.error("Stripe charge %s is not an Openbill payment", charge_row["id"])
             found += 1
     return found
+
+
+def autopay_card(client: Client, service_id: int, expires_at: datetime) -> tuple[str, date] | None:
+    """The default card the automatic payment will charge for this renewal (its last four digits
+    and the provider's local date of the charge), for the low-balance notice to say so instead
+    of asking for a top-up. None when Stripe is off for the provider, the client has no default
+    card, the card expires before the charge, or the charge for this renewal was already made
+    and did not complete (declined, waiting for the bank): then the usual notice applies."""
+    if not gw.enabled(client.provider_id):
+        return None
+    card = default_card(client)
+    if card is None:
+        return None
+    charge_on = local_date(expires_at - timedelta(hours=settings.OPENBILL_AUTOPAY_LEAD_HOURS), client.provider.tz)
+    if card.exp_year and card.exp_month and (card.exp_year, card.exp_month) < (charge_on.year, charge_on.month):
+        return None
+    key = f"autopay:{service_id}:{expires_at.isoformat()}"
+    if Payment.objects.filter(client=client, request_key=key).exclude(status=PaymentStatus.COMPLETED).exists():
+        return None
+    return card.last4, charge_on
 
 
 # --- what the client area's card pages need ---------------------------------------------------

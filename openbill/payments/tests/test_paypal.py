@@ -267,3 +267,63 @@ def test_a_paypal_refund_goes_back_through_paypal_and_the_ledger_records_it(alic
         (f"refund:{refund.pk}", Decimal("-10.00"))
     ]
     assert run_audit() == []
+
+
+def approved_event(paypal: FakePayPal, payment: Payment) -> dict[str, Any]:
+    """CHECKOUT.ORDER.APPROVED as PayPal posts it: the order, its unit with the custom_id."""
+    unit = paypal.orders[payment.provider_id]["unit"]
+    return {
+        "id": "WH-" + uuid.uuid4().hex[:16].upper(),
+        "event_version": "1.0",
+        "resource_type": "checkout-order",
+        "event_type": "CHECKOUT.ORDER.APPROVED",
+        "resource": {"id": payment.provider_id, "intent": "CAPTURE", "status": "APPROVED", "purchase_units": [unit]},
+    }
+
+
+def test_the_approved_event_captures_once_with_the_return_and_the_completed_event(
+    alice: Any, paypal: FakePayPal
+) -> None:
+    payment, _url = start(alice)
+    paypal.orders[payment.provider_id]["approved"] = True  # approved on PayPal; the browser vanished
+    body, headers = paypal.webhook(approved_event(paypal, payment))
+    assert deliver(body, headers).json() == {"result": "credited"}
+    assert deliver(body, headers).json() == {"result": "completed"}  # replayed: nothing more
+    HttpClient().get(f"/pay/paypal/return/{payment.reference}/")  # the browser comes back after all
+    completed_body, completed_headers = paypal.webhook(paypal.capture_event(payment.provider_id))
+    assert deliver(completed_body, completed_headers).json() == {"result": "already credited"}
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("125.00")
+    assert paypal_credits(alice) == [(f"payment:{payment.pk}", Decimal("25.00"))]
+    assert len([k for k in paypal.by_request_id if k.startswith("capture:")]) == 1
+    assert run_audit() == []
+
+
+def test_a_forged_approved_event_captures_nothing(alice: Any, paypal: FakePayPal) -> None:
+    payment, _url = start(alice)
+    paypal.orders[payment.provider_id]["approved"] = True
+    body, headers = paypal.webhook(approved_event(paypal, payment))
+    assert deliver(body, {**headers, "HTTP_PAYPAL_TRANSMISSION_SIG": "forged"}).status_code == 400
+    assert paypal.orders[payment.provider_id]["capture"] is None
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+
+
+def test_an_order_never_approved_expires_and_approving_it_later_moves_no_money(alice: Any, paypal: FakePayPal) -> None:
+    from datetime import timedelta
+
+    from openbill.payments.gateways import paypal as gw
+
+    payment, _url = start(alice)
+    created = payment.created_at
+    assert actions.expire_checkouts(created + gw.CHECKOUT_LIFETIME - timedelta(minutes=1)) == 0
+    assert actions.expire_checkouts(created + gw.CHECKOUT_LIFETIME + timedelta(minutes=1)) == 1
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.FAILED
+    paypal.orders[payment.provider_id]["approved"] = True  # approved too late
+    body, headers = paypal.webhook(approved_event(paypal, payment))
+    assert deliver(body, headers).json() == {"result": "failed"}
+    HttpClient().get(f"/pay/paypal/return/{payment.reference}/")
+    assert paypal.orders[payment.provider_id]["capture"] is None
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("100.00") and paypal_credits(alice) == []

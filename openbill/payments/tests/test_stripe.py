@@ -495,3 +495,37 @@ def test_a_card_payment_nobody_finished_expires_and_its_intent_is_cancelled(alic
     assert gw.retrieve_intent(gw.keys_for(None), waiting.provider_id).status == "canceled"
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("100.00") and credits(alice) == []
+
+
+def test_the_low_balance_notice_says_which_card_will_pay_and_when_and_a_decline_brings_the_usual_one(
+    vps_plan: Any, provider: Any, stripe_on: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from openbill.services.automation.notices import plan_notices
+
+    expires = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    five_days_before = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    carol = f.client(provider, "carol@test.test", balance="4.00")
+    service = f.service(carol, vps_plan, expires_at=expires)
+    saved_card(carol, CARD_DECLINED_ON_CHARGE)  # saves fine; declined when charged
+    [notice] = plan_notices(five_days_before, [service.pk])
+    assert (notice.template, notice.context["card_last4"], notice.context["charge_on"]) == (
+        "service_autopay_notice",
+        "0341",
+        "2026-12-05",
+    )
+    sweeps.run_now(five_days_before)
+    sent = Notice.objects.get(client=carol)
+    subject, body = render(sent)
+    assert "card ending 0341" in subject and "will be charged on 2026-12-05" in body
+    assert "for 10.00 USD" in body and "(4.00 USD available)" in body
+    assert not Notice.objects.filter(template="service_low_balance").exists()
+    # The charge day: the card is declined, so the usual low-balance notice (and expiry) follow.
+    charge_day = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    assert cards.run_autopay(charge_day)["declined"] == 1
+    [notice] = plan_notices(charge_day, [service.pk])
+    assert notice.template == "service_low_balance" and notice.context["days"] == 1
+    carol.refresh_from_db()
+    assert carol.balance_amount == Decimal("4.00") and credits(carol) == []
+    assert list(LedgerEntry.objects.filter(client=carol).values_list("amount", flat=True)) == [Decimal("4.00")]
