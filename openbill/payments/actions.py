@@ -32,6 +32,8 @@ from openbill.core.texts import Text
 from openbill.invoicing import actions as invoicing_actions
 from openbill.invoicing import selectors as invoicing
 from openbill.metering.actions import settle_client
+from openbill.orders.actions import pay_order
+from openbill.orders.models import Order, OrderStatus
 
 from . import gateways
 from .gateways import GatewayError, Notification, StartResult
@@ -257,9 +259,6 @@ def expire_checkouts(now: datetime) -> int:
 
 def _pay_waiting_order(order_id: int, *, now: datetime) -> None:
     """The money for an order arrived: pay it from the balance now (it stayed Ordered)."""
-    from openbill.orders.actions import pay_order
-    from openbill.orders.models import Order, OrderStatus
-
     order = Order.objects.filter(pk=order_id, status=OrderStatus.PENDING).first()
     if order is None:
         return

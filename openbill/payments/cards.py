@@ -40,6 +40,9 @@ from openbill.core.money import format_money, round_amount
 from openbill.core.notify import notify
 from openbill.core.timeutil import local_date
 from openbill.core.urls import absolute_url
+from openbill.services.automation import due
+from openbill.services.models import Service
+from openbill.services.selectors import renewal_amount, with_pricing
 
 from . import actions
 from .gateway_accounts import StripeKeys, stripe_accounts, stripe_keys, stripe_provider_ids
@@ -316,8 +319,6 @@ def _refused(payment: Payment, *, code: str, now: datetime, event_id: str = "") 
 
 
 def _service_name(payment: Payment) -> str:
-    from openbill.services.models import Service
-
     if payment.service_id is None:
         return ""
     return str(Service.objects.filter(pk=payment.service_id).values_list("name", flat=True).first() or "")
@@ -426,10 +427,6 @@ class PlannedCharge:
 
 
 def _due_services(now: datetime, provider_ids: list[int] | None = None) -> list[Any]:
-    from openbill.services.automation import due
-    from openbill.services.models import Service
-    from openbill.services.selectors import with_pricing
-
     lead = timedelta(hours=settings.OPENBILL_AUTOPAY_LEAD_HOURS)
     with_stripe = stripe_provider_ids()
     provider_ids = [pk for pk in provider_ids if pk in with_stripe] if provider_ids is not None else with_stripe
@@ -448,8 +445,6 @@ def plan_autopay(now: datetime, provider_ids: list[int] | None = None) -> list[P
     sweep's order, whose client has a default card and a balance (with credit limit) that cannot
     cover it: the missing amount, or the whole renewal when the provider setting says so. A
     renewal already charged to the card (its key exists) is not charged again."""
-    from openbill.services.selectors import renewal_amount
-
     whole = settings.OPENBILL_AUTOPAY_AMOUNT == "whole"
     services = _due_services(now, provider_ids)
     keys = {f"autopay:{s.pk}:{s.expires_at.isoformat()}" for s in services}

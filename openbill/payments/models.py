@@ -90,7 +90,7 @@ class Payment(models.Model):
     @property
     def method_label(self) -> str:
         """The method as the client reads it ("Bank transfer"), never its code."""
-        from .gateways import base
+        from .gateways import base  # the gateways import these models: a circle at load time
 
         try:
             return str(base.get(self.method).label)
