@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -74,11 +73,7 @@ class PaymentViewSet(
         body = s.TopUpSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        order = None
-        if data.get("order"):
-            order = Order.objects.for_client(self.client).filter(pk=data["order"], status=OrderStatus.PENDING).first()
-            if order is None:
-                raise DomainError(_("No such pending order."), field="order")
+        order = _pending_order(self.client, data["order"]) if data.get("order") else None
         payment, result = actions.start_payment(
             self.client,
             method=data["method"],
@@ -97,6 +92,13 @@ class PaymentViewSet(
             },
             status=201,
         )
+
+
+def _pending_order(client: Any, pk: int) -> Order:
+    order = Order.objects.for_client(client).filter(pk=pk, status=OrderStatus.PENDING).first()
+    if order is None:
+        raise DomainError(_("No such pending order."), field="order")
+    return order
 
 
 def _stripe_on(client: Any) -> None:
@@ -140,7 +142,7 @@ class SavedCardViewSet(
         _stripe_on(self.client)
         setup_id, secret = cards.start_card_setup(self.client, now=timezone.now())
         return Response(
-            {"setup_intent": setup_id, "client_secret": secret, "publishable_key": settings.STRIPE_PUBLISHABLE_KEY},
+            {"setup_intent": setup_id, "client_secret": secret, "publishable_key": cards.publishable_key(self.client)},
             status=201,
         )
 

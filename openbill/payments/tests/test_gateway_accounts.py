@@ -10,6 +10,7 @@ import pytest
 from django.test import Client as HttpClient
 from django.utils import timezone
 
+from openbill.api.tests.conftest import token_client
 from openbill.core.tests import factories as f
 from openbill.payments import actions, cards
 from openbill.payments.gateway_accounts import stripe_keys
@@ -102,6 +103,9 @@ def test_checkout_uses_the_keys_staff_saved_against_localstripe(
     http.force_login(alice.memberships.get().user)
     second = stripe_payment(alice, "5.00")
     assert 'data-key="pk_test_provider"' in http.get(f"/finances/payments/{second.pk}/card/").content.decode()
+    # So does the API's card setup.
+    answer = token_client(alice.memberships.get().user).post("/api/v1/cards/setup/")
+    assert answer.status_code == 201 and answer.json()["publishable_key"] == "pk_test_provider"
 
 
 def test_a_webhook_is_taken_only_with_the_signing_secret_of_the_payments_provider(
