@@ -408,19 +408,22 @@ OPENBILL_CARD_SECRET = os.environ.get("OPENBILL_CARD_SECRET", "")  # card gatewa
 OPENBILL_CARD_NOTIFY_URL = os.environ.get("OPENBILL_CARD_NOTIFY_URL", "")  # callback URL given to the gateway
 # The card method is a test gateway (no real card is charged): off unless enabled (demo, tests).
 OPENBILL_CARD_TEST_MODE = env_bool("OPENBILL_CARD_TEST_MODE")
-# Stripe (cards, saved cards, automatic renewal payments): on when STRIPE_SECRET_KEY is set.
+# Stripe (cards, saved cards, automatic renewal payments): on when STRIPE_SECRET_KEY is set, or
+# per provider in the staff pages (which take precedence: payments.gateway_accounts).
 # STRIPE_API_BASE and STRIPE_JS_URL point at a local stand-in (localstripe) in tests only.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # empty: Stripe's own https://api.stripe.com
 STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
-# PayPal (Orders v2): on when the client id and secret are set. Sandbox:
-# PAYPAL_API_BASE=https://api-m.sandbox.paypal.com.
+# PayPal (Orders v2): on when the client id and secret are set (or per provider in the staff
+# pages, which take precedence: payments.gateway_accounts). PAYPAL_LIVE=0 uses the sandbox;
+# PAYPAL_API_BASE, when set, overrides the host (a stand-in in tests).
 PAYPAL_CLIENT_ID = os.environ.get("PAYPAL_CLIENT_ID", "")
 PAYPAL_CLIENT_SECRET = os.environ.get("PAYPAL_CLIENT_SECRET", "")
 PAYPAL_WEBHOOK_ID = os.environ.get("PAYPAL_WEBHOOK_ID", "")
-PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "https://api-m.paypal.com")
+PAYPAL_LIVE = env_bool("PAYPAL_LIVE", True)
+PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "")
 # Automatic payment at renewal: charge the default card for what the balance lacks ("missing")
 # or for the whole renewal ("whole"), this many hours before the renewal is due.
 OPENBILL_AUTOPAY_AMOUNT = os.environ.get("OPENBILL_AUTOPAY_AMOUNT", "missing")

@@ -210,11 +210,11 @@ class TopUpForm(forms.Form):
     order = forms.IntegerField(widget=forms.HiddenInput, required=False)
     request_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, provider_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         method = self.fields["method"]
         assert isinstance(method, forms.ChoiceField)
-        method.choices = [(m.code, m.label) for m in payments.available_methods()]
+        method.choices = [(m.code, m.label) for m in payments.available_methods(provider_id)]
 
     @staticmethod
     def initial_from(query: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from openbill.core.money import format_money
 from openbill.core.replica import replica_reads_view
 from openbill.core.timeutil import Period
 from openbill.metering.selectors import overage_widget_rows
-from openbill.payments.gateways import stripe_gateway
+from openbill.payments import cards
 from openbill.services import selectors
 from openbill.services.choices import event_kind_label
 from openbill.services.filtersets import ServiceFilterSet
@@ -253,7 +253,7 @@ def finances(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "topup_url": _optional("clientarea:topup"),
-        "payment_methods_url": reverse("clientarea:payment_methods") if stripe_gateway.enabled() else "",
+        "payment_methods_url": reverse("clientarea:payment_methods") if cards.offered(client) else "",
     }
     return render(request, "clientarea/finances/index.html", context)
 

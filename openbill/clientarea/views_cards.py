@@ -3,7 +3,7 @@
 The card number is typed into Stripe.js (``STRIPE_JS_URL``) and goes to Stripe, never here: the
 pages give Stripe.js a SetupIntent's client secret and post back only its id (or a saved card's).
 Whether a payment succeeded is recorded from Stripe's own answer or its signed webhook, never
-from the browser coming back.
+from the browser coming back. The keys are the client's provider's (``payments.gateway_accounts``).
 """
 
 from __future__ import annotations
@@ -46,12 +46,20 @@ def _with_stripe_js(request: HttpRequest, response: HttpResponse) -> HttpRespons
 
 
 def _stripe_page(request: HttpRequest, template: str, context: dict[str, object]) -> HttpResponse:
+    client = request.client  # type: ignore[attr-defined]
     context = {
         **context,
         "stripe_js_url": settings.STRIPE_JS_URL,
-        "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "stripe_publishable_key": cards.publishable_key(client),
     }
     return _with_stripe_js(request, render(request, template, context))
+
+
+def _card_payment(request: HttpRequest, pk: int) -> Payment:
+    client = request.client  # type: ignore[attr-defined]
+    if not cards.offered(client):
+        raise Http404
+    return get_object_or_404(Payment.objects.for_client(client).filter(method=stripe_gateway.CODE), pk=pk)
 
 
 @client_required
@@ -59,73 +67,41 @@ def _stripe_page(request: HttpRequest, template: str, context: dict[str, object]
 def payment_card(request: HttpRequest, pk: int) -> HttpResponse:
     """Pay a pending Stripe payment: a saved card, or a new one through Stripe.js; then, if the
     bank asks, 3-D Secure in Stripe.js. The page never decides that the payment succeeded."""
-    if not stripe_gateway.enabled():
-        raise Http404
-    client = request.client  # type: ignore[attr-defined]
-    payment = get_object_or_404(Payment.objects.for_client(client).filter(method=stripe_gateway.CODE), pk=pk)
-    now = timezone.now()
+    payment, now = _card_payment(request, pk), timezone.now()
     if request.method == "POST" and payment.status == PaymentStatus.PENDING:
-        card = None
-        if request.POST.get("card"):
-            card = SavedCard.objects.filter(client=client, removed_at__isnull=True, pk=request.POST["card"]).first()
-            if card is None:
-                messages.error(request, _("Choose one of your cards."))
-                return redirect("clientarea:payment_card", pk=payment.pk)
+        post = request.POST
         try:
-            outcome = cards.pay_with_card(
-                payment,
-                now=now,
-                card=card,
-                setup_intent_id=request.POST.get("setup_intent", "")[:200],
-                save=request.POST.get("save") == "1",
-            )
+            outcome = cards.pay_from_page(
+                payment, card_id=post.get("card", ""), setup_intent_id=post.get("setup_intent", ""),
+                save=post.get("save") == "1", now=now,
+            )  # fmt: skip
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("clientarea:payment_card", pk=payment.pk)
         if outcome == "declined":
             messages.error(request, _("The card was declined. Start a new payment to try another card."))
-        elif outcome == cards.REQUIRES_ACTION:
-            return redirect("clientarea:payment_card", pk=payment.pk)
-        return redirect("clientarea:payment", pk=payment.pk)
+        target = "clientarea:payment_card" if outcome == cards.REQUIRES_ACTION else "clientarea:payment"
+        return redirect(target, pk=payment.pk)
     if request.GET.get("authenticated") and payment.status == PaymentStatus.PENDING:
-        # Back from Stripe.js's 3-D Secure: ask Stripe (not the browser) how it ended.
-        cards.refresh(payment, now=now)
+        cards.refresh(payment, now=now)  # back from 3-D Secure: ask Stripe, not the browser
         return redirect("clientarea:payment", pk=payment.pk)
-    payment.refresh_from_db()
-    context: dict[str, object] = {"payment": payment, "saved_cards": [], "intent_secret": "", "setup_secret": ""}
-    if payment.status == PaymentStatus.PENDING:
-        if payment.provider_id:
-            intent = cards.intent_for_page(payment)
-            waiting = (cards.REQUIRES_ACTION, "requires_payment_method")
-            if intent is not None and payment.provider_status == cards.REQUIRES_ACTION and intent.status in waiting:
-                context["intent_secret"] = intent.client_secret
-                # Off session at Stripe the intent waits for the card again: confirm with it.
-                context["intent_method"] = payment.saved_card.provider_id if payment.saved_card else ""
-        elif not payment.provider_status:
-            try:
-                _setup_id, context["setup_secret"] = cards.start_card_setup(client, now=now)
-            except DomainError as exc:
-                messages.error(request, exc.message)
-            context["saved_cards"] = cards.active_cards(client)
-    return _stripe_page(request, "clientarea/finances/payment_card.html", context)
+    page = cards.card_page(payment, now=now)
+    if page.error:
+        messages.error(request, page.error)
+    return _stripe_page(request, "clientarea/finances/payment_card.html", {"payment": payment, **vars(page)})
 
 
 @client_required
 @require_http_methods(["GET", "POST"])
 def payment_methods(request: HttpRequest) -> HttpResponse:
     """Finances → Payment methods: the saved cards, add one (with the consent to later charges)."""
-    if not stripe_gateway.enabled():
+    client, now = request.client, timezone.now()  # type: ignore[attr-defined]
+    if not cards.offered(client):
         raise Http404
-    client = request.client  # type: ignore[attr-defined]
-    now = timezone.now()
     if request.method == "POST":
         try:
-            cards.save_card(
-                client,
-                request.POST.get("setup_intent", "")[:200],
-                make_default=request.POST.get("default") == "1",
-                now=now,
-            )
+            setup_intent = request.POST.get("setup_intent", "")[:200]
+            cards.save_card(client, setup_intent, make_default=request.POST.get("default") == "1", now=now)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -136,11 +112,8 @@ def payment_methods(request: HttpRequest) -> HttpResponse:
         _setup_id, setup_secret = cards.start_card_setup(client, now=now)
     except DomainError as exc:
         messages.error(request, exc.message)
-    return _stripe_page(
-        request,
-        "clientarea/finances/payment_methods.html",
-        {"saved_cards": cards.active_cards(client), "setup_secret": setup_secret},
-    )
+    context: dict[str, object] = {"saved_cards": cards.active_cards(client), "setup_secret": setup_secret}
+    return _stripe_page(request, "clientarea/finances/payment_methods.html", context)
 
 
 def _card(request: HttpRequest, pk: int) -> SavedCard:

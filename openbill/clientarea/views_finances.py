@@ -39,7 +39,11 @@ from .shortcuts import client_of
 @require_http_methods(["GET", "POST"])
 def topup(request: HttpRequest) -> HttpResponse:
     client = client_of(request)
-    form = TopUpForm(request.POST or None, initial=TopUpForm.initial_from(request.GET))
+    form = TopUpForm(
+        request.POST or None,
+        initial=TopUpForm.initial_from(request.GET),
+        provider_id=client.provider_id,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             payment, result = _start_payment(request, form.cleaned_data)

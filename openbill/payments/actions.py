@@ -11,11 +11,11 @@ credit once.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, InsufficientFunds
 from openbill.core.money import format_money, money_value, round_amount
 from openbill.core.notify import notify
+from openbill.core.ports import Port
 from openbill.core.texts import Text
 from openbill.invoicing import actions as invoicing_actions
 from openbill.invoicing import selectors as invoicing
@@ -53,6 +54,10 @@ class RequestKeyReused(DomainError):
 
 EXPIRED_CODE = "checkout_expired"  # the failure code of a checkout left unfinished
 
+# Queues ``send_refund`` for a refund once its transaction committed: ``tasks.send_refund_task``,
+# plugged in by PaymentsConfig.ready (tasks call actions, never the reverse).
+refund_queue: Port[Callable[[int], object]] = Port("the gateway refund queue")
+
 
 def clean_amount(value: Any, currency: str, *, field: str = "amount") -> Decimal:
     """A positive amount in the currency's precision, or a 400 naming ``field``."""
@@ -71,9 +76,9 @@ def clean_amount(value: Any, currency: str, *, field: str = "amount") -> Decimal
     return amount
 
 
-def available_methods() -> list[gateways.Gateway]:
-    """The methods offered to clients (a test gateway only when switched on)."""
-    return [gateways.get(code) for code in sorted(gateways.REGISTRY) if gateways.REGISTRY[code].enabled()]
+def available_methods(provider_id: int | None) -> list[gateways.Gateway]:
+    """The methods offered to the provider's clients (a test gateway only when switched on)."""
+    return [gateways.get(code) for code in sorted(gateways.REGISTRY) if gateways.REGISTRY[code].enabled(provider_id)]
 
 
 def start_payment(
@@ -89,7 +94,7 @@ def start_payment(
     request_key: str = "",
 ) -> tuple[Payment, StartResult]:
     """Create a pending top-up and ask its method where to send the client."""
-    if method not in gateways.REGISTRY or not gateways.REGISTRY[method].enabled():
+    if method not in gateways.REGISTRY or not gateways.REGISTRY[method].enabled(client.provider_id):
         raise DomainError(_("Choose a payment method."), field="method")
     if currency not in (None, "") and currency != client.currency:
         raise DomainError(
@@ -139,7 +144,7 @@ def handle_notification(method: str, notification: Notification, *, now: datetim
             "payment %s: notification amount %s %s differs", payment.pk, notification.amount, notification.currency
         )
         return "amount mismatch"
-    return _apply_event(
+    return apply_event(
         payment,
         method=method,
         event_id=notification.event_id,
@@ -154,7 +159,7 @@ def confirm_payment(payment: Payment, *, actor: Actor, now: datetime) -> str:
     """Staff confirm that a bank transfer arrived: the balance is credited (once)."""
     if not gateways.get(payment.method).confirmed_by_staff:
         raise DomainError(_("Only bank transfers are confirmed by staff."), field="method")
-    return _apply_event(
+    return apply_event(
         payment,
         method=payment.method,
         event_id=f"staff-confirmation:{payment.pk}",
@@ -165,7 +170,7 @@ def confirm_payment(payment: Payment, *, actor: Actor, now: datetime) -> str:
     )
 
 
-def _apply_event(
+def apply_event(
     payment: Payment, *, method: str, event_id: str, kind: str, payload: dict[str, Any], now: datetime, actor: Actor
 ) -> str:
     with transaction.atomic():
@@ -221,24 +226,35 @@ def _apply_event(
 
 
 def expire_checkouts(now: datetime) -> int:
-    """Payments whose checkout was left unfinished for OPENBILL_CARD_CHECKOUT_MINUTES fail, with
-    the reason "checkout_expired" (as an event, so it is recorded once). Bank transfers wait for
-    staff and never expire. Money that arrives later is still credited (``_apply_event``)."""
-    cutoff = now - timedelta(minutes=settings.OPENBILL_CARD_CHECKOUT_MINUTES)
-    online = [code for code, gateway in gateways.REGISTRY.items() if not gateway.confirmed_by_staff]
-    stale = Payment.objects.filter(status=PaymentStatus.PENDING, method__in=online, created_at__lt=cutoff)
+    """The one checkout-expiry rule of every gateway: a payment still waiting for the client
+    longer than its gateway's ``checkout_lifetime`` fails with the reason "checkout_expired" (an
+    event, so recorded once), after the gateway made sure no money can come for it where it has
+    an API for that (Stripe cancels the PaymentIntent). One the gateway cannot cancel (it may have
+    been paid meanwhile, or is being charged) stays pending for its notification. Bank transfers
+    wait for staff and never expire. Money that arrives after all is still credited."""
     expired = 0
-    for payment in stale.order_by("id")[:500]:
-        outcome = _apply_event(
-            payment,
-            method=payment.method,
-            event_id=f"checkout-expired:{payment.pk}",
-            kind="expired",
-            payload={"failure_code": EXPIRED_CODE},
-            now=now,
-            actor=Actor.system("payments"),
-        )
-        expired += outcome == "failed"
+    for code, gateway_class in sorted(gateways.REGISTRY.items()):
+        lifetime = gateway_class.checkout_lifetime()
+        if lifetime is None:
+            continue
+        gateway = gateway_class()
+        stale = Payment.objects.filter(status=PaymentStatus.PENDING, method=code, created_at__lt=now - lifetime)
+        for payment in stale.select_related("client").order_by("id")[:500]:
+            try:
+                gateway.cancel_checkout(payment)  # an HTTP call: no transaction is open here
+            except GatewayError as exc:
+                log.info("payment %s: checkout not expired: %s", payment.pk, exc)
+                continue
+            outcome = apply_event(
+                payment,
+                method=code,
+                event_id=f"checkout-expired:{payment.pk}",
+                kind="expired",
+                payload={"failure_code": EXPIRED_CODE},
+                now=now,
+                actor=Actor.system("payments"),
+            )
+            expired += outcome == "failed"
     return expired
 
 
@@ -306,10 +322,8 @@ def refund_payment(payment: Payment, *, amount: Any, reason: str, actor: Actor, 
             locked.status = PaymentStatus.REFUNDED
         locked.save(update_fields=["refunded_amount", "status"])
         if refund.status == RefundStatus.PENDING:
-            from .tasks import send_refund_task
-
             refund_id = refund.pk
-            transaction.on_commit(lambda: send_refund_task.enqueue(refund_id))
+            transaction.on_commit(lambda: refund_queue()(refund_id))
     return refund
 
 

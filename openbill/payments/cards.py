@@ -10,7 +10,7 @@ Exactly once, whoever runs it and however often:
 - A charge whose recording was lost (the worker killed between Stripe's answer and the commit)
   is found again among the customer's PaymentIntents by the payment's reference in its metadata
   (``reconcile_stale``); only when Stripe has none is the payment charged again.
-- The credit goes through ``actions._apply_event`` under the payment's row lock and the ledger
+- The credit goes through ``actions.apply_event`` under the payment's row lock and the ledger
   key ``payment:<id>``: Stripe's synchronous answer and its webhook, in any order and however
   often, credit once.
 - An automatic payment at renewal is a Payment whose request key is
@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -38,9 +38,14 @@ from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition
 from openbill.core.money import format_money, round_amount
 from openbill.core.notify import notify
+from openbill.core.timeutil import local_date
 from openbill.core.urls import absolute_url
+from openbill.services.automation import due
+from openbill.services.models import Service
+from openbill.services.selectors import renewal_amount, with_pricing
 
 from . import actions
+from .gateway_accounts import StripeKeys, stripe_accounts, stripe_keys, stripe_provider_ids
 from .gateways import GatewayError
 from .gateways import stripe_gateway as gw
 from .models import GatewayCustomer, Payment, PaymentStatus, SavedCard, UnknownCharge
@@ -51,8 +56,6 @@ CHARGING = "charging"
 REQUIRES_ACTION = "requires_action"
 # A claim older than this whose PaymentIntent was never recorded is looked up at Stripe again.
 STALE_AFTER = timedelta(minutes=10)
-# A card payment nobody finished (no card entered, 3-D Secure never confirmed) expires after this.
-ABANDONED_AFTER = timedelta(days=3)
 SYSTEM = Actor.system("automatic card payment")
 
 
@@ -63,16 +66,23 @@ def _not_configured() -> DomainError:
 # --- the client's Stripe customer and saved cards -------------------------------------------
 
 
+def keys(provider_id: int) -> StripeKeys:
+    """The Stripe keys of the provider's account (a 400 when Stripe is off for it)."""
+    found = stripe_keys(provider_id)
+    if found is None:
+        raise _not_configured()
+    return found
+
+
 def customer_id(client: Client, *, now: datetime) -> str:
     """The client's Stripe customer, made on first use (only its id is kept)."""
-    if not gw.enabled():
-        raise _not_configured()
+    account = keys(client.provider_id)
     existing = GatewayCustomer.objects.filter(client=client, gateway=gw.CODE).first()
     if existing is not None:
         return existing.customer_id
     try:
         made = gw.create_customer(
-            email=client.email, name=client.name, client_id=client.pk, idempotency_key=f"customer:{client.pk}"
+            account, email=client.email, name=client.name, client_id=client.pk, idempotency_key=f"customer:{client.pk}"
         )
     except GatewayError as exc:
         raise DomainError(_("The card provider could not be reached; try again later."), detail=str(exc)) from None
@@ -88,7 +98,7 @@ def start_card_setup(client: Client, *, now: datetime) -> tuple[str, str]:
     """A SetupIntent for the client to add a card in Stripe.js: (id, client secret)."""
     customer = customer_id(client, now=now)
     try:
-        return gw.create_setup_intent(customer, client_id=client.pk)
+        return gw.create_setup_intent(keys(client.provider_id), customer, client_id=client.pk)
     except GatewayError as exc:
         raise DomainError(_("The card provider could not be reached; try again later."), detail=str(exc)) from None
 
@@ -108,7 +118,7 @@ def save_card(client: Client, setup_intent_id: str, *, make_default: bool, now: 
     taken. The first card becomes the default."""
     customer = customer_id(client, now=now)
     try:
-        card = gw.confirmed_card(setup_intent_id, customer=customer)
+        card = gw.confirmed_card(keys(client.provider_id), setup_intent_id, customer=customer)
     except GatewayError:
         raise DomainError(_("The card was not added."), field="setup_intent") from None
     with transaction.atomic():
@@ -152,8 +162,8 @@ def remove_card(card: SavedCard, *, now: datetime) -> None:
     if card.removed_at is not None:
         return
     try:
-        gw.detach_card(card.provider_id)
-    except GatewayError as exc:
+        gw.detach_card(keys(card.client.provider_id), card.provider_id)
+    except (GatewayError, DomainError) as exc:
         log.warning("card %s: detaching at Stripe failed: %s", card.pk, exc)
     with transaction.atomic():
         Client.objects.select_for_update().get(pk=card.client_id)
@@ -206,7 +216,7 @@ def pay_with_card(
             method = card.provider_id
         else:
             try:
-                method = gw.confirmed_card(setup_intent_id, customer=customer).id
+                method = gw.confirmed_card(keys(payment.client.provider_id), setup_intent_id, customer=customer).id
             except GatewayError:
                 raise DomainError(_("The card was not accepted."), field="setup_intent") from None
     return charge(payment, customer=customer, method=method, off_session=False, now=now, saved=card)
@@ -237,7 +247,8 @@ def charge(
     if saved is not None:
         Payment.objects.filter(pk=payment.pk).update(saved_card=saved)
     try:
-        intent = gw.create_intent(payment, customer=customer, method=method, off_session=off_session)
+        account = keys(payment.client.provider_id)
+        intent = gw.create_intent(account, payment, customer=customer, method=method, off_session=off_session)
     except gw.CardRefused as exc:
         if exc.intent is not None and exc.intent.get("id"):
             intent = gw.Intent.of(exc.intent)
@@ -273,7 +284,7 @@ def record_intent(payment: Payment, intent: gw.Intent, *, now: datetime, event_i
             locked.provider_status = intent.status if intent.status != "requires_payment_method" else "declined"
         locked.save(update_fields=["provider_id", "provider_status"])
     if intent.status == "succeeded":
-        return actions._apply_event(
+        return actions.apply_event(
             locked,
             method=gw.CODE,
             event_id=event_id or f"{intent.id}:succeeded",
@@ -292,7 +303,7 @@ def record_intent(payment: Payment, intent: gw.Intent, *, now: datetime, event_i
 
 def _refused(payment: Payment, *, code: str, now: datetime, event_id: str = "") -> str:
     """A declined card: the payment fails (a new payment may try another card)."""
-    outcome = actions._apply_event(
+    outcome = actions.apply_event(
         payment,
         method=gw.CODE,
         event_id=event_id or f"declined:{payment.pk}",
@@ -308,8 +319,6 @@ def _refused(payment: Payment, *, code: str, now: datetime, event_id: str = "") 
 
 
 def _service_name(payment: Payment) -> str:
-    from openbill.services.models import Service
-
     if payment.service_id is None:
         return ""
     return str(Service.objects.filter(pk=payment.service_id).values_list("name", flat=True).first() or "")
@@ -346,8 +355,8 @@ def intent_for_page(payment: Payment) -> gw.Intent | None:
     if not payment.provider_id or payment.status != PaymentStatus.PENDING:
         return None
     try:
-        return gw.retrieve_intent(payment.provider_id)
-    except GatewayError:
+        return gw.retrieve_intent(keys(payment.client.provider_id), payment.provider_id)
+    except (GatewayError, DomainError):
         return None
 
 
@@ -364,17 +373,25 @@ def refresh(payment: Payment, *, now: datetime) -> str:
 
 def handle_webhook(body: bytes, signature: str, *, now: datetime) -> str:
     """A Stripe event, applied once. Raises InvalidNotification for an unsigned or forged one.
+    It must be signed with the signing secret of the account of the provider whose payment it
+    names (each provider's Stripe account has its own endpoint secret).
 
     An event for an unknown payment, for other money, or for a payment already settled changes
     nothing (the view answers 2xx so that Stripe stops retrying)."""
-    notification = gw.StripeGateway().parse_notification(body, {"Stripe-Signature": signature})
+    accounts = stripe_accounts()
+    secrets = sorted({account.webhook_secret for _pk, account in accounts if account.webhook_secret})
+    notification, secret = gw.parse_event(body, signature, secrets)
     try:
         reference = uuid.UUID(notification.reference)
     except ValueError:
         return "unknown payment"
-    payment = Payment.objects.filter(reference=reference, method=gw.CODE).first()
+    payment = Payment.objects.select_related("client").filter(reference=reference, method=gw.CODE).first()
     if payment is None:
         return "unknown payment"
+    account = stripe_keys(payment.client.provider_id)
+    if account is None or account.webhook_secret != secret:
+        log.warning("payment %s: event %s signed for another Stripe account", payment.pk, notification.event_id)
+        return "other account"
     intent_id = str(notification.payload.get("payment_intent", ""))
     if payment.provider_id and payment.provider_id != intent_id:
         log.warning("payment %s: event %s names %s", payment.pk, notification.event_id, intent_id)
@@ -410,11 +427,11 @@ class PlannedCharge:
 
 
 def _due_services(now: datetime, provider_ids: list[int] | None = None) -> list[Any]:
-    from openbill.services.automation import due
-    from openbill.services.models import Service
-    from openbill.services.selectors import with_pricing
-
     lead = timedelta(hours=settings.OPENBILL_AUTOPAY_LEAD_HOURS)
+    with_stripe = stripe_provider_ids()
+    provider_ids = [pk for pk in provider_ids if pk in with_stripe] if provider_ids is not None else with_stripe
+    if not provider_ids:
+        return []
     horizons = {pk: moment + lead for pk, moment in due.renew_horizons(now, provider_ids).items()}
     clients_with_cards = SavedCard.objects.filter(removed_at__isnull=True, is_default=True).values("client_id")
     query = Service.objects.filter(due.renew_due(horizons), client_id__in=clients_with_cards)
@@ -428,8 +445,6 @@ def plan_autopay(now: datetime, provider_ids: list[int] | None = None) -> list[P
     sweep's order, whose client has a default card and a balance (with credit limit) that cannot
     cover it: the missing amount, or the whole renewal when the provider setting says so. A
     renewal already charged to the card (its key exists) is not charged again."""
-    from openbill.services.selectors import renewal_amount
-
     whole = settings.OPENBILL_AUTOPAY_AMOUNT == "whole"
     services = _due_services(now, provider_ids)
     keys = {f"autopay:{s.pk}:{s.expires_at.isoformat()}" for s in services}
@@ -466,36 +481,7 @@ def run_autopay(now: datetime, provider_ids: list[int] | None = None) -> dict[st
         outcome = autopay_one(item, now=now)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     outcomes["reconciled"] = reconcile_stale(now)
-    outcomes["expired"] = expire_abandoned(now)
     return outcomes
-
-
-def expire_abandoned(now: datetime) -> int:
-    """Fail the Stripe payments nobody finished within ABANDONED_AFTER: the PaymentIntent is
-    cancelled at Stripe first, so no money can come for them later; one that succeeded meanwhile
-    is recorded (credited) instead. A claim still being charged is left to reconcile_stale."""
-    expired = 0
-    old = Payment.objects.filter(
-        method=gw.CODE, status=PaymentStatus.PENDING, created_at__lt=now - ABANDONED_AFTER
-    ).exclude(provider_status__startswith=CHARGING)
-    for payment in old:
-        if payment.provider_id:
-            try:
-                gw.cancel_intent(payment.provider_id)
-            except GatewayError:
-                refresh(payment, now=now)  # it may have succeeded: then it is credited
-                continue
-        outcome = actions._apply_event(
-            payment,
-            method=gw.CODE,
-            event_id=f"expired:{payment.pk}",
-            kind="failed",
-            payload={"reason": "abandoned"},
-            now=now,
-            actor=SYSTEM,
-        )
-        expired += outcome == "failed"
-    return expired
 
 
 def autopay_one(item: PlannedCharge, *, now: datetime) -> str:
@@ -540,8 +526,8 @@ def reconcile_stale(now: datetime) -> int:
         if customer is None:
             continue
         try:
-            intent = gw.find_intent(customer.customer_id, str(payment.reference))
-        except GatewayError:
+            intent = gw.find_intent(keys(payment.client.provider_id), customer.customer_id, str(payment.reference))
+        except (GatewayError, DomainError):
             continue
         if intent is not None:
             record_intent(payment, intent, now=now)
@@ -565,16 +551,16 @@ def reconcile_stale(now: datetime) -> int:
 
 
 def reconcile_charges(now: datetime, *, days: int = 2) -> int:
-    """Compare Stripe's recent successful charges with Openbill's payments: a charge no payment
-    accounts for becomes a staff alert (UnknownCharge, once per charge). Returns how many."""
-    if not gw.enabled():
-        return 0
+    """Compare each Stripe account's recent successful charges with Openbill's payments: a charge
+    no payment accounts for becomes a staff alert (UnknownCharge, once per charge). Returns how
+    many."""
     since = int((now - timedelta(days=days)).timestamp())
-    try:
-        charges = gw.recent_charges(since)
-    except GatewayError as exc:
-        log.warning("Stripe reconciliation could not list charges: %s", exc)
-        return 0
+    charges: list[dict[str, Any]] = []
+    for _provider_id, account in stripe_accounts():
+        try:
+            charges += gw.recent_charges(account, since)
+        except GatewayError as exc:
+            log.warning("Stripe reconciliation could not list charges: %s", exc)
     known = set(
         Payment.objects.filter(method=gw.CODE, provider_id__in=[c["payment_intent"] for c in charges]).values_list(
             "provider_id", flat=True
@@ -598,3 +584,80 @@ def reconcile_charges(now: datetime, *, days: int = 2) -> int:
             log.error("Stripe charge %s is not an Openbill payment", charge_row["id"])
             found += 1
     return found
+
+
+def autopay_card(client: Client, service_id: int, expires_at: datetime) -> tuple[str, date] | None:
+    """The default card the automatic payment will charge for this renewal (its last four digits
+    and the provider's local date of the charge), for the low-balance notice to say so instead
+    of asking for a top-up. None when Stripe is off for the provider, the client has no default
+    card, the card expires before the charge, or the charge for this renewal was already made
+    and did not complete (declined, waiting for the bank): then the usual notice applies."""
+    if not gw.enabled(client.provider_id):
+        return None
+    card = default_card(client)
+    if card is None:
+        return None
+    charge_on = local_date(expires_at - timedelta(hours=settings.OPENBILL_AUTOPAY_LEAD_HOURS), client.provider.tz)
+    if card.exp_year and card.exp_month and (card.exp_year, card.exp_month) < (charge_on.year, charge_on.month):
+        return None
+    key = f"autopay:{service_id}:{expires_at.isoformat()}"
+    if Payment.objects.filter(client=client, request_key=key).exclude(status=PaymentStatus.COMPLETED).exists():
+        return None
+    return card.last4, charge_on
+
+
+# --- what the client area's card pages need ---------------------------------------------------
+
+
+def offered(client: Client) -> bool:
+    """Whether the client's provider takes cards through Stripe (the card pages exist)."""
+    return gw.enabled(client.provider_id)
+
+
+def publishable_key(client: Client) -> str:
+    found = stripe_keys(client.provider_id)
+    return found.publishable_key if found is not None else ""
+
+
+def pay_from_page(payment: Payment, *, card_id: str, setup_intent_id: str, save: bool, now: datetime) -> str:
+    """The client pays on the card page: with the saved card ``card_id`` (one of theirs), or the
+    card a SetupIntent just set up. Returns what ``pay_with_card`` returns."""
+    card = None
+    if card_id:
+        mine = SavedCard.objects.filter(client_id=payment.client_id, removed_at__isnull=True)
+        card = mine.filter(pk=int(card_id)).first() if card_id.isdigit() else None
+        if card is None:
+            raise DomainError(_("Choose one of your cards."), field="card")
+    return pay_with_card(payment, now=now, card=card, setup_intent_id=setup_intent_id[:200], save=save)
+
+
+@dataclass(frozen=True)
+class CardPage:
+    """What the card page shows: a saved card or a new one to pay with, or the 3-D Secure step."""
+
+    saved_cards: list[SavedCard]
+    setup_secret: str = ""
+    intent_secret: str = ""
+    intent_method: str = ""
+    error: str = ""
+
+
+def card_page(payment: Payment, *, now: datetime) -> CardPage:
+    payment.refresh_from_db()
+    if payment.status != PaymentStatus.PENDING:
+        return CardPage(saved_cards=[])
+    if payment.provider_id:
+        intent = intent_for_page(payment)
+        waiting = (REQUIRES_ACTION, "requires_payment_method")
+        if intent is not None and payment.provider_status == REQUIRES_ACTION and intent.status in waiting:
+            # Off session at Stripe the intent waits for the card again: confirm with it.
+            method = payment.saved_card.provider_id if payment.saved_card else ""
+            return CardPage(saved_cards=[], intent_secret=intent.client_secret, intent_method=method)
+        return CardPage(saved_cards=[])
+    if payment.provider_status:
+        return CardPage(saved_cards=[])
+    try:
+        _setup_id, secret = start_card_setup(payment.client, now=now)
+    except DomainError as exc:
+        return CardPage(saved_cards=active_cards(payment.client), error=exc.message)
+    return CardPage(saved_cards=active_cards(payment.client), setup_secret=secret)

@@ -90,7 +90,7 @@ class Payment(models.Model):
     @property
     def method_label(self) -> str:
         """The method as the client reads it ("Bank transfer"), never its code."""
-        from .gateways import base
+        from .gateways import base  # the gateways import these models: a circle at load time
 
         try:
             return str(base.get(self.method).label)
@@ -257,3 +257,49 @@ class UnknownCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway}:{self.charge_id}"
+
+
+class GatewayAccount(models.Model):
+    """A provider's own account at a card gateway (Stripe, PayPal), set in the staff pages.
+
+    ``settings`` holds what may be shown (a publishable key, a client id, a webhook id, the
+    mode); ``secrets_encrypted`` the secret keys, encrypted with ``core.crypto`` (never shown
+    back, only "set" and their last four characters). When a provider has no account saved for
+    a gateway, the environment variables are used (``payments.gateway_accounts``)."""
+
+    provider = models.ForeignKey("clients.Provider", on_delete=models.PROTECT, related_name="gateway_accounts")
+    gateway = models.CharField(_("gateway"), max_length=30)
+    enabled = models.BooleanField(_("on"), default=True)
+    live = models.BooleanField(_("live mode"), default=False)
+    settings = models.JSONField(default=dict)
+    secrets_encrypted = models.TextField(blank=True, editable=False)
+    # What the staff page shows of each secret: its last four characters.
+    secret_hints = models.JSONField(default=dict)
+    updated_at = models.DateTimeField()
+    updated_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "gateway"], name="gateway_account_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id}:{self.gateway}"
+
+
+class GatewayAccountChange(models.Model):
+    """Who changed a gateway account, when, and which fields (never the values): append-only."""
+
+    account = models.ForeignKey(GatewayAccount, on_delete=models.PROTECT, related_name="changes")
+    changed_at = models.DateTimeField(_("changed at"))
+    changed_by = models.CharField(_("by"), max_length=200)
+    fields = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.changed_at:%Y-%m-%d %H:%M} {self.changed_by}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise RuntimeError("Gateway account changes are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

@@ -6,10 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 from openbill.core.texts import Template, register
 
+from . import gateways
+
 
 def method_label(code: Any) -> str:
-    from . import gateways
-
     try:
         return str(gateways.get(str(code)).label)
     except KeyError:
@@ -17,8 +17,6 @@ def method_label(code: Any) -> str:
 
 
 def _method_codes() -> list[str]:
-    from . import gateways
-
     return list(gateways.REGISTRY)
 
 

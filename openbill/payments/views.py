@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import actions, cards, paypal_flow
+from .gateway_accounts import on_anywhere
 from .gateways import InvalidNotification, MalformedNotification, card, paypal, stripe_gateway
 from .models import Payment
 
@@ -64,7 +65,7 @@ def _webhook(name: str, apply: Callable[[], str]) -> HttpResponse:
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Stripe's events, signed with the endpoint's secret."""
-    if not stripe_gateway.enabled():
+    if not on_anywhere(stripe_gateway.CODE):
         raise Http404
     signature = request.headers.get("Stripe-Signature", "")
     return _webhook("stripe", lambda: cards.handle_webhook(request.body, signature, now=timezone.now()))
@@ -74,23 +75,16 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
 @require_POST
 def paypal_webhook(request: HttpRequest) -> HttpResponse:
     """PayPal's events, verified by PayPal's own verify-webhook-signature call."""
-    if not paypal.enabled():
+    if not on_anywhere(paypal.CODE):
         raise Http404
-
-    def apply() -> str:
-        notification = paypal.PayPalGateway().parse_notification(request.body, request.headers)
-        return actions.handle_notification(paypal.CODE, notification, now=timezone.now())
-
-    return _webhook("paypal", apply)
+    return _webhook("paypal", lambda: paypal_flow.handle_webhook(request.body, request.headers, now=timezone.now()))
 
 
 def paypal_return(request: HttpRequest, reference: str) -> HttpResponse:
     """The client is back from PayPal: Openbill captures the order itself; the client's coming
     back proves nothing, PayPal's answer to the capture does."""
-    if not paypal.enabled():
-        raise Http404
-    payment = Payment.objects.filter(reference=reference, method=paypal.CODE).first()
-    if payment is None:
+    payment = Payment.objects.select_related("client").filter(reference=reference, method=paypal.CODE).first()
+    if payment is None or not paypal.enabled(payment.client.provider_id):
         raise Http404
     paypal_flow.capture(payment, now=timezone.now())
     return HttpResponseRedirect(reverse("clientarea:payment", args=[payment.pk]))

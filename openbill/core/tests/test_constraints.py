@@ -54,6 +54,7 @@ from openbill.metering.models import CollectionCursor, OverageRating, ProviderTo
 from openbill.orders.models import OrderLine
 from openbill.payments.models import (
     Correction,
+    GatewayAccount,
     GatewayCustomer,
     Payment,
     PaymentEvent,
@@ -258,6 +259,10 @@ def _card(client: Client, provider_id: str, gateway: str = "stripe", **kwargs: A
     return SavedCard(
         client=client, gateway=gateway, provider_id=provider_id, consented_at=NOW, created_at=NOW, **kwargs
     )
+
+
+def _account(provider: Provider, gateway: str = "stripe") -> GatewayAccount:
+    return GatewayAccount(provider=provider, gateway=gateway, updated_at=NOW)
 
 
 def _unknown(charge_id: str, gateway: str = "stripe") -> UnknownCharge:
@@ -465,6 +470,15 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
             _card(w.alice, "pm_3", is_default=True, removed_at=NOW),  # removed: legal
             _card(w.bob, "pm_4", is_default=True),  # another client's default: legal
             _card(w.alice, "pm_5", is_default=True),
+        ],
+    ),
+    "gateway_account_unique": (
+        ("provider_id", "gateway"),
+        lambda w: [
+            _account(w.provider),
+            _account(w.provider, "paypal"),  # another gateway: legal
+            _account(f.provider("Other Hosting")),  # another provider: legal
+            _account(w.provider),
         ],
     ),
     "unknown_charge_unique": (

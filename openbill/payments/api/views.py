@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -48,7 +47,7 @@ class PaymentMethodsView(ClientScopedMixin, generics.ListAPIView):  # type: igno
                 "refunds": m.supports_refund,
                 "confirmed_by_staff": m.confirmed_by_staff,
             }
-            for m in actions.available_methods()
+            for m in actions.available_methods(self.client.provider_id)
         ]
 
 
@@ -74,11 +73,7 @@ class PaymentViewSet(
         body = s.TopUpSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        order = None
-        if data.get("order"):
-            order = Order.objects.for_client(self.client).filter(pk=data["order"], status=OrderStatus.PENDING).first()
-            if order is None:
-                raise DomainError(_("No such pending order."), field="order")
+        order = _pending_order(self.client, data["order"]) if data.get("order") else None
         payment, result = actions.start_payment(
             self.client,
             method=data["method"],
@@ -99,8 +94,15 @@ class PaymentViewSet(
         )
 
 
-def _stripe_on() -> None:
-    if not stripe_gateway.enabled():
+def _pending_order(client: Any, pk: int) -> Order:
+    order = Order.objects.for_client(client).filter(pk=pk, status=OrderStatus.PENDING).first()
+    if order is None:
+        raise DomainError(_("No such pending order."), field="order")
+    return order
+
+
+def _stripe_on(client: Any) -> None:
+    if not stripe_gateway.enabled(client.provider_id):
         raise NotFound(_("Card payments are not available."))
 
 
@@ -117,13 +119,13 @@ class SavedCardViewSet(
     extra_error_statuses = (404,)  # cards are not offered (Stripe is not configured)
 
     def get_queryset(self) -> QuerySet[SavedCard]:
-        if not stripe_gateway.enabled():
+        if not stripe_gateway.enabled(self.client.provider_id):
             return SavedCard.objects.none()
         return SavedCard.objects.filter(client=self.client, removed_at__isnull=True).order_by("-is_default", "-id")
 
     @extend_schema(request=s.AddCardSerializer, responses={201: s.SavedCardSerializer})
     def create(self, request: Request) -> Response:
-        _stripe_on()
+        _stripe_on(self.client)
         body = s.AddCardSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         card = cards.save_card(
@@ -137,10 +139,10 @@ class SavedCardViewSet(
     @extend_schema(request=None, responses={201: s.CardSetupSerializer}, summary="Start adding a card")
     @action(detail=False, methods=["post"], url_path="setup")
     def start_setup(self, request: Request) -> Response:
-        _stripe_on()
+        _stripe_on(self.client)
         setup_id, secret = cards.start_card_setup(self.client, now=timezone.now())
         return Response(
-            {"setup_intent": setup_id, "client_secret": secret, "publishable_key": settings.STRIPE_PUBLISHABLE_KEY},
+            {"setup_intent": setup_id, "client_secret": secret, "publishable_key": cards.publishable_key(self.client)},
             status=201,
         )
 
@@ -169,7 +171,7 @@ class PayByCardView(ClientScopedMixin, generics.GenericAPIView):  # type: ignore
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        _stripe_on()
+        _stripe_on(self.client)
         payment = get_object_or_404(Payment.objects.for_client(self.client), pk=pk)
         body = s.PayByCardSerializer(data=request.data)
         body.is_valid(raise_exception=True)

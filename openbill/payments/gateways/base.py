@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -53,9 +54,22 @@ class Gateway:
     confirmed_by_staff: ClassVar[bool] = False
 
     @classmethod
-    def enabled(cls) -> bool:
-        """Offered to clients and answering on its URLs (a test gateway only when switched on)."""
+    def enabled(cls, provider_id: int | None) -> bool:
+        """Offered to the provider's clients and answering on its URLs (a test gateway only when
+        switched on; Stripe and PayPal when the provider's keys are set)."""
         return True
+
+    @classmethod
+    def checkout_lifetime(cls) -> timedelta | None:
+        """How long a payment may wait for the client at this gateway before the checkout-expiry
+        sweep fails it ("checkout_expired"); None: it never expires (a bank transfer waits for
+        staff)."""
+        return None
+
+    def cancel_checkout(self, payment: Payment) -> None:
+        """Make sure no money can come for an abandoned checkout, where the gateway has an API for
+        it (Stripe cancels the PaymentIntent). Raises GatewayError when it cannot: the payment
+        may have been paid meanwhile, so the sweep leaves it pending for the notification."""
 
     def start(self, payment: Payment, *, return_url: str) -> StartResult:
         raise NotImplementedError

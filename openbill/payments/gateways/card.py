@@ -32,6 +32,7 @@ import os
 import time
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -85,8 +86,14 @@ class CardGateway(Gateway):
     supports_refund = True
 
     @classmethod
-    def enabled(cls) -> bool:
+    def enabled(cls, provider_id: int | None = None) -> bool:
         return bool(getattr(settings, "OPENBILL_CARD_TEST_MODE", False))
+
+    @classmethod
+    def checkout_lifetime(cls) -> timedelta:
+        # The stand-in provider's page has no API to cancel: an expired checkout is failed here
+        # and a late notification is still credited.
+        return timedelta(minutes=settings.OPENBILL_CARD_CHECKOUT_MINUTES)
 
     def start(self, payment: Payment, *, return_url: str) -> StartResult:
         notify_url = getattr(settings, "OPENBILL_CARD_NOTIFY_URL", "") or absolute_url(reverse("payments:card_notify"))

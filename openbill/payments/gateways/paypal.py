@@ -8,26 +8,33 @@ it: a payment is credited once under its ledger key, each capture once under its
 
 Coming back from PayPal proves nothing: the return page makes Openbill capture the order itself,
 server to server, and only PayPal's answer to that call (or its verified webhook) credits.
-On when ``PAYPAL_CLIENT_ID`` and ``PAYPAL_CLIENT_SECRET`` are set; ``PAYPAL_API_BASE`` chooses
-live (``https://api-m.paypal.com``) or sandbox (``https://api-m.sandbox.paypal.com``).
+Every call takes the provider's credentials (``payments.gateway_accounts``: the staff pages,
+else ``PAYPAL_CLIENT_ID``/``PAYPAL_CLIENT_SECRET``/``PAYPAL_WEBHOOK_ID``; live or sandbox).
+
+An order the client never approves is not captured: the checkout-expiry sweep fails its payment
+after ``CHECKOUT_LIFETIME`` (PayPal has no call to void an unapproved order; a capture is only
+ever made for a pending payment, so approving it later moves no money).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import requests
-from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
 from openbill.core.money import round_amount
+from openbill.core.ports import Port
 from openbill.core.urls import absolute_url
 
+from ..gateway_accounts import PayPalKeys, paypal_keys
+from ..models import PaymentEvent
 from .base import Gateway, GatewayError, InvalidNotification, MalformedNotification, Notification, StartResult, register
 
 if TYPE_CHECKING:
@@ -37,8 +44,11 @@ CODE = "paypal"
 TIMEOUT_SECONDS = 30
 CAPTURE_COMPLETED = "PAYMENT.CAPTURE.COMPLETED"
 CAPTURE_DENIED = "PAYMENT.CAPTURE.DENIED"
+ORDER_APPROVED = "CHECKOUT.ORDER.APPROVED"
 # The events Openbill acts on; the README lists them for the webhook's settings.
-EVENTS = (CAPTURE_COMPLETED, CAPTURE_DENIED)
+EVENTS = (ORDER_APPROVED, CAPTURE_COMPLETED, CAPTURE_DENIED)
+# An order not approved (and so not captured) within this is abandoned: its payment fails.
+CHECKOUT_LIFETIME = timedelta(hours=3)
 SIGNATURE_HEADERS = {
     "auth_algo": "PAYPAL-AUTH-ALGO",
     "cert_url": "PAYPAL-CERT-URL",
@@ -58,19 +68,22 @@ class Capture:
     order_id: str
 
 
-def enabled() -> bool:
-    return bool(settings.PAYPAL_CLIENT_ID and settings.PAYPAL_CLIENT_SECRET)
+def enabled(provider_id: int | None) -> bool:
+    return paypal_keys(provider_id) is not None
 
 
-def _base() -> str:
-    return str(settings.PAYPAL_API_BASE).rstrip("/")
+def keys_for(provider_id: int | None) -> PayPalKeys:
+    keys = paypal_keys(provider_id)
+    if keys is None:
+        raise GatewayError("PayPal is not configured for this provider")
+    return keys
 
 
-def _token() -> str:
+def _token(keys: PayPalKeys) -> str:
     try:
         response = requests.post(
-            f"{_base()}/v1/oauth2/token",
-            auth=(settings.PAYPAL_CLIENT_ID, settings.PAYPAL_CLIENT_SECRET),
+            f"{keys.api_base.rstrip('/')}/v1/oauth2/token",
+            auth=(keys.client_id, keys.client_secret),
             data={"grant_type": "client_credentials"},
             headers={"Accept": "application/json"},
             timeout=TIMEOUT_SECONDS,
@@ -81,9 +94,9 @@ def _token() -> str:
         raise GatewayError(f"PayPal authentication failed: {exc}") from None
 
 
-def _call(method: str, path: str, *, body: Any = None, request_id: str = "") -> dict[str, Any]:
+def _call(keys: PayPalKeys, method: str, path: str, *, body: Any = None, request_id: str = "") -> dict[str, Any]:
     headers = {
-        "Authorization": f"Bearer {_token()}",
+        "Authorization": f"Bearer {_token(keys)}",
         "Content-Type": "application/json",
         "Prefer": "return=representation",
     }
@@ -92,7 +105,7 @@ def _call(method: str, path: str, *, body: Any = None, request_id: str = "") -> 
     try:
         response = requests.request(
             method,
-            f"{_base()}{path}",
+            f"{keys.api_base.rstrip('/')}{path}",
             data=json.dumps(body) if body is not None else None,
             headers=headers,
             timeout=TIMEOUT_SECONDS,
@@ -121,9 +134,10 @@ def _money(obj: Mapping[str, Any]) -> tuple[Decimal, str]:
         raise MalformedNotification("malformed amount") from None
 
 
-def create_order(payment: Payment, *, return_url: str, cancel_url: str) -> tuple[str, str]:
+def create_order(keys: PayPalKeys, payment: Payment, *, return_url: str, cancel_url: str) -> tuple[str, str]:
     """An order to capture exactly the payment; returns (order id, the approval link)."""
     data = _call(
+        keys,
         "POST",
         "/v2/checkout/orders",
         request_id=f"order:{payment.reference}",
@@ -150,14 +164,14 @@ def create_order(payment: Payment, *, return_url: str, cancel_url: str) -> tuple
     return str(data["id"]), str(link)
 
 
-def approval_link(order_id: str) -> str:
-    data = _call("GET", f"/v2/checkout/orders/{order_id}")
+def approval_link(keys: PayPalKeys, order_id: str) -> str:
+    data = _call(keys, "GET", f"/v2/checkout/orders/{order_id}")
     return next((x["href"] for x in data.get("links", []) if x.get("rel") in ("payer-action", "approve")), "")
 
 
-def capture_order(order_id: str, *, reference: str) -> Capture:
+def capture_order(keys: PayPalKeys, order_id: str, *, reference: str) -> Capture:
     """Capture an approved order (server to server): PayPal's answer is the proof of payment."""
-    data = _call("POST", f"/v2/checkout/orders/{order_id}/capture", body={}, request_id=f"capture:{reference}")
+    data = _call(keys, "POST", f"/v2/checkout/orders/{order_id}/capture", body={}, request_id=f"capture:{reference}")
     try:
         unit = data["purchase_units"][0]
         capture = unit["payments"]["captures"][0]
@@ -174,9 +188,10 @@ def capture_order(order_id: str, *, reference: str) -> Capture:
         raise GatewayError("PayPal's capture answer is not understood") from None
 
 
-def verify_webhook(body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
-    """The event, if PayPal says it sent it (its verify-webhook-signature call)."""
-    if not settings.PAYPAL_WEBHOOK_ID:
+def verify_webhook(body: bytes, headers: Mapping[str, str], keys: PayPalKeys) -> dict[str, Any]:
+    """The event, if PayPal says it sent it (its verify-webhook-signature call, made with the
+    credentials of the account whose webhook id it names)."""
+    if not keys.webhook_id:
         raise InvalidNotification("no webhook id is configured")
     try:
         event = json.loads(body)
@@ -187,15 +202,62 @@ def verify_webhook(body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         raise InvalidNotification("unsigned")
     try:
         answer = _call(
+            keys,
             "POST",
             "/v1/notifications/verify-webhook-signature",
-            body={**fields, "webhook_id": settings.PAYPAL_WEBHOOK_ID, "webhook_event": event},
+            body={**fields, "webhook_id": keys.webhook_id, "webhook_event": event},
         )
     except GatewayError as exc:
         raise InvalidNotification(f"could not verify: {exc}") from None
     if answer.get("verification_status") != "SUCCESS":
         raise InvalidNotification("wrong signature")
     return dict(event)
+
+
+def claimed_reference(body: bytes) -> str:
+    """The payment reference an event *says* it is about (before it is verified: only to choose
+    whose credentials verify it). A capture carries it as ``custom_id``, an order in its unit."""
+    try:
+        resource = json.loads(body)["resource"]
+        if "purchase_units" in resource:
+            return str(resource["purchase_units"][0].get("custom_id") or "")
+        return str(resource.get("custom_id") or "")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return ""
+
+
+def approved_order(event: Mapping[str, Any]) -> tuple[str, str]:
+    """A verified CHECKOUT.ORDER.APPROVED event's (order id, payment reference)."""
+    try:
+        resource = event["resource"]
+        return str(resource["id"]), str(resource["purchase_units"][0].get("custom_id") or "")
+    except (KeyError, IndexError, TypeError):
+        raise MalformedNotification("malformed") from None
+
+
+def notification_of(event: Mapping[str, Any]) -> Notification:
+    """A verified capture event as the notification ``payments.actions`` applies."""
+    kind = str(event.get("event_type", ""))
+    if kind not in (CAPTURE_COMPLETED, CAPTURE_DENIED):
+        raise MalformedNotification(f"event type {kind[:60]!r} is not handled")
+    try:
+        resource = event["resource"]
+        amount, currency = _money(resource["amount"])
+        return Notification(
+            event_id=str(event["id"]),
+            reference=str(resource.get("custom_id") or ""),
+            amount=amount,
+            currency=currency,
+            succeeded=kind == CAPTURE_COMPLETED,
+            payload={"type": kind, "capture_id": str(resource["id"])},
+        )
+    except (KeyError, TypeError):
+        raise MalformedNotification("malformed") from None
+
+
+# ``payments.paypal_flow.approval_url`` (it claims the payment row, which a gateway never
+# writes), plugged in by PaymentsConfig.ready: the flow imports this module, not the reverse.
+approval: Port[Callable[[Payment], str]] = Port("PayPal's approval flow")
 
 
 @register
@@ -205,36 +267,21 @@ class PayPalGateway(Gateway):
     supports_refund = True
 
     @classmethod
-    def enabled(cls) -> bool:
-        return enabled()
+    def enabled(cls, provider_id: int | None) -> bool:
+        return enabled(provider_id)
+
+    @classmethod
+    def checkout_lifetime(cls) -> timedelta:
+        return CHECKOUT_LIFETIME
+
+    def cancel_checkout(self, payment: Payment) -> None:
+        if payment.provider_status == "creating":
+            raise GatewayError("the order is being created")
 
     def start(self, payment: Payment, *, return_url: str) -> StartResult:
-        from .. import paypal_flow
-
-        return StartResult(redirect_url=paypal_flow.approval_url(payment))
-
-    def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
-        event = verify_webhook(body, headers)
-        kind = str(event.get("event_type", ""))
-        if kind not in EVENTS:
-            raise MalformedNotification(f"event type {kind[:60]!r} is not handled")
-        try:
-            resource = event["resource"]
-            amount, currency = _money(resource["amount"])
-            return Notification(
-                event_id=str(event["id"]),
-                reference=str(resource.get("custom_id") or ""),
-                amount=amount,
-                currency=currency,
-                succeeded=kind == CAPTURE_COMPLETED,
-                payload={"type": kind, "capture_id": str(resource["id"])},
-            )
-        except (KeyError, TypeError):
-            raise MalformedNotification("malformed") from None
+        return StartResult(redirect_url=approval()(payment))
 
     def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> str:
-        from ..models import PaymentEvent
-
         capture_id = next(
             (
                 str(e.payload.get("capture_id"))
@@ -246,6 +293,7 @@ class PayPalGateway(Gateway):
         if not capture_id:
             raise GatewayError("the payment has no PayPal capture")
         data = _call(
+            keys_for(payment.client.provider_id),
             "POST",
             f"/v2/payments/captures/{capture_id}/refund",
             request_id=idempotency_key,

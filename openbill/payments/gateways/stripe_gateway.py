@@ -10,13 +10,15 @@ it): the payment row is claimed before the call, and a charge whose recording wa
 again among the customer's PaymentIntents by its metadata (``find_intent``).
 
 Every call here is made outside any transaction; ``payments.actions`` records the answers.
-On when ``STRIPE_SECRET_KEY`` is set.
+Every call takes the provider's keys (``payments.gateway_accounts``: the staff pages, else the
+environment); Stripe is on for a provider that has a secret key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from openbill.core.money import currency_places, round_amount
 from openbill.core.urls import absolute_url
 
+from ..gateway_accounts import StripeKeys, stripe_accounts, stripe_keys
 from .base import Gateway, GatewayError, InvalidNotification, MalformedNotification, Notification, StartResult, register
 
 if TYPE_CHECKING:
@@ -40,6 +43,8 @@ FAILED = "payment_intent.payment_failed"
 EVENTS = (SUCCEEDED, FAILED)
 METADATA_PAYMENT = "openbill_payment"
 METADATA_CLIENT = "openbill_client"
+# A payment nobody finished (no card entered, 3-D Secure never confirmed) expires after this.
+CHECKOUT_LIFETIME = timedelta(days=3)
 TIMEOUT_SECONDS = 30
 
 
@@ -89,14 +94,21 @@ class Card:
     exp_year: int | None
 
 
-def enabled() -> bool:
-    return bool(settings.STRIPE_SECRET_KEY)
+def enabled(provider_id: int | None) -> bool:
+    return stripe_keys(provider_id) is not None
 
 
-def client() -> stripe.StripeClient:
+def keys_for(provider_id: int | None) -> StripeKeys:
+    keys = stripe_keys(provider_id)
+    if keys is None:
+        raise GatewayError("Stripe is not configured for this provider")
+    return keys
+
+
+def client(keys: StripeKeys) -> stripe.StripeClient:
     base = settings.STRIPE_API_BASE
     return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY,
+        keys.secret_key,
         base_addresses={"api": base} if base else None,
         max_network_retries=2,
         http_client=stripe.RequestsClient(timeout=TIMEOUT_SECONDS),
@@ -128,30 +140,30 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         raise GatewayError(exc.user_message or str(exc) or exc.__class__.__name__) from None
 
 
-def create_customer(*, email: str, name: str, client_id: int, idempotency_key: str) -> str:
+def create_customer(keys: StripeKeys, *, email: str, name: str, client_id: int, idempotency_key: str) -> str:
     customer = _call(
-        client().v1.customers.create,
+        client(keys).v1.customers.create,
         params={"email": email, "name": name, "metadata": {METADATA_CLIENT: str(client_id)}},
         options={"idempotency_key": idempotency_key},
     )
     return str(customer["id"])
 
 
-def create_setup_intent(customer: str, *, client_id: int) -> tuple[str, str]:
+def create_setup_intent(keys: StripeKeys, customer: str, *, client_id: int) -> tuple[str, str]:
     """A SetupIntent for a new card, usable off-session later. Returns (id, client secret)."""
     intent = _call(
-        client().v1.setup_intents.create,
+        client(keys).v1.setup_intents.create,
         params={"customer": customer, "usage": "off_session", "metadata": {METADATA_CLIENT: str(client_id)}},
     )
     return str(intent["id"]), str(intent["client_secret"])
 
 
-def confirmed_card(setup_intent_id: str, *, customer: str) -> Card:
+def confirmed_card(keys: StripeKeys, setup_intent_id: str, *, customer: str) -> Card:
     """The card a SetupIntent of this customer set up, attached to the customer.
 
     Refuses a SetupIntent of another customer, or one that has not succeeded (the browser's word
     that it did is not taken)."""
-    api = client().v1
+    api = client(keys).v1
     intent = _call(api.setup_intents.retrieve, setup_intent_id)
     if intent.get("customer") != customer or intent.get("status") != "succeeded" or not intent.get("payment_method"):
         raise GatewayError("the card was not set up")
@@ -174,11 +186,11 @@ def confirmed_card(setup_intent_id: str, *, customer: str) -> Card:
     )
 
 
-def detach_card(method_id: str) -> None:
-    _call(client().v1.payment_methods.detach, method_id)
+def detach_card(keys: StripeKeys, method_id: str) -> None:
+    _call(client(keys).v1.payment_methods.detach, method_id)
 
 
-def create_intent(payment: Payment, *, customer: str, method: str, off_session: bool) -> Intent:
+def create_intent(keys: StripeKeys, payment: Payment, *, customer: str, method: str, off_session: bool) -> Intent:
     """Charge ``method`` for exactly the payment: confirmed at once, on or off session.
 
     A card that needs the client's authentication comes back ``requires_action`` (or, off
@@ -194,38 +206,38 @@ def create_intent(payment: Payment, *, customer: str, method: str, off_session: 
     if off_session:
         params["off_session"] = True
     intent = _call(
-        client().v1.payment_intents.create,
+        client(keys).v1.payment_intents.create,
         params=params,
         options={"idempotency_key": f"payment:{payment.reference}"},
     )
     return Intent.of(intent)
 
 
-def retrieve_intent(intent_id: str) -> Intent:
-    return Intent.of(_call(client().v1.payment_intents.retrieve, intent_id))
+def retrieve_intent(keys: StripeKeys, intent_id: str) -> Intent:
+    return Intent.of(_call(client(keys).v1.payment_intents.retrieve, intent_id))
 
 
-def cancel_intent(intent_id: str) -> Intent:
+def cancel_intent(keys: StripeKeys, intent_id: str) -> Intent:
     """Cancel a PaymentIntent nobody finished; refused (GatewayError) once it succeeded."""
-    return Intent.of(_call(client().v1.payment_intents.cancel, intent_id))
+    return Intent.of(_call(client(keys).v1.payment_intents.cancel, intent_id))
 
 
-def find_intent(customer: str, reference: str) -> Intent | None:
+def find_intent(keys: StripeKeys, customer: str, reference: str) -> Intent | None:
     """The customer's PaymentIntent made for the payment ``reference`` (a charge whose recording
     was lost: the worker died between Stripe's answer and the commit)."""
-    page = _call(client().v1.payment_intents.list, params={"customer": customer, "limit": 100})
+    page = _call(client(keys).v1.payment_intents.list, params={"customer": customer, "limit": 100})
     for obj in page["data"]:
         if (obj.get("metadata") or {}).get(METADATA_PAYMENT) == reference:
             return Intent.of(obj)
     return None
 
 
-def recent_charges(since: int) -> list[dict[str, Any]]:
+def recent_charges(keys: StripeKeys, since: int) -> list[dict[str, Any]]:
     """Stripe's successful charges created after ``since`` (a Unix time): id, intent, amount."""
     found: list[dict[str, Any]] = []
     params: dict[str, Any] = {"created": {"gt": since}, "limit": 100}
     while True:
-        page = _call(client().v1.charges.list, params=params)
+        page = _call(client(keys).v1.charges.list, params=params)
         for charge in page["data"]:
             if charge.get("status") == "succeeded":
                 currency = str(charge["currency"]).upper()
@@ -242,17 +254,41 @@ def recent_charges(since: int) -> list[dict[str, Any]]:
         params["starting_after"] = page["data"][-1]["id"]
 
 
-def verify_event(body: bytes, signature: str) -> Any:
-    """The event, if Stripe signed it with the endpoint's secret (and recently)."""
-    secret = settings.STRIPE_WEBHOOK_SECRET
-    if not secret:
+def verify_event(body: bytes, signature: str, secrets: list[str]) -> tuple[Any, str]:
+    """The event and the signing secret it was signed with, if Stripe signed it with one of the
+    endpoints' secrets (each provider's account has its own), and recently."""
+    if not secrets:
         raise InvalidNotification("no webhook secret is configured")
+    for secret in secrets:
+        try:
+            return stripe.Webhook.construct_event(body, signature, secret).to_dict(), secret
+        except stripe.SignatureVerificationError:
+            continue
+        except ValueError:
+            raise MalformedNotification("malformed") from None
+    raise InvalidNotification("wrong signature")
+
+
+def parse_event(body: bytes, signature: str, secrets: list[str]) -> tuple[Notification, str]:
+    """A signed event about a PaymentIntent, and the signing secret that verified it."""
+    event, secret = verify_event(body, signature, secrets)
     try:
-        return stripe.Webhook.construct_event(body, signature, secret).to_dict()
-    except stripe.SignatureVerificationError:
-        raise InvalidNotification("wrong signature") from None
-    except ValueError:
+        kind = str(event["type"])
+        obj = event["data"]["object"]
+        if kind not in EVENTS:
+            raise MalformedNotification(f"event type {kind[:60]!r} is not handled")
+        intent = Intent.of(obj)
+    except (KeyError, TypeError, ValueError):
         raise MalformedNotification("malformed") from None
+    notification = Notification(
+        event_id=str(event["id"]),
+        reference=intent.reference,
+        amount=intent.amount,
+        currency=intent.currency,
+        succeeded=kind == SUCCEEDED,
+        payload={"type": kind, "payment_intent": intent.id, "status": intent.status},
+    )
+    return notification, secret
 
 
 @register
@@ -262,38 +298,34 @@ class StripeGateway(Gateway):
     supports_refund = True
 
     @classmethod
-    def enabled(cls) -> bool:
-        return enabled()
+    def enabled(cls, provider_id: int | None) -> bool:
+        return enabled(provider_id)
+
+    @classmethod
+    def checkout_lifetime(cls) -> timedelta:
+        # Long enough for a client emailed about 3-D Secure at renewal to act on the link.
+        return CHECKOUT_LIFETIME
+
+    def cancel_checkout(self, payment: Payment) -> None:
+        if payment.provider_status.startswith("charging"):
+            raise GatewayError("being charged: left to the reconciliation of stale claims")
+        if payment.provider_id:
+            cancel_intent(keys_for(payment.client.provider_id), payment.provider_id)
 
     def start(self, payment: Payment, *, return_url: str) -> StartResult:
         # Openbill's own page, where Stripe.js takes the card (and 3-D Secure when asked).
         return StartResult(redirect_url=absolute_url(reverse("clientarea:payment_card", args=[payment.pk])))
 
     def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
-        event = verify_event(body, headers.get("Stripe-Signature", ""))
-        try:
-            kind = str(event["type"])
-            obj = event["data"]["object"]
-            if kind not in EVENTS:
-                raise MalformedNotification(f"event type {kind[:60]!r} is not handled")
-            intent = Intent.of(obj)
-        except (KeyError, TypeError, ValueError):
-            raise MalformedNotification("malformed") from None
-        return Notification(
-            event_id=str(event["id"]),
-            reference=intent.reference,
-            amount=intent.amount,
-            currency=intent.currency,
-            succeeded=kind == SUCCEEDED,
-            payload={"type": kind, "payment_intent": intent.id, "status": intent.status},
-        )
+        secrets = sorted({keys.webhook_secret for _pk, keys in stripe_accounts() if keys.webhook_secret})
+        return parse_event(body, headers.get("Stripe-Signature", ""), secrets)[0]
 
     def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> str:
         """Give ``amount`` back to the card. A refund already made under this key (the task ran
         before and its answer was lost) is found by its metadata and not made again."""
         if not payment.provider_id:
             raise GatewayError("the payment has no Stripe charge")
-        api = client().v1
+        api = client(keys_for(payment.client.provider_id)).v1
         existing = _call(api.refunds.list, params={"payment_intent": payment.provider_id, "limit": 100})
         for refund in existing["data"]:
             if (refund.get("metadata") or {}).get("openbill_refund") == idempotency_key:

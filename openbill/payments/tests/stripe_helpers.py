@@ -87,7 +87,7 @@ def browser_sets_up_card(client: Any, number: str = CARD_OK) -> str:
     """What Stripe.js does with the card form: confirm the SetupIntent with the card's details
     (at Stripe, never at Openbill). Returns the SetupIntent's id."""
     setup_id, secret = cards.start_card_setup(client, now=timezone.now())
-    api = gw.client().v1
+    api = gw.client(gw.keys_for(client.provider_id)).v1
     intent = api.setup_intents.confirm(
         setup_id,
         params={
@@ -105,7 +105,7 @@ def browser_sets_up_card(client: Any, number: str = CARD_OK) -> str:
 
 def browser_authenticates(ls: LocalStripe, intent_id: str, *, success: bool = True) -> None:
     """What Stripe.js's 3-D Secure dialog does at localstripe when the client confirms."""
-    secret = gw.retrieve_intent(intent_id).client_secret
+    secret = gw.retrieve_intent(gw.keys_for(None), intent_id).client_secret
     response = requests.post(
         f"{ls.base}/v1/payment_intents/{intent_id}/_authenticate?success={'true' if success else 'false'}",
         json={"key": "pk_test_openbill", "client_secret": secret},
@@ -143,5 +143,5 @@ def claimed_autopay(client: Any, card: Any, at: Any, *, charged: bool) -> Any:
     assert cards._claim(payment, seen="", claim=cards._claim_of(at))
     if charged:
         customer = cards.customer_id(client, now=at)
-        gw.create_intent(payment, customer=customer, method=card.provider_id, off_session=True)
+        gw.create_intent(gw.keys_for(None), payment, customer=customer, method=card.provider_id, off_session=True)
     return payment

@@ -19,7 +19,7 @@ from openbill.core.scheduler import SWEEPS
 from openbill.payments import actions
 from openbill.payments.gateways import card
 from openbill.payments.models import Payment, PaymentStatus
-from openbill.payments.sweeps import expire_checkouts_task
+from openbill.payments.tasks import expire_checkouts_task
 
 pytestmark = pytest.mark.django_db
 ALICE = Actor("client", None, "alice")

@@ -34,7 +34,7 @@ def _assert_once(carol: Any, service: Any, expires_before: Any) -> None:
     payment = Payment.objects.get()
     assert (payment.status, payment.amount) == (PaymentStatus.COMPLETED, Decimal("7.00"))
     customer = cards.customer_id(carol, now=timezone.now())
-    assert len(gw.client().v1.payment_intents.list(params={"customer": customer}).data) == 1
+    assert len(gw.client(gw.keys_for(None)).v1.payment_intents.list(params={"customer": customer}).data) == 1
     assert list(
         LedgerEntry.objects.filter(client=carol, kind=EntryKind.PAYMENT, key__startswith="payment:").values_list(
             "key", "amount"

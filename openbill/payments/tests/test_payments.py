@@ -401,7 +401,7 @@ def test_the_test_card_gateway_is_off_unless_switched_on(alice: Any, alice_user:
     checkout = result.redirect_url.replace("http://testserver", "")
     settings.OPENBILL_CARD_TEST_MODE = False
 
-    assert [m.code for m in actions.available_methods()] == ["bank"]
+    assert [m.code for m in actions.available_methods(alice.provider_id)] == ["bank"]
     with pytest.raises(DomainError) as raised:
         actions.start_payment(alice, method="card", amount="10", actor=ALICE, now=timezone.now(), return_url="/")
     assert raised.value.field == "method"

@@ -5,7 +5,6 @@ verify-webhook-signature, refund a capture). Nothing inside Openbill is mocked."
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -13,8 +12,6 @@ from typing import Any
 import pytest
 from django.test import Client as HttpClient
 from django.utils import timezone
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from openbill.billing.audit import run_audit
 from openbill.billing.models import EntryKind, LedgerEntry
@@ -22,138 +19,10 @@ from openbill.core.actors import Actor
 from openbill.payments import actions
 from openbill.payments.models import Payment, PaymentEvent, PaymentStatus, RefundStatus
 
+from .paypal_helpers import FakePayPal
+
 ALICE = Actor("client", None, "alice")
 STAFF = Actor("staff", None, "staff")
-WEBHOOK_ID = "1JE4291016473214C"
-
-
-class FakePayPal:
-    """PayPal's REST API as documented, with just enough state: orders, approvals, captures,
-    the webhooks it sent (only those verify), refunds; PayPal-Request-Id replays a success."""
-
-    def __init__(self, server: HTTPServer) -> None:
-        self.server = server
-        self.orders: dict[str, dict[str, Any]] = {}
-        self.sent: dict[str, dict[str, Any]] = {}
-        self.by_request_id: dict[str, tuple[int, dict[str, Any]]] = {}
-        self.refunds: list[dict[str, Any]] = []
-        server.expect_request("/v1/oauth2/token", method="POST").respond_with_json(
-            {"scope": "https://uri.paypal.com/services/payments/payment", "access_token": "A21AAFake",
-             "token_type": "Bearer", "app_id": "APP-80W284485P519543T", "expires_in": 31668, "nonce": "n"}
-        )  # fmt: skip
-        server.expect_request("/v2/checkout/orders", method="POST").respond_with_handler(self._idem(self.create))
-        for suffix, handler in (("/capture", self.capture), ("", self.show)):
-            server.expect_request(
-                uri=re.compile(rf"^/v2/checkout/orders/(\w+){suffix}$"),
-                method="POST" if suffix else "GET",
-            ).respond_with_handler(self._idem(handler))
-        server.expect_request(
-            uri=re.compile(r"^/v2/payments/captures/(\w+)/refund$"), method="POST"
-        ).respond_with_handler(self._idem(self.refund))
-        server.expect_request("/v1/notifications/verify-webhook-signature", method="POST").respond_with_handler(
-            self.verify
-        )
-
-    def _idem(self, handler: Any) -> Any:
-        def wrapped(request: Request) -> Response:
-            key = request.headers.get("PayPal-Request-Id", "")
-            if key and key in self.by_request_id:
-                status, body = self.by_request_id[key]
-            else:
-                status, body = handler(request)
-                if key and status < 400:  # a refused call may be retried under the same id
-                    self.by_request_id[key] = (status, body)
-            return Response(json.dumps(body), status=status, content_type="application/json")
-
-        return wrapped
-
-    def create(self, request: Request) -> tuple[int, dict[str, Any]]:
-        assert request.headers["Authorization"] == "Bearer A21AAFake"
-        body = request.get_json()
-        order_id = uuid.uuid4().hex[:17].upper()
-        self.orders[order_id] = {"unit": body["purchase_units"][0], "approved": False, "capture": None}
-        return 200, {
-            "id": order_id,
-            "status": "PAYER_ACTION_REQUIRED",
-            "payment_source": {"paypal": {}},
-            "links": [
-                {"href": f"{self.server.url_for('')}v2/checkout/orders/{order_id}", "rel": "self", "method": "GET"},
-                {"href": f"https://www.sandbox.paypal.com/checkoutnow?token={order_id}", "rel": "payer-action",
-                 "method": "GET"},
-            ],
-        }  # fmt: skip
-
-    def show(self, request: Request) -> tuple[int, dict[str, Any]]:
-        order_id = request.path.split("/")[4]
-        return 200, {"id": order_id, "status": "PAYER_ACTION_REQUIRED", "links": [
-            {"href": f"https://www.sandbox.paypal.com/checkoutnow?token={order_id}", "rel": "payer-action"}]}  # fmt: skip
-
-    def capture(self, request: Request) -> tuple[int, dict[str, Any]]:
-        order_id = request.path.split("/")[4]
-        order = self.orders[order_id]
-        if not order["approved"]:
-            return 422, {"name": "UNPROCESSABLE_ENTITY", "details": [{"issue": "ORDER_NOT_APPROVED"}],
-                         "message": "The requested action could not be performed."}  # fmt: skip
-        unit = order["unit"]
-        order["capture"] = {
-            "id": uuid.uuid4().hex[:17].upper(),
-            "status": "COMPLETED",
-            "amount": unit["amount"],
-            "final_capture": True,
-            "custom_id": unit["custom_id"],
-            "seller_protection": {"status": "ELIGIBLE"},
-        }
-        return 201, {
-            "id": order_id,
-            "status": "COMPLETED",
-            "payment_source": {"paypal": {"email_address": "buyer@example.com"}},
-            "purchase_units": [{"reference_id": unit["reference_id"], "payments": {"captures": [order["capture"]]}}],
-        }
-
-    def refund(self, request: Request) -> tuple[int, dict[str, Any]]:
-        self.refunds.append({"capture": request.path.split("/")[4], **request.get_json()})
-        return 201, {"id": uuid.uuid4().hex[:17].upper(), "status": "COMPLETED"}
-
-    def verify(self, request: Request) -> Response:
-        body = request.get_json()
-        sent = self.sent.get(body["transmission_id"])
-        ok = sent is not None and sent["sig"] == body["transmission_sig"] and sent["event"] == body["webhook_event"]
-        ok = ok and body["webhook_id"] == WEBHOOK_ID
-        return Response(
-            json.dumps({"verification_status": "SUCCESS" if ok else "FAILURE"}), content_type="application/json"
-        )
-
-    def webhook(self, event: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-        """An event as PayPal posts it: the body and its transmission headers."""
-        transmission = str(uuid.uuid4())
-        self.sent[transmission] = {"sig": "sig-" + transmission, "event": event}
-        return json.dumps(event).encode(), {
-            "HTTP_PAYPAL_AUTH_ALGO": "SHA256withRSA",
-            "HTTP_PAYPAL_CERT_URL": "https://api.paypal.com/v1/notifications/certs/CERT-360caa42",
-            "HTTP_PAYPAL_TRANSMISSION_ID": transmission,
-            "HTTP_PAYPAL_TRANSMISSION_SIG": "sig-" + transmission,
-            "HTTP_PAYPAL_TRANSMISSION_TIME": "2026-12-06T12:00:00Z",
-        }
-
-    def capture_event(self, order_id: str, **change: Any) -> dict[str, Any]:
-        capture = {**self.orders[order_id]["capture"], **change}
-        return {
-            "id": "WH-" + uuid.uuid4().hex[:16].upper(),
-            "event_version": "1.0",
-            "resource_type": "capture",
-            "event_type": "PAYMENT.CAPTURE.COMPLETED",
-            "summary": "Payment completed",
-            "resource": {**capture, "supplementary_data": {"related_ids": {"order_id": order_id}}},
-        }
-
-
-@pytest.fixture
-def paypal(settings: Any, httpserver: HTTPServer) -> FakePayPal:
-    settings.PAYPAL_CLIENT_ID = "AcLientId"
-    settings.PAYPAL_CLIENT_SECRET = "EClientSecret"
-    settings.PAYPAL_WEBHOOK_ID = WEBHOOK_ID
-    settings.PAYPAL_API_BASE = httpserver.url_for("").rstrip("/")
-    return FakePayPal(httpserver)
 
 
 def start(client: Any, amount: str = "25.00", key: str = "") -> tuple[Payment, str]:
@@ -200,7 +69,9 @@ def test_the_webhook_alone_credits_a_capture_whose_return_never_came(alice: Any,
     paypal.orders[payment.provider_id]["approved"] = True
     from openbill.payments.gateways import paypal as gw
 
-    gw.capture_order(payment.provider_id, reference=str(payment.reference))  # captured; the browser vanished
+    gw.capture_order(
+        gw.keys_for(None), payment.provider_id, reference=str(payment.reference)
+    )  # captured; the browser vanished
     body, headers = paypal.webhook(paypal.capture_event(payment.provider_id))
     assert deliver(body, headers).json() == {"result": "credited"}
     alice.refresh_from_db()
@@ -212,7 +83,7 @@ def test_a_forged_paypal_event_is_refused_and_credits_nothing(alice: Any, paypal
     paypal.orders[payment.provider_id]["approved"] = True
     from openbill.payments.gateways import paypal as gw
 
-    gw.capture_order(payment.provider_id, reference=str(payment.reference))
+    gw.capture_order(gw.keys_for(None), payment.provider_id, reference=str(payment.reference))
     event = paypal.capture_event(payment.provider_id)
     body, headers = paypal.webhook(event)
     forged_headers = {**headers, "HTTP_PAYPAL_TRANSMISSION_SIG": "forged"}
@@ -236,7 +107,7 @@ def test_a_verified_event_for_other_money_changes_nothing(
     paypal.orders[payment.provider_id]["approved"] = True
     from openbill.payments.gateways import paypal as gw
 
-    gw.capture_order(payment.provider_id, reference=str(payment.reference))
+    gw.capture_order(gw.keys_for(None), payment.provider_id, reference=str(payment.reference))
     body, headers = paypal.webhook(paypal.capture_event(payment.provider_id, amount=amount))
     response = deliver(body, headers)
     assert response.status_code == 200 and response.json() == {"result": "amount mismatch"}
@@ -265,3 +136,63 @@ def test_a_paypal_refund_goes_back_through_paypal_and_the_ledger_records_it(alic
         (f"refund:{refund.pk}", Decimal("-10.00"))
     ]
     assert run_audit() == []
+
+
+def approved_event(paypal: FakePayPal, payment: Payment) -> dict[str, Any]:
+    """CHECKOUT.ORDER.APPROVED as PayPal posts it: the order, its unit with the custom_id."""
+    unit = paypal.orders[payment.provider_id]["unit"]
+    return {
+        "id": "WH-" + uuid.uuid4().hex[:16].upper(),
+        "event_version": "1.0",
+        "resource_type": "checkout-order",
+        "event_type": "CHECKOUT.ORDER.APPROVED",
+        "resource": {"id": payment.provider_id, "intent": "CAPTURE", "status": "APPROVED", "purchase_units": [unit]},
+    }
+
+
+def test_the_approved_event_captures_once_with_the_return_and_the_completed_event(
+    alice: Any, paypal: FakePayPal
+) -> None:
+    payment, _url = start(alice)
+    paypal.orders[payment.provider_id]["approved"] = True  # approved on PayPal; the browser vanished
+    body, headers = paypal.webhook(approved_event(paypal, payment))
+    assert deliver(body, headers).json() == {"result": "credited"}
+    assert deliver(body, headers).json() == {"result": "completed"}  # replayed: nothing more
+    HttpClient().get(f"/pay/paypal/return/{payment.reference}/")  # the browser comes back after all
+    completed_body, completed_headers = paypal.webhook(paypal.capture_event(payment.provider_id))
+    assert deliver(completed_body, completed_headers).json() == {"result": "already credited"}
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("125.00")
+    assert paypal_credits(alice) == [(f"payment:{payment.pk}", Decimal("25.00"))]
+    assert len([k for k in paypal.by_request_id if k.startswith("capture:")]) == 1
+    assert run_audit() == []
+
+
+def test_a_forged_approved_event_captures_nothing(alice: Any, paypal: FakePayPal) -> None:
+    payment, _url = start(alice)
+    paypal.orders[payment.provider_id]["approved"] = True
+    body, headers = paypal.webhook(approved_event(paypal, payment))
+    assert deliver(body, {**headers, "HTTP_PAYPAL_TRANSMISSION_SIG": "forged"}).status_code == 400
+    assert paypal.orders[payment.provider_id]["capture"] is None
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+
+
+def test_an_order_never_approved_expires_and_approving_it_later_moves_no_money(alice: Any, paypal: FakePayPal) -> None:
+    from datetime import timedelta
+
+    from openbill.payments.gateways import paypal as gw
+
+    payment, _url = start(alice)
+    created = payment.created_at
+    assert actions.expire_checkouts(created + gw.CHECKOUT_LIFETIME - timedelta(minutes=1)) == 0
+    assert actions.expire_checkouts(created + gw.CHECKOUT_LIFETIME + timedelta(minutes=1)) == 1
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.FAILED
+    paypal.orders[payment.provider_id]["approved"] = True  # approved too late
+    body, headers = paypal.webhook(approved_event(paypal, payment))
+    assert deliver(body, headers).json() == {"result": "failed"}
+    HttpClient().get(f"/pay/paypal/return/{payment.reference}/")
+    assert paypal.orders[payment.provider_id]["capture"] is None
+    alice.refresh_from_db()
+    assert alice.balance_amount == Decimal("100.00") and paypal_credits(alice) == []

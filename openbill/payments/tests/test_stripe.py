@@ -49,8 +49,9 @@ def stripe_payment(client: Any, amount: str = "25.00", order: Any = None) -> Pay
 def charged_unrecorded(payment: Payment) -> None:
     """Stripe charges a new card for the payment, and Openbill never hears the answer."""
     customer = cards.customer_id(payment.client, now=timezone.now())
-    method = gw.confirmed_card(browser_sets_up_card(payment.client), customer=customer).id
-    gw.create_intent(payment, customer=customer, method=method, off_session=False)
+    keys = gw.keys_for(None)
+    method = gw.confirmed_card(keys, browser_sets_up_card(payment.client), customer=customer).id
+    gw.create_intent(keys, payment, customer=customer, method=method, off_session=False)
 
 
 def credits(client: Any) -> list[tuple[str, Decimal]]:
@@ -337,7 +338,7 @@ def test_a_worker_killed_after_the_charge_records_it_once_on_restart(
     cards.run_autopay(now + timedelta(minutes=15))
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.COMPLETED
-    intents = gw.client().v1.payment_intents.list(params={"customer": customer}).data
+    intents = gw.client(gw.keys_for(None)).v1.payment_intents.list(params={"customer": customer}).data
     assert len(intents) == 1
     carol.refresh_from_db()
     assert carol.balance_amount == Decimal("10.00")
@@ -373,7 +374,7 @@ def test_a_refund_goes_back_to_the_card_and_the_ledger_records_it(alice: Any, st
     refund.refresh_from_db()
     payment.refresh_from_db()
     assert refund.provider_refund_id.startswith("re_")
-    at_stripe = gw.client().v1.refunds.list(params={"payment_intent": payment.provider_id}).data
+    at_stripe = gw.client(gw.keys_for(None)).v1.refunds.list(params={"payment_intent": payment.provider_id}).data
     assert [(r["id"], r["amount"]) for r in at_stripe] == [(refund.provider_refund_id, 1000)]
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("115.00")
@@ -384,7 +385,7 @@ def test_a_refund_goes_back_to_the_card_and_the_ledger_records_it(alice: Any, st
     assert gw.StripeGateway().refund(payment, Decimal("10.00"), idempotency_key=f"refund:{refund.pk}") == (
         refund.provider_refund_id
     )
-    assert len(gw.client().v1.refunds.list(params={"payment_intent": payment.provider_id}).data) == 1
+    assert len(gw.client(gw.keys_for(None)).v1.refunds.list(params={"payment_intent": payment.provider_id}).data) == 1
     assert run_audit() == []
 
 
@@ -400,7 +401,7 @@ def test_the_reconciliation_raises_one_alert_for_a_charge_openbill_does_not_know
 
 def test_stripe_is_offered_only_when_configured(alice: Any, settings: Any) -> None:
     settings.STRIPE_SECRET_KEY = ""
-    assert "stripe" not in [m.code for m in actions.available_methods()]
+    assert "stripe" not in [m.code for m in actions.available_methods(alice.provider_id)]
     assert HttpClient().post("/pay/stripe/webhook/", data=b"{}", content_type="application/json").status_code == 404
 
 
@@ -485,12 +486,46 @@ def test_a_card_payment_nobody_finished_expires_and_its_intent_is_cancelled(alic
     waiting = stripe_payment(alice)
     cards.pay_with_card(waiting, now=timezone.now(), setup_intent_id=browser_sets_up_card(alice, CARD_3DS))
     untouched = stripe_payment(alice, "7.00")  # the client never entered a card
-    later = timezone.now() + cards.ABANDONED_AFTER + timedelta(minutes=1)
-    assert cards.run_autopay(timezone.now())["expired"] == 0
-    assert cards.run_autopay(later)["expired"] == 2
+    later = timezone.now() + gw.CHECKOUT_LIFETIME + timedelta(minutes=1)
+    assert actions.expire_checkouts(later - timedelta(minutes=2)) == 0
+    assert actions.expire_checkouts(later) == 2
     waiting.refresh_from_db()
     untouched.refresh_from_db()
     assert waiting.status == untouched.status == PaymentStatus.FAILED
-    assert gw.retrieve_intent(waiting.provider_id).status == "canceled"
+    assert gw.retrieve_intent(gw.keys_for(None), waiting.provider_id).status == "canceled"
     alice.refresh_from_db()
     assert alice.balance_amount == Decimal("100.00") and credits(alice) == []
+
+
+def test_the_low_balance_notice_says_which_card_will_pay_and_when_and_a_decline_brings_the_usual_one(
+    vps_plan: Any, provider: Any, stripe_on: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from openbill.services.automation.notices import plan_notices
+
+    expires = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    five_days_before = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    carol = f.client(provider, "carol@test.test", balance="4.00")
+    service = f.service(carol, vps_plan, expires_at=expires)
+    saved_card(carol, CARD_DECLINED_ON_CHARGE)  # saves fine; declined when charged
+    [notice] = plan_notices(five_days_before, [service.pk])
+    assert (notice.template, notice.context["card_last4"], notice.context["charge_on"]) == (
+        "service_autopay_notice",
+        "0341",
+        "2026-12-05",
+    )
+    sweeps.run_now(five_days_before)
+    sent = Notice.objects.get(client=carol)
+    subject, body = render(sent)
+    assert "card ending 0341" in subject and "will be charged on 2026-12-05" in body
+    assert "for 10.00 USD" in body and "(4.00 USD available)" in body
+    assert not Notice.objects.filter(template="service_low_balance").exists()
+    # The charge day: the card is declined, so the usual low-balance notice (and expiry) follow.
+    charge_day = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    assert cards.run_autopay(charge_day)["declined"] == 1
+    [notice] = plan_notices(charge_day, [service.pk])
+    assert notice.template == "service_low_balance" and notice.context["days"] == 1
+    carol.refresh_from_db()
+    assert carol.balance_amount == Decimal("4.00") and credits(carol) == []
+    assert list(LedgerEntry.objects.filter(client=carol).values_list("amount", flat=True)) == [Decimal("4.00")]

@@ -9,8 +9,9 @@ is sent once however often the sweep runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -20,6 +21,7 @@ from openbill.clients.models import Client
 from openbill.core.models import Notice
 from openbill.core.money import money_value
 from openbill.core.notify import notify
+from openbill.core.ports import Port
 from openbill.core.timeutil import local_date
 from openbill.invoicing.selectors import renewal_charges
 
@@ -29,6 +31,11 @@ from . import due
 from .base import Slice, batch_size, stage
 from .expire import id_slices
 from .models import SweepBatch, SweepRun
+
+# The saved card the automatic payment will charge for a renewal: (its last four digits, the
+# local date of the charge), or None (no valid default card, or its charge for this renewal
+# failed). Plugged in by payments (``cards.autopay_card``): services never import payments.
+autopay_card: Port[Callable[[Client, int, datetime], tuple[str, date] | None]] = Port("the renewal's saved card")
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,13 @@ def plan_notices(
                     "amount": money_value(amount, client.currency),
                     "available": money_value(available, client.currency),
                 }
+                card = autopay_card()(client, sid, expires_at)
+                if card is not None:
+                    # A saved card will pay: say which and when, instead of asking for a top-up.
+                    context |= {"card_last4": card[0], "charge_on": card[1].isoformat()}
+                    key = f"autopay_notice:{sid}:{expires_at.isoformat()}:{days}"
+                    out.append(PlannedNotice(cid, sid, "service_autopay_notice", key, context))
+                    continue
                 key = f"low_balance:{sid}:{expires_at.isoformat()}:{days}"
                 out.append(PlannedNotice(cid, sid, "service_low_balance", key, context))
         elif not auto_renew and days in due.REMINDER_DAYS:

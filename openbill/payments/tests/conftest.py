@@ -1,0 +1,3 @@
+"""The payments tests' PayPal stand-in fixture (``paypal``)."""
+
+from .paypal_helpers import paypal  # noqa: F401
