@@ -88,16 +88,6 @@ class Payment(models.Model):
         return Money(self.amount, self.currency)
 
     @property
-    def method_label(self) -> str:
-        """The method as the client reads it ("Bank transfer"), never its code."""
-        from .gateways import base  # the gateways import these models: a circle at load time
-
-        try:
-            return str(base.get(self.method).label)
-        except KeyError:
-            return self.method
-
-    @property
     def refundable_amount(self) -> Decimal:
         if self.status not in (PaymentStatus.COMPLETED,):
             return Decimal(0)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from openbill.catalog.display import addon_value as value_of
 from openbill.clientarea.row_actions import actions_html
+from openbill.payments.texts import method_label as payment_method_label
 from openbill.services.choices import Status
 from openbill.services.rules import Action, allowed_actions
 
@@ -66,6 +67,12 @@ def sort_state(context: Any, field: str) -> str:
     if current == f"-{field}":
         return "descending"
     return "none"
+
+
+@register.filter
+def payment_method(code: str) -> str:
+    """A payment method as the client reads it ("Bank transfer"), never its code."""
+    return payment_method_label(code)
 
 
 @register.filter
