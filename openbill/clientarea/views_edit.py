@@ -66,6 +66,7 @@ def _extension_options(service: Service, now: datetime, tz: ZoneInfo) -> list[di
             "period": quote.period,
             "label": Period(quote.period).label,
             "amount": format_money(quote.amount or Decimal(0), service.client.currency),
+            "tax": quote.tax if quote.tax and quote.tax.taxed else None,
             "until": local_date(quote.end, tz).isoformat(),
         }
         for quote in selectors.extension_quotes(service, now=now, tz=tz)

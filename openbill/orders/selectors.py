@@ -15,7 +15,7 @@ from django.db.models import Max, Prefetch, Q, QuerySet
 from openbill.catalog.display import addon_lines_text
 from openbill.catalog.models import TariffPlan
 from openbill.core.timeutil import Period, add_period
-from openbill.invoicing.selectors import renewal_charge
+from openbill.invoicing.selectors import Breakdown, breakdown, renewal_net
 from openbill.services.choices import Status
 from openbill.services.models import Service
 from openbill.services.renewal import next_period_start
@@ -76,15 +76,17 @@ class ExtensionQuote:
     amount: Decimal | None
     start: datetime
     end: datetime
+    tax: Breakdown | None = None  # net, tax and total of ``amount``
 
 
 def extension_quote(service: Service, period: str, *, now: datetime, tz: ZoneInfo) -> ExtensionQuote:
     start = next_period_start(service, now)
-    amount = renewal_amount(service, period)
-    if amount is not None:
-        # With a recurring promo code's discount and the tax, as renew_service charges.
-        amount = renewal_charge(service, amount, now=now)
-    return ExtensionQuote(period, amount, start, add_period(start, period, tz))
+    price = renewal_amount(service, period)
+    if price is None:
+        return ExtensionQuote(period, None, start, add_period(start, period, tz))
+    # With a recurring promo code's discount and the tax, as renew_service charges.
+    tax = breakdown(service.client, [renewal_net(service, price, now=now)], now=now)
+    return ExtensionQuote(period, tax.total, start, add_period(start, period, tz), tax)
 
 
 def extension_quotes(service: Service, *, now: datetime, tz: ZoneInfo) -> list[ExtensionQuote]:

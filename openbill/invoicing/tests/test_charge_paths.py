@@ -172,9 +172,7 @@ def test_preview_notice_and_renewal_charge_agree_for_a_taxed_client(provider: An
     previewed = {d.service_id: d.amount for c in build_preview(renew_at).clients.values() for d in c.renewals}
     out = StringIO()
     call_command("preview", "--at", renew_at.isoformat(), "--json", stdout=out)
-    printed = {
-        r["service"]: Decimal(r["amount"]) for c in json.loads(out.getvalue())["clients"] for r in c["renewals"]
-    }
+    printed = {r["service"]: Decimal(r["amount"]) for c in json.loads(out.getvalue())["clients"] for r in c["renewals"]}
 
     with time_machine.travel(renew_at, tick=False):
         sweeps.run_now(renew_at)
@@ -221,3 +219,44 @@ def test_extend_quotes_what_the_renewal_charges_and_the_batch_agrees(
         "EU company, reverse charge": ["8.75", "10.00"],
     }
     assert seen == expected[case]
+
+
+def test_extend_shows_net_tax_and_total_on_the_page_and_in_the_api(
+    provider: Any, vps_plan: Any, alice: Any, alice_user: Any, client: Any
+) -> None:
+    """Extend is priced like every sale before the client pays: net, the tax by its name, total
+    (10.00 + IVA 21 % 2.10 = 12.10), on the page and in the renew quote; then 12.10 is charged."""
+    from openbill.api.tests.conftest import token_client
+
+    taxed(provider, alice, "domestic, net prices")
+    now = datetime.now(UTC)
+    service = f.service(alice, vps_plan, expires_at=now + timedelta(days=2), name="VPS")
+    post_entry(
+        alice,
+        amount=Decimal("50.00"),
+        kind=EntryKind.CORRECTION,
+        key="extend-50",
+        description=Text.verbatim("50"),
+        now=now,
+    )
+
+    quote = token_client(alice_user).post(
+        f"/api/v1/services/{service.pk}/renew/quote/", {"period": "month"}, format="json"
+    )
+    assert quote.status_code == 200, quote.content
+    body = quote.json()
+    assert (body["net"], body["tax"], body["tax_name"], body["amount"]) == ("10.00", "2.10", "IVA 21%", "12.10")
+
+    client.force_login(alice_user)
+    page = client.get(f"/services/{service.pk}/extend/").content.decode()
+    assert 'data-testid="extend-tax-month">Net 10.00 EUR + IVA 21% 2.10 EUR<' in page
+    assert "12.10 EUR" in page
+
+    before = balance(alice)
+    response = client.post(f"/services/{service.pk}/extend/", {"period": "month"})
+    assert response.status_code == 302
+    charged = Expense.objects.get(service=service, kind=ExpenseKind.PERIOD)
+    assert (
+        charged.amount == Decimal("12.10") and charged.entry is not None and charged.entry.amount == Decimal("-12.10")
+    )
+    assert balance(alice) == before - Decimal("12.10") == ledger_sum(alice)

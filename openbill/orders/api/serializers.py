@@ -209,7 +209,10 @@ class RenewRequestSerializer(RenewQuoteRequestSerializer):
 
 class RenewQuoteSerializer(serializers.Serializer):
     period = serializers.ChoiceField(choices=Period.choices)
-    amount = MoneyField()
+    amount = MoneyField(help_text="What the extension takes from the balance, tax included.")
+    net = MoneyField(help_text="The amount before tax, after a recurring promo code's discount.")
+    tax = MoneyField(help_text="The tax, rounded once.")
+    tax_name = serializers.CharField()
     currency = CurrencyField()
     period_start = serializers.DateTimeField()
     period_end = serializers.DateTimeField()

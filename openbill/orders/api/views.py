@@ -224,6 +224,9 @@ class RenewQuoteView(ServiceActionView):
             {
                 "period": period,
                 "amount": money_string(quote.amount or Decimal(0), self.client.currency),
+                "net": money_string(quote.tax.net if quote.tax else Decimal(0), self.client.currency),
+                "tax": money_string(quote.tax.tax if quote.tax else Decimal(0), self.client.currency),
+                "tax_name": quote.tax.name if quote.tax else "",
                 "currency": self.client.currency,
                 "period_start": quote.start,
                 "period_end": quote.end,
