@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, InsufficientFunds, NothingChanged
+from openbill.core.formats import format_day
 from openbill.core.money import format_money
 from openbill.core.timeutil import Period, local_date
 from openbill.orders import actions, selectors
@@ -66,7 +67,7 @@ def _extension_options(service: Service, now: datetime, tz: ZoneInfo) -> list[di
             "period": quote.period,
             "label": Period(quote.period).label,
             "amount": format_money(quote.amount or Decimal(0), service.client.currency),
-            "until": local_date(quote.end, tz).isoformat(),
+            "until": format_day(local_date(quote.end, tz)),
         }
         for quote in selectors.extension_quotes(service, now=now, tz=tz)
     ]
@@ -92,7 +93,7 @@ def _extend(request: HttpRequest, service: Service, now: datetime, context: dict
     except DomainError as exc:
         context["error"] = exc.message
     else:
-        until = local_date(renewal.period_end, service.client.provider.tz).isoformat()
+        until = format_day(local_date(renewal.period_end, service.client.provider.tz))
         messages.success(request, _("The service is extended until %(date)s.") % {"date": until})
         return redirect("clientarea:service", pk=service.pk)
     return render(request, "clientarea/orders/extend.html", context)
