@@ -66,7 +66,6 @@ class ProductType(models.Model):
         ),
     )
 
-
     # Reads and lookups of its texts in the active language (catalog/translation.py).
     objects: MultilingualManager[ProductType] = MultilingualManager()
 
@@ -148,7 +147,6 @@ class ProductParameter(models.Model):
     regex = models.CharField(_("pattern"), max_length=200, blank=True)
     position = models.PositiveIntegerField(default=0)
 
-
     # Reads and lookups of its texts in the active language (catalog/translation.py).
     objects: MultilingualManager[ProductParameter] = MultilingualManager()
 
@@ -207,7 +205,6 @@ class TariffPlan(models.Model):
         default=OverageWithoutFunds.CHARGE,
     )
     position = models.PositiveIntegerField(default=0)
-
 
     # Reads and lookups of its texts in the active language (catalog/translation.py).
     objects: MultilingualManager[TariffPlan] = MultilingualManager()
@@ -282,7 +279,6 @@ class Addon(models.Model):
     metrics = models.JSONField(_("measured parameters"), default=list, blank=True)
     position = models.PositiveIntegerField(default=0)
 
-
     # Reads and lookups of its texts in the active language (catalog/translation.py).
     objects: MultilingualManager[Addon] = MultilingualManager()
 
@@ -334,7 +330,6 @@ class AddonEnumItem(models.Model):
     name = models.CharField(_("name"), max_length=100)
     enabled = models.BooleanField(_("enabled"), default=True)
     position = models.PositiveIntegerField(default=0)
-
 
     # Reads and lookups of its texts in the active language (catalog/translation.py).
     objects: MultilingualManager[AddonEnumItem] = MultilingualManager()

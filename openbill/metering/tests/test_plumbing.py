@@ -56,7 +56,10 @@ def test_an_overage_notice_is_worded_in_the_recipients_language(provider, vps_pl
 
     subject, body = render(Notice.objects.get(template="overage_limit"))
     assert subject == f"Alice VPS n.º {server.pk} está suspendido: Tráfico por encima de su máximo"
-    assert "consumió 1300,25 GiB de Tráfico en el periodo de informe marzo de 2026, por encima del máximo de 1200,5 GiB" in body
+    assert (
+        "consumió 1300,25 GiB de Tráfico en el periodo de informe marzo de 2026, por encima del máximo de 1200,5 GiB"
+        in body
+    )
     assert "3,00 USD" in body
     assert "2026-03" not in body and "March" not in body and "1300.25" not in body
 
