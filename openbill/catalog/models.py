@@ -66,6 +66,7 @@ class ProductType(models.Model):
         ),
     )
 
+
     # Reads and lookups of its texts in the active language (catalog/translation.py).
     objects: MultilingualManager[ProductType] = MultilingualManager()
 
@@ -147,6 +148,7 @@ class ProductParameter(models.Model):
     regex = models.CharField(_("pattern"), max_length=200, blank=True)
     position = models.PositiveIntegerField(default=0)
 
+
     # Reads and lookups of its texts in the active language (catalog/translation.py).
     objects: MultilingualManager[ProductParameter] = MultilingualManager()
 
@@ -205,6 +207,7 @@ class TariffPlan(models.Model):
         default=OverageWithoutFunds.CHARGE,
     )
     position = models.PositiveIntegerField(default=0)
+
 
     # Reads and lookups of its texts in the active language (catalog/translation.py).
     objects: MultilingualManager[TariffPlan] = MultilingualManager()
@@ -279,6 +282,7 @@ class Addon(models.Model):
     metrics = models.JSONField(_("measured parameters"), default=list, blank=True)
     position = models.PositiveIntegerField(default=0)
 
+
     # Reads and lookups of its texts in the active language (catalog/translation.py).
     objects: MultilingualManager[Addon] = MultilingualManager()
 
@@ -330,6 +334,7 @@ class AddonEnumItem(models.Model):
     name = models.CharField(_("name"), max_length=100)
     enabled = models.BooleanField(_("enabled"), default=True)
     position = models.PositiveIntegerField(default=0)
+
 
     # Reads and lookups of its texts in the active language (catalog/translation.py).
     objects: MultilingualManager[AddonEnumItem] = MultilingualManager()

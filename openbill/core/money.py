@@ -75,7 +75,9 @@ class Money:
         return self.format()
 
 
-def format_money(amount: Decimal | int, currency: str, language: str | None = None, *, minor_unit: bool = False) -> str:
+def format_money(
+    amount: Decimal | int, currency: str, language: str | None = None, *, minor_unit: bool = False
+) -> str:
     """An amount as people read it, in ``language`` (default: the active one).
 
     The seed's shapes in English: "1.00 USD", "500 USD", "-3.50 USD"; Spanish writes "1,00 USD".

@@ -70,7 +70,9 @@ def mail_client(message_id: int) -> str:
     if message is None or message.author_kind == AuthorKind.CLIENT:
         return "nothing to send"
     client = message.ticket.client
-    return _send(message, to=[client.email], template="support_reply", language=client.mail_language)
+    return _send(
+        message, to=[client.email], template="support_reply", language=client.mail_language
+    )
 
 
 @task()

@@ -82,6 +82,7 @@ def test_the_demo_orders_page_offers_the_instruction_manual_of_every_active_paid
         assert " ." not in text and "for  " not in text
 
 
+
 @pytest.mark.django_db
 def test_each_demo_clients_ledger_adds_up_in_date_order_from_a_first_payment():
     call_command("demo", stdout=StringIO())
