@@ -195,6 +195,10 @@ def instruction_context(service: Any) -> dict[str, Any]:
     """The whitelisted values of one service (never model objects)."""
     tz = service.client.provider.tz
     params = dict(service.parameters or {})
+    # A choice is shown by its label in the reader's language, as on the service page.
+    for parameter in service.product_type.parameters.all():
+        if parameter.kind == "choice" and parameter.code in params:
+            params[parameter.code] = parameter.shown_value(params[parameter.code])
     addons = {}
     for line in service.addons.all():
         addons[line.addon.resource] = line.enum_item.name if line.enum_item else f"{line.quantity.normalize():f}"

@@ -4,7 +4,7 @@ quantity, kept as facts in a stored text or mail context and worded in the reade
 ``catalog_name``: ``{"names": {"en": "Traffic", "es": "Tráfico"}}`` — every language's value of
 a translated catalog field when the fact was recorded (catalog/translation.py), shown in the
 reader's language, else the default language's, else any. ``quantity``: ``{"quantity":
-{"amount": "1500", "unit": {"en": "GiB", "es": "GiB"}}}`` — shown by ``display.quantity_text`` ("1.500 GiB" is never
+{"amount": "1500", "unit": "GiB"}}`` — shown by ``display.quantity_text`` ("1.500 GiB" is never
 written: "1500 GiB", "1,5 GiB", "3 cores", "3 núcleos").
 """
 
@@ -33,7 +33,7 @@ def in_language(names: Any) -> str:
 def _quantity(value: Any) -> str:
     from .display import quantity_text
 
-    return quantity_text(Decimal(str(value["amount"])), in_language(value.get("unit", "")))
+    return quantity_text(Decimal(str(value["amount"])), str(value.get("unit", "")))
 
 
 register(
@@ -49,7 +49,6 @@ def name_fact(row: Any, field: str = "name") -> Text:
 
 
 def quantity_fact(quantity: Decimal | int, addon: Any) -> Text:
-    """A quantity of ``addon`` with its unit (every language's), worded in the reader's language
-    when shown, as the pages word it (display.addon_value)."""
-    units = {code: getattr(addon, f"unit_{code}", "") or "" for code, _name in settings.LANGUAGES}
-    return Text("quantity", quantity={"amount": f"{Decimal(quantity).normalize():f}", "unit": units})
+    """A quantity of ``addon`` with its unit, worded in the reader's language when shown, as the
+    pages word it (display.addon_value)."""
+    return Text("quantity", quantity={"amount": f"{Decimal(quantity).normalize():f}", "unit": addon.unit})

@@ -171,12 +171,21 @@ def _edit_context(service: Service, form: EditForm, quote: ChangeQuote | None) -
     }
 
 
+def _parameter_field(parameter: Any) -> forms.Field:
+    """A parameter's field: a choice offers its labels in the reader's language."""
+    if parameter.choices:
+        return forms.ChoiceField(
+            label=parameter.label, choices=[("", "—"), *parameter.choice_items()], required=parameter.required
+        )
+    return forms.CharField(label=parameter.label, required=parameter.required)
+
+
 @client_required
 @require_http_methods(["GET", "POST"])
 def service_configure(request: HttpRequest, pk: int) -> HttpResponse:
     service = own_service(request, pk)
     parameters = list(service.product_type.parameters.all())
-    fields = {f"param_{p.code}": forms.CharField(label=p.label, required=p.required) for p in parameters}
+    fields = {f"param_{p.code}": _parameter_field(p) for p in parameters}
     form_class = type("ConfigureForm", (forms.Form,), fields)
     form = form_class(request.POST or None, initial={f"param_{k}": v for k, v in service.parameters.items()})
     if request.method == "POST" and form.is_valid():

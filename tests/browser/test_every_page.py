@@ -11,6 +11,9 @@ demo service: its tabs and its action pages, the newer apps' pages too), once pe
 - a raw code or a blank where a value should be (``None``, ``snake_case`` codes, template
   braces, format placeholders, "until ." / "for  is");
 - money written in the other language's number format;
+- a date or a time not written as the language writes it (core.formats): a raw ISO 8601
+  timestamp anywhere, "2026-12-16" on a Spanish page, "16/12/2026" on an English one, a month
+  named in the other language, a 12-hour clock on a Spanish page;
 - a tell-tale word of the other language.
 
 Then the pages nobody links to: the status filter "Deleted", and a 404 in the site's layout.
@@ -53,7 +56,24 @@ RAW = [
     (re.compile(r"\b(until|for|hasta|para|de)[ \t]+[.,;:]"), "empty value before punctuation"),
     (re.compile(r"\b(for|para)[ \t]{2,}\w"), "empty value between words"),
     (re.compile(r"\(\s*\)"), "empty parentheses"),
+    (re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}|\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"), "raw ISO 8601 timestamp"),
 ]
+
+# Dates and times as the other language writes them (core.formats: "2026-12-16 15:04" in English,
+# as the seed writes dates; "16/12/2026 15:04" in Spanish; months by name in the language).
+_EN_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+_ES_MONTHS = r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"
+OTHER_DATES = {
+    "en": [
+        (re.compile(r"\b\d{2}/\d{2}/\d{4}\b"), "a date in the Spanish format"),
+        (re.compile(rf"\b({_ES_MONTHS})\b"), "a Spanish month name"),
+    ],
+    "es": [
+        (re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])"), "a date in the English (ISO) format"),
+        (re.compile(rf"\b({_EN_MONTHS}|Jan|Feb|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b"), "an English month name"),
+        (re.compile(r"\b\d{1,2}:\d{2}\s?(AM|PM|am|pm)\b"), "a 12-hour clock"),
+    ],
+}
 
 # Amounts shown to people: a number beside a currency or a unit. English writes 1,500.00;
 # Spanish 1.500,00 (or 1500,00).
@@ -119,6 +139,9 @@ class Crawl:
             number = (match.group(1) or match.group(2)).strip()
             if not WELL_FORMED[self.language].match(number):
                 self.problems.append(f"{where}: a number in the other language's format: {match.group(0)!r}")
+        for pattern, what in OTHER_DATES[self.language]:
+            for match in pattern.finditer(text):
+                self.problems.append(f"{where}: {what}: …{_around(text, match)}…")
         for match in TELLTALE[self.language].finditer(text):
             self.problems.append(
                 f"{where}: {'Spanish' if self.language == 'en' else 'English'} word: …{_around(text, match)}…"
@@ -210,6 +233,12 @@ def _crawl(browser: Browser, base: str, language: str, console: list[str]) -> Cr
     crawl.check_page(page, "/services/999999/ (404)")
     if not page.locator("#main-nav a[href]").count() or not page.locator("main a[href='/']").count():
         crawl.problems.append("404: not in the site's layout, or no way back")
+    # A choice parameter's value is shown by its label in the language, not by its stored code.
+    web = Service.objects.get(client__email="alice@demo.test", name="Web server")
+    page.goto(f"{base}/services/{web.pk}/")
+    label = {"en": "Frankfurt, Germany", "es": "Fráncfort, Alemania"}[language]
+    if label not in page.inner_text("main"):
+        crawl.problems.append(f"/services/{web.pk}/: the data centre is not shown as {label!r}")
     context.close()
     return crawl
 
