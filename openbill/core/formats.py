@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_decimal
 from django.conf import settings
@@ -36,18 +37,14 @@ def plain_number(value: float | Decimal | int, places: int = 2) -> str:
 
 
 # --- dates and times, as people read them -------------------------------------------------------
-# A calendar day per language: the seed's "Expires 2025-08-07" in English, "07/08/2025" in
-# Spanish. A moment adds the 24-hour wall clock ("2025-08-07 14:05", "07/08/2025 14:05"), in
-# the provider's zone (the zone the request activated, see accounts.middleware; or ``tz``).
-# Every page, mail and stored text shows dates through these three functions (templates:
-# ``|day``, ``|moment``, ``|month``); the API keeps ISO 8601.
-DATE_PATTERNS = {"en": "yyyy-MM-dd", "es": "dd/MM/yyyy"}
-TIME_PATTERN = "HH:mm"
-
-
-def _date_pattern(language: str | None) -> str:
-    code = (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
-    return DATE_PATTERNS.get(code, DATE_PATTERNS[settings.LANGUAGE_CODE])
+# A calendar day as the seed writes it ("Expires 2025-08-07", "Vence el 2025-08-07"), the same in
+# every language; a moment in the reader's language, the date with its month named ("Dec 16,
+# 2026, 3:04 PM", "16 dic 2026, 15:04"); a month by name ("December 2026", "diciembre de
+# 2026"). Moments on the provider's wall clock: the zone the request activated (see
+# accounts.middleware), or ``tz``. Every page and mail shows dates through these three functions
+# (templates: ``|day``, ``|moment``, ``|month``); stored texts too (core.texts); the API keeps
+# ISO 8601.
+DAY_PATTERN = "yyyy-MM-dd"
 
 
 def local_moment(moment: datetime, tz: tzinfo | None = None) -> datetime:
@@ -58,17 +55,22 @@ def local_moment(moment: datetime, tz: tzinfo | None = None) -> datetime:
 
 
 def format_day(value: date | datetime, language: str | None = None, tz: tzinfo | None = None) -> str:
-    """A calendar day: "2025-08-07" (English, as the seed writes it), "07/08/2025" (Spanish).
-    A moment is first put on the wall clock of ``tz`` (default: the active zone)."""
+    """A calendar day: "2025-08-07" (the seed's form, in every language). A moment is first put
+    on the wall clock of ``tz`` (default: the active zone)."""
     if isinstance(value, datetime):
         value = local_moment(value, tz).date()
-    return format_date(value, _date_pattern(language), locale=babel_locale(language))
+    return format_date(value, DAY_PATTERN, locale=babel_locale(language))
 
 
 def format_moment(moment: datetime, language: str | None = None, tz: tzinfo | None = None) -> str:
-    """A moment: "2025-08-07 14:05" (English), "07/08/2025 14:05" (Spanish), in ``tz``."""
+    """A moment in the language, on the wall clock of ``tz``: "Dec 16, 2026, 3:04 PM" (CLDR puts
+    a narrow no-break space before "PM"), "16 dic 2026, 15:04"."""
     local = local_moment(moment, tz)
-    return f"{format_day(local.date(), language)} {format_time(local, TIME_PATTERN, locale=babel_locale(language))}"
+    locale = Locale.parse(babel_locale(language))
+    pattern = str(locale.datetime_formats["medium"])
+    return pattern.replace("{1}", format_date(local, "medium", locale=locale)).replace(
+        "{0}", format_time(local, "short", tzinfo=local.tzinfo, locale=locale)
+    )
 
 
 def format_month(value: date | datetime, language: str | None = None, tz: tzinfo | None = None) -> str:

@@ -20,11 +20,6 @@ def _currency(serializer: serializers.BaseSerializer[Any]) -> str:
     return currency
 
 
-class ChoiceLabelSerializer(serializers.Serializer[tuple[str, str]]):
-    value = serializers.CharField(help_text="What is sent in an order's parameters.")
-    label = serializers.CharField(help_text="What the client reads, in the request's language (Accept-Language).")
-
-
 class ProductParameterSerializer(serializers.ModelSerializer[ProductParameter]):
     choice_labels = serializers.SerializerMethodField()
 
@@ -33,7 +28,13 @@ class ProductParameterSerializer(serializers.ModelSerializer[ProductParameter]):
         fields = ["code", "label", "kind", "required", "choices", "choice_labels"]
         read_only_fields = fields
 
-    @extend_schema_field(ChoiceLabelSerializer(many=True))
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.DictField(child=serializers.CharField()),
+            help_text='For a choice: [{"value", "label"}], the value sent in an order and the words a client '
+            "reads, in the request's language (Accept-Language).",
+        )
+    )
     def get_choice_labels(self, parameter: ProductParameter) -> list[dict[str, str]]:
         return [{"value": value, "label": label} for value, label in parameter.choice_items()]
 

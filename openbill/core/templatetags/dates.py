@@ -34,7 +34,7 @@ def _own_zone(value: datetime) -> Any:
 
 @register.filter
 def day(value: Any) -> str:
-    """``{{ service.created_at|day }}``: "2026-12-16" / "16/12/2026"."""
+    """``{{ service.created_at|day }}``: "2026-12-16" (the seed's form), in the provider's zone."""
     parsed = _value(value)
     if isinstance(parsed, datetime) and isinstance(value, str):
         return format_day(parsed, tz=_own_zone(parsed))
@@ -45,8 +45,8 @@ def day(value: Any) -> str:
 
 @register.filter
 def moment(value: Any) -> str:
-    """``{{ entry.created_at|moment }}``: "2026-12-16 15:04" / "16/12/2026 15:04"; a date alone
-    is shown as a day."""
+    """``{{ entry.created_at|moment }}``: "Dec 16, 2026, 3:04 PM" / "16 dic 2026, 15:04"; a date
+    alone is shown as a day."""
     parsed = _value(value)
     if isinstance(parsed, datetime):
         return format_moment(parsed, tz=_own_zone(parsed) if isinstance(value, str) else None)
