@@ -151,7 +151,10 @@ def _charge_increment(
     tariff says to suspend."""
     key = overage_key(rated)
     daily = rated.period_end - rated.period_start == timedelta(days=1)
-    description = Text("overage_day" if daily else "overage_month", addon=rated.addon.name, period=rated.period_start)
+    # The add-on's name as a fact (every language's), so the line reads in the reader's language.
+    description = Text(
+        "overage_day" if daily else "overage_month", addon=[name_fact(rated.addon)], period=rated.period_start
+    )
     common: dict[str, Any] = {
         "kind": ExpenseKind.OVERAGE,
         "key": key,

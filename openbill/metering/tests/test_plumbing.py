@@ -8,11 +8,13 @@ from decimal import Decimal
 
 from django.contrib.messages import get_messages
 
+from openbill.billing.models import LedgerEntry
 from openbill.catalog.models import Addon
 from openbill.core.models import Notice
 from openbill.core.notify import render
 from openbill.core.scheduler import SWEEPS, load_sweeps
 from openbill.core.tests import factories as f
+from openbill.core.texts import render as render_text
 from openbill.metering import actions
 from openbill.metering.models import ProviderToken
 from openbill.metering.sweeps import meter_sweep
@@ -62,6 +64,10 @@ def test_an_overage_notice_is_worded_in_the_recipients_language(provider, vps_pl
     )
     assert "3,00 USD" in body
     assert "2026-03" not in body and "March" not in body and "1300.25" not in body
+    # The ledger line of the overage names the add-on in the reader's language too.
+    line = LedgerEntry.objects.get(client=alice, description_kind="overage_month")
+    assert render_text(line.description_kind, line.description_params, "es") == "Exceso de consumo: Tráfico, marzo de 2026"
+    assert render_text(line.description_kind, line.description_params, "en") == "Overage: Traffic, March 2026"
 
 
 def test_the_overdraft_and_unpaid_notices_render(provider, vps_plan, alice, bob):
