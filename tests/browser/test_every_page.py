@@ -67,7 +67,8 @@ _ES_MONTHS = r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octu
 OTHER_DATES = {
     "en": [(re.compile(rf"\b({_ES_MONTHS}|ene|abr|ago|dic)\b"), "a Spanish month name")],
     "es": [
-        (re.compile(rf"\b({_EN_MONTHS}|Jan|Feb|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b"), "an English month name"),
+        # Abbreviations only in a date ("Dec 6"): "Jan Mayen" is an island in the country list.
+        (re.compile(rf"\b({_EN_MONTHS}|(Jan|Feb|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{{1,2}})\b"), "an English month name"),
         (re.compile(r"\b\d{1,2}:\d{2}\s?(AM|PM|am|pm)\b"), "a 12-hour clock"),
     ],
 }
