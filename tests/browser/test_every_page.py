@@ -52,7 +52,8 @@ RAW = [
     (re.compile(r"\b(null|undefined|NaN)\b"), "null/undefined/NaN"),
     (re.compile(r"\{\{|\}\}|\{%|%\}"), "template braces"),
     (re.compile(r"%\(\w+\)[sd]|(?<![\w%])%[sd]\b"), "format placeholder"),
-    (re.compile(r"\b[a-z]+(?:_[a-z]+)+\b"), "snake_case code"),
+    # (An API token's shown prefix, "obt_x-K6H0MW…", is not a code: its random letters may look so.)
+    (re.compile(r"\b(?!obt_)[a-z]+(?:_[a-z]+)+\b"), "snake_case code"),
     (re.compile(r"\b(until|for|hasta|para|de)[ \t]+[.,;:]"), "empty value before punctuation"),
     (re.compile(r"\b(for|para)[ \t]{2,}\w"), "empty value between words"),
     (re.compile(r"\(\s*\)"), "empty parentheses"),
