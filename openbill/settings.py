@@ -122,8 +122,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "openbill.urls"
 WSGI_APPLICATION = "openbill.wsgi.application"
 
-# Loaded in every template: money is formatted one way everywhere ({{ amount|money:currency }}).
-TEMPLATE_BUILTINS = ["openbill.core.templatetags.money"]
+# Loaded in every template: money and dates are formatted one way everywhere
+# ({{ amount|money:currency }}, {{ when|moment }}, {{ day|day }}, {{ month|month }}).
+TEMPLATE_BUILTINS = ["openbill.core.templatetags.money", "openbill.core.templatetags.dates"]
 
 TEMPLATES = [
     {

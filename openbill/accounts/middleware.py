@@ -1,6 +1,8 @@
 """Attaches the caller's client account to the request (``request.client``), and speaks the
 logged-in user's language: the one saved on the user (Profile, language switch) is the language
-of their pages and their mail, whatever browser they use."""
+of their pages and their mail, whatever browser they use. Pages show dates and times in the
+provider's zone (``Provider.time_zone``): the middleware activates it for a client's request, so
+``{{ when|moment }}`` (core.formats) needs no zone. The API keeps its ISO 8601 answers in UTC."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 
 from .selectors import client_of
@@ -27,4 +29,11 @@ class ClientMiddleware:
             if language in dict(settings.LANGUAGES) and language != translation.get_language():
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
+            client = client_of(user)
+            if client is not None:
+                timezone.activate(client.provider.tz)
+                try:
+                    return self.get_response(request)
+                finally:
+                    timezone.deactivate()
         return self.get_response(request)

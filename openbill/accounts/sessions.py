@@ -213,6 +213,7 @@ def notice_new_address(sender: Any, request: HttpRequest | None, user: Any, **kw
             "address": address,
             "browser": browser,
             "system": system,
-            "at": now.strftime("%Y-%m-%d %H:%M UTC"),
+            # ISO with the provider's offset: the mail shows it on that wall clock (|moment).
+            "at": now.astimezone(client.provider.tz).isoformat(timespec="seconds"),
         },
     )

@@ -5,6 +5,7 @@ descriptions, instruction manuals) have one field per language (catalog/translat
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.contrib import admin
@@ -26,7 +27,7 @@ from .models import (
 class ProductParameterForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ProductParameter
-        fields = ("product_type", "position", "code", "label", "kind", "required", "choices", "regex")
+        fields = ("product_type", "position", "code", "label", "kind", "required", "choices", "choice_labels", "regex")
 
     def clean_regex(self) -> str:
         pattern = self.cleaned_data.get("regex") or ""
@@ -42,12 +43,29 @@ class ProductParameterForm(forms.ModelForm):  # type: ignore[type-arg]
             raise ValidationError(_('Enter a list of values, e.g. ["debian", "ubuntu"].'))
         return [str(c) for c in choices]
 
+    def clean(self) -> dict[str, Any]:
+        """Each language's choice labels (``choice_labels_en``…): a map from an allowed value to
+        its words in that language; a value left out shows its default-language label."""
+        cleaned: dict[str, Any] = super().clean() or {}
+        allowed = {str(c) for c in cleaned.get("choices") or []}
+        for name in [n for n in cleaned if n.startswith("choice_labels")]:
+            labels = cleaned.get(name) or {}
+            if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+                self.add_error(name, _('Enter a label for each value, e.g. {"fra": "Frankfurt"}.'))
+                continue
+            unknown = sorted(set(labels) - allowed)
+            if unknown:
+                self.add_error(name, _("Not one of the choices: %(values)s") % {"values": ", ".join(unknown)})
+                continue
+            cleaned[name] = {str(k): v.strip() for k, v in labels.items() if v.strip()}
+        return cleaned
+
 
 class ProductParameterInline(TranslationTabularInline):  # type: ignore[misc]
     model = ProductParameter
     form = ProductParameterForm
     extra = 0
-    fields = ("position", "code", "label", "kind", "required", "choices", "regex")
+    fields = ("position", "code", "label", "kind", "required", "choices", "choice_labels", "regex")
 
 
 class TariffInline(TranslationTabularInline):  # type: ignore[misc]

@@ -42,6 +42,18 @@ def build(demo: Any) -> None:
         auto_delete_days=14,
     )
     ProductParameter.objects.create(product_type=vds, code="hostname", label="Host name", kind="hostname")
+    # A choice: the stored values are codes; each language has its labels (catalog/translation.py).
+    ProductParameter.objects.create(
+        product_type=vds,
+        code="location",
+        label="Data centre",
+        kind="choice",
+        required=False,
+        position=1,
+        choices=["fra", "ams"],
+        choice_labels_en={"fra": "Frankfurt, Germany", "ams": "Amsterdam, Netherlands"},
+        choice_labels_es={"fra": "Fráncfort, Alemania", "ams": "Ámsterdam, Países Bajos"},
+    )
     hosting = demo.ptype(
         ProductKind.VIRTUAL_HOSTING,
         "Virtual hosting",
@@ -198,6 +210,7 @@ SPANISH = {
     "Other services": "Otros servicios",
     # parameters
     "Host name": "Nombre de host",
+    "Data centre": "Centro de datos",
     "Domain": "Dominio",
     "CSR": "CSR",
     # tariffs and their descriptions

@@ -32,6 +32,8 @@ from django.template.defaulttags import IfNode, WithNode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from openbill.core.formats import format_day
+
 MAX_OUTPUT = 100_000  # characters of a rendered manual
 MAX_LOOP_ITERATIONS = 10_000  # loop bodies rendered, in all, per manual
 MAX_ARGUMENT = 1_000  # the largest length a truncate filter accepts
@@ -193,6 +195,10 @@ def instruction_context(service: Any) -> dict[str, Any]:
     """The whitelisted values of one service (never model objects)."""
     tz = service.client.provider.tz
     params = dict(service.parameters or {})
+    # A choice is shown by its label in the reader's language, as on the service page.
+    for parameter in service.product_type.parameters.all():
+        if parameter.kind == "choice" and parameter.code in params:
+            params[parameter.code] = parameter.shown_value(params[parameter.code])
     addons = {}
     for line in service.addons.all():
         addons[line.addon.resource] = line.enum_item.name if line.enum_item else f"{line.quantity.normalize():f}"
@@ -204,8 +210,8 @@ def instruction_context(service: Any) -> dict[str, Any]:
             "product": service.product_type.name,
             "status": service.label,
             "period": service.get_period_display(),
-            "expires_on": service.expires_at.astimezone(tz).date().isoformat() if service.expires_at else "",
-            "activated_on": service.activated_at.astimezone(tz).date().isoformat() if service.activated_at else "",
+            "expires_on": format_day(service.expires_at, tz=tz) if service.expires_at else "",
+            "activated_on": format_day(service.activated_at, tz=tz) if service.activated_at else "",
             "address": params.get("address") or params.get("ip") or params.get("ipv4") or "",
             "login": params.get("login") or params.get("username") or "",
             "licence_key": params.get("licence_key") or params.get("license_key") or "",
@@ -228,7 +234,7 @@ def _certificate_until(service: Any, tz: Any) -> str:
     certificate = getattr(service, "certificate", None)  # the reverse one-to-one, or None
     if certificate is None or certificate.revoked_at is not None:
         return ""
-    return str(certificate.not_after.astimezone(tz).date().isoformat())
+    return format_day(certificate.not_after, tz=tz)
 
 
 def render_template(source: str, values: Mapping[str, Any]) -> SafeString:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.manager import MultilingualManager
 
@@ -145,6 +146,13 @@ class ProductParameter(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=ParameterKind.choices, default=ParameterKind.TEXT)
     required = models.BooleanField(_("required"), default=True)
     choices = models.JSONField(_("choices"), default=list, blank=True, help_text=_("For a choice: the allowed values."))
+    # One field per language (catalog/translation.py): what a client reads for each stored value.
+    choice_labels = models.JSONField(
+        _("choice labels"),
+        default=dict,
+        blank=True,
+        help_text=_('For a choice: what the client reads for each value, e.g. {"fra": "Frankfurt"}.'),
+    )
     regex = models.CharField(_("pattern"), max_length=200, blank=True)
     position = models.PositiveIntegerField(default=0)
 
@@ -158,6 +166,27 @@ class ProductParameter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_type}: {self.label}"
+
+    def choice_label(self, value: Any) -> str:
+        """What the reader sees for a stored choice: its label in the active language, else in
+        the default language, else the value itself."""
+        value = "" if value is None else str(value)
+        language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+        for code in (language, settings.MODELTRANSLATION_DEFAULT_LANGUAGE):
+            labels = getattr(self, f"choice_labels_{code}", None)
+            if isinstance(labels, dict) and labels.get(value):
+                return str(labels[value])
+        return value
+
+    def choice_items(self) -> list[tuple[str, str]]:
+        """(value, label) of each allowed value, in the staff's order, for a form or the API."""
+        return [(str(value), self.choice_label(value)) for value in self.choices or []]
+
+    def shown_value(self, value: Any) -> str:
+        """A service's stored value as its client reads it (a choice by its label)."""
+        if self.kind == ParameterKind.CHOICE:
+            return self.choice_label(value)
+        return "" if value is None else str(value)
 
     def clean_value(self, value: Any) -> str:
         """The stored form of a value, or ValidationError with a message for the client."""

@@ -19,7 +19,7 @@ class ProductTypeTranslation(TranslationOptions):
 
 @register(ProductParameter)
 class ProductParameterTranslation(TranslationOptions):
-    fields = ("label",)
+    fields = ("label", "choice_labels")
 
 
 @register(TariffPlan)
@@ -29,7 +29,9 @@ class TariffPlanTranslation(TranslationOptions):
 
 @register(Addon)
 class AddonTranslation(TranslationOptions):
-    fields = ("name", "unit")
+    # Not the unit: a symbol or a counted word worded per language (catalog.display), and what
+    # metering converts usage by, so the same in every language.
+    fields = ("name",)
 
 
 @register(AddonEnumItem)

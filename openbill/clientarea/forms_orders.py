@@ -99,7 +99,7 @@ class OrderForm(forms.Form):
             name = f"param_{parameter.code}"
             if parameter.choices:
                 self.fields[name] = forms.ChoiceField(
-                    label=parameter.label, choices=[("", "—")] + [(c, c) for c in parameter.choices], required=False
+                    label=parameter.label, choices=[("", "—"), *parameter.choice_items()], required=False
                 )
             else:
                 self.fields[name] = forms.CharField(label=parameter.label, required=False, max_length=4000)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from openbill.catalog.models import DeletionWho
+from openbill.core.formats import format_day
 from openbill.core.timeutil import Period
 from openbill.services.choices import Status
 from openbill.services.models import Service
@@ -191,5 +192,5 @@ class RowActions:
 
 
 def _local_day(moment: datetime) -> str:
-    """As the template's ``|date:"Y-m-d"`` shows it: in the current time zone."""
-    return timezone.localtime(moment).date().isoformat() if timezone.is_aware(moment) else moment.date().isoformat()
+    """As the template's ``|day`` shows it: in the current time zone, the reader's format."""
+    return format_day(moment)

@@ -190,10 +190,11 @@ def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:
     now = timezone.now()
     # A deleted service stays readable for a while (details and History only: services.rules).
     service = get_object_or_404(selectors.client_services_with_deleted(client, now), pk=pk)
-    labels = {p.code: p.label for p in service.product_type.parameters.all()}
-    # Plain values only: structured ones (a domain's contacts and name servers) have their own page.
+    defined = {p.code: p for p in service.product_type.parameters.all()}
+    # Plain values only: structured ones (a domain's contacts and name servers) have their own page;
+    # a choice is shown by its label in the reader's language.
     parameters = [
-        (labels.get(code, code), value)
+        (defined[code].label, defined[code].shown_value(value)) if code in defined else (code, value)
         for code, value in sorted(service.parameters.items())
         if not isinstance(value, (dict, list))
     ]

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, InsufficientFunds, NothingChanged
+from openbill.core.formats import format_day
 from openbill.core.money import format_money
 from openbill.core.timeutil import Period, local_date
 from openbill.orders import actions, selectors
@@ -67,7 +68,7 @@ def _extension_options(service: Service, now: datetime, tz: ZoneInfo) -> list[di
             "label": Period(quote.period).label,
             "amount": format_money(quote.amount or Decimal(0), service.client.currency),
             "tax": quote.tax if quote.tax and quote.tax.taxed else None,
-            "until": local_date(quote.end, tz).isoformat(),
+            "until": format_day(local_date(quote.end, tz)),
         }
         for quote in selectors.extension_quotes(service, now=now, tz=tz)
     ]
@@ -93,7 +94,7 @@ def _extend(request: HttpRequest, service: Service, now: datetime, context: dict
     except DomainError as exc:
         context["error"] = exc.message
     else:
-        until = local_date(renewal.period_end, service.client.provider.tz).isoformat()
+        until = format_day(local_date(renewal.period_end, service.client.provider.tz))
         messages.success(request, _("The service is extended until %(date)s.") % {"date": until})
         return redirect("clientarea:service", pk=service.pk)
     return render(request, "clientarea/orders/extend.html", context)
@@ -173,12 +174,21 @@ def _edit_context(service: Service, form: EditForm, quote: ChangeQuote | None) -
     }
 
 
+def _parameter_field(parameter: Any) -> forms.Field:
+    """A parameter's field: a choice offers its labels in the reader's language."""
+    if parameter.choices:
+        return forms.ChoiceField(
+            label=parameter.label, choices=[("", "—"), *parameter.choice_items()], required=parameter.required
+        )
+    return forms.CharField(label=parameter.label, required=parameter.required)
+
+
 @client_required
 @require_http_methods(["GET", "POST"])
 def service_configure(request: HttpRequest, pk: int) -> HttpResponse:
     service = own_service(request, pk)
     parameters = list(service.product_type.parameters.all())
-    fields = {f"param_{p.code}": forms.CharField(label=p.label, required=p.required) for p in parameters}
+    fields = {f"param_{p.code}": _parameter_field(p) for p in parameters}
     form_class = type("ConfigureForm", (forms.Form,), fields)
     form = form_class(request.POST or None, initial={f"param_{k}": v for k, v in service.parameters.items()})
     if request.method == "POST" and form.is_valid():

@@ -6,11 +6,14 @@ localized: build them with ``plain_number`` (or ``|unlocalize`` in a template).
 
 from __future__ import annotations
 
+from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel import Locale
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_decimal
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 
 
 def babel_locale(language: str | None = None) -> str:
@@ -31,3 +34,47 @@ def plain_number(value: float | Decimal | int, places: int = 2) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text
+
+
+# --- dates and times, as people read them -------------------------------------------------------
+# A calendar day as the seed writes it ("Expires 2025-08-07", "Vence el 2025-08-07"), the same in
+# every language; a moment in the reader's language, the date with its month named ("Dec 16,
+# 2026, 3:04 PM", "16 dic 2026, 15:04"); a month by name ("December 2026", "diciembre de
+# 2026"). Moments on the provider's wall clock: the zone the request activated (see
+# accounts.middleware), or ``tz``. Every page and mail shows dates through these three functions
+# (templates: ``|day``, ``|moment``, ``|month``); stored texts too (core.texts); the API keeps
+# ISO 8601.
+DAY_PATTERN = "yyyy-MM-dd"
+
+
+def local_moment(moment: datetime, tz: tzinfo | None = None) -> datetime:
+    """``moment`` on the wall clock of ``tz`` (default: the active zone); naive stays as it is."""
+    if timezone.is_naive(moment):
+        return moment
+    return moment.astimezone(tz or timezone.get_current_timezone())
+
+
+def format_day(value: date | datetime, language: str | None = None, tz: tzinfo | None = None) -> str:
+    """A calendar day: "2025-08-07" (the seed's form, in every language). A moment is first put
+    on the wall clock of ``tz`` (default: the active zone)."""
+    if isinstance(value, datetime):
+        value = local_moment(value, tz).date()
+    return format_date(value, DAY_PATTERN, locale=babel_locale(language))
+
+
+def format_moment(moment: datetime, language: str | None = None, tz: tzinfo | None = None) -> str:
+    """A moment in the language, on the wall clock of ``tz``: "Dec 16, 2026, 3:04 PM" (CLDR puts
+    a narrow no-break space before "PM"), "16 dic 2026, 15:04"."""
+    local = local_moment(moment, tz)
+    locale = Locale.parse(babel_locale(language))
+    pattern = str(locale.datetime_formats["medium"])
+    return pattern.replace("{1}", format_date(local, "medium", locale=locale)).replace(
+        "{0}", format_time(local, "short", tzinfo=local.tzinfo, locale=locale)
+    )
+
+
+def format_month(value: date | datetime, language: str | None = None, tz: tzinfo | None = None) -> str:
+    """A month, named in the language: "August 2025", "agosto de 2025"."""
+    if isinstance(value, datetime):
+        value = local_moment(value, tz).date()
+    return format_skeleton("yMMMM", value, locale=babel_locale(language))

@@ -3,7 +3,8 @@
 A ledger line, a History note or an order line is stored as ``(kind, params)`` — e.g.
 ``("first_period", {"name": "web1", "period": "year"})`` — never as a finished sentence. At
 display time ``render`` looks the kind up in the registry, formats each parameter for the
-active (or given) language — money with ``format_money``, dates and times with Babel, choices
+active (or given) language — money with ``format_money``, dates and times with Babel (a
+moment and a month through ``core.formats``, as every page shows them), choices
 with their translated label — and fills the kind's translatable template.
 
 Each app declares its kinds in ``<app>/texts.py`` with ``register(Template(...), ...)``; the
@@ -30,13 +31,14 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date
 from django.db import models
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
 
+from .formats import format_moment as _format_moment
+from .formats import format_month
 from .money import Money, format_money, round_amount
 
 TEXT = "text"
@@ -97,6 +99,7 @@ register(
     Template("amount", "%(amount)s", money=("amount",)),
     Template("moment", "%(at)s", datetimes=("at",)),
     Template("date", "%(date)s", dates=("date",)),
+    Template("month", "%(month)s", months=("month",)),
     Template("texts", "%(items)s", texts=("items",)),
 )
 
@@ -205,7 +208,7 @@ def _formatted(template: Template, key: str, value: Any, language: str) -> Any:
         if key in template.dates:
             return format_date(date.fromisoformat(value[:10]), "medium", locale=language)
         if key in template.months:
-            return format_skeleton("yMMMM", date.fromisoformat(value[:10]), locale=language)
+            return format_month(date.fromisoformat(value[:10]), language)
         if key in template.datetimes:
             return format_moment(datetime.fromisoformat(value), language)
         if key in template.choices:
@@ -223,13 +226,9 @@ def _formatted(template: Template, key: str, value: Any, language: str) -> Any:
 
 
 def format_moment(moment: datetime, language: str | None = None) -> str:
-    """A moment on its own wall clock (the provider's, as stored): "Dec 16, 2026, 3:04 PM"."""
-    language = language or translation.get_language() or "en"
-    locale = Locale.parse(language.replace("-", "_"))
-    pattern = str(locale.datetime_formats["medium"])
-    return pattern.replace("{1}", format_date(moment, "medium", locale=locale)).replace(
-        "{0}", format_time(moment, "short", tzinfo=moment.tzinfo, locale=locale)
-    )
+    """A stored moment on its own wall clock (the provider's, as stored): "Dec 16, 2026, 3:04 PM",
+    "16 dic 2026, 15:04" (core.formats, as every page shows moments)."""
+    return _format_moment(moment, language, tz=moment.tzinfo)
 
 
 _CONTEXT_KIND = "text_kind"

@@ -17,7 +17,7 @@ def build(demo: Any) -> None:
         demo.vps,
         "Web server",
         period="month",
-        params={"hostname": "web.alice.test"},
+        params={"hostname": "web.alice.test", "location": "fra"},
         resources={"ram": "4", "cpu": "2", "disk": "40", "ipv4": "1", "traffic": "0", "os": "debian-12"},
     )
     demo.service(alice, demo.dedicated, "Database server", period="year", auto_renew=False, started_days_ago=200)

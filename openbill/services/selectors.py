@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from openbill.billing.rules import spread
 from openbill.catalog.models import AddonPrice, PeriodPrice
 from openbill.catalog.pricing import tariff_period_amount, tariff_period_parts
+from openbill.core.formats import format_day
 from openbill.core.money import format_money
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, local_date
 
@@ -95,12 +96,13 @@ def renew_cost_text(service: Service, period: str | None = None) -> str:
 
 def expiration_text(service: Service, now: datetime) -> str:
     """ "Expires 2025-08-07" while it runs, "Stopped 2025-07-01" once expired (the seed), and
-    "Paid until 2025-08-07" for a service stopped for another reason before its paid period ends."""
+    "Paid until 2025-08-07" for a service stopped for another reason before its paid period ends;
+    the date in the reader's format (core.formats: "Vence el 07/08/2025" in Spanish)."""
     tz = service.client.provider.tz
     moment = service.expires_at
     if moment is None:
         return ""
-    day = local_date(moment, tz).isoformat()
+    day = format_day(local_date(moment, tz))
     if service.is_stopped(now):
         return _("Stopped %(date)s") % {"date": day}
     if service.status == Status.SUSPENDED:

@@ -23,7 +23,7 @@ from openbill.clients.models import Client, Provider
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, IllegalTransition, NotAllowed
 from openbill.core.notify import notify
-from openbill.core.texts import Text
+from openbill.core.texts import Text, in_context
 from openbill.core.texts import fields as text_fields
 from openbill.services import actions as services
 from openbill.services.choices import Status, SuspendReason
@@ -308,7 +308,7 @@ def merge_ticket(source: Ticket, into: Ticket, *, actor: Actor, now: datetime) -
             ticket=into,
             author_id=actor.user_id,
             author_kind=AuthorKind.STAFF,
-            **text_fields("body", Text("ticket_merged", id=source.pk, subject=source.subject)),
+            **text_fields("body", Text("ticket_merged", id=source.pk, subject=[source.subject_fact])),
             internal=True,
             created_at=now,
         )
@@ -351,7 +351,7 @@ def auto_close_answered(*, now: datetime, days: int | None = None, limit: int = 
                 "support_ticket_closed",
                 key=f"support-autoclose:{ticket.pk}:{ticket.answered_at.isoformat() if ticket.answered_at else ''}",
                 now=now,
-                context={"ticket_id": ticket.pk, "subject": ticket.subject},
+                context={"ticket_id": ticket.pk, "subject": in_context(ticket.subject_fact)},
             )
             closed.append(ticket.pk)
     return closed
@@ -392,12 +392,12 @@ def file_abuse_report(
     checked = upload.check_files(files)
     with transaction.atomic():
         client = Client.objects.select_for_update().select_related("provider").get(pk=client.pk)
-        subject = _("Abuse report: %(service)s") % {"service": service.name} if service else _("Abuse report")
+        subject = Text("abuse_subject_service", service=service.name) if service else Text("abuse_subject")
         ticket = Ticket.objects.create(
             client=client,
             service=service,
             department=abuse_department(client.provider),
-            subject=subject[:SUBJECT_MAX],
+            **text_fields("subject", subject),
             priority=Priority.HIGH,
             status=TicketStatus.ANSWERED,
             created_at=now,

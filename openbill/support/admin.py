@@ -35,7 +35,7 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
 
 @admin.register(Ticket)
 class TicketAdmin(ReadOnlyAdmin):
-    list_display = ["id", "subject", "client", "department", "status", "priority", "last_message_at"]
+    list_display = ["id", "title", "client", "department", "status", "priority", "last_message_at"]
     list_filter = ["status", "priority", "department"]
     search_fields = ["subject", "client__name", "client__email"]
 

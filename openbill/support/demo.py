@@ -8,19 +8,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from openbill.clients.models import Client
+from openbill.core.texts import Text
+from openbill.core.texts import fields as text_fields
 from openbill.services.models import Service
 
 from .models import AbuseAction, AbuseReport, AuthorKind, Department, Message, Priority, SupportSettings, Ticket
 
-SPAM_REPORT = (
-    "We received complaints that the licence key of your panel is being resold on a public forum. "
-    "Please stop it and reply to this ticket."
-)
+SPAM_REPORT = "We received complaints that the licence key of your panel is being resold on a public forum."
 
 
 def extend(demo: Any) -> None:
     provider = demo.provider
     now: datetime = demo.now
+    tz = provider.tz
     SupportSettings.objects.create(provider=provider, abuse_limit=100)
     technical = Department.objects.create(provider=provider, name="Technical", position=1)
     billing = Department.objects.create(provider=provider, name="Billing", position=2)
@@ -32,20 +32,27 @@ def extend(demo: Any) -> None:
     licence = Service.objects.filter(client=alice, name="Panel licence").first()
 
     def ticket(
-        client: Client, subject: str, department: Department, thread: list[tuple[str, str, float]], **kw: Any
+        client: Client,
+        subject: str | Text,
+        department: Department,
+        thread: list[tuple[str, str | Text, float]],
+        **kw: Any,
     ) -> Ticket:
-        """``thread``: (author kind, body, hours ago); "note" is a staff-only note."""
+        """``thread``: (author kind, body, hours ago); "note" is a staff-only note. What the
+        system writes (an abuse report's subject and message) is a fact, read in either language."""
         first_at = now - timedelta(hours=thread[0][2])
         last_at = now - timedelta(hours=thread[-1][2])
+        title = text_fields("subject", subject, tz) if isinstance(subject, Text) else {"subject": subject}
         item = Ticket.objects.create(
-            client=client, department=department, subject=subject, created_at=first_at, last_message_at=last_at, **kw
+            client=client, department=department, created_at=first_at, last_message_at=last_at, **title, **kw
         )
         for kind, body, hours in thread:
+            words = text_fields("body", body, tz) if isinstance(body, Text) else {"body": body}
             Message.objects.create(
                 ticket=item,
                 author_kind=AuthorKind.STAFF if kind in ("staff", "note") else AuthorKind.CLIENT,
                 author=client.memberships.first().user if kind == "client" else None,  # type: ignore[union-attr]
-                body=body,
+                **words,
                 internal=kind == "note",
                 created_at=now - timedelta(hours=hours),
             )
@@ -123,9 +130,9 @@ def extend(demo: Any) -> None:
     if licence is not None:
         case = ticket(
             alice,
-            f"Abuse report: {licence.name}",
+            Text("abuse_subject_service", service=licence.name),
             abuse,
-            [("staff", SPAM_REPORT + "\n\nPlease correct this by the deadline and reply to this ticket.", 240)],
+            [("staff", Text("abuse_report", description=SPAM_REPORT, deadline=now - timedelta(days=7)), 240)],
             service=licence,
             status="answered",
             priority=Priority.HIGH,

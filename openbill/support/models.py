@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from openbill.core.texts import render
+from openbill.core.texts import Text, render, text_of
 
 
 def new_token() -> str:
@@ -93,7 +93,11 @@ class Ticket(models.Model):
         "services.Service", on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
     )
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="tickets")
-    subject = models.CharField(_("subject"), max_length=200)
+    # What the client (or staff) wrote; a subject the system writes (an abuse report's) is a fact
+    # instead (openbill.core.texts), rendered in the reader's language: ``title`` shows either.
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    subject_kind = models.CharField(max_length=40, blank=True, default="")
+    subject_params = models.JSONField(default=dict, blank=True)
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(_("status"), max_length=20, choices=TicketStatus.choices, default=TicketStatus.OPEN)
     assignee = models.ForeignKey(
@@ -121,7 +125,17 @@ class Ticket(models.Model):
         verbose_name_plural = _("tickets")
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.subject}"
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def title(self) -> str:
+        """The subject in the active language (a stored fact's words, or what a person wrote)."""
+        return render(self.subject_kind, self.subject_params) if self.subject_kind else self.subject
+
+    @property
+    def subject_fact(self) -> Text:
+        """The subject as a fact, for a text or mail that shows it later in its reader's language."""
+        return text_of(self, "subject") if self.subject_kind else Text.verbatim(self.subject)
 
     @property
     def unread(self) -> bool:
@@ -130,7 +144,7 @@ class Ticket(models.Model):
 
     @property
     def mail_subject(self) -> str:
-        return f"[#{self.pk} ref:{self.token}] {self.subject}"
+        return f"[#{self.pk} ref:{self.token}] {self.title}"
 
 
 class AuthorKind(models.TextChoices):

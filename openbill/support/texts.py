@@ -24,8 +24,16 @@ register(
     Template("abuse_report_resolved", _("The abuse report was resolved.")),
     Template("abuse_forwarded", _("The correction deadline passed; forwarded to support.")),
     Template("abuse_services_suspended", _("The correction deadline passed; the services were suspended.")),
-    Template("ticket_merged", _("Ticket #%(id)s (%(subject)s) was merged into this one.")),
+    # The subject of an abuse report's ticket (Ticket.subject_kind).
+    Template("abuse_subject", _("Abuse report")),
+    Template("abuse_subject_service", _("Abuse report: %(service)s")),
+    # ``subject``: the merged ticket's subject as a fact (a list of one Text); a string (rows
+    # written before) is shown as it is.
+    Template("ticket_merged", _("Ticket #%(id)s (%(subject)s) was merged into this one."), texts=("subject",)),
 )
+
+# The kinds a ticket's subject may have (the data migration reads only these back).
+SUBJECT_KINDS = ("abuse_subject", "abuse_subject_service")
 
 # The kinds a ticket's message may have (the data migration reads only these back).
 MESSAGE_KINDS = (

@@ -11,6 +11,9 @@ demo service: its tabs and its action pages, the newer apps' pages too), once pe
 - a raw code or a blank where a value should be (``None``, ``snake_case`` codes, template
   braces, format placeholders, "until ." / "for  is");
 - money written in the other language's number format;
+- a date or a time not written as the language writes it (core.formats): an ISO 8601 timestamp
+  ("2026-12-16 15:04", "2026-12-16T15:04:00Z") anywhere, a month named in the other language, a
+  12-hour clock on a Spanish page;
 - a tell-tale word of the other language.
 
 Then the pages nobody links to: the status filter "Deleted", and a 404 in the site's layout.
@@ -49,11 +52,27 @@ RAW = [
     (re.compile(r"\b(null|undefined|NaN)\b"), "null/undefined/NaN"),
     (re.compile(r"\{\{|\}\}|\{%|%\}"), "template braces"),
     (re.compile(r"%\(\w+\)[sd]|(?<![\w%])%[sd]\b"), "format placeholder"),
-    (re.compile(r"\b[a-z]+(?:_[a-z]+)+\b"), "snake_case code"),
+    # (An API token's shown prefix, "obt_x-K6H0MW…", is not a code: its random letters may look so.)
+    (re.compile(r"\b(?!obt_)[a-z]+(?:_[a-z]+)+\b"), "snake_case code"),
     (re.compile(r"\b(until|for|hasta|para|de)[ \t]+[.,;:]"), "empty value before punctuation"),
     (re.compile(r"\b(for|para)[ \t]{2,}\w"), "empty value between words"),
     (re.compile(r"\(\s*\)"), "empty parentheses"),
+    (re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"), "an ISO 8601 timestamp"),
 ]
+
+# Dates and times as the other language writes them (core.formats: a day as the seed writes it,
+# "2026-12-16", in every language; a moment with its month named in the language, "Dec 16, 2026,
+# 3:04 PM" / "16 dic 2026, 15:04"; a month by name).
+_EN_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+_ES_MONTHS = r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"
+OTHER_DATES = {
+    "en": [(re.compile(rf"\b({_ES_MONTHS}|ene|abr|ago|dic)\b"), "a Spanish month name")],
+    "es": [
+        # Abbreviations only in a date ("Dec 6"): "Jan Mayen" is an island in the country list.
+        (re.compile(rf"\b({_EN_MONTHS}|(Jan|Feb|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{{1,2}})\b"), "an English month name"),
+        (re.compile(r"\b\d{1,2}:\d{2}\s?(AM|PM|am|pm)\b"), "a 12-hour clock"),
+    ],
+}
 
 # Amounts shown to people: a number beside a currency or a unit. English writes 1,500.00;
 # Spanish 1.500,00 (or 1500,00).
@@ -119,6 +138,9 @@ class Crawl:
             number = (match.group(1) or match.group(2)).strip()
             if not WELL_FORMED[self.language].match(number):
                 self.problems.append(f"{where}: a number in the other language's format: {match.group(0)!r}")
+        for pattern, what in OTHER_DATES[self.language]:
+            for match in pattern.finditer(text):
+                self.problems.append(f"{where}: {what}: …{_around(text, match)}…")
         for match in TELLTALE[self.language].finditer(text):
             self.problems.append(
                 f"{where}: {'Spanish' if self.language == 'en' else 'English'} word: …{_around(text, match)}…"
@@ -210,6 +232,12 @@ def _crawl(browser: Browser, base: str, language: str, console: list[str]) -> Cr
     crawl.check_page(page, "/services/999999/ (404)")
     if not page.locator("#main-nav a[href]").count() or not page.locator("main a[href='/']").count():
         crawl.problems.append("404: not in the site's layout, or no way back")
+    # A choice parameter's value is shown by its label in the language, not by its stored code.
+    web = Service.objects.get(client__email="alice@demo.test", name="Web server")
+    page.goto(f"{base}/services/{web.pk}/")
+    label = {"en": "Frankfurt, Germany", "es": "Fráncfort, Alemania"}[language]
+    if label not in page.inner_text("main"):
+        crawl.problems.append(f"/services/{web.pk}/: the data centre is not shown as {label!r}")
     context.close()
     return crawl
 

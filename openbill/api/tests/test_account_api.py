@@ -153,7 +153,7 @@ def test_product_types_carry_their_parameters(alice_api, vps_type):
 
     assert row["kind"] == "vds"
     assert row["parameters"] == [
-        {"code": "hostname", "label": "Hostname", "kind": "hostname", "required": True, "choices": []}
+        {"code": "hostname", "label": "Hostname", "kind": "hostname", "required": True, "choices": [], "choice_labels": []}
     ]
 
 

@@ -21,10 +21,22 @@ def _currency(serializer: serializers.BaseSerializer[Any]) -> str:
 
 
 class ProductParameterSerializer(serializers.ModelSerializer[ProductParameter]):
+    choice_labels = serializers.SerializerMethodField()
+
     class Meta:
         model = ProductParameter
-        fields = ["code", "label", "kind", "required", "choices"]
+        fields = ["code", "label", "kind", "required", "choices", "choice_labels"]
         read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.DictField(child=serializers.CharField()),
+            help_text='For a choice: [{"value", "label"}], the value sent in an order and the words a client '
+            "reads, in the request's language (Accept-Language).",
+        )
+    )
+    def get_choice_labels(self, parameter: ProductParameter) -> list[dict[str, str]]:
+        return [{"value": value, "label": label} for value, label in parameter.choice_items()]
 
 
 class ProductTypeSerializer(serializers.ModelSerializer[ProductType]):

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from babel.dates import format_date
 from django.core import mail
 from django.test import Client as HttpClient
 from django.utils import timezone
@@ -359,7 +360,7 @@ def test_the_profile_lists_the_users_sessions_with_browser_address_and_last_seen
     assert "198.51.100.9" not in table  # bob's
     assert table.count("<tr data-session-id=") == 2
     assert table.count("This session") == 1
-    assert timezone.now().strftime("%Y-%m-%d") in table
+    assert format_date(timezone.now(), "medium", locale="en") in table  # "Dec 6, 2026, 4:15 PM" (core.formats)
 
 
 def _session_ids(http: HttpClient) -> list[str]:

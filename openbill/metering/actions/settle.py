@@ -15,11 +15,12 @@ from django.utils import timezone
 from openbill.billing.actions import charge_service
 from openbill.billing.models import Expense, ExpenseKind
 from openbill.catalog.models import OverageWithoutFunds
+from openbill.catalog.texts import name_fact, quantity_fact
 from openbill.core.actors import Actor
 from openbill.core.errors import InsufficientFunds
 from openbill.core.money import money_value, round_amount
 from openbill.core.notify import notify
-from openbill.core.texts import Text
+from openbill.core.texts import Text, in_context
 from openbill.core.timeutil import local_date
 from openbill.invoicing.selectors import charge_amount
 from openbill.services import actions as service_actions
@@ -155,7 +156,10 @@ def _charge_increment(
     key = overage_key(rated)
     gross = charge_amount(service.client, increment, now=now)
     daily = rated.period_end - rated.period_start == timedelta(days=1)
-    description = Text("overage_day" if daily else "overage_month", addon=rated.addon.name, period=rated.period_start)
+    # The add-on's name as a fact (every language's), so the line reads in the reader's language.
+    description = Text(
+        "overage_day" if daily else "overage_month", addon=[name_fact(rated.addon)], period=rated.period_start
+    )
     common: dict[str, Any] = {
         "kind": ExpenseKind.OVERAGE,
         "key": key,
@@ -191,28 +195,30 @@ def _charge_increment(
     return expense.amount if created else ZERO
 
 
-def _period_text(rated: OverageRating) -> str:
+def _period_text(rated: OverageRating) -> dict[str, Any]:
+    """The reporting period as the recipient reads it: a day ("2026-12-16" / "16/12/2026") or
+    a month ("December 2026" / "diciembre de 2026")."""
     if rated.period_end - rated.period_start == timedelta(days=1):
-        return rated.period_start.isoformat()
-    return rated.period_start.strftime("%Y-%m")
+        return in_context(Text("date", date=rated.period_start))
+    return in_context(Text("month", month=rated.period_start))
 
 
 def _notify(service: Service, rated: OverageRating, why: str, *, now: datetime) -> None:
+    addon = rated.addon
     notify(
         service.client,
         f"overage_{why}",
         key=f"overage:{why}:{service.pk}:{rated.addon_id}:{rated.period_start.isoformat()}",
         now=now,
+        # Facts, worded in the recipient's language when the mail is written (core.notify).
         context={
             "service_id": service.pk,
             "service_name": service.name,
-            "addon_name": rated.addon.name,
+            "addon_name": in_context(name_fact(addon)),
             "period": _period_text(rated),
-            "used": f"{rated.usage.normalize():f} {rated.addon.unit}".strip(),
-            "included": f"{rated.addon.included.normalize():f} {rated.addon.unit}".strip(),
-            "maximum": f"{rated.addon.maximum.normalize():f} {rated.addon.unit}".strip()
-            if rated.addon.maximum is not None
-            else "",
+            "used": in_context(quantity_fact(rated.usage, addon)),
+            "included": in_context(quantity_fact(addon.included, addon)),
+            "maximum": in_context(quantity_fact(addon.maximum, addon)) if addon.maximum is not None else "",
             "cost": money_value(rated.cost_amount, service.client.currency),
         },
     )

@@ -132,15 +132,30 @@ class ServiceDetailSerializer(ServiceSerializer):
     """A service page: the list row plus parameters, add-ons and dates."""
 
     parameters = serializers.SerializerMethodField()
+    parameter_labels = serializers.SerializerMethodField()
     addons = ServiceAddonSerializer(many=True, read_only=True)
 
     class Meta(ServiceSerializer.Meta):
-        fields = [*ServiceSerializer.Meta.fields, "parameters", "addons", "created_at", "activated_at"]
+        fields = [*ServiceSerializer.Meta.fields, "parameters", "parameter_labels", "addons", "created_at", "activated_at"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.DictField(child=serializers.CharField()))
     def get_parameters(self, service: Service) -> dict[str, str]:
         return {str(key): "" if value is None else str(value) for key, value in (service.parameters or {}).items()}
+
+    @extend_schema_field(
+        serializers.DictField(
+            child=serializers.CharField(),
+            help_text="The parameters as the client reads them: a choice by its label, in the request's language.",
+        )
+    )
+    def get_parameter_labels(self, service: Service) -> dict[str, str]:
+        defined = {p.code: p for p in service.product_type.parameters.all()}
+        return {
+            str(key): defined[key].shown_value(value) if key in defined else ("" if value is None else str(value))
+            for key, value in (service.parameters or {}).items()
+            if not isinstance(value, (dict, list))
+        }
 
 
 class ServiceEventSerializer(serializers.ModelSerializer[ServiceEvent]):

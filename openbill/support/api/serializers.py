@@ -54,6 +54,11 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
     department = DepartmentSerializer(read_only=True)
     service = serializers.IntegerField(source="service_id", read_only=True, allow_null=True)
     unread = serializers.BooleanField(read_only=True, help_text=_("A staff answer the caller has not opened."))
+    subject = serializers.CharField(
+        source="title",
+        read_only=True,
+        help_text=_("In the request's language where the system wrote it (Accept-Language)."),
+    )
 
     class Meta:
         model = Ticket
