@@ -28,6 +28,11 @@ def epp_server(epp_registry: Registry, tmp_path: Path) -> Iterator[EppServer]:
     with EppServer(epp_registry, tls_context=context) as server:
         server.ca_bundle = ca_bundle  # type: ignore[attr-defined]
         yield server
+    # Every frame of the test crossed the schemas (RFC 5730–5733, 3915), and every answer the
+    # registry built passed them.
+    assert server.validate
+    assert server.frames_checked == server.frames_crossed
+    assert server.schema_failures == []
 
 
 @pytest.fixture

@@ -18,6 +18,11 @@ in-memory registry. Registry rules it enforces, as real registries do:
   ``<domain:update>`` with ``<rgp:restore op="request">`` makes it ``pendingRestore``, and the
   restore report (``op="report"``) brings it back; a second ``<delete>`` purges it.
 
+Every frame that crosses the wire is checked against the RFC schemas (``epp_schema``): a
+command the schemas reject is answered 2001 (command syntax error) with the schema's complaint
+as the reason; an answer of the server's own that they reject is recorded in
+``schema_failures`` and raised, so the test fails loudly (the suite's fixture asserts none).
+
 Faults for tests: ``drop_next`` closes the connection on the next N commands without an answer;
 ``fail_next`` answers the next command with the given result code.
 """
@@ -94,6 +99,9 @@ class Domain:
     transfer_to: str = ""
     transfer_years: int = 1
     transfer_status: str = ""
+    transfer_from: str = ""  # the losing registrar, who acts on the request
+    transfer_requested: dt.datetime | None = None
+    transfer_acted: dt.datetime | None = None  # when it was (or must be) answered
     rgp: str = ""  # RFC 3915: "", redemptionPeriod, pendingRestore
 
 
@@ -161,6 +169,7 @@ class Registry:
             gaining = domain.transfer_to
             self._move(domain, gaining, domain.transfer_years)
             domain.transfer_to, domain.transfer_status = "", "clientApproved"
+            domain.transfer_acted = _now()
             self._tell(gaining, domain, "Transfer approved.")
 
     def reject_transfer(self, name: str) -> None:
@@ -168,6 +177,7 @@ class Registry:
             domain = self.domains[name]
             gaining = domain.transfer_to
             domain.transfer_to, domain.transfer_status = "", "clientRejected"
+            domain.transfer_acted = _now()
             self._tell(gaining, domain, "Transfer rejected.")
 
     def serves(self, name: str) -> bool:
@@ -187,6 +197,24 @@ def _add_years(when: dt.datetime, years: int) -> dt.datetime:
         return when.replace(year=when.year + years)
     except ValueError:  # 29 February
         return when.replace(year=when.year + years, day=28)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _trn_data(domain: Domain, status: str = "") -> ET.Element:
+    """``<domain:trnData>`` (RFC 5731 3.1.3): every element the schema requires, in its order."""
+    data = ET.Element(_q(EPP, "resData"))
+    trn = _sub(data, DOMAIN, "trnData")
+    _sub(trn, DOMAIN, "name", domain.name)
+    _sub(trn, DOMAIN, "trStatus", status or domain.transfer_status or "serverApproved")
+    _sub(trn, DOMAIN, "reID", domain.transfer_to or domain.sponsor)
+    _sub(trn, DOMAIN, "reDate", _iso(domain.transfer_requested or domain.created))
+    _sub(trn, DOMAIN, "acID", domain.transfer_from or domain.sponsor)
+    _sub(trn, DOMAIN, "acDate", _iso(domain.transfer_acted or domain.created))
+    _sub(trn, DOMAIN, "exDate", _iso(domain.expires))
+    return data
 
 
 def _iso(when: dt.datetime) -> str:
@@ -238,6 +266,18 @@ def _text(element: ET.Element | None, path: str, default: str = "") -> str:
 NS = {"epp": EPP, "domain": DOMAIN, "host": HOST, "contact": CONTACT, "rgp": RGP}
 
 
+def _culprit(verb: ET.Element) -> ET.Element:
+    """The client element an error's ``<value>`` names: the object's identifier (``domain:name``,
+    ``contact:id``) when the command has one, else the command element itself, emptied."""
+    obj = next(iter(verb), None)
+    ident = next(iter(obj), None) if obj is not None else None
+    if ident is not None and len(ident) == 0:
+        found = ET.Element(ident.tag)
+        found.text = ident.text
+        return found
+    return ET.Element(verb.tag)
+
+
 class Session:
     """One connection's state and command handlers."""
 
@@ -270,13 +310,23 @@ class Session:
         _sub(_sub(statement, EPP, "retention"), EPP, "stated")
         return ET.tostring(root, xml_declaration=True, encoding="UTF-8")
 
-    def response(self, code: int, cltrid: str, res_data: ET.Element | None = None, reason: str = "") -> bytes:
+    def response(
+        self,
+        code: int,
+        cltrid: str,
+        res_data: ET.Element | None = None,
+        reason: str = "",
+        value: ET.Element | None = None,
+    ) -> bytes:
         root = ET.Element(_q(EPP, "epp"))
         response = _sub(root, EPP, "response")
         result = _sub(response, EPP, "result", code=str(code))
         _sub(result, EPP, "msg", MESSAGES.get(code, "Error"))
         if reason:
-            _sub(_sub(result, EPP, "extValue"), EPP, "reason", reason)
+            # RFC 5730 2.6: <extValue> is the client element at fault (<value>), then <reason>.
+            ext_value = _sub(result, EPP, "extValue")
+            _sub(ext_value, EPP, "value").append(value if value is not None else ET.Element(_q(EPP, "epp")))
+            _sub(ext_value, EPP, "reason", reason)
         if res_data is not None:
             response.append(res_data)
         if self.answer_extension is not None:
@@ -291,10 +341,14 @@ class Session:
     # --- dispatch -------------------------------------------------------------------------------
     def handle(self, frame: bytes) -> tuple[bytes, bool]:
         """The answer to one frame, and whether to close the connection after it."""
+        invalid = self.server.check_command(frame)
         try:
             root = ET.fromstring(frame)
         except ET.ParseError:
             return self.response(2001, "", reason="not well-formed XML"), False
+        if invalid:
+            cltrid = _text(root, "epp:command/epp:clTRID")
+            return self.response(2001, cltrid if 3 <= len(cltrid) <= 64 else "", reason=invalid), False
         if root.tag != _q(EPP, "epp"):
             return self.response(2001, "", reason="root element must be epp"), False
         if root.find("epp:hello", NS) is not None:
@@ -307,10 +361,11 @@ class Session:
         verb = next((c for c in command if c.tag != _q(EPP, "clTRID") and c.tag != _q(EPP, "extension")), None)
         if verb is None:
             return self.response(2001, cltrid), False
+        culprit = _culprit(verb)
         name = verb.tag.split("}", 1)[1]
         forced = self.server.take_fault()
         if forced:
-            return self.response(forced, cltrid, reason="injected fault"), forced in (2500, 2502)
+            return self.response(forced, cltrid, reason="injected fault", value=culprit), forced in (2500, 2502)
         try:
             with self.registry.lock:
                 if name == "login":
@@ -334,7 +389,7 @@ class Session:
                 code, data = handler(verb, obj)
                 return self.response(code, cltrid, data), False
         except EppFault as fault:
-            return self.response(fault.code, cltrid, reason=fault.reason), False
+            return self.response(fault.code, cltrid, reason=fault.reason, value=culprit), False
 
     def login(self, verb: ET.Element, cltrid: str) -> bytes:
         client_id, password = _text(verb, "epp:clID"), _text(verb, "epp:pw")
@@ -359,10 +414,7 @@ class Session:
         if not queue:
             return self.response(1300, cltrid)
         message_id, text, name, status = queue[0]
-        data = ET.Element(_q(EPP, "resData"))
-        trn = _sub(data, DOMAIN, "trnData")
-        _sub(trn, DOMAIN, "name", name)
-        _sub(trn, DOMAIN, "trStatus", status)
+        data = _trn_data(self.registry.domains.get(name) or Domain(name, "", _now(), ""), status)
         answer = ET.fromstring(self.response(1301, cltrid, data))
         response = answer.find("epp:response", NS)
         assert response is not None
@@ -494,19 +546,16 @@ class Session:
             if _text(obj, "domain:authInfo/domain:pw") != domain.auth_info:
                 raise EppFault(2202, "the transfer code is wrong")
             years = int(_text(obj, "domain:period", "1"))
+            domain.transfer_from, domain.transfer_requested = domain.sponsor, _now()
             if self.registry.transfer_approval == "pending":
                 domain.transfer_to, domain.transfer_years, domain.transfer_status = self.client_id, years, "pending"
+                domain.transfer_acted = domain.transfer_requested + dt.timedelta(days=5)  # answer due
             else:
                 self.registry._move(domain, self.client_id, years)
-                domain.transfer_status = "serverApproved"
+                domain.transfer_status, domain.transfer_acted = "serverApproved", domain.transfer_requested
         else:
             raise EppFault(2101, f"transfer op {op!r}")
-        data = ET.Element(_q(EPP, "resData"))
-        trn = _sub(data, DOMAIN, "trnData")
-        _sub(trn, DOMAIN, "name", domain.name)
-        _sub(trn, DOMAIN, "trStatus", domain.transfer_status or "serverApproved")
-        _sub(trn, DOMAIN, "reID", domain.transfer_to or domain.sponsor)
-        _sub(trn, DOMAIN, "exDate", _iso(domain.expires))
+        data = _trn_data(domain)
         return (1001 if domain.transfer_status == "pending" and op == "request" else 1000), data
 
     def domain_update(self, verb: ET.Element, obj: ET.Element) -> tuple[int, None]:
@@ -697,15 +746,17 @@ class _Handler(socketserver.BaseRequestHandler):
         with epp._faults:
             epp._open.add(sock)
         try:
-            write_frame(sock, session.greeting())
+            epp.crossed()
+            write_frame(sock, epp.check_answer(session.greeting()))
             while True:
                 frame = read_frame(sock)
                 if frame is None:
                     return
                 if epp.take_drop():
                     return
+                epp.crossed(2)  # the command and its answer
                 answer, close = session.handle(frame)
-                write_frame(sock, answer)
+                write_frame(sock, epp.check_answer(answer))
                 if close:
                     return
         except (OSError, ssl.SSLError):
@@ -726,9 +777,18 @@ class _TCPServer(socketserver.ThreadingTCPServer):
 class EppServer:
     """Runs the registry on 127.0.0.1 in a background thread: ``with EppServer(...) as server``."""
 
-    def __init__(self, registry: Registry | None = None, *, tls_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, registry: Registry | None = None, *, tls_context: ssl.SSLContext | None = None, validate: bool = True
+    ) -> None:
         self.registry = registry or Registry()
         self.tls_context = tls_context
+        # Schema checks (RFC 5730–5733, 3915) of every frame: how many were checked, how many
+        # commands were refused as invalid, and the server's own invalid answers (a bug here).
+        self.validate = validate
+        self.frames_checked = 0
+        self.frames_crossed = 0  # frames handled: every greeting, command and answer
+        self.invalid_commands = 0
+        self.schema_failures: list[str] = []
         self.drop_next = 0
         self.fail_next: list[int] = []
         self.logins = 0
@@ -739,6 +799,38 @@ class EppServer:
         self._server.epp = self
         self.host, self.port = self._server.server_address[:2]
         self._thread: threading.Thread | None = None
+
+    def _problems(self, frame: bytes) -> str:
+        from .epp_schema import problems  # lxml: only where frames are checked
+
+        found = problems(frame)
+        with self._faults:
+            self.frames_checked += 1
+        return found
+
+    def crossed(self, frames: int = 1) -> None:
+        with self._faults:
+            self.frames_crossed += frames
+
+    def check_command(self, frame: bytes) -> str:
+        """Why the schemas reject a client's frame ("" when they accept it, or when off)."""
+        if not self.validate:
+            return ""
+        found = self._problems(frame)
+        if found:
+            with self._faults:
+                self.invalid_commands += 1
+        return found
+
+    def check_answer(self, frame: bytes) -> bytes:
+        """The server's own frame, raised on when the schemas reject it (and recorded)."""
+        if self.validate:
+            found = self._problems(frame)
+            if found:
+                with self._faults:
+                    self.schema_failures.append(f"{found}\n{frame.decode(errors='replace')}")
+                raise AssertionError(f"the test EPP server built an invalid frame: {found}")
+        return frame
 
     def take_drop(self) -> bool:
         with self._faults:

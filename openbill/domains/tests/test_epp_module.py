@@ -192,7 +192,7 @@ def test_command_failed_2400_is_retryable(epp_config: dict[str, Any], epp_server
 
 def test_wrong_password_is_permanent(epp_config: dict[str, Any]) -> None:
     with pytest.raises(ModuleError, match="2200") as caught:
-        get_module("epp").info(spec(epp_config, "alice.test", secrets={"password": "nope"}))
+        get_module("epp").info(spec(epp_config, "alice.test", secrets={"password": "Wrong-Pass1"}))
     assert not caught.value.retryable
 
 
