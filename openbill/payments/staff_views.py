@@ -39,6 +39,7 @@ def provider_gateways(request: HttpRequest, provider_id: int) -> HttpResponse:
             accounts.save_account(
                 provider, gateway, enabled=post.get("enabled") == "1", live=post.get("live") == "1",
                 values=values, actor=Actor.of_user(request.user), now=timezone.now(),
+                currencies=post.get("currencies", "")[:500],
             )  # fmt: skip
         except DomainError as exc:
             messages.error(request, f"{accounts.LABELS.get(gateway, gateway)}: {exc.message}")
