@@ -16,6 +16,7 @@ from openbill.api.tests.conftest import token_client
 from openbill.billing.models import LedgerEntry
 from openbill.core.tests import factories as f
 from openbill.payments import cards
+from openbill.payments.gateway_accounts import PAYPAL, accepts
 from openbill.payments.models import GatewayAccount, GatewayAccountChange, Payment
 
 from .test_gateway_accounts import HOOK_SECRET, SECRET, _save_stripe, _staff_client
@@ -140,3 +141,9 @@ def test_autopay_leaves_a_card_whose_gateway_no_longer_takes_the_currency(
     carol.refresh_from_db()
     assert carol.balance_amount == Decimal("4.00")
     assert list(LedgerEntry.objects.filter(client=carol).values_list("key", "amount")) == ledger
+
+
+def test_paypal_takes_only_its_currencies_and_paypal_currencies_limits_it(settings: Any) -> None:
+    assert [accepts(None, PAYPAL, c) for c in ("USD", "EUR", "ISK", "RUB")] == [True, True, False, False]
+    settings.PAYPAL_CURRENCIES = "EUR"
+    assert [accepts(None, PAYPAL, c) for c in ("USD", "EUR")] == [False, True]
