@@ -425,6 +425,10 @@ PAYPAL_CLIENT_SECRET = os.environ.get("PAYPAL_CLIENT_SECRET", "")
 PAYPAL_WEBHOOK_ID = os.environ.get("PAYPAL_WEBHOOK_ID", "")
 PAYPAL_LIVE = env_bool("PAYPAL_LIVE", True)
 PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "")
+# The currencies each gateway configured by environment takes (comma separated ISO 4217 codes;
+# empty: every currency it supports). Staff pages set them per provider (payments.gateway_accounts).
+STRIPE_CURRENCIES = os.environ.get("STRIPE_CURRENCIES", "")
+PAYPAL_CURRENCIES = os.environ.get("PAYPAL_CURRENCIES", "")
 # Automatic payment at renewal: charge the default card for what the balance lacks ("missing")
 # or for the whole renewal ("whole"), this many hours before the renewal is due.
 OPENBILL_AUTOPAY_AMOUNT = os.environ.get("OPENBILL_AUTOPAY_AMOUNT", "missing")

@@ -77,8 +77,7 @@ class OrderForm(forms.Form):
         self.fields["period"] = forms.ChoiceField(
             label=_("Period"),
             choices=[
-                (p.period, f"{Period(p.period).label} — {format_money(p.price, currency)}")
-                for p in tariff.prices.all()
+                (p.period, f"{Period(p.period).label} — {format_money(p.price, currency)}") for p in tariff.prices.all()
             ],
             widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         )
@@ -210,11 +209,11 @@ class TopUpForm(forms.Form):
     order = forms.IntegerField(widget=forms.HiddenInput, required=False)
     request_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, provider_id: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, provider_id: int | None = None, currency: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         method = self.fields["method"]
         assert isinstance(method, forms.ChoiceField)
-        method.choices = [(m.code, m.label) for m in payments.available_methods(provider_id)]
+        method.choices = [(m.code, m.label) for m in payments.available_methods(provider_id, currency)]
 
     @staticmethod
     def initial_from(query: Mapping[str, Any]) -> dict[str, Any]:

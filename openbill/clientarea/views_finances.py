@@ -43,6 +43,7 @@ def topup(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         initial=TopUpForm.initial_from(request.GET),
         provider_id=client.provider_id,
+        currency=client.currency,
     )
     if request.method == "POST" and form.is_valid():
         try:

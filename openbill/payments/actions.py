@@ -76,9 +76,18 @@ def clean_amount(value: Any, currency: str, *, field: str = "amount") -> Decimal
     return amount
 
 
-def available_methods(provider_id: int | None) -> list[gateways.Gateway]:
-    """The methods offered to the provider's clients (a test gateway only when switched on)."""
-    return [gateways.get(code) for code in sorted(gateways.REGISTRY) if gateways.REGISTRY[code].enabled(provider_id)]
+def available_methods(provider_id: int | None, currency: str | None = None) -> list[gateways.Gateway]:
+    """The methods offered to the provider's clients (a test gateway only when switched on);
+    with ``currency``, only those that take it (a gateway may be limited to some currencies)."""
+    return [gateways.get(code) for code in sorted(gateways.REGISTRY) if offers(code, provider_id, currency)]
+
+
+def offers(method: str, provider_id: int | None, currency: str | None) -> bool:
+    """Whether the method is on for the provider's clients and takes the currency."""
+    gateway = gateways.REGISTRY.get(method)
+    if gateway is None or not gateway.enabled(provider_id):
+        return False
+    return currency is None or gateway.accepts(provider_id, currency)
 
 
 def start_payment(
@@ -94,8 +103,12 @@ def start_payment(
     request_key: str = "",
 ) -> tuple[Payment, StartResult]:
     """Create a pending top-up and ask its method where to send the client."""
-    if method not in gateways.REGISTRY or not gateways.REGISTRY[method].enabled(client.provider_id):
+    if not offers(method, client.provider_id, None):
         raise DomainError(_("Choose a payment method."), field="method")
+    if not offers(method, client.provider_id, client.currency):
+        raise DomainError(
+            _("This payment method does not take %(currency)s.") % {"currency": client.currency}, field="method"
+        )
     if currency not in (None, "") and currency != client.currency:
         raise DomainError(
             _("Payments are in %(currency)s, the account's currency.") % {"currency": client.currency},

@@ -444,7 +444,8 @@ def plan_autopay(now: datetime, provider_ids: list[int] | None = None) -> list[P
     For each auto-renewing service due by the renew sweep's horizon plus the lead time, in the
     sweep's order, whose client has a default card and a balance (with credit limit) that cannot
     cover it: the missing amount, or the whole renewal when the provider setting says so. A
-    renewal already charged to the card (its key exists) is not charged again."""
+    renewal already charged to the card (its key exists) is not charged again, nor one in a
+    currency Stripe does not take for the provider (the balance pays it, or the service waits)."""
     whole = settings.OPENBILL_AUTOPAY_AMOUNT == "whole"
     services = _due_services(now, provider_ids)
     keys = {f"autopay:{s.pk}:{s.expires_at.isoformat()}" for s in services}
@@ -452,9 +453,13 @@ def plan_autopay(now: datetime, provider_ids: list[int] | None = None) -> list[P
     cards = {c.client_id: c.pk for c in SavedCard.objects.filter(removed_at__isnull=True, is_default=True)}
     planned: list[PlannedCharge] = []
     available: dict[int, Decimal] = {}
+    accepted: dict[tuple[int, str], bool] = {}
     for service in services:
         client = service.client
         currency = client.currency
+        pair = (client.provider_id, currency)
+        if pair not in accepted:
+            accepted[pair] = gw.StripeGateway.accepts(client.provider_id, currency)
         left = available.setdefault(client.pk, client.available_amount)
         price = renewal_amount(service)
         if price is None:
@@ -465,7 +470,7 @@ def plan_autopay(now: datetime, provider_ids: list[int] | None = None) -> list[P
             available[client.pk] = left - amount
             continue
         needed = amount if whole else amount - max(left, Decimal(0))
-        if needed > 0:
+        if needed > 0 and accepted[pair]:
             planned.append(PlannedCharge(client.pk, service.pk, key, needed, currency, cards[client.pk]))
         available[client.pk] = left + needed - amount
     return planned
@@ -591,8 +596,9 @@ def autopay_card(client: Client, service_id: int, expires_at: datetime) -> tuple
     and the provider's local date of the charge), for the low-balance notice to say so instead
     of asking for a top-up. None when Stripe is off for the provider, the client has no default
     card, the card expires before the charge, or the charge for this renewal was already made
-    and did not complete (declined, waiting for the bank): then the usual notice applies."""
-    if not gw.enabled(client.provider_id):
+    and did not complete (declined, waiting for the bank), or Stripe does not take the client's
+    currency (any more): then the usual notice applies."""
+    if not offered(client):
         return None
     card = default_card(client)
     if card is None:
@@ -610,8 +616,9 @@ def autopay_card(client: Client, service_id: int, expires_at: datetime) -> tuple
 
 
 def offered(client: Client) -> bool:
-    """Whether the client's provider takes cards through Stripe (the card pages exist)."""
-    return gw.enabled(client.provider_id)
+    """Whether the client's provider takes cards through Stripe in the client's currency (the
+    card pages exist)."""
+    return gw.enabled(client.provider_id) and gw.StripeGateway.accepts(client.provider_id, client.currency)
 
 
 def publishable_key(client: Client) -> str:

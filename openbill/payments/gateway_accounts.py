@@ -11,14 +11,21 @@ stand-in in tests). Keys from two places are never mixed.
 Secrets are stored encrypted (``core.crypto``: ``OPENBILL_FIELD_KEY``, else derived from
 SECRET_KEY) and never shown back: the staff page says "set" and their last four characters.
 Every save records who changed which fields (``GatewayAccountChange``), never the values.
+
+Each account may be limited to currencies (ISO 4217 codes in ``settings["currencies"]``; none:
+every currency the gateway supports); a provider using the environment takes
+``STRIPE_CURRENCIES`` / ``PAYPAL_CURRENCIES`` (comma separated). A client is offered a gateway,
+and autopay charges a saved card, only in a currency the gateway accepts (``accepts``).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from babel.numbers import list_currencies
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -30,6 +37,8 @@ from openbill.core.crypto import decrypt_json, encrypt_json
 from openbill.core.errors import DomainError
 
 from .models import GatewayAccount, GatewayAccountChange
+
+log = logging.getLogger(__name__)
 
 STRIPE = "stripe"
 PAYPAL = "paypal"
@@ -58,6 +67,85 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     ),
 }
 LABELS = {STRIPE: "Stripe", PAYPAL: "PayPal"}
+
+# The currencies a gateway can take at all; None: any ISO 4217 currency. Stripe takes 135+
+# (it checks each charge); PayPal's REST API takes these
+# (https://developer.paypal.com/reference/currency-codes/).
+SUPPORTED: dict[str, frozenset[str] | None] = {
+    STRIPE: None,
+    PAYPAL: frozenset(
+        [
+            "AUD",
+            "BRL",
+            "CAD",
+            "CNY",
+            "CZK",
+            "DKK",
+            "EUR",
+            "HKD",
+            "HUF",
+            "ILS",
+            "JPY",
+            "MYR",
+            "MXN",
+            "TWD",
+            "NZD",
+            "NOK",
+            "PHP",
+            "PLN",
+            "GBP",
+            "SGD",
+            "SEK",
+            "CHF",
+            "THB",
+            "USD",
+        ]
+    ),
+}
+ENV_CURRENCIES = {STRIPE: "STRIPE_CURRENCIES", PAYPAL: "PAYPAL_CURRENCIES"}
+
+
+def parse_currencies(gateway: str, text: str) -> list[str]:
+    """The codes of a comma (or space) separated list, upper-cased, sorted and without repeats;
+    a DomainError naming ``currencies`` for a code that is not ISO 4217 or that the gateway does
+    not take."""
+    codes = sorted({c.strip().upper() for c in text.replace(",", " ").split() if c.strip()})
+    known = list_currencies()
+    supported = SUPPORTED.get(gateway)
+    for code in codes:
+        if len(code) != 3 or code not in known:
+            raise DomainError(_("%(code)s is not an ISO 4217 currency code.") % {"code": code}, field="currencies")
+        if supported is not None and code not in supported:
+            raise DomainError(
+                _("%(gateway)s does not take %(code)s.") % {"gateway": LABELS[gateway], "code": code},
+                field="currencies",
+            )
+    return codes
+
+
+def currencies(provider_id: int | None, gateway: str) -> list[str]:
+    """The currencies the provider limited the gateway to (empty: no limit)."""
+    account = _account(provider_id, gateway)
+    if account is not None:
+        return [str(c) for c in account.settings.get("currencies", [])]
+    raw = str(getattr(settings, ENV_CURRENCIES[gateway], "")).replace(",", " ").split()
+    codes = []
+    for code in raw:
+        try:
+            codes += parse_currencies(gateway, code)
+        except DomainError as exc:
+            log.error("%s: %s", ENV_CURRENCIES[gateway], exc.message)
+    # Only bad codes: the gateway takes none rather than every currency ("XXX": no currency).
+    return sorted(set(codes)) or (["XXX"] if raw else [])
+
+
+def accepts(provider_id: int | None, gateway: str, currency: str) -> bool:
+    """Whether the provider's account at the gateway takes payments in ``currency``."""
+    supported = SUPPORTED.get(gateway)
+    if supported is not None and currency not in supported:
+        return False
+    limited = currencies(provider_id, gateway)
+    return not limited or currency in limited
 
 
 @dataclass(frozen=True)
@@ -157,6 +245,7 @@ class AccountView:
     saved: bool
     enabled: bool
     live: bool
+    currencies: str  # the codes it is limited to, comma separated ("": every currency it takes)
     fields: list[FieldView]
     changes: list[GatewayAccountChange]
 
@@ -176,6 +265,7 @@ def account_views(provider: Provider) -> list[AccountView]:
                 saved=account is not None,
                 enabled=account.enabled if account else False,
                 live=account.live if account else False,
+                currencies=", ".join(plain.get("currencies", [])),
                 fields=[
                     FieldView(
                         f.name,
@@ -201,17 +291,20 @@ def save_account(
     values: dict[str, str],
     actor: Actor,
     now: datetime,
+    currencies: str = "",
 ) -> GatewayAccount:
     """Save a provider's gateway account from the staff form. A secret left empty keeps the
-    stored one; a plain field is set to what was sent. Records who changed which fields."""
+    stored one; a plain field is set to what was sent; ``currencies`` (comma separated ISO 4217
+    codes, empty: every currency the gateway takes) limits it. Records who changed which fields."""
     if gateway not in FIELDS:
         raise DomainError(_("Unknown gateway."), field="gateway")
+    codes = parse_currencies(gateway, currencies)
     with transaction.atomic():
         account = GatewayAccount.objects.select_for_update().filter(provider=provider, gateway=gateway).first()
         old_plain = dict(account.settings) if account else {}
         secrets = decrypt_json(account.secrets_encrypted) if account else {}
         hints = dict(account.secret_hints) if account else {}
-        plain: dict[str, str] = {}
+        plain: dict[str, Any] = {}
         changed = []
         for f in FIELDS[gateway]:
             value = values.get(f.name, "").strip()
@@ -231,6 +324,10 @@ def save_account(
                     changed.append(f.name)
         if enabled and not all(plain.get(f.name) or secrets.get(f.name) for f in FIELDS[gateway]):
             raise DomainError(_("Fill in every key before switching the gateway on."), field="enabled")
+        if codes != old_plain.get("currencies", []):
+            changed.append("currencies")
+        if codes:
+            plain["currencies"] = codes
         if account is None:
             account = GatewayAccount(provider=provider, gateway=gateway)
             changed.insert(0, "created")

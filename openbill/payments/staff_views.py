@@ -39,6 +39,7 @@ def provider_gateways(request: HttpRequest, provider_id: int) -> HttpResponse:
             accounts.save_account(
                 provider, gateway, enabled=post.get("enabled") == "1", live=post.get("live") == "1",
                 values=values, actor=Actor.of_user(request.user), now=timezone.now(),
+                currencies=post.get("currencies", "")[:500],
             )  # fmt: skip
         except DomainError as exc:
             messages.error(request, f"{accounts.LABELS.get(gateway, gateway)}: {exc.message}")
@@ -46,9 +47,13 @@ def provider_gateways(request: HttpRequest, provider_id: int) -> HttpResponse:
         else:
             messages.success(request, _("%(gateway)s was saved.") % {"gateway": accounts.LABELS[gateway]})
             return redirect("staff:payment_gateways_provider", provider_id=provider.pk)
-    webhooks = {
+    context = {"title": provider.name, "provider": provider, "accounts": accounts.account_views(provider)}
+    return render(request, "payments/staff/provider.html", {**context, "webhooks": _webhooks()}, status=status)
+
+
+def _webhooks() -> dict[str, str]:
+    """The webhook URLs to give each gateway."""
+    return {
         accounts.STRIPE: absolute_url(reverse("payments:stripe_webhook")),
         accounts.PAYPAL: absolute_url(reverse("payments:paypal_webhook")),
     }
-    context = {"title": provider.name, "provider": provider, "accounts": accounts.account_views(provider)}
-    return render(request, "payments/staff/provider.html", {**context, "webhooks": webhooks}, status=status)

@@ -44,7 +44,7 @@ SITES: dict[str, str] = {
     "openbill.services.actions:_reverse_deletion_refunds": EXEMPT + ": takes back a refund as it was given",
     "openbill.services.actions:delete_undelivered": EXEMPT + ": gives back every charge as it was taken",
     # money in and out
-    "openbill.payments.actions:_apply_event": EXEMPT + ": a payment, invoiced with its credit",
+    "openbill.payments.actions:apply_event": EXEMPT + ": a payment, invoiced with its credit",
     "openbill.payments.actions:refund_payment": EXEMPT + ": a refund, with its credit note",
     "openbill.payments.actions:send_refund": EXEMPT + ": a refund's correction entry",
     "openbill.payments.actions:record_correction": EXEMPT + ": staff's correction of a balance",

@@ -27,7 +27,6 @@ from openbill.core.urls import absolute_url
 from openbill.orders.models import Order, OrderStatus
 
 from .. import actions, cards
-from ..gateways import stripe_gateway
 from ..models import Payment, SavedCard
 from . import serializers as s
 
@@ -47,7 +46,7 @@ class PaymentMethodsView(ClientScopedMixin, generics.ListAPIView):  # type: igno
                 "refunds": m.supports_refund,
                 "confirmed_by_staff": m.confirmed_by_staff,
             }
-            for m in actions.available_methods(self.client.provider_id)
+            for m in actions.available_methods(self.client.provider_id, self.client.currency)
         ]
 
 
@@ -102,7 +101,7 @@ def _pending_order(client: Any, pk: int) -> Order:
 
 
 def _stripe_on(client: Any) -> None:
-    if not stripe_gateway.enabled(client.provider_id):
+    if not cards.offered(client):
         raise NotFound(_("Card payments are not available."))
 
 
@@ -119,7 +118,7 @@ class SavedCardViewSet(
     extra_error_statuses = (404,)  # cards are not offered (Stripe is not configured)
 
     def get_queryset(self) -> QuerySet[SavedCard]:
-        if not stripe_gateway.enabled(self.client.provider_id):
+        if not cards.offered(self.client):
             return SavedCard.objects.none()
         return SavedCard.objects.filter(client=self.client, removed_at__isnull=True).order_by("-is_default", "-id")
 

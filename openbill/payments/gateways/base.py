@@ -60,6 +60,12 @@ class Gateway:
         return True
 
     @classmethod
+    def accepts(cls, provider_id: int | None, currency: str) -> bool:
+        """Whether the gateway takes payments in ``currency`` for the provider's clients (Stripe
+        and PayPal as limited in the staff pages or by ``STRIPE_CURRENCIES``/``PAYPAL_CURRENCIES``)."""
+        return True
+
+    @classmethod
     def checkout_lifetime(cls) -> timedelta | None:
         """How long a payment may wait for the client at this gateway before the checkout-expiry
         sweep fails it ("checkout_expired"); None: it never expires (a bank transfer waits for

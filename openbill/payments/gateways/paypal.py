@@ -33,6 +33,7 @@ from openbill.core.money import round_amount
 from openbill.core.ports import Port
 from openbill.core.urls import absolute_url
 
+from .. import gateway_accounts
 from ..gateway_accounts import PayPalKeys, paypal_keys
 from ..models import PaymentEvent
 from .base import Gateway, GatewayError, InvalidNotification, MalformedNotification, Notification, StartResult, register
@@ -269,6 +270,10 @@ class PayPalGateway(Gateway):
     @classmethod
     def enabled(cls, provider_id: int | None) -> bool:
         return enabled(provider_id)
+
+    @classmethod
+    def accepts(cls, provider_id: int | None, currency: str) -> bool:
+        return gateway_accounts.accepts(provider_id, gateway_accounts.PAYPAL, currency)
 
     @classmethod
     def checkout_lifetime(cls) -> timedelta:

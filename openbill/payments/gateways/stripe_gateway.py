@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from openbill.core.money import currency_places, round_amount
 from openbill.core.urls import absolute_url
 
+from .. import gateway_accounts
 from ..gateway_accounts import StripeKeys, stripe_accounts, stripe_keys
 from .base import Gateway, GatewayError, InvalidNotification, MalformedNotification, Notification, StartResult, register
 
@@ -300,6 +301,10 @@ class StripeGateway(Gateway):
     @classmethod
     def enabled(cls, provider_id: int | None) -> bool:
         return enabled(provider_id)
+
+    @classmethod
+    def accepts(cls, provider_id: int | None, currency: str) -> bool:
+        return gateway_accounts.accepts(provider_id, gateway_accounts.STRIPE, currency)
 
     @classmethod
     def checkout_lifetime(cls) -> timedelta:
