@@ -29,7 +29,7 @@ from .models import (
     VatStatus,
 )
 from .promo import recurring_off, renewal_discount
-from .tax import LineTax
+from .tax import LineTax, Treatment
 
 
 def seller_of(provider: Any) -> SellerProfile | None:
@@ -95,6 +95,21 @@ class Breakdown:
     country: str
     parts: tuple[LineTax, ...]
 
+    @classmethod
+    def of(cls, parts: tuple[LineTax, ...], how: Treatment, currency: str) -> Breakdown:
+        """The sums of lines each taxed (and rounded) once under ``how``."""
+        return cls(
+            currency=currency,
+            net=sum((p.net for p in parts), Decimal(0)),
+            tax=sum((p.tax for p in parts), Decimal(0)),
+            total=sum((p.gross for p in parts), Decimal(0)),
+            rate=how.rate,
+            name=how.name,
+            scheme=how.scheme,
+            country=how.country,
+            parts=parts,
+        )
+
     @property
     def taxed(self) -> bool:
         return self.tax != 0 or self.rate != 0
@@ -105,17 +120,8 @@ def breakdown(
 ) -> Breakdown:
     """Each amount taxed as its own line (rounded once), and the sums."""
     how = how or treatment(client, on=now)
-    parts = tuple(tax.split(amount, how, client.currency, gross=gross) for amount in amounts)
-    return Breakdown(
-        currency=client.currency,
-        net=sum((p.net for p in parts), Decimal(0)),
-        tax=sum((p.tax for p in parts), Decimal(0)),
-        total=sum((p.gross for p in parts), Decimal(0)),
-        rate=how.rate,
-        name=how.name,
-        scheme=how.scheme,
-        country=how.country,
-        parts=parts,
+    return Breakdown.of(
+        tuple(tax.split(amount, how, client.currency, gross=gross) for amount in amounts), how, client.currency
     )
 
 

@@ -654,15 +654,4 @@ def quote_change(
 
 
 def _breakdown(lines: list[ChargeLine], how: Treatment, currency: str) -> Breakdown:
-    parts = tuple(LineTax(line.net, line.tax, line.amount) for line in lines)
-    return Breakdown(
-        currency=currency,
-        net=sum((p.net for p in parts), Decimal(0)),
-        tax=sum((p.tax for p in parts), Decimal(0)),
-        total=sum((p.gross for p in parts), Decimal(0)),
-        rate=how.rate,
-        name=how.name,
-        scheme=how.scheme,
-        country=how.country,
-        parts=parts,
-    )
+    return Breakdown.of(tuple(LineTax(line.net, line.tax, line.amount) for line in lines), how, currency)

@@ -76,18 +76,7 @@ def start_operation(
     params: dict[str, object] | None = None,
 ) -> None:
     """Open the service's running operation and queue its remote work (same transaction)."""
-    if service.operation:
-        raise IllegalTransition(
-            _("Another operation is in progress: %(operation)s.") % {"operation": Operation(service.operation).label}
-        )
-    if service.status not in OPERATION_FROM[operation]:
-        raise IllegalTransition(
-            _("%(operation)s is not possible while the service is %(status)s.")
-            % {"operation": Operation(operation).label.capitalize(), "status": Status(service.status).label}
-        )
-    service.operation = operation
-    service.save(update_fields=["operation"])
-    events.record(service, "operation started", actor=actor, now=now, note=Text("operation", operation=operation))
+    follow_operation(service, operation, actor=actor, now=now)
     remote.queue().enqueue(service, operation, actor=actor, now=now, params=params or {})
 
 
