@@ -12,6 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 from rest_framework.test import APIClient
 
+from openbill.core.formats import format_month
 from openbill.core.tests import factories as f
 from openbill.metering import actions
 from openbill.metering.models import ProviderToken
@@ -76,7 +77,7 @@ def test_usage_past_the_included_traffic_shows_in_the_widget_the_overage_section
 
     row.nth(3).get_by_role("link").click()
     expect(page.get_by_test_id("overage-section")).to_be_visible()
-    expect(page.get_by_test_id("overage-period")).to_have_text(now.strftime("%Y-%m"))
+    expect(page.get_by_test_id("overage-period")).to_have_text(format_month(now, "en"))  # "December 2026"
     cells = page.get_by_test_id("overage-section").locator("tbody tr td")
     expect(cells).to_have_text(["Traffic", "1000 GiB", "1347.66 GiB", "347.66 GiB", "3.48 USD"])
     expect(page.get_by_test_id("overage-total")).to_have_text("3.48 USD")
