@@ -123,20 +123,22 @@ def parse_currencies(gateway: str, text: str) -> list[str]:
     return codes
 
 
-def currencies(provider_id: int | None, gateway: str) -> list[str]:
-    """The currencies the provider limited the gateway to (empty: no limit)."""
+def currencies(provider_id: int | None, gateway: str) -> set[str] | None:
+    """The currencies the provider limited the gateway to; None: no limit. An environment
+    limit of only bad codes limits the gateway to no currency at all (empty set)."""
     account = _account(provider_id, gateway)
     if account is not None:
-        return [str(c) for c in account.settings.get("currencies", [])]
+        return {str(c) for c in account.settings.get("currencies", [])} or None
     raw = str(getattr(settings, ENV_CURRENCIES[gateway], "")).replace(",", " ").split()
-    codes = []
+    if not raw:
+        return None
+    codes: set[str] = set()
     for code in raw:
         try:
-            codes += parse_currencies(gateway, code)
+            codes.update(parse_currencies(gateway, code))
         except DomainError as exc:
             log.error("%s: %s", ENV_CURRENCIES[gateway], exc.message)
-    # Only bad codes: the gateway takes none rather than every currency ("XXX": no currency).
-    return sorted(set(codes)) or (["XXX"] if raw else [])
+    return codes
 
 
 def accepts(provider_id: int | None, gateway: str, currency: str) -> bool:
@@ -145,7 +147,7 @@ def accepts(provider_id: int | None, gateway: str, currency: str) -> bool:
     if supported is not None and currency not in supported:
         return False
     limited = currencies(provider_id, gateway)
-    return not limited or currency in limited
+    return limited is None or currency in limited
 
 
 @dataclass(frozen=True)
