@@ -23,12 +23,13 @@ class LedgerEntry(models.Model):
     ``key`` is the idempotency key: the same business event can never be entered twice.
     """
 
-    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="ledger")
+    # Indexed by ledger_client_recent, which leads with the client.
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="ledger", db_index=False)
     kind = models.CharField(_("kind"), max_length=12, choices=EntryKind.choices)
     amount = models.DecimalField(_("amount"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
     currency = models.CharField(_("currency"), max_length=3)
     balance_after = models.DecimalField(_("balance after"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
-    key = models.CharField(max_length=200, unique=True)
+    key = models.CharField(max_length=200)  # unique: ledger_key_unique
     # What the line is, as a fact (openbill.core.texts): rendered in the reader's language.
     description_kind = models.CharField(_("description"), max_length=40)
     description_params = models.JSONField(default=dict, blank=True)
@@ -42,7 +43,12 @@ class LedgerEntry(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = _("ledger entries")
         indexes = [models.Index(fields=["client", "-created_at", "-id"], name="ledger_client_recent")]
-        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero"),
+            # A constraint rather than unique=True: the key is looked up whole, never by prefix,
+            # so it needs no second (pattern) index to keep up on every entry.
+            models.UniqueConstraint(fields=["key"], name="ledger_key_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d} {self.kind} {self.amount} {self.currency}"
@@ -75,8 +81,9 @@ class Expense(models.Model):
     an overage increment by (add-on, reporting period, rated-through cursor).
     """
 
-    service = models.ForeignKey("services.Service", on_delete=models.PROTECT, related_name="expenses")
-    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="expenses")
+    # Indexed by expense_business_key and expense_client_recent, which lead with them.
+    service = models.ForeignKey("services.Service", on_delete=models.PROTECT, related_name="expenses", db_index=False)
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="expenses", db_index=False)
     kind = models.CharField(_("kind"), max_length=10, choices=ExpenseKind.choices)
     key = models.CharField(max_length=160)
     amount = models.DecimalField(_("amount"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)

@@ -52,8 +52,9 @@ class Notice(models.Model):
     """An email notice to a client, recorded under a unique key so that it is sent once,
     however often the sweep or action that asks for it runs (FOSSBilling sent duplicates)."""
 
-    key = models.CharField(max_length=200, unique=True)
-    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="notices")
+    key = models.CharField(max_length=200)
+    # Indexed by notice_client_recent, which leads with the client.
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="notices", db_index=False)
     template = models.CharField(max_length=100)
     context = models.JSONField(default=dict)
     created_at = models.DateTimeField()
@@ -63,6 +64,9 @@ class Notice(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["client", "-created_at"], name="notice_client_recent")]
+        # A constraint rather than unique=True: the key is looked up whole, never by prefix, so
+        # it needs no second (pattern) index to keep up on every insert.
+        constraints = [models.UniqueConstraint(fields=["key"], name="notice_key_unique")]
 
     def __str__(self) -> str:
         return self.key

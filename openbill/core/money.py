@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -22,12 +23,18 @@ def currency_places(currency: str) -> int:
     return _MINOR_UNITS.get(currency.upper(), 2)
 
 
+@functools.cache
+def _quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-currency_places(currency))
+
+
 def round_amount(amount: Decimal | Fraction | int, currency: str) -> Decimal:
     """The one rounding rule: half up, to the currency's minor unit."""
     if isinstance(amount, Fraction):
         amount = Decimal(amount.numerator) / Decimal(amount.denominator)
-    quantum = Decimal(1).scaleb(-currency_places(currency))
-    return Decimal(amount).quantize(quantum, rounding=ROUND_HALF_UP)
+    elif not isinstance(amount, Decimal):
+        amount = Decimal(amount)
+    return amount.quantize(_quantum(currency), rounding=ROUND_HALF_UP)
 
 
 class CurrencyMismatch(ValueError):
@@ -75,9 +82,7 @@ class Money:
         return self.format()
 
 
-def format_money(
-    amount: Decimal | int, currency: str, language: str | None = None, *, minor_unit: bool = False
-) -> str:
+def format_money(amount: Decimal | int, currency: str, language: str | None = None, *, minor_unit: bool = False) -> str:
     """An amount as people read it, in ``language`` (default: the active one).
 
     The seed's shapes in English: "1.00 USD", "500 USD", "-3.50 USD"; Spanish writes "1,00 USD".

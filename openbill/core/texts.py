@@ -145,7 +145,15 @@ class Text:
         return hash(self.kind)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _to_json(value: Any, tz: ZoneInfo | None) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:  # exact types first: the common case, and no str-based Choices member
+        return value
+    if kind is datetime:
+        return (value.astimezone(tz) if tz else value).isoformat()
     if isinstance(value, Text):
         return {"kind": value.kind, "params": value.stored(tz)}
     if isinstance(value, Money):

@@ -64,7 +64,8 @@ class Service(models.Model):
     ``services.actions``; see DESIGN.md §3 for the rules that keep them consistent.
     """
 
-    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="services")
+    # Indexed by service_client_recent and the other indexes that lead with the client.
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="services", db_index=False)
     tariff = models.ForeignKey("catalog.TariffPlan", on_delete=models.PROTECT, related_name="services")
     product_type = models.ForeignKey("catalog.ProductType", on_delete=models.PROTECT, related_name="services")
     name = models.CharField(_("name"), max_length=200)
@@ -204,7 +205,8 @@ class ServiceAddon(models.Model):
 class ServiceEvent(models.Model):
     """One line of a service's History: who, when, from, to, why. Append-only."""
 
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="events")
+    # Indexed by service_event_recent, which leads with the service.
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="events", db_index=False)
     at = models.DateTimeField(_("when"))
     actor_kind = models.CharField(max_length=10)
     actor_user = models.ForeignKey(

@@ -358,7 +358,7 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
             _expense(w, key="2026-03-01T00:00:00+00:00"),
         ],
     ),
-    "billing.LedgerEntry.key": (
+    "ledger_key_unique": (
         ("key",),
         lambda w: [
             LedgerEntry(
@@ -652,7 +652,7 @@ CASES: dict[str, tuple[tuple[str, ...], Rows]] = {
             ),
         ],
     ),
-    "core.Notice.key": (
+    "notice_key_unique": (
         ("key",),
         lambda w: [
             Notice(key="renewed:1", client=w.alice, template="service_renewed", created_at=NOW),

@@ -22,7 +22,7 @@ from openbill.core.tests import factories as f
 from openbill.services import actions, sweeps
 from openbill.services.automation import due
 from openbill.services.automation.engine import SWEEP_ACTOR
-from openbill.services.automation.renew import ROW_FIELDS, STAGED_FIELDS, Renew, staged_rows
+from openbill.services.automation.renew import ROW_FIELDS, Renew, staged_dict, staged_rows
 from openbill.services.choices import SuspendReason
 from openbill.services.models import Service, ServiceAddon
 
@@ -145,10 +145,7 @@ def staged(client_ids: list[int]) -> list[dict[str, object]]:
     tz_of = {c.pk: c.provider.tz for c in clients}
     decisions = due.decide_renewals(rows, funds, now=AT, pricer=due.Pricer(), currency_of=currency_of, tz_of=tz_of)
     wanted = [d for d in decisions if d.ok]
-    return [
-        dict(zip(STAGED_FIELDS, row, strict=True))
-        for row in staged_rows(wanted, balances, currency_of=currency_of, tz_of=tz_of)
-    ]
+    return [staged_dict(row) for row in staged_rows(wanted, balances, currency_of=currency_of, tz_of=tz_of)]
 
 
 @pytest.mark.django_db
@@ -170,7 +167,7 @@ def test_the_set_based_rows_are_the_ledger_rows_renew_service_writes():
             r["balance_after"],
             r["ledger_key"],
             r["description_kind"],
-            json.dumps(json.loads(r["description_params"]), sort_keys=True),  # type: ignore[arg-type]
+            json.dumps(r["description_params"], sort_keys=True),
             AT,
             str(SWEEP_ACTOR),
         )
@@ -190,7 +187,7 @@ def test_the_set_based_rows_are_the_ledger_rows_renew_service_writes():
             r["period_end"],
             r["ledger_key"] is not None,
             AT,
-            json.dumps(json.loads(r["components"]), sort_keys=True),  # type: ignore[arg-type]
+            json.dumps(r["components"], sort_keys=True),
         )
         for r in planned
     )
@@ -200,7 +197,7 @@ def test_the_set_based_rows_are_the_ledger_rows_renew_service_writes():
         ["plain", "daily", "addons", "free", "first", "third", "stopped", "yen"]
     )
     # What each renewal paid per part of the service, the same on both paths (billing.rules.spread).
-    parts = {names[r["service_id"]]: json.loads(r["components"]) for r in planned}  # type: ignore[index,arg-type]
+    parts = {names[r["service_id"]]: r["components"] for r in planned}  # type: ignore[index]
     assert parts["addons"] == {"tariff": "10.00", f"addon:{ram_id()}": "5.00", f"addon:{os_id()}": "7.33"}
     assert parts["yen"] == {"tariff": "1000"}
     assert parts["free"] == {}
