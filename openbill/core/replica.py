@@ -16,7 +16,8 @@ The router also stops using a replica that is too far behind or unreachable: eac
 it ``now() - pg_last_xact_replay_timestamp()`` at most every ``LAG_CHECK_SECONDS`` and reads the
 primary while that exceeds ``OPENBILL_REPLICA_MAX_LAG_SECONDS`` (NULL — a primary, or a replica
 that has replayed nothing yet — is no lag); a replica it cannot reach is left alone for
-``DOWN_SECONDS``, with one warning in the log.
+``DOWN_SECONDS``, with one warning in the log. A read-only handler whose replica fails under it
+runs once more, on the primary.
 """
 
 from __future__ import annotations
@@ -100,11 +101,7 @@ def replica_usable() -> bool:
         try:
             lag = replica_lag_seconds()
         except Error as exc:
-            if not _health.down:
-                logger.warning("Read replica unreachable, reading the primary for %gs: %s", DOWN_SECONDS, exc)
-            with suppress(Error):
-                connections[REPLICA].close()
-            _health = _Health(usable=False, until=now + DOWN_SECONDS, down=True)
+            _set_down(exc, now)
             return False
         limit = float(getattr(settings, "OPENBILL_REPLICA_MAX_LAG_SECONDS", 10))
         usable = lag is None or lag <= limit
@@ -114,6 +111,37 @@ def replica_usable() -> bool:
             logger.info("Read replica back in use")
         _health = _Health(usable=usable, until=now + LAG_CHECK_SECONDS, lagging=not usable)
         return usable
+
+
+def _set_down(exc: Exception, now: float) -> None:
+    """The replica failed: the primary serves for ``DOWN_SECONDS`` (one warning per outage)."""
+    global _health
+    if not _health.down:
+        logger.warning("Read replica unreachable, reading the primary for %gs: %s", DOWN_SECONDS, exc)
+    with suppress(Error):
+        connections[REPLICA].close()
+    _health = _Health(usable=False, until=now + DOWN_SECONDS, down=True)
+
+
+def _replica_failed(exc: Exception) -> bool:
+    """Whether ``exc`` came from the replica's connection; if so, it is set down."""
+    if not replica_configured() or not connections[REPLICA].errors_occurred:
+        return False
+    with _health_lock:
+        _set_down(exc, monotonic())
+    return True
+
+
+def _read(call: Callable[[], Any]) -> Any:
+    """Run a read-only handler with its reads on the replica; if the replica fails under it
+    (gone since the last check, a query cancelled by its recovery), once more on the primary."""
+    try:
+        with replica_reads():
+            return call()
+    except Error as exc:
+        if not _replica_failed(exc):
+            raise
+    return call()
 
 
 @contextmanager
@@ -137,8 +165,7 @@ def replica_reads_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if _pinned(request):
             return view(request, *args, **kwargs)
-        with replica_reads():
-            return view(request, *args, **kwargs)
+        return _read(lambda: view(request, *args, **kwargs))  # type: ignore[no-any-return]
 
     return wrapper
 
@@ -156,8 +183,7 @@ class ReplicaReadsMixin:
         handler = action_map.get(method) if action_map is not None else method
         if _pinned(request) or handler not in self.replica_actions:
             return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-        with replica_reads():
-            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return _read(lambda: super(ReplicaReadsMixin, self).dispatch(request, *args, **kwargs))  # type: ignore[misc]
 
 
 class ReplicaRouter:

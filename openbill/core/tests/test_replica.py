@@ -189,16 +189,21 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])  # closed again on leaving: nothing listens there
 
 
-def test_an_unreachable_replica_is_left_alone_for_a_while(
-    alice: Any, services: list[Service], clock: list[float], caplog: Any
-) -> None:
+def _unreachable_copy() -> Any:
+    """A copy of the replica alias that points where nothing answers."""
     mirror = connections[REPLICA]
     unreachable = {**mirror.settings_dict}
     if mirror.vendor == "postgresql":
         unreachable["PORT"] = _closed_port()
     else:
         unreachable["NAME"] = "/nonexistent/openbill/replica.sqlite3"  # SQLite cannot open it
-    broken = type(mirror)(unreachable, REPLICA)
+    return type(mirror)(unreachable, REPLICA)
+
+
+def test_an_unreachable_replica_is_left_alone_for_a_while(
+    alice: Any, services: list[Service], clock: list[float], caplog: Any
+) -> None:
+    mirror, broken = connections[REPLICA], _unreachable_copy()
     http = _http(alice)
     page = reverse("clientarea:service", args=[services[0].pk])
     connections[REPLICA] = broken
@@ -220,3 +225,27 @@ def test_an_unreachable_replica_is_left_alone_for_a_while(
     assert response.status_code == 200
     assert any('"services_service"' in sql for sql in replica)
     assert not any('"services_service"' in sql for sql in primary)
+
+
+def test_a_replica_that_fails_under_a_page_is_left_for_the_primary(
+    alice: Any, services: list[Service], clock: list[float], caplog: Any
+) -> None:
+    http = _http(alice)
+    api = token_client(alice.memberships.get().user)
+    page = reverse("clientarea:service", args=[services[0].pk])
+    _response, _primary, replica = _queries(lambda: http.get(page))
+    assert any('"services_service"' in sql for sql in replica)  # checked and in use
+    mirror, broken = connections[REPLICA], _unreachable_copy()
+    connections[REPLICA] = broken  # gone before the next check is due
+    try:
+        with caplog.at_level(logging.WARNING, logger="openbill.core.replica"):
+            for call in (lambda: http.get(page), lambda: api.get("/api/v1/services/")):
+                with CaptureQueriesContext(connections["default"]) as primary:
+                    response = call()
+                assert response.status_code == 200
+                assert any('"services_service"' in q["sql"] for q in primary.captured_queries)
+        assert len(caplog.records) == 1 and caplog.records[0].getMessage().startswith("Read replica unreachable")
+    finally:
+        connections[REPLICA] = mirror
+    response, primary, replica = _queries(lambda: http.get(page))  # reachable, but the pause holds
+    assert replica == [] and any('"services_service"' in sql for sql in primary)
