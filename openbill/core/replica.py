@@ -120,7 +120,16 @@ def _set_down(exc: Exception, now: float) -> None:
         logger.warning("Read replica unreachable, reading the primary for %gs: %s", DOWN_SECONDS, exc)
     with suppress(Error):
         connections[REPLICA].close()
+    _forget_closed_errors()
     _health = _Health(usable=False, until=now + DOWN_SECONDS, down=True)
+
+
+def _forget_closed_errors() -> None:
+    """A closed replica connection carries no error: from here on, ``errors_occurred`` tells
+    that the replica failed under the current handler (and not some earlier one)."""
+    replica = connections[REPLICA]
+    if replica.connection is None:
+        replica.errors_occurred = False
 
 
 def _replica_failed(exc: Exception) -> bool:
@@ -135,6 +144,8 @@ def _replica_failed(exc: Exception) -> bool:
 def _read(call: Callable[[], Any]) -> Any:
     """Run a read-only handler with its reads on the replica; if the replica fails under it
     (gone since the last check, a query cancelled by its recovery), once more on the primary."""
+    if replica_configured():
+        _forget_closed_errors()
     try:
         with replica_reads():
             return call()

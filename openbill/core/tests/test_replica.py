@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -249,3 +249,17 @@ def test_a_replica_that_fails_under_a_page_is_left_for_the_primary(
         connections[REPLICA] = mirror
     response, primary, replica = _queries(lambda: http.get(page))  # reachable, but the pause holds
     assert replica == [] and any('"services_service"' in sql for sql in primary)
+
+
+def test_a_failure_of_the_primary_under_a_read_only_page_is_not_run_again(alice: Any, services: list[Service]) -> None:
+    runs: list[int] = []
+
+    def page() -> None:
+        runs.append(1)
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+
+    with pytest.raises(DatabaseError):
+        replica_module._read(page)
+    assert runs == [1]
+    assert replica_module.replica_usable()  # the replica was not blamed
