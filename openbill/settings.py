@@ -176,8 +176,12 @@ else:
 if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    # An unreachable replica must fail fast: the pages then read the primary (core.replica).
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
 OPENBILL_READ_REPLICA = "replica" in DATABASES
 OPENBILL_REPLICA_PIN_SECONDS = int(os.environ.get("OPENBILL_REPLICA_PIN_SECONDS", "5"))
+# While the replica's replay is further behind than this, the pages read the primary.
+OPENBILL_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("OPENBILL_REPLICA_MAX_LAG_SECONDS", "10"))
 DATABASE_ROUTERS = ["openbill.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.money import format_money
+from openbill.core.replica import replica_reads_view
 from openbill.domains import actions, operations, selectors
 from openbill.domains.forms import CheckForm, ContactForm, DomainContactsForm, NsForm, OrderForm, VerifyForm
 
@@ -85,6 +86,7 @@ def order(request: HttpRequest) -> HttpResponse:
 
 
 @client_required
+@replica_reads_view
 def contacts(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     form = ContactForm(request.POST or None)
@@ -154,6 +156,7 @@ def _page(
 
 
 @client_required
+@replica_reads_view
 def service_domain(request: HttpRequest, pk: int) -> HttpResponse:
     return _page(request, _domain(request, pk))
 

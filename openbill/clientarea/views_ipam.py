@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
 from openbill.core.money import format_money
+from openbill.core.replica import replica_reads_view
 from openbill.ipam import actions, selectors
 from openbill.ipam.models import Address, AddressState
 from openbill.services.models import Service
@@ -55,6 +56,7 @@ def _expected(request: HttpRequest) -> Decimal | None:
 
 
 @client_required
+@replica_reads_view
 def service_ips(request: HttpRequest, pk: int) -> HttpResponse:
     service = _service(request, pk)
     addresses = selectors.service_addresses(service.pk)

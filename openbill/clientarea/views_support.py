@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
+from openbill.core.replica import replica_reads_view
 from openbill.services.models import Service
 from openbill.support import actions, selectors
 from openbill.support.files import download_response
@@ -31,6 +32,7 @@ TICKETS_PER_PAGE = 25
 
 
 @client_required
+@replica_reads_view
 def ticket_list(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     page = Paginator(selectors.client_tickets(client), TICKETS_PER_PAGE).get_page(request.GET.get("page"))

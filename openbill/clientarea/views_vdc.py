@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
+from openbill.core.replica import replica_reads_view
 from openbill.ipam import actions as ipam
 from openbill.vdc import actions, selectors
 from openbill.vdc.forms import MachineForm
@@ -36,6 +37,7 @@ def _machine(request: HttpRequest, pk: int) -> Machine:
 
 
 @client_required
+@replica_reads_view
 def service_machines(request: HttpRequest, pk: int) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     vdc = get_object_or_404(selectors.client_vdcs(client), pk=pk)
@@ -98,6 +100,7 @@ def machine_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @client_required
+@replica_reads_view
 def machine_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The machine's status badge; while an operation runs, htmx fetches it again."""
     machine = _machine(request, pk)

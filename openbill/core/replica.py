@@ -11,23 +11,38 @@ write), anything inside ``transaction.atomic``, sessions, logins and tokens, and
 A browser that has just changed something (any non-GET request) is pinned to the primary for
 ``OPENBILL_REPLICA_PIN_SECONDS`` by a cookie, so the page it is redirected to shows its own
 change even while the replica lags.
+
+The router also stops using a replica that is too far behind or unreachable: each process asks
+it ``now() - pg_last_xact_replay_timestamp()`` at most every ``LAG_CHECK_SECONDS`` and reads the
+primary while that exceeds ``OPENBILL_REPLICA_MAX_LAG_SECONDS`` (NULL — a primary, or a replica
+that has replayed nothing yet — is no lag); a replica it cannot reach is left alone for
+``DOWN_SECONDS``, with one warning in the log. A read-only handler whose replica fails under it
+runs once more, on the primary.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from dataclasses import dataclass
+from time import monotonic
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, Error, connections
 from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
 PIN_COOKIE = "openbill_primary"
 SAFE_METHODS = ("GET", "HEAD")
+LAG_CHECK_SECONDS = 5.0  # how long a process trusts its last answer about the replica's lag
+DOWN_SECONDS = 30.0  # after a failed connection, the primary serves this long before a new try
 
 # Apps whose rows a read-only page may read from the replica. Not here, on purpose: billing,
 # payments, orders and invoicing (money), clients (balances), accounts/auth/sessions (logins).
@@ -38,6 +53,106 @@ _reading: ContextVar[bool] = ContextVar("openbill_replica_reads", default=False)
 
 def replica_configured() -> bool:
     return REPLICA in settings.DATABASES and bool(getattr(settings, "OPENBILL_READ_REPLICA", False))
+
+
+def replica_lag_seconds() -> float | None:
+    """How far the replica's replay is behind now, in seconds; None when it has replayed nothing
+    or is not a replica (a primary, or not PostgreSQL). Connects first: an unreachable replica
+    raises here."""
+    connection = connections[REPLICA]
+    connection.ensure_connection()
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())")
+        row = cursor.fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
+@dataclass(frozen=True)
+class _Health:
+    usable: bool
+    until: float  # monotonic time until which this answer holds
+    down: bool = False  # the last try could not reach the replica
+    lagging: bool = False  # the last answer was further behind than the limit
+
+
+_health = _Health(usable=False, until=float("-inf"))
+_health_lock = threading.Lock()
+
+
+def forget_replica_health() -> None:
+    """The next read asks the replica again (tests; a process that changed its settings)."""
+    global _health
+    with _health_lock:
+        _health = _Health(usable=False, until=float("-inf"))
+
+
+def replica_usable() -> bool:
+    """Whether the replica is reachable and no further behind than the limit: asked at most
+    every ``LAG_CHECK_SECONDS`` per process (``DOWN_SECONDS`` after a failed connection)."""
+    global _health
+    if monotonic() < _health.until:
+        return _health.usable
+    with _health_lock:
+        now = monotonic()
+        if now < _health.until:
+            return _health.usable
+        try:
+            lag = replica_lag_seconds()
+        except Error as exc:
+            _set_down(exc, now)
+            return False
+        limit = float(getattr(settings, "OPENBILL_REPLICA_MAX_LAG_SECONDS", 10))
+        usable = lag is None or lag <= limit
+        if not usable and not _health.lagging:
+            logger.warning("Read replica %.1fs behind (limit %gs), reading the primary", lag, limit)
+        elif usable and (_health.down or _health.lagging):
+            logger.info("Read replica back in use")
+        _health = _Health(usable=usable, until=now + LAG_CHECK_SECONDS, lagging=not usable)
+        return usable
+
+
+def _set_down(exc: Exception, now: float) -> None:
+    """The replica failed: the primary serves for ``DOWN_SECONDS`` (one warning per outage)."""
+    global _health
+    if not _health.down:
+        logger.warning("Read replica unreachable, reading the primary for %gs: %s", DOWN_SECONDS, exc)
+    with suppress(Error):
+        connections[REPLICA].close()
+    _forget_closed_errors()
+    _health = _Health(usable=False, until=now + DOWN_SECONDS, down=True)
+
+
+def _forget_closed_errors() -> None:
+    """A closed replica connection carries no error: from here on, ``errors_occurred`` tells
+    that the replica failed under the current handler (and not some earlier one)."""
+    replica = connections[REPLICA]
+    if replica.connection is None:
+        replica.errors_occurred = False
+
+
+def _replica_failed(exc: Exception) -> bool:
+    """Whether ``exc`` came from the replica's connection; if so, it is set down."""
+    if not replica_configured() or not connections[REPLICA].errors_occurred:
+        return False
+    with _health_lock:
+        _set_down(exc, monotonic())
+    return True
+
+
+def _read(call: Callable[[], Any]) -> Any:
+    """Run a read-only handler with its reads on the replica; if the replica fails under it
+    (gone since the last check, a query cancelled by its recovery), once more on the primary."""
+    if replica_configured():
+        _forget_closed_errors()
+    try:
+        with replica_reads():
+            return call()
+    except Error as exc:
+        if not _replica_failed(exc):
+            raise
+    return call()
 
 
 @contextmanager
@@ -61,8 +176,7 @@ def replica_reads_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if _pinned(request):
             return view(request, *args, **kwargs)
-        with replica_reads():
-            return view(request, *args, **kwargs)
+        return _read(lambda: view(request, *args, **kwargs))  # type: ignore[no-any-return]
 
     return wrapper
 
@@ -80,8 +194,7 @@ class ReplicaReadsMixin:
         handler = action_map.get(method) if action_map is not None else method
         if _pinned(request) or handler not in self.replica_actions:
             return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-        with replica_reads():
-            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return _read(lambda: super(ReplicaReadsMixin, self).dispatch(request, *args, **kwargs))  # type: ignore[misc]
 
 
 class ReplicaRouter:
@@ -95,6 +208,7 @@ class ReplicaRouter:
             and model._meta.app_label in REPLICA_APPS
             and replica_configured()
             and not connections[DEFAULT_DB_ALIAS].in_atomic_block
+            and replica_usable()
         ):
             return REPLICA
         return DEFAULT_DB_ALIAS

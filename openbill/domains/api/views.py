@@ -19,6 +19,7 @@ from openbill.api.fields import money_string
 from openbill.api.parsers import JSONParser, MultiPartParser
 from openbill.core.actors import Actor
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from openbill.core.replica import ReplicaReadsMixin
 from openbill.orders.api.serializers import OrderLineSerializer
 from openbill.orders.models import OrderLine
 
@@ -26,15 +27,18 @@ from .. import actions, operations, selectors
 from . import serializers as s
 
 
-class _Domains(ClientScopedMixin, APIView):
+class _Domains(ReplicaReadsMixin, ClientScopedMixin, APIView):
     lookup_field = "service_id"
     lookup_url_kwarg = "pk"
+    replica_actions = ("get",)  # every GET here only reads
 
     def get_queryset(self) -> Any:
         return selectors.client_domains(self.client)
 
 
-class _Contacts(ClientScopedMixin, APIView):
+class _Contacts(ReplicaReadsMixin, ClientScopedMixin, APIView):
+    replica_actions = ("get",)  # every GET here only reads
+
     def get_queryset(self) -> Any:
         return selectors.client_contacts(self.client)
 

@@ -22,6 +22,7 @@ from openbill.api.parsers import JSONParser
 from openbill.api.permissions import IsStaff
 from openbill.core.actors import Actor
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from openbill.core.replica import ReplicaReadsMixin
 from openbill.services.models import Service
 from openbill.services.selectors import client_services
 
@@ -45,8 +46,9 @@ class ServiceIpsBase(ClientScopedMixin, APIView):
         )
 
 
-class ServiceIpsView(ServiceIpsBase):
+class ServiceIpsView(ReplicaReadsMixin, ServiceIpsBase):
     serializer_class = s.AddressSerializer
+    replica_actions = ("get",)  # the list; ordering (POST) charges, on the primary
     extra_error_statuses = (402,)
 
     @extend_schema(summary="The service's IP addresses", responses=s.AddressSerializer(many=True))

@@ -22,6 +22,7 @@ from openbill.api.base import ClientScopedMixin
 from openbill.api.parsers import JSONParser, MultiPartParser
 from openbill.core.actors import Actor
 from openbill.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from openbill.core.replica import ReplicaReadsMixin
 
 from .. import actions, selectors
 from ..files import download_response
@@ -30,7 +31,11 @@ from . import serializers as s
 
 
 class TicketViewSet(
-    ClientScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Ticket]
+    ReplicaReadsMixin,
+    ClientScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Ticket],
 ):
     """The caller's tickets, newest activity first."""
 

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from openbill.api.base import ClientScopedMixin
 from openbill.core.actors import Actor
+from openbill.core.replica import ReplicaReadsMixin
 from openbill.services.models import Service
 
 from .. import actions, selectors
@@ -24,8 +25,9 @@ from ..models import Machine
 from . import serializers as s
 
 
-class _VdcMixin(ClientScopedMixin):
+class _VdcMixin(ReplicaReadsMixin, ClientScopedMixin):
     filter_backends: list[Any] = []
+    replica_actions = ("get",)  # every GET here only reads
 
     def vdc(self) -> Service:
         return get_object_or_404(
