@@ -56,15 +56,19 @@ def replica_configured() -> bool:
 
 
 def replica_lag_seconds() -> float | None:
-    """How far the replica's replay is behind now, in seconds; None when it has replayed nothing
-    or is not a replica (a primary, or not PostgreSQL). Connects first: an unreachable replica
-    raises here."""
+    """How far the replica's replay is behind now, in seconds: 0 when it has replayed all it has
+    received (a quiet primary commits nothing, so the last replayed commit grows old without any
+    lag); None when it is not a replica (a primary, or not PostgreSQL). Connects first: an
+    unreachable replica raises here."""
     connection = connections[REPLICA]
     connection.ensure_connection()
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())")
+        cursor.execute(
+            "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+            " ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END"
+        )
         row = cursor.fetchone()
     return None if row is None or row[0] is None else float(row[0])
 
