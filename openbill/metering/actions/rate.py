@@ -242,12 +242,16 @@ def _rate_period(
         ), metric (addon_id, tariff_id, resource) AS (
             SELECT * FROM unnest(%(pair_addons)s::bigint[], %(pair_tariffs)s::bigint[], %(pair_metrics)s::text[])
         ), total AS (
-            SELECT u.service_id, s.tariff_id, u.resource, {period_start} AS period_start, sum(u.quantity) AS quantity
-            FROM {usage_table} u JOIN {service_table} s ON s.id = u.service_id
-            WHERE u.provider_id = %(provider)s AND u."on" >= %(since)s AND u."on" < %(until)s
-              AND s.status = ANY(%(live)s) AND s.tariff_id = ANY(%(tariffs)s)
-              {"AND u.service_id = ANY(%(only)s)" if only is not None else ""}
-            GROUP BY 1, 2, 3, 4
+            SELECT t.service_id, s.tariff_id, t.resource, t.period_start, t.quantity
+            FROM (
+                SELECT u.service_id, u.resource, {period_start} AS period_start, sum(u.quantity) AS quantity
+                FROM {usage_table} u
+                WHERE u.provider_id = %(provider)s AND u."on" >= %(since)s AND u."on" < %(until)s
+                  AND u.resource = ANY(%(pair_metrics)s::text[])
+                  {"AND u.service_id = ANY(%(only)s)" if only is not None else ""}
+                GROUP BY 1, 2, 3
+            ) t JOIN {service_table} s ON s.id = t.service_id
+            WHERE s.status = ANY(%(live)s) AND s.tariff_id = ANY(%(tariffs)s)
         ), raw AS (
             SELECT t.service_id, m.addon_id, t.period_start,
                    CASE WHEN bool_or(a.is_max) THEN max(t.quantity) ELSE sum(t.quantity) END AS raw
