@@ -66,11 +66,18 @@ class Rater:
 
     def usage(self, totals: Mapping[str, Decimal]) -> Decimal:
         values = [totals.get(metric, ZERO) for metric in self.metrics]
-        raw = max(values) if self.maximum_of else sum(values, ZERO)
+        return self.in_unit(max(values) if self.maximum_of else sum(values, ZERO))
+
+    def in_unit(self, raw: Decimal) -> Decimal:
+        """The add-on's usage from its metrics' sum (or maximum) in the base unit."""
         return raw if self.divisor == 1 else raw / self.divisor
 
     def rate(self, totals: Mapping[str, Decimal]) -> Rated:
         return rate(self.addon, self.usage(totals), self.currency)
+
+    def rate_raw(self, raw: Decimal) -> Rated:
+        """As ``rate``, from the metrics' sum (or maximum) already taken."""
+        return rate(self.addon, self.in_unit(raw), self.currency)
 
 
 def month_start(day: date) -> date:

@@ -267,6 +267,18 @@ def _plain_array(values: Iterable[Any]) -> str:
     return "{" + ",".join(v.isoformat() if isinstance(v, date) else f"{v:f}" for v in values) + "}"
 
 
+def _moment_array(values: Iterable[date]) -> str:
+    """Dates or datetimes in ISO 8601, each distinct one written once (a batch holds few buckets)."""
+    texts: dict[date, str] = {}
+    out = []
+    for value in values:
+        text = texts.get(value)
+        if text is None:
+            text = texts[value] = value.isoformat()
+        out.append(text)
+    return "{" + ",".join(out) + "}"
+
+
 _COLUMNS = ("provider_id", "record_id", "service_id", "resource", "at", "on", "quantity", "source", "created_at")
 
 
@@ -303,8 +315,8 @@ def insert_records(provider_id: int, rows: list[tuple[str, Row]], *, source: str
                         _text_array(rid for rid, _row in chunk),
                         _int_array(row[0] for _rid, row in chunk),
                         _text_array(row[1] for _rid, row in chunk),
-                        _plain_array(row[2] for _rid, row in chunk),
-                        _plain_array(row[3] for _rid, row in chunk),
+                        _moment_array(row[2] for _rid, row in chunk),
+                        _moment_array(row[3] for _rid, row in chunk),
                         _plain_array(row[4] for _rid, row in chunk),
                     ],
                 )

@@ -15,6 +15,7 @@ from django.db.models import Sum
 from openbill.catalog.models import StatisticsPeriod
 from openbill.clients.models import Provider
 from openbill.core.timeutil import local_date
+from openbill.services.models import Service
 
 from .. import rating
 from ..models import OverageRating, UsageRecord
@@ -28,13 +29,20 @@ class RatingRun:
     services: set[int] = field(default_factory=set)
 
 
+# (service, add-on, period start) → (period end, its rating)
+RatedPeriods = dict[tuple[int, int, date], tuple[date, rating.Rated]]
+
+
 def rate_provider(provider: Provider, *, now: datetime, service_ids: Iterable[int] | None = None) -> RatingRun:
     """Rate every live service's open reporting periods, set-based: the months from the
     window's start (the previous month too during its first ``late_days``) and, for daily
     add-ons, the last ``late_days`` days and today.
 
-    One aggregate query per month (monthly add-ons) and one for the open days (daily add-ons);
-    ratings that changed are upserted in bulk. Returns the services that may need settling (a
+    On PostgreSQL one statement per month (monthly add-ons) and one for the open days (daily
+    add-ons) sums the records, rates and upserts the ratings within what is included; only the
+    periods over it (or over the maximum) come back, to be priced here by ``rating.Rater`` (the
+    one rounding rule). Elsewhere one aggregate query per period kind and the rating in Python.
+    Ratings that changed are written in bulk. Returns the services that may need settling (a
     cost above what was charged, or over the maximum in the current period).
     """
     run = RatingRun()
@@ -59,6 +67,8 @@ def rate_provider(provider: Provider, *, now: datetime, service_ids: Iterable[in
     monthly = {t: items for t, items in monthly.items() if items}
     daily = {t: items for t, items in daily.items() if items}
     only = list(service_ids) if service_ids is not None else None
+    if connection.vendor == "postgresql":
+        return _rate_in_sql(provider, raters, monthly, daily, only, start, first_day, today, now)
 
     def usage_of(tariffs: Iterable[int], since: date, until: date) -> Any:
         rows = UsageRecord.objects.filter(
@@ -70,7 +80,7 @@ def rate_provider(provider: Provider, *, now: datetime, service_ids: Iterable[in
         )
         return rows.filter(service_id__in=only) if only is not None else rows
 
-    rated: dict[tuple[int, int, date], tuple[date, rating.Rated]] = {}
+    rated: RatedPeriods = {}
     month = start
     while monthly and month <= today:
         end = rating.next_month(month)
@@ -101,8 +111,21 @@ def rate_provider(provider: Provider, *, now: datetime, service_ids: Iterable[in
             for rater in daily[tariff_id]:
                 rated[(service_id, rater.addon.pk, on)] = (on + timedelta(days=1), rater.rate(metric_totals))
     run.ratings = len(rated)
+    _write_changed(run, rated, list(raters), only, min(start, first_day), today, now)
+    return run
 
-    existing_q = OverageRating.objects.filter(addon_id__in=list(raters), period_start__gte=min(start, first_day))
+
+def _write_changed(
+    run: RatingRun,
+    rated: RatedPeriods,
+    addon_ids: list[int],
+    only: list[int] | None,
+    since: date,
+    today: date,
+    now: datetime,
+) -> None:
+    """Upsert the ratings that changed since stored; note in ``run`` the services to settle."""
+    existing_q = OverageRating.objects.filter(addon_id__in=addon_ids, period_start__gte=since)
     if only is not None:
         existing_q = existing_q.filter(service_id__in=only)
     existing = {
@@ -137,8 +160,158 @@ def rate_provider(provider: Provider, *, now: datetime, service_ids: Iterable[in
             )
         )
     upsert_ratings(changed, now=now)
-    run.written = len(changed)
+    run.written += len(changed)
+
+
+def _rate_in_sql(
+    provider: Provider,
+    raters: dict[int, rating.Rater],
+    monthly: dict[int, list[rating.Rater]],
+    daily: dict[int, list[rating.Rater]],
+    only: list[int] | None,
+    start: date,
+    first_day: date,
+    today: date,
+    now: datetime,
+) -> RatingRun:
+    """``rate_provider`` on PostgreSQL: one statement per month and one for the open days."""
+    run = RatingRun()
+    over: RatedPeriods = {}
+    tomorrow = today + timedelta(days=1)
+    month = start
+    while monthly and month <= today:
+        end = rating.next_month(month)
+        _rate_period(run, over, provider, monthly, only, month, min(end, tomorrow), now, month=(month, end))
+        month = end
+    if daily:
+        _rate_period(run, over, provider, daily, only, first_day, tomorrow, now)
+    if over:
+        settle = sorted({service_id for service_id, _a, _p in over})
+        _write_changed(run, over, list(raters), settle, min(start, first_day), today, now)
     return run
+
+
+def _at_nine_places(value: str) -> str:
+    """SQL rounding a non-negative numeric to the 9 places of a stored quantity half to even, as
+    ``Decimal.quantize(QUANTUM)`` does (``round`` would take a half up)."""
+    scaled = f"({value}) * 1000000000"
+    return (
+        f"CASE WHEN mod({scaled}, 1) = 0.5 AND mod(trunc({scaled}), 2) = 0 "
+        f"THEN trunc({value}, 9) ELSE round({value}, 9) END"
+    )
+
+
+def _rate_period(
+    run: RatingRun,
+    over: RatedPeriods,
+    provider: Provider,
+    by_tariff: dict[int, list[rating.Rater]],
+    only: list[int] | None,
+    since: date,
+    until: date,
+    now: datetime,
+    month: tuple[date, date] | None = None,
+) -> None:
+    """Rate one month (``month``: its first day and the next month's) or each open day of the
+    add-ons in ``by_tariff`` in one statement.
+
+    The records are summed per service, metric and period; each add-on's usage is its metrics'
+    sum (or maximum) in its unit, exact (40 places before the division). A period within what
+    is included and the maximum is upserted there and then, when its usage changed (overage and
+    cost nought, due only if less was charged); the others come back into ``over`` rated by
+    their ``Rater``, for ``_write_changed``.
+    """
+    items = [rater for raters in by_tariff.values() for rater in raters]
+    pairs = [
+        (rater.addon.pk, tariff_id, m)
+        for tariff_id, raters in by_tariff.items()
+        for rater in raters
+        for m in rater.metrics
+    ]
+    usage_table = connection.ops.quote_name(UsageRecord._meta.db_table)
+    service_table = connection.ops.quote_name(Service._meta.db_table)
+    rating_table = connection.ops.quote_name(OverageRating._meta.db_table)
+    if month is None:
+        period_start, period_end = 'u."on"', "r.period_start + 1"
+    else:
+        period_start, period_end = "%(month)s::date", "%(month_end)s::date"
+    sql = f"""
+        WITH addon (addon_id, divisor, is_max, included, maximum) AS (
+            SELECT * FROM unnest(%(addons)s::bigint[], %(divisors)s::numeric[], %(is_max)s::boolean[],
+                                 %(included)s::numeric[], %(maximum)s::numeric[])
+        ), metric (addon_id, tariff_id, resource) AS (
+            SELECT * FROM unnest(%(pair_addons)s::bigint[], %(pair_tariffs)s::bigint[], %(pair_metrics)s::text[])
+        ), total AS (
+            SELECT t.service_id, s.tariff_id, t.resource, t.period_start, t.quantity
+            FROM (
+                SELECT u.service_id, u.resource, {period_start} AS period_start, sum(u.quantity) AS quantity
+                FROM {usage_table} u
+                WHERE u.provider_id = %(provider)s AND u."on" >= %(since)s AND u."on" < %(until)s
+                  AND u.resource = ANY(%(pair_metrics)s::text[])
+                  {"AND u.service_id = ANY(%(only)s)" if only is not None else ""}
+                GROUP BY 1, 2, 3
+            ) t JOIN {service_table} s ON s.id = t.service_id
+            WHERE s.status = ANY(%(live)s) AND s.tariff_id = ANY(%(tariffs)s)
+        ), raw AS (
+            SELECT t.service_id, m.addon_id, t.period_start,
+                   CASE WHEN bool_or(a.is_max) THEN max(t.quantity) ELSE sum(t.quantity) END AS raw
+            FROM total t
+            JOIN metric m ON m.tariff_id = t.tariff_id AND m.resource = t.resource
+            JOIN addon a ON a.addon_id = m.addon_id
+            GROUP BY 1, 2, 3
+        ), rated AS (
+            SELECT r.service_id, r.addon_id, r.period_start, {period_end} AS period_end, r.raw,
+                   {_at_nine_places("round(r.raw, 40) / a.divisor")} AS usage,
+                   round(r.raw, 40) / a.divisor > a.included
+                   OR (a.maximum IS NOT NULL AND round(r.raw, 40) / a.divisor > a.maximum) AS over
+            FROM raw r JOIN addon a ON a.addon_id = r.addon_id
+        ), written AS (
+            INSERT INTO {rating_table} AS o (service_id, addon_id, period_start, period_end, usage, overage,
+                cost_amount, charged_amount, charged_through, over_maximum, due, unpaid, rated_at)
+            SELECT service_id, addon_id, period_start, period_end, usage, 0, 0, 0, 0, false, false, false, %(now)s
+            FROM rated q
+            WHERE NOT over AND (usage <> 0 OR EXISTS (
+                SELECT 1 FROM {rating_table} e
+                WHERE e.service_id = q.service_id AND e.addon_id = q.addon_id AND e.period_start = q.period_start))
+            ON CONFLICT (service_id, addon_id, period_start) DO UPDATE SET
+                period_end = EXCLUDED.period_end, usage = EXCLUDED.usage, overage = 0, cost_amount = 0,
+                over_maximum = false, due = 0 > o.charged_amount, rated_at = EXCLUDED.rated_at
+            WHERE o.usage <> EXCLUDED.usage OR o.over_maximum
+            RETURNING 1
+        )
+        SELECT service_id, addon_id, period_start, period_end, raw FROM rated WHERE over
+        UNION ALL
+        SELECT NULL, (SELECT count(*) FROM rated), NULL, NULL, (SELECT count(*) FROM written)
+    """  # noqa: S608 - names are ours
+    params: dict[str, Any] = {
+        "addons": [r.addon.pk for r in items],
+        "divisors": [r.divisor for r in items],
+        "is_max": [r.maximum_of for r in items],
+        "included": [r.addon.included for r in items],
+        "maximum": [r.addon.maximum for r in items],
+        "pair_addons": [p[0] for p in pairs],
+        "pair_tariffs": [p[1] for p in pairs],
+        "pair_metrics": [p[2] for p in pairs],
+        "provider": provider.pk,
+        "since": since,
+        "until": until,
+        "live": list(LIVE),
+        "tariffs": list(by_tariff),
+        "only": only,
+        "now": now,
+    }
+    if month is not None:
+        params["month"], params["month_end"] = month
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    by_id = {rater.addon.pk: rater for rater in items}
+    for service_id, addon_id, period_start, period_end, raw in rows:
+        if service_id is None:  # the counts
+            run.ratings += addon_id
+            run.written += int(raw)
+            continue
+        over[(service_id, addon_id, period_start)] = (period_end, by_id[addon_id].rate_raw(raw))
 
 
 def upsert_ratings(ratings: list[OverageRating], *, now: datetime) -> None:

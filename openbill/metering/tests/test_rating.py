@@ -169,3 +169,52 @@ def test_a_daily_period_closes_some_days_after_it_ends(provider, vps_plan, alice
     assert [(r["id"], r["reason"]) for r in result.rejected] == [
         ("closed", "The reporting period of this bucket is closed.")
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("mib", "stored"),
+    [
+        ("1", "0.000976562"),  # 0.0009765625 GiB: a half at the tenth place goes to the even digit
+        ("3", "0.002929688"),  # 0.0029296875 GiB
+        ("1.5", "0.001464844"),  # 0.00146484375 GiB: more than a half
+    ],
+)
+def test_usage_is_stored_to_nine_places_half_to_even(provider, vps_plan, alice, mib, stored):
+    traffic(vps_plan)
+    service = f.service(alice, vps_plan)
+    rated = _rate(provider, service, [record(service, "rx_bytes", datetime(2026, 3, 5, tzinfo=UTC), mib, "MiB")])
+    assert rated == {("traffic", "2026-03-01"): (Decimal(stored).normalize(), Decimal(0), Decimal("0.00"))}
+
+
+@pytest.mark.django_db
+def test_rating_again_writes_only_what_changed(provider, vps_plan, alice):
+    traffic(vps_plan, maximum=Decimal(2000))
+    within, over = f.service(alice, vps_plan), f.service(alice, vps_plan)
+    at = datetime(2026, 3, 5, tzinfo=UTC)
+    ingest(provider, [record(within, "rx_bytes", at, "10"), record(over, "rx_bytes", at, "1500")], NOW)
+    first = actions.rate_provider(provider, now=NOW)
+    assert (first.written, first.services) == (2, {over.pk})
+    again = actions.rate_provider(provider, now=NOW)
+    assert again.written == 0
+    assert again.services == {over.pk}  # its 5.00 is still due until it is charged
+
+    ingest(provider, [record(within, "tx_bytes", at, "5"), record(over, "tx_bytes", at, "600")], NOW)
+    third = actions.rate_provider(provider, now=NOW)
+    assert (third.written, third.services) == (2, {over.pk})
+    ratings = {r.service_id: r for r in OverageRating.objects.all()}
+    assert (ratings[within.pk].usage, ratings[within.pk].cost_amount, ratings[within.pk].due) == (15, 0, False)
+    over_rating = ratings[over.pk]
+    assert (over_rating.usage, over_rating.overage, over_rating.cost_amount) == (2100, 1100, Decimal("11.00"))
+    assert (over_rating.over_maximum, over_rating.due) == (True, True)
+
+
+@pytest.mark.django_db
+def test_only_the_named_services_are_rated(provider, vps_plan, alice):
+    traffic(vps_plan)
+    one, other = f.service(alice, vps_plan), f.service(alice, vps_plan)
+    at = datetime(2026, 3, 5, tzinfo=UTC)
+    ingest(provider, [record(one, "rx_bytes", at, "1200"), record(other, "rx_bytes", at, "1300")], NOW)
+    run = actions.rate_provider(provider, now=NOW, service_ids=[one.pk])
+    assert (run.written, run.services) == (1, {one.pk})
+    assert list(OverageRating.objects.values_list("service_id", "cost_amount")) == [(one.pk, Decimal("2.00"))]
