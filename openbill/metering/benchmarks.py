@@ -36,12 +36,12 @@ from typing import IO, Any, ClassVar
 
 from django.core.management.base import CommandError
 from django.db import connection, transaction
-from django.db.models import Model
 from django.test import Client as HttpClient
 from django.utils import timezone
 
 from openbill.catalog.models import Addon, BillingType, ProductKind, ProductType, StatisticsPeriod, TariffPlan
 from openbill.clients.models import Client, Provider
+from openbill.core.bulk import insert_series
 from openbill.core.timeutil import local_date, start_of_local_day
 from openbill.provisioning.models import ProcessingModule
 from openbill.provisioning.modules import REGISTRY, Module, UsageSample
@@ -117,27 +117,6 @@ def _catalog(provider: Provider) -> tuple[TariffPlan, TariffPlan]:
     return monthly, daily
 
 
-def _insert_series(model: type[Model], template: Model, count: int, varying: dict[str, str], source: str) -> None:
-    """Insert ``count`` rows of ``model`` in one statement: each column holds the template's value
-    except ``varying`` (column → SQL expression over the series ``g`` and the ``source`` rows)."""
-    columns, values, params = [], [], []
-    for field in model._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.column in varying:
-            values.append(varying[field.column])
-        else:
-            values.append("%s")
-            params.append(field.get_db_prep_save(field.pre_save(template, add=True), connection))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 - names are ours
-            f"SELECT {', '.join(values)} FROM {source}",
-            [*params, count],
-        )
-
-
 def _fill(
     provider: Provider, monthly: TariffPlan, daily: TariffPlan, wanted: int, now: datetime
 ) -> list[tuple[int, int]]:
@@ -150,17 +129,18 @@ def _fill(
         start = Client.objects.filter(provider=provider).count()
         last_client = Client.objects.filter(provider=provider).order_by("-pk").values_list("pk", flat=True).first()
         with transaction.atomic():
-            _insert_series(
+            insert_series(
                 Client,
                 Client(provider=provider, name="Bench", email="bench@usage.test"),
-                clients_needed,
-                {"name": f"'Bench ' || (g + {start})", "email": f"'bench' || (g + {start}) || '@usage.test'"},
-                "generate_series(0, %s - 1) g",
+                varying={"name": "'Bench ' || (g + %s)", "email": "'bench' || (g + %s) || '@usage.test'"},
+                source="generate_series(0, %s - 1) g",
+                params=[start, start, clients_needed],
             )
             # Service n (counted from ``have``) belongs to the n // 10th new client; even ones meter
             # traffic by month, odd ones CPU time by day.
             n = f"((c.rn - 1) * {SERVICES_PER_CLIENT} + k + {have})"
-            _insert_series(
+            monthly_row = f"{n} %% 2 = 0"
+            insert_series(
                 Service,
                 Service(
                     client_id=0,
@@ -172,27 +152,25 @@ def _fill(
                     activated_at=now - timedelta(days=1),
                     expires_at=now + timedelta(days=30),
                 ),
-                missing,
-                {
+                varying={
                     "client_id": "c.id",
-                    "tariff_id": f"CASE WHEN {n} %% 2 = 0 THEN {monthly.pk} ELSE {daily.pk} END",
-                    "name": f"CASE WHEN {n} %% 2 = 0 THEN {_quoted(monthly.name)} ELSE {_quoted(daily.name)} END",
+                    "tariff_id": f"CASE WHEN {monthly_row} THEN %s ELSE %s END",
+                    "name": f"CASE WHEN {monthly_row} THEN %s ELSE %s END",
                     "remote_id": f"'bench-' || {n}",
                 },
-                f"(SELECT id, row_number() OVER (ORDER BY id) AS rn FROM {Client._meta.db_table} "  # noqa: S608 - names are ours
-                f"WHERE provider_id = {provider.pk} AND id > {last_client or 0}) c "
-                f"CROSS JOIN generate_series(0, {SERVICES_PER_CLIENT - 1}) k "
-                f"WHERE (c.rn - 1) * {SERVICES_PER_CLIENT} + k < %s",
+                source=(
+                    f"(SELECT id, row_number() OVER (ORDER BY id) AS rn FROM {Client._meta.db_table} "  # noqa: S608 - names are ours
+                    "WHERE provider_id = %s AND id > %s) c "
+                    f"CROSS JOIN generate_series(0, {SERVICES_PER_CLIENT - 1}) k "
+                    f"WHERE (c.rn - 1) * {SERVICES_PER_CLIENT} + k < %s"
+                ),
+                params=[monthly.pk, daily.pk, monthly.name, daily.name, provider.pk, last_client or 0, missing],
             )
         with connection.cursor() as cursor:  # the planner sees the new rows, as autovacuum would soon
             cursor.execute(f"ANALYZE {Client._meta.db_table}, {Service._meta.db_table}")
     return list(
         Service.objects.filter(client__provider=provider).order_by("pk").values_list("pk", "tariff_id")[:wanted]
     )
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _records(
