@@ -43,7 +43,7 @@ from openbill.services.models import Service, ServiceAddon, ServiceEvent
 PROVIDER_NAME = "Bench Hosting"
 SERVICES_PER_CLIENT = 10
 BATCH = 2000
-PAGES = ("dashboard", "services", "api_services")
+PAGES = ("dashboard", "services", "services_status", "services_id", "services_name", "api_services")
 
 
 def add_arguments(parser: ArgumentParser) -> None:
@@ -105,7 +105,7 @@ def run(options: dict[str, Any], stdout: IO[str]) -> dict[str, Any]:
             timing = time_page(http, url, requests=options["requests"], warmup=options["warmup"])
             result[page] = timing
             say(
-                f"{page:13} {url:28} p50 {timing['p50_ms']:7.2f} ms   p95 {timing['p95_ms']:7.2f} ms   "
+                f"{page:15} {url:32} p50 {timing['p50_ms']:7.2f} ms   p95 {timing['p95_ms']:7.2f} ms   "
                 f"(cpu p50 {timing['cpu_p50_ms']:.2f} ms)   {timing['queries']} queries"
             )
     say(
@@ -116,12 +116,21 @@ def run(options: dict[str, Any], stdout: IO[str]) -> dict[str, Any]:
 
 
 def page_urls() -> dict[str, str]:
+    """Each timed page: the dashboard, the services list's first page unfiltered and filtered
+    (by status, by one of the measured client's ids, by part of a name), the API's list."""
     urls: dict[str, str] = {}
     for page, name in (("dashboard", "clientarea:dashboard"), ("services", "clientarea:services")):
         try:
             urls[page] = reverse(name)
         except NoReverseMatch:
             continue  # the page is not built yet
+    if "services" in urls:
+        # A service in the middle of the client's list, so the id filter is not the newest row.
+        ids = Service.objects.for_client(measured_client()).order_by("id").values_list("id", flat=True)
+        middle = ids[max(0, ids.count() // 2 - 1)]
+        urls["services_status"] = f"{urls['services']}?status=active"
+        urls["services_id"] = f"{urls['services']}?id={middle}"
+        urls["services_name"] = f"{urls['services']}?name=pro"
     urls["api_services"] = "/api/v1/services/"
     return urls
 
