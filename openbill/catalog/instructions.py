@@ -20,7 +20,7 @@ kept), and the API returns the same fragment.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
@@ -191,39 +191,75 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def instruction_context(service: Any) -> dict[str, Any]:
-    """The whitelisted values of one service (never model objects)."""
+class _Computed(Mapping[str, Any]):
+    """Values computed when first read: ``missing_values`` asks a list row for the few a manual
+    shows, not for every formatted date and label."""
+
+    def __init__(self, compute: dict[str, Callable[[], Any]]) -> None:
+        self._compute = compute
+        self._values: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._values:
+            self._values[key] = self._compute[key]()
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._compute)
+
+    def __len__(self) -> int:
+        return len(self._compute)
+
+
+def _sections(service: Any, *, choice_labels: bool) -> _Computed:
+    """The context's sections, each computed when read; ``choice_labels``: a choice parameter
+    by its label in the reader's language (as on the service page), else as stored."""
     tz = service.client.provider.tz
     params = dict(service.parameters or {})
-    # A choice is shown by its label in the reader's language, as on the service page.
-    for parameter in service.product_type.parameters.all():
-        if parameter.kind == "choice" and parameter.code in params:
-            params[parameter.code] = parameter.shown_value(params[parameter.code])
-    addons = {}
-    for line in service.addons.all():
-        addons[line.addon.resource] = line.enum_item.name if line.enum_item else f"{line.quantity.normalize():f}"
-    return {
-        "service": {
-            "id": service.pk,
-            "name": service.name,
-            "tariff": service.tariff.name,
-            "product": service.product_type.name,
-            "status": service.label,
-            "period": service.get_period_display(),
-            "expires_on": format_day(service.expires_at, tz=tz) if service.expires_at else "",
-            "activated_on": format_day(service.activated_at, tz=tz) if service.activated_at else "",
-            "address": params.get("address") or params.get("ip") or params.get("ipv4") or "",
-            "login": params.get("login") or params.get("username") or "",
-            "licence_key": params.get("licence_key") or params.get("license_key") or "",
-            "hostname": params.get("hostname") or "",
-            "domain": params.get("domain") or "",
-            "certificate_until": _certificate_until(service, tz),
-        },
-        "params": params,
-        "addons": addons,
-        "client": {"name": service.client.name, "email": service.client.email},
-        "provider": {"name": service.client.provider.name, "support_email": service.client.provider.support_email},
+    if choice_labels:
+        for parameter in service.product_type.parameters.all():
+            if parameter.kind == "choice" and parameter.code in params:
+                params[parameter.code] = parameter.shown_value(params[parameter.code])
+
+    def addons() -> dict[str, str]:
+        return {
+            line.addon.resource: line.enum_item.name if line.enum_item else f"{line.quantity.normalize():f}"
+            for line in service.addons.all()
+        }
+
+    values = {
+        "id": lambda: service.pk,
+        "name": lambda: service.name,
+        "tariff": lambda: service.tariff.name,
+        "product": lambda: service.product_type.name,
+        "status": lambda: service.label,
+        "period": lambda: service.get_period_display(),
+        "expires_on": lambda: format_day(service.expires_at, tz=tz) if service.expires_at else "",
+        "activated_on": lambda: format_day(service.activated_at, tz=tz) if service.activated_at else "",
+        "address": lambda: params.get("address") or params.get("ip") or params.get("ipv4") or "",
+        "login": lambda: params.get("login") or params.get("username") or "",
+        "licence_key": lambda: params.get("licence_key") or params.get("license_key") or "",
+        "hostname": lambda: params.get("hostname") or "",
+        "domain": lambda: params.get("domain") or "",
+        "certificate_until": lambda: _certificate_until(service, tz),
     }
+    client, provider = service.client, service.client.provider
+    return _Computed(
+        {
+            "service": lambda: _Computed(values),
+            "params": lambda: params,
+            "addons": addons,
+            "client": lambda: {"name": client.name, "email": client.email},
+            "provider": lambda: {"name": provider.name, "support_email": provider.support_email},
+        }
+    )
+
+
+def instruction_context(service: Any) -> dict[str, Any]:
+    """The whitelisted values of one service (never model objects)."""
+    context = dict(_sections(service, choice_labels=True))
+    context["service"] = dict(context["service"])
+    return context
 
 
 def _certificate_until(service: Any, tz: Any) -> str:
@@ -339,7 +375,8 @@ def missing_values(service: Any) -> list[str]:
         paths = shown_values(source)
     except TemplateSyntaxError:
         return []  # render_template says the manual cannot be shown
-    values: Any = instruction_context(service)
+    # A choice's label is blank only when its stored value is: stored values answer the question.
+    values: Any = _sections(service, choice_labels=False)
     missing = []
     for path in paths:
         value = values

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape as _escape
 
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -46,6 +46,21 @@ ASK = gettext_lazy("Ask a question")
 SUSPEND = gettext_lazy("Suspend")
 REBOOT = gettext_lazy("Reboot")
 MENU = gettext_lazy("Actions")
+# By plain keys: a lazy string's hash would translate it at each lookup.
+LABELS = {
+    "details": DETAILS,
+    "history": HISTORY,
+    "statistics": STATISTICS,
+    "edit": EDIT,
+    "extend": EXTEND,
+    "configure": CONFIGURE,
+    "instruction": INSTRUCTION,
+    "delete": DELETE,
+    "scheduled_for_deletion": SCHEDULED_FOR_DELETION,
+    "ask": ASK,
+    "suspend": SUSPEND,
+    "reboot": REBOOT,
+}
 
 
 @dataclass(frozen=True)
@@ -66,32 +81,38 @@ class RowAction:
         return bool(self.url) and self.style != "btn-warning"
 
     def __html__(self) -> SafeString:
+        # Plain escaping rather than format_html: the list renders several of these per row.
+        label, url = escape(self.label), escape(self.url)
         if self.in_menu:
             danger = " text-danger" if "danger" in self.style else ""
-            return format_html('<li><a class="dropdown-item{}" href="{}">{}</a></li>', danger, self.url, self.label)
+            return mark_safe(f'<li><a class="dropdown-item{danger}" href="{url}">{label}</a></li>')
+        style = escape(self.style)
         if self.url:
-            return format_html('<a class="btn btn-sm {}" href="{}">{}</a>', self.style, self.url, self.label)
+            return mark_safe(f'<a class="btn btn-sm {style}" href="{url}">{label}</a>')
         if self.title:
-            return format_html('<span class="badge {}" title="{}">{}</span>', self.style, self.title, self.label)
-        return format_html('<span class="badge {}">{}</span>', self.style, self.label)
+            return mark_safe(f'<span class="badge {style}" title="{escape(self.title)}">{label}</span>')
+        return mark_safe(f'<span class="badge {style}">{label}</span>')
+
+
+def escape(text: object) -> str:
+    """What django.utils.html.escape writes, without its check for lazy text (called per link)."""
+    return _escape(str(text))
 
 
 def actions_html(actions: list[RowAction]) -> SafeString:
     """A row's badges and waiting step, then its menu of links (a dropdown that is not clipped
     by the scrolling table)."""
-    beside = format_html_join("\n", "{}", ((action,) for action in actions if not action.in_menu))
-    items = format_html_join("\n", "{}", ((action,) for action in actions if action.in_menu))
+    beside = "\n".join(action.__html__() for action in actions if not action.in_menu)
+    items = "\n".join(action.__html__() for action in actions if action.in_menu)
     if not items:
-        return beside
-    menu = format_html(
+        return mark_safe(beside)
+    menu = (
         '<div class="dropdown">'
         '<button type="button" class="btn btn-sm btn-outline-secondary dropdown-toggle" data-bs-toggle="dropdown"'
-        ' data-bs-popper-config=\'{{"strategy": "fixed"}}\' aria-expanded="false">{}</button>'
-        '<ul class="dropdown-menu dropdown-menu-end">{}</ul></div>',
-        MENU,
-        items,
+        f' data-bs-popper-config=\'{{"strategy": "fixed"}}\' aria-expanded="false">{escape(MENU)}</button>'
+        f'<ul class="dropdown-menu dropdown-menu-end">{items}</ul></div>'
     )
-    return format_html("{}{}", beside, menu)
+    return mark_safe(beside + menu)
 
 
 class ServiceUrl:
@@ -141,29 +162,31 @@ class RowActions:
         self.topup = _optional("clientarea:topup")
         self.ask = _optional("clientarea:support_new")
         self.now = timezone.now()
+        # Each label translated once per request, not once per row.
+        self.text = {key: str(label) for key, label in LABELS.items()}
 
     def __call__(self, service: Service) -> list[RowAction]:
         """The row's links: what ``services.rules.allowed_actions`` allows, where the client's
         policy lets it (a product type staff alone may delete has no Delete)."""
-        pk = service.pk
+        pk, text = service.pk, self.text
         allowed = allowed_actions(service, self.now)
         product_type = service.product_type
-        actions = [RowAction(DETAILS, self.detail(pk)), RowAction(HISTORY, self.history(pk))]
+        actions = [RowAction(text["details"], self.detail(pk)), RowAction(text["history"], self.history(pk))]
         # Metering: usage by day for the kinds that report it.
         if Action.STATISTICS in allowed and self.statistics:
-            actions.append(RowAction(STATISTICS, self.statistics(pk)))
+            actions.append(RowAction(text["statistics"], self.statistics(pk)))
         # Orders: change the configuration, pay the next period (a daily-priced service is
         # paid from the balance: its Extend tops the balance up), finish a configuration.
         if Action.EDIT in allowed and self.edit:
-            actions.append(RowAction(EDIT, self.edit(pk)))
+            actions.append(RowAction(text["edit"], self.edit(pk)))
         if Action.EXTEND in allowed:
             extend = self.topup if service.period == Period.DAY else (self.extend(pk) if self.extend else "")
             if extend:
-                actions.append(RowAction(EXTEND, extend))
+                actions.append(RowAction(text["extend"], extend))
         if Action.CONFIGURE in allowed and service.status == Status.CONFIGURATION_REQUIRED and self.configure:
-            actions.append(RowAction(CONFIGURE, self.configure(pk), style="btn-warning"))
+            actions.append(RowAction(text["configure"], self.configure(pk), style="btn-warning"))
         if Action.INSTRUCTIONS in allowed and self.instructions:
-            actions.append(RowAction(INSTRUCTION, self.instructions(pk)))
+            actions.append(RowAction(text["instruction"], self.instructions(pk)))
         # Lifecycle: suspend and reboot (each asks for confirmation first), a deletion asked for
         # shows its date; otherwise Delete where the client may.
         if (
@@ -172,22 +195,22 @@ class RowActions:
             and not service.suspended_by_client
             and self.suspend
         ):
-            actions.append(RowAction(SUSPEND, self.suspend(pk), style="btn-outline-warning"))
+            actions.append(RowAction(text["suspend"], self.suspend(pk), style="btn-outline-warning"))
         if Action.REBOOT in allowed and self.reboot:
-            actions.append(RowAction(REBOOT, self.reboot(pk)))
+            actions.append(RowAction(text["reboot"], self.reboot(pk)))
         if service.delete_at and service.status != Status.DELETED:
             actions.append(
                 RowAction(
                     _("Deleted on %(date)s") % {"date": _local_day(service.delete_at)},
                     style="text-bg-danger",
-                    title=SCHEDULED_FOR_DELETION,
+                    title=text["scheduled_for_deletion"],
                 )
             )
         elif Action.DELETE in allowed and product_type.deletion_who == DeletionWho.CLIENT_AND_STAFF and self.delete:
-            actions.append(RowAction(DELETE, self.delete(pk), style="btn-outline-danger"))
+            actions.append(RowAction(text["delete"], self.delete(pk), style="btn-outline-danger"))
         # Support: a question about this service (its page has the same button).
         if self.ask and Action.ASK in allowed:
-            actions.append(RowAction(ASK, f"{self.ask}?service={pk}"))
+            actions.append(RowAction(text["ask"], f"{self.ask}?service={pk}"))
         return actions
 
 

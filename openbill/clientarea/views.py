@@ -36,21 +36,12 @@ from openbill.support import selectors as support_selectors
 
 from .access import client_required, reauth_required
 from .forms import ApiTokenForm, LanguageForm
-from .row_actions import RowActions
+from .row_actions import RowActions, ServiceUrl
 
 SERVICES_PER_PAGE = 25
 WIDGET_ROWS = 20
 HISTORY_PER_PAGE = 20
 LEDGER_PER_PAGE = 25
-
-
-def _url_maker(name: str) -> Any:
-    """A function pk -> URL of ``name``, or None when that page does not exist (yet)."""
-    try:
-        reverse(name, kwargs={"pk": 1})
-    except NoReverseMatch:
-        return None
-    return lambda pk: reverse(name, kwargs={"pk": pk})
 
 
 def _optional(name: str) -> str:
@@ -62,7 +53,7 @@ def _optional(name: str) -> str:
 
 def _renew_links(service_url: Any) -> Any:
     """How the widget's Renew cost links: extend the service; a daily-priced one tops up."""
-    extend = _url_maker("clientarea:service_extend")
+    extend = ServiceUrl("clientarea:service_extend")  # reversed once, formatted per row
     topup = _optional("clientarea:topup") or reverse("clientarea:finances")
 
     def link(service: Service) -> str:
@@ -80,7 +71,7 @@ def _renew_links(service_url: Any) -> Any:
 def dashboard(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     now = timezone.now()
-    active = list(selectors.active_services(client)[: WIDGET_ROWS + 1])
+    active = selectors.priced(selectors.active_service_rows(client)[: WIDGET_ROWS + 1], client)
     running = list(
         Service.objects.for_client(client).exclude(operation="").select_related("product_type").order_by("id")[:10]
     )
@@ -101,7 +92,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def _active_rows(services: list[Service], now: Any) -> list[dict[str, Any]]:
     """The dashboard's Active Services rows: expiry, renewal cost and where Renew leads."""
     services_url = reverse("clientarea:services")
-    renew_link = _renew_links(lambda pk: reverse("clientarea:service", kwargs={"pk": pk}))
+    renew_link = _renew_links(ServiceUrl("clientarea:service"))
     return [
         {
             "service": service,
@@ -143,7 +134,7 @@ def services(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     now = timezone.now()
     filterset = ServiceFilterSet(
-        request.GET or None, queryset=selectors.client_services_with_deleted(client, now), client=client
+        request.GET or None, queryset=selectors.client_service_rows_with_deleted(client, now), client=client
     )
     # The product-type options in one plain query (rendering the ModelChoiceField would COUNT,
     # then open a server-side cursor: three round trips on PostgreSQL). Validation is unchanged.
@@ -155,7 +146,7 @@ def services(request: HttpRequest) -> HttpResponse:
         "filterset": filterset,
         "form": filterset.form,
         "page": page,
-        "rows": _service_rows(page.object_list, now),
+        "rows": _service_rows(selectors.priced(page.object_list, client), now),
         "product_types": product_types,
         **_empty_state(request, filterset),
     }

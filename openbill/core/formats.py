@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
@@ -16,9 +17,15 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 
-def babel_locale(language: str | None = None) -> str:
+def babel_locale(language: str | None = None) -> Locale:
     """Babel's locale for ``language`` (default: the active language)."""
-    return translation.to_locale(language or translation.get_language() or settings.LANGUAGE_CODE)
+    return _locale(translation.to_locale(language or translation.get_language() or settings.LANGUAGE_CODE))
+
+
+@lru_cache(maxsize=64)
+def _locale(name: str) -> Locale:
+    """Parsed once per process: a list page formats a date and an amount on every row."""
+    return Locale.parse(name)
 
 
 def format_number(value: Decimal | int, places: int = 2, language: str | None = None) -> str:

@@ -21,7 +21,7 @@ def test_bench_pages_fills_n_services_over_n_tenths_clients_and_prints_one_json_
 
     result = json.loads(out.getvalue())
     assert result["services_total"] == 60
-    for page in ("dashboard", "services", "api_services"):
+    for page in ("dashboard", "services", "services_status", "services_id", "services_name", "api_services"):
         assert result[page]["p50_ms"] > 0
         assert result[page]["p95_ms"] >= result[page]["p50_ms"]
         assert result[page]["queries"] > 0

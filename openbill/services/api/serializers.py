@@ -105,6 +105,33 @@ class ServiceSerializer(serializers.ModelSerializer[Service]):
         """ "1.00 USD/day", "500 USD/year"."""
         return selectors.renew_cost_text(service)
 
+    def to_representation(self, instance: Service) -> dict[str, Any]:
+        """What DRF's field-by-field walk gives (the declared fields and methods above), written
+        directly: the list writes up to 200 rows a page, and prices each row once, not twice."""
+        service, now = instance, _now(self)
+        amount = selectors.renewal_amount(service)
+        currency = service.client.currency
+        product_type, tariff = service.product_type, service.tariff
+        expires_at = service.expires_at
+        return {
+            "id": service.pk,
+            "name": service.name,
+            "product_type": {"id": product_type.pk, "name": str(product_type.name), "kind": str(product_type.kind)},
+            "tariff": {"id": tariff.pk, "name": str(tariff.name)},
+            "status": str(service.status),
+            "label_code": str(service.label_code),
+            "label": str(service.label),
+            "operation": str(service.operation),
+            "suspend_reasons": sorted(service.suspend_reasons),
+            "period": str(service.period),
+            "expires_at": None if expires_at is None else self.fields["expires_at"].to_representation(expires_at),
+            "auto_renew": service.auto_renew,
+            "expiration_text": selectors.expiration_text(service, now),
+            "renew_amount": None if amount is None else money_string(amount, currency),
+            "currency": currency,
+            "renew_cost_text": selectors.cost_text(amount, currency, service.period),
+        }
+
 
 class EnumItemRefSerializer(serializers.ModelSerializer[AddonEnumItem]):
     class Meta:
@@ -136,8 +163,19 @@ class ServiceDetailSerializer(ServiceSerializer):
     addons = ServiceAddonSerializer(many=True, read_only=True)
 
     class Meta(ServiceSerializer.Meta):
-        fields = [*ServiceSerializer.Meta.fields, "parameters", "parameter_labels", "addons", "created_at", "activated_at"]
+        fields = [
+            *ServiceSerializer.Meta.fields,
+            "parameters",
+            "parameter_labels",
+            "addons",
+            "created_at",
+            "activated_at",
+        ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Service) -> dict[str, Any]:
+        # Every declared field, the list's shortcut aside.
+        return serializers.ModelSerializer.to_representation(self, instance)
 
     @extend_schema_field(serializers.DictField(child=serializers.CharField()))
     def get_parameters(self, service: Service) -> dict[str, str]:

@@ -93,7 +93,15 @@ class ServiceViewSet(ReplicaReadsMixin, ClientScopedMixin, NowContextMixin, view
     replica_actions = ("list", "retrieve", "history")
 
     def get_queryset(self) -> QuerySet[Service]:
+        if self.action == "list":
+            return selectors.client_service_rows(self.client)  # the page is priced below
         return selectors.client_services(self.client)
+
+    def paginate_queryset(self, queryset: Any) -> list[Any] | None:
+        page = super().paginate_queryset(queryset)
+        if page is None or self.action != "list":
+            return page
+        return selectors.priced(page, self.client)
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         if self.action == "retrieve":
