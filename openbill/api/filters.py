@@ -19,6 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.request import Request
 
 from openbill.accounts.selectors import client_of
+from openbill.core.ordering import StableOrderingFilter
 
 
 class ClientFilterBackend(DjangoFilterBackend):
@@ -68,7 +69,7 @@ class _RepeatedOrCommaWidget(django_filters.widgets.CSVWidget):
         return [part for value in values for part in value.split(",") if part != ""] or []
 
 
-class OrderingFilter(django_filters.OrderingFilter):
+class OrderingFilter(StableOrderingFilter):
     """Sort keys in order of precedence, repeated or comma-separated; ``-`` sorts descending.
     Document it with :func:`ordering_parameter` (an exploded array, as clients send it)."""
 

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from openbill.catalog.models import ProductType
+from openbill.core.ordering import StableOrderingFilter
 
 from .choices import Label
 from .models import Service
@@ -19,7 +20,7 @@ class ServiceFilterSet(django_filters.FilterSet):
         queryset=ProductType.objects.none(), field_name="product_type", label=_("Product type")
     )
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Name"))
-    ordering = django_filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=(("id", "id"), ("name", "name"), ("expires_at", "expires_at"), ("status", "status")),
         label=_("Sort by"),
     )
