@@ -19,7 +19,22 @@ from django.utils import timezone, translation
 
 def babel_locale(language: str | None = None) -> Locale:
     """Babel's locale for ``language`` (default: the active language)."""
-    return _locale(translation.to_locale(language or translation.get_language() or settings.LANGUAGE_CODE))
+    return _locale(locale_name(language))
+
+
+def locale_name(language: str | None = None) -> str:
+    """``language`` (default: the active language) as a locale name: "en", "es"."""
+    return translation.to_locale(language or translation.get_language() or settings.LANGUAGE_CODE)
+
+
+@lru_cache(maxsize=4096)
+def decimal_text(value: str, pattern: str, locale: str) -> str:
+    """``value`` (a Decimal's text: "-0.00" and "0.00" stay apart) in a CLDR ``pattern``, no
+    thousands separator, quantized to the pattern: remembered, since a list page formats the
+    same few amounts on every row and Babel takes ~20 µs each."""
+    return format_decimal(
+        Decimal(value), format=pattern, locale=_locale(locale), decimal_quantization=True, group_separator=False
+    )
 
 
 @lru_cache(maxsize=64)
@@ -66,7 +81,12 @@ def format_day(value: date | datetime, language: str | None = None, tz: tzinfo |
     on the wall clock of ``tz`` (default: the active zone)."""
     if isinstance(value, datetime):
         value = local_moment(value, tz).date()
-    return format_date(value, DAY_PATTERN, locale=babel_locale(language))
+    return _day_text(value, locale_name(language))
+
+
+@lru_cache(maxsize=4096)
+def _day_text(day: date, locale: str) -> str:
+    return format_date(day, DAY_PATTERN, locale=_locale(locale))
 
 
 def format_moment(moment: datetime, language: str | None = None, tz: tzinfo | None = None) -> str:

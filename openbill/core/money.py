@@ -8,9 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from babel.numbers import format_decimal
-
-from .formats import babel_locale
+from .formats import decimal_text, locale_name
 
 # ISO 4217 minor units for the currencies that differ from the usual two.
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "VND": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3}
@@ -96,10 +94,7 @@ def format_money(amount: Decimal | int, currency: str, language: str | None = No
     if not minor_unit and value == value.to_integral_value() and abs(value) >= 100:
         places = 0
     pattern = "0." + "0" * places if places else "0"
-    number = format_decimal(
-        value, format=pattern, locale=babel_locale(language), decimal_quantization=True, group_separator=False
-    )
-    return f"{number} {currency}"
+    return f"{decimal_text(str(value), pattern, locale_name(language))} {currency}"
 
 
 # A sum of money inside stored JSON (a notice's context): the figure and its currency, worded by
