@@ -36,7 +36,8 @@ from openbill.support import selectors as support_selectors
 
 from .access import client_required, reauth_required
 from .forms import ApiTokenForm, LanguageForm
-from .row_actions import RowActions, ServiceUrl
+from .row_actions import ServiceUrl
+from .service_rows import ServiceRows
 
 SERVICES_PER_PAGE = 25
 WIDGET_ROWS = 20
@@ -146,7 +147,7 @@ def services(request: HttpRequest) -> HttpResponse:
         "filterset": filterset,
         "form": filterset.form,
         "page": page,
-        "rows": _service_rows(selectors.priced(page.object_list, client), now),
+        "rows": ServiceRows(now)(selectors.priced(page.object_list, client)),
         "product_types": product_types,
         **_empty_state(request, filterset),
     }
@@ -159,21 +160,6 @@ def _empty_state(request: HttpRequest, filterset: Any) -> dict[str, Any]:
         "filtered": any(request.GET.get(name) for name in filterset.form.fields if name != "ordering"),
         "order_url": _optional("clientarea:order_catalog"),
     }
-
-
-def _service_rows(services: Any, now: Any) -> list[dict[str, Any]]:
-    """Each row's links in Python, their URLs formatted from prefixes reversed once (row_actions)."""
-    actions = RowActions()
-    return [
-        {
-            "service": service,
-            "url": actions.detail(service.pk),
-            "expiration": selectors.expiration_text(service, now),
-            "renew_cost": selectors.renew_cost_text(service),
-            "actions": actions(service),
-        }
-        for service in services
-    ]
 
 
 def _service_context(request: HttpRequest, pk: int) -> dict[str, Any]:

@@ -7,12 +7,12 @@ from urllib.parse import urlencode
 
 from django import template
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
 
 from openbill.catalog.display import addon_value as value_of
 from openbill.clientarea.row_actions import actions_html
+from openbill.clientarea.service_rows import auto_renew_icon as renew_icon
+from openbill.clientarea.service_rows import status_badge
 from openbill.payments.texts import method_label as payment_method_label
 from openbill.services.choices import Status
 from openbill.services.rules import Action, allowed_actions
@@ -120,55 +120,16 @@ def status_label(code: str) -> str:
         return code
 
 
-# The status badge's colour by the label the client reads (services.models.Service.label_code).
-STATUS_BADGES = {
-    "active": "text-bg-success",
-    "in_progress": "text-bg-info",
-    "suspended": "text-bg-warning",
-    "suspended_admin": "text-bg-warning",
-    "suspended_abuse": "text-bg-warning",
-    "not_available": "text-bg-danger",
-}
-
-
 @register.simple_tag
 def service_status(service: Any) -> SafeString:
-    """A service's status badge (``clientarea/services/_status.html``); while an operation runs,
-    it asks htmx to fetch it again every 3 s and announces the change (role=status).
-
-    Built in Python: the Goods/Services list shows one per row."""
-    code = str(service.label_code)
-    badge = STATUS_BADGES.get(code, "text-bg-secondary")
-    if service.operation:
-        return format_html(
-            '<span id="service-status-{}" class="d-inline-flex align-items-center gap-2" role="status" '
-            'aria-live="polite" hx-get="{}" hx-trigger="every 3s" hx-swap="outerHTML" data-status="{}">'
-            '<span class="badge {}">{}</span> '
-            '<span class="spinner-border spinner-border-sm text-info" aria-hidden="true"></span></span>',
-            service.pk,
-            reverse("clientarea:service_status", kwargs={"pk": service.pk}),
-            code,
-            badge,
-            service.label,
-        )
-    return format_html(
-        '<span id="service-status-{}" class="d-inline-flex align-items-center gap-2" data-status="{}">'
-        '<span class="badge {}">{}</span></span>',
-        service.pk,
-        code,
-        badge,
-        service.label,
-    )
+    """A service's status badge (``clientarea/services/_status.html``), as the list writes it."""
+    return status_badge(service)
 
 
 @register.simple_tag
 def auto_renew_icon(service: Any) -> SafeString:
     """The automatic-renewal icon, with its meaning for screen readers and as a tooltip."""
-    if service.auto_renew:
-        css, text = "bi bi-arrow-repeat text-success", _("Automatic renewal on")
-    else:
-        css, text = "bi bi-dash-circle text-secondary", _("Automatic renewal off")
-    return format_html('<i class="{}" role="img" aria-label="{}" title="{}"></i>', css, text, text)
+    return renew_icon(service)
 
 
 @register.simple_tag
