@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class CatalogConfig(AppConfig):
     name = "openbill.catalog"
     label = "catalog"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()

@@ -45,6 +45,19 @@ class DeletionWhen(models.TextChoices):
     PERIOD_END = "period_end", _("At the end of the paid period")
 
 
+class CatalogRevision(models.Model):
+    """The catalog's revision: one row (``pk=1``) whose ``token`` changes, in the writing
+    transaction, with every change to a product type, tariff, price or add-on of any provider
+    (``catalog.signals``). A process that keeps catalogs in memory (``catalog.selectors``) reads
+    the token and reloads when it differs. A fresh random token rather than a counter: a
+    rolled-back change can never leave behind a number that a later change reuses."""
+
+    token = models.CharField(max_length=32, default="")
+
+    def __str__(self) -> str:
+        return self.token
+
+
 class ProductType(models.Model):
     """A kind of service the provider sells, with its deletion policy and instruction manual."""
 

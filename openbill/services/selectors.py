@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from openbill.billing.rules import spread
 from openbill.catalog.models import AddonPrice, PeriodPrice
 from openbill.catalog.pricing import tariff_period_amount, tariff_period_parts
+from openbill.catalog.selectors import catalog_of
 from openbill.core.formats import format_day
 from openbill.core.money import format_money
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, local_date
@@ -37,33 +38,44 @@ def with_pricing(queryset: QuerySet[Service]) -> QuerySet[Service]:
 
 
 def listed(queryset: QuerySet[Service]) -> QuerySet[Service]:
-    """A list's rows, joined to their tariff and product type; ``priced`` completes a page."""
-    return queryset.select_related("tariff", "product_type")
+    """A list's rows as the table has them; ``priced`` completes a page (tariff, product type,
+    add-ons and prices, from the catalog in memory)."""
+    return queryset
 
 
 def priced(services: Iterable[Service], client: Any) -> list[Service]:
     """One page of ``client``'s rows (from ``listed``) with everything ``renewal_amount`` and
-    the row need, in three queries: each tariff, product type and add-on is one object however
-    many rows share it, so its prices are read into it once; the client is the caller's own.
-    The same answer as ``with_pricing`` at about two thirds of its Python time for a page."""
+    the row need: the tariffs, product types and add-ons from the provider's catalog as this
+    process keeps it (``catalog.selectors.catalog_of``: one short read to know it is current),
+    and the rows' add-on lines in one query. The same answer as ``with_pricing``. A row whose
+    catalog objects are not in the client's provider's catalog gets them from the database."""
     rows = list(services)
-    tariffs: dict[int, Any] = {}
-    types: dict[int, Any] = {}
+    catalog = catalog_of(client.provider_id)
+    strays: list[Service] = []
     for service in rows:
         if service.client_id == client.pk:
             service.client = client
-        service.tariff = tariffs.setdefault(service.tariff_id, service.tariff)
-        service.product_type = types.setdefault(service.product_type_id, service.product_type)
-    prefetch_related_objects(list(tariffs.values()), Prefetch("prices", queryset=PeriodPrice.objects.order_by("id")))
-    prefetch_related_objects(
-        rows, Prefetch("addons", queryset=ServiceAddon.objects.select_related("addon", "enum_item"))
-    )
-    addons: dict[int, Any] = {}
+        tariff, product_type = catalog.tariffs.get(service.tariff_id), catalog.types.get(service.product_type_id)
+        if tariff is None or product_type is None:
+            strays.append(service)
+            continue
+        service.tariff, service.product_type = tariff, product_type
+    if strays:
+        prefetch_related_objects(
+            strays, "product_type", Prefetch("tariff__prices", queryset=PeriodPrice.objects.order_by("id"))
+        )
+    prefetch_related_objects(rows, Prefetch("addons", queryset=ServiceAddon.objects.order_by("id")))
+    stray_lines: list[ServiceAddon] = []
     for service in rows:
         for line in service.addons.all():
-            line.addon = addons.setdefault(line.addon_id, line.addon)
-    if addons:
-        prefetch_related_objects(list(addons.values()), "prices")
+            addon = catalog.addons.get(line.addon_id)
+            item = catalog.items.get(line.enum_item_id) if line.enum_item_id else None
+            if addon is None or (line.enum_item_id and item is None):
+                stray_lines.append(line)
+                continue
+            line.addon, line.enum_item = addon, item
+    if stray_lines:
+        prefetch_related_objects(stray_lines, "addon__prices", "enum_item")
     return rows
 
 
