@@ -22,6 +22,7 @@ from openbill.catalog.models import (
     TariffPlan,
     ValueType,
 )
+from openbill.catalog.signals import revise
 from openbill.provisioning.models import ProcessingModule
 
 VPS_INSTRUCTIONS = """Your virtual server {{ service.name }} is ready.
@@ -296,3 +297,4 @@ def translate_to_spanish(provider: Any) -> None:
         ProductType.objects.filter(provider=provider, kind=kind).exclude(instruction_template_en="").update(
             instruction_template_es=text
         )
+    revise()  # the updates above send no signal
