@@ -37,6 +37,7 @@ from openbill.billing.models import EntryKind, LedgerEntry
 from openbill.catalog.demo import build as build_catalog
 from openbill.catalog.models import Addon, TariffPlan, ValueType
 from openbill.clients.models import Client, Provider
+from openbill.core.collector import settle
 from openbill.core.demo import Demo
 from openbill.core.texts import Text
 from openbill.core.texts import fields as text_fields
@@ -105,6 +106,7 @@ def run(options: dict[str, Any], stdout: IO[str]) -> dict[str, Any]:
     ):
         http = HttpClient()
         http.force_login(user)
+        settle()  # as openbill.wsgi does once the application is loaded
         for page, url in page_urls().items():
             timing = time_page(http, url, requests=options["requests"], warmup=options["warmup"])
             result[page] = timing
