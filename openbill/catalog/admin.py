@@ -17,6 +17,7 @@ from .models import (
     Addon,
     AddonEnumItem,
     AddonPrice,
+    CatalogRevision,
     PeriodPrice,
     ProductParameter,
     ProductType,
@@ -224,3 +225,18 @@ class AddonPriceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("period",)
     search_fields = ("addon__name", "addon__tariff__name", "enum_item__name")
     list_select_related = ("addon__tariff", "enum_item")
+
+
+@admin.register(CatalogRevision)
+class CatalogRevisionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The catalog's revision token (read-only): it changes with every catalog change, and
+    every web process reloads its catalog when it does (catalog.selectors)."""
+
+    list_display = ("token",)
+    readonly_fields = ("token",)
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
