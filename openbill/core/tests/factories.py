@@ -126,3 +126,12 @@ def service(
     for item, quantity in (addons or {}).items():
         ServiceAddon.objects.create(service=svc, addon=item, quantity=Decimal(quantity))
     return svc
+
+
+def due_today(owner: Client, now: datetime, hours: int = 2) -> datetime:
+    """An expiry about ``hours`` after ``now`` that the renew sweep still counts as today's:
+    never past the provider's next local midnight, so a test run at 23:00 does not find its
+    service due tomorrow instead (a minute before that midnight at the latest)."""
+    from openbill.services.automation.due import next_local_midnight
+
+    return min(now + timedelta(hours=hours), next_local_midnight(now, owner.provider.tz) - timedelta(minutes=1))

@@ -25,7 +25,7 @@ from .stripe_helpers import browser_sets_up_card, claimed_autopay, deliver
 def _due_client_with_card(vps_plan: Any) -> tuple[Any, Any, Any]:
     now = timezone.now()
     carol = f.client(vps_plan.product_type.provider, "carol@test.test", balance="3.00")
-    service = f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
+    service = f.service(carol, vps_plan, expires_at=f.due_today(carol, now))
     card = cards.save_card(carol, browser_sets_up_card(carol), make_default=True, now=now)
     return carol, service, card
 

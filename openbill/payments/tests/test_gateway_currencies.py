@@ -4,7 +4,6 @@ currency is not offered it, cannot pay with it through the API, and autopay leav
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -128,7 +127,7 @@ def test_autopay_leaves_a_card_whose_gateway_no_longer_takes_the_currency(
 ) -> None:
     now = timezone.now()
     carol = f.client(provider, "carol@test.test", balance="4.00")
-    service = f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
+    service = f.service(carol, vps_plan, expires_at=f.due_today(carol, now))
     saved_card(carol)
     assert [(p.amount, p.service_id) for p in cards.plan_autopay(now)] == [(Decimal("6.00"), service.pk)]
     assert cards.autopay_card(carol, service.pk, service.expires_at) is not None

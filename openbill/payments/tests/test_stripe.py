@@ -232,7 +232,7 @@ def test_a_renewal_the_balance_cannot_cover_is_charged_to_the_card_once_then_ren
 ) -> None:
     now = timezone.now()
     carol = f.client(provider, "carol@test.test", balance="4.00")
-    service = f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
+    service = f.service(carol, vps_plan, expires_at=f.due_today(carol, now))
     saved_card(carol)
     assert [(p.amount, p.service_id) for p in cards.plan_autopay(now)] == [(Decimal("6.00"), service.pk)]
     assert cards.run_autopay(now)["credited"] == 1
@@ -263,14 +263,14 @@ def test_the_whole_renewal_is_charged_when_the_provider_says_so(
     settings.OPENBILL_AUTOPAY_AMOUNT = "whole"
     now = timezone.now()
     carol = f.client(provider, "carol@test.test", balance="4.00")
-    f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
+    f.service(carol, vps_plan, expires_at=f.due_today(carol, now))
     saved_card(carol)
     assert [p.amount for p in cards.plan_autopay(now)] == [Decimal("10.00")]
 
 
 def test_a_balance_that_covers_the_renewal_charges_no_card(alice: Any, vps_plan: Any, stripe_on: Any) -> None:
     now = timezone.now()
-    f.service(alice, vps_plan, expires_at=now + timedelta(hours=2))
+    f.service(alice, vps_plan, expires_at=f.due_today(alice, now))
     saved_card(alice)
     assert cards.plan_autopay(now) == []
     cards.run_autopay(now)
@@ -282,7 +282,7 @@ def test_a_declined_renewal_charge_tells_the_client_and_the_expiry_path_is_uncha
 ) -> None:
     now = timezone.now()
     carol = f.client(provider, "carol@test.test", balance=None)
-    service = f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
+    service = f.service(carol, vps_plan, expires_at=f.due_today(carol, now))
     saved_card(carol, CARD_DECLINED_ON_CHARGE)
     assert cards.run_autopay(now)["declined"] == 1
     payment = Payment.objects.get()
@@ -305,7 +305,7 @@ def test_a_renewal_charge_the_bank_wants_confirmed_emails_the_client_a_link(
 ) -> None:
     now = timezone.now()
     carol = f.client(provider, "carol@test.test", balance=None)
-    f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
+    f.service(carol, vps_plan, expires_at=f.due_today(carol, now))
     saved_card(carol, CARD_3DS)
     assert cards.run_autopay(now)[cards.REQUIRES_ACTION] == 1
     payment = Payment.objects.get()
@@ -327,7 +327,7 @@ def test_a_worker_killed_after_the_charge_records_it_once_on_restart(
 ) -> None:
     now = timezone.now()
     carol = f.client(provider, "carol@test.test", balance=None)
-    f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
+    f.service(carol, vps_plan, expires_at=f.due_today(carol, now))
     card = saved_card(carol)
     payment = claimed_autopay(carol, card, now - timedelta(minutes=30), charged=True)
     customer = cards.customer_id(carol, now=now)
@@ -350,7 +350,7 @@ def test_a_claim_whose_charge_stripe_never_made_is_charged_once_later(
 ) -> None:
     now = timezone.now()
     carol = f.client(provider, "carol@test.test", balance=None)
-    f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
+    f.service(carol, vps_plan, expires_at=f.due_today(carol, now))
     card = saved_card(carol)
     payment = claimed_autopay(carol, card, now, charged=False)
     assert cards.run_autopay(now + timedelta(minutes=1))["reconciled"] == 0  # maybe still charging
@@ -412,7 +412,7 @@ def test_openbill_preview_shows_the_card_charges_it_would_make(vps_plan: Any, pr
 
     now = timezone.now()
     carol = f.client(provider, "carol@test.test", balance="4.00")
-    service = f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
+    service = f.service(carol, vps_plan, expires_at=f.due_today(carol, now))
     saved_card(carol)
     out = StringIO()
     call_command("preview", "--at", now.isoformat(), stdout=out)
@@ -430,7 +430,7 @@ def test_stripe_asking_for_authentication_off_session_waits_for_the_client(
     answered at the HTTP boundary with Stripe's documented error body."""
     now = timezone.now()
     carol = f.client(provider, "carol@test.test", balance=None)
-    f.service(carol, vps_plan, expires_at=now + timedelta(hours=2))
+    f.service(carol, vps_plan, expires_at=f.due_today(carol, now))
     card = saved_card(carol)
     [item] = cards.plan_autopay(now)
     reference: dict[str, str] = {}

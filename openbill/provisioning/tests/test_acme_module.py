@@ -221,7 +221,6 @@ def test_a_wrong_tsig_secret_is_refused_and_fails_permanently(
 def test_the_renew_sweep_charges_then_reissues_the_certificate_through_the_module(
     alice: Any, ssl_plan: Any, provider: Any, pebble: Any, webroot: Path
 ) -> None:
-    from datetime import timedelta
     from decimal import Decimal
 
     from openbill.billing.models import Expense
@@ -240,7 +239,7 @@ def test_the_renew_sweep_charges_then_reissues_the_certificate_through_the_modul
     assert activate(service) == "done"
     first = Certificate.objects.get(service=service)
     now = timezone.now()
-    Service.objects.filter(pk=service.pk).update(expires_at=now + timedelta(hours=1))  # due today
+    Service.objects.filter(pk=service.pk).update(expires_at=f.due_today(alice, now, hours=1))  # due today
 
     result = run_now(at=now)
 
