@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +24,27 @@ if "replica" not in settings.DATABASES:
 
 # Stripe against localstripe: the ``stripe_on`` and ``sink`` fixtures.
 pytest_plugins = ["openbill.payments.tests.stripe_helpers"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On SQLite the test database is a file in a folder of its own (in /dev/shm, a RAM disk,
+    where there is one), removed after the run, not Django's shared-cache in-memory database.
+    There the live server's request threads share one connection and any other connection gets
+    "database table is locked" at once, never waiting; on a file each thread has its own
+    connection and a writer waits for another one's transaction (settings.py: busy timeout,
+    IMMEDIATE transactions, WAL), as web and worker do in production. pytest-django then adds
+    the xdist worker's suffix (test.sqlite3_gw0) to the name."""
+    default = settings.DATABASES["default"]
+    folder = None
+    if default["ENGINE"].endswith("sqlite3"):
+        shm = "/dev/shm"
+        folder = tempfile.mkdtemp(prefix="openbill-test-", dir=shm if os.access(shm, os.W_OK) else None)
+        default.setdefault("TEST", {})["NAME"] = os.path.join(folder, "test.sqlite3")
+    request.getfixturevalue("django_db_modify_db_settings_parallel_suffix")
+    yield
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)  # the database and its -wal and -shm files
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
