@@ -60,7 +60,7 @@ ROW_FIELDS = ("pk", "client_id", "expires_at", "period", "tariff_id", "name", "s
 
 def due_rows(run: SweepRun, lo: int, hi: int, *, lock: bool) -> list[tuple[Any, ...]]:
     horizons = due.renew_horizons(run.at, run.provider_ids or None)
-    query = Service.objects.filter(due.renew_due(horizons), client_id__gte=lo, client_id__lte=hi)
+    query = Service.objects.filter(due.renew_due(horizons, clients=(lo, hi)))
     if lock:
         # Wait for rows another transaction holds, never skip them: a worker that took this
         # batch over from one whose lease ran out must not report the rows that one still holds
