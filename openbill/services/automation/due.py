@@ -18,7 +18,7 @@ from django.db.models import Q
 from openbill.billing.rules import can_pay, spread
 from openbill.catalog.models import Addon, AddonEnumItem, TariffPlan
 from openbill.catalog.pricing import tariff_period_amount, tariff_period_parts
-from openbill.clients.models import Provider
+from openbill.clients.models import Client, Provider
 from openbill.core.money import money_value, round_amount
 from openbill.core.timeutil import local_date, start_of_local_day
 
@@ -62,21 +62,35 @@ def renew_horizons(now: datetime, provider_ids: Iterable[int] | None = None) -> 
     return {p.pk: next_local_midnight(now, p.tz) for p in providers(provider_ids)}
 
 
-def by_provider(horizons: dict[int, datetime], field: str = "expires_at__lte") -> Q:
+def by_provider(
+    horizons: dict[int, datetime], field: str = "expires_at__lte", clients: tuple[int, int] | None = None
+) -> Q:
+    """Each provider's services past its horizon. With ``clients`` (a range of client ids, a
+    batch's), the services of that range only, and the provider of each client is read from
+    that range alone: a join on the provider would read every client of the provider in every
+    batch (the planner does not carry a range over a join)."""
     condition = Q(pk__in=[])
     for provider_id, horizon in horizons.items():
-        condition |= Q(client__provider_id=provider_id, **{field: horizon})
+        if clients is None:
+            condition |= Q(client__provider_id=provider_id, **{field: horizon})
+        else:
+            lo, hi = clients
+            theirs = Client.objects.filter(provider_id=provider_id, pk__gte=lo, pk__lte=hi).values("pk")
+            condition |= Q(client_id__in=theirs, **{field: horizon})
+    if clients is not None:
+        condition &= Q(client_id__gte=clients[0], client_id__lte=clients[1])
     return condition
 
 
-def renew_due(horizons: dict[int, datetime]) -> Q:
-    """Auto-renewing, paid for, not scheduled for deletion, stopped for no other reason."""
+def renew_due(horizons: dict[int, datetime], clients: tuple[int, int] | None = None) -> Q:
+    """Auto-renewing, paid for, not scheduled for deletion, stopped for no other reason.
+    ``clients``: only the services of clients with an id in that range (both ends included)."""
     return (
         Q(status__in=[Status.ACTIVE, Status.SUSPENDED], auto_renew=True, activated_at__isnull=False)
         & Q(delete_at__isnull=True, expires_at__isnull=False)
         & ~Q(operation=Operation.DELETION)
         & ~OTHER_REASONS
-        & by_provider(horizons)
+        & by_provider(horizons, clients=clients)
     )
 
 

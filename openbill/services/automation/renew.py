@@ -60,7 +60,7 @@ ROW_FIELDS = ("pk", "client_id", "expires_at", "period", "tariff_id", "name", "s
 
 def due_rows(run: SweepRun, lo: int, hi: int, *, lock: bool) -> list[tuple[Any, ...]]:
     horizons = due.renew_horizons(run.at, run.provider_ids or None)
-    query = Service.objects.filter(due.renew_due(horizons), client_id__gte=lo, client_id__lte=hi)
+    query = Service.objects.filter(due.renew_due(horizons, clients=(lo, hi)))
     if lock:
         # Wait for rows another transaction holds, never skip them: a worker that took this
         # batch over from one whose lease ran out must not report the rows that one still holds
@@ -371,10 +371,13 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
     client_ids = sorted({r[1] for r in rows})
     service_ids = [r[0] for r in rows]
     with _cursor() as cursor:
-        # Reads by "= ANY(array)": one bound parameter instead of a thousand-item IN list.
+        # Reads by "= ANY(array)": one bound parameter instead of a thousand-item IN list. The
+        # arrays are cast to the columns' type: psycopg sends small ids as integer[], and
+        # "bigint = ANY(integer[])" can use an index but not a hash, so a filter compares each
+        # row with every id in turn.
         cursor.execute(
             _q(
-                "SELECT id, balance_amount, credit_limit, provider_id FROM {client} WHERE id = ANY(%s) "
+                "SELECT id, balance_amount, credit_limit, provider_id FROM {client} WHERE id = ANY(%s::bigint[]) "
                 "ORDER BY id FOR UPDATE"
             ),
             [client_ids],
@@ -387,7 +390,7 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
         earliest = min(start_of_local_day(now, tz) for tz in set(tz_of.values()))
         cursor.execute(
             _q(
-                "SELECT service_id, created_at FROM {ledger} WHERE service_id = ANY(%s) AND kind = %s "
+                "SELECT service_id, created_at FROM {ledger} WHERE service_id = ANY(%s::bigint[]) AND kind = %s "
                 "AND created_by = %s AND created_at >= %s AND created_at <= %s"
             ),
             [service_ids, EntryKind.CHARGE, str(SWEEP_ACTOR), earliest, now],
@@ -395,14 +398,23 @@ def renew_set(run: SweepRun, batch: SweepBatch) -> dict[str, Any]:
         check_fuse(run, batch, rows, tz_of, charged=cursor.fetchall())
         # renew_service charges nothing and moves nothing when the period's charge already exists.
         starts = {r[0]: period_key(period_start(r[2], now)) for r in rows}
+        # One probe of the unique (service, kind, key) index per due service, whatever the
+        # planner's statistics say: a LATERAL subquery with LIMIT is always a nested loop. As
+        # "service_id = ANY(…) AND key = ANY(…)", or as a join that the planner may hash, the
+        # lookup read the whole table of charges in every batch (stale statistics while a sweep
+        # doubles it), so its cost grew with the table, not with the batch.
         cursor.execute(
-            _q("SELECT service_id, key FROM {expense} WHERE service_id = ANY(%s) AND kind = %s AND key = ANY(%s)"),
-            [service_ids, ExpenseKind.PERIOD, sorted(set(starts.values()))],
+            _q(
+                "SELECT t.service_id, t.key FROM unnest(%s::bigint[], %s::text[]) AS t(service_id, key) "
+                "CROSS JOIN LATERAL (SELECT 1 FROM {expense} e WHERE e.service_id = t.service_id "
+                "AND e.kind = %s AND e.key = t.key LIMIT 1) AS done"
+            ),
+            [service_ids, [starts[sid] for sid in service_ids], ExpenseKind.PERIOD],
         )
         done_keys = set(cursor.fetchall())
         cursor.execute(
             _q(
-                "SELECT service_id, addon_id, quantity, enum_item_id FROM {addon} WHERE service_id = ANY(%s) "
+                "SELECT service_id, addon_id, quantity, enum_item_id FROM {addon} WHERE service_id = ANY(%s::bigint[]) "
                 "ORDER BY id"
             ),
             [service_ids],

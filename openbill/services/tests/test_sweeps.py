@@ -17,7 +17,7 @@ from openbill.core.notify import render
 from openbill.core.tests import factories as f
 from openbill.core.texts import Text
 from openbill.services import actions, sweeps
-from openbill.services.automation import engine
+from openbill.services.automation import engine, renew
 from openbill.services.automation.models import RunState, SweepAlert, SweepRun
 from openbill.services.choices import Operation, Status, SuspendReason
 from openbill.services.models import Service, ServiceEvent
@@ -57,6 +57,36 @@ def test_renew_charges_each_due_service_once_and_moves_its_expiry(alice, vps_pla
     assert due.events.filter(kind="renewed").count() == 1
     assert Notice.objects.filter(key=f"renewed:{due.pk}:{(AT + timedelta(hours=15)).isoformat()}").exists()
     assert run_audit() == []
+
+
+@pytest.mark.django_db
+def test_a_batch_takes_the_due_services_of_its_own_clients_each_by_its_providers_midnight():
+    """A batch is a range of client ids that may hold clients of several providers: each
+    service is due by its own provider's day, and a client outside the range is not the batch's."""
+    madrid = f.provider("Madrid Hosting", time_zone="Europe/Madrid")
+    utc = f.provider("UTC Hosting")
+    plans = {p: f.tariff(f.product_type(p, "vds"), "Daily", prices={"day": "1.00"}) for p in (madrid, utc)}
+    first = f.client(madrid, "first@test.test", balance="10.00")
+    second = f.client(utc, "second@test.test", balance="10.00")
+    third = f.client(madrid, "third@test.test", balance="10.00")
+    outside = f.client(madrid, "outside@test.test", balance="10.00")
+    tomorrow = datetime(2026, 3, 11, 10, 0, tzinfo=UTC)  # the 11th: today in Madrid, tomorrow in UTC
+    today = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)
+    services = {
+        name: f.service(client, plans[client.provider], period="day", expires_at=expires_at, name=name)
+        for name, client, expires_at in (
+            ("madrid today", first, tomorrow),
+            ("utc tomorrow", second, tomorrow),
+            ("utc today", second, today),
+            ("madrid later", third, tomorrow + timedelta(days=1)),
+            ("outside today", outside, tomorrow),
+        )
+    }
+    run = SweepRun(sweep="renew", at=datetime(2026, 3, 10, 23, 5, tzinfo=UTC), provider_ids=[])  # 00:05 in Madrid
+
+    rows = renew.due_rows(run, first.pk, third.pk, lock=False)
+
+    assert {row[0] for row in rows} == {services["madrid today"].pk, services["utc today"].pk}
 
 
 @pytest.mark.django_db
