@@ -88,3 +88,13 @@ def test_a_rolled_back_change_is_not_served(alice: Any, vps_plan: Any) -> None:
     assert prices["month"] == Decimal("10.00")
     # A later change cannot meet the rolled-back revision again: each is a fresh token.
     assert CatalogRevision.objects.get(pk=1).token == selectors.revision()
+
+
+def test_a_row_whose_tariff_is_outside_the_providers_catalog_is_still_priced(alice: Any, alice_user: Any) -> None:
+    # A tariff of another provider (a service moved between providers by staff): priced from the
+    # database, not missing from the list.
+    elsewhere = f.provider("Other Hosting")
+    plan = f.tariff(f.product_type(elsewhere, "vds"), "Far", prices={"month": "7.00"})
+    disk = f.addon(plan, "disk", prices={"month": "0.50"})
+    f.service(alice, plan, addons={disk: "4"})
+    assert renew_cost_in_list(logged_in(alice_user)) == ["9.00 USD/month"]
