@@ -47,7 +47,7 @@ def format_number(value: Decimal | int, places: int = 2, language: str | None = 
     """At most ``places`` decimals, trailing zeros dropped, no thousands separator: "2", "1,5"."""
     rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     pattern = "0." + "#" * places if places else "0"
-    return format_decimal(rounded, format=pattern, locale=babel_locale(language), group_separator=False)
+    return decimal_text(str(rounded), pattern, locale_name(language))
 
 
 def plain_number(value: float | Decimal | int, places: int = 2) -> str:

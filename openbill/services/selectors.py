@@ -37,14 +37,8 @@ def with_pricing(queryset: QuerySet[Service]) -> QuerySet[Service]:
     )
 
 
-def listed(queryset: QuerySet[Service]) -> QuerySet[Service]:
-    """A list's rows as the table has them; ``priced`` completes a page (tariff, product type,
-    add-ons and prices, from the catalog in memory)."""
-    return queryset
-
-
 def priced(services: Iterable[Service], client: Any) -> list[Service]:
-    """One page of ``client``'s rows (from ``listed``) with everything ``renewal_amount`` and
+    """One page of ``client``'s rows (as the table has them: no joins) with everything ``renewal_amount`` and
     the row need: the tariffs, product types and add-ons from the provider's catalog as this
     process keeps it (``catalog.selectors.catalog_of``: one short read to know it is current),
     and the rows' add-on lines in one query. The same answer as ``with_pricing``. A row whose
@@ -96,7 +90,7 @@ def client_services(client: Any) -> QuerySet[Service]:
 
 def client_service_rows(client: Any) -> QuerySet[Service]:
     """``client_services`` for a list: ``priced`` the page it shows."""
-    return listed(Service.objects.for_client(client))
+    return Service.objects.for_client(client)
 
 
 def client_services_with_deleted(client: Any, now: datetime | None = None) -> QuerySet[Service]:
@@ -110,7 +104,7 @@ def client_service_rows_with_deleted(client: Any, now: datetime | None = None) -
     since = (now or timezone.now()) - timedelta(days=settings.OPENBILL_DELETED_VISIBLE_DAYS)
     # The row's and the page's actions ask for an SSL service's certificate (its manual shows
     # the expiry; the page offers the download): joined here, not one query per row.
-    return listed(Service.objects.for_client_with_deleted(client, since)).select_related("certificate")
+    return Service.objects.for_client_with_deleted(client, since).select_related("certificate")
 
 
 def deleted_visible_until(service: Service) -> datetime | None:
