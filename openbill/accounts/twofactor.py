@@ -44,6 +44,7 @@ from rest_framework import permissions
 from rest_framework.request import Request
 
 from . import limits
+from .backends import TOTP_AT_LOAD
 from .models import ApiToken, RecoveryCodes
 from .selectors import client_of
 from .sessions import reauthenticated_recently
@@ -79,6 +80,13 @@ def confirmed_device(user: Any) -> TOTPDevice | None:
 def is_enabled(user: Any) -> bool:
     """The user has an authenticator app: every login asks for its code."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def enabled_at_load(user: Any) -> bool:
+    """``is_enabled`` as it was when the request's user was loaded (accounts.backends), without a
+    query: for the middleware, which runs before anything in the request could change it."""
+    known = getattr(user, TOTP_AT_LOAD, None)
+    return is_enabled(user) if known is None else bool(known)
 
 
 def code_limit(user: Any) -> limits.Limit:
@@ -196,7 +204,7 @@ class TwoFactorMiddleware:
             if not path.startswith(OPEN_PATHS) and required_for(user):
                 return redirect(reverse("staff:two_factor") + "?" + urlencode({"next": request.get_full_path()}))
         elif not user.is_staff and not path.startswith(CLIENT_OPEN_PATHS):
-            if is_enabled(user):
+            if enabled_at_load(user):
                 logout(request)
                 return self._refuse(
                     request, gettext("Log in again with your two-factor code."), "not_authenticated", status=401
