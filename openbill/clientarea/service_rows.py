@@ -32,12 +32,14 @@ STATUS_BADGES = {
 }
 
 
-def status_badge(service: Service, status_url: Any = None) -> SafeString:
+def status_badge(service: Service, status_url: Any = None, words: tuple[str, str] | None = None) -> SafeString:
     """A service's status badge; while an operation runs, it asks htmx to fetch it again every
     3 s (``status_url``: the status fragment's URL by id, reversed once by a list) and announces
-    the change (role=status)."""
-    pk, code = service.pk, escape(service.label_code)
-    badge, label = STATUS_BADGES.get(code, "text-bg-secondary"), escape(service.label)
+    the change (role=status). ``words``: the service's ``label_code`` and ``label``, escaped, when
+    a list knows them already (``status_words``)."""
+    pk = service.pk
+    code, label = words or status_words(service)
+    badge = STATUS_BADGES.get(code, "text-bg-secondary")
     if service.operation:
         url = escape((status_url or ServiceUrl("clientarea:service_status"))(pk))
         return mark_safe(
@@ -50,6 +52,11 @@ def status_badge(service: Service, status_url: Any = None) -> SafeString:
         f'<span id="service-status-{pk}" class="d-inline-flex align-items-center gap-2" data-status="{code}">'
         f'<span class="badge {badge}">{label}</span></span>'
     )
+
+
+def status_words(service: Service) -> tuple[str, str]:
+    """The badge's code and wording, escaped."""
+    return escape(service.label_code), escape(service.label)
 
 
 def auto_renew_icon(service: Service, texts: tuple[str, str] | None = None) -> SafeString:
@@ -74,6 +81,12 @@ class ServiceRows:
         self.actions = RowActions()
         self.status_url = ServiceUrl("clientarea:service_status")
         self.auto_renew = auto_renew_texts()
+        # A page's rows share a few tariffs, product types, states and configurations: each
+        # name, status wording and price is worked out once per page (all in this request's
+        # language, from the catalog this request priced the rows with).
+        self.names: dict[tuple[str, int], str] = {}
+        self.words: dict[tuple[str, str, frozenset[str]], tuple[str, str]] = {}
+        self.costs: dict[tuple[Any, ...], str] = {}
 
     def __call__(self, services: list[Service]) -> list[dict[str, Any]]:
         return [{"service": service, "html": self.row(service)} for service in services]
@@ -81,18 +94,42 @@ class ServiceRows:
     def row(self, service: Service) -> SafeString:
         pk = service.pk
         expiration = escape(selectors.expiration_text(service, self.now))
-        cost = escape(selectors.renew_cost_text(service))
         return mark_safe(
             f'\n    <tr data-service-id="{pk}">\n'
             f"      <td>{pk}</td>\n"
             f'      <td><a href="{escape(self.actions.detail(pk))}">{escape(service.name)}</a>'
-            f'<div class="small text-body-secondary">{escape(service.product_type.name)}</div></td>\n'
-            f'      <td class="d-none d-md-table-cell">{escape(service.tariff.name)}</td>\n'
+            f'<div class="small text-body-secondary">{self.name("type", service.product_type)}</div></td>\n'
+            f'      <td class="d-none d-md-table-cell">{self.name("tariff", service.tariff)}</td>\n'
             '      <td class="text-nowrap"><span class="d-inline-flex align-items-center gap-2">'
-            f"{status_badge(service, self.status_url)}{auto_renew_icon(service, self.auto_renew)}</span></td>\n"
+            f"{status_badge(service, self.status_url, self.status(service))}"
+            f"{auto_renew_icon(service, self.auto_renew)}</span></td>\n"
             f'      <td class="text-nowrap">{expiration}</td>\n'
-            f'      <td class="text-nowrap">{cost}</td>\n'
+            f'      <td class="text-nowrap">{self.cost(service)}</td>\n'
             '      <td><div class="d-flex flex-wrap justify-content-end gap-1">'
             f"{actions_html(self.actions(service))}</div></td>\n"
             "    </tr>\n  "
         )
+
+    def name(self, kind: str, obj: Any) -> str:
+        """A product type's or tariff's name in the reader's language, escaped."""
+        key = (kind, obj.pk)
+        if (text := self.names.get(key)) is None:
+            text = self.names[key] = escape(obj.name)
+        return text
+
+    def status(self, service: Service) -> tuple[str, str]:
+        """``status_words``: they follow the status, the running operation and the suspension's
+        reasons alone."""
+        key = (service.status, service.operation, service.suspend_reasons)
+        if (words := self.words.get(key)) is None:
+            words = self.words[key] = status_words(service)
+        return words
+
+    def cost(self, service: Service) -> str:
+        """``renew_cost_text``, escaped: the tariff's price for the period with the add-on lines,
+        the same for every row of the same configuration."""
+        lines = tuple((line.addon_id, line.quantity, line.enum_item_id) for line in service.addons.all())
+        key = (service.tariff_id, service.period, service.client.currency, lines)
+        if (text := self.costs.get(key)) is None:
+            text = self.costs[key] = escape(selectors.renew_cost_text(service))
+        return text

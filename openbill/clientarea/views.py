@@ -22,6 +22,7 @@ from openbill.accounts import sessions, twofactor
 from openbill.accounts.models import ApiToken, Membership, RecoveryCodes, User
 from openbill.billing.models import LedgerEntry
 from openbill.catalog import display
+from openbill.catalog.selectors import catalog_of
 from openbill.core.money import format_money
 from openbill.core.replica import replica_reads_view
 from openbill.core.timeutil import Period
@@ -137,9 +138,10 @@ def services(request: HttpRequest) -> HttpResponse:
     filterset = ServiceFilterSet(
         request.GET or None, queryset=selectors.client_service_rows_with_deleted(client, now), client=client
     )
-    # The product-type options in one plain query (rendering the ModelChoiceField would COUNT,
-    # then open a server-side cursor: three round trips on PostgreSQL). Validation is unchanged.
-    product_types = [(pt.pk, pt.name) for pt in filterset.form.fields["product_type"].queryset]  # type: ignore[attr-defined]
+    # The product-type options from the provider's catalog in memory (the filter's own queryset,
+    # which validates a chosen one, has the same rows), by the name the reader sees.
+    catalog = catalog_of(client.provider_id)
+    product_types = sorted(((pt.pk, pt.name) for pt in catalog.types.values()), key=lambda pair: (pair[1], pair[0]))
     # Bad filter input: say which field, show nothing rather than an unfiltered list.
     bad = filterset.is_bound and not filterset.is_valid()
     page = _page(request, Service.objects.none() if bad else filterset.qs, SERVICES_PER_PAGE)
@@ -147,7 +149,7 @@ def services(request: HttpRequest) -> HttpResponse:
         "filterset": filterset,
         "form": filterset.form,
         "page": page,
-        "rows": ServiceRows(now)(selectors.priced(page.object_list, client)),
+        "rows": ServiceRows(now)(selectors.priced(page.object_list, client, catalog)),
         "product_types": product_types,
         **_empty_state(request, filterset),
     }

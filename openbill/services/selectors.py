@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from openbill.billing.rules import spread
 from openbill.catalog.models import AddonPrice, PeriodPrice
 from openbill.catalog.pricing import tariff_period_amount, tariff_period_parts
-from openbill.catalog.selectors import catalog_of
+from openbill.catalog.selectors import Catalog, catalog_of
 from openbill.core.formats import format_day
 from openbill.core.money import format_money
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, local_date
@@ -37,14 +37,14 @@ def with_pricing(queryset: QuerySet[Service]) -> QuerySet[Service]:
     )
 
 
-def priced(services: Iterable[Service], client: Any) -> list[Service]:
+def priced(services: Iterable[Service], client: Any, catalog: Catalog | None = None) -> list[Service]:
     """One page of ``client``'s rows (as the table has them: no joins) with everything ``renewal_amount`` and
     the row need: the tariffs, product types and add-ons from the provider's catalog as this
     process keeps it (``catalog.selectors.catalog_of``: one short read to know it is current),
     and the rows' add-on lines in one query. The same answer as ``with_pricing``. A row whose
     catalog objects are not in the client's provider's catalog gets them from the database."""
     rows = list(services)
-    catalog = catalog_of(client.provider_id)
+    catalog = catalog or catalog_of(client.provider_id)
     strays: list[Service] = []
     for service in rows:
         if service.client_id == client.pk:
