@@ -148,12 +148,32 @@ def services(request: HttpRequest) -> HttpResponse:
     context = {
         "filterset": filterset,
         "form": filterset.form,
+        "filters": _filter_fields(filterset.form, {"status": _status_choices(), "product_type": product_types}),
         "page": page,
         "rows": ServiceRows(now)(selectors.priced(page.object_list, client, catalog)),
-        "product_types": product_types,
         **_empty_state(request, filterset),
     }
     return render(request, "clientarea/services/list.html", context, status=400 if bad else 200)
+
+
+def _status_choices() -> list[tuple[str, Any]]:
+    return [(value, text) for value, text in ServiceFilterSet.base_filters["status"].extra["choices"] if value != ""]
+
+
+def _filter_fields(form: Any, choices: dict[str, list[tuple[Any, Any]]]) -> list[tuple[Any, Any]]:
+    """The filter form's fields (not the sort order) with, for a select, its options as
+    ``(value, text, selected)``: worked out here once, not compared option by option in the
+    template."""
+    fields = []
+    for field in form:
+        if field.name == "ordering":
+            continue
+        options = None
+        if field.name in choices:
+            chosen = str(field.value())
+            options = [(value, text, str(value) == chosen) for value, text in choices[field.name]]
+        fields.append((field, options))
+    return fields
 
 
 def _empty_state(request: HttpRequest, filterset: Any) -> dict[str, Any]:

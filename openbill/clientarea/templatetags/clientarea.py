@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.safestring import SafeString
 
 from openbill.catalog.display import addon_value as value_of
@@ -32,6 +32,33 @@ def optional_url(name: str, *args: Any, **kwargs: Any) -> str:
         return reverse(name, args=args or None, kwargs=kwargs or None)
     except NoReverseMatch:
         return ""
+
+
+# The pages every client-area page links to from its navigation (None: optional, "" if absent).
+NAV_PAGES = {
+    "dashboard": "clientarea:dashboard",
+    "services": "clientarea:services",
+    "orders": "clientarea:orders",
+    "cart": "clientarea:cart",
+    "domains": "clientarea:domains",
+    "finances": "clientarea:finances",
+    "support": "clientarea:support",
+    "profile": "clientarea:profile",
+    "logout": "clientarea:logout",
+    "set_language": "clientarea:set_language",
+}
+_nav: dict[str, dict[str, str]] = {}
+
+
+@register.simple_tag
+def client_nav() -> dict[str, str]:
+    """The navigation's URLs by page (``NAV_PAGES``; "" for a page not installed), reversed once
+    per script prefix rather than on every page: the URLs do not change while the process runs."""
+    prefix = get_script_prefix()
+    urls = _nav.get(prefix)
+    if urls is None:
+        urls = _nav[prefix] = {key: optional_url(name) for key, name in NAV_PAGES.items()}
+    return urls
 
 
 @register.simple_tag(takes_context=True)
