@@ -30,6 +30,9 @@ class ClientMiddleware:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
             client = client_of(user)
+            # The account itself from here on (it is loaded with the user, accounts.backends):
+            # a page reads it on every row, and each read through the lazy object costs a call.
+            request.client = client  # type: ignore[attr-defined]
             if client is not None:
                 timezone.activate(client.provider.tz)
                 try:
