@@ -178,6 +178,10 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     # An unreachable replica must fail fast: the pages then read the primary (core.replica).
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+# Django's PostgreSQL backend with timestamps read by psycopg's C loader (core/postgresql/base.py).
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _database["ENGINE"] = "openbill.core.postgresql"
 OPENBILL_READ_REPLICA = "replica" in DATABASES
 OPENBILL_REPLICA_PIN_SECONDS = int(os.environ.get("OPENBILL_REPLICA_PIN_SECONDS", "5"))
 # While the replica's replay is further behind than this, the pages read the primary.
