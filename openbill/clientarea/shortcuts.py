@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 
 from openbill.orders.models import Order
 from openbill.services.models import Service
-from openbill.services.rules import allowed_actions, refusal
+from openbill.services.rules import allows, refusal
 from openbill.services.selectors import client_services
 
 
@@ -28,7 +28,7 @@ def own_service(request: HttpRequest, pk: int) -> Service:
 
 def refused(request: HttpRequest, service: Service, action: str) -> HttpResponse | None:
     """Back to the service page with the reason, when its state does not allow ``action``."""
-    if action in allowed_actions(service):
+    if allows(service, action):
         return None
     messages.error(request, refusal(service))
     return redirect("clientarea:service", pk=service.pk)

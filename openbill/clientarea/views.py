@@ -32,7 +32,7 @@ from openbill.services import selectors
 from openbill.services.choices import event_kind_label
 from openbill.services.filtersets import ServiceFilterSet
 from openbill.services.models import Service, ServiceEvent
-from openbill.services.rules import Action, allowed_actions
+from openbill.services.rules import Action, allowed_actions, allows
 from openbill.support import selectors as support_selectors
 
 from .access import client_required, reauth_required
@@ -59,7 +59,7 @@ def _renew_links(service_url: Any) -> Any:
     topup = _optional("clientarea:topup") or reverse("clientarea:finances")
 
     def link(service: Service) -> str:
-        if Action.EXTEND not in allowed_actions(service):
+        if not allows(service, Action.EXTEND):
             return str(service_url(service.pk))  # being deleted: its page says why
         if service.period == Period.DAY:
             return topup

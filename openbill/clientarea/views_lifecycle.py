@@ -26,7 +26,7 @@ from openbill.provisioning.models import Certificate
 from openbill.services import actions
 from openbill.services.choices import SuspendReason
 from openbill.services.models import Service
-from openbill.services.rules import Action, allowed_actions, refusal
+from openbill.services.rules import Action, allows, refusal
 
 from .access import client_required
 
@@ -54,7 +54,7 @@ def _run(request: HttpRequest, service: Service, action: Any, done: str, **kwarg
 
 def _confirm(request: HttpRequest, service: Service, action: str) -> HttpResponse:
     """GET of a lifecycle action: what it will do, and a button that does it (POST)."""
-    if action not in allowed_actions(service):
+    if not allows(service, action):
         messages.error(request, refusal(service))
         return _back(service)
     paid_until = local_date(service.expires_at, service.client.provider.tz) if service.expires_at else None
@@ -117,7 +117,7 @@ def deletion_terms(service: Service) -> dict[str, Any]:
 def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the confirmation page with the policy's terms; POST: delete."""
     service = _service(request, pk)
-    if Action.DELETE not in allowed_actions(service):
+    if not allows(service, Action.DELETE):
         messages.error(request, refusal(service))
         return _back(service)
     terms = deletion_terms(service)

@@ -27,7 +27,7 @@ from openbill.core.timeutil import PERIOD_SUFFIX, Period
 from openbill.orders import actions, selectors
 from openbill.orders.models import Order, OrderLine
 from openbill.orders.pricing import NewQuote, quote_new, tariffs_for
-from openbill.services.rules import Action, allowed_actions
+from openbill.services.rules import Action, allows
 
 from .access import client_required
 from .forms_orders import OrderForm, add_domain_error
@@ -187,7 +187,7 @@ def service_instructions(request: HttpRequest, pk: int) -> HttpResponse:
     service = own_service(request, pk)
     if not service.product_type.instruction_template.strip():
         raise Http404
-    if Action.INSTRUCTIONS not in allowed_actions(service):
+    if not allows(service, Action.INSTRUCTIONS):
         # Offered once the service is active and has every value the manual shows.
         messages.info(request, _("The instruction manual is available once the service is active."))
         return redirect("clientarea:service", service.pk)

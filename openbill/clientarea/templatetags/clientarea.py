@@ -15,7 +15,7 @@ from openbill.clientarea.service_rows import auto_renew_icon as renew_icon
 from openbill.clientarea.service_rows import status_badge
 from openbill.payments.texts import method_label as payment_method_label
 from openbill.services.choices import Status
-from openbill.services.rules import Action, allowed_actions
+from openbill.services.rules import Action, allows
 
 register = template.Library()
 
@@ -168,4 +168,4 @@ def row_actions(actions: Any) -> SafeString:
 @register.filter
 def instructions_offered(service: Any) -> bool:
     """Whether the service's instruction manual is offered (``services.rules``)."""
-    return Action.INSTRUCTIONS in allowed_actions(service)
+    return allows(service, Action.INSTRUCTIONS)
