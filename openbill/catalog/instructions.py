@@ -224,7 +224,7 @@ def _sections(service: Any, *, choice_labels: bool) -> _Computed:
     def addons() -> dict[str, str]:
         return {
             line.addon.resource: line.enum_item.name if line.enum_item else f"{line.quantity.normalize():f}"
-            for line in service.addons.all()
+            for line in service.addon_lines()
         }
 
     values = {

@@ -11,9 +11,9 @@ service's detail page uses for its button.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from html import escape as _escape
+from typing import NamedTuple
 
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -63,12 +63,13 @@ LABELS = {
 }
 
 
-@dataclass(frozen=True)
-class RowAction:
+class RowAction(NamedTuple):
     """A link (``url``) or, without one, a badge; ``style`` is its Bootstrap colour class.
 
     A link styled ``btn-warning`` is the step the service waits for (Configure): it stays in
-    sight beside the menu. Every other link is an item of the row's menu.
+    sight beside the menu. Every other link is an item of the row's menu. (A named tuple: a list
+    page makes about 150 of these, and a tuple is made several times faster than a frozen
+    dataclass.)
     """
 
     label: str | Promise

@@ -128,7 +128,7 @@ class ServiceRows:
     def cost(self, service: Service) -> str:
         """``renew_cost_text``, escaped: the tariff's price for the period with the add-on lines,
         the same for every row of the same configuration."""
-        lines = tuple((line.addon_id, line.quantity, line.enum_item_id) for line in service.addons.all())
+        lines = tuple((line.addon_id, line.quantity, line.enum_item_id) for line in service.addon_lines())
         key = (service.tariff_id, service.period, service.client.currency, lines)
         if (text := self.costs.get(key)) is None:
             text = self.costs[key] = escape(selectors.renew_cost_text(service))

@@ -174,6 +174,18 @@ class Service(models.Model):
             return gettext("Suspended")
         return str(Status(self.status).label)
 
+    # --- the add-on lines ---------------------------------------------------------------------
+    def addon_lines(self) -> list[ServiceAddon]:
+        """The service's add-on lines, by id: those a list loaded with its page
+        (``services.selectors.priced``), else ``addons.all()``, prefetched or not."""
+        lines: list[ServiceAddon] | None = self.__dict__.get("_page_addon_lines")
+        return lines if lines is not None else list(self.addons.all())
+
+    def keep_addon_lines(self, lines: list[ServiceAddon]) -> None:
+        """Give the service the lines ``addon_lines`` answers with (loaded for a whole page in
+        one query: a prefetch would build a queryset per row that is never run)."""
+        self.__dict__["_page_addon_lines"] = lines
+
     def is_stopped(self, now: datetime) -> bool:
         """Stopped by its expiry (or deleted): the widget says "Stopped DATE" instead of "Expires
         DATE". A service suspended for another reason (the client, an administrator, abuse) is

@@ -41,8 +41,9 @@ def priced(services: Iterable[Service], client: Any, catalog: Catalog | None = N
     """One page of ``client``'s rows (as the table has them: no joins) with everything ``renewal_amount`` and
     the row need: the tariffs, product types and add-ons from the provider's catalog as this
     process keeps it (``catalog.selectors.catalog_of``: one short read to know it is current),
-    and the rows' add-on lines in one query. The same answer as ``with_pricing``. A row whose
-    catalog objects are not in the client's provider's catalog gets them from the database."""
+    and the rows' add-on lines in one query (``Service.addon_lines``). The same answer as
+    ``with_pricing``. A row whose catalog objects are not in the client's provider's catalog gets
+    them from the database."""
     rows = list(services)
     catalog = catalog or catalog_of(client.provider_id)
     strays: list[Service] = []
@@ -58,10 +59,13 @@ def priced(services: Iterable[Service], client: Any, catalog: Catalog | None = N
         prefetch_related_objects(
             strays, "product_type", Prefetch("tariff__prices", queryset=PeriodPrice.objects.order_by("id"))
         )
-    prefetch_related_objects(rows, Prefetch("addons", queryset=ServiceAddon.objects.order_by("id")))
+    lines_of: dict[int, list[ServiceAddon]] = {service.pk: [] for service in rows}
+    for line in ServiceAddon.objects.filter(service_id__in=list(lines_of)).order_by("id"):
+        lines_of[line.service_id].append(line)
     stray_lines: list[ServiceAddon] = []
     for service in rows:
-        for line in service.addons.all():
+        service.keep_addon_lines(lines_of[service.pk])
+        for line in lines_of[service.pk]:
             addon = catalog.addons.get(line.addon_id)
             item = catalog.items.get(line.enum_item_id) if line.enum_item_id else None
             if addon is None or (line.enum_item_id and item is None):
@@ -127,14 +131,14 @@ def active_service_rows(client: Any) -> QuerySet[Service]:
 
 def renewal_amount(service: Service, period: str | None = None) -> Decimal | None:
     """The tariff's current price for one period with the service's add-ons (unrounded)."""
-    lines = [(line.addon, line.quantity, line.enum_item) for line in service.addons.all()]
+    lines = [(line.addon, line.quantity, line.enum_item) for line in service.addon_lines()]
     return tariff_period_amount(service.tariff, period or service.period, lines)
 
 
 def renewal_components(service: Service, period: str, paid: Decimal) -> dict[str, str]:
     """What a period charge of ``paid`` (before tax, after any discount) paid for each part of
     the service: ``paid`` spread over the catalog's parts (``billing.rules.spread``)."""
-    lines = [(line.addon, line.quantity, line.enum_item) for line in service.addons.all()]
+    lines = [(line.addon, line.quantity, line.enum_item) for line in service.addon_lines()]
     parts = tariff_period_parts(service.tariff, period, lines) or {}
     return spread(parts, paid, service.client.currency)
 

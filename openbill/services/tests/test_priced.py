@@ -1,0 +1,43 @@
+"""A list page's rows (``selectors.priced``) carry their add-on lines, loaded for the whole page in
+one query, and price exactly as the rows of ``with_pricing`` do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from openbill.core.tests import factories as f
+from openbill.services import selectors
+from openbill.services.models import Service
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rows(alice: Any, vps_plan: Any) -> list[Service]:
+    ram = f.addon(vps_plan, "ram", prices={"month": "2.00"})
+    disk = f.addon(vps_plan, "disk", prices={"month": "0.50"})
+    f.service(alice, vps_plan, name="bare")
+    f.service(alice, vps_plan, name="one", addons={ram: "2"})
+    f.service(alice, vps_plan, name="two", addons={ram: "4", disk: "10"})
+    return list(Service.objects.filter(client=alice).order_by("id"))
+
+
+def test_the_pages_lines_come_in_one_query_and_each_row_reads_its_own(alice: Any, rows: list[Service]) -> None:
+    selectors.priced(rows[:0], alice)  # the catalog in memory first: its loading is not the point
+    with CaptureQueriesContext(connection) as queries:
+        priced = selectors.priced(rows, alice)
+        lines = {service.name: [(line.addon.resource, line.quantity) for line in service.addon_lines()] for service in priced}
+        amounts = [selectors.renewal_amount(service) for service in priced]
+    assert sum("services_serviceaddon" in q["sql"] for q in queries.captured_queries) == 1
+    assert lines == {"bare": [], "one": [("ram", 2)], "two": [("ram", 4), ("disk", 10)]}
+    full = {s.pk: selectors.renewal_amount(s) for s in selectors.client_services(alice)}
+    assert amounts == [full[s.pk] for s in priced]
+
+
+def test_a_service_not_priced_for_a_page_reads_its_lines_itself(alice: Any, rows: list[Service]) -> None:
+    service = Service.objects.get(pk=rows[2].pk)
+    assert [line.addon.resource for line in service.addon_lines()] == ["ram", "disk"]
