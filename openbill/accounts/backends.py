@@ -9,10 +9,11 @@ flag, at once. Staff without a client account fall back to Django's own lookup.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import Membership, User
@@ -22,13 +23,17 @@ from .models import Membership, User
 TOTP_AT_LOAD = "_openbill_totp_at_load"
 
 
+@cache
+def _memberships() -> QuerySet[Membership]:
+    """The query's joins and flag, built once (a queryset is cloned, never changed, by filter)."""
+    return Membership.objects.select_related("user", "client__provider").annotate(
+        totp=Exists(TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True))
+    )
+
+
 class AccountBackend(ModelBackend):
     def get_user(self, user_id: Any) -> User | None:  # type: ignore[override]
-        found = list(
-            Membership.objects.select_related("user", "client__provider")
-            .annotate(totp=Exists(TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)))
-            .filter(user_id=user_id)[:1]
-        )
+        found = list(_memberships().filter(user_id=user_id)[:1])
         if not found:
             return super().get_user(user_id)  # type: ignore[return-value]  # staff
         membership = found[0]
