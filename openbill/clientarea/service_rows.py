@@ -86,7 +86,7 @@ class ServiceRows:
         # language, from the catalog this request priced the rows with).
         self.names: dict[tuple[str, int], str] = {}
         self.words: dict[tuple[str, str, frozenset[str]], tuple[str, str]] = {}
-        self.costs: dict[tuple[Any, ...], str] = {}
+        self.costs = selectors.RenewCosts()
 
     def __call__(self, services: list[Service]) -> list[dict[str, Any]]:
         return [{"service": service, "html": self.row(service)} for service in services]
@@ -126,10 +126,5 @@ class ServiceRows:
         return words
 
     def cost(self, service: Service) -> str:
-        """``renew_cost_text``, escaped: the tariff's price for the period with the add-on lines,
-        the same for every row of the same configuration."""
-        lines = tuple((line.addon_id, line.quantity, line.enum_item_id) for line in service.addon_lines())
-        key = (service.tariff_id, service.period, service.client.currency, lines)
-        if (text := self.costs.get(key)) is None:
-            text = self.costs[key] = escape(selectors.renew_cost_text(service))
-        return text
+        """``renew_cost_text``, escaped (``selectors.RenewCosts``: once per configuration)."""
+        return escape(self.costs(service)[1])

@@ -95,12 +95,13 @@ def _active_rows(services: list[Service], now: Any) -> list[dict[str, Any]]:
     """The dashboard's Active Services rows: expiry, renewal cost and where Renew leads."""
     services_url = reverse("clientarea:services")
     renew_link = _renew_links(ServiceUrl("clientarea:service"))
+    costs = selectors.RenewCosts()
     return [
         {
             "service": service,
             "filter_url": f"{services_url}?id={service.pk}",
             "expiration": selectors.expiration_text(service, now),
-            "renew_cost": selectors.renew_cost_text(service),
+            "renew_cost": costs(service)[1],
             "renew_url": renew_link(service),
         }
         for service in services

@@ -149,6 +149,25 @@ def renew_cost_text(service: Service, period: str | None = None) -> str:
     return cost_text(renewal_amount(service, period), service.client.currency, period)
 
 
+class RenewCosts:
+    """``renewal_amount`` and ``renew_cost_text`` of a page's rows, worked out once per
+    configuration (tariff, period, currency and add-on lines): a page's rows share a few. Make one
+    per request (the wording follows its language); it trusts the rows' catalog objects to be
+    the same for one tariff or add-on id, as ``priced`` gives them."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[Any, ...], tuple[Decimal | None, str]] = {}
+
+    def __call__(self, service: Service) -> tuple[Decimal | None, str]:
+        currency = service.client.currency
+        lines = tuple((line.addon_id, line.quantity, line.enum_item_id) for line in service.addon_lines())
+        key = (service.tariff_id, service.period, currency, lines)
+        if (found := self.known.get(key)) is None:
+            amount = renewal_amount(service)
+            found = self.known[key] = (amount, cost_text(amount, currency, service.period))
+        return found
+
+
 def cost_text(amount: Decimal | None, currency: str, period: str) -> str:
     """An amount per period as ``renew_cost_text`` words it ("" without an amount)."""
     if amount is None:

@@ -109,7 +109,8 @@ class ServiceSerializer(serializers.ModelSerializer[Service]):
         """What DRF's field-by-field walk gives (the declared fields and methods above), written
         directly: the list writes up to 200 rows a page, and prices each row once, not twice."""
         service, now = instance, _now(self)
-        amount = selectors.renewal_amount(service)
+        costs = self.context.get("renew_costs") or selectors.RenewCosts()
+        amount, cost_text = costs(service)
         currency = service.client.currency
         product_type, tariff = service.product_type, service.tariff
         expires_at = service.expires_at
@@ -129,7 +130,7 @@ class ServiceSerializer(serializers.ModelSerializer[Service]):
             "expiration_text": selectors.expiration_text(service, now),
             "renew_amount": None if amount is None else money_string(amount, currency),
             "currency": currency,
-            "renew_cost_text": selectors.cost_text(amount, currency, service.period),
+            "renew_cost_text": cost_text,
         }
 
 

@@ -73,6 +73,7 @@ class NowContextMixin:
     def get_serializer_context(self) -> dict[str, Any]:
         context: dict[str, Any] = super().get_serializer_context()  # type: ignore[misc]
         context["now"] = timezone.now()
+        context["renew_costs"] = selectors.RenewCosts()  # the page's prices, once per configuration
         return context
 
 

@@ -41,3 +41,19 @@ def test_the_pages_lines_come_in_one_query_and_each_row_reads_its_own(alice: Any
 def test_a_service_not_priced_for_a_page_reads_its_lines_itself(alice: Any, rows: list[Service]) -> None:
     service = Service.objects.get(pk=rows[2].pk)
     assert [line.addon.resource for line in service.addon_lines()] == ["ram", "disk"]
+
+
+def test_renew_costs_match_each_rows_own_and_are_worked_out_once_per_configuration(
+    alice: Any, vps_plan: Any, rows: list[Service], monkeypatch: Any
+) -> None:
+    ram = vps_plan.addons.get(resource="ram")
+    f.service(alice, vps_plan, name="one again", addons={ram: "2"})  # the configuration of "one"
+    priced = selectors.priced(list(Service.objects.filter(client=alice).order_by("id")), alice)
+    expected = [(selectors.renewal_amount(s), selectors.renew_cost_text(s)) for s in priced]
+    worked_out: list[Any] = []
+    real = selectors.renewal_amount
+    monkeypatch.setattr(selectors, "renewal_amount", lambda s, *a: worked_out.append(s.name) or real(s, *a))
+    costs = selectors.RenewCosts()
+    assert [costs(s) for s in priced] == expected
+    assert sorted(worked_out) == ["bare", "one", "two"]
+    assert expected[1] != expected[2] and expected[1] == expected[3]
