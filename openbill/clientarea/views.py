@@ -29,7 +29,7 @@ from openbill.core.timeutil import Period
 from openbill.metering.selectors import overage_widget_rows
 from openbill.payments import cards
 from openbill.services import selectors
-from openbill.services.choices import event_kind_label
+from openbill.services.choices import Label, event_kind_label
 from openbill.services.filtersets import ServiceFilterSet
 from openbill.services.models import Service, ServiceEvent
 from openbill.services.rules import Action, allowed_actions, allows
@@ -149,16 +149,12 @@ def services(request: HttpRequest) -> HttpResponse:
     context = {
         "filterset": filterset,
         "form": filterset.form,
-        "filters": _filter_fields(filterset.form, {"status": _status_choices(), "product_type": product_types}),
+        "filters": _filter_fields(filterset.form, {"status": Label.choices, "product_type": product_types}),
         "page": page,
         "rows": ServiceRows(now)(selectors.priced(page.object_list, client, catalog)),
         **_empty_state(request, filterset),
     }
     return render(request, "clientarea/services/list.html", context, status=400 if bad else 200)
-
-
-def _status_choices() -> list[tuple[str, Any]]:
-    return [(value, text) for value, text in ServiceFilterSet.base_filters["status"].extra["choices"] if value != ""]
 
 
 def _filter_fields(form: Any, choices: dict[str, list[tuple[Any, Any]]]) -> list[tuple[Any, Any]]:

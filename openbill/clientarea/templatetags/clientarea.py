@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import template
-from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString
 
 from openbill.catalog.display import addon_value as value_of
@@ -34,7 +34,7 @@ def optional_url(name: str, *args: Any, **kwargs: Any) -> str:
         return ""
 
 
-# The pages every client-area page links to from its navigation (None: optional, "" if absent).
+# The pages every client-area page links to from its navigation ("" for one not installed).
 NAV_PAGES = {
     "dashboard": "clientarea:dashboard",
     "services": "clientarea:services",
@@ -47,17 +47,17 @@ NAV_PAGES = {
     "logout": "clientarea:logout",
     "set_language": "clientarea:set_language",
 }
-_nav: dict[str, dict[str, str]] = {}
+_nav: dict[tuple[str, Any], dict[str, str]] = {}
 
 
 @register.simple_tag
 def client_nav() -> dict[str, str]:
     """The navigation's URLs by page (``NAV_PAGES``; "" for a page not installed), reversed once
-    per script prefix rather than on every page: the URLs do not change while the process runs."""
-    prefix = get_script_prefix()
-    urls = _nav.get(prefix)
+    per script prefix and URLconf rather than on every page: the URLs do not change while the process runs."""
+    key = (get_script_prefix(), get_urlconf())  # what reverse() itself depends on
+    urls = _nav.get(key)
     if urls is None:
-        urls = _nav[prefix] = {key: optional_url(name) for key, name in NAV_PAGES.items()}
+        urls = _nav[key] = {page: optional_url(name) for page, name in NAV_PAGES.items()}
     return urls
 
 
