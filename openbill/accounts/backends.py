@@ -5,16 +5,22 @@ client account it belongs to (with the provider: its zone, currency and 2FA rule
 two-factor middleware whether it has an authenticator app: three queries before the view.
 ``AccountBackend.get_user`` reads the membership with its user, client and provider, and that
 flag, at once. Staff without a client account fall back to Django's own lookup.
+
+Every request of a logged-in user runs this statement, so it is written once per process from
+the models' own tables and columns, and its rows become model instances as the ORM makes them
+(``Model.from_db``): building and compiling the same query on each request cost more than
+running it.
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import connections, models, router
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from openbill.clients.models import Client, Provider
 
 from .models import Membership, User
 
@@ -22,24 +28,94 @@ from .models import Membership, User
 # (accounts.twofactor.enabled_at_load). Other users have no such attribute.
 TOTP_AT_LOAD = "_openbill_totp_at_load"
 
+# The rows read, in the order their columns come: each with every concrete field.
+_JOINED: tuple[type[models.Model], ...] = (Membership, User, Client, Provider)
 
-@cache
-def _memberships() -> QuerySet[Membership]:
-    """The query's joins and flag, built once (a queryset is cloned, never changed, by filter)."""
-    return Membership.objects.select_related("user", "client__provider").annotate(
-        totp=Exists(TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True))
-    )
+
+class _Statement:
+    """The statement for one database, and how its columns become the four instances."""
+
+    def __init__(self, alias: str) -> None:
+        connection = connections[alias]
+        quote = connection.ops.quote_name
+
+        def column(model: type[models.Model], name: str) -> str:
+            field: Any = model._meta.get_field(name)
+            return f"{quote(model._meta.db_table)}.{quote(field.column)}"
+
+        fields = [field for model in _JOINED for field in model._meta.concrete_fields]
+        self.attnames = [[field.attname for field in model._meta.concrete_fields] for model in _JOINED]
+        # Each field's database converters, as the ORM applies them (a boolean stored as an
+        # integer on SQLite, a decimal's places, a datetime's zone).
+        self.converters = []
+        for index, field in enumerate(fields):
+            expression = field.get_col(field.model._meta.db_table)
+            converters = [*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection)]
+            if converters:
+                self.converters.append((index, expression, converters))
+        totp = TOTPDevice._meta
+        user_column: Any = totp.get_field("user")
+        confirmed_column: Any = totp.get_field("confirmed")
+        # The user's membership (a user belongs to one account at most) with its user, client
+        # and provider, and whether the user has a confirmed authenticator app.
+        select = ", ".join(f"{quote(field.model._meta.db_table)}.{quote(field.column)}" for field in fields)
+        self.sql = (
+            f"SELECT {select}, "  # noqa: S608 (the models' own tables and columns; values are parameters)
+            f"EXISTS(SELECT 1 FROM {quote(totp.db_table)} "
+            f"WHERE {quote(user_column.column)} = {column(Membership, 'user')} "
+            f"AND {quote(confirmed_column.column)} = %s) "
+            f"FROM {quote(Membership._meta.db_table)} "
+            f"INNER JOIN {quote(User._meta.db_table)} ON {column(Membership, 'user')} = {column(User, 'id')} "
+            f"INNER JOIN {quote(Client._meta.db_table)} ON {column(Membership, 'client')} = {column(Client, 'id')} "
+            f"INNER JOIN {quote(Provider._meta.db_table)} ON {column(Client, 'provider')} = {column(Provider, 'id')} "
+            f"WHERE {column(Membership, 'user')} = %s LIMIT 1"
+        )
+
+    def instances(self, alias: str, row: tuple[Any, ...]) -> tuple[list[Any], bool]:
+        values = list(row)
+        connection = connections[alias]
+        for index, expression, converters in self.converters:
+            for convert in converters:
+                values[index] = convert(values[index], expression, connection)
+        instances, start = [], 0
+        for model, attnames in zip(_JOINED, self.attnames, strict=True):
+            instances.append(model.from_db(alias, attnames, values[start : start + len(attnames)]))
+            start += len(attnames)
+        return instances, bool(values[start])
+
+
+_STATEMENTS: dict[str, _Statement] = {}
+
+
+def _account(user_id: int) -> tuple[Membership, bool] | None:
+    """The user's membership, its user, client and provider attached, and the app flag."""
+    alias = router.db_for_read(Membership)
+    if (statement := _STATEMENTS.get(alias)) is None:
+        statement = _STATEMENTS[alias] = _Statement(alias)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(statement.sql, [True, user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (membership, user, client, provider), totp = statement.instances(alias, row)
+    Membership.user.field.set_cached_value(membership, user)  # type: ignore[attr-defined]
+    Membership.client.field.set_cached_value(membership, client)  # type: ignore[attr-defined]
+    Client.provider.field.set_cached_value(client, provider)  # type: ignore[attr-defined]
+    return membership, totp
 
 
 class AccountBackend(ModelBackend):
     def get_user(self, user_id: Any) -> User | None:  # type: ignore[override]
-        found = list(_memberships().filter(user_id=user_id)[:1])
-        if not found:
+        try:
+            found = _account(int(user_id))
+        except (TypeError, ValueError):
+            return None
+        if found is None:
             return super().get_user(user_id)  # type: ignore[return-value]  # staff
-        membership = found[0]
+        membership, totp = found
         user = membership.user
         if not self.user_can_authenticate(user):
             return None
         user._openbill_client = membership.client  # type: ignore[attr-defined]  # accounts.selectors.client_of
-        setattr(user, TOTP_AT_LOAD, membership.totp)  # type: ignore[attr-defined]
+        setattr(user, TOTP_AT_LOAD, totp)  # type: ignore[attr-defined]
         return user

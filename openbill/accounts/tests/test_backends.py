@@ -85,3 +85,32 @@ def test_an_app_confirmed_after_the_session_began_is_seen_on_the_next_request(al
     assert is_enabled(alice_user)
     assert http.get("/services/")["Location"].startswith("/login/")
     assert http.get("/profile/")["Location"].startswith("/login/")  # logged out, not only refused
+
+
+def test_the_loaded_rows_equal_what_the_orm_loads(alice: Any, alice_user: Any) -> None:
+    """The backend's own statement gives the user, account and provider the ORM would: every
+    field with its type (decimals, datetimes, booleans), on SQLite and on PostgreSQL."""
+    from decimal import Decimal
+
+    from openbill.accounts.backends import AccountBackend
+    from openbill.accounts.models import User
+    from openbill.clients.models import Client, Provider
+
+    Client.objects.filter(pk=alice.pk).update(credit_limit=Decimal("12.50"))
+    TOTPDevice.objects.create(user=alice_user, name="unconfirmed", confirmed=False)
+
+    user = AccountBackend().get_user(alice_user.pk)
+    assert user is not None
+    client = user._openbill_client  # type: ignore[attr-defined]
+    pairs = [
+        (user, User.objects.get(pk=alice_user.pk)),
+        (client, Client.objects.get(pk=alice.pk)),
+        (client.provider, Provider.objects.get(pk=alice.provider_id)),
+    ]
+    for loaded, expected in pairs:
+        for field in type(expected)._meta.concrete_fields:
+            got, want = getattr(loaded, field.attname), getattr(expected, field.attname)
+            assert (got, type(got)) == (want, type(want)), field.attname
+    assert client.credit_limit == Decimal("12.50") and isinstance(client.credit_limit, Decimal)
+    assert getattr(user, "_openbill_totp_at_load") is False  # an unconfirmed app is no app
+    assert client_of(User.objects.get(pk=alice_user.pk)) == client

@@ -68,6 +68,30 @@ def test_a_login_writes_one_session_row_that_names_its_user_and_decodes(alice_us
     assert UserSession.get_session_store_class() is SessionStore
 
 
+def test_the_store_loads_what_djangos_database_store_loads(alice_user: Any) -> None:
+    """The store reads a session's data with one statement of its own: a live session gives the
+    same data as Django's database store, an expired or unknown one gives nothing and forgets its
+    key (a new one is made if the session is written), as Django's does."""
+    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
+
+    def reference(key: str | None) -> Any:
+        store = SessionStore(key)
+        store.load = lambda: DjangoStore.load(store)  # type: ignore[method-assign]  # Django's own
+        return store
+
+    http = logged_in(alice_user)
+    key = http.session.session_key
+    assert SessionStore(key).load() == reference(key).load() != {}
+    assert SessionStore(key).load()[SESSION_KEY] == str(alice_user.pk)
+    UserSession.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    for store in (SessionStore(key), reference(key)):
+        assert store.load() == {}
+        assert store.session_key is None
+    assert not is_logged_in(http)
+    for store in (SessionStore("x" * 32), reference("x" * 32)):
+        assert store.load() == {} and store.session_key is None
+
+
 def test_log_out_other_sessions_keeps_this_one(alice_user: Any, bob_user: Any) -> None:
     here, phone, bobs = logged_in(alice_user), logged_in(alice_user), logged_in(bob_user)
     response = here.post("/profile/sessions/logout/")
