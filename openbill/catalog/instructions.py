@@ -211,12 +211,13 @@ class _Computed(Mapping[str, Any]):
         return len(self._compute)
 
 
-def _sections(service: Any, *, choice_labels: bool) -> _Computed:
-    """The context's sections, each computed when read; ``choice_labels``: a choice parameter
-    by its label in the reader's language (as on the service page), else as stored."""
+def _sections(service: Any, *, shown: bool) -> _Computed:
+    """The context's sections, each computed when read; ``shown``: as the manual shows them (a
+    choice parameter by its label in the reader's language, a date as text), else as stored (a
+    choice's value, a date's moment: which of them are blank is the same)."""
     tz = service.client.provider.tz
     params = dict(service.parameters or {})
-    if choice_labels:
+    if shown:
         for parameter in service.product_type.parameters.all():
             if parameter.kind == "choice" and parameter.code in params:
                 params[parameter.code] = parameter.shown_value(params[parameter.code])
@@ -234,8 +235,8 @@ def _sections(service: Any, *, choice_labels: bool) -> _Computed:
         "product": lambda: service.product_type.name,
         "status": lambda: service.label,
         "period": lambda: service.get_period_display(),
-        "expires_on": lambda: format_day(service.expires_at, tz=tz) if service.expires_at else "",
-        "activated_on": lambda: format_day(service.activated_at, tz=tz) if service.activated_at else "",
+        "expires_on": lambda: _day(service.expires_at, tz, shown),
+        "activated_on": lambda: _day(service.activated_at, tz, shown),
         "address": lambda: params.get("address") or params.get("ip") or params.get("ipv4") or "",
         "login": lambda: params.get("login") or params.get("username") or "",
         "licence_key": lambda: params.get("licence_key") or params.get("license_key") or "",
@@ -257,9 +258,16 @@ def _sections(service: Any, *, choice_labels: bool) -> _Computed:
 
 def instruction_context(service: Any) -> dict[str, Any]:
     """The whitelisted values of one service (never model objects)."""
-    context = dict(_sections(service, choice_labels=True))
+    context = dict(_sections(service, shown=True))
     context["service"] = dict(context["service"])
     return context
+
+
+def _day(moment: Any, tz: Any, shown: bool) -> Any:
+    """A day the manual shows: its text, or (not ``shown``) the moment; "" without one."""
+    if not moment:
+        return ""
+    return format_day(moment, tz=tz) if shown else moment
 
 
 def _certificate_until(service: Any, tz: Any) -> str:
@@ -368,15 +376,18 @@ def template_problems(source: str, *, parameters: set[str] | None, addons: set[s
     return problems
 
 
-def missing_values(service: Any) -> list[str]:
-    """The values the service's manual shows that the service does not have (yet)."""
-    source = service.product_type.instruction_template
+def missing_values(service: Any, source: str | None = None) -> list[str]:
+    """The values the service's manual shows that the service does not have (yet); ``source``:
+    the manual's template, when the caller has read it already."""
+    if source is None:
+        source = service.product_type.instruction_template
     try:
         paths = shown_values(source)
     except TemplateSyntaxError:
         return []  # render_template says the manual cannot be shown
-    # A choice's label is blank only when its stored value is: stored values answer the question.
-    values: Any = _sections(service, choice_labels=False)
+    # Stored values answer the question: a choice's label is blank only when its stored value is,
+    # a date's text only when there is no date.
+    values: Any = _sections(service, shown=False)
     missing = []
     for path in paths:
         value = values

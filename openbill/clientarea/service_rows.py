@@ -106,7 +106,7 @@ class ServiceRows:
             f'      <td class="text-nowrap">{expiration}</td>\n'
             f'      <td class="text-nowrap">{self.cost(service)}</td>\n'
             '      <td><div class="d-flex flex-wrap justify-content-end gap-1">'
-            f"{actions_html(self.actions(service))}</div></td>\n"
+            f"{actions_html(self.actions(service), self.actions.menu)}</div></td>\n"
             "    </tr>\n  "
         )
 

@@ -63,12 +63,10 @@ def deletion_scheduled(service: Service, now: datetime) -> bool:
 def instructions_offered(service: Service) -> bool:
     """A manual is offered once the service is active (it has been activated and runs or is
     suspended) and has every value the manual shows."""
-    return (
-        bool(service.product_type.instruction_template.strip())
-        and service.status in (Status.ACTIVE, Status.SUSPENDED)
-        and service.activated_at is not None
-        and not missing_values(service)
-    )
+    if service.status not in (Status.ACTIVE, Status.SUSPENDED) or service.activated_at is None:
+        return False
+    source = service.product_type.instruction_template
+    return bool(source.strip()) and not missing_values(service, source)
 
 
 def allowed_actions(service: Service, now: datetime | None = None) -> frozenset[str]:

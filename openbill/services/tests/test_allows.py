@@ -55,7 +55,7 @@ def test_allows_answers_every_action_as_allowed_actions(services: list[Any]) -> 
 def test_only_the_manual_works_out_the_manuals_values(services: list[Any], monkeypatch: Any) -> None:
     asked: list[Any] = []
     real = rules.missing_values
-    monkeypatch.setattr(rules, "missing_values", lambda service: asked.append(service) or real(service))
+    monkeypatch.setattr(rules, "missing_values", lambda service, *rest: asked.append(service) or real(service, *rest))
     for action in Action:
         if action != Action.INSTRUCTIONS:
             allows(services[0], action)
