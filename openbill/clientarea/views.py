@@ -36,6 +36,7 @@ from openbill.services.rules import Action, allowed_actions, allows
 from openbill.support import selectors as support_selectors
 
 from .access import client_required, reauth_required
+from .filter_form import filter_fields_html
 from .forms import ApiTokenForm, LanguageForm
 from .row_actions import ServiceUrl
 from .service_rows import ServiceRows
@@ -149,28 +150,12 @@ def services(request: HttpRequest) -> HttpResponse:
     context = {
         "filterset": filterset,
         "form": filterset.form,
-        "filters": _filter_fields(filterset.form, {"status": Label.choices, "product_type": product_types}),
+        "filter_fields": filter_fields_html(filterset.form, {"status": Label.choices, "product_type": product_types}),
         "page": page,
         "rows": ServiceRows(now)(selectors.priced(page.object_list, client, catalog)),
         **_empty_state(request, filterset),
     }
     return render(request, "clientarea/services/list.html", context, status=400 if bad else 200)
-
-
-def _filter_fields(form: Any, choices: dict[str, list[tuple[Any, Any]]]) -> list[tuple[Any, Any]]:
-    """The filter form's fields (not the sort order) with, for a select, its options as
-    ``(value, text, selected)``: worked out here once, not compared option by option in the
-    template."""
-    fields = []
-    for field in form:
-        if field.name == "ordering":
-            continue
-        options = None
-        if field.name in choices:
-            chosen = str(field.value())
-            options = [(value, text, str(value) == chosen) for value, text in choices[field.name]]
-        fields.append((field, options))
-    return fields
 
 
 def _empty_state(request: HttpRequest, filterset: Any) -> dict[str, Any]:

@@ -244,6 +244,23 @@ def test_services_list_filters_by_product_type_and_name(alice_http: HttpClient, 
     assert sorted(listed_ids(alice_http.get("/services/?name=SERVER"))) == sorted([many["web"].pk, many["db"].pk])
 
 
+def test_services_filter_form_keeps_what_was_asked_escaped_and_says_what_is_wrong(
+    alice_http: HttpClient, many: dict[str, Any]
+) -> None:
+    """The filter form (written in Python, clientarea.filter_form) shows the asked values back,
+    escaped; the chosen status selected; a bad value marks its field and names the error."""
+    html = alice_http.get('/services/?name="><b>x&status=suspended').content.decode()
+    assert 'name="name" id="id_name" value="&quot;&gt;&lt;b&gt;x" class="form-control form-control-sm">' in html
+    assert "<b>x" not in html
+    assert '<option value="suspended" selected>Suspended</option>' in html
+    assert html.count(" selected>") == 1
+    response = alice_http.get("/services/?id=abc")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'class="form-control form-control-sm is-invalid" aria-describedby="id_id-error">' in html
+    assert '<div class="invalid-feedback" id="id_id-error">Enter a number.</div>' in html
+
+
 def test_services_list_sorts_by_name_both_ways(alice_http: HttpClient, many: dict[str, Any]) -> None:
     names = lambda response: re.findall(r'<td><a href="/services/\d+/">([^<]+)</a>', response.content.decode())  # noqa: E731
     ascending = names(alice_http.get("/services/?ordering=name"))
