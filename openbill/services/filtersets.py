@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import QuerySet
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from openbill.catalog.models import ProductType
@@ -11,6 +14,9 @@ from openbill.core.ordering import StableOrderingFilter
 
 from .choices import Label
 from .models import Service
+
+# ServiceFilterSet.get_form_class: (filter set class, language) -> form class.
+_FORM_CLASSES: dict[tuple[type, str | None], type] = {}
 
 
 class ServiceFilterSet(django_filters.FilterSet):
@@ -33,6 +39,23 @@ class ServiceFilterSet(django_filters.FilterSet):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         provider_id = getattr(client, "provider_id", None)
         self.filters["product_type"].queryset = ProductType.objects.filter(provider_id=provider_id or 0)  # type: ignore[attr-defined]
+
+    def get_form_class(self) -> type:
+        """The form class, made once per filter set class and language instead of per request
+        (django-filter builds a class and its fields each time). Its fields' texts are fixed when
+        they are made (the sort order's "(descending)"), hence one per language; the one choice
+        that depends on the request, the product types, is set on each form (``form``)."""
+        key = (type(self), get_language())
+        if (form_class := _FORM_CLASSES.get(key)) is None:
+            form_class = _FORM_CLASSES[key] = super().get_form_class()
+        return form_class
+
+    @property
+    def form(self) -> Any:
+        if not hasattr(self, "_form"):
+            form = super().form
+            form.fields["product_type"].queryset = self.filters["product_type"].queryset
+        return self._form
 
     def filter_status(self, queryset: QuerySet[Service], name: str, value: str) -> QuerySet[Service]:
         return queryset.with_label(value) if value else queryset  # type: ignore[attr-defined]

@@ -261,6 +261,29 @@ def test_services_filter_form_keeps_what_was_asked_escaped_and_says_what_is_wron
     assert '<div class="invalid-feedback" id="id_id-error">Enter a number.</div>' in html
 
 
+def test_each_client_filters_by_its_own_providers_product_types_only(
+    alice: Any, alice_http: HttpClient, vps_plan: Any
+) -> None:
+    """The filter form's class is made once per process (services.filtersets); the product types
+    it accepts are still each request's client's provider's: in turn, each client's own type
+    filters its list and the other provider's type is refused."""
+    mine = f.service(alice, vps_plan)
+    other_provider = f.provider("Other Hosting")
+    other_plan = f.tariff(f.product_type(other_provider, "vds"), "Other", prices={"month": "5.00"})
+    carol = f.client(other_provider, "carol@test.test")
+    theirs = f.service(carol, other_plan)
+    carol_http = HttpClient()
+    carol_http.force_login(carol.memberships.get().user)
+    for _round in range(2):
+        for http, own, foreign, service in (
+            (alice_http, vps_plan.product_type_id, other_plan.product_type_id, mine),
+            (carol_http, other_plan.product_type_id, vps_plan.product_type_id, theirs),
+        ):
+            assert listed_ids(http.get(f"/services/?product_type={own}")) == [service.pk]
+            refused = http.get(f"/services/?product_type={foreign}")
+            assert refused.status_code == 400 and listed_ids(refused) == []
+
+
 def test_services_list_sorts_by_name_both_ways(alice_http: HttpClient, many: dict[str, Any]) -> None:
     names = lambda response: re.findall(r'<td><a href="/services/\d+/">([^<]+)</a>', response.content.decode())  # noqa: E731
     ascending = names(alice_http.get("/services/?ordering=name"))
