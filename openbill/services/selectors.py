@@ -75,6 +75,7 @@ def priced(services: Iterable[Service], client: Any, catalog: Catalog | None = N
         prefetch_related_objects(
             strays, "product_type", Prefetch("tariff__prices", queryset=PeriodPrice.objects.order_by("id"))
         )
+    _keep_certificates(rows)
     lines_of: dict[int, list[ServiceAddon]] = {service.pk: [] for service in rows}
     for line in ServiceAddon.objects.filter(service_id__in=list(lines_of)).order_by("id"):
         lines_of[line.service_id].append(line)
@@ -92,6 +93,23 @@ def priced(services: Iterable[Service], client: Any, catalog: Catalog | None = N
     if stray_lines:
         prefetch_related_objects(stray_lines, "addon__prices", "enum_item")
     return rows
+
+
+def _keep_certificates(rows: list[Service]) -> None:
+    """The certificates of the rows whose manual shows one's expiry (``certificate_until``: whether
+    the row offers its manual depends on it), in one query; no other row's certificate is read.
+    Joining every row's certificate would carry each SSL service's PEMs and encrypted key into
+    every list."""
+    shows: dict[int, bool] = {}
+    wanted = []
+    for service in rows:
+        product_type = service.product_type
+        if (shown := shows.get(product_type.pk)) is None:
+            shown = shows[product_type.pk] = "certificate_until" in product_type.instruction_template
+        if shown:
+            wanted.append(service)
+    if wanted:
+        prefetch_related_objects(wanted, "certificate")
 
 
 def resources_of(service: Service) -> dict[str, Any]:
@@ -117,15 +135,14 @@ def client_service_rows(client: Any) -> QuerySet[Service]:
 def client_services_with_deleted(client: Any, now: datetime | None = None) -> QuerySet[Service]:
     """The client's services as Goods/Services lists them: with those deleted in the last
     ``OPENBILL_DELETED_VISIBLE_DAYS`` days (read-only, with their History)."""
-    return with_pricing(client_service_rows_with_deleted(client, now))
+    # The page offers an SSL service's certificate for download: joined here.
+    return with_pricing(client_service_rows_with_deleted(client, now)).select_related("certificate")
 
 
 def client_service_rows_with_deleted(client: Any, now: datetime | None = None) -> QuerySet[Service]:
     """``client_services_with_deleted`` for a list: ``priced`` the page it shows."""
     since = (now or timezone.now()) - timedelta(days=settings.OPENBILL_DELETED_VISIBLE_DAYS)
-    # The row's and the page's actions ask for an SSL service's certificate (its manual shows
-    # the expiry; the page offers the download): joined here, not one query per row.
-    return Service.objects.for_client_with_deleted(client, since).select_related("certificate")
+    return Service.objects.for_client_with_deleted(client, since)
 
 
 def deleted_visible_until(service: Service) -> datetime | None:

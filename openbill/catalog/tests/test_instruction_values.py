@@ -106,3 +106,61 @@ def test_the_ssl_manual_promises_the_downloads_the_service_page_offers() -> None
         assert f"/services/{ssl.pk}/certificate/{part}/" in page
         download = http.get(f"/services/{ssl.pk}/certificate/{part}/")
         assert download.status_code == 200 and begins in download.content, part
+
+
+def test_a_list_offers_the_manual_of_ssl_services_by_their_certificates_in_one_query(
+    alice: Any, alice_user: Any, provider: Any
+) -> None:
+    """A manual showing the certificate's expiry is offered for a service with a live certificate
+    only; Goods/Services reads those certificates in one query, whatever their number."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from openbill.core.crypto import encrypt
+    from openbill.provisioning.models import Certificate
+
+    ssl_type = f.product_type(provider, kind=ProductKind.SSL_CERTIFICATE)
+    ssl_type.instruction_template_en = "Valid until {{ service.certificate_until }}."
+    ssl_type.save()
+    plan = f.tariff(ssl_type, "SSL", prices={"year": "10.00"})
+    now = timezone.now()
+
+    def certified(revoked: bool = False) -> Service:
+        service = f.service(alice, plan, period="year")
+        Service.objects.filter(pk=service.pk).update(activated_at=now)
+        Certificate.objects.create(
+            service=service,
+            domain=f"s{service.pk}.test",
+            serial=str(service.pk),
+            certificate_pem="LEAF",
+            chain_pem="CA",
+            private_key_encrypted=encrypt("KEY"),
+            not_after=now + timedelta(days=90),
+            issued_at=now,
+            revoked_at=now if revoked else None,
+        )
+        return service
+
+    http = HttpClient()
+    http.force_login(alice_user)
+
+    def offered(path: str) -> tuple[set[int], int]:
+        http.get(path)
+        with CaptureQueriesContext(connection) as queries:
+            page = http.get(path).content.decode()
+        return {s.pk for s in Service.objects.all() if f"/services/{s.pk}/instructions/" in page}, len(queries)
+
+    first = certified()
+    one, queries_one = offered("/services/")
+    assert one == {first.pk}
+    more = [certified(), certified()]
+    revoked = certified(revoked=True)
+    without = f.service(alice, plan, period="year")
+    Service.objects.filter(pk=without.pk).update(activated_at=now)
+    several, queries_several = offered("/services/")
+    assert several == {first.pk, *(s.pk for s in more)}
+    assert revoked.pk not in several and without.pk not in several
+    assert queries_several == queries_one
