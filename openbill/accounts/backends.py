@@ -21,6 +21,7 @@ from django.db import connections, models, router
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openbill.clients.models import Client, Provider
+from openbill.core.statements import Columns, quoted
 
 from .models import Membership, User
 
@@ -36,52 +37,26 @@ class _Statement:
     """The statement for one database, and how its columns become the four instances."""
 
     def __init__(self, alias: str) -> None:
-        connection = connections[alias]
-        quote = connection.ops.quote_name
+        self.columns = Columns(alias, *_JOINED)
+        user_id: Any = TOTPDevice._meta.get_field("user")
+        confirmed: Any = TOTPDevice._meta.get_field("confirmed")
+        quote = connections[alias].ops.quote_name
 
         def column(model: type[models.Model], name: str) -> str:
-            field: Any = model._meta.get_field(name)
-            return f"{quote(model._meta.db_table)}.{quote(field.column)}"
+            return quoted(alias, model, name)
 
-        fields = [field for model in _JOINED for field in model._meta.concrete_fields]
-        self.attnames = [[field.attname for field in model._meta.concrete_fields] for model in _JOINED]
-        # Each field's database converters, as the ORM applies them (a boolean stored as an
-        # integer on SQLite, a decimal's places, a datetime's zone).
-        self.converters = []
-        for index, field in enumerate(fields):
-            expression = field.get_col(field.model._meta.db_table)
-            converters = [*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection)]
-            if converters:
-                self.converters.append((index, expression, converters))
-        totp = TOTPDevice._meta
-        user_column: Any = totp.get_field("user")
-        confirmed_column: Any = totp.get_field("confirmed")
         # The user's membership (a user belongs to one account at most) with its user, client
         # and provider, and whether the user has a confirmed authenticator app.
-        select = ", ".join(f"{quote(field.model._meta.db_table)}.{quote(field.column)}" for field in fields)
         self.sql = (
-            f"SELECT {select}, "  # noqa: S608 (the models' own tables and columns; values are parameters)
-            f"EXISTS(SELECT 1 FROM {quote(totp.db_table)} "
-            f"WHERE {quote(user_column.column)} = {column(Membership, 'user')} "
-            f"AND {quote(confirmed_column.column)} = %s) "
-            f"FROM {quote(Membership._meta.db_table)} "
-            f"INNER JOIN {quote(User._meta.db_table)} ON {column(Membership, 'user')} = {column(User, 'id')} "
-            f"INNER JOIN {quote(Client._meta.db_table)} ON {column(Membership, 'client')} = {column(Client, 'id')} "
-            f"INNER JOIN {quote(Provider._meta.db_table)} ON {column(Client, 'provider')} = {column(Provider, 'id')} "
+            f"SELECT {self.columns.select}, "  # noqa: S608 (the models' own tables and columns; values are parameters)
+            f"EXISTS(SELECT 1 FROM {quoted(alias, TOTPDevice)} "
+            f"WHERE {quote(user_id.column)} = {column(Membership, 'user')} AND {quote(confirmed.column)} = %s) "
+            f"FROM {quoted(alias, Membership)} "
+            f"INNER JOIN {quoted(alias, User)} ON {column(Membership, 'user')} = {column(User, 'id')} "
+            f"INNER JOIN {quoted(alias, Client)} ON {column(Membership, 'client')} = {column(Client, 'id')} "
+            f"INNER JOIN {quoted(alias, Provider)} ON {column(Client, 'provider')} = {column(Provider, 'id')} "
             f"WHERE {column(Membership, 'user')} = %s LIMIT 1"
         )
-
-    def instances(self, alias: str, row: tuple[Any, ...]) -> tuple[list[Any], bool]:
-        values = list(row)
-        connection = connections[alias]
-        for index, expression, converters in self.converters:
-            for convert in converters:
-                values[index] = convert(values[index], expression, connection)
-        instances, start = [], 0
-        for model, attnames in zip(_JOINED, self.attnames, strict=True):
-            instances.append(model.from_db(alias, attnames, values[start : start + len(attnames)]))
-            start += len(attnames)
-        return instances, bool(values[start])
 
 
 _STATEMENTS: dict[str, _Statement] = {}
@@ -97,7 +72,8 @@ def _account(user_id: int) -> tuple[Membership, bool] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    (membership, user, client, provider), totp = statement.instances(alias, row)
+    membership, user, client, provider = statement.columns.instances(row)
+    totp = bool(row[statement.columns.width])
     Membership.user.field.set_cached_value(membership, user)  # type: ignore[attr-defined]
     Membership.client.field.set_cached_value(membership, client)  # type: ignore[attr-defined]
     Client.provider.field.set_cached_value(client, provider)  # type: ignore[attr-defined]

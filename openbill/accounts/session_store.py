@@ -19,6 +19,8 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import connections, router
 from django.utils import timezone
 
+from openbill.core.statements import quoted
+
 LAST_SEEN = "openbill_last_seen"
 LOGGED_IN = "openbill_logged_in"
 ADDRESS = "openbill_address"
@@ -65,12 +67,8 @@ _LOAD_SQL: dict[str, str] = {}
 
 def _load_sql(model: Any, alias: str) -> str:
     if (sql := _LOAD_SQL.get(alias)) is None:
-        quote, meta = connections[alias].ops.quote_name, model._meta
-        column = {name: quote(meta.get_field(name).column) for name in ("session_data", "session_key", "expire_date")}
-        sql = _LOAD_SQL[alias] = (
-            f"SELECT {column['session_data']} FROM {quote(meta.db_table)} "  # noqa: S608 (its own table)
-            f"WHERE {column['session_key']} = %s AND {column['expire_date']} > %s"
-        )
+        data, key, expiry = (quoted(alias, model, name) for name in ("session_data", "session_key", "expire_date"))
+        sql = _LOAD_SQL[alias] = f"SELECT {data} FROM {quoted(alias, model)} WHERE {key} = %s AND {expiry} > %s"  # noqa: S608
     return sql
 
 

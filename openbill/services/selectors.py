@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import connections, router
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from openbill.catalog.pricing import tariff_period_amount, tariff_period_parts
 from openbill.catalog.selectors import Catalog, catalog_of
 from openbill.core.formats import format_day
 from openbill.core.money import format_money
+from openbill.core.statements import Columns, quoted
 from openbill.core.timeutil import PERIOD_SUFFIX, Period, local_date
 
 from .choices import Status
@@ -76,9 +78,7 @@ def priced(services: Iterable[Service], client: Any, catalog: Catalog | None = N
             strays, "product_type", Prefetch("tariff__prices", queryset=PeriodPrice.objects.order_by("id"))
         )
     _keep_certificates(rows)
-    lines_of: dict[int, list[ServiceAddon]] = {service.pk: [] for service in rows}
-    for line in ServiceAddon.objects.filter(service_id__in=list(lines_of)).order_by("id"):
-        lines_of[line.service_id].append(line)
+    lines_of = addon_lines_of([service.pk for service in rows])
     stray_lines: list[ServiceAddon] = []
     for service in rows:
         service.keep_addon_lines(lines_of[service.pk])
@@ -93,6 +93,32 @@ def priced(services: Iterable[Service], client: Any, catalog: Catalog | None = N
     if stray_lines:
         prefetch_related_objects(stray_lines, "addon__prices", "enum_item")
     return rows
+
+
+def addon_lines_of(service_ids: list[int]) -> dict[int, list[ServiceAddon]]:
+    """Each service's add-on lines, by id: one fixed statement for a page (about 125 lines for 25
+    servers), whose building and compiling through the ORM cost as much as reading them."""
+    lines_of: dict[int, list[ServiceAddon]] = {pk: [] for pk in service_ids}
+    if not service_ids:
+        return lines_of
+    alias = router.db_for_read(ServiceAddon)
+    if (columns := _LINE_COLUMNS.get(alias)) is None:
+        columns = _LINE_COLUMNS[alias] = Columns(alias, ServiceAddon)
+    marks = ", ".join(["%s"] * len(lines_of))
+    sql = (
+        f"SELECT {columns.select} FROM {quoted(alias, ServiceAddon)} "  # noqa: S608 (its own table; ids are parameters)
+        f"WHERE {quoted(alias, ServiceAddon, 'service')} IN ({marks}) ORDER BY {quoted(alias, ServiceAddon, 'id')}"
+    )
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, list(lines_of))
+        rows = cursor.fetchall()
+    for row in rows:
+        (line,) = columns.instances(row)
+        lines_of[line.service_id].append(line)
+    return lines_of
+
+
+_LINE_COLUMNS: dict[str, Columns] = {}
 
 
 def _keep_certificates(rows: list[Service]) -> None:

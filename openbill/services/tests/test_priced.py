@@ -26,6 +26,28 @@ def rows(alice: Any, vps_plan: Any) -> list[Service]:
     return list(Service.objects.filter(client=alice).order_by("id"))
 
 
+def test_a_pages_lines_are_the_lines_the_orm_loads(alice: Any, rows: list[Service], vps_plan: Any) -> None:
+    """``addon_lines_of`` reads the lines with a statement of its own: the same lines, in the
+    same order, each field of the same value and type (a decimal's places on SQLite too), as
+    ``addons.all()``; a service without lines has none."""
+    os_addon = f.enum_addon(vps_plan, "os", {"debian": {"month": "0"}, "windows": {"month": "15.00"}})
+    windows = os_addon.items.get(code="windows")  # type: ignore[attr-defined]
+    fractional = f.addon(vps_plan, "traffic", prices={"month": "0.10"})
+    extra = f.service(alice, vps_plan, name="three", addons={fractional: "1.25"})
+    extra.addons.create(addon=os_addon, enum_item=windows, quantity=1)
+    services = [*rows, extra]
+    loaded = selectors.addon_lines_of([service.pk for service in services])
+    for service in services:
+        expected = list(service.addons.order_by("id"))
+        assert [line.pk for line in loaded[service.pk]] == [line.pk for line in expected]
+        for got, want in zip(loaded[service.pk], expected, strict=True):
+            for field in type(want)._meta.concrete_fields:
+                value, wanted = getattr(got, field.attname), getattr(want, field.attname)
+                assert (value, type(value), str(value)) == (wanted, type(wanted), str(wanted)), field.attname
+    assert loaded[rows[0].pk] == []
+    assert selectors.addon_lines_of([]) == {}
+
+
 def test_the_pages_lines_come_in_one_query_and_each_row_reads_its_own(alice: Any, rows: list[Service]) -> None:
     selectors.priced(rows[:0], alice)  # the catalog in memory first: its loading is not the point
     with CaptureQueriesContext(connection) as queries:
