@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -38,7 +39,7 @@ from openbill.support import selectors as support_selectors
 from .access import client_required, reauth_required
 from .filter_form import filter_fields_html
 from .forms import ApiTokenForm, LanguageForm
-from .row_actions import ServiceUrl
+from .row_actions import ServiceUrl, escape
 from .service_rows import ServiceRows
 
 SERVICES_PER_PAGE = 25
@@ -82,7 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "active_rows": _active_rows(active[:WIDGET_ROWS], now),
         "active_more": len(active) > WIDGET_ROWS,
         "overage_rows": _overage_rows(client, now),
-        "running": running,
+        "running": _running_rows(running),
         "topup_url": _optional("clientarea:topup"),
         "order_url": _optional("clientarea:order_catalog"),
         # Support: answers waiting for the client, and an abuse case to answer.
@@ -92,21 +93,43 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "clientarea/dashboard.html", context)
 
 
-def _active_rows(services: list[Service], now: Any) -> list[dict[str, Any]]:
-    """The dashboard's Active Services rows: expiry, renewal cost and where Renew leads."""
-    services_url = reverse("clientarea:services")
+def _active_rows(services: list[Service], now: Any) -> list[SafeString]:
+    """The dashboard's Active Services rows (id, name, expiry, automatic renewal, the renewal cost
+    linking where Renew leads), written in Python as Goods/Services' rows are."""
+    services_url = escape(reverse("clientarea:services"))
     renew_link = _renew_links(ServiceUrl("clientarea:service"))
     costs = selectors.RenewCosts()
-    return [
-        {
-            "service": service,
-            "filter_url": f"{services_url}?id={service.pk}",
-            "expiration": selectors.expiration_text(service, now),
-            "renew_cost": costs(service)[1],
-            "renew_url": renew_link(service),
-        }
-        for service in services
-    ]
+    show_in_list, on, off = escape(_("Show in the services list")), escape(_("On")), escape(_("Off"))
+    rows = []
+    for service in services:
+        pk = service.pk
+        filter_url = f"{services_url}?id={pk}"
+        cost = costs(service)[1]
+        renew = f'<a href="{escape(renew_link(service))}">{escape(cost)}</a>' if cost else ""
+        rows.append(
+            mark_safe(
+                f'\n        <tr data-service-id="{pk}" data-href="{filter_url}">\n'
+                f'          <td><a href="{filter_url}" title="{show_in_list}">{pk}</a></td>\n'
+                f"          <td>{escape(service.name)}</td>\n"
+                f"          <td>{escape(selectors.expiration_text(service, now))}</td>\n"
+                f"          <td>{on if service.auto_renew else off}</td>\n"
+                f"          <td>{renew}</td>\n"
+                "        </tr>\n      "
+            )
+        )
+    return rows
+
+
+def _running_rows(services: list[Service]) -> SafeString:
+    """The dashboard's Operations in progress: each service's link and its status."""
+    service_url = ServiceUrl("clientarea:service")
+    return mark_safe(
+        "".join(
+            f'\n          <li><a href="{escape(service_url(service.pk))}">#{service.pk} {escape(service.name)}</a>'
+            f' — <span class="badge text-bg-info">{escape(service.label)}</span></li>\n          '
+            for service in services
+        )
+    )
 
 
 def _overage_rows(client: Any, now: Any) -> list[dict[str, Any]]:

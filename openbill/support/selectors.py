@@ -47,8 +47,9 @@ def client_attachment(client: Any, pk: int) -> Attachment | None:
 
 
 def awaiting_client(client: Any) -> QuerySet[Ticket]:
-    """Open questions the provider answered and the client has not: the dashboard's list."""
-    return client_tickets(client).filter(status=TicketStatus.ANSWERED)
+    """Open questions the provider answered and the client has not: the dashboard's list, which
+    shows each ticket's own title and state (no service or department joined)."""
+    return Ticket.objects.for_client(client).filter(status=TicketStatus.ANSWERED).order_by("-last_message_at", "-id")
 
 
 def staff_queue(

@@ -160,6 +160,16 @@ def test_dashboard_shows_balance_and_running_operations(alice: Any, alice_http: 
     assert f"#{rebooting.pk} Rebooting box — In progress (reboot)" in page
 
 
+def test_dashboard_rows_escape_what_a_client_named(alice: Any, alice_http: HttpClient, vps_plan: Any) -> None:
+    """The widgets' rows are written in Python (clientarea.views): a name is text, never markup."""
+    named = f.service(alice, vps_plan, name='<b>bold</b> & "quoted"', operation="reboot")
+    html = alice_http.get("/").content.decode()
+    assert "<b>bold</b>" not in html
+    escaped = "&lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;"
+    assert f'<a href="/services/{named.pk}/">#{named.pk} {escaped}</a>' in html
+    assert f"<td>{escaped}</td>" in widget_row(alice_http.get("/"), named.pk)
+
+
 # --- Goods/Services ----------------------------------------------------------------------------
 
 
