@@ -89,6 +89,7 @@ class ServiceRows:
         self.costs = selectors.RenewCosts()
 
     def __call__(self, services: list[Service]) -> list[dict[str, Any]]:
+        selectors.keep_certificates(services)  # whether a row offers its manual may depend on one
         return [{"service": service, "html": self.row(service)} for service in services]
 
     def row(self, service: Service) -> SafeString:

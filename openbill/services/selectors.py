@@ -77,7 +77,6 @@ def priced(services: Iterable[Service], client: Any, catalog: Catalog | None = N
         prefetch_related_objects(
             strays, "product_type", Prefetch("tariff__prices", queryset=PeriodPrice.objects.order_by("id"))
         )
-    _keep_certificates(rows)
     lines_of = addon_lines_of([service.pk for service in rows])
     stray_lines: list[ServiceAddon] = []
     for service in rows:
@@ -121,11 +120,11 @@ def addon_lines_of(service_ids: list[int]) -> dict[int, list[ServiceAddon]]:
 _LINE_COLUMNS: dict[str, Columns] = {}
 
 
-def _keep_certificates(rows: list[Service]) -> None:
-    """The certificates of the rows whose manual shows one's expiry (``certificate_until``: whether
-    the row offers its manual depends on it), in one query; no other row's certificate is read.
-    Joining every row's certificate would carry each SSL service's PEMs and encrypted key into
-    every list."""
+def keep_certificates(rows: list[Service]) -> None:
+    """For a list that asks each row whether it offers its manual (``rules.allowed_actions``):
+    the certificates of the rows whose manual shows one's expiry (``certificate_until``), read
+    in one query with the fields the manual reads; no other row's certificate is read. (Joining
+    every row's certificate carried each SSL service's PEMs and encrypted key into every list.)"""
     shows: dict[int, bool] = {}
     wanted = []
     for service in rows:
@@ -134,8 +133,13 @@ def _keep_certificates(rows: list[Service]) -> None:
             shown = shows[product_type.pk] = "certificate_until" in product_type.instruction_template
         if shown:
             wanted.append(service)
-    if wanted:
-        prefetch_related_objects(wanted, "certificate")
+    if not wanted:
+        return
+    relation: Any = Service._meta.get_field("certificate")  # the reverse one-to-one
+    certificates = relation.related_model.objects.filter(service_id__in=[service.pk for service in wanted])
+    found = {c.service_id: c for c in certificates.only("id", "service_id", "not_after", "revoked_at")}
+    for service in wanted:
+        relation.set_cached_value(service, found.get(service.pk))
 
 
 def resources_of(service: Service) -> dict[str, Any]:
