@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from openbill.core.actors import Actor
 from openbill.core.tests import factories as f
-from openbill.services import actions
+from openbill.services import actions, selectors
 from openbill.services.choices import Operation, Status, SuspendReason
+from openbill.services.models import Service
 
 pytestmark = pytest.mark.django_db
 
@@ -246,3 +248,31 @@ def test_a_missing_final_slash_is_named_in_the_404(alice_api):
 
     assert response.status_code == 404
     assert "/api/v1/services/" in response.json()["detail"]
+
+
+def test_a_listed_service_is_what_drfs_own_walk_of_the_serializer_gives(alice_api, alice, vps_plan):
+    """The list's rows are written directly (ServiceSerializer.to_representation): each is the
+    dict DRF's field-by-field walk of the declared fields gives, for services in several states
+    and with add-ons, of a provider in Europe/Madrid."""
+    from rest_framework import serializers as drf
+
+    from openbill.clients.models import Provider
+    from openbill.services.api.serializers import ServiceSerializer
+
+    Provider.objects.filter(pk=alice.provider_id).update(time_zone="Europe/Madrid")
+    ram = f.addon(vps_plan, "ram", unit="GB", prices={"month": "2.00"})
+    f.service(alice, vps_plan, name="plain")
+    f.service(alice, vps_plan, name="big", addons={ram: "3"}, status=Status.SUSPENDED, suspended_by_client=True)
+    f.service(alice, vps_plan, name="busy", operation="reboot")
+    daily = f.service(alice, vps_plan, name="daily", period="day")
+    Service.objects.filter(pk=daily.pk).update(expires_at=None)  # not paid yet
+    listed = alice_api.get("/api/v1/services/?limit=50").json()["results"]
+    assert len(listed) == 4
+    # Moments in UTC, whatever the provider's zone: the API's rule.
+    assert sorted(row["expires_at"] is None or row["expires_at"].endswith("Z") for row in listed) == [True] * 4
+    assert [row["expires_at"] for row in listed if row["name"] == "daily"] == [None]
+    for row in listed:
+        service = selectors.priced([Service.objects.get(pk=row["id"])], alice)[0]
+        serializer = ServiceSerializer(context={"now": timezone.now()})
+        walked = drf.ModelSerializer.to_representation(serializer, service)
+        assert row == walked, row["name"]
