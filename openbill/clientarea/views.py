@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +24,7 @@ from openbill.billing.models import LedgerEntry
 from openbill.catalog import display
 from openbill.catalog.selectors import catalog_of
 from openbill.core.money import format_money
+from openbill.core.paging import page_of
 from openbill.core.replica import replica_reads_view
 from openbill.core.timeutil import Period
 from openbill.metering.selectors import overage_widget_rows
@@ -152,7 +152,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _page(request: HttpRequest, queryset: QuerySet[Any], per_page: int) -> Any:
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    return page_of(queryset, per_page, request.GET.get("page"))
 
 
 @client_required

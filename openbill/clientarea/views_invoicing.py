@@ -5,7 +5,6 @@ is a 404."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
+from openbill.core.paging import page_of
 from openbill.invoicing import actions, selectors
 from openbill.invoicing.forms import BillingProfileForm
 from openbill.invoicing.http import pdf_response
@@ -28,7 +28,7 @@ DOCUMENTS_PER_PAGE = 25
 def invoice_list(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     documents = selectors.documents_for(client).select_related("corrects", "pdf")
-    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(documents, DOCUMENTS_PER_PAGE, request.GET.get("page"))
     return render(request, "clientarea/finances/invoices.html", {"page": page})
 
 

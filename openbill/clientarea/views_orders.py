@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,6 +22,7 @@ from openbill.clients.models import Client
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError, InsufficientFunds, NotAllowed
 from openbill.core.money import format_money
+from openbill.core.paging import page_of
 from openbill.core.timeutil import PERIOD_SUFFIX, Period
 from openbill.orders import actions, selectors
 from openbill.orders.models import Order, OrderLine
@@ -169,7 +169,7 @@ def orders(request: HttpRequest) -> HttpResponse:
         "pending": selectors.pending_orders(client),
         "cart_lines": cart_lines,
         "cart_total": cart_total,
-        "paid": (paid := Paginator(selectors.paid_services(client), PAID_PER_PAGE).get_page(request.GET.get("page"))),
+        "paid": (paid := page_of(selectors.paid_services(client), PAID_PER_PAGE, request.GET.get("page"))),
         "page": paid,
     }
     return render(request, "clientarea/orders/index.html", context)

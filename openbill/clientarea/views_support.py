@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from openbill.core.actors import Actor
 from openbill.core.errors import DomainError
+from openbill.core.paging import page_of
 from openbill.core.replica import replica_reads_view
 from openbill.services.models import Service
 from openbill.support import actions, selectors
@@ -35,7 +35,7 @@ TICKETS_PER_PAGE = 25
 @replica_reads_view
 def ticket_list(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
-    page = Paginator(selectors.client_tickets(client), TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(selectors.client_tickets(client), TICKETS_PER_PAGE, request.GET.get("page"))
     return render(request, "clientarea/support/list.html", {"page": page, "tickets": page.object_list})
 
 
