@@ -128,7 +128,9 @@ TEMPLATE_BUILTINS = ["openbill.core.templatetags.money", "openbill.core.template
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's backend, letting a rendered page's context go at once (core/templates.py).
+        "NAME": "django",
+        "BACKEND": "openbill.core.templates.DjangoTemplates",
         "DIRS": [BASE_DIR / "openbill" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -146,7 +148,7 @@ TEMPLATES = [
         # Plain-text mail (subjects and bodies): rendered without HTML escaping, so "Bob's server"
         # stays as typed. Used as render_to_string(..., using="text"); HTML stays on the first.
         "NAME": "text",
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "BACKEND": "openbill.core.templates.DjangoTemplates",
         "DIRS": [BASE_DIR / "openbill" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {"autoescape": False, "builtins": TEMPLATE_BUILTINS},
