@@ -53,8 +53,9 @@ class ServiceFilterSet(django_filters.FilterSet):
     @property
     def form(self) -> Any:
         if not hasattr(self, "_form"):
-            form = super().form
-            form.fields["product_type"].queryset = self.filters["product_type"].queryset
+            field = super().form.fields["product_type"]
+            if hasattr(field, "queryset"):  # a choice of the provider's types (the API's is an id)
+                field.queryset = self.filters["product_type"].queryset
         return self._form
 
     def filter_status(self, queryset: QuerySet[Service], name: str, value: str) -> QuerySet[Service]:

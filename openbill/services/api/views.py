@@ -6,6 +6,7 @@ a 404. The lists use the same selectors and filterset as the client area.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import django_filters
@@ -98,7 +99,17 @@ class ServiceViewSet(ReplicaReadsMixin, ClientScopedMixin, NowContextMixin, view
             return selectors.client_service_rows(self.client)  # the page is priced below
         return selectors.client_services(self.client)
 
-    def paginate_queryset(self, queryset: Any) -> list[Any] | None:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """DRF's list, each row written by one ``ServiceSerializer``: through a ``ListSerializer``
+        (which points at its rows' serializer and back) a page's services and add-on lines were
+        freed only by Python's cyclic collector."""
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        serializer = self.get_serializer()
+        rows = [serializer.to_representation(service) for service in (queryset if page is None else page)]
+        return Response(rows) if page is None else self.get_paginated_response(rows)
+
+    def paginate_queryset(self, queryset: Any) -> builtins.list[Any] | None:
         page = super().paginate_queryset(queryset)
         if page is None or self.action != "list":
             return page
