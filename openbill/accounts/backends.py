@@ -83,9 +83,10 @@ def _account(user_id: int) -> tuple[Membership, bool] | None:
 class AccountBackend(ModelBackend):
     def get_user(self, user_id: Any) -> User | None:  # type: ignore[override]
         try:
-            found = _account(int(user_id))
+            user_id = int(user_id)
         except (TypeError, ValueError):
             return None
+        found = _account(user_id)
         if found is None:
             return super().get_user(user_id)  # type: ignore[return-value]  # staff
         membership, totp = found

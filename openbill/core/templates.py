@@ -21,11 +21,12 @@ class Template(backend.Template):
     def render(self, context: Any = None, request: Any = None) -> Any:
         context = make_context(context, request, autoescape=self.backend.engine.autoescape)
         try:
-            return self.template.render(context)
+            output = self.template.render(context)
         except TemplateDoesNotExist as exc:
             backend.reraise(exc, self.backend)
-        finally:
-            context.dicts.clear()
+        # Once written, not before: a template's error still shows its context where debugging does.
+        context.dicts.clear()
+        return output
 
 
 class DjangoTemplates(backend.DjangoTemplates):
