@@ -270,10 +270,20 @@ def _day(moment: Any, tz: Any, shown: bool) -> Any:
     return format_day(moment, tz=tz) if shown else moment
 
 
+# The certificate's fields a manual reads (``service.certificate_until``).
+CERTIFICATE_FIELDS = ("not_after", "revoked_at")
+
+
+def shows_certificate(product_type: Any) -> bool:
+    """Whether the type's manual (in the active language) shows its services' certificate expiry:
+    only then is a service's certificate read for it."""
+    return "certificate_until" in product_type.instruction_template
+
+
 def _certificate_until(service: Any, tz: Any) -> str:
     """The day the service's issued certificate expires ("" without one): asked only by a
     manual that shows it, so other services' pages make no query for it."""
-    if "certificate_until" not in service.product_type.instruction_template:
+    if not shows_certificate(service.product_type):
         return ""
     certificate = getattr(service, "certificate", None)  # the reverse one-to-one, or None
     if certificate is None or certificate.revoked_at is not None:

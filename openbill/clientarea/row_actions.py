@@ -100,9 +100,9 @@ def escape(text: object) -> str:
     return _escape(str(text))
 
 
-def actions_html(actions: list[RowAction], menu: str | None = None) -> SafeString:
+def actions_html(actions: list[RowAction], menu_label: str | None = None) -> SafeString:
     """A row's badges and waiting step, then its menu of links (a dropdown that is not clipped
-    by the scrolling table); ``menu``: the menu button's label, escaped, when a list has it."""
+    by the scrolling table); ``menu_label``: the menu button's label, escaped, when a list has it."""
     beside = "\n".join(action.__html__() for action in actions if not action.in_menu)
     items = "\n".join(action.__html__() for action in actions if action.in_menu)
     if not items:
@@ -110,7 +110,7 @@ def actions_html(actions: list[RowAction], menu: str | None = None) -> SafeStrin
     menu = (
         '<div class="dropdown">'
         '<button type="button" class="btn btn-sm btn-outline-secondary dropdown-toggle" data-bs-toggle="dropdown"'
-        f' data-bs-popper-config=\'{{"strategy": "fixed"}}\' aria-expanded="false">{menu or escape(MENU)}</button>'
+        f' data-bs-popper-config=\'{{"strategy": "fixed"}}\' aria-expanded="false">{menu_label or escape(MENU)}</button>'
         f'<ul class="dropdown-menu dropdown-menu-end">{items}</ul></div>'
     )
     return mark_safe(beside + menu)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openbill.billing.rules import spread
+from openbill.catalog.instructions import CERTIFICATE_FIELDS, shows_certificate
 from openbill.catalog.models import AddonPrice, PeriodPrice
 from openbill.catalog.pricing import tariff_period_amount, tariff_period_parts
 from openbill.catalog.selectors import Catalog, catalog_of
@@ -130,14 +131,14 @@ def keep_certificates(rows: list[Service]) -> None:
     for service in rows:
         product_type = service.product_type
         if (shown := shows.get(product_type.pk)) is None:
-            shown = shows[product_type.pk] = "certificate_until" in product_type.instruction_template
+            shown = shows[product_type.pk] = shows_certificate(product_type)
         if shown:
             wanted.append(service)
     if not wanted:
         return
     relation: Any = Service._meta.get_field("certificate")  # the reverse one-to-one
     certificates = relation.related_model.objects.filter(service_id__in=[service.pk for service in wanted])
-    found = {c.service_id: c for c in certificates.only("id", "service_id", "not_after", "revoked_at")}
+    found = {c.service_id: c for c in certificates.only("id", "service_id", *CERTIFICATE_FIELDS)}
     for service in wanted:
         relation.set_cached_value(service, found.get(service.pk))
 
